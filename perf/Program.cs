@@ -1,0 +1,3 @@
+using K3sLab.Perf;
+
+return await PerfCommandLine.RunAsync(args);
