@@ -1,3 +1,3 @@
 using K3sLab.Cli.Commands;
 
-return await LabCommandLine.Build().Parse(args).InvokeAsync();
+return await LabCommandLine.RunAsync(args);

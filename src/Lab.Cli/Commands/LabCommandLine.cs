@@ -1,4 +1,5 @@
 using System.CommandLine;
+using K3sLab.Lab;
 
 namespace K3sLab.Cli.Commands;
 
@@ -8,6 +9,27 @@ internal static class LabCommandLine
     public static RootCommand Build()
     {
         var root = new RootCommand("k3slab: Kubernetes HA clusters of k3s-compatible nodes in Docker, with chaos and performance tooling");
+        root.Subcommands.Add(BuildCommand.Create());
         return root;
+    }
+
+    /// <summary>Parses and runs, turning a <see cref="LabSetupException"/> into one clear line and exit code 1.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parse = Build().Parse(args);
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (LabSetupException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("interrupted");
+            return 130;
+        }
     }
 }

@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+using K3sLab.Cli.Commands;
+
+namespace K3sLab.Cli.Output;
+
+/// <summary>Source-generated JSON for every <c>-o json</c> result (camelCase, indented).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(BuildResult))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace K3sLab.Lab.Images;
+
+public sealed partial class NodeImage
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "node image: reusing {Image}")]
+        public static partial void Reused(ILogger logger, string image);
+
+        [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "node image: built and checked {Image} ({Version})")]
+        public static partial void Built(ILogger logger, string image, string version);
+    }
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The README's test command. On a fresh machine it publishes the runtime, installs and starts a Docker engine,
+# builds the node image offline, installs the real peers the tests talk to (tests/peers.apt), builds the solution
+# and runs the test tiers. It ends with the line "N passed, N failed, N skipped"; skipped tests fail the run.
+#
+#   ./test.sh            CI tiers: Unit, Integration, Conformance, Chaos and Perf, without tests marked Heavy=true
+#   ./test.sh --all      also the Heavy tests (long chaos scenarios, full benchmarks)
+#   ./test.sh Unit       only the named tiers (any of Unit Integration Conformance Chaos Perf)
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+export TESTCONTAINERS_RYUK_DISABLED=true DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+heavy=exclude
+tiers=()
+for arg in "$@"; do
+  case "$arg" in
+    --all) heavy=include ;;
+    Unit|Integration|Conformance|Chaos|Perf) tiers+=("$arg") ;;
+    *) echo "usage: ./test.sh [--all] [Unit|Integration|Conformance|Chaos|Perf ...]" >&2; exit 2 ;;
+  esac
+done
+[ ${#tiers[@]} -eq 0 ] && tiers=(Unit Integration Conformance Chaos Perf)
+
+results="$root/.results"
+rm -rf "$results" && mkdir -p "$results"
+passed=0 failed=0 skipped=0
+
+summary() {
+  echo
+  echo "$passed passed, $failed failed, $skipped skipped"
+}
+
+die() {
+  echo "error: $*" >&2
+  failed=$((failed + 1))
+  summary
+  exit 1
+}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+command -v dotnet >/dev/null 2>&1 || die "the .NET 10 SDK (dotnet) is not on PATH; install it and run again."
+
+step "prerequisites: runtime, Docker engine, base and node images"
+./k3slab build || die "./k3slab build failed (see above); nothing was tested."
+
+step "test peers from tests/peers.apt"
+mapfile -t peers < <(grep -vE '^\s*(#|$)' tests/peers.apt)
+missing=()
+for p in "${peers[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  [ "$(id -u)" -eq 0 ] || die "the tests need ${missing[*]}: install them (sudo apt-get install ${missing[*]}) or run as root."
+  export DEBIAN_FRONTEND=noninteractive
+  # policy-rc.d keeps Debian's postinst from starting a system etcd that would squat on port 2379.
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+  fi
+  { apt-get install -y -q --no-install-recommends "${missing[@]}" || { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; }; } >"$results/apt.log" 2>&1
+  status=$?
+  [ $own_policy -eq 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ $status -eq 0 ] || die "apt-get install ${missing[*]} failed; see $results/apt.log."
+else
+  echo "all present: ${peers[*]}"
+fi
+
+step "build K3sLab.sln (Release)"
+dotnet build K3sLab.sln -c Release --nologo -v q -clp:NoSummary >"$results/build.log" 2>&1 || { cat "$results/build.log"; die "the build failed (see above)."; }
+grep -E "warning|error" "$results/build.log" | grep -v "0 Warning" | sort -u | head -20
+
+mapfile -t assemblies < <(find tests -path '*/bin/Release/net10.0/*' -name 'K3sLab.*Tests.dll' | sort)
+[ ${#assemblies[@]} -gt 0 ] || die "no test assemblies were built."
+
+count() { grep -o "<assembly [^>]*>" "$1" | grep -oE " $2=\"[0-9]+\"" | grep -oE '[0-9]+' | head -1; }
+
+for tier in "${tiers[@]}"; do
+  step "tier $tier"
+  tp=0 tf=0 ts=0
+  for dll in "${assemblies[@]}"; do
+    name="$(basename "$dll" .dll)"
+    xml="$results/$tier-$name.xml"
+    filter=(-trait "Category=$tier")
+    [ "$heavy" = exclude ] && filter+=(-trait- "Heavy=true")
+    (cd "$(dirname "$dll")" && "./$name" "${filter[@]}" -failSkips -noLogo -noColor -result-xml "$xml") >"$results/$tier-$name.log" 2>&1
+    rc=$?
+    if [ ! -f "$xml" ]; then
+      cat "$results/$tier-$name.log"
+      tf=$((tf + 1))
+      echo "  $name: the runner crashed (exit $rc); log above"
+      continue
+    fi
+    p=$(count "$xml" passed) f=$(count "$xml" failed) s=$(count "$xml" skipped) e=$(count "$xml" errors)
+    f=$((f + e))
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    if [ $((p + f + s)) -gt 0 ]; then
+      echo "  $name: $p passed, $f failed, $s skipped"
+    fi
+    if [ "$f" -gt 0 ] || [ "$s" -gt 0 ]; then
+      grep -E "\[FAIL\]|\[SKIP\]" -A 12 "$results/$tier-$name.log" | head -80
+    fi
+    tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+  done
+  echo "  tier $tier: $tp passed, $tf failed, $ts skipped"
+  passed=$((passed + tp)) failed=$((failed + tf)) skipped=$((skipped + ts))
+done
+
+summary
+[ $((passed + failed)) -gt 0 ] || { echo "error: no test ran." >&2; exit 1; }
+[ "$failed" -eq 0 ] && [ "$skipped" -eq 0 ]
