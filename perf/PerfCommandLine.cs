@@ -1,11 +1,31 @@
+using K3sLab.Perf.Footprint;
+
 namespace K3sLab.Perf;
 
-/// <summary>Entry point of the benchmark suites; each suite writes its results under perf/results.</summary>
+/// <summary>Entry point of the benchmark suites: <c>K3sLab.Perf &lt;suite&gt; [--out dir]</c>; each writes its results to files.</summary>
 internal static class PerfCommandLine
 {
-    public static Task<int> RunAsync(string[] args)
+    private const string DefaultOut = "perf/results";
+
+    public static async Task<int> RunAsync(string[] args)
     {
-        Console.Error.WriteLine($"usage: K3sLab.Perf <suite> [options]; no suite named '{string.Join(' ', args)}'");
-        return Task.FromResult(2);
+        var suite = args.FirstOrDefault();
+        var outIndex = Array.IndexOf(args, "--out");
+        var output = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : DefaultOut;
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+
+        switch (suite)
+        {
+            case "footprint":
+                return await FootprintSuite.RunAsync(output, cancel.Token);
+            default:
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint. Unknown suite '{suite}'.");
+                return 2;
+        }
     }
 }

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using K3sLab.Lab;
+
+namespace K3sLab.Perf.Footprint;
+
+/// <summary>
+/// Measures the published runtime on this host: the size of what a node image ships, the wall time of
+/// <c>k3s --version</c> (process start to exit), and the idle resident memory and CPU of a long-running
+/// <c>k3s datastore serve</c>. Writes <c>footprint.md</c> and <c>footprint.json</c> to the output folder.
+/// </summary>
+internal static class FootprintSuite
+{
+    private const int StartRuns = 20;
+    private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(10);
+
+    public static async Task<int> RunAsync(string outputDirectory, CancellationToken cancellationToken)
+    {
+        var k3s = LabPaths.RuntimeExecutable;
+        if (!File.Exists(k3s))
+        {
+            await Console.Error.WriteLineAsync($"error: {k3s} does not exist: run ./k3slab build first.");
+            return 1;
+        }
+
+        var shippedBytes = Directory.EnumerateFiles(LabPaths.RuntimeBin).Sum(f => new FileInfo(f).Length);
+        var starts = new List<double>();
+        for (var i = 0; i < StartRuns; i++)
+        {
+            starts.Add(await TimeVersionAsync(k3s, cancellationToken));
+        }
+
+        starts.Sort();
+        var idle = await MeasureIdleServerAsync(k3s, cancellationToken);
+
+        Directory.CreateDirectory(outputDirectory);
+        var inv = CultureInfo.InvariantCulture;
+        var md = new StringBuilder()
+            .AppendLine("# Runtime footprint")
+            .AppendLine()
+            .AppendLine(inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores; runtime `{k3s}`.")
+            .AppendLine()
+            .AppendLine("| measure | value |")
+            .AppendLine("|---|---|")
+            .AppendLine(inv, $"| shipped files (k3s + native libs) | {shippedBytes / 1048576.0:0.0} MiB |")
+            .AppendLine(inv, $"| `k3s --version` wall time, median of {StartRuns} | {Percentile(starts, 0.5):0.0} ms |")
+            .AppendLine(inv, $"| `k3s --version` wall time, p90 / max | {Percentile(starts, 0.9):0.0} / {starts[^1]:0.0} ms |")
+            .AppendLine(inv, $"| `k3s datastore serve` time to accept connections | {Format(idle?.ReadyMs, "ms")} |")
+            .AppendLine(inv, $"| `k3s datastore serve` idle RSS after {IdleSettle.TotalSeconds:0} s | {Format(idle?.RssMiB, "MiB")} |")
+            .AppendLine(inv, $"| `k3s datastore serve` idle CPU over {IdleWindow.TotalSeconds:0} s | {Format(idle?.CpuPercent, "% of a core")} |");
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "footprint.md"), md.ToString(), cancellationToken);
+        var json = string.Create(inv, $$"""{"shippedBytes":{{shippedBytes}},"versionMedianMs":{{Percentile(starts, 0.5):0.0}},"versionP90Ms":{{Percentile(starts, 0.9):0.0}},"serveReadyMs":{{idle?.ReadyMs ?? -1:0.0}},"serveIdleRssMiB":{{idle?.RssMiB ?? -1:0.0}},"serveIdleCpuPercent":{{idle?.CpuPercent ?? -1:0.00}}}""");
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "footprint.json"), json + "\n", cancellationToken);
+        Console.Write(md.ToString());
+        return 0;
+    }
+
+    private static async Task<double> TimeVersionAsync(string k3s, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(new ProcessStartInfo(k3s, "--version") { RedirectStandardOutput = true })!;
+        await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return watch.Elapsed.TotalMilliseconds;
+    }
+
+    private sealed record IdleFigures(double ReadyMs, double RssMiB, double CpuPercent);
+
+    /// <summary>Starts the standalone datastore on a loopback port, waits until it accepts, then samples /proc.</summary>
+    private static async Task<IdleFigures?> MeasureIdleServerAsync(string k3s, CancellationToken cancellationToken)
+    {
+        var dir = Directory.CreateTempSubdirectory("k3slab-footprint-");
+        var port = FreeLoopbackPort();
+        var start = new ProcessStartInfo(k3s) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "datastore", "serve", "--endpoint", $"sqlite://{dir.FullName}/state.db", "--listen-address", $"127.0.0.1:{port}" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        try
+        {
+            while (!await AcceptsAsync(port, cancellationToken))
+            {
+                if (process.HasExited || watch.Elapsed > TimeSpan.FromSeconds(30))
+                {
+                    await Console.Error.WriteLineAsync($"note: 'k3s datastore serve' did not come up (exited: {process.HasExited}); idle figures not measured.");
+                    return null;
+                }
+
+                await Task.Delay(10, cancellationToken);
+            }
+
+            var readyMs = watch.Elapsed.TotalMilliseconds;
+            await Task.Delay(IdleSettle, cancellationToken);
+            var cpuBefore = CpuTicks(process.Id);
+            await Task.Delay(IdleWindow, cancellationToken);
+            var cpuTicks = CpuTicks(process.Id) - cpuBefore;
+            var rssKiB = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            const double clockTicksPerSecond = 100.0;
+            return new IdleFigures(readyMs, double.Parse(rssKiB, CultureInfo.InvariantCulture) / 1024.0, cpuTicks / clockTicksPerSecond / IdleWindow.TotalSeconds * 100);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static long CpuTicks(int pid)
+    {
+        // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime.
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static double Percentile(List<double> sorted, double q) => sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(q * sorted.Count))];
+
+    private static string Format(double? value, string unit) => value is { } v ? string.Create(CultureInfo.InvariantCulture, $"{v:0.0} {unit}") : "not measured";
+}
