@@ -11,5 +11,8 @@ public sealed partial class NodeImage
 
         [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "node image: built and checked {Image} ({Version})")]
         public static partial void Built(ILogger logger, string image, string version);
+
+        [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "node image: removed unused older image {Image}")]
+        public static partial void Pruned(ILogger logger, string image);
     }
 }

@@ -43,6 +43,7 @@ public sealed partial class NodeImage
         else
         {
             await BuildAsync(recipe, runtimeHash, tag, cancellationToken);
+            await PruneAsync(keep: image, cancellationToken);
         }
 
         await _docker.Images.TagImageAsync(image, new ImageTagParameters { RepositoryName = Repository, Tag = "latest" }, cancellationToken);
@@ -97,6 +98,36 @@ public sealed partial class NodeImage
         finally
         {
             await _docker.Images.DeleteImageAsync(candidate, new ImageDeleteParameters(), CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Removes older node images that no container uses, keeping the newest few, so that rebuilding the runtime
+    /// many times does not fill the disk. An image still used by a container is left alone.
+    /// </summary>
+    private async Task PruneAsync(string keep, CancellationToken cancellationToken)
+    {
+        const int keepNewest = 3;
+        var images = await _docker.Images.ListImagesAsync(
+            new ImagesListParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["reference"] = new Dictionary<string, bool> { [$"{Repository}:*"] = true } } },
+            cancellationToken);
+        var stale = images
+            .Where(i => !i.RepoTags.Contains(keep) && !i.RepoTags.Contains($"{Repository}:latest"))
+            .OrderByDescending(i => i.Created)
+            .Skip(keepNewest - 1)
+            .SelectMany(i => i.RepoTags);
+        foreach (var reference in stale)
+        {
+            try
+            {
+                await _docker.Images.DeleteImageAsync(reference, new ImageDeleteParameters(), cancellationToken);
+                Log.Pruned(_logger, reference);
+            }
+            catch (DockerApiException)
+            {
+                // Docker refuses (409) to remove an image a container still uses, even a stopped one; that is the
+                // protection we want. Pruning is best effort.
+            }
         }
     }
 
