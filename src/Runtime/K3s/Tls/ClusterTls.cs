@@ -1,0 +1,105 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+
+namespace K3sLab.K3s.Tls;
+
+/// <summary>
+/// The server's certificates under <c>server/tls</c>, with k3s's file names: the three CAs (<c>server-ca</c> signs
+/// serving certificates, <c>client-ca</c> signs client certificates, <c>request-header-ca</c> signs front-proxy
+/// clients), the API server's serving certificate and the admin client certificate. Existing files are reused;
+/// the serving certificate is reissued when it lacks a requested name or is within 90 days of expiry.
+/// </summary>
+internal sealed class ClusterTls : IDisposable
+{
+    private static readonly TimeSpan RenewBefore = TimeSpan.FromDays(90);
+
+    private ClusterTls(CertificateAuthority serverCa, CertificateAuthority clientCa, CertificateAuthority requestHeaderCa, X509Certificate2 serving, X509Certificate2 admin)
+    {
+        ServerCa = serverCa;
+        ClientCa = clientCa;
+        RequestHeaderCa = requestHeaderCa;
+        Serving = serving;
+        Admin = admin;
+    }
+
+    public CertificateAuthority ServerCa { get; }
+
+    public CertificateAuthority ClientCa { get; }
+
+    public CertificateAuthority RequestHeaderCa { get; }
+
+    /// <summary>The API server's serving certificate (<c>serving-kube-apiserver</c>).</summary>
+    public X509Certificate2 Serving { get; }
+
+    /// <summary>The admin client certificate (<c>client-admin</c>: CN system:admin, O system:masters).</summary>
+    public X509Certificate2 Admin { get; }
+
+    /// <summary>The DNS names every API serving certificate carries, for the cluster domain.</summary>
+    public static IEnumerable<string> KubernetesServiceNames(string clusterDomain) =>
+        ["kubernetes", "kubernetes.default", "kubernetes.default.svc", $"kubernetes.default.svc.{clusterDomain}", "localhost"];
+
+    /// <summary>Loads the certificates under <paramref name="tlsDirectory"/>, creating or reissuing what is missing.</summary>
+    public static ClusterTls Ensure(string tlsDirectory, IReadOnlyCollection<string> dnsNames, IReadOnlyCollection<IPAddress> addresses, TimeProvider? time = null)
+    {
+        time ??= TimeProvider.System;
+        var serverCa = EnsureCa(tlsDirectory, "server-ca", "k3s-server-ca", time);
+        var clientCa = EnsureCa(tlsDirectory, "client-ca", "k3s-client-ca", time);
+        var requestHeaderCa = EnsureCa(tlsDirectory, "request-header-ca", "k3s-request-header-ca", time);
+
+        var serving = PemFiles.TryRead(tlsDirectory, "serving-kube-apiserver");
+        if (serving is null || !Covers(serving, dnsNames, addresses) || NeedsRenewal(serving, time) || !serverCa.Verifies(serving))
+        {
+            serving?.Dispose();
+            serving = serverCa.IssueServing("kube-apiserver", dnsNames, addresses);
+            PemFiles.Write(tlsDirectory, "serving-kube-apiserver", serving);
+        }
+
+        var admin = PemFiles.TryRead(tlsDirectory, "client-admin");
+        if (admin is null || NeedsRenewal(admin, time) || !clientCa.Verifies(admin))
+        {
+            admin?.Dispose();
+            admin = clientCa.IssueClient("system:admin", ["system:masters"]);
+            PemFiles.Write(tlsDirectory, "client-admin", admin);
+        }
+
+        return new ClusterTls(serverCa, clientCa, requestHeaderCa, serving, admin);
+    }
+
+    public void Dispose()
+    {
+        ServerCa.Dispose();
+        ClientCa.Dispose();
+        RequestHeaderCa.Dispose();
+        Serving.Dispose();
+        Admin.Dispose();
+    }
+
+    private static CertificateAuthority EnsureCa(string directory, string file, string name, TimeProvider time)
+    {
+        if (PemFiles.TryRead(directory, file) is { } existing)
+        {
+            return new CertificateAuthority(existing, time);
+        }
+
+        var created = CertificateAuthority.Create(name, time);
+        PemFiles.Write(directory, file, created.Certificate);
+        return created;
+    }
+
+    private static bool NeedsRenewal(X509Certificate2 certificate, TimeProvider time) =>
+        certificate.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime < RenewBefore;
+
+    /// <summary>Whether the certificate's subject alternative names include every requested name and address.</summary>
+    internal static bool Covers(X509Certificate2 certificate, IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses)
+    {
+        var san = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().FirstOrDefault();
+        if (san is null)
+        {
+            return false;
+        }
+
+        var names = san.EnumerateDnsNames().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var ips = san.EnumerateIPAddresses().ToHashSet();
+        return dnsNames.All(names.Contains) && addresses.All(ips.Contains);
+    }
+}
