@@ -9,8 +9,8 @@ namespace K3sLab.Perf.Footprint;
 
 /// <summary>
 /// Measures the published runtime on this host: the size of what a node image ships, the wall time of
-/// <c>k3s --version</c> (process start to exit), and the idle resident memory and CPU of a long-running
-/// <c>k3s datastore serve</c>. Writes <c>footprint.md</c> and <c>footprint.json</c> to the output folder.
+/// <c>k3s --version</c> (process start to exit), and the idle resident memory and CPU of the long-running
+/// commands (<c>k3s server</c>, <c>k3s datastore serve</c>). Writes <c>footprint.md</c> and <c>footprint.json</c> to the output folder.
 /// </summary>
 internal static class FootprintSuite
 {
@@ -35,7 +35,8 @@ internal static class FootprintSuite
         }
 
         starts.Sort();
-        var idle = await MeasureIdleServerAsync(k3s, cancellationToken);
+        var server = await MeasureIdleAsync(k3s, dir => ["server", "--disable-agent", "--data-dir", $"{dir}/data", "--bind-address", "127.0.0.1", "--https-listen-port", "{port}", "--write-kubeconfig", $"{dir}/k3s.yaml"], cancellationToken);
+        var idle = await MeasureIdleAsync(k3s, dir => ["datastore", "serve", "--endpoint", $"sqlite://{dir}/state.db", "--listen-address", "127.0.0.1:{port}"], cancellationToken);
 
         Directory.CreateDirectory(outputDirectory);
         var inv = CultureInfo.InvariantCulture;
@@ -49,11 +50,14 @@ internal static class FootprintSuite
             .AppendLine(inv, $"| shipped files (k3s + native libs) | {shippedBytes / 1048576.0:0.0} MiB |")
             .AppendLine(inv, $"| `k3s --version` wall time, median of {StartRuns} | {Percentile(starts, 0.5):0.0} ms |")
             .AppendLine(inv, $"| `k3s --version` wall time, p90 / max | {Percentile(starts, 0.9):0.0} / {starts[^1]:0.0} ms |")
+            .AppendLine(inv, $"| `k3s server --disable-agent` time to accept connections | {Format(server?.ReadyMs, "ms")} |")
+            .AppendLine(inv, $"| `k3s server --disable-agent` idle RSS after {IdleSettle.TotalSeconds:0} s | {Format(server?.RssMiB, "MiB")} |")
+            .AppendLine(inv, $"| `k3s server --disable-agent` idle CPU over {IdleWindow.TotalSeconds:0} s | {Format(server?.CpuPercent, "% of a core")} |")
             .AppendLine(inv, $"| `k3s datastore serve` time to accept connections | {Format(idle?.ReadyMs, "ms")} |")
             .AppendLine(inv, $"| `k3s datastore serve` idle RSS after {IdleSettle.TotalSeconds:0} s | {Format(idle?.RssMiB, "MiB")} |")
             .AppendLine(inv, $"| `k3s datastore serve` idle CPU over {IdleWindow.TotalSeconds:0} s | {Format(idle?.CpuPercent, "% of a core")} |");
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, "footprint.md"), md.ToString(), cancellationToken);
-        var json = string.Create(inv, $$"""{"shippedBytes":{{shippedBytes}},"versionMedianMs":{{Percentile(starts, 0.5):0.0}},"versionP90Ms":{{Percentile(starts, 0.9):0.0}},"serveReadyMs":{{idle?.ReadyMs ?? -1:0.0}},"serveIdleRssMiB":{{idle?.RssMiB ?? -1:0.0}},"serveIdleCpuPercent":{{idle?.CpuPercent ?? -1:0.00}}}""");
+        var json = string.Create(inv, $$"""{"shippedBytes":{{shippedBytes}},"versionMedianMs":{{Percentile(starts, 0.5):0.0}},"versionP90Ms":{{Percentile(starts, 0.9):0.0}},"serverReadyMs":{{server?.ReadyMs ?? -1:0.0}},"serverIdleRssMiB":{{server?.RssMiB ?? -1:0.0}},"serverIdleCpuPercent":{{server?.CpuPercent ?? -1:0.00}},"serveReadyMs":{{idle?.ReadyMs ?? -1:0.0}},"serveIdleRssMiB":{{idle?.RssMiB ?? -1:0.0}},"serveIdleCpuPercent":{{idle?.CpuPercent ?? -1:0.00}}}""");
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, "footprint.json"), json + "\n", cancellationToken);
         Console.Write(md.ToString());
         return 0;
@@ -70,16 +74,16 @@ internal static class FootprintSuite
 
     private sealed record IdleFigures(double ReadyMs, double RssMiB, double CpuPercent);
 
-    /// <summary>Starts the standalone datastore on a loopback port, waits until it accepts, then samples /proc.</summary>
-    private static async Task<IdleFigures?> MeasureIdleServerAsync(string k3s, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a long-running k3s command on a free loopback port (<c>{port}</c> in its arguments) with a scratch
+    /// folder, waits until it accepts connections, lets it settle, then samples its RSS and CPU time from /proc.
+    /// </summary>
+    private static async Task<IdleFigures?> MeasureIdleAsync(string k3s, Func<string, string[]> arguments, CancellationToken cancellationToken)
     {
         var dir = Directory.CreateTempSubdirectory("k3slab-footprint-");
         var port = FreeLoopbackPort();
-        var start = new ProcessStartInfo(k3s) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "datastore", "serve", "--endpoint", $"sqlite://{dir.FullName}/state.db", "--listen-address", $"127.0.0.1:{port}" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var args = arguments(dir.FullName).Select(a => a.Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)).ToArray();
+        var start = new ProcessStartInfo(k3s, args) { RedirectStandardOutput = true, RedirectStandardError = true };
 
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
@@ -89,7 +93,7 @@ internal static class FootprintSuite
             {
                 if (process.HasExited || watch.Elapsed > TimeSpan.FromSeconds(30))
                 {
-                    await Console.Error.WriteLineAsync($"note: 'k3s datastore serve' did not come up (exited: {process.HasExited}); idle figures not measured.");
+                    await Console.Error.WriteLineAsync($"note: 'k3s {args[0]}' did not come up (exited: {process.HasExited}); its idle figures are not measured.");
                     return null;
                 }
 

@@ -15,6 +15,7 @@ internal static class K3sCommandLine
         var version = root.Options.OfType<VersionOption>().Single();
         version.Action = new PrintVersion();
         version.Aliases.Add("-v");
+        root.Subcommands.Add(ServerCommand.Create());
         return root;
     }
 

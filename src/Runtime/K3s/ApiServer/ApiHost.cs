@@ -1,0 +1,100 @@
+using K3sLab.K3s.ApiServer.Authentication;
+using K3sLab.K3s.ApiServer.Discovery;
+using K3sLab.K3s.ApiServer.Endpoints;
+using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.Supervisor;
+using K3sLab.K3s.Tls;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace K3sLab.K3s.ApiServer;
+
+/// <summary>
+/// The server's HTTPS listener (port 6443 by default), serving HTTP/2 and HTTP/1.1 with the cluster's serving
+/// certificate. It carries the supervisor endpoints and the Kubernetes API: public health, version and CA
+/// endpoints first, then x509 client-certificate authentication (anything else unauthenticated gets a 401
+/// <c>Status</c>), then discovery. Resources are served as the API layers land; unknown paths get a 404 <c>Status</c>.
+/// </summary>
+internal static class ApiHost
+{
+    private static readonly string[] PublicPrefixes = ["/healthz", "/livez", "/readyz", "/version", "/cacerts", "/ping"];
+
+    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, string serverCaPath, ILoggerProvider? logging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (logging is not null)
+        {
+            builder.Logging.AddProvider(logging);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 3 * 1024 * 1024;
+            kestrel.Listen(options.BindAddress, options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = tls.Serving;
+
+                    // Ask for a client certificate but decide in the authenticator, so a stranger's certificate
+                    // gets kube-apiserver's 401 instead of a failed handshake.
+                    https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                    https.ClientCertificateValidation = (_, _, _) => true;
+                });
+            });
+        });
+
+        var app = builder.Build();
+        var authenticator = new ClientCertificateAuthenticator(tls.ClientCa);
+        var catalog = ApiResourceCatalog.BuiltIn;
+
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path.Value ?? "/";
+            if (!PublicPrefixes.Any(p => path == p || path.StartsWith(p + "/", StringComparison.Ordinal)))
+            {
+                var certificate = await context.Connection.GetClientCertificateAsync(context.RequestAborted);
+                if (authenticator.Authenticate(certificate) is not { } user)
+                {
+                    await StatusResponse.UnauthorizedAsync(context);
+                    return;
+                }
+
+                context.Items[UserInfo.ItemKey] = user;
+            }
+
+            await next(context);
+        });
+
+        SupervisorEndpoints.Map(app, serverCaPath);
+        var version = VersionInfo.Render();
+        app.MapGet("/version", context => Json(context, version));
+        foreach (var health in new[] { "/healthz", "/livez", "/readyz" })
+        {
+            app.MapGet(health, context => context.Response.WriteAsync("ok", context.RequestAborted));
+        }
+
+        var coreVersions = DiscoveryDocuments.CoreVersions($"{options.AdvertiseAddress}:{options.Port}");
+        var groupList = DiscoveryDocuments.GroupList(catalog);
+        app.MapGet("/api", context => Json(context, coreVersions));
+        app.MapGet("/apis", context => Json(context, groupList));
+        app.MapGet("/api/v1", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(catalog, string.Empty, "v1")));
+        app.MapGet("/apis/{group}", context => JsonOrNotFound(context, DiscoveryDocuments.Group(catalog, (string)context.Request.RouteValues["group"]!)));
+        app.MapGet("/apis/{group}/{version}", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(
+            catalog, (string)context.Request.RouteValues["group"]!, (string)context.Request.RouteValues["version"]!)));
+        app.MapFallback(StatusResponse.NotFoundAsync);
+        return app;
+    }
+
+    private static Task Json(HttpContext context, byte[] body)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    private static Task JsonOrNotFound(HttpContext context, byte[]? body) =>
+        body is null ? StatusResponse.NotFoundAsync(context) : Json(context, body);
+}

@@ -1,0 +1,25 @@
+namespace K3sLab.K3s.Cli;
+
+/// <summary>The runtime's log output: one line per event on stderr, UTC timestamps, as k3s's logs read.</summary>
+internal static partial class RuntimeLogging
+{
+    public static ILoggerFactory Create() => LoggerFactory.Create(builder =>
+    {
+        builder.SetMinimumLevel(Environment.GetEnvironmentVariable("K3S_DEBUG") == "true" ? LogLevel.Debug : LogLevel.Information);
+        builder.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ssZ ";
+        });
+
+        // Same provider; this only sends every level to stderr, keeping stdout for command output.
+        builder.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+    });
+
+    /// <summary>Logs the reason the process cannot go on; the caller exits non-zero.</summary>
+    [LoggerMessage(EventId = 1, Level = LogLevel.Critical, Message = "{Reason}")]
+    public static partial void Fatal(ILogger logger, string reason);
+}

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using K3sLab.K3s.Bootstrap;
+using K3sLab.K3s.Server;
+
+namespace K3sLab.K3s.Cli;
+
+/// <summary>
+/// <c>k3s server</c>, with k3s's flag names and environment variables. Flags of roles that have not landed yet
+/// are not accepted rather than silently ignored; the parser names any unknown flag.
+/// </summary>
+internal static class ServerCommand
+{
+    public static Command Create()
+    {
+        var dataDir = EnvOption.String("--data-dir", "-d", "K3S_DATA_DIR", "Folder to hold state", DataDir.DefaultRoot);
+        var token = EnvOption.String("--token", "-t", "K3S_TOKEN", "Shared secret used to join a server or agent to a cluster");
+        var tokenFile = EnvOption.String("--token-file", null, "K3S_TOKEN_FILE", "File containing the token");
+        var agentToken = EnvOption.String("--agent-token", null, "K3S_AGENT_TOKEN", "Shared secret used to join agents to the cluster, but not servers");
+        var port = EnvOption.Int("--https-listen-port", "HTTPS listen port", 6443);
+        var bind = EnvOption.String("--bind-address", null, null, "k3s bind address", "0.0.0.0");
+        var advertise = EnvOption.String("--advertise-address", null, null, "IPv4/IPv6 address that the apiserver uses to advertise to members of the cluster (default: node-ip)");
+        var tlsSan = EnvOption.List("--tls-san", null, "Add additional hostnames or IPv4/IPv6 addresses as Subject Alternative Names on the server TLS cert");
+        var nodeName = EnvOption.String("--node-name", null, "K3S_NODE_NAME", "Node name", Dns.GetHostName().ToLowerInvariant());
+        var nodeIp = EnvOption.String("--node-ip", "-i", null, "IPv4/IPv6 address to advertise for the node");
+        var kubeconfig = EnvOption.String("--write-kubeconfig", "-o", "K3S_KUBECONFIG_OUTPUT", "Write kubeconfig for the admin client to this file", DefaultKubeconfig());
+        var kubeconfigMode = EnvOption.String("--write-kubeconfig-mode", null, "K3S_KUBECONFIG_MODE", "Write kubeconfig with this mode, e.g. 644 (default 600)");
+        var clusterDomain = EnvOption.String("--cluster-domain", null, null, "Cluster domain", "cluster.local");
+        var serviceCidr = EnvOption.String("--service-cidr", null, null, "IPv4/IPv6 network CIDRs to use for service IPs", "10.43.0.0/16");
+        var disableAgent = EnvOption.Flag("--disable-agent", null, "Do not run a local agent and register a local kubelet");
+
+        var command = new Command("server", "Run management server");
+        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var loggers = RuntimeLogging.Create();
+            var logger = loggers.CreateLogger("k3s");
+            try
+            {
+                if (!parse.GetValue(disableAgent))
+                {
+                    throw new BootstrapException("this build has no agent role yet, so the server cannot register a local kubelet: start it with --disable-agent");
+                }
+
+                var httpsPort = parse.GetValue(port);
+                if (httpsPort is < 1 or > 65535)
+                {
+                    throw new BootstrapException($"--https-listen-port {httpsPort} is not a TCP port (1-65535)");
+                }
+
+                var settings = new ServerSettings(
+                    new DataDir(Path.GetFullPath(parse.GetValue(dataDir)!)),
+                    ReadToken(parse.GetValue(token), parse.GetValue(tokenFile)),
+                    parse.GetValue(agentToken),
+                    ParseAddress("--bind-address", parse.GetValue(bind)!),
+                    httpsPort,
+                    parse.GetValue(nodeIp) is { } ip ? ParseAddress("--node-ip", ip) : DefaultNodeIp(),
+                    parse.GetValue(advertise),
+                    parse.GetValue(nodeName)!,
+                    parse.GetValue(tlsSan)!,
+                    Path.GetFullPath(parse.GetValue(kubeconfig)!),
+                    ParseMode(parse.GetValue(kubeconfigMode)),
+                    parse.GetValue(clusterDomain)!,
+                    parse.GetValue(serviceCidr)!);
+                return await new K3sServer(settings, loggers).RunAsync(cancellationToken);
+            }
+            catch (BootstrapException e)
+            {
+                RuntimeLogging.Fatal(logger, e.Message);
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static string DefaultKubeconfig() => Environment.IsPrivilegedProcess
+        ? "/etc/rancher/k3s/k3s.yaml"
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "k3s.yaml");
+
+    private static string? ReadToken(string? token, string? tokenFile)
+    {
+        if (tokenFile is null)
+        {
+            return token;
+        }
+
+        if (!File.Exists(tokenFile))
+        {
+            throw new BootstrapException($"--token-file {tokenFile} does not exist");
+        }
+
+        return File.ReadAllText(tokenFile).Trim();
+    }
+
+    private static IPAddress ParseAddress(string flag, string value) =>
+        IPAddress.TryParse(value, out var address) ? address : throw new BootstrapException($"{flag} {value} is not an IPv4 or IPv6 address");
+
+    private static UnixFileMode? ParseMode(string? mode)
+    {
+        if (mode is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var bits = Convert.ToInt32(mode, 8);
+            if (bits is >= 0 and <= 0x1FF)
+            {
+                return (UnixFileMode)bits;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw new BootstrapException(string.Create(CultureInfo.InvariantCulture, $"--write-kubeconfig-mode {mode} is not an octal file mode such as 600 or 644"));
+    }
+
+    /// <summary>The first IPv4 address of an interface that is up and not loopback, as k3s picks the node IP.</summary>
+    private static IPAddress DefaultNodeIp() =>
+        NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+        ?? IPAddress.Loopback;
+}

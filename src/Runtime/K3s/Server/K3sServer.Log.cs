@@ -1,0 +1,22 @@
+namespace K3sLab.K3s.Server;
+
+internal sealed partial class K3sServer
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Starting k3s {Version} with data dir {DataDir}")]
+        public static partial void Starting(ILogger logger, string version, string dataDir);
+
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Wrote kubeconfig {Path}")]
+        public static partial void WroteKubeconfig(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Serving the supervisor and API on https://{Address}:{Port}")]
+        public static partial void Listening(ILogger logger, string address, int port);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Node token is available at {Path}")]
+        public static partial void TokenLocation(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Shutting down the server")]
+        public static partial void Stopping(ILogger logger);
+    }
+}

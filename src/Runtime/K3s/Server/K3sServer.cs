@@ -1,0 +1,58 @@
+using K3sLab.K3s.ApiServer;
+using K3sLab.K3s.Bootstrap;
+
+namespace K3sLab.K3s.Server;
+
+/// <summary>
+/// Runs the server role: bootstrap the data dir (certificates, tokens), write the admin kubeconfig where
+/// <c>--write-kubeconfig</c> says, then serve HTTPS until cancelled (SIGINT/SIGTERM), shutting down gracefully.
+/// </summary>
+internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory loggers)
+{
+    private readonly ILogger _logger = loggers.CreateLogger("k3s.server");
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        Log.Starting(_logger, Cli.RuntimeVersion.Version, settings.DataDir.Root);
+        var boot = ServerBootstrap.Run(new ServerBootstrapOptions(
+            settings.DataDir, settings.Token, settings.AgentToken, settings.NodeName, [settings.NodeIp], settings.TlsSans,
+            settings.ClusterDomain, settings.ServiceCidr, settings.HttpsListenPort));
+        using var tls = boot.Tls;
+
+        var server = $"https://127.0.0.1:{settings.HttpsListenPort}";
+        Kubeconfig.Write(settings.KubeconfigPath, Kubeconfig.Render(server, tls.ServerCa.Certificate, tls.Admin), settings.KubeconfigMode);
+        Log.WroteKubeconfig(_logger, settings.KubeconfigPath);
+
+        var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
+        await using var app = ApiHost.Build(
+            new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise),
+            tls,
+            Path.Combine(settings.DataDir.ServerTls, "server-ca.crt"),
+            new LoggerProviderAdapter(loggers));
+        await app.StartAsync(cancellationToken);
+        Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
+        Log.TokenLocation(_logger, settings.DataDir.TokenFile);
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Log.Stopping(_logger);
+        }
+
+        await app.StopAsync(CancellationToken.None);
+        return 0;
+    }
+
+    /// <summary>Hands the command's logger factory to the web host, which wants a provider.</summary>
+    private sealed class LoggerProviderAdapter(ILoggerFactory factory) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => factory.CreateLogger(categoryName);
+
+        public void Dispose()
+        {
+        }
+    }
+}

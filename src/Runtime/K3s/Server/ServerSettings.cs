@@ -1,0 +1,20 @@
+using System.Net;
+using K3sLab.K3s.Bootstrap;
+
+namespace K3sLab.K3s.Server;
+
+/// <summary>Everything <c>k3s server</c> was told, after flags, environment and defaults are resolved.</summary>
+internal sealed record ServerSettings(
+    DataDir DataDir,
+    string? Token,
+    string? AgentToken,
+    IPAddress BindAddress,
+    int HttpsListenPort,
+    IPAddress NodeIp,
+    string? AdvertiseAddress,
+    string NodeName,
+    IReadOnlyList<string> TlsSans,
+    string KubeconfigPath,
+    UnixFileMode? KubeconfigMode,
+    string ClusterDomain,
+    string ServiceCidr);

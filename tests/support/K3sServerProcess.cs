@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using K3sLab.Lab.Images;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace K3sLab.Tests.Support;
+
+/// <summary>
+/// A real <c>k3s server</c> process from the published runtime (artifacts/bin/k3s, published first if stale),
+/// on a free loopback port with its own data dir, for tests that talk to it with real clients.
+/// Started once per test class; stopped with SIGTERM, then killed if it does not exit.
+/// </summary>
+public sealed class K3sServerProcess : IAsyncLifetime
+{
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    public DirectoryInfo Root { get; } = Directory.CreateTempSubdirectory("k3slab-server-");
+
+    public int Port { get; private set; }
+
+    public string DataDir => Path.Combine(Root.FullName, "data");
+
+    public string Kubeconfig => Path.Combine(Root.FullName, "k3s.yaml");
+
+    public string Url => $"https://127.0.0.1:{Port}";
+
+    /// <summary>What the server logged so far, for failure messages.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        await new RuntimeArtifact(NullLogger.Instance).EnsurePublishedAsync(timeout.Token);
+        Port = FreeLoopbackPort();
+        var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { "server", "--disable-agent", "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        _process = Process.Start(start)!;
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await AcceptsAsync(Port))
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"k3s server did not start listening on {Port} (exited: {_process.HasExited}):\n{Log}");
+            }
+
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process?.Dispose();
+        Root.Delete(recursive: true);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_log)
+            {
+                _log.AppendLine(line);
+            }
+        }
+    }
+
+    private static async Task<bool> AcceptsAsync(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
