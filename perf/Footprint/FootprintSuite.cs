@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using K3sLab.Lab;
+using K3sLab.Lab.Host;
 
 namespace K3sLab.Perf.Footprint;
 
@@ -81,7 +80,7 @@ internal static class FootprintSuite
     private static async Task<IdleFigures?> MeasureIdleAsync(string k3s, Func<string, string[]> arguments, CancellationToken cancellationToken)
     {
         var dir = Directory.CreateTempSubdirectory("k3slab-footprint-");
-        var port = FreeLoopbackPort();
+        var port = Loopback.FreePort();
         var args = arguments(dir.FullName).Select(a => a.Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)).ToArray();
         var start = new ProcessStartInfo(k3s, args) { RedirectStandardOutput = true, RedirectStandardError = true };
 
@@ -89,7 +88,7 @@ internal static class FootprintSuite
         using var process = Process.Start(start)!;
         try
         {
-            while (!await AcceptsAsync(port, cancellationToken))
+            while (!await Loopback.AcceptsAsync(port, cancellationToken))
             {
                 if (process.HasExited || watch.Elapsed > TimeSpan.FromSeconds(30))
                 {
@@ -124,27 +123,6 @@ internal static class FootprintSuite
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static double Percentile(List<double> sorted, double q) => sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(q * sorted.Count))];

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using K3sLab.Lab.Host;
 using K3sLab.Lab.Images;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -43,7 +42,7 @@ public sealed class K3sServerProcess : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         await new RuntimeArtifact(NullLogger.Instance).EnsurePublishedAsync(timeout.Token);
-        Port = FreeLoopbackPort();
+        Port = Loopback.FreePort();
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[] { "server", "--disable-agent", "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server" })
         {
@@ -57,7 +56,7 @@ public sealed class K3sServerProcess : IAsyncLifetime
         _process.BeginOutputReadLine();
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await AcceptsAsync(Port))
+        while (!await Loopback.AcceptsAsync(Port, timeout.Token))
         {
             if (_process.HasExited || DateTime.UtcNow > deadline)
             {
@@ -97,26 +96,5 @@ public sealed class K3sServerProcess : IAsyncLifetime
                 _log.AppendLine(line);
             }
         }
-    }
-
-    private static async Task<bool> AcceptsAsync(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

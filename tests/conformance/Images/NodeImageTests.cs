@@ -1,4 +1,5 @@
 using DotNet.Testcontainers.Builders;
+using DotNet.Testcontainers.Containers;
 using K3sLab.Tests.Support;
 
 namespace K3sLab.ConformanceTests.Images;
@@ -14,11 +15,7 @@ public sealed class NodeImageTests : IClassFixture<NodeImageFixture>
     public async Task K3sVersion_InsideNodeContainer_PrintsRuntimeVersion()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = new ContainerBuilder(_fixture.Image)
-            .WithCommand("sleep", "infinity")
-            .WithLabel("k3slab.role", "test")
-            .Build();
-        await node.StartAsync(ct);
+        await using var node = await StartNodeAsync(ct);
 
         var result = await node.ExecAsync(["k3s", "--version"], ct);
 
@@ -30,15 +27,21 @@ public sealed class NodeImageTests : IClassFixture<NodeImageFixture>
     public async Task NodeImage_CarriesOperatorTools()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = new ContainerBuilder(_fixture.Image)
-            .WithCommand("sleep", "infinity")
-            .WithLabel("k3slab.role", "test")
-            .Build();
-        await node.StartAsync(ct);
+        await using var node = await StartNodeAsync(ct);
 
         var result = await node.ExecAsync(["/bin/sh", "-c", "etcdctl version && ip -V && iptables --version && readlink -f /usr/local/bin/k3s"], ct);
 
         result.ExitCode.Should().Be(0, result.Stderr);
         result.Stdout.Should().Contain("etcdctl version: 3.4").And.Contain("iproute2").And.Contain("iptables v1.8").And.Contain("/usr/local/lib/k3s/k3s");
+    }
+
+    private async Task<IContainer> StartNodeAsync(CancellationToken ct)
+    {
+        var node = new ContainerBuilder(_fixture.Image)
+            .WithCommand("sleep", "infinity")
+            .WithLabel("k3slab.role", "test")
+            .Build();
+        await node.StartAsync(ct);
+        return node;
     }
 }
