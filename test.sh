@@ -102,6 +102,14 @@ for tier in "${tiers[@]}"; do
     fi
     tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
   done
+  if [ "$tier" = Perf ]; then
+    # Perf smoke gates: memory budgets from the issues, measured by the perf suites (results in .results/perf).
+    if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll footprint --out "$results/perf" --max-server-rss-mib 100 >"$results/perf-footprint.log" 2>&1; then
+      tp=$((tp + 1)); echo "  footprint gate: $(tail -1 "$results/perf-footprint.log")"
+    else
+      tf=$((tf + 1)); cat "$results/perf-footprint.log"
+    fi
+  fi
   echo "  tier $tier: $tp passed, $tf failed, $ts skipped"
   passed=$((passed + tp)) failed=$((failed + tf)) skipped=$((skipped + ts))
 done

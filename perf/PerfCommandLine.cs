@@ -22,9 +22,11 @@ internal static class PerfCommandLine
         switch (suite)
         {
             case "footprint":
-                return await FootprintSuite.RunAsync(output, cancel.Token);
+                var gateIndex = Array.IndexOf(args, "--max-server-rss-mib");
+                double? gate = gateIndex >= 0 && gateIndex + 1 < args.Length ? double.Parse(args[gateIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : null;
+                return await FootprintSuite.RunAsync(output, gate, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

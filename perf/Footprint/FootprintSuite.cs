@@ -17,7 +17,10 @@ internal static class FootprintSuite
     private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(10);
 
-    public static async Task<int> RunAsync(string outputDirectory, CancellationToken cancellationToken)
+    /// <param name="outputDirectory">Where footprint.md and footprint.json go.</param>
+    /// <param name="maxServerRssMiB">A gate: exit 1 when the idle server's RSS is above it (null: no gate).</param>
+    /// <param name="cancellationToken">Stops the measurement.</param>
+    public static async Task<int> RunAsync(string outputDirectory, double? maxServerRssMiB, CancellationToken cancellationToken)
     {
         var k3s = LabPaths.RuntimeExecutable;
         if (!File.Exists(k3s))
@@ -59,6 +62,17 @@ internal static class FootprintSuite
         var json = string.Create(inv, $$"""{"shippedBytes":{{shippedBytes}},"versionMedianMs":{{Percentile(starts, 0.5):0.0}},"versionP90Ms":{{Percentile(starts, 0.9):0.0}},"serverReadyMs":{{server?.ReadyMs ?? -1:0.0}},"serverIdleRssMiB":{{server?.RssMiB ?? -1:0.0}},"serverIdleCpuPercent":{{server?.CpuPercent ?? -1:0.00}},"serveReadyMs":{{idle?.ReadyMs ?? -1:0.0}},"serveIdleRssMiB":{{idle?.RssMiB ?? -1:0.0}},"serveIdleCpuPercent":{{idle?.CpuPercent ?? -1:0.00}}}""");
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, "footprint.json"), json + "\n", cancellationToken);
         Console.Write(md.ToString());
+        if (maxServerRssMiB is { } limit)
+        {
+            if (server is null || server.RssMiB > limit)
+            {
+                await Console.Error.WriteLineAsync(string.Create(inv, $"gate failed: idle k3s server RSS {Format(server?.RssMiB, "MiB")} is over the {limit:0} MiB budget"));
+                return 1;
+            }
+
+            Console.WriteLine(string.Create(inv, $"gate passed: idle k3s server RSS {server.RssMiB:0.0} MiB <= {limit:0} MiB"));
+        }
+
         return 0;
     }
 
