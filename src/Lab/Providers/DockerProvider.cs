@@ -1,0 +1,182 @@
+using System.Net;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace K3sLab.Lab.Providers;
+
+/// <summary>
+/// Lab nodes as Docker containers on one bridge network per cluster, with static addresses from the
+/// <see cref="NetworkPlan"/>. Containers carry the cluster, role, index and address as labels, which are the
+/// only record of a cluster. Nodes get NET_ADMIN (for fault injection with iptables), an init process that reaps
+/// orphans, and the <c>unless-stopped</c> restart policy so they come back after a daemon restart.
+/// </summary>
+public sealed class DockerProvider(IDockerClient docker) : INodeProvider
+{
+    public async Task<NetworkPlan> EnsureNetworkAsync(string cluster, CancellationToken cancellationToken)
+    {
+        LabNaming.ValidateClusterName(cluster);
+        var name = LabNaming.NetworkName(cluster);
+        var networks = await docker.Networks.ListNetworksAsync(new NetworksListParameters(), cancellationToken);
+        if (networks.FirstOrDefault(n => n.Name == name) is { } existing)
+        {
+            var subnet = existing.IPAM?.Config?.Select(c => c.Subnet).FirstOrDefault(s => !string.IsNullOrEmpty(s));
+            if (subnet is null || !existing.Labels.TryGetValue(LabNaming.ClusterLabel, out var owner) || owner != cluster)
+            {
+                throw new LabSetupException($"Docker network {name} exists but was not made by k3slab for cluster '{cluster}': remove it (docker network rm {name}) or choose another cluster name.");
+            }
+
+            return new NetworkPlan(IPNetwork.Parse(subnet));
+        }
+
+        var inUse = networks
+            .SelectMany(n => n.IPAM?.Config ?? [])
+            .Select(c => IPNetwork.TryParse(c.Subnet, out var s) ? s : (IPNetwork?)null)
+            .OfType<IPNetwork>();
+        var plan = NetworkPlan.Choose(inUse);
+        await docker.Networks.CreateNetworkAsync(
+            new NetworksCreateParameters
+            {
+                Name = name,
+                Driver = "bridge",
+                IPAM = new IPAM { Config = [new IPAMConfig { Subnet = plan.Subnet.ToString(), Gateway = plan.Gateway.ToString() }] },
+                Labels = new Dictionary<string, string> { [LabNaming.ClusterLabel] = cluster },
+            },
+            cancellationToken);
+        return plan;
+    }
+
+    public async Task<LabNode> CreateNodeAsync(NodeSpec spec, CancellationToken cancellationToken)
+    {
+        var name = LabNaming.NodeName(spec.Cluster, spec.Role, spec.Index);
+        var network = LabNaming.NetworkName(spec.Cluster);
+        var created = await docker.Containers.CreateContainerAsync(
+            new CreateContainerParameters
+            {
+                Name = name,
+                Hostname = name,
+                Image = spec.Image,
+                Cmd = [.. spec.Command],
+                Env = [.. (spec.Environment ?? new Dictionary<string, string>()).Select(kv => $"{kv.Key}={kv.Value}")],
+                Labels = new Dictionary<string, string>
+                {
+                    [LabNaming.ClusterLabel] = spec.Cluster,
+                    [LabNaming.RoleLabel] = LabNaming.RoleWord(spec.Role),
+                    [LabNaming.IndexLabel] = spec.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    [LabNaming.AddressLabel] = spec.Address.ToString(),
+                },
+                HostConfig = new HostConfig
+                {
+                    NetworkMode = network,
+                    CapAdd = ["NET_ADMIN"],
+                    Init = true,
+                    RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
+                    Memory = spec.MemoryBytes ?? 0,
+                    Tmpfs = new Dictionary<string, string> { ["/run"] = "rw" },
+                },
+                NetworkingConfig = new NetworkingConfig
+                {
+                    EndpointsConfig = new Dictionary<string, EndpointSettings>
+                    {
+                        [network] = new EndpointSettings { IPAMConfig = new EndpointIPAMConfig { IPv4Address = spec.Address.ToString() }, Aliases = [name] },
+                    },
+                },
+            },
+            cancellationToken);
+        try
+        {
+            await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
+        }
+        catch
+        {
+            // Never leave a half-made node behind.
+            await docker.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None);
+            throw;
+        }
+
+        return new LabNode(name, spec.Cluster, spec.Role, spec.Index, spec.Address, "running");
+    }
+
+    public async Task<IReadOnlyList<LabNode>> ListNodesAsync(string? cluster, CancellationToken cancellationToken)
+    {
+        var filter = cluster is null ? LabNaming.ClusterLabel : $"{LabNaming.ClusterLabel}={cluster}";
+        var containers = await docker.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [filter] = true } } },
+            cancellationToken);
+        return [.. containers.Select(ToNode).OfType<LabNode>().OrderBy(n => n.Cluster, StringComparer.Ordinal).ThenBy(n => n.Role).ThenBy(n => n.Index)];
+    }
+
+    public Task StartAsync(LabNode node, CancellationToken cancellationToken) =>
+        docker.Containers.StartContainerAsync(node.Name, new ContainerStartParameters(), cancellationToken);
+
+    public Task StopAsync(LabNode node, TimeSpan grace, CancellationToken cancellationToken) =>
+        docker.Containers.StopContainerAsync(node.Name, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Ceiling(grace.TotalSeconds) }, cancellationToken);
+
+    public Task KillAsync(LabNode node, CancellationToken cancellationToken) =>
+        docker.Containers.KillContainerAsync(node.Name, new ContainerKillParameters { Signal = "KILL" }, cancellationToken);
+
+    public Task PauseAsync(LabNode node, CancellationToken cancellationToken) => docker.Containers.PauseContainerAsync(node.Name, cancellationToken);
+
+    public Task UnpauseAsync(LabNode node, CancellationToken cancellationToken) => docker.Containers.UnpauseContainerAsync(node.Name, cancellationToken);
+
+    public async Task RemoveAsync(LabNode node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await docker.Containers.RemoveContainerAsync(node.Name, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+        }
+    }
+
+    public async Task<NodeExecResult> ExecAsync(LabNode node, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    {
+        var exec = await docker.Exec.CreateContainerExecAsync(
+            node.Name,
+            new ContainerExecCreateParameters { Cmd = [.. command], AttachStdout = true, AttachStderr = true },
+            cancellationToken);
+        using var stream = await docker.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), cancellationToken);
+        var (stdout, stderr) = await stream.ReadOutputToEndAsync(cancellationToken);
+        var inspect = await docker.Exec.InspectContainerExecAsync(exec.ID, cancellationToken);
+        return new NodeExecResult(inspect.ExitCode ?? -1, stdout, stderr);
+    }
+
+    public async Task<string> LogsAsync(LabNode node, CancellationToken cancellationToken)
+    {
+        using var logs = await docker.Containers.GetContainerLogsAsync(node.Name, new ContainerLogsParameters { ShowStdout = true, ShowStderr = true }, cancellationToken);
+        var (stdout, stderr) = await logs.ReadOutputToEndAsync(cancellationToken);
+        return stdout + stderr;
+    }
+
+    public async Task DeleteClusterAsync(string cluster, CancellationToken cancellationToken)
+    {
+        LabNaming.ValidateClusterName(cluster);
+        foreach (var node in await ListNodesAsync(cluster, cancellationToken))
+        {
+            await RemoveAsync(node, cancellationToken);
+        }
+
+        try
+        {
+            await docker.Networks.DeleteNetworkAsync(LabNaming.NetworkName(cluster), cancellationToken);
+        }
+        catch (DockerNetworkNotFoundException)
+        {
+        }
+    }
+
+    private static LabNode? ToNode(ContainerListResponse container)
+    {
+        IDictionary<string, string> labels = container.Labels;
+        string? Label(string key) => labels.TryGetValue(key, out var value) ? value : null;
+        if (!labels.TryGetValue(LabNaming.ClusterLabel, out var cluster)
+            || LabNaming.ParseRole(Label(LabNaming.RoleLabel)) is not { } role
+            || !int.TryParse(Label(LabNaming.IndexLabel), out var index)
+            || !IPAddress.TryParse(Label(LabNaming.AddressLabel), out var address))
+        {
+            return null;
+        }
+
+        return new LabNode(container.Names.First().TrimStart('/'), cluster, role, index, address, container.State);
+    }
+}

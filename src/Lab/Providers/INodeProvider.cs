@@ -1,0 +1,40 @@
+namespace K3sLab.Lab.Providers;
+
+/// <summary>
+/// Where lab nodes live. Docker is the implementation today; a process provider for hosts without Docker can
+/// implement the same contract. Providers keep no state of their own: everything is read back from the engine.
+/// All operations are idempotent where that makes sense (removing what is gone succeeds).
+/// </summary>
+public interface INodeProvider
+{
+    /// <summary>Creates the cluster network if missing and returns its address plan.</summary>
+    Task<NetworkPlan> EnsureNetworkAsync(string cluster, CancellationToken cancellationToken);
+
+    /// <summary>Creates and starts a node; fails if a node of that name exists.</summary>
+    Task<LabNode> CreateNodeAsync(NodeSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>The nodes of one cluster, or of all clusters when <paramref name="cluster"/> is null.</summary>
+    Task<IReadOnlyList<LabNode>> ListNodesAsync(string? cluster, CancellationToken cancellationToken);
+
+    Task StartAsync(LabNode node, CancellationToken cancellationToken);
+
+    /// <summary>Stops with SIGTERM, then SIGKILL after <paramref name="grace"/>.</summary>
+    Task StopAsync(LabNode node, TimeSpan grace, CancellationToken cancellationToken);
+
+    /// <summary>SIGKILL to the whole node: no shutdown path runs (a power cut, as far as processes can tell).</summary>
+    Task KillAsync(LabNode node, CancellationToken cancellationToken);
+
+    Task PauseAsync(LabNode node, CancellationToken cancellationToken);
+
+    Task UnpauseAsync(LabNode node, CancellationToken cancellationToken);
+
+    Task RemoveAsync(LabNode node, CancellationToken cancellationToken);
+
+    Task<NodeExecResult> ExecAsync(LabNode node, IReadOnlyList<string> command, CancellationToken cancellationToken);
+
+    /// <summary>The node's main process output (stdout and stderr interleaved as Docker kept them).</summary>
+    Task<string> LogsAsync(LabNode node, CancellationToken cancellationToken);
+
+    /// <summary>Removes every node of the cluster and its network.</summary>
+    Task DeleteClusterAsync(string cluster, CancellationToken cancellationToken);
+}
