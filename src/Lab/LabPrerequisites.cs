@@ -1,4 +1,5 @@
 using K3sLab.Lab.Engine;
+using K3sLab.Lab.Host;
 using K3sLab.Lab.Images;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +19,9 @@ public static class LabPrerequisites
         var runtimeHash = await new RuntimeArtifact(logger).EnsurePublishedAsync(cancellationToken);
         await new DockerEngine(logger).EnsureRunningAsync(cancellationToken);
         using var docker = DockerEngine.CreateClient();
+
+        // Images are shared by every checkout on this host, so the lock is host-wide too.
+        using var building = await HostLock.AcquireAsync("/var/tmp/k3slab/images.lock", cancellationToken);
         var recipe = BaseImageRecipe.Default;
         await new BaseImage(docker, logger).EnsureAsync(recipe, cancellationToken);
         return await new NodeImage(docker, logger).EnsureAsync(recipe, runtimeHash, cancellationToken);

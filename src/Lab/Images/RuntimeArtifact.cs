@@ -25,6 +25,8 @@ public sealed partial class RuntimeArtifact
     /// <summary>Publishes the runtime unless it is up to date; returns the content hash of the published files.</summary>
     public async Task<string> EnsurePublishedAsync(CancellationToken cancellationToken)
     {
+        // Test fixtures and the CLI may ask at the same moment; only one may run dotnet publish into artifacts/.
+        using var publishing = await HostLock.AcquireAsync(Path.Combine(LabPaths.Artifacts, "publish", ".lock"), cancellationToken);
         var fingerprint = await InputFingerprintAsync(cancellationToken);
         if (File.Exists(LabPaths.RuntimeExecutable) && File.Exists(StampPath) && await File.ReadAllTextAsync(StampPath, cancellationToken) == fingerprint)
         {
