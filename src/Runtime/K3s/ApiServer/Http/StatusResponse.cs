@@ -1,17 +1,29 @@
 using System.Text.Json;
+using K3sLab.K3s.ApiServer.Errors;
 
 namespace K3sLab.K3s.ApiServer.Http;
 
 /// <summary>
 /// Writes a Kubernetes <c>Status</c> (<c>kind: Status, apiVersion: v1</c>) error body, the shape every client decodes
-/// failures from: <c>status: Failure</c>, a message for people, a machine <c>reason</c> and the HTTP code.
+/// failures from: <c>status: Failure</c>, a message for people, a machine <c>reason</c>, <c>details</c> when known, and
+/// the HTTP code. A <c>Retry-After</c> header goes with statuses that carry retry advice.
 /// </summary>
 internal static class StatusResponse
 {
-    public static Task WriteAsync(HttpContext context, int code, string reason, string message)
+    public static Task WriteAsync(HttpContext context, ApiStatusException status)
     {
-        context.Response.StatusCode = code;
+        context.Response.StatusCode = status.Code;
         context.Response.ContentType = "application/json";
+        if (status.RetryAfterSeconds is { } retry)
+        {
+            context.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return context.Response.Body.WriteAsync(Render(status), context.RequestAborted).AsTask();
+    }
+
+    public static byte[] Render(ApiStatusException status)
+    {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
@@ -21,16 +33,62 @@ internal static class StatusResponse
             w.WriteStartObject("metadata");
             w.WriteEndObject();
             w.WriteString("status", "Failure");
-            w.WriteString("message", message);
-            w.WriteString("reason", reason);
-            w.WriteNumber("code", code);
+            w.WriteString("message", status.Message);
+            w.WriteString("reason", status.Reason);
+            if (status.HasDetails)
+            {
+                WriteDetails(w, status);
+            }
+
+            w.WriteNumber("code", status.Code);
             w.WriteEndObject();
         }
 
-        return context.Response.Body.WriteAsync(buffer.ToArray(), context.RequestAborted).AsTask();
+        return buffer.ToArray();
     }
 
-    public static Task UnauthorizedAsync(HttpContext context) => WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized", "Unauthorized");
+    public static Task UnauthorizedAsync(HttpContext context) => WriteAsync(context, new ApiStatusException(401, "Unauthorized", "Unauthorized"));
 
-    public static Task NotFoundAsync(HttpContext context) => WriteAsync(context, StatusCodes.Status404NotFound, "NotFound", "the server could not find the requested resource");
+    public static Task NotFoundAsync(HttpContext context) => WriteAsync(context, new ApiStatusException(404, "NotFound", "the server could not find the requested resource"));
+
+    private static void WriteDetails(Utf8JsonWriter w, ApiStatusException status)
+    {
+        w.WriteStartObject("details");
+        if (status.Name is not null)
+        {
+            w.WriteString("name", status.Name);
+        }
+
+        if (status.Group is { Length: > 0 })
+        {
+            w.WriteString("group", status.Group);
+        }
+
+        if (status.Kind is not null)
+        {
+            w.WriteString("kind", status.Kind);
+        }
+
+        if (status.Causes.Count > 0)
+        {
+            w.WriteStartArray("causes");
+            foreach (var cause in status.Causes)
+            {
+                w.WriteStartObject();
+                w.WriteString("reason", cause.Reason);
+                w.WriteString("message", cause.Message);
+                w.WriteString("field", cause.Field);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        if (status.RetryAfterSeconds is { } retry)
+        {
+            w.WriteNumber("retryAfterSeconds", retry);
+        }
+
+        w.WriteEndObject();
+    }
 }

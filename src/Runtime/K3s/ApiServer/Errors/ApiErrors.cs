@@ -1,0 +1,65 @@
+namespace K3sLab.K3s.ApiServer.Errors;
+
+/// <summary>
+/// The error statuses kube-apiserver returns, with its exact reasons and message formats, which clients and
+/// kubectl match on (e.g. <c>kubectl apply</c> retries on Conflict; informers relist on 410 Expired).
+/// Resources are named as in messages: the plural with its group, e.g. <c>deployments.apps</c>.
+/// </summary>
+internal static class ApiErrors
+{
+    public static ApiStatusException NotFound(string group, string resource, string name) =>
+        new(404, "NotFound", $"{Qualified(group, resource)} \"{name}\" not found", name, group, resource);
+
+    public static ApiStatusException AlreadyExists(string group, string resource, string name) =>
+        new(409, "AlreadyExists", $"{Qualified(group, resource)} \"{name}\" already exists", name, group, resource);
+
+    public static ApiStatusException Conflict(string group, string resource, string name, string why = "the object has been modified; please apply your changes to the latest version and try again") =>
+        new(409, "Conflict", $"Operation cannot be fulfilled on {Qualified(group, resource)} \"{name}\": {why}", name, group, resource);
+
+    /// <summary>422: <c>Kind.group "name" is invalid: field: message, field: message</c>.</summary>
+    public static ApiStatusException Invalid(string group, string kind, string name, IReadOnlyList<StatusCause> causes)
+    {
+        var qualifiedKind = group.Length == 0 ? kind : $"{kind}.{group}";
+        var summary = causes.Count == 1 ? Describe(causes[0]) : $"[{string.Join(", ", causes.Select(Describe))}]";
+        return new ApiStatusException(422, "Invalid", $"{qualifiedKind} \"{name}\" is invalid: {summary}", name, group, kind, causes);
+    }
+
+    public static ApiStatusException BadRequest(string message) => new(400, "BadRequest", message);
+
+    public static ApiStatusException Forbidden(string user, string verb, string group, string resource, string name, string ns)
+    {
+        var what = name.Length > 0 ? $"{Qualified(group, resource)} \"{name}\"" : Qualified(group, resource);
+        var scope = ns.Length > 0 ? $" in the namespace \"{ns}\"" : " at the cluster scope";
+        return new ApiStatusException(403, "Forbidden", $"{what} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\"{scope}", name.Length > 0 ? name : null, group, resource);
+    }
+
+    /// <summary>410 for a watch or list from a compacted revision; informers relist on it.</summary>
+    public static ApiStatusException Expired(long requested, long oldest) =>
+        new(410, "Expired", $"too old resource version: {requested} ({oldest})");
+
+    /// <summary>410 for a <c>continue</c> token whose snapshot was compacted.</summary>
+    public static ApiStatusException ContinueExpired() =>
+        new(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
+
+    public static ApiStatusException MethodNotSupported(string group, string resource, string verb) =>
+        new(405, "MethodNotAllowed", $"{verb} is not supported on resources of kind \"{Qualified(group, resource)}\"", group: group, kind: resource);
+
+    public static ApiStatusException UnsupportedMediaType(string contentType) =>
+        new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {contentType})");
+
+    public static ApiStatusException RequestEntityTooLarge(long limit) =>
+        new(413, "RequestEntityTooLarge", $"Request entity too large: limit is {limit}");
+
+    public static ApiStatusException ServiceUnavailable(string message, int retryAfterSeconds = 1) =>
+        new(503, "ServiceUnavailable", message, retryAfterSeconds: retryAfterSeconds);
+
+    public static ApiStatusException Timeout(string message, int retryAfterSeconds = 1) =>
+        new(504, "Timeout", message, retryAfterSeconds: retryAfterSeconds);
+
+    public static ApiStatusException Internal(string message) =>
+        new(500, "InternalError", $"Internal error occurred: {message}");
+
+    private static string Qualified(string group, string resource) => group.Length == 0 ? resource : $"{resource}.{group}";
+
+    private static string Describe(StatusCause cause) => $"{cause.Field}: {cause.Message}";
+}
