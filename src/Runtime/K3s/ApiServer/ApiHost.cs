@@ -2,6 +2,7 @@ using K3sLab.K3s.ApiServer.Authentication;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Endpoints;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.Bootstrap;
 using K3sLab.K3s.Supervisor;
 using K3sLab.K3s.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -19,7 +20,7 @@ internal static class ApiHost
 {
     private static readonly string[] PublicPrefixes = ["/healthz", "/livez", "/readyz", "/version", "/cacerts", "/ping"];
 
-    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, string serverCaPath, ILoggerProvider? logging = null)
+    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ILoggerProvider? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -49,6 +50,7 @@ internal static class ApiHost
 
         var app = builder.Build();
         var authenticator = new ClientCertificateAuthenticator(tls.ClientCa);
+        var passwd = new PasswdAuthenticator(dataDir.PasswdFile);
         var catalog = ApiResourceCatalog.BuiltIn;
 
         app.Use(async (context, next) =>
@@ -57,9 +59,14 @@ internal static class ApiHost
             if (!PublicPrefixes.Any(p => path == p || path.StartsWith(p + "/", StringComparison.Ordinal)))
             {
                 var certificate = await context.Connection.GetClientCertificateAsync(context.RequestAborted);
-                if (authenticator.Authenticate(certificate) is not { } user)
+                var supervisor = SupervisorEndpoints.Serves(path);
+
+                // Join-token credentials (HTTP Basic) are for the supervisor only, as in k3s; the Kubernetes API takes certificates.
+                var user = authenticator.Authenticate(certificate)
+                    ?? (supervisor ? passwd.Authenticate(context.Request.Headers.Authorization.FirstOrDefault()) : null);
+                if (user is null)
                 {
-                    await StatusResponse.UnauthorizedAsync(context);
+                    await (supervisor ? SupervisorEndpoints.NotAuthorizedAsync(context) : StatusResponse.UnauthorizedAsync(context));
                     return;
                 }
 
@@ -69,7 +76,7 @@ internal static class ApiHost
             await next(context);
         });
 
-        SupervisorEndpoints.Map(app, serverCaPath);
+        SupervisorEndpoints.Map(app, dataDir);
         var version = VersionInfo.Render();
         app.MapGet("/version", context => Json(context, version));
         foreach (var health in new[] { "/healthz", "/livez", "/readyz" })

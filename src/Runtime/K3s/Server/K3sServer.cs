@@ -27,7 +27,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await using var app = ApiHost.Build(
             new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise),
             tls,
-            Path.Combine(settings.DataDir.ServerTls, "server-ca.crt"),
+            settings.DataDir,
             new LoggerProviderAdapter(loggers));
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
