@@ -39,13 +39,6 @@ internal static class Kubeconfig
     }
 
     /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> with <paramref name="mode"/> (default 0600).</summary>
-    public static void Write(string path, string content, UnixFileMode? mode = null)
-    {
-        var fileMode = mode ?? (UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, content);
-        File.SetUnixFileMode(temporary, fileMode);
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void Write(string path, string content, UnixFileMode? mode = null) =>
+        AtomicFile.Write(path, content, mode ?? AtomicFile.OwnerOnly);
 }

@@ -41,10 +41,6 @@ internal static class PasswdFile
 
     public static void Write(string path, IEnumerable<PasswdEntry> entries)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        File.WriteAllLines(temporary, entries.Select(e => $"{e.Password},{e.User},{e.Uid},{e.Group}"));
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Write(path, string.Concat(entries.Select(e => $"{e.Password},{e.User},{e.Uid},{e.Group}\n")));
     }
 }

@@ -33,7 +33,7 @@ internal static class ServerBootstrap
         ]);
 
         var serverToken = JoinToken.Secure(caBundle, "server", serverPassword);
-        WriteSecret(dir.TokenFile, serverToken + "\n");
+        AtomicFile.Write(dir.TokenFile, serverToken + "\n");
         Link(dir.NodeTokenFile, "token");
         var agentToken = JoinToken.Secure(caBundle, "node", agentPassword);
         if (options.AgentToken is null)
@@ -42,7 +42,7 @@ internal static class ServerBootstrap
         }
         else
         {
-            WriteSecret(dir.AgentTokenFile, agentToken + "\n");
+            AtomicFile.Write(dir.AgentTokenFile, agentToken + "\n");
         }
 
         Kubeconfig.Write(dir.AdminKubeconfig, Kubeconfig.Render($"https://127.0.0.1:{options.HttpsListenPort}", tls.ServerCa.Certificate, tls.Admin));
@@ -94,14 +94,6 @@ internal static class ServerBootstrap
     private static string Credential(JoinToken token, byte[] caBundle, string flag) => token.Trusts(caBundle)
         ? token.Password
         : throw new BootstrapException($"{flag}: token CA hash does not match the Cluster CA certificate hash: {token.CaHash} != {JoinToken.CaHashOf(caBundle)}");
-
-    private static void WriteSecret(string path, string content)
-    {
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, content);
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temporary, path, overwrite: true);
-    }
 
     private static void Link(string path, string target)
     {

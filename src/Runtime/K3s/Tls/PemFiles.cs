@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using K3sLab.K3s.Bootstrap;
 
 namespace K3sLab.K3s.Tls;
 
 /// <summary>
 /// Reads and writes a certificate and its key as the <c>name.crt</c> / <c>name.key</c> PEM pair k3s keeps under
-/// <c>server/tls</c>. Keys are written mode 0600; files are written to a temporary name and renamed into place, so
-/// a crash never leaves half a key behind.
+/// <c>server/tls</c>. Keys are written mode 0600 and certificates 0644, both through <see cref="AtomicFile"/>.
 /// </summary>
 internal static class PemFiles
 {
@@ -15,8 +15,8 @@ internal static class PemFiles
         Directory.CreateDirectory(directory);
         using var key = certificate.GetECDsaPrivateKey()
             ?? throw new ArgumentException($"{name}: only ECDSA certificates with private keys are written", nameof(certificate));
-        WriteAtomically(Path.Combine(directory, name + ".key"), key.ExportECPrivateKeyPem(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        WriteAtomically(Path.Combine(directory, name + ".crt"), certificate.ExportCertificatePem() + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        AtomicFile.Write(Path.Combine(directory, name + ".key"), key.ExportECPrivateKeyPem());
+        AtomicFile.Write(Path.Combine(directory, name + ".crt"), certificate.ExportCertificatePem() + "\n", AtomicFile.WorldReadable);
     }
 
     /// <summary>Loads the pair, or returns null when either file is missing.</summary>
@@ -34,19 +34,5 @@ internal static class PemFiles
 
         // Round-trip through PKCS#12 so the private key is usable by SslStream on Linux.
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), password: null);
-    }
-
-    private static void WriteAtomically(string path, string content, UnixFileMode mode)
-    {
-        var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = mode }))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
     }
 }
