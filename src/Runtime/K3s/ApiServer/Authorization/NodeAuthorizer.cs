@@ -1,0 +1,49 @@
+using K3sLab.K3s.ApiServer.Authentication;
+
+namespace K3sLab.K3s.ApiServer.Authorization;
+
+/// <summary>What the node authorizer needs to know about the cluster: which node each pod is bound to, and what a node's pods refer to.</summary>
+internal interface INodeGraph
+{
+    /// <summary>The node the pod is bound to, or null when the pod does not exist or is unscheduled.</summary>
+    string? NodeOfPod(string ns, string pod);
+
+    /// <summary>Whether a pod bound to <paramref name="node"/> mounts or references the secret, configmap or service account.</summary>
+    bool NodeReferences(string node, string resource, string ns, string name);
+}
+
+/// <summary>
+/// The node authorizer: a kubelet (<c>system:node:&lt;name&gt;</c> in group <c>system:nodes</c>) may touch only its own
+/// Node and Lease, the status of pods bound to it, and the secrets, configmaps and service-account tokens those
+/// pods use. It may read pods, nodes and services cluster-wide and write events, as the kubelet must. Any other
+/// request gets no opinion here (RBAC decides), so this never grants a node more than the rules below.
+/// </summary>
+internal static class NodeAuthorizer
+{
+    private const string NodeUserPrefix = "system:node:";
+    private const string NodesGroup = "system:nodes";
+
+    /// <summary>True to allow; false for no opinion.</summary>
+    public static bool Allows(UserInfo user, AccessRequest request, INodeGraph graph)
+    {
+        if (!user.Name.StartsWith(NodeUserPrefix, StringComparison.Ordinal) || !user.Groups.Contains(NodesGroup) || !request.IsResourceRequest)
+        {
+            return false;
+        }
+
+        var node = user.Name[NodeUserPrefix.Length..];
+        return (request.Group, request.Resource, request.Subresource) switch
+        {
+            ("", "nodes", "") when request.Verb is "get" or "list" or "watch" => true,
+            ("", "nodes", "" or "status") when request.Verb is "create" or "update" or "patch" => request.Name == node || (request.Verb == "create" && request.Name.Length == 0),
+            ("coordination.k8s.io", "leases", "") when request.Namespace == "kube-node-lease" => request.Name == node || (request.Verb == "create" && request.Name.Length == 0),
+            ("", "pods", "") when request.Verb is "get" or "list" or "watch" => true,
+            ("", "pods", "status") when request.Verb is "update" or "patch" => graph.NodeOfPod(request.Namespace, request.Name) == node,
+            ("", "events", "") or ("events.k8s.io", "events", "") when request.Verb is "create" or "update" or "patch" => true,
+            ("", "services" or "endpoints", "") or ("discovery.k8s.io", "endpointslices", "") when request.Verb is "get" or "list" or "watch" => true,
+            ("", "secrets" or "configmaps", "") when request.Verb == "get" => graph.NodeReferences(node, request.Resource, request.Namespace, request.Name),
+            ("", "serviceaccounts", "token") when request.Verb == "create" => graph.NodeReferences(node, "serviceaccounts", request.Namespace, request.Name),
+            _ => false,
+        };
+    }
+}
