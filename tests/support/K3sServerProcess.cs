@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using K3sLab.Lab.Host;
-using K3sLab.Lab.Images;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace K3sLab.Tests.Support;
 
@@ -40,8 +38,8 @@ public sealed class K3sServerProcess : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        await new RuntimeArtifact(NullLogger.Instance).EnsurePublishedAsync(timeout.Token);
+        await new PublishedRuntime().InitializeAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         Port = Loopback.FreePort();
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[] { "server", "--disable-agent", "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server" })

@@ -25,7 +25,7 @@ internal static class ServerBootstrap
         var tls = ClusterTls.Ensure(dir.ServerTls, ServingNames(options), ServingAddresses(options), time);
         var caBundle = File.ReadAllBytes(Path.Combine(dir.ServerTls, "server-ca.crt"));
         var serverPassword = SettleServerPassword(options, caBundle);
-        var agentPassword = options.AgentToken is { } agent ? Credential(JoinToken.Parse(agent), caBundle, "--agent-token") : serverPassword;
+        var agentPassword = options.AgentToken is { } agent ? Credential(Parse(agent, "--agent-token"), caBundle, "--agent-token") : serverPassword;
 
         PasswdFile.Write(dir.PasswdFile, [
             new PasswdEntry(agentPassword, "node", "node", PasswdFile.AgentGroup),
@@ -82,13 +82,25 @@ internal static class ServerBootstrap
             return stored?.Password ?? JoinToken.NewPassword();
         }
 
-        var given = Credential(JoinToken.Parse(options.Token), caBundle, "--token");
+        var given = Credential(Parse(options.Token, "--token"), caBundle, "--token");
         if (stored is not null && stored.Password != given)
         {
             throw new BootstrapException($"the --token given does not match the token in {options.DataDir.TokenFile}: start with the original token, or remove {options.DataDir.Root} to create a new cluster");
         }
 
         return given;
+    }
+
+    private static JoinToken Parse(string text, string flag)
+    {
+        try
+        {
+            return JoinToken.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new BootstrapException($"{flag}: {e.Message}");
+        }
     }
 
     private static string Credential(JoinToken token, byte[] caBundle, string flag) => token.Trusts(caBundle)

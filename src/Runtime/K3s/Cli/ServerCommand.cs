@@ -99,8 +99,11 @@ internal static class ServerCommand
         return File.ReadAllText(tokenFile).Trim();
     }
 
+    /// <summary>A strict address parse: IPAddress.TryParse also takes shorthands such as <c>1.2.3</c>, which k3s refuses.</summary>
     private static IPAddress ParseAddress(string flag, string value) =>
-        IPAddress.TryParse(value, out var address) ? address : throw new BootstrapException($"{flag} {value} is not an IPv4 or IPv6 address");
+        IPAddress.TryParse(value, out var address) && (value.Contains(':', StringComparison.Ordinal) || value.Count(c => c == '.') == 3)
+            ? address
+            : throw new BootstrapException($"{flag} {value} is not an IPv4 or IPv6 address");
 
     private static UnixFileMode? ParseMode(string? mode)
     {

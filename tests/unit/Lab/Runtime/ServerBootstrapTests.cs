@@ -86,6 +86,16 @@ public sealed class ServerBootstrapTests : IDisposable
     }
 
     [Theory]
+    [InlineData("K10abc::server:x", "--token: invalid token CA hash length")]
+    [InlineData("K10nothing", "--token: invalid token format")]
+    public void Run_MalformedToken_IsOneClearSentence(string token, string message)
+    {
+        var run = () => Run(token);
+
+        run.Should().Throw<BootstrapException>().WithMessage(message);
+    }
+
+    [Theory]
     [InlineData("10.43.0.0/16", "10.43.0.1")]
     [InlineData("10.0.0.255/32", "10.0.1.0")]
     [InlineData("fd00:43::/112", "fd00:43::1")]
