@@ -6,4 +6,5 @@ namespace K3sLab.Cli.Output;
 /// <summary>Source-generated JSON for every <c>-o json</c> result (camelCase, indented).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(BuildResult))]
+[JsonSerializable(typeof(List<NodeRow>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -1,0 +1,30 @@
+using System.CommandLine;
+using K3sLab.Lab.Engine;
+using K3sLab.Lab.Providers;
+
+namespace K3sLab.Cli.Commands;
+
+/// <summary><c>k3slab down [--name c]</c>: removes a cluster's node containers (and their volumes) and its network.</summary>
+internal static class DownCommand
+{
+    public static Command Create()
+    {
+        var name = new Option<string>("--name", "-n") { Description = "The cluster to delete", DefaultValueFactory = _ => "k3slab" };
+        var command = new Command("down", "Delete a lab cluster: its node containers, their volumes, and its network");
+        command.Options.Add(name);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var cluster = parse.GetValue(name)!;
+            LabNaming.ValidateClusterName(cluster);
+            using var docker = DockerEngine.CreateClient();
+            var provider = new DockerProvider(docker);
+            var nodes = await provider.ListNodesAsync(cluster, cancellationToken);
+            await provider.DeleteClusterAsync(cluster, cancellationToken);
+            Console.WriteLine(nodes.Count == 0
+                ? $"cluster '{cluster}' had no nodes; its network (if any) is removed"
+                : $"deleted cluster '{cluster}': {nodes.Count} node(s) and network {LabNaming.NetworkName(cluster)}");
+            return 0;
+        });
+        return command;
+    }
+}
