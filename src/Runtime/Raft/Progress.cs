@@ -77,6 +77,19 @@ internal sealed class Progress(ulong next)
         return true;
     }
 
+    /// <summary>
+    /// A heartbeat answer proves the follower is reachable although appends may have been lost: free one inflight
+    /// slot so streaming resumes; a gap then shows up as a rejection and sends the follower back to probe.
+    /// </summary>
+    public void OnHeartbeatResponse()
+    {
+        ProbeSent = false;
+        if (_inflight.Count > 0)
+        {
+            _inflight.Dequeue();
+        }
+    }
+
     public void Sent(ulong lastIndex)
     {
         if (State == ProgressState.Replicate)

@@ -86,7 +86,7 @@ public sealed partial class RaftNode
                 break;
             case MessageType.HeartbeatResponse:
                 pr.RecentActive = true;
-                pr.ProbeSent = false;
+                pr.OnHeartbeatResponse();
                 if (pr.Match < _log.LastIndex)
                 {
                     SendAppend(m.From);
