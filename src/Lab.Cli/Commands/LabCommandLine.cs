@@ -8,6 +8,7 @@ internal static class LabCommandLine
     public static RootCommand Build()
     {
         var root = new RootCommand("k3slab: Kubernetes HA clusters of k3s-compatible nodes in Docker, with chaos and performance tooling");
+        root.Subcommands.Add(SimCommand.Create());
         return root;
     }
 }

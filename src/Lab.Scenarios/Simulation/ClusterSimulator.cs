@@ -29,17 +29,31 @@ internal sealed class ClusterSimulator
         _random = new Random(options.Seed);
         _network = new SimulatedNetwork(new Random(_random.Next()));
         var ids = Enumerable.Range(1, options.Members).Select(i => (ulong)i).ToArray();
-        _members = [.. ids.Select(id => new SimulatedMember(id, ids, new Random(_random.Next())))];
+        _members = [.. ids.Select(id => new SimulatedMember(id, ids, new Random(_random.Next()), options.Bug))];
     }
 
     public SimulationResult Run()
+    {
+        try
+        {
+            return RunPhases();
+        }
+        catch (InvalidOperationException e)
+        {
+            // A core invariant check (e.g. a conflict below the commit index) is a safety violation, not a crash.
+            return new SimulationResult(_options.Seed, false, $"invariant broken: {e.Message}", _acknowledged.Count, _leaderByTerm.Count);
+        }
+    }
+
+    private SimulationResult RunPhases()
     {
         // Each seed picks its own fault mix.
         var dropRate = _random.NextDouble() * 0.2;
         var duplicateRate = _random.NextDouble() * 0.1;
         var maxDelay = 1 + _random.Next(5);
         var partitionRate = _random.NextDouble() * 0.02;
-        var crashRate = _random.NextDouble() * 0.01;
+        var crashRate = _random.NextDouble() * 0.03;
+        var restartRate = 0.05 + _random.NextDouble() * 0.5;
 
         for (var t = 0; t < _options.SafetyTicks && _failure is null; t++)
         {
@@ -58,7 +72,7 @@ internal sealed class ClusterSimulator
                     victim.Crash();
                 }
             }
-            foreach (var m in _members.Where(m => !m.IsUp && _random.NextDouble() < 0.05))
+            foreach (var m in _members.Where(m => !m.IsUp && _random.NextDouble() < restartRate))
             {
                 m.Restart();
             }

@@ -3,7 +3,7 @@ using K3sLab.Raft;
 namespace K3sLab.Scenarios.Simulation;
 
 /// <summary>One member's host in the simulator: a pure node, its disk and state machine, up or crashed.</summary>
-internal sealed class SimulatedMember(ulong id, ulong[] members, Random random)
+internal sealed class SimulatedMember(ulong id, ulong[] members, Random random, PlantedBug bug)
 {
     private static readonly RaftConfig s_config = new();
 
@@ -23,7 +23,8 @@ internal sealed class SimulatedMember(ulong id, ulong[] members, Random random)
     /// <summary>Restart from the synced disk; the state machine is rebuilt by re-applying committed entries.</summary>
     public void Restart()
     {
-        Node = new RaftNode(Id, members, s_config, random, Disk.HardState, Disk.Log);
+        var hardState = bug == PlantedBug.ForgetVoteOnRestart ? Disk.HardState with { Vote = RaftNode.None } : Disk.HardState;
+        Node = new RaftNode(Id, members, s_config, random, hardState, Disk.Log);
         StateMachine = new RevisionedKv();
     }
 }

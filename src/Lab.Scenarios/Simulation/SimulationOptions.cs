@@ -7,6 +7,8 @@ internal enum PlantedBug
     None,
     /// <summary>The host sends messages (acks, votes) before its log and hard state are fsynced; power loss then drops them.</summary>
     AckBeforeFsync,
+    /// <summary>A restarted member forgets whom it voted for in its current term, so it can vote twice.</summary>
+    ForgetVoteOnRestart,
 }
 
 /// <summary>One simulator run's shape. Each seed derives its own fault mix from <see cref="Seed"/>.</summary>

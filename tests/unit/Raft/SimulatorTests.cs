@@ -25,12 +25,14 @@ public sealed class SimulatorTests
         a.AcknowledgedWrites.Should().BePositive("the seed must make progress for the checks to mean anything");
     }
 
-    [Fact]
-    public void Run_AckBeforeFsyncPlanted_CaughtWithin500Seeds()
+    [Theory]
+    [InlineData(PlantedBug.AckBeforeFsync, 200)]
+    [InlineData(PlantedBug.ForgetVoteOnRestart, 1000)]
+    internal void Run_PlantedBug_CaughtWithinBound(PlantedBug bug, int seeds)
     {
-        var caught = Enumerable.Range(1, 500)
-            .Select(seed => new ClusterSimulator(new SimulationOptions(seed) { Bug = PlantedBug.AckBeforeFsync }).Run())
+        var caught = Enumerable.Range(1, seeds)
+            .Select(seed => new ClusterSimulator(new SimulationOptions(seed) { Bug = bug }).Run())
             .FirstOrDefault(r => !r.Passed);
-        caught.Should().NotBeNull("acknowledging before fsync must lose data under power loss");
+        caught.Should().NotBeNull($"planted bug {bug} must be caught");
     }
 }
