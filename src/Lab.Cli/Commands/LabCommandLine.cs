@@ -12,6 +12,7 @@ internal static class LabCommandLine
         root.Subcommands.Add(BuildCommand.Create());
         root.Subcommands.Add(ListCommand.Create());
         root.Subcommands.Add(DownCommand.Create());
+        root.Subcommands.Add(SimCommand.Create());
         return root;
     }
 

@@ -1,0 +1,23 @@
+namespace K3sLab.Raft;
+
+/// <summary>Tuning for one member. Time is measured in <see cref="RaftNode.Tick"/> calls.</summary>
+public sealed record RaftConfig
+{
+    /// <summary>Ticks without hearing from a leader before campaigning; the actual timeout is random in [T, 2T).</summary>
+    public int ElectionTicks { get; init; } = 10;
+
+    /// <summary>Ticks between leader heartbeats; must be less than <see cref="ElectionTicks"/>.</summary>
+    public int HeartbeatTicks { get; init; } = 1;
+
+    /// <summary>Campaign first without raising the term, so a rejoining partitioned member does not depose a healthy leader.</summary>
+    public bool PreVote { get; init; } = true;
+
+    /// <summary>A leader steps down when it has not heard from a quorum within an election timeout, and members ignore votes while a leader is alive.</summary>
+    public bool CheckQuorum { get; init; } = true;
+
+    /// <summary>Most append messages in flight to one follower in replicate state (flow control).</summary>
+    public int MaxInflight { get; init; } = 16;
+
+    /// <summary>Most entries in one append message.</summary>
+    public int MaxEntriesPerMessage { get; init; } = 64;
+}

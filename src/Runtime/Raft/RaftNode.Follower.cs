@@ -1,0 +1,42 @@
+namespace K3sLab.Raft;
+
+public sealed partial class RaftNode
+{
+    private void StepFollower(Message m)
+    {
+        switch (m.Type)
+        {
+            case MessageType.Append:
+                _electionElapsed = 0;
+                Leader = m.From;
+                HandleAppend(m);
+                break;
+            case MessageType.Heartbeat:
+                _electionElapsed = 0;
+                Leader = m.From;
+                // The leader only sends a commit index this member is known to hold.
+                _log.CommitTo(Math.Min(m.Commit, _log.LastIndex));
+                Send(new Message(MessageType.HeartbeatResponse, Id, m.From, Term));
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void HandleAppend(Message m)
+    {
+        if (m.Index < _log.Committed)
+        {
+            Send(new Message(MessageType.AppendResponse, Id, m.From, Term) { Index = _log.Committed });
+            return;
+        }
+        if (!_log.MatchTerm(m.Index, m.LogTerm))
+        {
+            Send(new Message(MessageType.AppendResponse, Id, m.From, Term) { Index = m.Index, Reject = true, RejectHint = _log.LastIndex });
+            return;
+        }
+        var lastNew = _log.AppendAfter(m.Index, m.Entries);
+        _log.CommitTo(Math.Min(m.Commit, lastNew));
+        Send(new Message(MessageType.AppendResponse, Id, m.From, Term) { Index = lastNew });
+    }
+}
