@@ -1,5 +1,4 @@
 using System.Net;
-using K3sLab.Lab.Engine;
 using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Faults;
 using K3sLab.Tests.Support;
@@ -14,33 +13,27 @@ namespace K3sLab.ChaosTests.Faults;
 [Trait("Category", "Chaos")]
 public sealed class NetworkFaultTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>, IAsyncLifetime
 {
-    private readonly string _cluster = $"f{Guid.NewGuid():N}"[..12];
-    private Docker.DotNet.DockerClient _docker = null!;
-    private DockerProvider _provider = null!;
+    private ScratchCluster _cluster = null!;
     private LabNode _server = null!;
     private LabNode _agent = null!;
+
+    private DockerProvider Provider => _cluster.Provider;
 
     public async ValueTask InitializeAsync()
     {
         var ct = TestContext.Current.CancellationToken;
-        _docker = DockerEngine.CreateClient();
-        _provider = new DockerProvider(_docker);
-        var plan = await _provider.EnsureNetworkAsync(_cluster, ct);
-        _server = await _provider.CreateNodeAsync(new NodeSpec(_cluster, NodeRole.Server, 0, plan.AddressOf(NodeRole.Server, 0), image.Image, ["sleep", "infinity"]), ct);
-        _agent = await _provider.CreateNodeAsync(new NodeSpec(_cluster, NodeRole.Agent, 0, plan.AddressOf(NodeRole.Agent, 0), image.Image, ["sleep", "infinity"]), ct);
+        _cluster = await ScratchCluster.CreateAsync(image.Image, ct);
+        _server = await _cluster.AddNodeAsync(NodeRole.Server, 0, ct);
+        _agent = await _cluster.AddNodeAsync(NodeRole.Agent, 0, ct);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _provider.DeleteClusterAsync(_cluster, CancellationToken.None);
-        _docker.Dispose();
-    }
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
     public async Task Isolate_CutsBothDirections_AndHealRestores()
     {
         var ct = TestContext.Current.CancellationToken;
-        var injector = new FaultInjector(_provider);
+        var injector = new FaultInjector(Provider);
         (await ProbeAsync(_server, _agent.Address, ct)).Should().Be("refused");
 
         await injector.ApplyAsync(_server, new Isolate([_agent.Address]), ct);
@@ -56,25 +49,25 @@ public sealed class NetworkFaultTests(NodeImageFixture image) : IClassFixture<No
     public async Task Apply_Twice_AddsRulesOnceHookedAndHealLeavesOtherRulesAlone()
     {
         var ct = TestContext.Current.CancellationToken;
-        var injector = new FaultInjector(_provider);
-        await _provider.ExecAsync(_server, ["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7", "-j", "ACCEPT"], ct);
+        var injector = new FaultInjector(Provider);
+        await Provider.ExecAsync(_server, ["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7", "-j", "ACCEPT"], ct);
 
         await injector.ApplyAsync(_server, new RandomLoss(0.3), ct);
         await injector.ApplyAsync(_server, new DropOutgoing([_agent.Address]), ct);
-        var rules = (await _provider.ExecAsync(_server, ["iptables", "-S"], ct)).Stdout;
+        var rules = (await Provider.ExecAsync(_server, ["iptables", "-S"], ct)).Stdout;
 
         rules.Split('\n').Count(l => l == $"-A INPUT -j {NetworkFault.Chain}").Should().Be(1);
         rules.Should().MatchRegex($@"-A {NetworkFault.Chain} -m statistic --mode random --probability 0\.(3|2999999\d*) -j DROP");
         rules.Should().Contain($"-A {NetworkFault.Chain} -d {_agent.Address}/32 -j DROP");
 
         await injector.HealAsync(_server, ct);
-        var healed = (await _provider.ExecAsync(_server, ["iptables", "-S"], ct)).Stdout;
+        var healed = (await Provider.ExecAsync(_server, ["iptables", "-S"], ct)).Stdout;
         healed.Should().NotContain(NetworkFault.Chain).And.Contain("--dport 7 -j ACCEPT", "healing removes only the lab's own rules");
     }
 
     private async Task<string> ProbeAsync(LabNode from, IPAddress to, CancellationToken ct)
     {
-        var result = await _provider.ExecAsync(from, ["bash", "-c", $"timeout 3 bash -c 'exec 3<>/dev/tcp/{to}/9' 2>/dev/null; echo $?"], ct);
+        var result = await Provider.ExecAsync(from, ["bash", "-c", $"timeout 3 bash -c 'exec 3<>/dev/tcp/{to}/9' 2>/dev/null; echo $?"], ct);
         return result.Stdout.Trim() switch
         {
             "1" => "refused",

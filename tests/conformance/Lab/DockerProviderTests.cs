@@ -1,4 +1,3 @@
-using K3sLab.Lab.Engine;
 using K3sLab.Lab.Providers;
 using K3sLab.Tests.Support;
 
@@ -8,46 +7,41 @@ namespace K3sLab.ConformanceTests.Lab;
 [Trait("Category", "Conformance")]
 public sealed class DockerProviderTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>, IAsyncLifetime
 {
-    private readonly string _cluster = $"t{Guid.NewGuid():N}"[..12];
-    private Docker.DotNet.DockerClient _docker = null!;
-    private DockerProvider _provider = null!;
+    private ScratchCluster _scratch = null!;
 
-    public ValueTask InitializeAsync()
-    {
-        _docker = DockerEngine.CreateClient();
-        _provider = new DockerProvider(_docker);
-        return ValueTask.CompletedTask;
-    }
+    private string Cluster => _scratch.Name;
 
-    public async ValueTask DisposeAsync()
-    {
-        await _provider.DeleteClusterAsync(_cluster, CancellationToken.None);
-        _docker.Dispose();
-    }
+    private DockerProvider Provider => _scratch.Provider;
+
+    private Docker.DotNet.DockerClient Engine => _scratch.Docker;
+
+    public async ValueTask InitializeAsync() => _scratch = await ScratchCluster.CreateAsync(image.Image, TestContext.Current.CancellationToken);
+
+    public ValueTask DisposeAsync() => _scratch.DisposeAsync();
 
     [Fact]
     public async Task Nodes_RoundTripThroughLabelsAndKeepAddressesAcrossRestart()
     {
         var ct = TestContext.Current.CancellationToken;
-        var plan = await _provider.EnsureNetworkAsync(_cluster, ct);
-        (await _provider.EnsureNetworkAsync(_cluster, ct)).Should().Be(plan, "a second call reuses the network");
+        var plan = await Provider.EnsureNetworkAsync(Cluster, ct);
+        (await Provider.EnsureNetworkAsync(Cluster, ct)).Should().Be(plan, "a second call reuses the network");
 
-        await _provider.CreateNodeAsync(Spec(plan, NodeRole.Server, 0), ct);
-        await _provider.CreateNodeAsync(Spec(plan, NodeRole.Agent, 0), ct);
+        await Provider.CreateNodeAsync(Spec(plan, NodeRole.Server, 0), ct);
+        await Provider.CreateNodeAsync(Spec(plan, NodeRole.Agent, 0), ct);
 
-        var nodes = await _provider.ListNodesAsync(_cluster, ct);
+        var nodes = await Provider.ListNodesAsync(Cluster, ct);
         nodes.Select(n => (n.Name, n.Role, n.Address.ToString(), n.State)).Should().Equal(
-            ($"k3slab-{_cluster}-server-0", NodeRole.Server, plan.AddressOf(NodeRole.Server, 0).ToString(), "running"),
-            ($"k3slab-{_cluster}-agent-0", NodeRole.Agent, plan.AddressOf(NodeRole.Agent, 0).ToString(), "running"));
+            ($"k3slab-{Cluster}-server-0", NodeRole.Server, plan.AddressOf(NodeRole.Server, 0).ToString(), "running"),
+            ($"k3slab-{Cluster}-agent-0", NodeRole.Agent, plan.AddressOf(NodeRole.Agent, 0).ToString(), "running"));
 
         var server = nodes[0];
-        await _provider.StopAsync(server, TimeSpan.FromSeconds(1), ct);
-        (await _provider.ListNodesAsync(_cluster, ct))[0].State.Should().Be("exited");
-        await _provider.StartAsync(server, ct);
+        await Provider.StopAsync(server, TimeSpan.FromSeconds(1), ct);
+        (await Provider.ListNodesAsync(Cluster, ct))[0].State.Should().Be("exited");
+        await Provider.StartAsync(server, ct);
 
-        var ip = await _provider.ExecAsync(server, ["sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}'"], ct);
+        var ip = await Provider.ExecAsync(server, ["sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}'"], ct);
         ip.Stdout.Trim().Should().Be($"{plan.AddressOf(NodeRole.Server, 0)}/24", "the address is static across a restart");
-        var peer = await _provider.ExecAsync(server, ["getent", "hosts", $"k3slab-{_cluster}-agent-0"], ct);
+        var peer = await Provider.ExecAsync(server, ["getent", "hosts", $"k3slab-{Cluster}-agent-0"], ct);
         peer.Stdout.Should().StartWith(plan.AddressOf(NodeRole.Agent, 0).ToString(), "nodes find each other by name");
     }
 
@@ -55,34 +49,33 @@ public sealed class DockerProviderTests(NodeImageFixture image) : IClassFixture<
     public async Task KillPauseAndDelete_LeaveNothingBehind()
     {
         var ct = TestContext.Current.CancellationToken;
-        var plan = await _provider.EnsureNetworkAsync(_cluster, ct);
-        var node = await _provider.CreateNodeAsync(Spec(plan, NodeRole.Server, 0), ct);
+        var plan = await Provider.EnsureNetworkAsync(Cluster, ct);
+        var node = await Provider.CreateNodeAsync(Spec(plan, NodeRole.Server, 0), ct);
 
-        await _provider.PauseAsync(node, ct);
-        (await _provider.ListNodesAsync(_cluster, ct)).Single().State.Should().Be("paused");
-        await _provider.UnpauseAsync(node, ct);
-        await _provider.KillAsync(node, ct);
-        (await _provider.ListNodesAsync(_cluster, ct)).Single().State.Should().BeOneOf("exited", "restarting", "running");
+        await Provider.PauseAsync(node, ct);
+        (await Provider.ListNodesAsync(Cluster, ct)).Single().State.Should().Be("paused");
+        await Provider.UnpauseAsync(node, ct);
+        await Provider.KillAsync(node, ct);
+        (await Provider.ListNodesAsync(Cluster, ct)).Single().State.Should().BeOneOf("exited", "restarting", "running");
 
-        await _provider.DeleteClusterAsync(_cluster, ct);
+        await Provider.DeleteClusterAsync(Cluster, ct);
 
-        (await _provider.ListNodesAsync(_cluster, ct)).Should().BeEmpty();
-        (await _docker.Networks.ListNetworksAsync(new Docker.DotNet.Models.NetworksListParameters(), ct)).Should().NotContain(n => n.Name == $"k3slab-{_cluster}");
+        (await Provider.ListNodesAsync(Cluster, ct)).Should().BeEmpty();
+        (await Engine.Networks.ListNetworksAsync(new Docker.DotNet.Models.NetworksListParameters(), ct)).Should().NotContain(n => n.Name == $"k3slab-{Cluster}");
     }
 
     [Fact]
     public async Task CreateNode_NameTaken_FailsAndKeepsTheExistingNode()
     {
         var ct = TestContext.Current.CancellationToken;
-        var plan = await _provider.EnsureNetworkAsync(_cluster, ct);
-        await _provider.CreateNodeAsync(Spec(plan, NodeRole.Server, 0), ct);
+        var plan = await Provider.EnsureNetworkAsync(Cluster, ct);
+        await Provider.CreateNodeAsync(Spec(plan, NodeRole.Server, 0), ct);
 
-        var again = () => _provider.CreateNodeAsync(Spec(plan, NodeRole.Server, 0), ct);
+        var again = () => Provider.CreateNodeAsync(Spec(plan, NodeRole.Server, 0), ct);
 
         await again.Should().ThrowAsync<Docker.DotNet.DockerApiException>();
-        (await _provider.ListNodesAsync(_cluster, ct)).Single().IsRunning.Should().BeTrue();
+        (await Provider.ListNodesAsync(Cluster, ct)).Single().IsRunning.Should().BeTrue();
     }
 
-    private NodeSpec Spec(NetworkPlan plan, NodeRole role, int index) =>
-        new(_cluster, role, index, plan.AddressOf(role, index), image.Image, ["sleep", "infinity"]);
+    private NodeSpec Spec(NetworkPlan plan, NodeRole role, int index) => _scratch.Spec(role, index) with { Address = plan.AddressOf(role, index) };
 }
