@@ -17,12 +17,18 @@ public sealed class EtcdAndDatastoreFixture : IAsyncLifetime
         {
             await Task.WhenAll(etcd, datastore);
         }
-        finally
+        catch
         {
-            // Keep whichever started, so DisposeAsync stops it even when the other failed.
-            Etcd = etcd.IsCompletedSuccessfully ? etcd.Result : null!;
-            Datastore = datastore.IsCompletedSuccessfully ? datastore.Result : null!;
+            // Stop whichever did start: the test fails on the fixture, and nothing may outlive it.
+            foreach (var started in new[] { etcd, datastore }.Where(t => t.IsCompletedSuccessfully))
+            {
+                await started.Result.DisposeAsync();
+            }
+
+            throw;
         }
+
+        (Etcd, Datastore) = (etcd.Result, datastore.Result);
     }
 
     public async ValueTask DisposeAsync()

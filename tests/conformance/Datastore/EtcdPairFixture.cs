@@ -13,10 +13,24 @@ public sealed class EtcdPairFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var servers = await Task.WhenAll(
-            EtcdApiServer.StartEtcdAsync("etcd 3.4 (a)", timeout.Token),
-            EtcdApiServer.StartEtcdAsync("etcd 3.4 (b)", timeout.Token));
-        (Reference, Candidate) = (servers[0], servers[1]);
+        var a = EtcdApiServer.StartEtcdAsync("etcd 3.4 (a)", timeout.Token);
+        var b = EtcdApiServer.StartEtcdAsync("etcd 3.4 (b)", timeout.Token);
+        try
+        {
+            await Task.WhenAll(a, b);
+        }
+        catch
+        {
+            // Stop whichever did start: the test fails on the fixture, and nothing may outlive it.
+            foreach (var started in new[] { a, b }.Where(t => t.IsCompletedSuccessfully))
+            {
+                await started.Result.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        (Reference, Candidate) = (a.Result, b.Result);
     }
 
     public async ValueTask DisposeAsync()

@@ -20,12 +20,12 @@ internal static class EtcdctlDifferential
         await WriteTranscriptsAsync(steps, [(reference.Name, expected), (candidate.Name, actual)], ct);
         var diff = TranscriptDiff.Create(steps, $"{reference.Name} (reference)", expected, candidate.Name, actual);
 
-        diff.Should().BeEmpty(
-            "{0} must answer every step of {1} as {2} does; the last lines of its log:\n{3}",
-            candidate.Name,
-            EtcdctlScript.FileName,
-            reference.Name,
-            string.Join('\n', candidate.Log.Split('\n').TakeLast(40)));
+        if (diff.Length > 0)
+        {
+            diff += $"\n{candidate.Name}, the last 40 lines of its log:\n{string.Join('\n', candidate.Log.Split('\n').TakeLast(40))}";
+        }
+
+        diff.Should().BeEmpty("{0} must answer every step of {1} as {2} does", candidate.Name, EtcdctlScript.FileName, reference.Name);
     }
 
     /// <summary>
