@@ -25,7 +25,11 @@ internal sealed class EtcdApiServer : IAsyncDisposable
         Name = name;
         _root = root;
         _port = port;
-        ClientUrl = $"http://127.0.0.1:{port}";
+        // Without a scheme: etcdctl 3.4 puts the whole endpoint, scheme included, into the HTTP/2 :authority of the
+        // calls it dials per endpoint (endpoint status, hashkv, defrag). etcd's Go server lets that pass; Kestrel
+        // rejects the malformed authority (RST_STREAM PROTOCOL_ERROR). etcdctl 3.5 sends host:port. Both stores get
+        // the same endpoint form, so the comparison is unchanged.
+        ClientUrl = $"127.0.0.1:{port}";
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         _process = Process.Start(start)!;

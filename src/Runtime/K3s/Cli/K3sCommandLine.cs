@@ -16,6 +16,7 @@ internal static class K3sCommandLine
         version.Action = new PrintVersion();
         version.Aliases.Add("-v");
         root.Subcommands.Add(ServerCommand.Create());
+        root.Subcommands.Add(DatastoreCommand.Create());
         return root;
     }
 

@@ -5,8 +5,9 @@ internal static partial class RuntimeLogging
 {
     public static ILoggerFactory Create() => LoggerFactory.Create(builder =>
     {
-        builder.SetMinimumLevel(Environment.GetEnvironmentVariable("K3S_DEBUG") == "true" ? LogLevel.Debug : LogLevel.Information);
-        builder.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var debug = Environment.GetEnvironmentVariable("K3S_DEBUG") == "true";
+        builder.SetMinimumLevel(debug ? LogLevel.Debug : LogLevel.Information);
+        builder.AddFilter("Microsoft.AspNetCore", debug ? LogLevel.Debug : LogLevel.Warning);
         builder.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.AddSimpleConsole(console =>
         {

@@ -1,0 +1,98 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace K3sLab.K3s.Etcd;
+
+/// <summary>
+/// etcd's Maintenance service: Status, HashKV, Hash, Snapshot, Defragment and an empty alarm list. The version
+/// reported is the etcd API level whose watch progress semantics this store implements (progress marks only after
+/// every earlier event was delivered), which is what the kube-apiserver checks before it serves consistent reads
+/// from its cache.
+/// </summary>
+internal sealed class MaintenanceService(EtcdEndpoint endpoint) : Wire.Maintenance.MaintenanceBase
+{
+    public const string ReportedVersion = "3.5.13";
+    private const int SnapshotChunkBytes = 32 * 1024;
+
+    public override Task<Wire.StatusResponse> Status(Wire.StatusRequest request, ServerCallContext context) =>
+        EtcdCall.RunAsync(async () =>
+        {
+            var status = await endpoint.Store.StatusAsync(context.CancellationToken).ConfigureAwait(false);
+            return new Wire.StatusResponse
+            {
+                Header = endpoint.Header(status.Revision),
+                Version = ReportedVersion,
+                DbSize = status.DbSizeBytes,
+                DbSizeInUse = status.DbSizeInUseBytes,
+                Leader = endpoint.Member.MemberId,
+                RaftIndex = (ulong)status.Revision,
+                RaftAppliedIndex = (ulong)status.Revision,
+                RaftTerm = endpoint.Member.RaftTerm,
+            };
+        });
+
+    public override Task<Wire.HashKVResponse> HashKV(Wire.HashKVRequest request, ServerCallContext context) =>
+        EtcdCall.RunAsync(async () =>
+        {
+            var hash = await endpoint.Store.HashKvAsync(request.Revision, context.CancellationToken).ConfigureAwait(false);
+            return new Wire.HashKVResponse { Header = endpoint.Header(endpoint.Store.CurrentRevision), Hash = hash.Hash, CompactRevision = hash.CompactRevision, HashRevision = hash.HashRevision };
+        });
+
+    public override Task<Wire.HashResponse> Hash(Wire.HashRequest request, ServerCallContext context) =>
+        EtcdCall.RunAsync(async () =>
+        {
+            var hash = await endpoint.Store.HashKvAsync(0, context.CancellationToken).ConfigureAwait(false);
+            return new Wire.HashResponse { Header = endpoint.Header(endpoint.Store.CurrentRevision), Hash = hash.Hash };
+        });
+
+    public override Task<Wire.AlarmResponse> Alarm(Wire.AlarmRequest request, ServerCallContext context) =>
+        request.Action == Wire.AlarmRequest.Types.AlarmAction.Get
+            ? Task.FromResult(new Wire.AlarmResponse { Header = endpoint.Header(endpoint.Store.CurrentRevision) })
+            : throw EtcdErrors.NotSupported("raising or clearing alarms");
+
+    public override Task<Wire.DefragmentResponse> Defragment(Wire.DefragmentRequest request, ServerCallContext context) =>
+        EtcdCall.RunAsync(async () =>
+        {
+            await endpoint.Store.DefragmentAsync(context.CancellationToken).ConfigureAwait(false);
+            return new Wire.DefragmentResponse { Header = endpoint.Header(endpoint.Store.CurrentRevision) };
+        });
+
+    /// <summary>Streams a consistent copy of the database followed by its SHA-256, as etcd ends its snapshot stream.</summary>
+    public override async Task Snapshot(Wire.SnapshotRequest request, IServerStreamWriter<Wire.SnapshotResponse> responseStream, ServerCallContext context)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await using (var copy = File.Create(file))
+            {
+                await endpoint.Store.SnapshotAsync(copy, context.CancellationToken).ConfigureAwait(false);
+            }
+
+            await using var data = File.OpenRead(file);
+            var sha = await SHA256.HashDataAsync(data, context.CancellationToken).ConfigureAwait(false);
+            data.Position = 0;
+            var remaining = (ulong)(data.Length + sha.Length);
+            var buffer = new byte[SnapshotChunkBytes];
+            var header = endpoint.Header(endpoint.Store.CurrentRevision);
+            int read;
+            while ((read = await data.ReadAsync(buffer, context.CancellationToken).ConfigureAwait(false)) > 0)
+            {
+                remaining -= (ulong)read;
+                await responseStream.WriteAsync(new Wire.SnapshotResponse { Header = header, RemainingBytes = remaining, Blob = ByteString.CopyFrom(buffer, 0, read), Version = ReportedVersion }, context.CancellationToken).ConfigureAwait(false);
+            }
+
+            await responseStream.WriteAsync(new Wire.SnapshotResponse { Header = header, RemainingBytes = 0, Blob = ByteString.CopyFrom(sha), Version = ReportedVersion }, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw EtcdErrors.ToRpc(e);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    public override Task<Wire.MoveLeaderResponse> MoveLeader(Wire.MoveLeaderRequest request, ServerCallContext context) => throw EtcdErrors.NotSupported("moving the leader");
+}

@@ -1,0 +1,36 @@
+namespace K3sLab.K3s.Store.Sqlite;
+
+/// <summary>
+/// One unit of work for the single writer. Items of a batch share one SQLite transaction and so one fsync; each
+/// runs inside its own savepoint, so a failing item rolls back alone. An exclusive item runs in a batch of its own;
+/// an item outside any transaction (checkpoint, vacuum) is exclusive too.
+/// </summary>
+internal abstract class WriteItem
+{
+    public bool Exclusive { get; init; }
+
+    public bool OutsideTransaction { get; init; }
+
+    /// <summary>Runs on the writer's connection; throws <see cref="StoreException"/> to roll this item back.</summary>
+    public abstract void Run(SqliteWriter writer);
+
+    /// <summary>Completes the caller's task after the batch committed (or ran, for items outside a transaction).</summary>
+    public abstract void Complete();
+
+    public abstract void Fail(Exception error);
+}
+
+/// <inheritdoc />
+internal sealed class WriteItem<T>(Func<SqliteWriter, T> run) : WriteItem
+{
+    private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private T? _result;
+
+    public Task<T> Task => _done.Task;
+
+    public override void Run(SqliteWriter writer) => _result = run(writer);
+
+    public override void Complete() => _done.TrySetResult(_result!);
+
+    public override void Fail(Exception error) => _done.TrySetException(error);
+}
