@@ -126,7 +126,10 @@ internal sealed partial class SqliteStore : IRevisionedStore, IWatchHistory
     public Task<TxnResult> TxnAsync(TxnRequest txn, CancellationToken cancellationToken)
     {
         TxnValidation.Validate(txn);
-        return _writer.EnqueueAsync(w => w.Applier.Apply(txn));
+
+        // A branch of at most one put or range fails, if at all, before it writes: no savepoint needed.
+        var single = txn.Success.Count <= 1 && txn.Failure.Count <= 1 && txn.Success.Concat(txn.Failure).All(op => op is PutOp or RangeOp);
+        return _writer.EnqueueAsync(w => w.Applier.Apply(txn), needsSavepoint: !single);
     }
 
     public IStoreWatch Watch(WatchRequest request)

@@ -51,9 +51,9 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     /// <summary>Registers how to revert an in-memory change if the running item or batch rolls back.</summary>
     public void OnRollback(Action undo) => _undo.Add(undo);
 
-    public Task<T> EnqueueAsync<T>(Func<SqliteWriter, T> run, bool exclusive = false, bool outsideTransaction = false)
+    public Task<T> EnqueueAsync<T>(Func<SqliteWriter, T> run, bool exclusive = false, bool outsideTransaction = false, bool needsSavepoint = true)
     {
-        var item = new WriteItem<T>(run) { Exclusive = exclusive || outsideTransaction, OutsideTransaction = outsideTransaction };
+        var item = new WriteItem<T>(run) { Exclusive = exclusive || outsideTransaction, OutsideTransaction = outsideTransaction, NeedsSavepoint = needsSavepoint };
         if (!_queue.Writer.TryWrite(item))
         {
             throw new StoreException(StoreError.Unavailable, "the datastore is shutting down");
@@ -125,18 +125,31 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
             for (var i = 0; i < _batch.Count; i++)
             {
                 var before = Revision;
+                var savepoint = _batch[i].NeedsSavepoint;
                 _undo.Clear();
-                transaction.Save("item");
+                if (savepoint)
+                {
+                    transaction.Save("item");
+                }
+
                 try
                 {
                     _batch[i].Run(this);
-                    transaction.Release("item");
+                    if (savepoint)
+                    {
+                        transaction.Release("item");
+                    }
+
                     batchUndo.AddRange(_undo);
                 }
                 catch (Exception e) when (e is not SqliteException)
                 {
-                    transaction.Rollback("item");
-                    transaction.Release("item");
+                    if (savepoint)
+                    {
+                        transaction.Rollback("item");
+                        transaction.Release("item");
+                    }
+
                     Undo(_undo);
                     Revision = before;
                     failed[i] = true;

@@ -12,6 +12,9 @@ internal sealed class TxnApplier(SqliteWriter writer)
     private long _revision;
     private int _sub;
 
+    private SqliteCommand? _latest;
+    private SqliteCommand? _insert;
+
     private SqliteConnection Db => writer.Db;
 
     private SqliteTransaction? Tx => writer.Transaction;
@@ -40,7 +43,7 @@ internal sealed class TxnApplier(SqliteWriter writer)
         _sub = 0;
         foreach (var key in keys)
         {
-            if (SqliteReads.Latest(Db, Tx, key, _revision) is { Deleted: false } row)
+            if (LatestRow(key, _revision) is { Deleted: false } row)
             {
                 Tombstone(row);
             }
@@ -84,7 +87,7 @@ internal sealed class TxnApplier(SqliteWriter writer)
     {
         if (range.IsSingleKey)
         {
-            return SqliteReads.Latest(Db, Tx, range.Key, ReadRevision) is { Deleted: false } row ? [row.Kv] : [];
+            return LatestRow(range.Key, ReadRevision) is { Deleted: false } row ? [row.Kv] : [];
         }
 
         return SqliteReads.Live(Db, Tx, range, ReadRevision);
@@ -99,7 +102,7 @@ internal sealed class TxnApplier(SqliteWriter writer)
 
     private PutResult Put(PutOp put)
     {
-        var row = SqliteReads.Latest(Db, Tx, put.Key, _revision);
+        var row = LatestRow(put.Key, _revision);
         var live = row is { Deleted: false } ? row : null;
         if ((put.IgnoreValue || put.IgnoreLease) && live is null)
         {
@@ -131,7 +134,7 @@ internal sealed class TxnApplier(SqliteWriter writer)
     private DeleteResult Delete(DeleteOp delete)
     {
         List<StoredRow> rows = delete.Range.IsSingleKey
-            ? SqliteReads.Latest(Db, Tx, delete.Range.Key, _revision) is { Deleted: false } single ? [single] : []
+            ? LatestRow(delete.Range.Key, _revision) is { Deleted: false } single ? [single] : []
             : SqliteReads.LiveRows(Db, Tx, delete.Range, _revision);
         foreach (var row in rows)
         {
@@ -157,18 +160,50 @@ internal sealed class TxnApplier(SqliteWriter writer)
             throw new StoreException(StoreError.TooManyOps, $"a transaction may change at most {EventId.MaxWritesPerRevision} keys");
         }
 
-        using var command = Db.CreateCommand();
+        // Prepared once and re-bound: the writer's hot path.
+        var command = _insert ??= Prepare(
+            "INSERT INTO kv (id, name, deleted, create_revision, prev_revision, version, lease, value) VALUES ($id, $name, $deleted, $create, $prev, $version, $lease, $value)",
+            "$id", "$name", "$deleted", "$create", "$prev", "$version", "$lease", "$value");
         command.Transaction = Tx;
-        command.CommandText = "INSERT INTO kv (id, name, deleted, create_revision, prev_revision, version, lease, value) VALUES ($id, $name, $deleted, $create, $prev, $version, $lease, $value)";
-        command.Parameters.AddWithValue("$id", EventId.Of(_revision, _sub++));
-        command.Parameters.AddWithValue("$name", kv.Key);
-        command.Parameters.AddWithValue("$deleted", deleted ? 1 : 0);
-        command.Parameters.AddWithValue("$create", kv.CreateRevision);
-        command.Parameters.AddWithValue("$prev", prevId);
-        command.Parameters.AddWithValue("$version", kv.Version);
-        command.Parameters.AddWithValue("$lease", kv.Lease);
-        command.Parameters.AddWithValue("$value", kv.Value);
+        var p = command.Parameters;
+        p[0].Value = EventId.Of(_revision, _sub++);
+        p[1].Value = kv.Key;
+        p[2].Value = deleted ? 1 : 0;
+        p[3].Value = kv.CreateRevision;
+        p[4].Value = prevId;
+        p[5].Value = kv.Version;
+        p[6].Value = kv.Lease;
+        p[7].Value = kv.Value;
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>The newest row of a key as of a revision, through a prepared statement.</summary>
+    private StoredRow? LatestRow(byte[] key, long atRevision)
+    {
+        var command = _latest ??= Prepare("SELECT id, deleted, create_revision, version, lease, value FROM kv WHERE name = $k AND id < $bound ORDER BY id DESC LIMIT 1", "$k", "$bound");
+        command.Transaction = Tx;
+        command.Parameters[0].Value = key;
+        command.Parameters[1].Value = EventId.FirstOf(atRevision + 1);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var id = reader.GetInt64(0);
+        return new StoredRow(id, reader.GetInt64(1) != 0, new KeyValue(key, reader.GetInt64(2), EventId.RevisionOf(id), reader.GetInt64(3), (byte[])reader.GetValue(5), reader.GetInt64(4)));
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] parameters)
+    {
+        var command = Db.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
     }
 
     private void Attach(byte[] key, long lease)

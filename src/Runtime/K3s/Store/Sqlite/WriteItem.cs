@@ -11,6 +11,9 @@ internal abstract class WriteItem
 
     public bool OutsideTransaction { get; init; }
 
+    /// <summary>False only for items that cannot fail after their first write (a lone put), which then skip the savepoint.</summary>
+    public bool NeedsSavepoint { get; init; } = true;
+
     /// <summary>Runs on the writer's connection; throws <see cref="StoreException"/> to roll this item back.</summary>
     public abstract void Run(SqliteWriter writer);
 
