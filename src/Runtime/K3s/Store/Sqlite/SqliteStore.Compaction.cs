@@ -70,6 +70,12 @@ internal sealed partial class SqliteStore
                     await _writer.EnqueueAsync(Checkpoint, outsideTransaction: true).ConfigureAwait(false);
                     LogCompacted(_logger, Interlocked.Read(ref _compactedThrough), deleted);
                 }
+                else if (WalBytes() > WalTruncateBytes)
+                {
+                    // Under a steady write load SQLite's own checkpoints copy pages but can never restart the WAL
+                    // while readers come and go, so the file only grows (k3s#10396): truncate it ourselves.
+                    await _writer.EnqueueAsync(Checkpoint, outsideTransaction: true).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -100,6 +106,15 @@ internal sealed partial class SqliteStore
         long count = superseded.ExecuteNonQuery();
         SqliteSchema.WriteMeta(w.Db, "compacted_through", to, w.Transaction);
         return count;
+    }
+
+    /// <summary>The WAL size above which the store truncates it without waiting for a compaction.</summary>
+    private const long WalTruncateBytes = 64L * 1024 * 1024;
+
+    private long WalBytes()
+    {
+        var wal = new FileInfo(_options.Path + "-wal");
+        return wal.Exists ? wal.Length : 0;
     }
 
     /// <summary>Copies the WAL into the database and truncates it, waiting at most briefly for readers.</summary>
