@@ -23,6 +23,7 @@ internal sealed partial class EventPoller : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _loop;
+    private SqliteConnection? _db;
 
     public EventPoller(string connectionString, WatchHub hub, Func<long> committed, TimeProvider time, ILogger logger)
     {
@@ -40,6 +41,7 @@ internal sealed partial class EventPoller : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        _db?.Dispose();
         _stop.Dispose();
         _wake.Dispose();
     }
@@ -57,12 +59,15 @@ internal sealed partial class EventPoller : IAsyncDisposable
                 {
                     var published = _hub.Revision;
                     var target = _committed();
-                    List<StoredEvent> events;
-                    using (var db = new SqliteConnection(_connectionString))
+                    if (_db is null)
                     {
-                        db.Open();
-                        (events, _) = SqliteReads.Events(db, published + 1, target, PageRows);
+                        // One connection for the poller's life: its page cache survives from poll to poll.
+                        _db = new SqliteConnection(_connectionString);
+                        _db.Open();
+                        SqliteSchema.Execute(_db, SqliteSchema.ReaderPragmas);
                     }
+
+                    var (events, _) = SqliteReads.Events(_db, published + 1, target, PageRows);
 
                     var contiguous = Contiguous(events, published);
                     if (contiguous.Count == 0)
@@ -92,6 +97,8 @@ internal sealed partial class EventPoller : IAsyncDisposable
             }
             catch (SqliteException e)
             {
+                _db?.Dispose();
+                _db = null;
                 LogPollFailed(_logger, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(200), _time, CancellationToken.None).ConfigureAwait(false);
             }

@@ -30,15 +30,25 @@ internal static class SqliteSchema
         """;
 
     /// <summary>
-    /// Per-connection settings. WAL lets readers run beside the writer; synchronous=FULL makes every commit durable
-    /// (fsync of the WAL) before it is acknowledged; journal_size_limit truncates the WAL file after checkpoints so
-    /// it cannot keep the high-water size of a burst.
+    /// The writer connection's settings. WAL lets readers run beside the writer; synchronous=FULL makes every commit
+    /// durable (fsync of the WAL) before it is acknowledged; journal_size_limit truncates the WAL file after
+    /// checkpoints so it cannot keep the high-water size of a burst. A large page cache keeps the indexes the writer
+    /// looks up in memory, and memory-mapped reads replace a pread system call per page.
     /// </summary>
     public const string Pragmas = """
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = FULL;
         PRAGMA journal_size_limit = 67108864;
         PRAGMA foreign_keys = OFF;
+        PRAGMA temp_store = MEMORY;
+        PRAGMA cache_size = -65536;
+        PRAGMA mmap_size = 268435456;
+        """;
+
+    /// <summary>Reader connections' settings: memory-mapped reads and a modest page cache.</summary>
+    public const string ReaderPragmas = """
+        PRAGMA mmap_size = 268435456;
+        PRAGMA cache_size = -16384;
         """;
 
     public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)

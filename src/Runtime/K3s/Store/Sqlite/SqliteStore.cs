@@ -142,6 +142,7 @@ internal sealed partial class SqliteStore : IRevisionedStore, IWatchHistory
     {
         var db = new SqliteConnection(_readConnection);
         db.Open();
+        SqliteSchema.Execute(db, SqliteSchema.ReaderPragmas);
         return db;
     }
 
