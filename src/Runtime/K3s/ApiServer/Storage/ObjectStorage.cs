@@ -1,0 +1,248 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using K3sLab.K3s.ApiServer.Errors;
+using K3sLab.K3s.Store;
+
+namespace K3sLab.K3s.ApiServer.Storage;
+
+/// <summary>
+/// Kubernetes object storage over the store contract, with kube-apiserver's etcd3 semantics: an object's
+/// <c>resourceVersion</c> is the revision that last changed its key and is never stored in the value; create is a
+/// put guarded by "the key does not exist"; update and delete are guarded by the revision read (optimistic
+/// concurrency, 409 Conflict on a mismatch); lists are read at one revision and paged with continue tokens; watches
+/// start after a revision and end with 410 Expired when it has been compacted.
+/// </summary>
+internal sealed class ObjectStorage(IRevisionedStore store)
+{
+    /// <summary>How often an unconditional update retries a lost race before giving up with 409.</summary>
+    private const int UpdateAttempts = 16;
+
+    public IRevisionedStore Store { get; } = store;
+
+    public async Task<StoredObject> CreateAsync(ResourceKind kind, string ns, string name, JsonObject obj, CancellationToken cancellationToken)
+    {
+        var key = Bytes(kind.Key(ns, name));
+        var value = Serialize(obj);
+        var txn = new TxnRequest(
+            [new Compare(KeyRange.Single(key), CompareTarget.Create, CompareResult.Equal, 0, [])],
+            [new PutOp(key, value)],
+            []);
+        var result = await Store.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw ApiErrors.AlreadyExists(kind.Group, kind.Resource, name);
+        }
+
+        return new StoredObject(WithVersion(Deserialize(value), result.Revision), result.Revision);
+    }
+
+    public async Task<StoredObject> GetAsync(ResourceKind kind, string ns, string name, CancellationToken cancellationToken)
+    {
+        var range = await Read(() => Store.RangeAsync(new RangeQuery(KeyRange.Single(Bytes(kind.Key(ns, name)))), cancellationToken)).ConfigureAwait(false);
+        var kv = range.Kvs.FirstOrDefault() ?? throw ApiErrors.NotFound(kind.Group, kind.Resource, name);
+        return new StoredObject(WithVersion(Deserialize(kv.Value), kv.ModRevision), kv.ModRevision);
+    }
+
+    /// <summary>
+    /// Reads, transforms and writes back, guarded by the revision read. With <paramref name="expectedVersion"/> (the
+    /// client's <c>metadata.resourceVersion</c>) a mismatch is a 409 Conflict at once; without it a lost race is retried.
+    /// </summary>
+    public async Task<StoredObject> UpdateAsync(ResourceKind kind, string ns, string name, long? expectedVersion, Func<JsonObject, JsonObject> update, CancellationToken cancellationToken)
+    {
+        var key = Bytes(kind.Key(ns, name));
+        for (var attempt = 0; attempt < UpdateAttempts; attempt++)
+        {
+            var current = await GetAsync(kind, ns, name, cancellationToken).ConfigureAwait(false);
+            if (expectedVersion is { } expected && expected != current.ResourceVersion)
+            {
+                throw ApiErrors.Conflict(kind.Group, kind.Resource, name);
+            }
+
+            var updated = update((JsonObject)current.Object.DeepClone());
+            var value = Serialize(updated);
+            var txn = new TxnRequest(
+                [new Compare(KeyRange.Single(key), CompareTarget.Mod, CompareResult.Equal, current.ResourceVersion, [])],
+                [new PutOp(key, value)],
+                []);
+            var result = await Store.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                return new StoredObject(WithVersion(Deserialize(value), result.Revision), result.Revision);
+            }
+
+            if (expectedVersion is not null)
+            {
+                throw ApiErrors.Conflict(kind.Group, kind.Resource, name);
+            }
+        }
+
+        throw ApiErrors.Conflict(kind.Group, kind.Resource, name, "the object is being changed too often to update; try again");
+    }
+
+    /// <summary>Deletes the object, guarded by the revision read (and by <paramref name="expectedVersion"/> when given); returns the last version with the deletion's revision.</summary>
+    public async Task<StoredObject> DeleteAsync(ResourceKind kind, string ns, string name, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        var key = Bytes(kind.Key(ns, name));
+        for (var attempt = 0; attempt < UpdateAttempts; attempt++)
+        {
+            var current = await GetAsync(kind, ns, name, cancellationToken).ConfigureAwait(false);
+            if (expectedVersion is { } expected && expected != current.ResourceVersion)
+            {
+                throw ApiErrors.Conflict(kind.Group, kind.Resource, name, $"the ResourceVersion in the precondition ({expected}) does not match the ResourceVersion in record ({current.ResourceVersion}). The object might have been modified");
+            }
+
+            var txn = new TxnRequest(
+                [new Compare(KeyRange.Single(key), CompareTarget.Mod, CompareResult.Equal, current.ResourceVersion, [])],
+                [new DeleteOp(KeyRange.Single(key))],
+                []);
+            var result = await Store.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                return new StoredObject(WithVersion(current.Object, result.Revision), result.Revision);
+            }
+        }
+
+        throw ApiErrors.Conflict(kind.Group, kind.Resource, name, "the object is being changed too often to delete; try again");
+    }
+
+    /// <summary>
+    /// One page of the objects under <paramref name="ns"/> (all namespaces when empty). <paramref name="revision"/>
+    /// 0 reads the latest revision; a continue token pins the page to the revision of the first page.
+    /// </summary>
+    public async Task<ObjectList> ListAsync(ResourceKind kind, string ns, long limit, string? continueToken, long revision, CancellationToken cancellationToken)
+    {
+        var prefix = kind.ListPrefix(ns);
+        var start = prefix;
+        if (!string.IsNullOrEmpty(continueToken))
+        {
+            var decoded = ContinueToken.Decode(continueToken) ?? throw ApiErrors.BadRequest("continue key is not valid: the token was not issued by this server");
+            revision = decoded.Revision;
+            start = prefix + decoded.Start;
+        }
+
+        var range = new KeyRange(Bytes(start), KeyRange.PrefixEnd(Bytes(prefix)));
+        RangeResult result;
+        try
+        {
+            result = await Store.RangeAsync(new RangeQuery(range, revision, limit), cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Error == StoreError.Compacted && !string.IsNullOrEmpty(continueToken))
+        {
+            throw ApiErrors.ContinueExpired();
+        }
+        catch (StoreException e) when (e.Error == StoreError.Compacted)
+        {
+            throw ApiErrors.Expired(revision, e.CompactRevision);
+        }
+        catch (StoreException e) when (e.Error == StoreError.FutureRevision)
+        {
+            throw ApiErrors.Timeout($"Too large resource version: {revision}, current: {Store.CurrentRevision}", retryAfterSeconds: 1);
+        }
+
+        var readAt = revision > 0 ? revision : result.Revision;
+        var items = result.Kvs.Select(kv => WithVersion(Deserialize(kv.Value), kv.ModRevision)).ToList();
+        if (!result.More)
+        {
+            return new ObjectList(items, readAt, null, null);
+        }
+
+        var last = Encoding.UTF8.GetString(result.Kvs[^1].Key);
+        var next = ContinueToken.Encode(readAt, last[prefix.Length..] + "\u0000");
+        return new ObjectList(items, readAt, next, result.Count - items.Count);
+    }
+
+    /// <summary>
+    /// Watches the objects under <paramref name="ns"/> (or one object with <paramref name="name"/>) for changes after
+    /// <paramref name="afterRevision"/>; a compacted revision yields one ERROR event with 410 Expired, as
+    /// kube-apiserver sends it.
+    /// </summary>
+    public async IAsyncEnumerable<ObjectEvent> WatchAsync(ResourceKind kind, string ns, string? name, long afterRevision, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var range = name is null ? KeyRange.Prefix(Bytes(kind.ListPrefix(ns))) : KeyRange.Single(Bytes(kind.Key(ns, name)));
+        using var watch = Store.Watch(new WatchRequest(range, afterRevision + 1) { PrevKv = true });
+        await foreach (var batch in watch.Batches.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (batch.CompactRevision != 0)
+            {
+                yield return new ObjectEvent("ERROR", ExpiredStatus(afterRevision, batch.CompactRevision));
+                yield break;
+            }
+
+            if (batch.IsCanceled)
+            {
+                yield break;
+            }
+
+            foreach (var e in batch.Events)
+            {
+                if (e.IsDelete)
+                {
+                    if (e.PrevKv is { } prev)
+                    {
+                        yield return new ObjectEvent("DELETED", WithVersion(Deserialize(prev.Value), e.Kv.ModRevision));
+                    }
+
+                    continue;
+                }
+
+                yield return new ObjectEvent(e.Kv.Version == 1 ? "ADDED" : "MODIFIED", WithVersion(Deserialize(e.Kv.Value), e.Kv.ModRevision));
+            }
+        }
+    }
+
+    private static JsonObject ExpiredStatus(long requested, long oldest)
+    {
+        var error = ApiErrors.Expired(requested, oldest);
+        return new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Failure",
+            ["message"] = error.Message,
+            ["reason"] = "Expired",
+            ["code"] = 410,
+        };
+    }
+
+    private static async Task<T> Read<T>(Func<Task<T>> read)
+    {
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Error == StoreError.Unavailable)
+        {
+            throw ApiErrors.ServiceUnavailable($"the datastore cannot serve: {e.Message}");
+        }
+    }
+
+    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
+
+    /// <summary>The stored form never carries a resourceVersion: the key's revision is the version.</summary>
+    private static byte[] Serialize(JsonObject obj)
+    {
+        if (obj["metadata"] is JsonObject metadata)
+        {
+            metadata.Remove("resourceVersion");
+        }
+
+        return Encoding.UTF8.GetBytes(obj.ToJsonString());
+    }
+
+    private static JsonObject Deserialize(byte[] value) =>
+        JsonNode.Parse(value) as JsonObject ?? throw new JsonException("a stored object is not a JSON object");
+
+    private static JsonObject WithVersion(JsonObject obj, long revision)
+    {
+        if (obj["metadata"] is not JsonObject metadata)
+        {
+            metadata = [];
+            obj["metadata"] = metadata;
+        }
+
+        metadata["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return obj;
+    }
+}
