@@ -1,7 +1,10 @@
 using K3sLab.K3s.ApiServer.Authentication;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Endpoints;
+using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Resources;
+using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
 using K3sLab.K3s.Supervisor;
 using K3sLab.K3s.Tls;
@@ -20,7 +23,7 @@ internal static class ApiHost
 {
     private static readonly string[] PublicPrefixes = ["/healthz", "/livez", "/readyz", "/version", "/cacerts", "/ping"];
 
-    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ILoggerProvider? logging = null)
+    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, ILoggerProvider? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -79,10 +82,12 @@ internal static class ApiHost
         SupervisorEndpoints.Map(app, dataDir);
         var version = VersionInfo.Render();
         app.MapGet("/version", context => Json(context, version));
-        foreach (var health in new[] { "/healthz", "/livez", "/readyz" })
+        foreach (var health in new[] { "/healthz", "/livez" })
         {
             app.MapGet(health, context => context.Response.WriteAsync("ok", context.RequestAborted));
         }
+
+        app.MapGet("/readyz", context => DatastoreHealth.WriteReadyzAsync(context, storage.Store));
 
         var coreVersions = DiscoveryDocuments.CoreVersions($"{options.AdvertiseAddress}:{options.Port}");
         var groupList = DiscoveryDocuments.GroupList(catalog);
@@ -92,8 +97,37 @@ internal static class ApiHost
         app.MapGet("/apis/{group}", context => JsonOrNotFound(context, DiscoveryDocuments.Group(catalog, (string)context.Request.RouteValues["group"]!)));
         app.MapGet("/apis/{group}/{version}", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(
             catalog, (string)context.Request.RouteValues["group"]!, (string)context.Request.RouteValues["version"]!)));
+        var resources = new ResourceHandler(storage, TimeProvider.System);
+        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, catalog));
+        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, catalog));
         app.MapFallback(StatusResponse.NotFoundAsync);
         return app;
+    }
+
+    /// <summary>Routes a resource path to the generic handler; anything it does not serve is a 404 <c>Status</c>.</summary>
+    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, IReadOnlyList<Discovery.ApiResource> catalog)
+    {
+        var info = RequestInfo.Parse(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.Query["watch"]);
+        var resource = info is null ? null : catalog.FirstOrDefault(r => r.Group == info.Group && r.Version == info.Version && r.Name == info.Resource);
+        if (info is null || resource is null || !ResourceHandler.Serves(resource))
+        {
+            await StatusResponse.NotFoundAsync(context);
+            return;
+        }
+
+        try
+        {
+            await handler.HandleAsync(context, info, resource, (UserInfo)context.Items[UserInfo.ItemKey]!);
+        }
+        catch (ApiStatusException e) when (!context.Response.HasStarted)
+        {
+            await StatusResponse.WriteAsync(context, e);
+        }
+        catch (ApiStatusException)
+        {
+            // A watch already streaming: the client sees the stream end and re-watches.
+            context.Abort();
+        }
     }
 
     private static Task Json(HttpContext context, byte[] body)

@@ -31,9 +31,10 @@ internal static class ServerCommand
         var clusterDomain = EnvOption.String("--cluster-domain", null, null, "Cluster domain", "cluster.local");
         var serviceCidr = EnvOption.String("--service-cidr", null, null, "IPv4/IPv6 network CIDRs to use for service IPs", "10.43.0.0/16");
         var disableAgent = EnvOption.Flag("--disable-agent", null, "Do not run a local agent and register a local kubelet");
+        var datastore = EnvOption.String("--datastore-endpoint", null, "K3S_DATASTORE_ENDPOINT", "Specify etcd, NATS, MySQL, Postgres, or SQLite (default) data source name");
 
         var command = new Command("server", "Run management server");
-        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent })
+        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore })
         {
             command.Options.Add(option);
         }
@@ -68,7 +69,10 @@ internal static class ServerCommand
                     Path.GetFullPath(parse.GetValue(kubeconfig)!),
                     ParseMode(parse.GetValue(kubeconfigMode)),
                     parse.GetValue(clusterDomain)!,
-                    parse.GetValue(serviceCidr)!);
+                    parse.GetValue(serviceCidr)!)
+                {
+                    DatastoreEndpoint = CheckDatastore(parse.GetValue(datastore)),
+                };
                 return await new K3sServer(settings, loggers).RunAsync(cancellationToken);
             }
             catch (BootstrapException e)
@@ -79,6 +83,12 @@ internal static class ServerCommand
         });
         return command;
     }
+
+    /// <summary>SQLite is served today; the other engines k3s accepts are refused by name rather than misread.</summary>
+    private static string? CheckDatastore(string? endpoint) =>
+        endpoint is null || endpoint.StartsWith("sqlite://", StringComparison.OrdinalIgnoreCase)
+            ? endpoint
+            : throw new BootstrapException($"--datastore-endpoint {endpoint.Split("://")[0]}://...: only sqlite:// datastores are supported by this build; etcd and PostgreSQL endpoints are not yet");
 
     private static string DefaultKubeconfig() => Environment.IsPrivilegedProcess
         ? "/etc/rancher/k3s/k3s.yaml"

@@ -18,5 +18,8 @@ internal sealed partial class K3sServer
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Shutting down the server")]
         public static partial void Stopping(ILogger logger);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Datastore {Path} opened at revision {Revision}")]
+        public static partial void DatastoreOpened(ILogger logger, string path, long revision);
     }
 }

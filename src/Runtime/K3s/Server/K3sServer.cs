@@ -1,5 +1,8 @@
 using K3sLab.K3s.ApiServer;
+using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
+using K3sLab.K3s.Store;
+using K3sLab.K3s.Store.Sqlite;
 
 namespace K3sLab.K3s.Server;
 
@@ -23,11 +26,28 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         Kubeconfig.Write(settings.KubeconfigPath, Kubeconfig.Render(server, tls.ServerCa.Certificate, tls.Admin), settings.KubeconfigMode);
         Log.WroteKubeconfig(_logger, settings.KubeconfigPath);
 
+        SqliteStore store;
+        try
+        {
+            var path = settings.DatastoreEndpoint is { } endpoint ? SqliteFile.PathFromEndpoint(endpoint) : settings.DataDir.SqliteDatabase;
+            store = SqliteStore.Open(new SqliteStoreOptions(path), loggers.CreateLogger("k3s.datastore"));
+            Log.DatastoreOpened(_logger, path, store.CurrentRevision);
+        }
+        catch (StoreException e)
+        {
+            throw new BootstrapException($"the datastore cannot start: {e.Message}");
+        }
+
+        await using var ownedStore = store;
+        var storage = new ObjectStorage(store);
+        await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
+
         var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
         await using var app = ApiHost.Build(
             new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise),
             tls,
             settings.DataDir,
+            storage,
             new LoggerProviderAdapter(loggers));
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);

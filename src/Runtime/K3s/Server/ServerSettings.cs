@@ -17,4 +17,8 @@ internal sealed record ServerSettings(
     string KubeconfigPath,
     UnixFileMode? KubeconfigMode,
     string ClusterDomain,
-    string ServiceCidr);
+    string ServiceCidr)
+{
+    /// <summary><c>--datastore-endpoint</c>; null means SQLite at <c>server/db/state.db</c> in the data dir.</summary>
+    public string? DatastoreEndpoint { get; init; }
+}

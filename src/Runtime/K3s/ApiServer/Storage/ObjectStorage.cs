@@ -107,6 +107,20 @@ internal sealed class ObjectStorage(IRevisionedStore store)
     }
 
     /// <summary>
+    /// Deletes one object (guarded by its revision) together with every key under <paramref name="prefixes"/>, in
+    /// one transaction; returns the deletion's revision, or null when the object changed meanwhile.
+    /// </summary>
+    public async Task<long?> DeleteTreeAsync(string key, long revision, IEnumerable<string> prefixes, CancellationToken cancellationToken)
+    {
+        var keyBytes = Bytes(key);
+        var ops = new List<TxnOp> { new DeleteOp(KeyRange.Single(keyBytes)) };
+        ops.AddRange(prefixes.Select(p => (TxnOp)new DeleteOp(KeyRange.Prefix(Bytes(p)))));
+        var txn = new TxnRequest([new Compare(KeyRange.Single(keyBytes), CompareTarget.Mod, CompareResult.Equal, revision, [])], ops, []);
+        var result = await Store.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+        return result.Succeeded ? result.Revision : null;
+    }
+
+    /// <summary>
     /// One page of the objects under <paramref name="ns"/> (all namespaces when empty). <paramref name="revision"/>
     /// 0 reads the latest revision; a continue token pins the page to the revision of the first page.
     /// </summary>
@@ -186,7 +200,8 @@ internal sealed class ObjectStorage(IRevisionedStore store)
                     continue;
                 }
 
-                yield return new ObjectEvent(e.Kv.Version == 1 ? "ADDED" : "MODIFIED", WithVersion(Deserialize(e.Kv.Value), e.Kv.ModRevision));
+                var previous = e.PrevKv is { } before ? WithVersion(Deserialize(before.Value), before.ModRevision) : null;
+                yield return new ObjectEvent(e.Kv.Version == 1 ? "ADDED" : "MODIFIED", WithVersion(Deserialize(e.Kv.Value), e.Kv.ModRevision)) { Previous = previous };
             }
         }
     }

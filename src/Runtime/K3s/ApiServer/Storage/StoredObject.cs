@@ -9,4 +9,8 @@ internal sealed record StoredObject(JsonObject Object, long ResourceVersion);
 internal sealed record ObjectList(IReadOnlyList<JsonObject> Items, long ResourceVersion, string? Continue, long? RemainingItemCount);
 
 /// <summary>A change as a Kubernetes watch reports it: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.</summary>
-internal sealed record ObjectEvent(string Type, JsonObject Object);
+internal sealed record ObjectEvent(string Type, JsonObject Object)
+{
+    /// <summary>The object before the change (null for ADDED), so selector-filtered watches can tell an object leaving the selection.</summary>
+    public JsonObject? Previous { get; init; }
+}

@@ -1,0 +1,215 @@
+using System.Text.Json.Nodes;
+using K3sLab.K3s.ApiServer.Discovery;
+using K3sLab.K3s.ApiServer.Errors;
+using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Storage;
+using K3sLab.K3s.ApiServer.Validation;
+
+namespace K3sLab.K3s.ApiServer.Resources;
+
+internal sealed partial class ResourceHandler
+{
+    private async Task CreateAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
+    {
+        if (info.Name.Length > 0 || info.Subresource.Length > 0)
+        {
+            throw ApiErrors.MethodNotSupported(info.Group, info.Resource, "create");
+        }
+
+        var body = await ReadBodyAsync(context, ct);
+        var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        var causes = NameValidation.Check(metadata["name"]?.GetValue<string>(), metadata["generateName"]?.GetValue<string>(), NameRule(resource));
+        if (causes.Count > 0)
+        {
+            throw ApiErrors.Invalid(resource.Group, resource.Kind, metadata["name"]?.GetValue<string>() ?? string.Empty, causes);
+        }
+
+        if (resource.Namespaced)
+        {
+            await RequireNamespaceAsync(info.Namespace, ct);
+        }
+
+        var name = ObjectDefaults.PrepareCreate(metadata, time.GetUtcNow(), body["spec"] is not null && resource.Name != "namespaces");
+        if (resource.Name == "namespaces")
+        {
+            // kube-apiserver labels every namespace with its name and starts it Active.
+            var labels = metadata["labels"] as JsonObject ?? [];
+            labels["kubernetes.io/metadata.name"] = name;
+            metadata["labels"] = labels;
+            body["spec"] ??= new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
+            body["status"] = new JsonObject { ["phase"] = "Active" };
+        }
+
+        if (IsDryRun(context))
+        {
+            await WriteAsync(context, 201, body);
+            return;
+        }
+
+        var created = await storage.CreateAsync(kind, info.Namespace, name, body, ct);
+        await WriteAsync(context, 201, created.Object);
+    }
+
+    private async Task UpdateAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
+    {
+        var body = await ReadBodyAsync(context, ct);
+        var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        var bodyName = metadata["name"]?.GetValue<string>();
+        if (bodyName != info.Name)
+        {
+            throw ApiErrors.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({info.Name})");
+        }
+
+        long? expected = ParseLong(metadata["resourceVersion"]?.GetValue<string>(), "metadata.resourceVersion");
+        await WriteUpdatedAsync(context, info, resource, kind, expected, _ => body, ct);
+    }
+
+    private async Task PatchAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
+    {
+        var contentType = context.Request.ContentType ?? string.Empty;
+        JsonNode patch;
+        try
+        {
+            patch = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct) ?? throw ApiErrors.BadRequest("the patch is empty");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw ApiErrors.BadRequest($"the patch is not valid JSON: {e.Message}");
+        }
+
+        long? expected = patch["metadata"]?["resourceVersion"] is JsonValue v ? ParseLong(v.GetValue<string>(), "metadata.resourceVersion") : null;
+        await WriteUpdatedAsync(context, info, resource, kind, patch is JsonObject ? expected : null, current =>
+        {
+            var patched = Patches.Apply(contentType, current, patch);
+            ObjectDefaults.CheckBody(patched, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+            if (patched["metadata"]?["name"]?.GetValue<string>() != info.Name)
+            {
+                throw ApiErrors.BadRequest("a patch may not change the object's name");
+            }
+
+            return patched;
+        }, ct);
+    }
+
+    /// <summary>Update and patch share this: apply, keep the server-owned fields, write guarded by the revision read, and finish a deletion once the last finalizer is gone.</summary>
+    private async Task WriteUpdatedAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, long? expected, Func<JsonObject, JsonObject> change, CancellationToken ct)
+    {
+        var statusOnly = info.Subresource == "status";
+        var hasStatus = resource.Subresources.Any(s => s.Name == "status");
+        if (IsDryRun(context))
+        {
+            var current = await storage.GetAsync(kind, info.Namespace, info.Name, ct);
+            await WriteAsync(context, 200, ObjectDefaults.PrepareUpdate(current.Object, change((JsonObject)current.Object.DeepClone()), statusOnly, hasStatus));
+            return;
+        }
+
+        var updated = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, current => ObjectDefaults.PrepareUpdate(current, change((JsonObject)current.DeepClone()), statusOnly, hasStatus), ct);
+        var meta = updated.Object["metadata"] as JsonObject;
+        if (meta?["deletionTimestamp"] is not null && meta["finalizers"] is not JsonArray { Count: > 0 })
+        {
+            updated = await storage.DeleteAsync(kind, info.Namespace, info.Name, updated.ResourceVersion, ct);
+        }
+
+        await WriteAsync(context, 200, updated.Object);
+    }
+
+    /// <summary>
+    /// Deletes the object, or, while it has finalizers, marks it with a deletionTimestamp as kube-apiserver does. A
+    /// namespace is deleted together with every object in it, in one revision (kube-apiserver does this through its
+    /// namespace controller and a Terminating phase).
+    /// </summary>
+    private async Task DeleteAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
+    {
+        var options = context.Request.ContentLength > 0 ? await ReadBodyAsync(context, ct) : null;
+        long? expected = ParseLong(options?["preconditions"]?["resourceVersion"]?.GetValue<string>(), "preconditions.resourceVersion");
+        var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
+        var current = await storage.GetAsync(kind, info.Namespace, info.Name, ct);
+        if (expectedUid is not null && current.Object["metadata"]?["uid"]?.GetValue<string>() != expectedUid)
+        {
+            throw ApiErrors.Conflict(info.Group, info.Resource, info.Name, $"the UID in the precondition ({expectedUid}) does not match the UID in record ({current.Object["metadata"]?["uid"]}). The object might have been deleted and then recreated");
+        }
+
+        if (IsDryRun(context))
+        {
+            await WriteAsync(context, 200, current.Object);
+            return;
+        }
+
+        if (current.Object["metadata"]?["finalizers"] is JsonArray { Count: > 0 })
+        {
+            var marked = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, o =>
+            {
+                var meta = (JsonObject)o["metadata"]!;
+                meta["deletionTimestamp"] ??= ObjectDefaults.Timestamp(time.GetUtcNow());
+                meta["deletionGracePeriodSeconds"] ??= 0;
+                return o;
+            }, ct);
+            await WriteAsync(context, 200, marked.Object);
+            return;
+        }
+
+        if (resource.Name == "namespaces")
+        {
+            await WriteAsync(context, 200, await DeleteNamespaceAsync(info.Name, expected, ct));
+            return;
+        }
+
+        await WriteAsync(context, 200, (await storage.DeleteAsync(kind, info.Namespace, info.Name, expected, ct)).Object);
+    }
+
+    private async Task DeleteCollectionAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
+    {
+        var list = await ListAsync(context, info, resource, kind, ct);
+        foreach (var item in ((JsonArray)list["items"]!).OfType<JsonObject>())
+        {
+            var meta = (JsonObject)item["metadata"]!;
+            try
+            {
+                await storage.DeleteAsync(kind, meta["namespace"]?.GetValue<string>() ?? string.Empty, meta["name"]!.GetValue<string>(), null, ct);
+            }
+            catch (ApiStatusException e) when (e.Code == 404)
+            {
+                // Deleted meanwhile: the collection is still going away.
+            }
+        }
+
+        await WriteAsync(context, 200, list);
+    }
+
+    private async Task<JsonObject> DeleteNamespaceAsync(string name, long? expected, CancellationToken ct)
+    {
+        var current = await storage.GetAsync(Namespaces, string.Empty, name, ct);
+        if (expected is { } e && e != current.ResourceVersion)
+        {
+            throw ApiErrors.Conflict(string.Empty, "namespaces", name);
+        }
+
+        var prefixes = ApiResourceCatalog.BuiltIn.Where(r => r.Namespaced && Serves(r)).Select(r => new ResourceKind(r.Group, r.Name, true).ListPrefix(name)).Distinct();
+        var revision = await storage.DeleteTreeAsync(Namespaces.Key(string.Empty, name), current.ResourceVersion, prefixes, ct)
+            ?? throw ApiErrors.Conflict(string.Empty, "namespaces", name);
+        var deleted = current.Object;
+        deleted["metadata"]!["resourceVersion"] = Invariant(revision);
+        return deleted;
+    }
+
+    private async Task RequireNamespaceAsync(string ns, CancellationToken ct)
+    {
+        try
+        {
+            await storage.GetAsync(Namespaces, string.Empty, ns, ct);
+        }
+        catch (ApiStatusException e) when (e.Code == 404)
+        {
+            throw NamespaceNotFound(ns);
+        }
+    }
+
+    private static bool IsDryRun(HttpContext context) => context.Request.Query["dryRun"] == "All";
+
+    private static NameValidation.Rule NameRule(ApiResource resource) => resource.Name switch
+    {
+        "namespaces" => NameValidation.Rule.Label,
+        "services" => NameValidation.Rule.Dns1035Label,
+        _ => NameValidation.Rule.Subdomain,
+    };
+}

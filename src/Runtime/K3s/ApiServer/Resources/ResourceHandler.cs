@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using K3sLab.K3s.ApiServer.Authentication;
+using K3sLab.K3s.ApiServer.Authorization;
+using K3sLab.K3s.ApiServer.Discovery;
+using K3sLab.K3s.ApiServer.Errors;
+using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Storage;
+
+namespace K3sLab.K3s.ApiServer.Resources;
+
+/// <summary>
+/// The generic REST handler for stored resources, as kube-apiserver's generic registry serves them: get, list
+/// (selectors, paging, resourceVersion), watch (JSON event stream), create, update, patch, delete and
+/// deletecollection, plus the <c>status</c> subresource. Kind-specific behaviour (defaults, validation beyond
+/// names, controllers) belongs to the layers above.
+/// </summary>
+internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvider time)
+{
+    /// <summary>Resources that have no stored objects (reviews, bindings): not served by this handler.</summary>
+    private static readonly HashSet<string> NotStored = ["bindings", "componentstatuses", "tokenreviews", "selfsubjectreviews", "subjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews", "localsubjectaccessreviews"];
+
+    private static readonly ResourceKind Namespaces = new(string.Empty, "namespaces", false);
+
+    public static bool Serves(ApiResource resource) => !NotStored.Contains(resource.Name) && resource.Verbs.Contains("get");
+
+    public async Task HandleAsync(HttpContext context, RequestInfo info, ApiResource resource, UserInfo user)
+    {
+        if (!user.Groups.Contains(RbacAuthorizer.SuperuserGroup))
+        {
+            // RBAC objects are not read from the store yet: only cluster admins are let through.
+            throw ApiErrors.Forbidden(user.Name, info.Verb, info.Group, info.Resource, info.Name, info.Namespace);
+        }
+
+        if (info.Subresource.Length > 0 && info.Subresource != "status")
+        {
+            throw ApiErrors.MethodNotSupported(info.Group, $"{info.Resource}/{info.Subresource}", info.Verb);
+        }
+
+        if (resource.Namespaced && info.Namespace.Length == 0 && info.Verb is not ("list" or "watch"))
+        {
+            throw ApiErrors.BadRequest("the server could not find the requested resource: a namespaced resource needs a namespace in its path");
+        }
+
+        var kind = new ResourceKind(resource.Group, resource.Name, resource.Namespaced);
+        var ct = context.RequestAborted;
+        switch (info.Verb)
+        {
+            case "get":
+                await WriteAsync(context, 200, (await storage.GetAsync(kind, info.Namespace, info.Name, ct)).Object);
+                break;
+            case "list":
+                await WriteAsync(context, 200, await ListAsync(context, info, resource, kind, ct));
+                break;
+            case "watch":
+                await WatchAsync(context, info, resource, kind, ct);
+                break;
+            case "create":
+                await CreateAsync(context, info, resource, kind, ct);
+                break;
+            case "update":
+                await UpdateAsync(context, info, resource, kind, ct);
+                break;
+            case "patch":
+                await PatchAsync(context, info, resource, kind, ct);
+                break;
+            case "delete":
+                await DeleteAsync(context, info, resource, kind, ct);
+                break;
+            case "deletecollection":
+                await DeleteCollectionAsync(context, info, resource, kind, ct);
+                break;
+            default:
+                throw ApiErrors.MethodNotSupported(info.Group, info.Resource, info.Verb);
+        }
+    }
+
+    private async Task<JsonObject> ListAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
+    {
+        var query = context.Request.Query;
+        var labels = LabelSelector.Parse(query["labelSelector"]);
+        var fields = FieldSelector.Parse(query["fieldSelector"], resource.Kind);
+        var limit = ParseLong(query["limit"], "limit") ?? 0;
+        var revision = ListRevision(query["resourceVersion"], query["resourceVersionMatch"]);
+        var items = new JsonArray();
+        string? next = query["continue"];
+        long listRevision;
+        long? remaining;
+        var filtered = !labels.IsEverything || !string.IsNullOrEmpty(query["fieldSelector"]);
+        while (true)
+        {
+            var page = await storage.ListAsync(kind, info.Namespace, limit, next, revision, ct);
+            (listRevision, next, remaining) = (page.ResourceVersion, page.Continue, filtered ? null : page.RemainingItemCount);
+            revision = page.ResourceVersion;
+            foreach (var item in page.Items.Where(o => labels.Matches(o) && fields.Matches(o)))
+            {
+                if (limit > 0 && items.Count == limit)
+                {
+                    // A full page before the store's page ended: continue right after the last item returned.
+                    var last = (JsonObject)items[^1]!["metadata"]!;
+                    var key = kind.Key(last["namespace"]?.GetValue<string>() ?? string.Empty, last["name"]!.GetValue<string>());
+                    next = ContinueToken.Encode(listRevision, key[kind.ListPrefix(info.Namespace).Length..] + "\u0000");
+                    break;
+                }
+
+                items.Add((JsonNode)item);
+            }
+
+            if (next is null || limit == 0 || items.Count >= limit)
+            {
+                break;
+            }
+        }
+
+        var metadata = new JsonObject { ["resourceVersion"] = listRevision.ToString(CultureInfo.InvariantCulture) };
+        if (next is not null)
+        {
+            metadata["continue"] = next;
+            if (remaining is { } count)
+            {
+                metadata["remainingItemCount"] = count;
+            }
+        }
+
+        return new JsonObject
+        {
+            ["kind"] = resource.Kind + "List",
+            ["apiVersion"] = resource.GroupVersion,
+            ["metadata"] = metadata,
+            ["items"] = items,
+        };
+    }
+
+    /// <summary>
+    /// The list revision kube-apiserver would serve: unset and "0" mean the latest; with
+    /// <c>resourceVersionMatch=Exact</c> that revision; otherwise the latest, which is never older than asked.
+    /// </summary>
+    private long ListRevision(string? version, string? match)
+    {
+        var asked = ParseLong(version, "resourceVersion") ?? 0;
+        if (match is "Exact")
+        {
+            return asked > 0 ? asked : throw ApiErrors.BadRequest("resourceVersionMatch=Exact needs a resourceVersion other than 0");
+        }
+
+        if (match is { Length: > 0 } and not "NotOlderThan")
+        {
+            throw ApiErrors.BadRequest($"unsupported resourceVersionMatch \"{match}\": use Exact or NotOlderThan");
+        }
+
+        if (asked > storage.Store.CurrentRevision)
+        {
+            throw ApiErrors.Timeout($"Too large resource version: {asked}, current: {storage.Store.CurrentRevision}");
+        }
+
+        return 0;
+    }
+
+    private static long? ParseLong(string? value, string name) =>
+        string.IsNullOrEmpty(value) ? null
+        : long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed
+        : throw ApiErrors.BadRequest($"invalid {name} \"{value}\": expected a non-negative integer");
+
+    private static async Task<JsonObject> ReadBodyAsync(HttpContext context, CancellationToken ct)
+    {
+        var media = (context.Request.ContentType ?? "application/json").Split(';')[0].Trim();
+        if (media is not ("application/json" or Patches.MergePatch or Patches.JsonPatch) && context.Request.Method != "PATCH")
+        {
+            throw ApiErrors.UnsupportedMediaType(media);
+        }
+
+        JsonNode? node;
+        try
+        {
+            node = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct);
+        }
+        catch (JsonException e)
+        {
+            throw ApiErrors.BadRequest($"the request body is not valid JSON: {e.Message}");
+        }
+
+        return node as JsonObject ?? throw ApiErrors.BadRequest("the request body must be a JSON object");
+    }
+
+    private static Task WriteAsync(HttpContext context, int status, JsonObject body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        return context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString()), context.RequestAborted).AsTask();
+    }
+}
