@@ -109,6 +109,12 @@ for tier in "${tiers[@]}"; do
     else
       tf=$((tf + 1)); cat "$results/perf-footprint.log"
     fi
+    # Store smoke: both stores under a short load; fails when ours loses a write or an event or grows without bound.
+    if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll store --quick --out "$results/perf" >"$results/perf-store.log" 2>&1; then
+      tp=$((tp + 1)); echo "  store smoke: $(grep -c '^\[' "$results/perf-store.log") measurements, no lost writes or events (.results/perf/store.md)"
+    else
+      tf=$((tf + 1)); tail -40 "$results/perf-store.log"
+    fi
   fi
   echo "  tier $tier: $tp passed, $tf failed, $ts skipped"
   passed=$((passed + tp)) failed=$((failed + tf)) skipped=$((skipped + ts))

@@ -1,4 +1,5 @@
 using K3sLab.Perf.Footprint;
+using K3sLab.Perf.Store;
 
 namespace K3sLab.Perf;
 
@@ -25,8 +26,17 @@ internal static class PerfCommandLine
                 var gateIndex = Array.IndexOf(args, "--max-server-rss-mib");
                 double? gate = gateIndex >= 0 && gateIndex + 1 < args.Length ? double.Parse(args[gateIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : null;
                 return await FootprintSuite.RunAsync(output, gate, cancel.Token);
+            case "store":
+                var options = args.Contains("--quick") ? StoreSuiteOptions.Quick : StoreSuiteOptions.Full;
+                var churnIndex = Array.IndexOf(args, "--churn-revisions");
+                if (churnIndex >= 0 && churnIndex + 1 < args.Length)
+                {
+                    options = options with { ChurnRevisions = long.Parse(args[churnIndex + 1], System.Globalization.CultureInfo.InvariantCulture) };
+                }
+
+                return await StoreSuite.RunAsync(output, options, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Grpc.Core;
+using K3sLab.K3s.Etcd.Wire;
+
+namespace K3sLab.Perf.Store;
+
+/// <summary>What one closed-loop write level measured.</summary>
+internal sealed record WriteLevel(int Clients, long Writes, long Errors, string? FirstError, double Seconds, Latencies Latency, double StoreCpuSeconds)
+{
+    public double WritesPerSecond => Writes / Seconds;
+}
+
+/// <summary>
+/// A closed loop of puts: <c>clients</c> tasks, each on its own connection, each sending its next put as soon as
+/// the last one is acknowledged, for a fixed time (and never more than a fixed count). Keys are new each time
+/// (a random 256-byte key, a 1 KiB value), as <c>etcdctl check perf</c> writes.
+/// </summary>
+internal static class WriteLoad
+{
+    private const long MaxWritesPerLevel = 5_000_000;
+
+    public static async Task<WriteLevel> RunAsync(StoreProcess store, int clients, TimeSpan duration, CancellationToken ct)
+    {
+        using var channels = new Channels(store.Address, clients);
+        var prefix = $"/perf/w{clients}/";
+        var kvs = Enumerable.Range(0, clients).Select(i => new KV.KVClient(channels[i])).ToArray();
+
+        // Warm-up: one untimed put per connection so connection setup is not measured.
+        await Task.WhenAll(kvs.Select((kv, i) => kv.PutAsync(new PutRequest { Key = Payloads.Key(prefix + "warm/", i), Value = Payloads.Value }, cancellationToken: ct).ResponseAsync));
+
+        var issued = 0L;
+        var errors = 0L;
+        string? firstError = null;
+        var parts = new Latencies[clients];
+        var cpuBefore = store.CpuSeconds();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async i =>
+        {
+            var latencies = parts[i] = new Latencies();
+            var random = new Random(i);
+            while (clock.Elapsed < duration && Interlocked.Increment(ref issued) <= MaxWritesPerLevel)
+            {
+                var request = new PutRequest { Key = Payloads.Key(prefix, random.NextInt64()), Value = Payloads.Value };
+                var start = Stopwatch.GetTimestamp();
+                try
+                {
+                    await kvs[i].PutAsync(request, cancellationToken: ct);
+                    latencies.RecordSince(start);
+                }
+                catch (RpcException e)
+                {
+                    Interlocked.Increment(ref errors);
+                    Interlocked.CompareExchange(ref firstError, $"{e.StatusCode}: {e.Status.Detail}", null);
+                }
+            }
+        }));
+        var seconds = clock.Elapsed.TotalSeconds;
+        var latency = Latencies.Merge(parts);
+        return new WriteLevel(clients, latency.Count, errors, firstError, seconds, latency, store.CpuSeconds() - cpuBefore);
+    }
+}
