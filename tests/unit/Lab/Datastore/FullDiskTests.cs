@@ -6,7 +6,10 @@ using static K3sLab.Lab.Tests.Datastore.TempStore;
 
 namespace K3sLab.Lab.Tests.Datastore;
 
-/// <summary>A real full disk (a 4 MiB tmpfs): writes fail with etcd's "database space exceeded", nothing acknowledged is lost, and writing resumes once space is freed.</summary>
+/// <summary>
+/// A real full disk (a 4 MiB tmpfs): writes fail with etcd's "database space exceeded", nothing acknowledged is lost,
+/// and writing resumes once space is freed. A read-only file system stops the store at open with one sentence.
+/// </summary>
 [Trait("Category", "Integration")]
 public sealed class FullDiskTests
 {
@@ -50,6 +53,38 @@ public sealed class FullDiskTests
                 var after = await store.TxnAsync(TxnRequest.Of(new PutOp(B("after"), B("space freed"))), CancellationToken.None);
                 after.Revision.Should().Be(acked[^1].Revision + 1, "the failed writes handed their revisions back");
             }
+        }
+        finally
+        {
+            Run("umount", root.FullName);
+            root.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Open_ReadOnlyFileSystem_FailsWithOneSentenceAndKeepsTheData()
+    {
+        Environment.IsPrivilegedProcess.Should().BeTrue("mounting and remounting a tmpfs needs root, as CI runs");
+        var root = Directory.CreateTempSubdirectory("k3slab-ro-");
+        Run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", root.FullName);
+        var path = Path.Combine(root.FullName, "state.db");
+        try
+        {
+            long revision;
+            await using (var store = SqliteStore.Open(new SqliteStoreOptions(path) { AutoCompactInterval = TimeSpan.Zero }, NullLogger.Instance))
+            {
+                revision = (await store.TxnAsync(TxnRequest.Of(new PutOp(B("kept"), B("before read-only"))), CancellationToken.None)).Revision;
+            }
+
+            Run("mount", "-o", "remount,ro", root.FullName);
+            var open = () => SqliteStore.Open(new SqliteStoreOptions(path) { AutoCompactInterval = TimeSpan.Zero }, NullLogger.Instance);
+            open.Should().Throw<StoreException>().Which.Message.Should().Be(
+                $"the datastore at {path} is not writable (Read-only file system : '{Path.Combine(root.FullName, $".k3s-write-probe-{Environment.ProcessId}")}'); the store writes its file, its WAL and its shared-memory index in {root.FullName}");
+
+            Run("mount", "-o", "remount,rw", root.FullName);
+            await using var again = SqliteStore.Open(new SqliteStoreOptions(path) { AutoCompactInterval = TimeSpan.Zero }, NullLogger.Instance);
+            var kept = await again.RangeAsync(new RangeQuery(KeyRange.Single(B("kept"))), CancellationToken.None);
+            kept.Kvs.Should().ContainSingle().Which.ModRevision.Should().Be(revision);
         }
         finally
         {

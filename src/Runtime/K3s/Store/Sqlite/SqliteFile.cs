@@ -35,7 +35,32 @@ internal static class SqliteFile
         return Path.GetFullPath(path);
     }
 
-    /// <summary>Creates the folder if needed and refuses a file that exists but is not a SQLite database.</summary>
+    /// <summary>
+    /// SQLite opens a read-only file or folder and fails only later, or with "unable to open database file". Probe
+    /// first: the store must be able to write its file, its WAL and its shared-memory index beside it.
+    /// </summary>
+    private static void CheckWritable(string folder, string path)
+    {
+        var probe = Path.Combine(folder, $".k3s-write-probe-{Environment.ProcessId}");
+        try
+        {
+            using (File.Open(probe, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+            }
+
+            File.Delete(probe);
+            if (File.Exists(path))
+            {
+                using var file = File.Open(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException(StoreError.Unavailable, $"the datastore at {path} is not writable ({e.Message}); the store writes its file, its WAL and its shared-memory index in {folder}");
+        }
+    }
+
+    /// <summary>Creates the folder if needed and refuses a file that exists but is not a SQLite database or cannot be written.</summary>
     public static void Check(string path)
     {
         var folder = Path.GetDirectoryName(path)!;
@@ -53,6 +78,7 @@ internal static class SqliteFile
             throw new StoreException(StoreError.Unavailable, $"the datastore path {path} is a folder; point the endpoint at a file such as {Path.Combine(path, "state.db")}");
         }
 
+        CheckWritable(folder, path);
         if (!File.Exists(path) || new FileInfo(path).Length == 0)
         {
             return;
