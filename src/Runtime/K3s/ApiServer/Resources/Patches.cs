@@ -1,26 +1,35 @@
 using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Errors;
+using K3sLab.K3s.ApiServer.Resources.Strategic;
 
 namespace K3sLab.K3s.ApiServer.Resources;
 
 /// <summary>
-/// The patch formats the server applies: JSON merge patch (RFC 7386) and JSON patch (RFC 6902). Strategic merge
-/// patch and server-side apply need per-kind merge keys this server does not have yet, so they are refused with
-/// 415 rather than applied as a merge patch, which would silently replace lists. Pure.
+/// The patch formats the server applies: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and, for the built-in
+/// kinds, strategic merge patch with their merge keys. Server-side apply needs field ownership this server does not
+/// track yet, so it is refused with 415 rather than applied as a merge patch, which would silently replace lists. Pure.
 /// </summary>
 internal static class Patches
 {
     public const string MergePatch = "application/merge-patch+json";
     public const string JsonPatch = "application/json-patch+json";
+    public const string StrategicMergePatchType = "application/strategic-merge-patch+json";
 
-    public static JsonObject Apply(string contentType, JsonObject target, JsonNode patch)
+    /// <param name="contentType">The request's Content-Type, which names the patch format.</param>
+    /// <param name="target">The stored object.</param>
+    /// <param name="patch">The parsed patch.</param>
+    /// <param name="kind">The object's kind, whose merge keys a strategic merge patch uses.</param>
+    public static JsonObject Apply(string contentType, JsonObject target, JsonNode patch, string kind)
     {
         var media = contentType.Split(';')[0].Trim();
         return media switch
         {
             MergePatch => patch is JsonObject merge ? (JsonObject)Merge(target, merge)! : throw ApiErrors.BadRequest("a merge patch must be a JSON object"),
             JsonPatch => patch is JsonArray ops ? ApplyJsonPatch(target, ops) : throw ApiErrors.BadRequest("a JSON patch must be a JSON array of operations"),
-            _ => throw new ApiStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {JsonPatch}, {MergePatch}"),
+            StrategicMergePatchType => patch is JsonObject strategic
+                ? StrategicMergePatch.Apply(target, strategic, BuiltinPatchSchemas.For(kind))
+                : throw ApiErrors.BadRequest("a strategic merge patch must be a JSON object"),
+            _ => throw new ApiStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {JsonPatch}, {MergePatch}, {StrategicMergePatchType}"),
         };
     }
 

@@ -80,7 +80,7 @@ internal sealed partial class ResourceHandler
         long? expected = patch["metadata"]?["resourceVersion"] is JsonValue v ? ParseLong(v.GetValue<string>(), "metadata.resourceVersion") : null;
         await WriteUpdatedAsync(context, info, resource, kind, patch is JsonObject ? expected : null, current =>
         {
-            var patched = Patches.Apply(contentType, current, patch);
+            var patched = Patches.Apply(contentType, current, patch, resource.Kind);
             ObjectDefaults.CheckBody(patched, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
             if (patched["metadata"]?["name"]?.GetValue<string>() != info.Name)
             {
