@@ -21,9 +21,18 @@ public static class Kubectl
         return File.Exists(versioned) ? versioned : throw new InvalidOperationException($"{versioned} does not exist: this test needs kubectl {version}");
     }
 
-    public static async Task<KubectlResult> RunAsync(string version, string kubeconfig, CancellationToken ct, params string[] args)
+    public static Task<KubectlResult> RunAsync(string version, string kubeconfig, CancellationToken ct, params string[] args) =>
+        RunAsync(version, kubeconfig, new Dictionary<string, string>(), ct, args);
+
+    /// <summary>Runs kubectl with extra environment variables, e.g. <c>KUBE_EDITOR</c> for <c>kubectl edit</c>.</summary>
+    public static async Task<KubectlResult> RunAsync(string version, string kubeconfig, IReadOnlyDictionary<string, string> environment, CancellationToken ct, params string[] args)
     {
         var start = new ProcessStartInfo(PathFor(version)) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add($"--kubeconfig={kubeconfig}");
         foreach (var arg in args)
         {

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Resources.Tables;
 using K3sLab.K3s.ApiServer.Storage;
 
 namespace K3sLab.K3s.ApiServer.Resources;
@@ -19,7 +20,7 @@ internal sealed partial class ResourceHandler
     /// reports changes after it. Selectors turn a change that leaves the selection into DELETED and one that enters it
     /// into ADDED, as kube-apiserver's filtered watches do.
     /// </summary>
-    private async Task WatchAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
+    private async Task WatchAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, TableRequest? table, CancellationToken ct)
     {
         var query = context.Request.Query;
         var labels = LabelSelector.Parse(query["labelSelector"]);
@@ -42,7 +43,7 @@ internal sealed partial class ResourceHandler
             after = initial.ResourceVersion;
             foreach (var item in initial.Items.Where(Matches))
             {
-                await SendAsync(context, "ADDED", item, deadline.Token);
+                await SendAsync(context, "ADDED", item, table, resource.Name, deadline.Token);
             }
         }
         else
@@ -56,7 +57,7 @@ internal sealed partial class ResourceHandler
             {
                 if (e.Type == "ERROR")
                 {
-                    await SendAsync(context, e.Type, e.Object, deadline.Token);
+                    await SendAsync(context, e.Type, e.Object, table, resource.Name, deadline.Token);
                     return;
                 }
 
@@ -72,7 +73,7 @@ internal sealed partial class ResourceHandler
                 };
                 if (type is not null)
                 {
-                    await SendAsync(context, type, e.Object, deadline.Token);
+                    await SendAsync(context, type, e.Object, table, resource.Name, deadline.Token);
                 }
             }
         }
@@ -82,9 +83,11 @@ internal sealed partial class ResourceHandler
         }
     }
 
-    private static async Task SendAsync(HttpContext context, string type, JsonObject obj, CancellationToken ct)
+    private async Task SendAsync(HttpContext context, string type, JsonObject obj, TableRequest? table, string resource, CancellationToken ct)
     {
-        var line = new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString() + "\n";
+        // With a table (kubectl get -w), every event but ERROR carries a one-row table, columns included.
+        var payload = table is null || type == "ERROR" ? obj.DeepClone() : TableConverter.Convert(table, resource, [obj], new JsonObject { ["resourceVersion"] = obj["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow());
+        var line = new JsonObject { ["type"] = type, ["object"] = payload }.ToJsonString() + "\n";
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), ct);
         await context.Response.Body.FlushAsync(ct);
     }

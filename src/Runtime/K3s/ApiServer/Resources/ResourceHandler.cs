@@ -7,6 +7,7 @@ using K3sLab.K3s.ApiServer.Authorization;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Resources.Tables;
 using K3sLab.K3s.ApiServer.Storage;
 
 namespace K3sLab.K3s.ApiServer.Resources;
@@ -46,16 +47,19 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvide
 
         var kind = new ResourceKind(resource.Group, resource.Name, resource.Namespaced);
         var ct = context.RequestAborted;
+        var table = info.Subresource.Length == 0 ? TableRequest.From(context.Request.Headers.Accept, context.Request.Query["includeObject"]) : null;
         switch (info.Verb)
         {
             case "get":
-                await WriteAsync(context, 200, (await storage.GetAsync(kind, info.Namespace, info.Name, ct)).Object);
+                var got = (await storage.GetAsync(kind, info.Namespace, info.Name, ct)).Object;
+                await WriteAsync(context, 200, table is null ? got : TableConverter.Convert(table, resource.Name, [got], new JsonObject { ["resourceVersion"] = got["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow()));
                 break;
             case "list":
-                await WriteAsync(context, 200, await ListAsync(context, info, resource, kind, ct));
+                var list = await ListAsync(context, info, resource, kind, ct);
+                await WriteAsync(context, 200, table is null ? list : TableConverter.Convert(table, resource.Name, (list["items"] as JsonArray ?? []).OfType<JsonObject>(), list["metadata"] as JsonObject, time.GetUtcNow()));
                 break;
             case "watch":
-                await WatchAsync(context, info, resource, kind, ct);
+                await WatchAsync(context, info, resource, kind, table, ct);
                 break;
             case "create":
                 await CreateAsync(context, info, resource, kind, ct);
