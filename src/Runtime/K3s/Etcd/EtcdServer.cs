@@ -53,6 +53,7 @@ internal static class EtcdServer
         });
 
         var app = builder.Build();
+        app.Use(MalformedRequestFilter.InvokeAsync);
         app.MapGrpcService<KvService>();
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
