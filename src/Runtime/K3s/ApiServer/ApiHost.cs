@@ -1,4 +1,5 @@
 using K3sLab.K3s.ApiServer.Authentication;
+using K3sLab.K3s.ApiServer.Authorization;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Endpoints;
 using K3sLab.K3s.ApiServer.Errors;
@@ -23,7 +24,7 @@ internal static class ApiHost
 {
     private static readonly string[] PublicPrefixes = ["/healthz", "/livez", "/readyz", "/version", "/cacerts", "/ping"];
 
-    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, ILoggerProvider? logging = null)
+    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, RbacPolicyCache policy, ILoggerProvider? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -74,6 +75,15 @@ internal static class ApiHost
                 }
 
                 context.Items[UserInfo.ItemKey] = user;
+                if (!supervisor)
+                {
+                    var request = RequestAuthorization.Describe(context.Request.Method, path, context.Request.Query["watch"]);
+                    if (!policy.Allows(user, request))
+                    {
+                        await StatusResponse.WriteAsync(context, RequestAuthorization.Denied(user, request));
+                        return;
+                    }
+                }
             }
 
             await next(context);
@@ -98,18 +108,20 @@ internal static class ApiHost
         app.MapGet("/apis/{group}/{version}", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(
             catalog, (string)context.Request.RouteValues["group"]!, (string)context.Request.RouteValues["version"]!)));
         var resources = new ResourceHandler(storage, TimeProvider.System);
-        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, catalog));
-        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, catalog));
+        var reviews = new AccessReviews(policy);
+        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, catalog));
+        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, catalog));
         app.MapFallback(StatusResponse.NotFoundAsync);
         return app;
     }
 
     /// <summary>Routes a resource path to the generic handler; anything it does not serve is a 404 <c>Status</c>.</summary>
-    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, IReadOnlyList<Discovery.ApiResource> catalog)
+    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, IReadOnlyList<Discovery.ApiResource> catalog)
     {
         var info = RequestInfo.Parse(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.Query["watch"]);
         var resource = info is null ? null : catalog.FirstOrDefault(r => r.Group == info.Group && r.Version == info.Version && r.Name == info.Resource);
-        if (info is null || resource is null || !ResourceHandler.Serves(resource))
+        var review = resource is not null && AccessReviews.Serves(resource.Group, resource.Name);
+        if (info is null || resource is null || !(review || ResourceHandler.Serves(resource)))
         {
             await StatusResponse.NotFoundAsync(context);
             return;
@@ -117,7 +129,8 @@ internal static class ApiHost
 
         try
         {
-            await handler.HandleAsync(context, info, resource, (UserInfo)context.Items[UserInfo.ItemKey]!);
+            var user = (UserInfo)context.Items[UserInfo.ItemKey]!;
+            await (review ? reviews.HandleAsync(context, info, user) : handler.HandleAsync(context, info, resource));
         }
         catch (ApiStatusException e) when (!context.Response.HasStarted)
         {

@@ -1,4 +1,5 @@
 using K3sLab.K3s.ApiServer;
+using K3sLab.K3s.ApiServer.Authorization;
 using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
 using K3sLab.K3s.Store;
@@ -41,6 +42,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await using var ownedStore = store;
         var storage = new ObjectStorage(store);
         await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
+        await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
+        await using var policy = await RbacPolicyCache.StartAsync(storage, loggers.CreateLogger("k3s.rbac"), cancellationToken);
 
         var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
         await using var app = ApiHost.Build(
@@ -48,6 +51,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             tls,
             settings.DataDir,
             storage,
+            policy,
             new LoggerProviderAdapter(loggers));
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);

@@ -46,6 +46,28 @@ internal static class RbacAuthorizer
         return false;
     }
 
+    /// <summary>
+    /// The rules granted to the user in <paramref name="ns"/> (cluster-wide grants included), as a rules review lists
+    /// them; superusers get the wildcard rules.
+    /// </summary>
+    public static IReadOnlyList<PolicyRule> RulesFor(UserInfo user, string ns, IEnumerable<RbacRole> roles, IEnumerable<RbacBinding> bindings)
+    {
+        if (user.Groups.Contains(SuperuserGroup))
+        {
+            return [new(["*"], ["*"], ["*"], [], []), new(["*"], [], [], [], ["*"])];
+        }
+
+        var roleIndex = roles.ToLookup(r => (r.Namespace, r.Name));
+        var rules = new List<PolicyRule>();
+        foreach (var binding in bindings.Where(b => (b.Namespace.Length == 0 || b.Namespace == ns) && b.Subjects.Any(s => Names(s, user))))
+        {
+            var roleNamespace = binding.RoleKind == "ClusterRole" ? string.Empty : binding.Namespace;
+            rules.AddRange(roleIndex[(roleNamespace, binding.RoleName)].SelectMany(r => r.Rules));
+        }
+
+        return rules;
+    }
+
     internal static bool Names(RbacSubject subject, UserInfo user) => subject.Kind switch
     {
         "User" => subject.Name == user.Name,

@@ -26,12 +26,17 @@ internal static class ApiErrors
 
     public static ApiStatusException BadRequest(string message) => new(400, "BadRequest", message);
 
-    public static ApiStatusException Forbidden(string user, string verb, string group, string resource, string name, string ns)
+    public static ApiStatusException Forbidden(string user, string verb, string group, string resource, string name, string ns, string subresource = "")
     {
         var what = name.Length > 0 ? $"{Qualified(group, resource)} \"{name}\"" : Qualified(group, resource);
         var scope = ns.Length > 0 ? $" in the namespace \"{ns}\"" : " at the cluster scope";
-        return new ApiStatusException(403, "Forbidden", $"{what} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\"{scope}", name.Length > 0 ? name : null, group, resource);
+        var asked = subresource.Length > 0 ? $"{resource}/{subresource}" : resource;
+        return new ApiStatusException(403, "Forbidden", $"{what} is forbidden: User \"{user}\" cannot {verb} resource \"{asked}\" in API group \"{group}\"{scope}", name.Length > 0 ? name : null, group, resource);
     }
+
+    /// <summary>403 for a non-resource path (discovery, metrics) the user may not reach, in kube-apiserver's words.</summary>
+    public static ApiStatusException ForbiddenPath(string user, string verb, string path) =>
+        new(403, "Forbidden", $"forbidden: User \"{user}\" cannot {verb} path \"{path}\"");
 
     /// <summary>410 for a watch or list from a compacted revision; informers relist on it.</summary>
     public static ApiStatusException Expired(long requested, long oldest) =>

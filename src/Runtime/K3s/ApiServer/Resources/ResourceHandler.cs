@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using K3sLab.K3s.ApiServer.Authentication;
-using K3sLab.K3s.ApiServer.Authorization;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
@@ -27,14 +25,8 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvide
 
     public static bool Serves(ApiResource resource) => !NotStored.Contains(resource.Name) && resource.Verbs.Contains("get");
 
-    public async Task HandleAsync(HttpContext context, RequestInfo info, ApiResource resource, UserInfo user)
+    public async Task HandleAsync(HttpContext context, RequestInfo info, ApiResource resource)
     {
-        if (!user.Groups.Contains(RbacAuthorizer.SuperuserGroup))
-        {
-            // RBAC objects are not read from the store yet: only cluster admins are let through.
-            throw ApiErrors.Forbidden(user.Name, info.Verb, info.Group, info.Resource, info.Name, info.Namespace);
-        }
-
         if (info.Subresource.Length > 0 && info.Subresource != "status")
         {
             throw ApiErrors.MethodNotSupported(info.Group, $"{info.Resource}/{info.Subresource}", info.Verb);

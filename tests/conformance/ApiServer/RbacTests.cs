@@ -1,0 +1,193 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using K3sLab.Tests.Support;
+
+namespace K3sLab.ConformanceTests.ApiServer;
+
+/// <summary>
+/// RBAC as kubectl sees it: a user with a certificate from the cluster's client CA and no bindings is refused with
+/// kube-apiserver's Forbidden messages; Roles, ClusterRoles and their bindings (to the user or to a group in the
+/// certificate) grant exactly what their rules say, within the binding's namespace; deleting a binding takes the
+/// grant away; and <c>kubectl auth can-i</c> (with <c>--list</c>) and <c>auth whoami</c> answer from the same policy.
+/// </summary>
+[Trait("Category", "Conformance")]
+public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServerProcess>
+{
+    private static readonly TimeSpan PolicyDelay = TimeSpan.FromSeconds(10);
+
+    public static TheoryData<string> KubectlVersions => [.. Kubectl.SupportedVersions];
+
+    [Theory]
+    [MemberData(nameof(KubectlVersions))]
+    public async Task RoleBinding_GrantsItsRulesInItsNamespaceOnly(string kubectl)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var suffix = kubectl.Replace('.', '-');
+        var ns = "rbac-" + suffix;
+        var user = "alice-" + suffix;
+        var (cert, key) = await IssueUserAsync(user, ["dev-" + suffix], ct);
+        Task<KubectlResult> AsUser(params string[] args) => Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, [$"--client-certificate={cert}", $"--client-key={key}", .. args]);
+
+        (await Admin(kubectl, ct, "create", "namespace", ns)).ExitCode.Should().Be(0);
+
+        var denied = await AsUser("get", "pods", "-n", ns);
+        denied.ExitCode.Should().Be(1);
+        denied.Stderr.Trim().Should().Be($"Error from server (Forbidden): pods is forbidden: User \"{user}\" cannot list resource \"pods\" in API group \"\" in the namespace \"{ns}\"");
+        (await AsUser("auth", "can-i", "list", "pods", "-n", ns)).Stdout.Trim().Should().Be("no");
+
+        // Discovery is open to every authenticated user (system:discovery), so kubectl can map kinds for them.
+        var resources = await AsUser("api-resources", "--no-headers");
+        resources.ExitCode.Should().Be(0, resources.Stderr);
+
+        await ApplyAsync(kubectl, $$"""
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: pod-reader, namespace: {{ns}}}
+            rules:
+            - apiGroups: [""]
+              resources: [pods]
+              verbs: [get, list, watch]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: read-pods, namespace: {{ns}}}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+            subjects:
+            - {apiGroup: rbac.authorization.k8s.io, kind: User, name: {{user}}}
+            """, ct);
+
+        (await EventuallyAsync(() => AsUser("auth", "can-i", "list", "pods", "-n", ns), r => r.Stdout.Trim() == "yes", ct)).ExitCode.Should().Be(0);
+        var allowed = await AsUser("get", "pods", "-n", ns);
+        allowed.ExitCode.Should().Be(0, allowed.Stderr + server.Log);
+        allowed.Stderr.Trim().Should().Be($"No resources found in {ns} namespace.");
+
+        (await AsUser("get", "pods", "-n", "default")).Stderr.Should().Contain($"User \"{user}\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\"");
+        (await AsUser("auth", "can-i", "delete", "pods", "-n", ns)).Stdout.Trim().Should().Be("no");
+        var write = await AsUser("create", "configmap", "cm", "-n", ns, "--dry-run=server", "-o", "name");
+        write.ExitCode.Should().Be(1);
+        write.Stderr.Should().Contain($"configmaps is forbidden: User \"{user}\" cannot create resource \"configmaps\" in API group \"\" in the namespace \"{ns}\"");
+
+        var list = await AsUser("auth", "can-i", "--list", "-n", ns);
+        list.ExitCode.Should().Be(0, list.Stderr);
+        list.Stdout.Split('\n').Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
+            .Should().Contain("pods [] [] [get list watch]")
+            .And.Contain("selfsubjectaccessreviews.authorization.k8s.io [] [] [create]");
+
+        (await Admin(kubectl, ct, "delete", "rolebinding", "read-pods", "-n", ns)).ExitCode.Should().Be(0);
+        (await EventuallyAsync(() => AsUser("auth", "can-i", "list", "pods", "-n", ns), r => r.Stdout.Trim() == "no", ct)).ExitCode.Should().Be(1);
+    }
+
+    [Theory]
+    [MemberData(nameof(KubectlVersions))]
+    public async Task ClusterRoleBinding_ToAGroup_GrantsTheBuiltInViewRoleEverywhere(string kubectl)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var suffix = kubectl.Replace('.', '-');
+        var user = "bob-" + suffix;
+        var group = "viewers-" + suffix;
+        var (cert, key) = await IssueUserAsync(user, [group], ct);
+        Task<KubectlResult> AsUser(params string[] args) => Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, [$"--client-certificate={cert}", $"--client-key={key}", .. args]);
+
+        var roles = await Admin(kubectl, ct, "get", "clusterroles", "-l", "kubernetes.io/bootstrapping=rbac-defaults", "-o", "name");
+        roles.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Contain(
+            ["clusterrole.rbac.authorization.k8s.io/cluster-admin", "clusterrole.rbac.authorization.k8s.io/view", "clusterrole.rbac.authorization.k8s.io/edit", "clusterrole.rbac.authorization.k8s.io/admin", "clusterrole.rbac.authorization.k8s.io/system:discovery"]);
+
+        (await AsUser("get", "deployments", "-A")).Stderr.Should().Contain($"User \"{user}\" cannot list resource \"deployments\" in API group \"apps\" at the cluster scope");
+        await ApplyAsync(kubectl, $$"""
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: {{group}}}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+            subjects:
+            - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: {{group}}}
+            """, ct);
+
+        var listed = await EventuallyAsync(() => AsUser("get", "deployments", "-A"), r => r.ExitCode == 0, ct);
+        listed.ExitCode.Should().Be(0, listed.Stderr);
+        (await AsUser("auth", "can-i", "get", "secrets", "-n", "kube-system")).Stdout.Trim().Should().Be("no");
+        (await AsUser("auth", "can-i", "watch", "pods", "-n", "kube-system")).Stdout.Trim().Should().Be("yes");
+        (await AsUser("auth", "can-i", "create", "deployments", "-n", "default")).Stdout.Trim().Should().Be("no");
+        (await AsUser("auth", "can-i", "list", "clusterroles")).Stdout.Trim().Should().Be("no");
+
+        if (kubectl != "1.27")
+        {
+            var whoami = await AsUser("auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}");
+            whoami.ExitCode.Should().Be(0, whoami.Stderr);
+            whoami.Stdout.Should().Be($"{user} [\"{group}\",\"system:authenticated\"]");
+        }
+
+        (await Admin(kubectl, ct, "delete", "clusterrolebinding", group)).ExitCode.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task NonResourcePath_ForAUserWithoutDiscovery_IsForbiddenInKubeApiserversWords()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        // Only system:authenticated carries discovery; a user is always in it, so deny via a path no role names.
+        var (cert, key) = await IssueUserAsync("carol", [], ct);
+        using var client = new X509Certificate2(X509Certificate2.CreateFromPemFile(cert, key).Export(X509ContentType.Pkcs12));
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true, ClientCertificates = [client] },
+        });
+
+        var metrics = await http.GetAsync($"{server.Url}/metrics", ct);
+        metrics.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await metrics.Content.ReadAsStringAsync(ct)).Should().Be("""{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"forbidden: User \"carol\" cannot get path \"/metrics\"","reason":"Forbidden","code":403}""");
+        (await http.GetAsync($"{server.Url}/apis", ct)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await http.GetAsync($"{server.Url}/api/v1/namespaces/default/pods/x", ct)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    /// <summary>A client certificate for the user from the cluster's client CA, as an administrator would issue one.</summary>
+    private async Task<(string Cert, string Key)> IssueUserAsync(string user, string[] groups, CancellationToken ct)
+    {
+        var tls = Path.Combine(server.DataDir, "server", "tls");
+        using var ca = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "client-ca.crt"), Path.Combine(tls, "client-ca.key"));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var subject = new StringBuilder($"CN={user}");
+        foreach (var group in groups)
+        {
+            subject.Append($", O={group}");
+        }
+
+        var request = new CertificateRequest(subject.ToString(), key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), serial);
+        var certPath = Path.Combine(server.Root.FullName, user + ".crt");
+        var keyPath = Path.Combine(server.Root.FullName, user + ".key");
+        await File.WriteAllTextAsync(certPath, issued.ExportCertificatePem(), ct);
+        await File.WriteAllTextAsync(keyPath, key.ExportECPrivateKeyPem(), ct);
+        return (certPath, keyPath);
+    }
+
+    private Task<KubectlResult> Admin(string kubectl, CancellationToken ct, params string[] args) => Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, args);
+
+    private async Task ApplyAsync(string kubectl, string yaml, CancellationToken ct)
+    {
+        var file = Path.Combine(server.Root.FullName, $"rbac-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, yaml, ct);
+        var result = await Admin(kubectl, ct, "apply", "--validate=false", "-f", file);
+        result.ExitCode.Should().Be(0, result.Stderr + server.Log);
+    }
+
+    /// <summary>Policy changes reach authorization by watch: retry until the answer changes, for at most <see cref="PolicyDelay"/>.</summary>
+    private static async Task<KubectlResult> EventuallyAsync(Func<Task<KubectlResult>> run, Func<KubectlResult, bool> done, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + PolicyDelay;
+        while (true)
+        {
+            var result = await run();
+            if (done(result) || DateTime.UtcNow > deadline)
+            {
+                return result;
+            }
+
+            await Task.Delay(100, ct);
+        }
+    }
+}
