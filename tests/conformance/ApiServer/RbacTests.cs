@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.RegularExpressions;
 using K3sLab.Tests.Support;
 
 namespace K3sLab.ConformanceTests.ApiServer;
@@ -28,9 +29,10 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
         var ns = "rbac-" + suffix;
         var user = "alice-" + suffix;
         var (cert, key) = await IssueUserAsync(user, ["dev-" + suffix], ct);
-        Task<KubectlResult> AsUser(params string[] args) => Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, [$"--client-certificate={cert}", $"--client-key={key}", .. args]);
+        var kubeconfig = await KubeconfigForAsync(user, cert, key, ct);
+        Task<KubectlResult> AsUser(params string[] args) => Kubectl.RunAsync(kubectl, kubeconfig, ct, args);
 
-        (await Admin(kubectl, ct, "create", "namespace", ns)).ExitCode.Should().Be(0);
+        await ApplyAsync(kubectl, $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n", ct);
 
         var denied = await AsUser("get", "pods", "-n", ns);
         denied.ExitCode.Should().Be(1);
@@ -75,6 +77,13 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
             .Should().Contain("pods [] [] [get list watch]")
             .And.Contain("selfsubjectaccessreviews.authorization.k8s.io [] [] [create]");
 
+        // The admin may impersonate anyone (kubectl --as); the answer is the impersonated user's.
+        (await Admin(kubectl, ct, "auth", "can-i", "list", "pods", "-n", ns, "--as", user)).Stdout.Trim().Should().Be("yes");
+        (await Admin(kubectl, ct, "auth", "can-i", "list", "pods", "-n", "default", "--as", user)).Stdout.Trim().Should().Be("no");
+        var impersonating = await AsUser("get", "pods", "-n", ns, "--as", "system:admin");
+        impersonating.ExitCode.Should().Be(1);
+        impersonating.Stderr.Should().Contain($"users \"system:admin\" is forbidden: User \"{user}\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope");
+
         (await Admin(kubectl, ct, "delete", "rolebinding", "read-pods", "-n", ns)).ExitCode.Should().Be(0);
         (await EventuallyAsync(() => AsUser("auth", "can-i", "list", "pods", "-n", ns), r => r.Stdout.Trim() == "no", ct)).ExitCode.Should().Be(1);
     }
@@ -88,7 +97,8 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
         var user = "bob-" + suffix;
         var group = "viewers-" + suffix;
         var (cert, key) = await IssueUserAsync(user, [group], ct);
-        Task<KubectlResult> AsUser(params string[] args) => Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, [$"--client-certificate={cert}", $"--client-key={key}", .. args]);
+        var kubeconfig = await KubeconfigForAsync(user, cert, key, ct);
+        Task<KubectlResult> AsUser(params string[] args) => Kubectl.RunAsync(kubectl, kubeconfig, ct, args);
 
         var roles = await Admin(kubectl, ct, "get", "clusterroles", "-l", "kubernetes.io/bootstrapping=rbac-defaults", "-o", "name");
         roles.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Contain(
@@ -128,7 +138,8 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
 
         // Only system:authenticated carries discovery; a user is always in it, so deny via a path no role names.
         var (cert, key) = await IssueUserAsync("carol", [], ct);
-        using var client = new X509Certificate2(X509Certificate2.CreateFromPemFile(cert, key).Export(X509ContentType.Pkcs12));
+        using var pem = X509Certificate2.CreateFromPemFile(cert, key);
+        using var client = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), password: null);
         using var http = new HttpClient(new SocketsHttpHandler
         {
             SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true, ClientCertificates = [client] },
@@ -163,6 +174,19 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
         await File.WriteAllTextAsync(certPath, issued.ExportCertificatePem(), ct);
         await File.WriteAllTextAsync(keyPath, key.ExportECPrivateKeyPem(), ct);
         return (certPath, keyPath);
+    }
+
+    /// <summary>The admin kubeconfig with the user's certificate and key in place of the admin's.</summary>
+    private async Task<string> KubeconfigForAsync(string user, string cert, string key, CancellationToken ct)
+    {
+        string Data(string path) => Convert.ToBase64String(File.ReadAllBytes(path));
+        var admin = await File.ReadAllTextAsync(server.Kubeconfig, ct);
+        var text = Regex.Replace(admin, "client-certificate-data: .*", "client-certificate-data: " + Data(cert));
+        text = Regex.Replace(text, "client-key-data: .*", "client-key-data: " + Data(key));
+        text.Should().NotBe(admin);
+        var path = Path.Combine(server.Root.FullName, user + ".kubeconfig");
+        await File.WriteAllTextAsync(path, text, ct);
+        return path;
     }
 
     private Task<KubectlResult> Admin(string kubectl, CancellationToken ct, params string[] args) => Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, args);

@@ -74,6 +74,19 @@ internal static class ApiHost
                     return;
                 }
 
+                if (!supervisor && Impersonation.Requested(context.Request.Headers))
+                {
+                    try
+                    {
+                        user = Impersonation.Apply(user, context.Request.Headers, policy.Allows);
+                    }
+                    catch (ApiStatusException e)
+                    {
+                        await StatusResponse.WriteAsync(context, e);
+                        return;
+                    }
+                }
+
                 context.Items[UserInfo.ItemKey] = user;
                 if (!supervisor)
                 {

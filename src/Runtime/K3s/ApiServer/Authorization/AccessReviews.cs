@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Authentication;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Protobuf;
 
 namespace K3sLab.K3s.ApiServer.Authorization;
 
@@ -129,6 +130,11 @@ internal sealed class AccessReviews(RbacPolicyCache policy)
     private static async Task<JsonObject> ReadAsync(HttpContext context)
     {
         var media = (context.Request.ContentType ?? "application/json").Split(';')[0].Trim();
+        if (media == ProtobufBody.MediaType)
+        {
+            return await ProtobufBody.ReadAsync(context.Request.Body, context.RequestAborted);
+        }
+
         if (media != "application/json")
         {
             throw ApiErrors.UnsupportedMediaType(media);

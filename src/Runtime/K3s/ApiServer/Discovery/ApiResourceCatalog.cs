@@ -25,6 +25,8 @@ internal static class ApiResourceCatalog
         Core("limitranges", "LimitRange", true, All, ["limits"]),
         Core("namespaces", "Namespace", false, NoCollectionDelete, ["ns"], subresources: [new("finalize", ["update"]), Status]),
         Core("nodes", "Node", false, All, ["no"], subresources: [new("proxy", ["create", "delete", "get", "patch", "update"], "NodeProxyOptions"), Status]),
+        Core("persistentvolumeclaims", "PersistentVolumeClaim", true, All, ["pvc"], subresources: [Status]),
+        Core("persistentvolumes", "PersistentVolume", false, All, ["pv"], subresources: [Status]),
         Core("pods", "Pod", true, All, ["po"], AllCategory,
         [
             new("attach", ["create", "get"], "PodAttachOptions"),
@@ -36,6 +38,8 @@ internal static class ApiResourceCatalog
             new("proxy", ["create", "delete", "get", "patch", "update"], "PodProxyOptions"),
             Status,
         ]),
+        Core("podtemplates", "PodTemplate", true, All),
+        Core("replicationcontrollers", "ReplicationController", true, All, ["rc"], AllCategory, [Scale(), Status]),
         Core("resourcequotas", "ResourceQuota", true, All, ["quota"], subresources: [Status]),
         Core("secrets", "Secret", true, All),
         Core("serviceaccounts", "ServiceAccount", true, All, ["sa"], subresources: [new("token", CreateOnly, "TokenRequest", "authentication.k8s.io", "v1")]),
@@ -58,6 +62,10 @@ internal static class ApiResourceCatalog
         Of("batch", "cronjobs", "CronJob", true, All, ["cj"], AllCategory, [Status]),
         Of("batch", "jobs", "Job", true, All, categories: AllCategory, subresources: [Status]),
 
+        Of("networking.k8s.io", "ingressclasses", "IngressClass", false, All),
+        Of("networking.k8s.io", "ingresses", "Ingress", true, All, ["ing"], subresources: [Status]),
+        Of("networking.k8s.io", "networkpolicies", "NetworkPolicy", true, All, ["netpol"]),
+
         Of("coordination.k8s.io", "leases", "Lease", true, All),
 
         Of("discovery.k8s.io", "endpointslices", "EndpointSlice", true, All),
@@ -70,6 +78,8 @@ internal static class ApiResourceCatalog
         Of("rbac.authorization.k8s.io", "clusterroles", "ClusterRole", false, All),
         Of("rbac.authorization.k8s.io", "rolebindings", "RoleBinding", true, All),
         Of("rbac.authorization.k8s.io", "roles", "Role", true, All),
+
+        Of("scheduling.k8s.io", "priorityclasses", "PriorityClass", false, All, ["pc"]),
 
         Of("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", false, All, ["crd", "crds"], subresources: [Status]),
     ];

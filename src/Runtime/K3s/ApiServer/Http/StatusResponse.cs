@@ -10,6 +10,9 @@ namespace K3sLab.K3s.ApiServer.Http;
 /// </summary>
 internal static class StatusResponse
 {
+    /// <summary>Quotes as <c>\"</c> and non-ASCII kept, as Go's encoder writes a message, rather than <c>\u0022</c>.</summary>
+    private static readonly JsonWriterOptions GoLikeEscaping = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Task WriteAsync(HttpContext context, ApiStatusException status)
     {
         context.Response.StatusCode = status.Code;
@@ -25,7 +28,7 @@ internal static class StatusResponse
     public static byte[] Render(ApiStatusException status)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, GoLikeEscaping))
         {
             w.WriteStartObject();
             w.WriteString("kind", "Status");

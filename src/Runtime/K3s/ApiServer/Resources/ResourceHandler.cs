@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Protobuf;
 using K3sLab.K3s.ApiServer.Resources.Tables;
 using K3sLab.K3s.ApiServer.Storage;
 
@@ -162,6 +163,11 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvide
     private static async Task<JsonObject> ReadBodyAsync(HttpContext context, CancellationToken ct)
     {
         var media = (context.Request.ContentType ?? "application/json").Split(';')[0].Trim();
+        if (media == ProtobufBody.MediaType && context.Request.Method is "POST" or "PUT")
+        {
+            return await ProtobufBody.ReadAsync(context.Request.Body, ct);
+        }
+
         if (media is not ("application/json" or Patches.MergePatch or Patches.JsonPatch) && context.Request.Method != "PATCH")
         {
             throw ApiErrors.UnsupportedMediaType(media);

@@ -1,0 +1,100 @@
+using System.Collections.Frozen;
+using System.Globalization;
+
+namespace K3sLab.K3s.ApiServer.Protobuf;
+
+/// <summary>How a field's value is written on the wire and in JSON.</summary>
+internal enum ProtoType
+{
+    String,
+    Bytes,
+    Int32,
+    Int64,
+    Bool,
+    Double,
+
+    /// <summary>resource.Quantity: a message holding the canonical string.</summary>
+    Quantity,
+
+    /// <summary>metav1.Time: seconds and nanos, written in JSON as RFC 3339 to the second.</summary>
+    Time,
+
+    /// <summary>metav1.MicroTime: as Time, written with microseconds.</summary>
+    MicroTime,
+
+    /// <summary>intstr.IntOrString: type, intVal, strVal.</summary>
+    IntOrString,
+
+    /// <summary>runtime.RawExtension and metav1.FieldsV1: JSON bytes.</summary>
+    Raw,
+
+    /// <summary>authentication ExtraValue: a message wrapping a list of strings.</summary>
+    StringList,
+
+    Message,
+}
+
+/// <summary>
+/// One field: its JSON name (empty when the message is inlined into its parent, as Go's embedded structs are),
+/// whether it repeats or is a map (string keys), and whether a zero value is still written (pointer fields and
+/// fields without <c>omitempty</c>).
+/// </summary>
+internal sealed record ProtoField(int Number, string Json, ProtoType Type, string? Message, bool Repeated, bool Map, bool KeepZero)
+{
+    public bool Inline => Json.Length == 0;
+}
+
+/// <summary>
+/// The schemas of <see cref="ProtoSchemaTable"/>, parsed once. Each message is a list of <c>number json type</c>
+/// entries separated by <c>;</c>. Types: <c>s</c> string, <c>b</c> bytes, <c>i32</c>, <c>i64</c>, <c>bool</c>,
+/// <c>f64</c>, <c>q</c> Quantity, <c>t</c> Time, <c>mt</c> MicroTime, <c>ios</c> IntOrString, <c>raw</c> JSON
+/// bytes, <c>xv</c> list of strings, or a message name. <c>[]</c> before a type repeats it, <c>{type}</c> is a map
+/// from string, a trailing <c>!</c> keeps zero values, and a JSON name of <c>^</c> inlines the message.
+/// </summary>
+internal static class ProtoSchema
+{
+    private static readonly FrozenDictionary<string, FrozenDictionary<int, ProtoField>> Parsed =
+        ProtoSchemaTable.Messages.ToFrozenDictionary(m => m.Key, m => Parse(m.Value), StringComparer.Ordinal);
+
+    public static FrozenDictionary<int, ProtoField>? Message(string name) => Parsed.GetValueOrDefault(name);
+
+    /// <summary>The kinds whose bodies can be decoded (messages that carry object metadata or are reviews).</summary>
+    public static IEnumerable<string> Names => Parsed.Keys;
+
+    private static FrozenDictionary<int, ProtoField> Parse(string spec)
+    {
+        var fields = new Dictionary<int, ProtoField>();
+        foreach (var entry in spec.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = entry.Split(' ');
+            var number = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            var json = parts[1] == "^" ? string.Empty : parts[1];
+            var type = parts[2];
+            var keep = type.EndsWith('!');
+            type = type.TrimEnd('!');
+            var repeated = type.StartsWith("[]", StringComparison.Ordinal);
+            type = repeated ? type[2..] : type;
+            var map = type.StartsWith('{');
+            type = map ? type[1..^1] : type;
+            var (kind, message) = type switch
+            {
+                "s" => (ProtoType.String, null),
+                "b" => (ProtoType.Bytes, null),
+                "i32" => (ProtoType.Int32, null),
+                "i64" => (ProtoType.Int64, null),
+                "bool" => (ProtoType.Bool, null),
+                "f64" => (ProtoType.Double, null),
+                "q" => (ProtoType.Quantity, null),
+                "t" => (ProtoType.Time, null),
+                "mt" => (ProtoType.MicroTime, null),
+                "ios" => (ProtoType.IntOrString, null),
+                "raw" => (ProtoType.Raw, null),
+                "xv" => (ProtoType.StringList, null),
+                _ => (ProtoType.Message, (string?)type),
+            };
+            fields[number] = new ProtoField(number, json, kind, message, repeated, map, keep);
+        }
+
+        return fields.ToFrozenDictionary();
+    }
+}
