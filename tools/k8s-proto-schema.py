@@ -35,7 +35,9 @@ for f in sorted(glob.glob(sys.argv[1].rstrip('/')+'/*.go'), key=lambda p: 'meta'
             j=jm.group(1) if jm else pm.group(4)
             jn=j.split(',')[0] or pm.group(4); omit='omitempty' in j
             if em and not re.match(r'(\w+)\s+([^`]+?)\s+`',line) and j.split(',')[0]=='': jn='^'
-            fields.append((int(pm.group(2)),jn,fm.group(2).strip(),omit,pm.group(3)))
+            ps=re.search(r'patchStrategy:"([^"]*)"',tag); pk=re.search(r'patchMergeKey:"([^"]*)"',tag)
+            patch=('~'+ps.group(1)+(':'+pk.group(1) if pk else '')) if ps else ''
+            fields.append((int(pm.group(2)),jn,fm.group(2).strip(),omit,pm.group(3),patch))
         if name in structs and structs[name][1]!=fields: print('DUP',name,pkg,structs[name][0],file=sys.stderr)
         else: structs[name]=(pkg,fields)
 special={'ExtraValue':'xv','metav1.FieldsV1':'raw','FieldsV1':'raw','Quantity':'q','resource.Quantity':'q','Time':'t','metav1.Time':'t','MicroTime':'mt','metav1.MicroTime':'mt','intstr.IntOrString':'ios','IntOrString':'ios','metav1.Duration':'dur','runtime.RawExtension':'raw','types.UID':'s','UID':'s'}
@@ -61,12 +63,13 @@ def conv(t):
 def emit(name):
     pkg,fields=structs[name]
     parts=[]
-    for num,jn,t,omit,kind in sorted(fields):
+    for num,jn,t,omit,kind,patch in sorted(fields):
         base,ptr,rep=conv(t)
         keep = (ptr or not omit) and not rep and base in ('s','i32','i64','bool','f64','b')
         if '?' in base: continue
-        parts.append(f"{num} {jn} {'[]' if rep else ''}{base}{'!' if keep else ''}")
-    return f'["{name}"] = "{"; ".join(parts)}",'
+        parts.append(f"{num} {jn} {'[]' if rep else ''}{base}{'!' if keep else ''}{patch}")
+    where = pkg.replace('_', '/')
+    return f'["{name}"] = "@{where}; {"; ".join(parts)}",'
 for r in sys.argv[2:]:
     if r not in seen: seen.add(r); need.append(r)
 i=0

@@ -39,9 +39,9 @@ public sealed partial class KubectlPatchAndTableTests(K3sServerProcess server) :
         Names(Spec(patched).GetProperty("template").GetProperty("spec").GetProperty("containers")).Should().Equal("app", "extra");
         Container(patched, "app").GetProperty("image").GetString().Should().Be("busybox:2");
 
-        // kubectl edit computes a strategic merge patch from the editor's change (--validate=false: no OpenAPI yet).
+        // kubectl edit computes a strategic merge patch from the editor's change.
         var editor = new Dictionary<string, string> { ["KUBE_EDITOR"] = "sed -i -e s/replicas:\\ 2/replicas:\\ 5/" };
-        var edit = await Kubectl.RunAsync(kubectl, server.Kubeconfig, editor, ct, "edit", "--validate=false", "deployment", name);
+        var edit = await Kubectl.RunAsync(kubectl, server.Kubeconfig, editor, ct, "edit", "deployment", name);
         edit.ExitCode.Should().Be(0, edit.Stderr);
         edit.Stdout.Should().Be($"deployment.apps/{name} edited\n");
         Spec(await Get(kubectl, name, ct)).GetProperty("replicas").GetInt32().Should().Be(5);
@@ -106,9 +106,8 @@ public sealed partial class KubectlPatchAndTableTests(K3sServerProcess server) :
         return file;
     }
 
-    /// <summary>--validate=false: the server does not publish OpenAPI schemas yet.</summary>
     private async Task<string> Apply(string kubectl, string file, CancellationToken ct) =>
-        (await Run(kubectl, ct, "apply", "--validate=false", "-f", file)).Stdout;
+        (await Run(kubectl, ct, "apply", "-f", file)).Stdout;
 
     private async Task<JsonElement> Get(string kubectl, string name, CancellationToken ct) =>
         JsonDocument.Parse((await Run(kubectl, ct, "get", "deployment", name, "-o", "json")).Stdout).RootElement;

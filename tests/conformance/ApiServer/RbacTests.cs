@@ -195,7 +195,7 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
     {
         var file = Path.Combine(server.Root.FullName, $"rbac-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(file, yaml, ct);
-        var result = await Admin(kubectl, ct, "apply", "--validate=false", "-f", file);
+        var result = await Admin(kubectl, ct, "apply", "-f", file);
         result.ExitCode.Should().Be(0, result.Stderr + server.Log);
     }
 

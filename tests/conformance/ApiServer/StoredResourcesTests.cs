@@ -25,8 +25,7 @@ public sealed class StoredResourcesTests(K3sServerProcess server) : IClassFixtur
         var file = Path.Combine(server.Root.FullName, name + ".yaml");
         await File.WriteAllTextAsync(file, $"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{app: demo}}\ndata:\n  a: b\n", ct);
 
-        // --validate=false: the server does not publish OpenAPI schemas yet.
-        (await Run(kubectl, ct, "create", "--validate=false", "-f", file)).Stdout.Should().Be($"configmap/{name} created\n");
+        (await Run(kubectl, ct, "create", "-f", file)).Stdout.Should().Be($"configmap/{name} created\n");
         var json = JsonDocument.Parse((await Run(kubectl, ct, "get", "configmap", name, "-o", "json")).Stdout).RootElement;
         json.GetProperty("data").GetProperty("a").GetString().Should().Be("b");
         json.GetProperty("metadata").GetProperty("uid").GetString().Should().NotBeNullOrEmpty();

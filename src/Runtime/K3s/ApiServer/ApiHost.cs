@@ -4,6 +4,7 @@ using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Endpoints;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.OpenApi;
 using K3sLab.K3s.ApiServer.Resources;
 using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
@@ -120,6 +121,15 @@ internal static class ApiHost
         app.MapGet("/apis/{group}", context => JsonOrNotFound(context, DiscoveryDocuments.Group(catalog, (string)context.Request.RouteValues["group"]!)));
         app.MapGet("/apis/{group}/{version}", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(
             catalog, (string)context.Request.RouteValues["group"]!, (string)context.Request.RouteValues["version"]!)));
+        var openApi = new Lazy<OpenApiV3>(() => new OpenApiV3(catalog, Cli.RuntimeVersion.KubernetesVersion));
+        var openApiV2 = new Lazy<byte[]>(() => OpenApiV2.Render(openApi.Value.Parsed, Cli.RuntimeVersion.KubernetesVersion));
+        app.MapGet("/openapi/v2", context =>
+        {
+            context.Response.ContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+            return context.Response.Body.WriteAsync(openApiV2.Value, context.RequestAborted).AsTask();
+        });
+        app.MapGet("/openapi/v3", context => Json(context, openApi.Value.Index));
+        app.MapGet("/openapi/v3/{**path}", context => JsonOrNotFound(context, openApi.Value.Document((string)context.Request.RouteValues["path"]!)));
         var resources = new ResourceHandler(storage, TimeProvider.System);
         var reviews = new AccessReviews(policy);
         app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, catalog));

@@ -41,22 +41,45 @@ internal enum ProtoType
 /// </summary>
 internal sealed record ProtoField(int Number, string Json, ProtoType Type, string? Message, bool Repeated, bool Map, bool KeepZero)
 {
+    /// <summary>The Go type's <c>patchStrategy</c> tag (<c>merge</c>, <c>retainKeys</c>, <c>merge,retainKeys</c>, <c>replace</c>), if any.</summary>
+    public string? PatchStrategy { get; init; }
+
+    /// <summary>The <c>patchMergeKey</c> tag: the field that identifies list elements in a strategic merge.</summary>
+    public string? MergeKey { get; init; }
+
     public bool Inline => Json.Length == 0;
 }
 
 /// <summary>
-/// The schemas of <see cref="ProtoSchemaTable"/>, parsed once. Each message is a list of <c>number json type</c>
-/// entries separated by <c>;</c>. Types: <c>s</c> string, <c>b</c> bytes, <c>i32</c>, <c>i64</c>, <c>bool</c>,
+/// The schemas of <see cref="ProtoSchemaTable"/>, parsed once. Each message is its Go package (<c>@core/v1</c>)
+/// and a list of <c>number json type</c> entries, separated by <c>;</c>. Types: <c>s</c> string, <c>b</c> bytes, <c>i32</c>, <c>i64</c>, <c>bool</c>,
 /// <c>f64</c>, <c>q</c> Quantity, <c>t</c> Time, <c>mt</c> MicroTime, <c>ios</c> IntOrString, <c>raw</c> JSON
 /// bytes, <c>xv</c> list of strings, or a message name. <c>[]</c> before a type repeats it, <c>{type}</c> is a map
-/// from string, a trailing <c>!</c> keeps zero values, and a JSON name of <c>^</c> inlines the message.
+/// from string, a <c>!</c> after the type keeps zero values, a JSON name of <c>^</c> inlines the message, and a
+/// <c>~strategy[:mergeKey]</c> suffix carries the field's strategic-merge-patch tags.
 /// </summary>
 internal static class ProtoSchema
 {
     private static readonly FrozenDictionary<string, FrozenDictionary<int, ProtoField>> Parsed =
         ProtoSchemaTable.Messages.ToFrozenDictionary(m => m.Key, m => Parse(m.Value), StringComparer.Ordinal);
 
+    private static readonly FrozenDictionary<string, string> Packages =
+        ProtoSchemaTable.Messages.ToFrozenDictionary(m => m.Key, m => m.Value[1..m.Value.IndexOf(';', StringComparison.Ordinal)], StringComparer.Ordinal);
+
     public static FrozenDictionary<int, ProtoField>? Message(string name) => Parsed.GetValueOrDefault(name);
+
+    /// <summary>The Go package a message comes from, as <c>group/version</c> (<c>core/v1</c>, <c>apps/v1</c>, <c>meta/v1</c>).</summary>
+    public static string? Package(string name) => Packages.GetValueOrDefault(name);
+
+    /// <summary>
+    /// The schema of a served kind: the message named like the kind, from the package of the API group
+    /// (<c>core</c> for the core group, else the group's first label, as the Go packages are named).
+    /// </summary>
+    public static FrozenDictionary<int, ProtoField>? Kind(string group, string version, string kind)
+    {
+        var package = (group.Length == 0 ? "core" : group.Split('.')[0]) + "/" + version;
+        return Package(kind) == package ? Message(kind) : null;
+    }
 
     /// <summary>The kinds whose bodies can be decoded (messages that carry object metadata or are reviews).</summary>
     public static IEnumerable<string> Names => Parsed.Keys;
@@ -64,12 +87,19 @@ internal static class ProtoSchema
     private static FrozenDictionary<int, ProtoField> Parse(string spec)
     {
         var fields = new Dictionary<int, ProtoField>();
-        foreach (var entry in spec.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var entry in spec.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1))
         {
             var parts = entry.Split(' ');
             var number = int.Parse(parts[0], CultureInfo.InvariantCulture);
             var json = parts[1] == "^" ? string.Empty : parts[1];
             var type = parts[2];
+            string? strategy = null, mergeKey = null;
+            if (type.IndexOf('~', StringComparison.Ordinal) is var tilde and >= 0)
+            {
+                var patch = type[(tilde + 1)..].Split(':');
+                (strategy, mergeKey, type) = (patch[0], patch.Length > 1 ? patch[1] : null, type[..tilde]);
+            }
+
             var keep = type.EndsWith('!');
             type = type.TrimEnd('!');
             var repeated = type.StartsWith("[]", StringComparison.Ordinal);
@@ -92,7 +122,7 @@ internal static class ProtoSchema
                 "xv" => (ProtoType.StringList, null),
                 _ => (ProtoType.Message, (string?)type),
             };
-            fields[number] = new ProtoField(number, json, kind, message, repeated, map, keep);
+            fields[number] = new ProtoField(number, json, kind, message, repeated, map, keep) { PatchStrategy = strategy, MergeKey = mergeKey };
         }
 
         return fields.ToFrozenDictionary();

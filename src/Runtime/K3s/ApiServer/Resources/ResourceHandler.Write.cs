@@ -18,6 +18,7 @@ internal sealed partial class ResourceHandler
 
         var body = await ReadBodyAsync(context, ct);
         var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        FieldValidation.Check(context, resource, body);
         var causes = NameValidation.Check(metadata["name"]?.GetValue<string>(), metadata["generateName"]?.GetValue<string>(), NameRule(resource));
         if (causes.Count > 0)
         {
@@ -54,6 +55,7 @@ internal sealed partial class ResourceHandler
     {
         var body = await ReadBodyAsync(context, ct);
         var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        FieldValidation.Check(context, resource, body);
         var bodyName = metadata["name"]?.GetValue<string>();
         if (bodyName != info.Name)
         {
@@ -82,6 +84,7 @@ internal sealed partial class ResourceHandler
         {
             var patched = Patches.Apply(contentType, current, patch, resource.Kind);
             ObjectDefaults.CheckBody(patched, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+            FieldValidation.Check(context, resource, patched);
             if (patched["metadata"]?["name"]?.GetValue<string>() != info.Name)
             {
                 throw ApiErrors.BadRequest("a patch may not change the object's name");
