@@ -9,6 +9,8 @@ public sealed class RequestInfoTests
     [InlineData("GET", "/api/v1/pods", null, "list", "", "v1", "", "pods", "", "")]
     [InlineData("GET", "/api/v1/namespaces/default/pods", null, "list", "", "v1", "default", "pods", "", "")]
     [InlineData("GET", "/api/v1/namespaces/default/pods", "true", "watch", "", "v1", "default", "pods", "", "")]
+    [InlineData("GET", "/api/v1/namespaces/default/pods", "True", "watch", "", "v1", "default", "pods", "", "")]
+    [InlineData("GET", "/api/v1/namespaces/default/pods", "false", "list", "", "v1", "default", "pods", "", "")]
     [InlineData("GET", "/api/v1/watch/namespaces/default/pods/web", null, "watch", "", "v1", "default", "pods", "web", "")]
     [InlineData("GET", "/api/v1/namespaces/default/pods/web/log", null, "get", "", "v1", "default", "pods", "web", "log")]
     [InlineData("POST", "/api/v1/namespaces/default/pods/web/binding", null, "create", "", "v1", "default", "pods", "web", "binding")]

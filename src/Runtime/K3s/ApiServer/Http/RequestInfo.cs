@@ -60,7 +60,8 @@ internal sealed record RequestInfo(
         // A namespace's own object lives at /api/v1/namespaces/{name}; it is cluster-scoped.
         var verb = method.ToUpperInvariant() switch
         {
-            "GET" or "HEAD" when watchPath || watchQuery is "true" or "1" => "watch",
+            // The watch parameter is a Go bool: strconv.ParseBool accepts 1, t, T, true, TRUE and True (Python sends True).
+            "GET" or "HEAD" when watchPath || watchQuery is "1" or "t" or "T" or "true" or "TRUE" or "True" => "watch",
             "GET" or "HEAD" => name.Length == 0 ? "list" : "get",
             "POST" => "create",
             "PUT" => "update",
