@@ -25,7 +25,7 @@ internal static class ApiHost
 {
     private static readonly string[] PublicPrefixes = ["/healthz", "/livez", "/readyz", "/version", "/cacerts", "/ping"];
 
-    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, RbacPolicyCache policy, ILoggerProvider? logging = null)
+    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, RbacPolicyCache policy, ServiceAccountTokens serviceAccountTokens, ILoggerProvider? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -56,6 +56,8 @@ internal static class ApiHost
         var app = builder.Build();
         var authenticator = new ClientCertificateAuthenticator(tls.ClientCa);
         var passwd = new PasswdAuthenticator(dataDir.PasswdFile);
+        var bearer = new BearerAuthenticator(serviceAccountTokens, storage);
+        var tokenEndpoints = new TokenEndpoints(bearer, storage, TimeProvider.System);
         var catalog = ApiResourceCatalog.BuiltIn;
 
         app.Use(async (context, next) =>
@@ -67,8 +69,9 @@ internal static class ApiHost
                 var supervisor = SupervisorEndpoints.Serves(path);
 
                 // Join-token credentials (HTTP Basic) are for the supervisor only, as in k3s; the Kubernetes API takes certificates.
+                var authorization = context.Request.Headers.Authorization.FirstOrDefault();
                 var user = authenticator.Authenticate(certificate)
-                    ?? (supervisor ? passwd.Authenticate(context.Request.Headers.Authorization.FirstOrDefault()) : null);
+                    ?? (supervisor ? passwd.Authenticate(authorization) : await bearer.AuthenticateAsync(authorization, context.RequestAborted));
                 if (user is null)
                 {
                     await (supervisor ? SupervisorEndpoints.NotAuthorizedAsync(context) : StatusResponse.UnauthorizedAsync(context));
@@ -132,19 +135,21 @@ internal static class ApiHost
         app.MapGet("/openapi/v3/{**path}", context => JsonOrNotFound(context, openApi.Value.Document((string)context.Request.RouteValues["path"]!)));
         var resources = new ResourceHandler(storage, TimeProvider.System);
         var reviews = new AccessReviews(policy);
-        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, catalog));
-        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, catalog));
+        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, catalog));
+        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, catalog));
         app.MapFallback(StatusResponse.NotFoundAsync);
         return app;
     }
 
     /// <summary>Routes a resource path to the generic handler; anything it does not serve is a 404 <c>Status</c>.</summary>
-    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, IReadOnlyList<Discovery.ApiResource> catalog)
+    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, TokenEndpoints tokens, IReadOnlyList<Discovery.ApiResource> catalog)
     {
         var info = RequestInfo.Parse(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.Query["watch"]);
         var resource = info is null ? null : catalog.FirstOrDefault(r => r.Group == info.Group && r.Version == info.Version && r.Name == info.Resource);
         var review = resource is not null && AccessReviews.Serves(resource.Group, resource.Name);
-        if (info is null || resource is null || !(review || ResourceHandler.Serves(resource)))
+        var tokenRequest = resource is { Group: "", Name: "serviceaccounts" } && info!.Subresource == "token" && info.Name.Length > 0;
+        var tokenReview = resource is { Group: "authentication.k8s.io", Name: "tokenreviews" };
+        if (info is null || resource is null || !(review || tokenRequest || tokenReview || ResourceHandler.Serves(resource)))
         {
             await StatusResponse.NotFoundAsync(context);
             return;
@@ -153,7 +158,10 @@ internal static class ApiHost
         try
         {
             var user = (UserInfo)context.Items[UserInfo.ItemKey]!;
-            await (review ? reviews.HandleAsync(context, info, user) : handler.HandleAsync(context, info, resource));
+            await (tokenRequest ? tokens.IssueAsync(context, info)
+                : tokenReview ? tokens.ReviewAsync(context, info)
+                : review ? reviews.HandleAsync(context, info, user)
+                : handler.HandleAsync(context, info, resource));
         }
         catch (ApiStatusException e) when (!context.Response.HasStarted)
         {

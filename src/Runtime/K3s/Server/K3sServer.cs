@@ -1,9 +1,11 @@
 using K3sLab.K3s.ApiServer;
+using K3sLab.K3s.ApiServer.Authentication;
 using K3sLab.K3s.ApiServer.Authorization;
 using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
 using K3sLab.K3s.Store;
 using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Tls;
 
 namespace K3sLab.K3s.Server;
 
@@ -45,6 +47,9 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await using var policy = await RbacPolicyCache.StartAsync(storage, loggers.CreateLogger("k3s.rbac"), cancellationToken);
 
+        using var serviceKey = ServiceAccountKey.Ensure(settings.DataDir.ServerTls);
+        var issuer = $"https://kubernetes.default.svc.{settings.ClusterDomain}";
+        var serviceAccountTokens = new ServiceAccountTokens(serviceKey, issuer, [issuer, "k3s"], TimeProvider.System);
         var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
         await using var app = ApiHost.Build(
             new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise),
@@ -52,6 +57,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             settings.DataDir,
             storage,
             policy,
+            serviceAccountTokens,
             new LoggerProviderAdapter(loggers));
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);

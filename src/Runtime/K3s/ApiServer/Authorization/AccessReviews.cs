@@ -1,10 +1,8 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Authentication;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
-using K3sLab.K3s.ApiServer.Protobuf;
 
 namespace K3sLab.K3s.ApiServer.Authorization;
 
@@ -34,7 +32,7 @@ internal sealed class AccessReviews(RbacPolicyCache policy)
             throw ApiErrors.MethodNotSupported(info.Group, info.Resource, info.Verb);
         }
 
-        var review = await ReadAsync(context);
+        var review = await ObjectBody.ReadAsync(context);
         var spec = review["spec"] as JsonObject ?? [];
         review["status"] = info.Resource switch
         {
@@ -126,30 +124,6 @@ internal sealed class AccessReviews(RbacPolicyCache policy)
         ["username"] = user.Name,
         ["groups"] = Array(user.Groups),
     };
-
-    private static async Task<JsonObject> ReadAsync(HttpContext context)
-    {
-        var media = (context.Request.ContentType ?? "application/json").Split(';')[0].Trim();
-        if (media == ProtobufBody.MediaType)
-        {
-            return await ProtobufBody.ReadAsync(context.Request.Body, context.RequestAborted);
-        }
-
-        if (media != "application/json")
-        {
-            throw ApiErrors.UnsupportedMediaType(media);
-        }
-
-        try
-        {
-            return await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject
-                ?? throw ApiErrors.BadRequest("the request body must be a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw ApiErrors.BadRequest($"the request body is not valid JSON: {e.Message}");
-        }
-    }
 
     private static string Required(JsonObject attributes, string field) =>
         Text(attributes[field]) is { Length: > 0 } value ? value : throw ApiErrors.BadRequest($"the {field} of the attributes to review is required");

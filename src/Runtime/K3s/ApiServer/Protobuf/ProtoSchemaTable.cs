@@ -9,7 +9,7 @@ namespace K3sLab.K3s.ApiServer.Protobuf;
 /// ServiceAccount Service Pod Node Deployment StatefulSet DaemonSet ReplicaSet Job CronJob Role ClusterRole
 /// RoleBinding ClusterRoleBinding Ingress IngressClass NetworkPolicy PodDisruptionBudget PriorityClass
 /// ResourceQuota LimitRange PersistentVolumeClaim Lease Scale SelfSubjectAccessReview SelfSubjectRulesReview
-/// SubjectAccessReview LocalSubjectAccessReview SelfSubjectReview TokenReview Eviction DeleteOptions
+/// SubjectAccessReview LocalSubjectAccessReview SelfSubjectReview TokenReview TokenRequest Eviction DeleteOptions
 /// HorizontalPodAutoscaler.
 /// </summary>
 internal static class ProtoSchemaTable
@@ -49,6 +49,7 @@ internal static class ProtoSchemaTable
         ["LocalSubjectAccessReview"] = "@authorization/v1; 1 metadata ObjectMeta; 2 spec SubjectAccessReviewSpec; 3 status SubjectAccessReviewStatus",
         ["SelfSubjectReview"] = "@authentication/v1; 1 metadata ObjectMeta; 2 status SelfSubjectReviewStatus",
         ["TokenReview"] = "@authentication/v1; 1 metadata ObjectMeta; 2 spec TokenReviewSpec; 3 status TokenReviewStatus",
+        ["TokenRequest"] = "@authentication/v1; 1 metadata ObjectMeta; 2 spec TokenRequestSpec; 3 status TokenRequestStatus",
         ["Eviction"] = "@policy/v1; 1 metadata ObjectMeta; 2 deleteOptions DeleteOptions",
         ["DeleteOptions"] = "@meta/v1; 1 gracePeriodSeconds i64!; 2 preconditions Preconditions; 3 orphanDependents bool!; 4 propagationPolicy s!; 5 dryRun []s; 6 ignoreStoreReadErrorWithClusterBreakingPotential bool!",
         ["HorizontalPodAutoscaler"] = "@autoscaling/v1; 1 metadata ObjectMeta; 2 spec HorizontalPodAutoscalerSpec; 3 status HorizontalPodAutoscalerStatus",
@@ -101,6 +102,8 @@ internal static class ProtoSchemaTable
         ["SelfSubjectReviewStatus"] = "@authentication/v1; 1 userInfo UserInfo",
         ["TokenReviewSpec"] = "@authentication/v1; 1 token s; 2 audiences []s",
         ["TokenReviewStatus"] = "@authentication/v1; 1 authenticated bool; 2 user UserInfo; 3 error s; 4 audiences []s",
+        ["TokenRequestSpec"] = "@authentication/v1; 1 audiences []s; 3 boundObjectRef BoundObjectReference; 4 expirationSeconds i64!",
+        ["TokenRequestStatus"] = "@authentication/v1; 1 token s!; 2 expirationTimestamp t",
         ["Preconditions"] = "@meta/v1; 1 uid s!; 2 resourceVersion s!",
         ["HorizontalPodAutoscalerSpec"] = "@autoscaling/v1; 1 scaleTargetRef CrossVersionObjectReference; 2 minReplicas i32!; 3 maxReplicas i32!; 4 targetCPUUtilizationPercentage i32!",
         ["HorizontalPodAutoscalerStatus"] = "@autoscaling/v1; 1 observedGeneration i64!; 2 lastScaleTime t; 3 currentReplicas i32!; 4 desiredReplicas i32!; 5 currentCPUUtilizationPercentage i32!",
@@ -184,6 +187,7 @@ internal static class ProtoSchemaTable
         ["ResourceRule"] = "@authorization/v1; 1 verbs []s; 2 apiGroups []s; 3 resources []s; 4 resourceNames []s",
         ["NonResourceRule"] = "@authorization/v1; 1 verbs []s; 2 nonResourceURLs []s",
         ["UserInfo"] = "@authentication/v1; 1 username s; 2 uid s; 3 groups []s; 4 extra {xv}",
+        ["BoundObjectReference"] = "@authentication/v1; 1 kind s; 2 apiVersion s; 3 name s; 4 uid s",
         ["CrossVersionObjectReference"] = "@autoscaling/v1; 1 kind s!; 2 name s!; 3 apiVersion s",
         ["ClientIPConfig"] = "@core/v1; 1 timeoutSeconds i32!",
         ["LoadBalancerIngress"] = "@core/v1; 1 ip s; 2 hostname s; 3 ipMode s!; 4 ports []PortStatus",
