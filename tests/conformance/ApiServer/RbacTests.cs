@@ -1,7 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.RegularExpressions;
 using K3sLab.Tests.Support;
 
@@ -138,12 +135,7 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
 
         // Only system:authenticated carries discovery; a user is always in it, so deny via a path no role names.
         var (cert, key) = await IssueUserAsync("carol", [], ct);
-        using var pem = X509Certificate2.CreateFromPemFile(cert, key);
-        using var client = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), password: null);
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true, ClientCertificates = [client] },
-        });
+        using var http = ClientCertificates.Client(cert, key);
 
         var metrics = await http.GetAsync($"{server.Url}/metrics", ct);
         metrics.StatusCode.Should().Be(HttpStatusCode.Forbidden);
@@ -152,29 +144,7 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
         (await http.GetAsync($"{server.Url}/api/v1/namespaces/default/pods/x", ct)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
     }
 
-    /// <summary>A client certificate for the user from the cluster's client CA, as an administrator would issue one.</summary>
-    private async Task<(string Cert, string Key)> IssueUserAsync(string user, string[] groups, CancellationToken ct)
-    {
-        var tls = Path.Combine(server.DataDir, "server", "tls");
-        using var ca = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "client-ca.crt"), Path.Combine(tls, "client-ca.key"));
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var subject = new StringBuilder($"CN={user}");
-        foreach (var group in groups)
-        {
-            subject.Append($", O={group}");
-        }
-
-        var request = new CertificateRequest(subject.ToString(), key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
-        var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7F;
-        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), serial);
-        var certPath = Path.Combine(server.Root.FullName, user + ".crt");
-        var keyPath = Path.Combine(server.Root.FullName, user + ".key");
-        await File.WriteAllTextAsync(certPath, issued.ExportCertificatePem(), ct);
-        await File.WriteAllTextAsync(keyPath, key.ExportECPrivateKeyPem(), ct);
-        return (certPath, keyPath);
-    }
+    private Task<(string Cert, string Key)> IssueUserAsync(string user, string[] groups, CancellationToken ct) => ClientCertificates.IssueAsync(server, user, groups, ct);
 
     /// <summary>The admin kubeconfig with the user's certificate and key in place of the admin's.</summary>
     private async Task<string> KubeconfigForAsync(string user, string cert, string key, CancellationToken ct)

@@ -25,7 +25,7 @@ internal static class ApiHost
 {
     private static readonly string[] PublicPrefixes = ["/healthz", "/livez", "/readyz", "/version", "/cacerts", "/ping"];
 
-    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, RbacPolicyCache policy, ServiceAccountTokens serviceAccountTokens, ILoggerProvider? logging = null)
+    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, RbacPolicyCache policy, INodeGraph nodeGraph, ServiceAccountTokens serviceAccountTokens, ILoggerProvider? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -95,7 +95,7 @@ internal static class ApiHost
                 if (!supervisor)
                 {
                     var request = RequestAuthorization.Describe(context.Request.Method, path, context.Request.Query["watch"]);
-                    if (!policy.Allows(user, request))
+                    if (!NodeAuthorizer.Allows(user, request, nodeGraph) && !policy.Allows(user, request))
                     {
                         await StatusResponse.WriteAsync(context, RequestAuthorization.Denied(user, request));
                         return;

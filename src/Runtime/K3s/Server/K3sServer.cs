@@ -46,6 +46,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await using var policy = await RbacPolicyCache.StartAsync(storage, loggers.CreateLogger("k3s.rbac"), cancellationToken);
+        await using var nodeGraph = await PodNodeGraph.StartAsync(storage, loggers.CreateLogger("k3s.authorizer"), cancellationToken);
 
         using var serviceKey = ServiceAccountKey.Ensure(settings.DataDir.ServerTls);
         var issuer = $"https://kubernetes.default.svc.{settings.ClusterDomain}";
@@ -57,6 +58,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             settings.DataDir,
             storage,
             policy,
+            nodeGraph,
             serviceAccountTokens,
             new LoggerProviderAdapter(loggers));
         await app.StartAsync(cancellationToken);

@@ -15,7 +15,8 @@ internal interface INodeGraph
 /// <summary>
 /// The node authorizer: a kubelet (<c>system:node:&lt;name&gt;</c> in group <c>system:nodes</c>) may touch only its own
 /// Node and Lease, the status of pods bound to it, and the secrets, configmaps and service-account tokens those
-/// pods use. It may read pods, nodes and services cluster-wide and write events, as the kubelet must. Any other
+/// pods use (and the claims they mount). It may read pods, nodes and services cluster-wide, write events, and
+/// review tokens and access for its own API, as the kubelet must. Any other
 /// request gets no opinion here (RBAC decides), so this never grants a node more than the rules below.
 /// </summary>
 internal static class NodeAuthorizer
@@ -43,6 +44,8 @@ internal static class NodeAuthorizer
             ("", "services" or "endpoints", "") or ("discovery.k8s.io", "endpointslices", "") when request.Verb is "get" or "list" or "watch" => true,
             ("", "secrets" or "configmaps", "") when request.Verb == "get" => graph.NodeReferences(node, request.Resource, request.Namespace, request.Name),
             ("", "serviceaccounts", "token") when request.Verb == "create" => graph.NodeReferences(node, "serviceaccounts", request.Namespace, request.Name),
+            ("", "persistentvolumeclaims", "") when request.Verb == "get" => graph.NodeReferences(node, "persistentvolumeclaims", request.Namespace, request.Name),
+            ("authentication.k8s.io", "tokenreviews", "") or ("authorization.k8s.io", "subjectaccessreviews", "") when request.Verb == "create" => true,
             _ => false,
         };
     }
