@@ -167,6 +167,13 @@ internal static class ApiHost
         {
             await StatusResponse.WriteAsync(context, e);
         }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            // Kestrel's own refusals while the body is read, chiefly the 3 MiB request limit kube-apiserver also has.
+            await StatusResponse.WriteAsync(context, e.StatusCode == 413
+                ? new ApiStatusException(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
+                : new ApiStatusException(e.StatusCode, "BadRequest", e.Message));
+        }
         catch (ApiStatusException)
         {
             // A watch already streaming: the client sees the stream end and re-watches.

@@ -13,8 +13,9 @@ internal static class StatusResponse
     /// <summary>Quotes as <c>\"</c> and non-ASCII kept, as Go's encoder writes a message, rather than <c>\u0022</c>.</summary>
     private static readonly JsonWriterOptions GoLikeEscaping = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static Task WriteAsync(HttpContext context, ApiStatusException status)
+    public static async Task WriteAsync(HttpContext context, ApiStatusException status)
     {
+        await DrainAsync(context);
         context.Response.StatusCode = status.Code;
         context.Response.ContentType = "application/json";
         if (status.RetryAfterSeconds is { } retry)
@@ -22,7 +23,28 @@ internal static class StatusResponse
             context.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return context.Response.Body.WriteAsync(Render(status), context.RequestAborted).AsTask();
+        await context.Response.Body.WriteAsync(Render(status), context.RequestAborted);
+    }
+
+    /// <summary>
+    /// Reads what is left of the request body before an error answer, as Go's server does, so a client still
+    /// sending a body it was refused for reads the Status instead of a reset connection.
+    /// </summary>
+    private static async Task DrainAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is 0 || (context.Request.ContentLength is null && !context.Request.Headers.ContainsKey("Transfer-Encoding")))
+        {
+            return;
+        }
+
+        try
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException or InvalidOperationException)
+        {
+            // Too large, already read, or the client went away: nothing more to drain.
+        }
     }
 
     public static byte[] Render(ApiStatusException status)

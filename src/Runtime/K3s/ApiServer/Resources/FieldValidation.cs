@@ -6,11 +6,12 @@ using K3sLab.K3s.ApiServer.Protobuf;
 namespace K3sLab.K3s.ApiServer.Resources;
 
 /// <summary>
-/// The <c>fieldValidation</c> query parameter of create, update and patch, as kube-apiserver (1.27+) honours it for
-/// built-in kinds. Fields the kind does not define are always dropped before the object is stored. With
-/// <c>Strict</c> the request fails with 400 and every unknown field named; with <c>Warn</c> (the default) each is
-/// reported in a <c>Warning</c> response header, which kubectl prints; with <c>Ignore</c> they go silently. Kinds
-/// without a schema here (custom resources) are stored as sent.
+/// Decoding checks of create, update and patch bodies, as kube-apiserver's decoding into Go types makes them. A
+/// value of the wrong JSON type is a 400 in Go's words. Fields the kind does not define are dropped before the
+/// object is stored, and the <c>fieldValidation</c> query parameter says what else happens: with <c>Strict</c> the
+/// request fails with 400 and every unknown field named; with <c>Warn</c> (the default) each is reported in a
+/// <c>Warning</c> response header, which kubectl prints; with <c>Ignore</c> they go silently. Kinds without a schema
+/// here (custom resources) get their metadata checked and are otherwise stored as sent.
 /// </summary>
 internal static class FieldValidation
 {
@@ -23,13 +24,33 @@ internal static class FieldValidation
             "Ignore" => "Ignore",
             var other => throw ApiErrors.BadRequest($"fieldValidation parameter unsupported: \"{other}\"; use Strict, Warn or Ignore"),
         };
-        var schema = ProtoSchema.Kind(resource.Group, resource.Version, resource.Kind);
-        if (schema is null)
+        var cannot = $"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}";
+        IReadOnlyList<string> unknown;
+        string? typeError;
+        if (ProtoSchema.Kind(resource.Group, resource.Version, resource.Kind) is { } schema)
         {
-            return;
+            unknown = UnknownFields.Prune(obj, schema, resource.Kind, out typeError);
+        }
+        else
+        {
+            // A custom resource: only its metadata has a known shape, and unknown fields elsewhere are its own.
+            unknown = [];
+            typeError = null;
+            if (obj["metadata"] is JsonObject metadata && ProtoSchema.Message("ObjectMeta") is { } meta)
+            {
+                unknown = [.. UnknownFields.Prune(metadata, meta, resource.Kind + ".metadata", out typeError).Select(u => "metadata." + u)];
+            }
+            else if (obj["metadata"] is { } notObject)
+            {
+                typeError = $"json: cannot unmarshal {notObject.GetValueKind().ToString().ToLowerInvariant()} into Go struct field {resource.Kind}.metadata of type v1.ObjectMeta";
+            }
         }
 
-        var unknown = UnknownFields.Prune(obj, schema);
+        if (typeError is not null)
+        {
+            throw ApiErrors.BadRequest($"{cannot}: {typeError}");
+        }
+
         if (unknown.Count == 0)
         {
             context.Response.Headers.Remove("Warning");
@@ -38,7 +59,7 @@ internal static class FieldValidation
 
         if (directive == "Strict")
         {
-            throw ApiErrors.BadRequest($"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: strict decoding error: {string.Join(", ", unknown.Select(u => $"unknown field \"{u}\""))}");
+            throw ApiErrors.BadRequest($"{cannot}: strict decoding error: {string.Join(", ", unknown.Select(u => $"unknown field \"{u}\""))}");
         }
 
         if (directive == "Warn")

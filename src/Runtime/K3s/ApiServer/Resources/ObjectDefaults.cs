@@ -17,12 +17,12 @@ internal static class ObjectDefaults
     /// <summary>Checks the body against the request and returns its metadata object (created if missing).</summary>
     public static JsonObject CheckBody(JsonObject body, string kind, string groupVersion, string ns, bool namespaced)
     {
-        if (body["apiVersion"]?.GetValue<string>() is { } apiVersion && apiVersion != groupVersion)
+        if (TypeMetaField(body, "apiVersion") is { } apiVersion && apiVersion != groupVersion)
         {
             throw ApiErrors.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({groupVersion})");
         }
 
-        if (body["kind"]?.GetValue<string>() is { } bodyKind && bodyKind != kind)
+        if (TypeMetaField(body, "kind") is { } bodyKind && bodyKind != kind)
         {
             throw ApiErrors.BadRequest($"the kind in the data ({bodyKind}) does not match the expected kind ({kind})");
         }
@@ -51,6 +51,13 @@ internal static class ObjectDefaults
 
         return metadata;
     }
+
+    private static string? TypeMetaField(JsonObject body, string field) => body[field] switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        var other => throw ApiErrors.BadRequest($"json: cannot unmarshal {other.GetValueKind().ToString().ToLowerInvariant()} into Go struct field TypeMeta.{field} of type string"),
+    };
 
     /// <summary>Sets the fields the server owns on a new object, choosing a name from generateName when needed.</summary>
     public static string PrepareCreate(JsonObject metadata, DateTimeOffset now, bool hasSpec)

@@ -17,8 +17,8 @@ internal sealed partial class ResourceHandler
         }
 
         var body = await ReadBodyAsync(context, ct);
-        var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
         FieldValidation.Check(context, resource, body);
+        var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
         var causes = NameValidation.Check(metadata["name"]?.GetValue<string>(), metadata["generateName"]?.GetValue<string>(), NameRule(resource));
         if (causes.Count > 0)
         {
@@ -54,8 +54,8 @@ internal sealed partial class ResourceHandler
     private async Task UpdateAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
     {
         var body = await ReadBodyAsync(context, ct);
-        var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
         FieldValidation.Check(context, resource, body);
+        var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
         var bodyName = metadata["name"]?.GetValue<string>();
         if (bodyName != info.Name)
         {
@@ -79,12 +79,14 @@ internal sealed partial class ResourceHandler
             throw ApiErrors.BadRequest($"the patch is not valid JSON: {e.Message}");
         }
 
-        long? expected = patch["metadata"]?["resourceVersion"] is JsonValue v ? ParseLong(v.GetValue<string>(), "metadata.resourceVersion") : null;
-        await WriteUpdatedAsync(context, info, resource, kind, patch is JsonObject ? expected : null, current =>
+        long? expected = patch is JsonObject { } merge && merge["metadata"] is JsonObject meta && meta["resourceVersion"] is JsonValue v
+            ? ParseLong(v.TryGetValue<string>(out var text) ? text : v.ToJsonString(), "metadata.resourceVersion")
+            : null;
+        await WriteUpdatedAsync(context, info, resource, kind, expected, current =>
         {
             var patched = Patches.Apply(contentType, current, patch, resource.Kind);
-            ObjectDefaults.CheckBody(patched, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
             FieldValidation.Check(context, resource, patched);
+            ObjectDefaults.CheckBody(patched, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
             if (patched["metadata"]?["name"]?.GetValue<string>() != info.Name)
             {
                 throw ApiErrors.BadRequest("a patch may not change the object's name");

@@ -38,6 +38,12 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvide
             throw ApiErrors.BadRequest("the server could not find the requested resource: a namespaced resource needs a namespace in its path");
         }
 
+        if (info.Name.Length == 0 && info.Verb is "update" or "patch" or "delete")
+        {
+            // PUT and PATCH address one object; kube-apiserver has no such route on a collection.
+            throw ApiErrors.MethodNotSupported(info.Group, info.Resource, info.Verb);
+        }
+
         var kind = new ResourceKind(resource.Group, resource.Name, resource.Namespaced);
         var ct = context.RequestAborted;
         var table = info.Subresource.Length == 0 ? TableRequest.From(context.Request.Headers.Accept, context.Request.Query["includeObject"]) : null;

@@ -236,6 +236,9 @@ internal sealed class ObjectStorage(IRevisionedStore store)
     private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
 
     /// <summary>The stored form never carries a resourceVersion: the key's revision is the version.</summary>
+    /// <summary>etcd's default request limit (--max-request-bytes), which k3s's datastores share: no object may be larger.</summary>
+    public const int MaxObjectBytes = 1536 * 1024;
+
     private static byte[] Serialize(JsonObject obj)
     {
         if (obj["metadata"] is JsonObject metadata)
@@ -243,7 +246,10 @@ internal sealed class ObjectStorage(IRevisionedStore store)
             metadata.Remove("resourceVersion");
         }
 
-        return Encoding.UTF8.GetBytes(obj.ToJsonString());
+        var bytes = Encoding.UTF8.GetBytes(obj.ToJsonString());
+        return bytes.Length <= MaxObjectBytes
+            ? bytes
+            : throw new ApiStatusException(413, "RequestEntityTooLarge", $"Request entity too large: the object is {bytes.Length} bytes and the datastore takes at most {MaxObjectBytes}");
     }
 
     private static JsonObject Deserialize(byte[] value) =>
