@@ -117,7 +117,14 @@ public sealed class ApiFuzzTests(K3sServerProcess server) : IClassFixture<K3sSer
         var tls = Path.Combine(server.DataDir, "server", "tls");
         using var http = ClientCertificates.Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
         var body = $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big-{{{size}}}"},"data":{"a":"{{{new string('x', size)}}}"}}""";
-        using var request = new HttpRequestMessage(HttpMethod.Post, server.Url + "/api/v1/namespaces/default/configmaps") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        // Over HTTP/2, as kubectl speaks it: the server answers before it has read the body and ends the stream, where
+        // HTTP/1.1 can only close the connection under a client still sending.
+        using var request = new HttpRequestMessage(HttpMethod.Post, server.Url + "/api/v1/namespaces/default/configmaps")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
 
         using var response = await http.SendAsync(request, ct);
 
