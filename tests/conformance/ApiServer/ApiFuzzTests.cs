@@ -116,10 +116,11 @@ public sealed class ApiFuzzTests(K3sServerProcess server) : IClassFixture<K3sSer
         var ct = TestContext.Current.CancellationToken;
         var tls = Path.Combine(server.DataDir, "server", "tls");
         using var http = ClientCertificates.Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
-        var body = $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big-{{{size}}}"},"data":{"a":"{{{new string('x', size)}}}"}}""";
+        // A pod template: unlike config maps and secrets (1 MiB of data, a 422), nothing in it has a size limit of its own.
+        var body = $$$$"""{"apiVersion":"v1","kind":"PodTemplate","metadata":{"name":"big-{{{{size}}}}"},"template":{"spec":{"containers":[{"name":"a","image":"a","args":["{{{{new string('x', size)}}}}"]}]}}}""";
         // Over HTTP/2, as kubectl speaks it: the server answers before it has read the body and ends the stream, where
         // HTTP/1.1 can only close the connection under a client still sending.
-        using var request = new HttpRequestMessage(HttpMethod.Post, server.Url + "/api/v1/namespaces/default/configmaps")
+        using var request = new HttpRequestMessage(HttpMethod.Post, server.Url + "/api/v1/namespaces/default/podtemplates")
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
             Version = HttpVersion.Version20,
@@ -147,7 +148,9 @@ public sealed class ApiFuzzTests(K3sServerProcess server) : IClassFixture<K3sSer
                 path += "/" + Name(random) + Pick(random, ["/status", "/scale", "/log", "/exec", "/token", "/finalize", "/x/y/z", "//", "/%2e%2e"]);
                 break;
             case 2:
-                path = path.Insert(random.Next(1, path.Length), Pick(random, ["/", "//", "%00", "..", "~", "%F0%9F%92%A9", new string('a', 300)]));
+                // Not %00: Kestrel refuses a NUL in the path at the HTTP layer (a PROTOCOL_ERROR stream reset), where
+                // Go serves it; docs/api-server.md lists the difference.
+                path = path.Insert(random.Next(1, path.Length), Pick(random, ["/", "//", "%01", "..", "~", "%F0%9F%92%A9", new string('a', 300)]));
                 break;
         }
 
@@ -213,7 +216,9 @@ public sealed class ApiFuzzTests(K3sServerProcess server) : IClassFixture<K3sSer
 
     private async Task<(int Code, string Body)> SendAsync(HttpClient http, HttpMethod method, string path, string contentType, string? body, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(method, server.Url + path);
+        // HTTP/2, as kubectl and client-go speak it. (Over HTTP/1.1 Kestrel refuses some targets, such as a %00 in the
+        // path, before the application sees them and must close the connection under a client still sending.)
+        using var request = new HttpRequestMessage(method, server.Url + path) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         if (body is not null)
         {
             request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Resources.Defaults;
 using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.ApiServer.Validation;
 
@@ -19,6 +20,7 @@ internal sealed partial class ResourceHandler
         var body = await ReadBodyAsync(context, ct);
         FieldValidation.Check(context, resource, body);
         var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: true);
         var causes = NameValidation.Check(metadata["name"]?.GetValue<string>(), metadata["generateName"]?.GetValue<string>(), NameRule(resource));
         if (causes.Count > 0)
         {
@@ -56,6 +58,7 @@ internal sealed partial class ResourceHandler
         var body = await ReadBodyAsync(context, ct);
         FieldValidation.Check(context, resource, body);
         var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: false);
         var bodyName = metadata["name"]?.GetValue<string>();
         if (bodyName != info.Name)
         {
@@ -87,6 +90,7 @@ internal sealed partial class ResourceHandler
             var patched = Patches.Apply(contentType, current, patch, resource.Kind);
             FieldValidation.Check(context, resource, patched);
             ObjectDefaults.CheckBody(patched, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+            BuiltinDefaults.Apply(resource.Group, resource.Kind, patched, creating: false);
             if (patched["metadata"]?["name"]?.GetValue<string>() != info.Name)
             {
                 throw ApiErrors.BadRequest("a patch may not change the object's name");

@@ -1,0 +1,182 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using K3sLab.K3s.ApiServer.Errors;
+
+namespace K3sLab.K3s.ApiServer.Resources.Defaults;
+
+/// <summary>
+/// kube-apiserver's defaulting of the built-in kinds served here, applied to every create and update (and to the
+/// result of a patch), so controllers and clients see the fields they rely on: workload replicas, update
+/// strategies and history limits, Job and CronJob policies, Service type and port protocol and target port, Secret
+/// type, and the pod-spec defaults of <see cref="PodDefaults"/>. Also the size checks of config maps and secrets.
+/// Not done: Service cluster IP allocation.
+/// </summary>
+internal static class BuiltinDefaults
+{
+    /// <summary>kube-apiserver's limit on the total data of a ConfigMap or Secret.</summary>
+    public const int MaxDataBytes = 1024 * 1024;
+
+    public static void Apply(string group, string kind, JsonObject obj, bool creating)
+    {
+        var spec = obj["spec"] as JsonObject;
+        switch (group, kind)
+        {
+            case ("", "Pod") when spec is not null:
+                PodDefaults.Spec(spec, isPod: true);
+                if (creating)
+                {
+                    PodDefaults.NewPodStatus(obj);
+                }
+
+                break;
+            case ("", "PodTemplate"):
+                Template(obj["template"]);
+                break;
+            case ("", "ReplicationController") when spec is not null:
+                Json.Default(spec, "replicas", 1);
+                Template(spec["template"]);
+                break;
+            case ("apps", "Deployment") when spec is not null:
+                Json.Default(spec, "replicas", 1);
+                Json.Default(spec, "revisionHistoryLimit", 10);
+                Json.Default(spec, "progressDeadlineSeconds", 600);
+                var strategy = Json.Child(spec, "strategy");
+                Json.Default(strategy, "type", "RollingUpdate");
+                if (strategy["type"]?.GetValue<string>() == "RollingUpdate")
+                {
+                    var rolling = Json.Child(strategy, "rollingUpdate");
+                    Json.Default(rolling, "maxUnavailable", "25%");
+                    Json.Default(rolling, "maxSurge", "25%");
+                }
+
+                Template(spec["template"]);
+                break;
+            case ("apps", "ReplicaSet") when spec is not null:
+                Json.Default(spec, "replicas", 1);
+                Template(spec["template"]);
+                break;
+            case ("apps", "StatefulSet") when spec is not null:
+                Json.Default(spec, "replicas", 1);
+                Json.Default(spec, "podManagementPolicy", "OrderedReady");
+                Json.Default(spec, "revisionHistoryLimit", 10);
+                var update = Json.Child(spec, "updateStrategy");
+                Json.Default(update, "type", "RollingUpdate");
+                if (update["type"]?.GetValue<string>() == "RollingUpdate")
+                {
+                    Json.Default(Json.Child(update, "rollingUpdate"), "partition", 0);
+                }
+
+                var retention = Json.Child(spec, "persistentVolumeClaimRetentionPolicy");
+                Json.Default(retention, "whenDeleted", "Retain");
+                Json.Default(retention, "whenScaled", "Retain");
+                Template(spec["template"]);
+                break;
+            case ("apps", "DaemonSet") when spec is not null:
+                Json.Default(spec, "revisionHistoryLimit", 10);
+                var daemonUpdate = Json.Child(spec, "updateStrategy");
+                Json.Default(daemonUpdate, "type", "RollingUpdate");
+                if (daemonUpdate["type"]?.GetValue<string>() == "RollingUpdate")
+                {
+                    var rolling = Json.Child(daemonUpdate, "rollingUpdate");
+                    Json.Default(rolling, "maxUnavailable", 1);
+                    Json.Default(rolling, "maxSurge", 0);
+                }
+
+                Template(spec["template"]);
+                break;
+            case ("batch", "Job") when spec is not null:
+                JobSpec(spec);
+                break;
+            case ("batch", "CronJob") when spec is not null:
+                Json.Default(spec, "concurrencyPolicy", "Allow");
+                Json.Default(spec, "suspend", false);
+                Json.Default(spec, "successfulJobsHistoryLimit", 3);
+                Json.Default(spec, "failedJobsHistoryLimit", 1);
+                if (spec["jobTemplate"]?["spec"] is JsonObject jobSpec)
+                {
+                    JobSpec(jobSpec);
+                }
+
+                break;
+            case ("", "Service") when spec is not null:
+                ServiceSpec(spec);
+                break;
+            case ("", "Secret"):
+                Json.Default(obj, "type", "Opaque");
+                CheckSize(kind, obj, "data", "stringData");
+                break;
+            case ("", "ConfigMap"):
+                CheckSize(kind, obj, "data", "binaryData");
+                break;
+        }
+    }
+
+    private static void Template(JsonNode? template)
+    {
+        if (template?["spec"] is JsonObject podSpec)
+        {
+            PodDefaults.Spec(podSpec, isPod: false);
+        }
+    }
+
+    private static void JobSpec(JsonObject spec)
+    {
+        if (spec["completions"] is null && spec["parallelism"] is null)
+        {
+            spec["completions"] = 1;
+            spec["parallelism"] = 1;
+        }
+
+        Json.Default(spec, "parallelism", 1);
+        Json.Default(spec, "backoffLimit", 6);
+        Json.Default(spec, "completionMode", "NonIndexed");
+        Json.Default(spec, "suspend", false);
+        Json.Default(spec, "podReplacementPolicy", "TerminatingOrFailed");
+        Template(spec["template"]);
+    }
+
+    private static void ServiceSpec(JsonObject spec)
+    {
+        Json.Default(spec, "type", "ClusterIP");
+        Json.Default(spec, "sessionAffinity", "None");
+        var type = spec["type"]?.GetValue<string>();
+        if (type != "ExternalName")
+        {
+            Json.Default(spec, "internalTrafficPolicy", "Cluster");
+            Json.Default(spec, "ipFamilyPolicy", "SingleStack");
+            Json.Default(spec, "ipFamilies", new JsonArray("IPv4"));
+        }
+
+        if (type is "NodePort" or "LoadBalancer")
+        {
+            Json.Default(spec, "externalTrafficPolicy", "Cluster");
+        }
+
+        foreach (var port in Json.Objects(spec["ports"]))
+        {
+            Json.Default(port, "protocol", "TCP");
+            if (port["port"] is JsonValue number)
+            {
+                Json.Default(port, "targetPort", number.DeepClone());
+            }
+        }
+    }
+
+    private static void CheckSize(string kind, JsonObject obj, params string[] fields)
+    {
+        long total = 0;
+        foreach (var field in fields)
+        {
+            foreach (var (key, value) in obj[field] as JsonObject ?? [])
+            {
+                total += Encoding.UTF8.GetByteCount(key) + (value is JsonValue v && v.TryGetValue<string>(out var text) ? (field is "data" && kind == "Secret") || field == "binaryData" ? text.Length * 3 / 4 : Encoding.UTF8.GetByteCount(text) : 0);
+            }
+        }
+
+        if (total > MaxDataBytes)
+        {
+            var name = obj["metadata"]?["name"]?.GetValue<string>() ?? string.Empty;
+            throw ApiErrors.Invalid(string.Empty, kind, name, [new StatusCause("FieldValueTooLong", $"Too long: may not be more than {MaxDataBytes} bytes", "[]")]);
+        }
+    }
+}
