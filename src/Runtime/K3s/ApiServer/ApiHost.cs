@@ -4,6 +4,7 @@ using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Endpoints;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Metrics;
 using K3sLab.K3s.ApiServer.OpenApi;
 using K3sLab.K3s.ApiServer.Resources;
 using K3sLab.K3s.ApiServer.Storage;
@@ -54,6 +55,23 @@ internal static class ApiHost
         });
 
         var app = builder.Build();
+        var metrics = new ApiMetrics();
+        var servedResources = ApiResourceCatalog.BuiltIn.Select(r => (r.Group, r.Version, r.Name)).ToHashSet();
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path.Value ?? "/";
+            if (SupervisorEndpoints.Serves(path))
+            {
+                await next(context);
+                return;
+            }
+
+            var info = RequestInfo.Parse(context.Request.Method, path, context.Request.Query["watch"]);
+            var served = info is not null && servedResources.Contains((info.Group, info.Version, info.Resource));
+            using var tracker = metrics.Start(served ? info : null, context.Request.Method, context.Request.Query.ContainsKey("dryRun"));
+            await next(context);
+            tracker.Complete(context.Response.StatusCode);
+        });
         var authenticator = new ClientCertificateAuthenticator(tls.ClientCa);
         var passwd = new PasswdAuthenticator(dataDir.PasswdFile);
         var bearer = new BearerAuthenticator(serviceAccountTokens, storage);
@@ -115,6 +133,11 @@ internal static class ApiHost
         }
 
         app.MapGet("/readyz", context => DatastoreHealth.WriteReadyzAsync(context, storage.Store));
+        app.MapGet("/metrics", context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            return context.Response.WriteAsync(metrics.Render(), context.RequestAborted);
+        });
 
         var coreVersions = DiscoveryDocuments.CoreVersions($"{options.AdvertiseAddress}:{options.Port}");
         var groupList = DiscoveryDocuments.GroupList(catalog);

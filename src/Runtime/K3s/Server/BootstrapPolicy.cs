@@ -9,7 +9,8 @@ namespace K3sLab.K3s.Server;
 /// <summary>
 /// The default RBAC policy a new cluster starts with, under kube-apiserver's names: <c>cluster-admin</c> bound to
 /// <c>system:masters</c>; <c>system:discovery</c>, <c>system:basic-user</c> and <c>system:public-info-viewer</c>
-/// bound to every authenticated user; and the user-facing <c>view</c>, <c>edit</c> and <c>admin</c> roles (flat
+/// bound to every authenticated user; <c>system:monitoring</c> (health and metrics) bound to the group of that
+/// name; and the user-facing <c>view</c>, <c>edit</c> and <c>admin</c> roles (flat
 /// here, where kube-apiserver aggregates them). Objects are created when missing and never overwritten, so an
 /// operator's changes survive restarts. They carry the <c>kubernetes.io/bootstrapping=rbac-defaults</c> label.
 /// </summary>
@@ -60,6 +61,7 @@ internal static class BootstrapPolicy
         new(string.Empty, "cluster-admin", [Rule(Everything, ["*"], Everything), NonResource(Everything, Everything)]),
         new(string.Empty, "system:discovery", [NonResource(Get, DiscoveryUrls)]),
         new(string.Empty, "system:public-info-viewer", [NonResource(Get, PublicUrls)]),
+        new(string.Empty, "system:monitoring", [NonResource(Get, ["/healthz", "/healthz/*", "/livez", "/livez/*", "/metrics", "/metrics/slis", "/readyz", "/readyz/*"])]),
         new(string.Empty, "system:basic-user",
         [
             Rule(Create, ["authentication.k8s.io"], ["selfsubjectreviews"]),
@@ -83,6 +85,7 @@ internal static class BootstrapPolicy
         new(string.Empty, "cluster-admin", "ClusterRole", "cluster-admin", [new("Group", "system:masters")]),
         new(string.Empty, "system:discovery", "ClusterRole", "system:discovery", [new("Group", "system:authenticated")]),
         new(string.Empty, "system:basic-user", "ClusterRole", "system:basic-user", [new("Group", "system:authenticated")]),
+        new(string.Empty, "system:monitoring", "ClusterRole", "system:monitoring", [new("Group", "system:monitoring")]),
         new(string.Empty, "system:public-info-viewer", "ClusterRole", "system:public-info-viewer", [new("Group", "system:authenticated"), new("Group", "system:unauthenticated")]),
     ];
 
