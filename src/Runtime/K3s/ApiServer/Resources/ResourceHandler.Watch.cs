@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
@@ -14,8 +15,14 @@ internal sealed partial class ResourceHandler
     /// <summary>kube-apiserver's --min-request-timeout: a watch without timeoutSeconds ends after this long (its clients re-watch).</summary>
     private static readonly TimeSpan DefaultWatchTimeout = TimeSpan.FromMinutes(30);
 
+    /// <summary>kube-apiserver's bookmark cadence: about once a minute, and once more shortly before the watch times out.</summary>
+    private static readonly TimeSpan BookmarkEvery = TimeSpan.FromMinutes(1);
+
     /// <summary>
-    /// A watch as a stream of JSON lines <c>{"type":...,"object":...}</c>. Without a resourceVersion (or with "0") it
+    /// A watch as a stream of JSON lines <c>{"type":...,"object":...}</c>. With <c>allowWatchBookmarks</c> it also
+    /// sends BOOKMARK events (kind, apiVersion and a resourceVersion every earlier event is at or below) about once a
+    /// minute and shortly before it times out; with <c>sendInitialEvents=true</c> the initial ADDED events end with a
+    /// bookmark annotated <c>k8s.io/initial-events-end</c>, as watch-list clients expect. Without a resourceVersion (or with "0") it
     /// starts with ADDED events for the current objects, then reports changes after the list's revision; with one, it
     /// reports changes after it. Selectors turn a change that leaves the selection into DELETED and one that enters it
     /// into ADDED, as kube-apiserver's filtered watches do.
@@ -36,29 +43,51 @@ internal sealed partial class ResourceHandler
         context.Response.ContentType = "application/json";
         await context.Response.StartAsync(ct);
 
-        long after;
-        if (version is "" or "0")
+        var bookmarks = IsTrue(query["allowWatchBookmarks"]);
+        var initialEvents = query["sendInitialEvents"].ToString() switch
         {
-            var initial = await storage.ListAsync(kind, info.Namespace, 0, null, 0, ct);
+            "" => version is "" or "0",
+            var flag => IsTrue(flag),
+        };
+        long after;
+        if (initialEvents)
+        {
+            var initial = await storage.ListAsync(kind, info.Namespace, 0, null, version is "" or "0" ? 0 : ParseLong(version, "resourceVersion")!.Value, ct);
             after = initial.ResourceVersion;
             foreach (var item in initial.Items.Where(Matches))
             {
                 await SendAsync(context, "ADDED", item, table, resource.Name, deadline.Token);
             }
+
+            if (bookmarks && query["sendInitialEvents"].ToString().Length > 0)
+            {
+                // The end of the initial state, as a watch-list client waits for it.
+                await SendAsync(context, "BOOKMARK", Bookmark(resource, after, initialEventsEnd: true), null, resource.Name, deadline.Token);
+            }
         }
         else
         {
-            after = ParseLong(version, "resourceVersion")!.Value;
+            // sendInitialEvents=false without a resourceVersion: changes from now on.
+            after = ParseLong(version, "resourceVersion") is { } asked and > 0 ? asked : storage.Store.CurrentRevision;
         }
 
+        var progress = bookmarks ? Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite }) : null;
+        using var ticking = new CancellationTokenSource();
+        var ticks = progress is null ? Task.CompletedTask : TickAsync(progress.Writer, timeout, ticking.Token);
         try
         {
-            await foreach (var e in storage.WatchAsync(kind, info.Namespace, name, after, deadline.Token))
+            await foreach (var e in storage.WatchAsync(kind, info.Namespace, name, after, progress?.Reader, deadline.Token))
             {
                 if (e.Type == "ERROR")
                 {
                     await SendAsync(context, e.Type, e.Object, table, resource.Name, deadline.Token);
                     return;
+                }
+
+                if (e.Type == "BOOKMARK")
+                {
+                    await SendAsync(context, e.Type, Bookmark(resource, long.Parse(e.Object["metadata"]!["resourceVersion"]!.GetValue<string>(), CultureInfo.InvariantCulture), initialEventsEnd: false), null, resource.Name, deadline.Token);
+                    continue;
                 }
 
                 var now = Matches(e.Object);
@@ -81,7 +110,54 @@ internal sealed partial class ResourceHandler
         {
             // timeoutSeconds passed: end the stream cleanly; the client re-watches from its last revision.
         }
+        finally
+        {
+            await ticking.CancelAsync();
+            await ticks;
+        }
     }
+
+    private async Task TickAsync(ChannelWriter<bool> progress, TimeSpan timeout, CancellationToken ct)
+    {
+        var started = time.GetUtcNow();
+        var last = timeout > TimeSpan.FromSeconds(2) ? timeout - TimeSpan.FromSeconds(1) : TimeSpan.MaxValue;
+        try
+        {
+            while (true)
+            {
+                var elapsed = time.GetUtcNow() - started;
+                var next = TimeSpan.FromTicks(Math.Min(BookmarkEvery.Ticks * ((elapsed.Ticks / BookmarkEvery.Ticks) + 1), last > elapsed ? last.Ticks : long.MaxValue));
+                if (next == TimeSpan.MaxValue)
+                {
+                    return;
+                }
+
+                await Task.Delay(next - elapsed, time, ct);
+                progress.TryWrite(true);
+                if (next == last)
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The watch ended.
+        }
+    }
+
+    private static JsonObject Bookmark(ApiResource resource, long revision, bool initialEventsEnd)
+    {
+        var metadata = new JsonObject { ["resourceVersion"] = Invariant(revision) };
+        if (initialEventsEnd)
+        {
+            metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
+        }
+
+        return new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.GroupVersion, ["metadata"] = metadata };
+    }
+
+    private static bool IsTrue(string? value) => value is "1" or "t" or "T" or "true" or "TRUE" or "True";
 
     private async Task SendAsync(HttpContext context, string type, JsonObject obj, TableRequest? table, string resource, CancellationToken ct)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.Store;
 
@@ -171,38 +172,75 @@ internal sealed class ObjectStorage(IRevisionedStore store)
     /// <paramref name="afterRevision"/>; a compacted revision yields one ERROR event with 410 Expired, as
     /// kube-apiserver sends it.
     /// </summary>
-    public async IAsyncEnumerable<ObjectEvent> WatchAsync(ResourceKind kind, string ns, string? name, long afterRevision, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<ObjectEvent> WatchAsync(ResourceKind kind, string ns, string? name, long afterRevision, CancellationToken cancellationToken) =>
+        WatchAsync(kind, ns, name, afterRevision, progress: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="WatchAsync(ResourceKind, string, string?, long, CancellationToken)"/>; each time
+    /// <paramref name="progress"/> is signalled the store is asked for a progress mark, which comes back as a
+    /// BOOKMARK event whose resourceVersion every earlier event is at or below.
+    /// </summary>
+    public async IAsyncEnumerable<ObjectEvent> WatchAsync(ResourceKind kind, string ns, string? name, long afterRevision, ChannelReader<bool>? progress, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var range = name is null ? KeyRange.Prefix(Bytes(kind.ListPrefix(ns))) : KeyRange.Single(Bytes(kind.Key(ns, name)));
         using var watch = Store.Watch(new WatchRequest(range, afterRevision + 1) { PrevKv = true });
-        await foreach (var batch in watch.Batches.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var asking = progress is null ? Task.CompletedTask : Task.Run(async () =>
         {
-            if (batch.CompactRevision != 0)
+            try
             {
-                yield return new ObjectEvent("ERROR", ExpiredStatus(afterRevision, batch.CompactRevision));
-                yield break;
-            }
-
-            if (batch.IsCanceled)
-            {
-                yield break;
-            }
-
-            foreach (var e in batch.Events)
-            {
-                if (e.IsDelete)
+                await foreach (var _ in progress.ReadAllAsync(stop.Token).ConfigureAwait(false))
                 {
-                    if (e.PrevKv is { } prev)
-                    {
-                        yield return new ObjectEvent("DELETED", WithVersion(Deserialize(prev.Value), e.Kv.ModRevision));
-                    }
+                    watch.RequestProgress();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The watch ended.
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var batch in watch.Batches.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (batch.CompactRevision != 0)
+                {
+                    yield return new ObjectEvent("ERROR", ExpiredStatus(afterRevision, batch.CompactRevision));
+                    yield break;
+                }
 
+                if (batch.IsCanceled)
+                {
+                    yield break;
+                }
+
+                if (batch.Events.Count == 0 && progress is not null)
+                {
+                    yield return new ObjectEvent("BOOKMARK", new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = batch.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
                     continue;
                 }
 
-                var previous = e.PrevKv is { } before ? WithVersion(Deserialize(before.Value), before.ModRevision) : null;
-                yield return new ObjectEvent(e.Kv.Version == 1 ? "ADDED" : "MODIFIED", WithVersion(Deserialize(e.Kv.Value), e.Kv.ModRevision)) { Previous = previous };
+                foreach (var e in batch.Events)
+                {
+                    if (e.IsDelete)
+                    {
+                        if (e.PrevKv is { } prev)
+                        {
+                            yield return new ObjectEvent("DELETED", WithVersion(Deserialize(prev.Value), e.Kv.ModRevision));
+                        }
+
+                        continue;
+                    }
+
+                    var previous = e.PrevKv is { } before ? WithVersion(Deserialize(before.Value), before.ModRevision) : null;
+                    yield return new ObjectEvent(e.Kv.Version == 1 ? "ADDED" : "MODIFIED", WithVersion(Deserialize(e.Kv.Value), e.Kv.ModRevision)) { Previous = previous };
+                }
             }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await asking.ConfigureAwait(false);
         }
     }
 
