@@ -71,14 +71,14 @@ public sealed class NodeAuthorizerTests(K3sServerProcess server) : IClassFixture
               volumes: [{name: s, secret: {secretName: theirs}}]
             """);
 
-        (await Eventually(() => Send(HttpMethod.Get, "/api/v1/namespaces/node-authz/secrets/mine"), HttpStatusCode.OK, ct)).Should().Be(HttpStatusCode.OK);
+        (await Eventually.UntilAsync(() => Send(HttpMethod.Get, "/api/v1/namespaces/node-authz/secrets/mine"), s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(10), ct)).Should().Be(HttpStatusCode.OK);
         (await Send(HttpMethod.Get, "/api/v1/namespaces/node-authz/secrets/theirs")).Should().Be(HttpStatusCode.Forbidden);
         (await Send(HttpMethod.Get, "/api/v1/namespaces/node-authz/secrets")).Should().Be(HttpStatusCode.Forbidden, "a kubelet may not list secrets");
         (await Send(HttpMethod.Patch, "/api/v1/namespaces/node-authz/pods/on-worker-1/status", """{"status":{"phase":"Running"}}""")).Should().Be(HttpStatusCode.OK);
         (await Send(HttpMethod.Patch, "/api/v1/namespaces/node-authz/pods/on-worker-2/status", """{"status":{"phase":"Running"}}""")).Should().Be(HttpStatusCode.Forbidden);
 
         (await Kubectl.RunAsync("1.33", server.Kubeconfig, ct, "delete", "pod", "on-worker-1", "-n", "node-authz")).ExitCode.Should().Be(0);
-        (await Eventually(() => Send(HttpMethod.Get, "/api/v1/namespaces/node-authz/secrets/mine"), HttpStatusCode.Forbidden, ct))
+        (await Eventually.UntilAsync(() => Send(HttpMethod.Get, "/api/v1/namespaces/node-authz/secrets/mine"), s => s == HttpStatusCode.Forbidden, TimeSpan.FromSeconds(10), ct))
             .Should().Be(HttpStatusCode.Forbidden, "the pod that used the secret is gone");
     }
 
@@ -88,20 +88,5 @@ public sealed class NodeAuthorizerTests(K3sServerProcess server) : IClassFixture
         await File.WriteAllTextAsync(file, yaml, ct);
         var result = await Kubectl.RunAsync("1.33", server.Kubeconfig, ct, "apply", "-f", file);
         result.ExitCode.Should().Be(0, result.Stderr + server.Log);
-    }
-
-    private static async Task<HttpStatusCode> Eventually(Func<Task<HttpStatusCode>> send, HttpStatusCode wanted, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var status = await send();
-            if (status == wanted || DateTime.UtcNow > deadline)
-            {
-                return status;
-            }
-
-            await Task.Delay(100, ct);
-        }
     }
 }

@@ -57,7 +57,7 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
             - {apiGroup: rbac.authorization.k8s.io, kind: User, name: {{user}}}
             """, ct);
 
-        (await EventuallyAsync(() => AsUser("auth", "can-i", "list", "pods", "-n", ns), r => r.Stdout.Trim() == "yes", ct)).ExitCode.Should().Be(0);
+        (await Eventually.UntilAsync(() => AsUser("auth", "can-i", "list", "pods", "-n", ns), r => r.Stdout.Trim() == "yes", PolicyDelay, ct)).ExitCode.Should().Be(0);
         var allowed = await AsUser("get", "pods", "-n", ns);
         allowed.ExitCode.Should().Be(0, allowed.Stderr + server.Log);
         allowed.Stderr.Trim().Should().Be($"No resources found in {ns} namespace.");
@@ -82,7 +82,7 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
         impersonating.Stderr.Should().Contain($"users \"system:admin\" is forbidden: User \"{user}\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope");
 
         (await Admin(kubectl, ct, "delete", "rolebinding", "read-pods", "-n", ns)).ExitCode.Should().Be(0);
-        (await EventuallyAsync(() => AsUser("auth", "can-i", "list", "pods", "-n", ns), r => r.Stdout.Trim() == "no", ct)).ExitCode.Should().Be(1);
+        (await Eventually.UntilAsync(() => AsUser("auth", "can-i", "list", "pods", "-n", ns), r => r.Stdout.Trim() == "no", PolicyDelay, ct)).ExitCode.Should().Be(1);
     }
 
     [Theory]
@@ -111,7 +111,7 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
             - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: {{group}}}
             """, ct);
 
-        var listed = await EventuallyAsync(() => AsUser("get", "deployments", "-A"), r => r.ExitCode == 0, ct);
+        var listed = await Eventually.UntilAsync(() => AsUser("get", "deployments", "-A"), r => r.ExitCode == 0, PolicyDelay, ct);
         listed.ExitCode.Should().Be(0, listed.Stderr);
         (await AsUser("auth", "can-i", "get", "secrets", "-n", "kube-system")).Stdout.Trim().Should().Be("no");
         (await AsUser("auth", "can-i", "watch", "pods", "-n", "kube-system")).Stdout.Trim().Should().Be("yes");
@@ -167,21 +167,5 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
         await File.WriteAllTextAsync(file, yaml, ct);
         var result = await Admin(kubectl, ct, "apply", "-f", file);
         result.ExitCode.Should().Be(0, result.Stderr + server.Log);
-    }
-
-    /// <summary>Policy changes reach authorization by watch: retry until the answer changes, for at most <see cref="PolicyDelay"/>.</summary>
-    private static async Task<KubectlResult> EventuallyAsync(Func<Task<KubectlResult>> run, Func<KubectlResult, bool> done, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + PolicyDelay;
-        while (true)
-        {
-            var result = await run();
-            if (done(result) || DateTime.UtcNow > deadline)
-            {
-                return result;
-            }
-
-            await Task.Delay(100, ct);
-        }
     }
 }

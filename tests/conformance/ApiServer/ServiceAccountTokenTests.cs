@@ -50,7 +50,7 @@ public sealed class ServiceAccountTokenTests(K3sServerProcess server) : IClassFi
         denied.Stderr.Trim().Should().Be($"Error from server (Forbidden): pods is forbidden: User \"system:serviceaccount:{ns}:builder\" cannot list resource \"pods\" in API group \"\" in the namespace \"{ns}\"");
 
         (await Admin("create", "rolebinding", "builder-view", "-n", ns, "--clusterrole=view", $"--serviceaccount={ns}:builder")).ExitCode.Should().Be(0);
-        var allowed = await Eventually(() => Kubectl.RunAsync(kubectl, kubeconfig, ct, "get", "pods", "-n", ns), r => r.ExitCode == 0, ct);
+        var allowed = await Eventually.UntilAsync(() => Kubectl.RunAsync(kubectl, kubeconfig, ct, "get", "pods", "-n", ns), r => r.ExitCode == 0, TimeSpan.FromSeconds(10), ct);
         allowed.Stderr.Trim().Should().Be($"No resources found in {ns} namespace.");
 
         var review = await Admin("create", "-o", "jsonpath={.status.authenticated} {.status.user.username} {.status.user.groups}", "-f", await Manifest($$$"""
@@ -81,20 +81,5 @@ public sealed class ServiceAccountTokenTests(K3sServerProcess server) : IClassFi
         var file = Path.Combine(server.Root.FullName, $"review-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(file, json, Encoding.UTF8, ct);
         return file;
-    }
-
-    private static async Task<KubectlResult> Eventually(Func<Task<KubectlResult>> run, Func<KubectlResult, bool> done, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var result = await run();
-            if (done(result) || DateTime.UtcNow > deadline)
-            {
-                return result;
-            }
-
-            await Task.Delay(100, ct);
-        }
     }
 }

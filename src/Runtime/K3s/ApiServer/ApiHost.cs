@@ -66,7 +66,7 @@ internal static class ApiHost
                 return;
             }
 
-            var info = RequestInfo.Parse(context.Request.Method, path, context.Request.Query["watch"]);
+            var info = RequestInfo.For(context);
             var served = info is not null && servedResources.Contains((info.Group, info.Version, info.Resource));
             using var tracker = metrics.Start(served ? info : null, context.Request.Method, context.Request.Query.ContainsKey("dryRun"));
             await next(context);
@@ -112,7 +112,7 @@ internal static class ApiHost
                 context.Items[UserInfo.ItemKey] = user;
                 if (!supervisor)
                 {
-                    var request = RequestAuthorization.Describe(context.Request.Method, path, context.Request.Query["watch"]);
+                    var request = RequestAuthorization.Describe(context.Request.Method, path, RequestInfo.For(context));
                     if (!NodeAuthorizer.Allows(user, request, nodeGraph) && !policy.Allows(user, request))
                     {
                         await StatusResponse.WriteAsync(context, RequestAuthorization.Denied(user, request));
@@ -167,7 +167,7 @@ internal static class ApiHost
     /// <summary>Routes a resource path to the generic handler; anything it does not serve is a 404 <c>Status</c>.</summary>
     private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, TokenEndpoints tokens, IReadOnlyList<Discovery.ApiResource> catalog)
     {
-        var info = RequestInfo.Parse(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.Query["watch"]);
+        var info = RequestInfo.For(context);
         var resource = info is null ? null : catalog.FirstOrDefault(r => r.Group == info.Group && r.Version == info.Version && r.Name == info.Resource);
         var review = resource is not null && AccessReviews.Serves(resource.Group, resource.Name);
         var tokenRequest = resource is { Group: "", Name: "serviceaccounts" } && info!.Subresource == "token" && info.Name.Length > 0;

@@ -12,9 +12,9 @@ namespace K3sLab.K3s.ApiServer.Authorization;
 /// </summary>
 internal static class RequestAuthorization
 {
-    public static AccessRequest Describe(string method, string path, string? watchQuery)
+    public static AccessRequest Describe(string method, string path, RequestInfo? info)
     {
-        if (RequestInfo.Parse(method, path, watchQuery) is { } info)
+        if (info is not null)
         {
             return new AccessRequest(info.Verb, info.Group, info.Resource, info.Subresource, info.Namespace, info.Name);
         }

@@ -15,6 +15,24 @@ internal sealed record RequestInfo(
     string Name,
     string Subresource)
 {
+    private const string ItemKey = "k3slab.requestInfo";
+
+    /// <summary>The request's info, parsed once and kept in <c>HttpContext.Items</c> for metrics, authorization and routing.</summary>
+    public static RequestInfo? For(HttpContext context)
+    {
+        if (context.Items.TryGetValue(ItemKey, out var known))
+        {
+            return (RequestInfo?)known;
+        }
+
+        var info = Parse(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.Query["watch"]);
+        context.Items[ItemKey] = info;
+        return info;
+    }
+
+    /// <summary>A Go bool query value as strconv.ParseBool reads it: 1, t, T, true, TRUE and True (Python sends True).</summary>
+    public static bool IsTrue(string? value) => value is "1" or "t" or "T" or "true" or "TRUE" or "True";
+
     /// <summary>Parses a resource path; returns null for non-resource paths (<c>/healthz</c>, <c>/api</c>, <c>/apis/apps</c>, ...).</summary>
     public static RequestInfo? Parse(string method, string path, string? watchQuery)
     {
@@ -60,8 +78,7 @@ internal sealed record RequestInfo(
         // A namespace's own object lives at /api/v1/namespaces/{name}; it is cluster-scoped.
         var verb = method.ToUpperInvariant() switch
         {
-            // The watch parameter is a Go bool: strconv.ParseBool accepts 1, t, T, true, TRUE and True (Python sends True).
-            "GET" or "HEAD" when watchPath || watchQuery is "1" or "t" or "T" or "true" or "TRUE" or "True" => "watch",
+            "GET" or "HEAD" when watchPath || IsTrue(watchQuery) => "watch",
             "GET" or "HEAD" => name.Length == 0 ? "list" : "get",
             "POST" => "create",
             "PUT" => "update",

@@ -43,11 +43,11 @@ internal sealed partial class ResourceHandler
         context.Response.ContentType = "application/json";
         await context.Response.StartAsync(ct);
 
-        var bookmarks = IsTrue(query["allowWatchBookmarks"]);
+        var bookmarks = RequestInfo.IsTrue(query["allowWatchBookmarks"]);
         var initialEvents = query["sendInitialEvents"].ToString() switch
         {
             "" => version is "" or "0",
-            var flag => IsTrue(flag),
+            var flag => RequestInfo.IsTrue(flag),
         };
         long after;
         if (initialEvents)
@@ -156,8 +156,6 @@ internal sealed partial class ResourceHandler
 
         return new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.GroupVersion, ["metadata"] = metadata };
     }
-
-    private static bool IsTrue(string? value) => value is "1" or "t" or "T" or "true" or "TRUE" or "True";
 
     private async Task SendAsync(HttpContext context, string type, JsonObject obj, TableRequest? table, string resource, CancellationToken ct)
     {
