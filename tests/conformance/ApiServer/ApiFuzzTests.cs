@@ -103,6 +103,11 @@ public sealed class ApiFuzzTests(K3sServerProcess server) : IClassFixture<K3sSer
         failures.Should().BeEmpty($"seed {Seed}: every answer must be below 500 (statuses {summary}); first failures:\n{string.Join('\n', failures.Take(10))}\n{server.Log}");
         statuses.Where(s => s.Key < 300).Sum(s => s.Value).Should().BeGreaterThan(Requests / 20, $"a fuzz run that never succeeds tests nothing (statuses {summary})");
         (await SendAsync(http, HttpMethod.Get, "/readyz", "", null, ct)).Code.Should().Be((int)HttpStatusCode.OK);
+        foreach (var ns in new[] { "default", "kube-system", "kube-public" })
+        {
+            (await SendAsync(http, HttpMethod.Get, "/api/v1/namespaces/" + ns, "", null, ct)).Code.Should().Be((int)HttpStatusCode.OK, $"no request may delete the namespace {ns}");
+        }
+
         // The fuzz may have deleted its namespace: create a fresh one and write into it.
         (await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces", "application/json", """{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"after-fuzz"}}""", ct)).Code.Should().Be((int)HttpStatusCode.Created);
         (await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces/after-fuzz/configmaps", "application/json", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"still-serving"}}""", ct)).Code.Should().Be((int)HttpStatusCode.Created);

@@ -114,6 +114,36 @@ public sealed class StoredResourcesTests(K3sServerProcess server) : IClassFixtur
         JsonDocument.Parse(notFound.Content).RootElement.GetProperty("message").GetString().Should().Be("namespaces \"paged\" not found");
     }
 
+    [Fact]
+    public async Task SystemNamespaces_MayNotBeDeleted_AndCollectionDeletesKeepFinalizers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var kubectl = Kubectl.SupportedVersions[^1];
+        foreach (var ns in new[] { "default", "kube-system", "kube-public" })
+        {
+            var refused = await Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, "delete", "namespace", ns);
+            (refused.ExitCode, refused.Stderr).Should().Be((1, $"Error from server (Forbidden): namespaces \"{ns}\" is forbidden: this namespace may not be deleted\n"));
+        }
+
+        // No DELETE route on the namespaces collection, as in kube-apiserver (discovery lists no deletecollection).
+        var collection = await Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, "delete", "--raw", "/api/v1/namespaces");
+        (collection.ExitCode, collection.Stderr).Should().Be((1, "Error from server (MethodNotAllowed): deletecollection is not supported on resources of kind \"namespaces\"\n"));
+        (await Run(kubectl, ct, "get", "namespace", "default", "-o", "name")).Stdout.Should().Be("namespace/default\n");
+
+        var client = Client();
+        await Run(kubectl, ct, "create", "namespace", "sweep");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("plain"), "sweep", cancellationToken: ct);
+        var held = ConfigMap("held");
+        held.Metadata.Finalizers = ["example.com/hold"];
+        await client.CoreV1.CreateNamespacedConfigMapAsync(held, "sweep", cancellationToken: ct);
+
+        // A collection DELETE (client-go's DeleteCollection; kubectl deletes one by one) treats each object as a DELETE would.
+        var deleted = await client.CoreV1.DeleteCollectionNamespacedConfigMapAsync("sweep", cancellationToken: ct);
+        deleted.Kind.Should().Be("ConfigMapList", "kube-apiserver answers a collection DELETE with the list of what it deleted");
+        var left = (await client.CoreV1.ListNamespacedConfigMapAsync("sweep", cancellationToken: ct)).Items;
+        left.Should().ContainSingle().Which.Metadata.DeletionTimestamp.Should().NotBeNull("a finalizer holds the object, marked for deletion");
+    }
+
     private Kubernetes Client() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(server.Kubeconfig));
 
     private static V1ConfigMap ConfigMap(string name) => new() { Metadata = new V1ObjectMeta { Name = name }, Data = new Dictionary<string, string> { ["v"] = "0" } };

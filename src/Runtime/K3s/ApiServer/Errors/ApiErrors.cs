@@ -34,6 +34,10 @@ internal static class ApiErrors
         return new ApiStatusException(403, "Forbidden", $"{what} is forbidden: User \"{user}\" cannot {verb} resource \"{asked}\" in API group \"{group}\"{scope}", name.Length > 0 ? name : null, group, resource);
     }
 
+    /// <summary>403 from an admission rule rather than from authorization, e.g. deleting the <c>default</c> namespace.</summary>
+    public static ApiStatusException ForbiddenObject(string group, string resource, string name, string why) =>
+        new(403, "Forbidden", $"{Qualified(group, resource)} \"{name}\" is forbidden: {why}", name, group, resource);
+
     /// <summary>403 for a non-resource path (discovery, metrics) the user may not reach, in kube-apiserver's words.</summary>
     public static ApiStatusException ForbiddenPath(string user, string verb, string path) =>
         new(403, "Forbidden", $"forbidden: User \"{user}\" cannot {verb} path \"{path}\"");

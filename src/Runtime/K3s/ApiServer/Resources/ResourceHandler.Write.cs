@@ -122,59 +122,28 @@ internal sealed partial class ResourceHandler
         await WriteAsync(context, 200, updated.Object);
     }
 
-    /// <summary>
-    /// Deletes the object, or, while it has finalizers, marks it with a deletionTimestamp as kube-apiserver does. A
-    /// namespace is deleted together with every object in it, in one revision (kube-apiserver does this through its
-    /// namespace controller and a Terminating phase).
-    /// </summary>
     private async Task DeleteAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
     {
         var options = context.Request.ContentLength > 0 ? await ReadBodyAsync(context, ct) : null;
         long? expected = ParseLong(options?["preconditions"]?["resourceVersion"]?.GetValue<string>(), "preconditions.resourceVersion");
         var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
-        var current = await storage.GetAsync(kind, info.Namespace, info.Name, ct);
-        if (expectedUid is not null && current.Object["metadata"]?["uid"]?.GetValue<string>() != expectedUid)
-        {
-            throw ApiErrors.Conflict(info.Group, info.Resource, info.Name, $"the UID in the precondition ({expectedUid}) does not match the UID in record ({current.Object["metadata"]?["uid"]}). The object might have been deleted and then recreated");
-        }
-
-        if (IsDryRun(context))
-        {
-            await WriteAsync(context, 200, current.Object);
-            return;
-        }
-
-        if (current.Object["metadata"]?["finalizers"] is JsonArray { Count: > 0 })
-        {
-            var marked = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, o =>
-            {
-                var meta = (JsonObject)o["metadata"]!;
-                meta["deletionTimestamp"] ??= ObjectDefaults.Timestamp(time.GetUtcNow());
-                meta["deletionGracePeriodSeconds"] ??= 0;
-                return o;
-            }, ct);
-            await WriteAsync(context, 200, marked.Object);
-            return;
-        }
-
-        if (resource.Name == "namespaces")
-        {
-            await WriteAsync(context, 200, await DeleteNamespaceAsync(info.Name, expected, ct));
-            return;
-        }
-
-        await WriteAsync(context, 200, (await storage.DeleteAsync(kind, info.Namespace, info.Name, expected, ct)).Object);
+        await WriteAsync(context, 200, await DeleteObjectAsync(resource, kind, info.Namespace, info.Name, expected, expectedUid, IsDryRun(context), ct));
     }
 
+    /// <summary>
+    /// Deletes the matching objects one by one, each as a single DELETE would (finalizers and admission included),
+    /// and answers with the list of what was deleted; the first refusal ends the request with its status.
+    /// </summary>
     private async Task DeleteCollectionAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
     {
         var list = await ListAsync(context, info, resource, kind, ct);
+        var deleted = new JsonArray();
         foreach (var item in ((JsonArray)list["items"]!).OfType<JsonObject>())
         {
             var meta = (JsonObject)item["metadata"]!;
             try
             {
-                await storage.DeleteAsync(kind, meta["namespace"]?.GetValue<string>() ?? string.Empty, meta["name"]!.GetValue<string>(), null, ct);
+                deleted.Add((JsonNode)await DeleteObjectAsync(resource, kind, meta["namespace"]?.GetValue<string>() ?? string.Empty, meta["name"]!.GetValue<string>(), null, null, IsDryRun(context), ct));
             }
             catch (ApiStatusException e) when (e.Code == 404)
             {
@@ -182,7 +151,52 @@ internal sealed partial class ResourceHandler
             }
         }
 
+        list["items"] = deleted;
         await WriteAsync(context, 200, list);
+    }
+
+    /// <summary>
+    /// Deletes one object, or, while it has finalizers, marks it with a deletionTimestamp as kube-apiserver does. A
+    /// namespace is deleted together with every object in it, in one revision (kube-apiserver does this through its
+    /// namespace controller and a Terminating phase); the namespaces every cluster needs may not be deleted, as
+    /// kube-apiserver's NamespaceLifecycle admission refuses.
+    /// </summary>
+    private async Task<JsonObject> DeleteObjectAsync(ApiResource resource, ResourceKind kind, string ns, string name, long? expected, string? expectedUid, bool dryRun, CancellationToken ct)
+    {
+        if (resource.Name == "namespaces" && resource.Group.Length == 0 && ImmortalNamespaces.Contains(name))
+        {
+            throw ApiErrors.ForbiddenObject(string.Empty, "namespaces", name, "this namespace may not be deleted");
+        }
+
+        var current = await storage.GetAsync(kind, ns, name, ct);
+        if (expectedUid is not null && current.Object["metadata"]?["uid"]?.GetValue<string>() != expectedUid)
+        {
+            throw ApiErrors.Conflict(resource.Group, resource.Name, name, $"the UID in the precondition ({expectedUid}) does not match the UID in record ({current.Object["metadata"]?["uid"]}). The object might have been deleted and then recreated");
+        }
+
+        if (dryRun)
+        {
+            return current.Object;
+        }
+
+        if (current.Object["metadata"]?["finalizers"] is JsonArray { Count: > 0 })
+        {
+            var marked = await storage.UpdateAsync(kind, ns, name, expected, o =>
+            {
+                var meta = (JsonObject)o["metadata"]!;
+                meta["deletionTimestamp"] ??= ObjectDefaults.Timestamp(time.GetUtcNow());
+                meta["deletionGracePeriodSeconds"] ??= 0;
+                return o;
+            }, ct);
+            return marked.Object;
+        }
+
+        if (resource.Name == "namespaces" && resource.Group.Length == 0)
+        {
+            return await DeleteNamespaceAsync(name, expected, ct);
+        }
+
+        return (await storage.DeleteAsync(kind, ns, name, expected, ct)).Object;
     }
 
     private async Task<JsonObject> DeleteNamespaceAsync(string name, long? expected, CancellationToken ct)

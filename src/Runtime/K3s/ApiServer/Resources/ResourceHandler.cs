@@ -24,6 +24,9 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvide
 
     private static readonly ResourceKind Namespaces = new(string.Empty, "namespaces", false);
 
+    /// <summary>The namespaces kube-apiserver's NamespaceLifecycle admission refuses to delete.</summary>
+    private static readonly HashSet<string> ImmortalNamespaces = ["default", "kube-system", "kube-public"];
+
     public static bool Serves(ApiResource resource) => !NotStored.Contains(resource.Name) && resource.Verbs.Contains("get");
 
     public async Task HandleAsync(HttpContext context, RequestInfo info, ApiResource resource)
@@ -36,6 +39,12 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvide
         if (resource.Namespaced && info.Namespace.Length == 0 && info.Verb is not ("list" or "watch"))
         {
             throw ApiErrors.BadRequest("the server could not find the requested resource: a namespaced resource needs a namespace in its path");
+        }
+
+        if (!resource.Verbs.Contains(info.Verb))
+        {
+            // A verb discovery does not list has no route in kube-apiserver, e.g. DELETE on the namespaces collection.
+            throw ApiErrors.MethodNotSupported(info.Group, info.Resource, info.Verb);
         }
 
         if (info.Name.Length == 0 && info.Verb is "update" or "patch" or "delete")
