@@ -26,7 +26,7 @@ internal static class ApiHost
 {
     private static readonly string[] PublicPrefixes = ["/healthz", "/livez", "/readyz", "/version", "/cacerts", "/ping"];
 
-    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, RbacPolicyCache policy, INodeGraph nodeGraph, ServiceAccountTokens serviceAccountTokens, ILoggerProvider? logging = null)
+    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, ResourceRegistry registry, RbacPolicyCache policy, INodeGraph nodeGraph, ServiceAccountTokens serviceAccountTokens, ILoggerProvider? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -56,7 +56,6 @@ internal static class ApiHost
 
         var app = builder.Build();
         var metrics = new ApiMetrics();
-        var servedResources = ApiResourceCatalog.BuiltIn.Select(r => (r.Group, r.Version, r.Name)).ToHashSet();
         app.Use(async (context, next) =>
         {
             var path = context.Request.Path.Value ?? "/";
@@ -67,7 +66,7 @@ internal static class ApiHost
             }
 
             var info = RequestInfo.For(context);
-            var served = info is not null && servedResources.Contains((info.Group, info.Version, info.Resource));
+            var served = info is not null && registry.Find(info.Group, info.Version, info.Resource) is not null;
             using var tracker = metrics.Start(served ? info : null, context.Request.Method, context.Request.Query.ContainsKey("dryRun"));
             await next(context);
             tracker.Complete(context.Response.StatusCode);
@@ -76,7 +75,6 @@ internal static class ApiHost
         var passwd = new PasswdAuthenticator(dataDir.PasswdFile);
         var bearer = new BearerAuthenticator(serviceAccountTokens, storage);
         var tokenEndpoints = new TokenEndpoints(bearer, storage, TimeProvider.System);
-        var catalog = ApiResourceCatalog.BuiltIn;
 
         app.Use(async (context, next) =>
         {
@@ -140,15 +138,15 @@ internal static class ApiHost
         });
 
         var coreVersions = DiscoveryDocuments.CoreVersions($"{options.AdvertiseAddress}:{options.Port}");
-        var groupList = DiscoveryDocuments.GroupList(catalog);
+        var groupList = new PerGeneration<byte[]>(registry, DiscoveryDocuments.GroupList);
         app.MapGet("/api", context => Json(context, coreVersions));
-        app.MapGet("/apis", context => Json(context, groupList));
-        app.MapGet("/api/v1", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(catalog, string.Empty, "v1")));
-        app.MapGet("/apis/{group}", context => JsonOrNotFound(context, DiscoveryDocuments.Group(catalog, (string)context.Request.RouteValues["group"]!)));
+        app.MapGet("/apis", context => Json(context, groupList.Value));
+        app.MapGet("/api/v1", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(registry.All, string.Empty, "v1")));
+        app.MapGet("/apis/{group}", context => JsonOrNotFound(context, DiscoveryDocuments.Group(registry.All, (string)context.Request.RouteValues["group"]!)));
         app.MapGet("/apis/{group}/{version}", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(
-            catalog, (string)context.Request.RouteValues["group"]!, (string)context.Request.RouteValues["version"]!)));
-        var openApi = new Lazy<OpenApiV3>(() => new OpenApiV3(catalog, Cli.RuntimeVersion.KubernetesVersion));
-        var openApiV2 = new Lazy<byte[]>(() => OpenApiV2.Render(openApi.Value.Parsed, Cli.RuntimeVersion.KubernetesVersion));
+            registry.All, (string)context.Request.RouteValues["group"]!, (string)context.Request.RouteValues["version"]!)));
+        var openApi = new PerGeneration<OpenApiV3>(registry, all => new OpenApiV3(all, Cli.RuntimeVersion.KubernetesVersion));
+        var openApiV2 = new PerGeneration<byte[]>(registry, _ => OpenApiV2.Render(openApi.Value.Parsed, Cli.RuntimeVersion.KubernetesVersion));
         app.MapGet("/openapi/v2", context =>
         {
             context.Response.ContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
@@ -156,19 +154,19 @@ internal static class ApiHost
         });
         app.MapGet("/openapi/v3", context => Json(context, openApi.Value.Index));
         app.MapGet("/openapi/v3/{**path}", context => JsonOrNotFound(context, openApi.Value.Document((string)context.Request.RouteValues["path"]!)));
-        var resources = new ResourceHandler(storage, TimeProvider.System);
+        var resources = new ResourceHandler(storage, registry, TimeProvider.System);
         var reviews = new AccessReviews(policy);
-        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, catalog));
-        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, catalog));
+        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));
+        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));
         app.MapFallback(StatusResponse.NotFoundAsync);
         return app;
     }
 
     /// <summary>Routes a resource path to the generic handler; anything it does not serve is a 404 <c>Status</c>.</summary>
-    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, TokenEndpoints tokens, IReadOnlyList<Discovery.ApiResource> catalog)
+    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, TokenEndpoints tokens, ResourceRegistry registry)
     {
         var info = RequestInfo.For(context);
-        var resource = info is null ? null : catalog.FirstOrDefault(r => r.Group == info.Group && r.Version == info.Version && r.Name == info.Resource);
+        var resource = info is null ? null : registry.Find(info.Group, info.Version, info.Resource);
         var review = resource is not null && AccessReviews.Serves(resource.Group, resource.Name);
         var tokenRequest = resource is { Group: "", Name: "serviceaccounts" } && info!.Subresource == "token" && info.Name.Length > 0;
         var tokenReview = resource is { Group: "authentication.k8s.io", Name: "tokenreviews" };

@@ -1,6 +1,8 @@
 using K3sLab.K3s.ApiServer;
 using K3sLab.K3s.ApiServer.Authentication;
 using K3sLab.K3s.ApiServer.Authorization;
+using K3sLab.K3s.ApiServer.Discovery;
+using K3sLab.K3s.ApiServer.Extensions;
 using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
 using K3sLab.K3s.Store;
@@ -45,6 +47,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         var storage = new ObjectStorage(store);
         await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
+        await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken);
+        await using var crdStatus = new CrdStatusController(storage, registry, TimeProvider.System, loggers.CreateLogger("k3s.apiextensions"));
         await using var policy = await RbacPolicyCache.StartAsync(storage, loggers.CreateLogger("k3s.rbac"), cancellationToken);
         await using var nodeGraph = await PodNodeGraph.StartAsync(storage, loggers.CreateLogger("k3s.authorizer"), cancellationToken);
 
@@ -57,6 +61,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             tls,
             settings.DataDir,
             storage,
+            registry,
             policy,
             nodeGraph,
             serviceAccountTokens,

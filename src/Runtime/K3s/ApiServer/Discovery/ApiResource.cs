@@ -16,6 +16,9 @@ internal sealed record ApiResource(
     IReadOnlyList<string> Categories,
     IReadOnlyList<ApiSubresource> Subresources)
 {
+    /// <summary>Set for a version served from a CustomResourceDefinition: its schema, columns and subresources.</summary>
+    public Extensions.CustomResource? Custom { get; init; }
+
     /// <summary><c>v1</c> for the core group, else <c>group/version</c>.</summary>
     public string GroupVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 }

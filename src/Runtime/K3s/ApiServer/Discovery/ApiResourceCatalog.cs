@@ -81,7 +81,7 @@ internal static class ApiResourceCatalog
 
         Of("scheduling.k8s.io", "priorityclasses", "PriorityClass", false, All, ["pc"]),
 
-        Of("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", false, All, ["crd", "crds"], subresources: [Status]),
+        Of("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", false, All, ["crd", "crds"], ["api-extensions"], [Status]),
     ];
 
     /// <summary>The API groups in the order <c>/apis</c> lists them (kube-apiserver puts the core group first, at <c>/api</c>).</summary>

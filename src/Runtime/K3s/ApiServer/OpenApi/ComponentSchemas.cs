@@ -27,7 +27,17 @@ internal sealed class ComponentSchemas
         }
 
         JsonObject schema;
-        if (ProtoSchema.Kind(group, version, kind) is not null)
+        if (resource.Custom is { Schema: { } structural })
+        {
+            // A custom resource: its version's schema, with the object metadata every kind shares.
+            schema = (JsonObject)structural.DeepClone();
+            schema.Remove("x-kubernetes-preserve-unknown-fields");
+            AddMessage("ObjectMeta");
+            var declared = schema["properties"] as JsonObject ?? (JsonObject)(schema["properties"] = new JsonObject());
+            declared["metadata"] = new JsonObject { ["allOf"] = new JsonArray(new JsonObject { ["$ref"] = Ref(SchemaNames.Message("ObjectMeta")) }) };
+            _schemas[name] = schema;
+        }
+        else if (resource.Custom is null && ProtoSchema.Kind(group, version, kind) is not null)
         {
             AddMessage(kind);
             schema = (JsonObject)_schemas[SchemaNames.Message(kind)]!;

@@ -17,6 +17,10 @@ internal sealed class OpenApiV3
 {
     private static readonly string[] PatchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"];
 
+    // Without a schema here (custom resources, and built-ins missing from the table) a strategic merge patch is not
+    // offered: kubectl then sends a JSON merge patch, as it does for custom resources on kube-apiserver.
+    private static readonly string[] PlainPatchTypes = ["application/json-patch+json", "application/merge-patch+json"];
+
     private readonly Dictionary<string, byte[]> _documents = new(StringComparer.Ordinal);
 
     public OpenApiV3(IReadOnlyList<ApiResource> catalog, string kubernetesVersion)
@@ -78,14 +82,15 @@ internal sealed class OpenApiV3
                 AddPath(paths, $"{prefix}/{resource.Name}", new JsonObject { ["get"] = Operation("list", resource.Kind, gvk, kindRef + "List", writes: false) }, []);
             }
 
-            AddPath(paths, item, ItemOperations(verbs, resource.Kind, gvk, kindRef), [.. scope, "name"]);
+            var strategic = resource.Custom is null && Protobuf.ProtoSchema.Kind(resource.Group, resource.Version, resource.Kind) is not null;
+            AddPath(paths, item, ItemOperations(verbs, resource.Kind, gvk, kindRef, strategic), [.. scope, "name"]);
             foreach (var sub in resource.Subresources.Where(s => s.Name is "status" or "scale"))
             {
                 var subKind = sub.Kind ?? resource.Kind;
                 var subGroup = sub.Group ?? resource.Group;
                 var subVersion = sub.Version ?? resource.Version;
                 var subRef = sub.Name == "status" ? kindRef : schemas.AddKind(resource with { Verbs = [] }, subKind, subGroup, subVersion);
-                AddPath(paths, $"{item}/{sub.Name}", ItemOperations(sub.Verbs, subKind, ComponentSchemas.Gvk(subGroup, subVersion, subKind), subRef), [.. scope, "name"]);
+                AddPath(paths, $"{item}/{sub.Name}", ItemOperations(sub.Verbs, subKind, ComponentSchemas.Gvk(subGroup, subVersion, subKind), subRef, strategic), [.. scope, "name"]);
             }
         }
 
@@ -98,7 +103,7 @@ internal sealed class OpenApiV3
         };
     }
 
-    private static JsonObject ItemOperations(IReadOnlyList<string> verbs, string kind, JsonArray gvk, string kindRef)
+    private static JsonObject ItemOperations(IReadOnlyList<string> verbs, string kind, JsonArray gvk, string kindRef, bool strategic)
     {
         var ops = new JsonObject();
         if (verbs.Contains("get"))
@@ -113,7 +118,7 @@ internal sealed class OpenApiV3
 
         if (verbs.Contains("patch"))
         {
-            ops["patch"] = Operation("patch", kind, gvk, kindRef, writes: true, patch: true);
+            ops["patch"] = Operation("patch", kind, gvk, kindRef, writes: true, patch: strategic ? PatchTypes : PlainPatchTypes);
         }
 
         if (verbs.Contains("delete"))
@@ -142,7 +147,7 @@ internal sealed class OpenApiV3
         paths[path] = operations;
     }
 
-    private static JsonObject Operation(string action, string kind, JsonArray gvk, string? responseRef, bool writes, string? body = null, bool patch = false)
+    private static JsonObject Operation(string action, string kind, JsonArray gvk, string? responseRef, bool writes, string? body = null, string[]? patch = null)
     {
         var operation = new JsonObject
         {
@@ -156,12 +161,12 @@ internal sealed class OpenApiV3
             operation["parameters"] = new JsonArray(Query("dryRun"), Query("fieldManager"), Query("fieldValidation"));
         }
 
-        if (body is not null || patch)
+        if (body is not null || patch is not null)
         {
             var content = new JsonObject();
-            foreach (var type in patch ? PatchTypes : ["application/json"])
+            foreach (var type in patch ?? ["application/json"])
             {
-                content[type] = new JsonObject { ["schema"] = patch ? new JsonObject { ["type"] = "object" } : new JsonObject { ["$ref"] = body } };
+                content[type] = new JsonObject { ["schema"] = patch is not null ? new JsonObject { ["type"] = "object" } : new JsonObject { ["$ref"] = body } };
             }
 
             operation["requestBody"] = new JsonObject { ["content"] = content, ["required"] = true };

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
+using K3sLab.K3s.ApiServer.Extensions;
 using K3sLab.K3s.ApiServer.Protobuf;
 
 namespace K3sLab.K3s.ApiServer.Resources;
@@ -10,8 +11,9 @@ namespace K3sLab.K3s.ApiServer.Resources;
 /// value of the wrong JSON type is a 400 in Go's words. Fields the kind does not define are dropped before the
 /// object is stored, and the <c>fieldValidation</c> query parameter says what else happens: with <c>Strict</c> the
 /// request fails with 400 and every unknown field named; with <c>Warn</c> (the default) each is reported in a
-/// <c>Warning</c> response header, which kubectl prints; with <c>Ignore</c> they go silently. Kinds without a schema
-/// here (custom resources) get their metadata checked and are otherwise stored as sent.
+/// <c>Warning</c> response header, which kubectl prints; with <c>Ignore</c> they go silently. A custom resource is
+/// pruned by its version's structural schema (and gets the schema's defaults); one without a schema only has its
+/// metadata checked.
 /// </summary>
 internal static class FieldValidation
 {
@@ -36,9 +38,14 @@ internal static class FieldValidation
             // A custom resource: only its metadata has a known shape, and unknown fields elsewhere are its own.
             unknown = [];
             typeError = null;
+            if (resource.Custom?.Schema is { } structural)
+            {
+                unknown = [.. StructuralSchema.Prune(obj, structural)];
+            }
+
             if (obj["metadata"] is JsonObject metadata && ProtoSchema.Message("ObjectMeta") is { } meta)
             {
-                unknown = [.. UnknownFields.Prune(metadata, meta, resource.Kind + ".metadata", out typeError).Select(u => "metadata." + u)];
+                unknown = [.. UnknownFields.Prune(metadata, meta, resource.Kind + ".metadata", out typeError).Select(u => "metadata." + u), .. unknown];
             }
             else if (obj["metadata"] is { } notObject)
             {

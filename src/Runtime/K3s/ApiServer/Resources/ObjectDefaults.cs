@@ -98,7 +98,7 @@ internal static class ObjectDefaults
     /// spec changed. With <paramref name="statusOnly"/> only <c>.status</c> comes from the update (the status
     /// subresource); otherwise <c>.status</c> stays as stored for kinds that have a status subresource.
     /// </summary>
-    public static JsonObject PrepareUpdate(JsonObject current, JsonObject updated, bool statusOnly, bool hasStatusSubresource)
+    public static JsonObject PrepareUpdate(JsonObject current, JsonObject updated, bool statusOnly, bool hasStatusSubresource, bool customResource = false)
     {
         if (statusOnly)
         {
@@ -127,12 +127,28 @@ internal static class ObjectDefaults
             }
         }
 
-        if (current["spec"] is not null && !JsonNode.DeepEquals(current["spec"], updated["spec"]))
+        // A custom resource's generation counts every change but metadata (and status, when it is a subresource).
+        if (customResource ? !JsonNode.DeepEquals(WithoutMetadata(current, hasStatusSubresource), WithoutMetadata(updated, hasStatusSubresource))
+            : current["spec"] is not null && !JsonNode.DeepEquals(current["spec"], updated["spec"]))
         {
             meta["generation"] = (currentMeta["generation"]?.GetValue<long>() ?? 0) + 1;
         }
 
         return updated;
+    }
+
+    private static JsonObject WithoutMetadata(JsonObject obj, bool withoutStatus)
+    {
+        var rest = new JsonObject();
+        foreach (var (key, value) in obj)
+        {
+            if (key is not ("metadata" or "apiVersion" or "kind") && !(withoutStatus && key == "status"))
+            {
+                rest[key] = value?.DeepClone();
+            }
+        }
+
+        return rest;
     }
 
     public static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

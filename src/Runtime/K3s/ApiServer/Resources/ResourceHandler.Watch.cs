@@ -43,6 +43,10 @@ internal sealed partial class ResourceHandler
         context.Response.ContentType = "application/json";
         await context.Response.StartAsync(ct);
 
+        // Headers go out now, as kube-apiserver flushes them: a client (kubectl wait, informers) may wait for the
+        // watch to be established before acting on what its list showed.
+        await context.Response.Body.FlushAsync(ct);
+
         var bookmarks = RequestInfo.IsTrue(query["allowWatchBookmarks"]);
         var initialEvents = query["sendInitialEvents"].ToString() switch
         {
@@ -56,13 +60,13 @@ internal sealed partial class ResourceHandler
             after = initial.ResourceVersion;
             foreach (var item in initial.Items.Where(Matches))
             {
-                await SendAsync(context, "ADDED", item, table, resource.Name, deadline.Token);
+                await SendAsync(context, "ADDED", item, table, Columns(resource), deadline.Token);
             }
 
             if (bookmarks && query["sendInitialEvents"].ToString().Length > 0)
             {
                 // The end of the initial state, as a watch-list client waits for it.
-                await SendAsync(context, "BOOKMARK", Bookmark(resource, after, initialEventsEnd: true), null, resource.Name, deadline.Token);
+                await SendAsync(context, "BOOKMARK", Bookmark(resource, after, initialEventsEnd: true), null, [], deadline.Token);
             }
         }
         else
@@ -80,13 +84,13 @@ internal sealed partial class ResourceHandler
             {
                 if (e.Type == "ERROR")
                 {
-                    await SendAsync(context, e.Type, e.Object, table, resource.Name, deadline.Token);
+                    await SendAsync(context, e.Type, e.Object, table, Columns(resource), deadline.Token);
                     return;
                 }
 
                 if (e.Type == "BOOKMARK")
                 {
-                    await SendAsync(context, e.Type, Bookmark(resource, long.Parse(e.Object["metadata"]!["resourceVersion"]!.GetValue<string>(), CultureInfo.InvariantCulture), initialEventsEnd: false), null, resource.Name, deadline.Token);
+                    await SendAsync(context, e.Type, Bookmark(resource, long.Parse(e.Object["metadata"]!["resourceVersion"]!.GetValue<string>(), CultureInfo.InvariantCulture), initialEventsEnd: false), null, [], deadline.Token);
                     continue;
                 }
 
@@ -102,7 +106,7 @@ internal sealed partial class ResourceHandler
                 };
                 if (type is not null)
                 {
-                    await SendAsync(context, type, e.Object, table, resource.Name, deadline.Token);
+                    await SendAsync(context, type, e.Object, table, Columns(resource), deadline.Token);
                 }
             }
         }
@@ -157,10 +161,10 @@ internal sealed partial class ResourceHandler
         return new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.GroupVersion, ["metadata"] = metadata };
     }
 
-    private async Task SendAsync(HttpContext context, string type, JsonObject obj, TableRequest? table, string resource, CancellationToken ct)
+    private async Task SendAsync(HttpContext context, string type, JsonObject obj, TableRequest? table, IReadOnlyList<TableColumn> columns, CancellationToken ct)
     {
         // With a table (kubectl get -w), every event but ERROR carries a one-row table, columns included.
-        var payload = table is null || type == "ERROR" ? obj.DeepClone() : TableConverter.Convert(table, resource, [obj], new JsonObject { ["resourceVersion"] = obj["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow());
+        var payload = table is null || type == "ERROR" ? obj.DeepClone() : TableConverter.Convert(table, columns, [obj], new JsonObject { ["resourceVersion"] = obj["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow());
         var line = new JsonObject { ["type"] = type, ["object"] = payload }.ToJsonString() + "\n";
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), ct);
         await context.Response.Body.FlushAsync(ct);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
+using K3sLab.K3s.ApiServer.Extensions;
 using K3sLab.K3s.ApiServer.Http;
 using K3sLab.K3s.ApiServer.Resources.Defaults;
 using K3sLab.K3s.ApiServer.Storage;
@@ -21,6 +22,7 @@ internal sealed partial class ResourceHandler
         FieldValidation.Check(context, resource, body);
         var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
         BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: true);
+        ExtensionRules.Check(resource, body);
         var causes = NameValidation.Check(metadata["name"]?.GetValue<string>(), metadata["generateName"]?.GetValue<string>(), NameRule(resource));
         if (causes.Count > 0)
         {
@@ -32,7 +34,7 @@ internal sealed partial class ResourceHandler
             await RequireNamespaceAsync(info.Namespace, ct);
         }
 
-        var name = ObjectDefaults.PrepareCreate(metadata, time.GetUtcNow(), body["spec"] is not null && resource.Name != "namespaces");
+        var name = ObjectDefaults.PrepareCreate(metadata, time.GetUtcNow(), resource.Custom is not null || (body["spec"] is not null && resource.Name != "namespaces"));
         if (resource.Name == "namespaces")
         {
             // kube-apiserver labels every namespace with its name and starts it Active.
@@ -59,6 +61,7 @@ internal sealed partial class ResourceHandler
         FieldValidation.Check(context, resource, body);
         var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
         BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: false);
+        ExtensionRules.Check(resource, body);
         var bodyName = metadata["name"]?.GetValue<string>();
         if (bodyName != info.Name)
         {
@@ -72,6 +75,12 @@ internal sealed partial class ResourceHandler
     private async Task PatchAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
     {
         var contentType = context.Request.ContentType ?? string.Empty;
+        if (resource.Custom is not null && contentType.Split(';')[0].Trim() == Patches.StrategicMergePatchType)
+        {
+            // Custom resources have no patch strategies: kube-apiserver refuses the type before reading the body.
+            throw new ApiStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {Patches.JsonPatch}, {Patches.MergePatch}");
+        }
+
         JsonNode patch;
         try
         {
@@ -91,6 +100,7 @@ internal sealed partial class ResourceHandler
             FieldValidation.Check(context, resource, patched);
             ObjectDefaults.CheckBody(patched, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
             BuiltinDefaults.Apply(resource.Group, resource.Kind, patched, creating: false);
+            ExtensionRules.Check(resource, patched);
             if (patched["metadata"]?["name"]?.GetValue<string>() != info.Name)
             {
                 throw ApiErrors.BadRequest("a patch may not change the object's name");
@@ -105,14 +115,15 @@ internal sealed partial class ResourceHandler
     {
         var statusOnly = info.Subresource == "status";
         var hasStatus = resource.Subresources.Any(s => s.Name == "status");
+        var custom = resource.Custom is not null;
         if (IsDryRun(context))
         {
             var current = await storage.GetAsync(kind, info.Namespace, info.Name, ct);
-            await WriteAsync(context, 200, ObjectDefaults.PrepareUpdate(current.Object, change((JsonObject)current.Object.DeepClone()), statusOnly, hasStatus));
+            await WriteAsync(context, 200, ObjectDefaults.PrepareUpdate(current.Object, change((JsonObject)current.Object.DeepClone()), statusOnly, hasStatus, custom));
             return;
         }
 
-        var updated = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, current => ObjectDefaults.PrepareUpdate(current, change((JsonObject)current.DeepClone()), statusOnly, hasStatus), ct);
+        var updated = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, current => ObjectDefaults.PrepareUpdate(current, change((JsonObject)current.DeepClone()), statusOnly, hasStatus, custom), ct);
         var meta = updated.Object["metadata"] as JsonObject;
         if (meta?["deletionTimestamp"] is not null && meta["finalizers"] is not JsonArray { Count: > 0 })
         {
@@ -196,7 +207,36 @@ internal sealed partial class ResourceHandler
             return await DeleteNamespaceAsync(name, expected, ct);
         }
 
+        if (ExtensionRules.IsDefinition(resource))
+        {
+            return await DeleteDefinitionAsync(current, expected, ct);
+        }
+
         return (await storage.DeleteAsync(kind, ns, name, expected, ct)).Object;
+    }
+
+    /// <summary>
+    /// Deletes a CustomResourceDefinition together with every object of its kind, in one revision (kube-apiserver
+    /// does this through a finalizer and a cleanup controller; the result is the same).
+    /// </summary>
+    private async Task<JsonObject> DeleteDefinitionAsync(StoredObject current, long? expected, CancellationToken ct)
+    {
+        var name = current.Object["metadata"]?["name"]?.GetValue<string>() ?? string.Empty;
+        if (expected is { } e && e != current.ResourceVersion)
+        {
+            throw ApiErrors.Conflict(CrdResources.Group, "customresourcedefinitions", name);
+        }
+
+        var spec = current.Object["spec"] as JsonObject;
+        var group = spec?["group"]?.GetValue<string>() ?? string.Empty;
+        var plural = spec?["names"]?["plural"]?.GetValue<string>() ?? string.Empty;
+        var prefixes = group.Length > 0 && plural.Length > 0 ? [new ResourceKind(group, plural, false).ListPrefix(string.Empty)] : Array.Empty<string>();
+        var key = new ResourceKind(CrdResources.Group, "customresourcedefinitions", false).Key(string.Empty, name);
+        var revision = await storage.DeleteTreeAsync(key, current.ResourceVersion, prefixes, ct)
+            ?? throw ApiErrors.Conflict(CrdResources.Group, "customresourcedefinitions", name);
+        var deleted = current.Object;
+        deleted["metadata"]!["resourceVersion"] = Invariant(revision);
+        return deleted;
     }
 
     private async Task<JsonObject> DeleteNamespaceAsync(string name, long? expected, CancellationToken ct)
@@ -207,7 +247,7 @@ internal sealed partial class ResourceHandler
             throw ApiErrors.Conflict(string.Empty, "namespaces", name);
         }
 
-        var prefixes = ApiResourceCatalog.BuiltIn.Where(r => r.Namespaced && Serves(r)).Select(r => new ResourceKind(r.Group, r.Name, true).ListPrefix(name)).Distinct();
+        var prefixes = registry.All.Where(r => r.Namespaced && Serves(r)).Select(r => new ResourceKind(r.Group, r.Name, true).ListPrefix(name)).Distinct();
         var revision = await storage.DeleteTreeAsync(Namespaces.Key(string.Empty, name), current.ResourceVersion, prefixes, ct)
             ?? throw ApiErrors.Conflict(string.Empty, "namespaces", name);
         var deleted = current.Object;

@@ -17,7 +17,7 @@ namespace K3sLab.K3s.ApiServer.Resources;
 /// deletecollection, plus the <c>status</c> subresource. Kind-specific behaviour (defaults, validation beyond
 /// names, controllers) belongs to the layers above.
 /// </summary>
-internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvider time)
+internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceRegistry registry, TimeProvider time)
 {
     /// <summary>Resources that have no stored objects (reviews, bindings): not served by this handler.</summary>
     private static readonly HashSet<string> NotStored = ["bindings", "componentstatuses", "tokenreviews", "selfsubjectreviews", "subjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews", "localsubjectaccessreviews"];
@@ -27,11 +27,14 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvide
     /// <summary>The namespaces kube-apiserver's NamespaceLifecycle admission refuses to delete.</summary>
     private static readonly HashSet<string> ImmortalNamespaces = ["default", "kube-system", "kube-public"];
 
+    /// <summary>The columns of <c>kubectl get</c>: a custom resource's own, else the built-in kind's.</summary>
+    private static IReadOnlyList<TableColumn> Columns(ApiResource resource) => resource.Custom?.Columns ?? TableColumns.For(resource.Name);
+
     public static bool Serves(ApiResource resource) => !NotStored.Contains(resource.Name) && resource.Verbs.Contains("get");
 
     public async Task HandleAsync(HttpContext context, RequestInfo info, ApiResource resource)
     {
-        if (info.Subresource.Length > 0 && info.Subresource != "status")
+        if (info.Subresource.Length > 0 && (info.Subresource != "status" || !resource.Subresources.Any(s => s.Name == "status")))
         {
             throw ApiErrors.MethodNotSupported(info.Group, $"{info.Resource}/{info.Subresource}", info.Verb);
         }
@@ -60,11 +63,11 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, TimeProvide
         {
             case "get":
                 var got = (await storage.GetAsync(kind, info.Namespace, info.Name, ct)).Object;
-                await WriteAsync(context, 200, table is null ? got : TableConverter.Convert(table, resource.Name, [got], new JsonObject { ["resourceVersion"] = got["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow()));
+                await WriteAsync(context, 200, table is null ? got : TableConverter.Convert(table, Columns(resource), [got], new JsonObject { ["resourceVersion"] = got["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow()));
                 break;
             case "list":
                 var list = await ListAsync(context, info, resource, kind, ct);
-                await WriteAsync(context, 200, table is null ? list : TableConverter.Convert(table, resource.Name, (list["items"] as JsonArray ?? []).OfType<JsonObject>(), list["metadata"] as JsonObject, time.GetUtcNow()));
+                await WriteAsync(context, 200, table is null ? list : TableConverter.Convert(table, Columns(resource), (list["items"] as JsonArray ?? []).OfType<JsonObject>(), list["metadata"] as JsonObject, time.GetUtcNow()));
                 break;
             case "watch":
                 await WatchAsync(context, info, resource, kind, table, ct);

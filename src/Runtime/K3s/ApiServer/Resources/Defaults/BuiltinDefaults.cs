@@ -104,11 +104,38 @@ internal static class BuiltinDefaults
             case ("", "Secret"):
                 Json.Default(obj, "type", "Opaque");
                 CheckSize(kind, obj, "data", "stringData");
+                MergeStringData(obj);
                 break;
             case ("", "ConfigMap"):
                 CheckSize(kind, obj, "data", "binaryData");
                 break;
         }
+    }
+
+    /// <summary>
+    /// A Secret's <c>stringData</c> is write-only, as kube-apiserver's conversion makes it: each value goes into
+    /// <c>data</c> base64-encoded (over any value there) and the field is never stored or returned.
+    /// </summary>
+    private static void MergeStringData(JsonObject secret)
+    {
+        if (secret["stringData"] is not JsonObject plain)
+        {
+            secret.Remove("stringData");
+            return;
+        }
+
+        if (secret["data"] is not JsonObject data)
+        {
+            secret["data"] = data = [];
+        }
+
+        foreach (var (key, value) in plain)
+        {
+            var text = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
+            data[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+        }
+
+        secret.Remove("stringData");
     }
 
     private static void Template(JsonNode? template)

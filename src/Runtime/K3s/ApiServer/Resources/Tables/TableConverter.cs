@@ -5,9 +5,8 @@ namespace K3sLab.K3s.ApiServer.Resources.Tables;
 /// <summary>Turns objects into a <c>meta.k8s.io Table</c> with the kind's columns, as kube-apiserver answers <c>kubectl get</c>. Pure.</summary>
 internal static class TableConverter
 {
-    public static JsonObject Convert(TableRequest request, string resource, IEnumerable<JsonObject> objects, JsonObject? listMetadata, DateTimeOffset now)
+    public static JsonObject Convert(TableRequest request, IReadOnlyList<TableColumn> columns, IEnumerable<JsonObject> objects, JsonObject? listMetadata, DateTimeOffset now)
     {
-        var columns = TableColumns.For(resource);
         var rows = new JsonArray();
         foreach (var obj in objects)
         {
