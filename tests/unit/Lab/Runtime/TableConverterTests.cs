@@ -10,7 +10,7 @@ public sealed class TableConverterTests
 
     private static JsonObject Row(string resource, string json, IncludeObject include = IncludeObject.Metadata)
     {
-        var table = TableConverter.Convert(new TableRequest("v1", include), resource, [(JsonObject)JsonNode.Parse(json)!], null, Now);
+        var table = TableConverter.Convert(new TableRequest("v1", include), TableColumns.For(resource), [(JsonObject)JsonNode.Parse(json)!], null, Now);
         table["kind"]!.GetValue<string>().Should().Be("Table");
         table["apiVersion"]!.GetValue<string>().Should().Be("meta.k8s.io/v1");
         return table;
