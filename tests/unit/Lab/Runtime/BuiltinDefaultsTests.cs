@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Resources.Defaults;
 
 namespace K3sLab.Lab.Tests.Runtime;
@@ -83,12 +82,28 @@ public sealed class BuiltinDefaultsTests
     }
 
     [Fact]
-    public void ConfigMapOverOneMebibyte_IsInvalid()
+    public void ReplicationController_TakesSelectorAndLabelsFromItsTemplate()
     {
-        var configMap = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "big" }, ["data"] = new JsonObject { ["a"] = new string('x', 1024 * 1024 + 1) } };
+        var controller = JsonNode.Parse("""{"metadata":{"name":"rc"},"spec":{"template":{"metadata":{"labels":{"app":"a"}},"spec":{"containers":[{"name":"a","image":"a"}]}}}}""")!.AsObject();
 
-        var apply = () => BuiltinDefaults.Apply("", "ConfigMap", configMap, creating: true);
+        BuiltinDefaults.Apply("", "ReplicationController", controller, creating: true);
 
-        apply.Should().Throw<ApiStatusException>().Which.Code.Should().Be(422);
+        controller["spec"]!["selector"]!.ToJsonString().Should().Be("""{"app":"a"}""");
+        controller["metadata"]!["labels"]!.ToJsonString().Should().Be("""{"app":"a"}""");
+        controller["spec"]!["replicas"]!.GetValue<int>().Should().Be(1);
+    }
+
+    [Fact]
+    public void HostNetworkPod_ListensOnItsContainerPorts_ButTemplatesKeepZero()
+    {
+        const string Spec = """{"hostNetwork":true,"containers":[{"name":"a","image":"a","ports":[{"containerPort":80},{"containerPort":81,"hostPort":82}]}]}""";
+        var pod = new JsonObject { ["spec"] = JsonNode.Parse(Spec) };
+        var deployment = new JsonObject { ["spec"] = new JsonObject { ["template"] = new JsonObject { ["spec"] = JsonNode.Parse(Spec) } } };
+
+        BuiltinDefaults.Apply("", "Pod", pod, creating: true);
+        BuiltinDefaults.Apply("apps", "Deployment", deployment, creating: true);
+
+        pod["spec"]!["containers"]![0]!["ports"]!.AsArray().Select(p => p!["hostPort"]!.GetValue<int>()).Should().Equal(80, 82);
+        deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["ports"]![0]!["hostPort"].Should().BeNull();
     }
 }

@@ -20,7 +20,10 @@ internal static class ApiErrors
     public static ApiStatusException Invalid(string group, string kind, string name, IReadOnlyList<StatusCause> causes)
     {
         var qualifiedKind = group.Length == 0 ? kind : $"{kind}.{group}";
-        var summary = causes.Count == 1 ? Describe(causes[0]) : $"[{string.Join(", ", causes.Select(Describe))}]";
+
+        // The message lists each distinct cause once, as apimachinery's aggregate does; the causes keep them all.
+        var described = causes.Select(Describe).Distinct().ToList();
+        var summary = described.Count == 1 ? described[0] : $"[{string.Join(", ", described)}]";
         return new ApiStatusException(422, "Invalid", $"{qualifiedKind} \"{name}\" is invalid: {summary}", name, group, kind, causes);
     }
 

@@ -23,11 +23,7 @@ internal sealed partial class ResourceHandler
         var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
         BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: true);
         ExtensionRules.Check(resource, body);
-        var causes = NameValidation.Check(metadata["name"]?.GetValue<string>(), metadata["generateName"]?.GetValue<string>(), NameRule(resource));
-        if (causes.Count > 0)
-        {
-            throw ApiErrors.Invalid(resource.Group, resource.Kind, metadata["name"]?.GetValue<string>() ?? string.Empty, causes);
-        }
+        ObjectValidation.Validate(resource, body, old: null);
 
         if (resource.Namespaced)
         {
@@ -116,14 +112,24 @@ internal sealed partial class ResourceHandler
         var statusOnly = info.Subresource == "status";
         var hasStatus = resource.Subresources.Any(s => s.Name == "status");
         var custom = resource.Custom is not null;
+        JsonObject Updated(JsonObject current)
+        {
+            var changed = change((JsonObject)current.DeepClone());
+            if (!statusOnly)
+            {
+                ObjectValidation.Validate(resource, changed, current);
+            }
+
+            return ObjectDefaults.PrepareUpdate(current, changed, statusOnly, hasStatus, custom);
+        }
+
         if (IsDryRun(context))
         {
-            var current = await storage.GetAsync(kind, info.Namespace, info.Name, ct);
-            await WriteAsync(context, 200, ObjectDefaults.PrepareUpdate(current.Object, change((JsonObject)current.Object.DeepClone()), statusOnly, hasStatus, custom));
+            await WriteAsync(context, 200, Updated((await storage.GetAsync(kind, info.Namespace, info.Name, ct)).Object));
             return;
         }
 
-        var updated = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, current => ObjectDefaults.PrepareUpdate(current, change((JsonObject)current.DeepClone()), statusOnly, hasStatus, custom), ct);
+        var updated = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, Updated, ct);
         var meta = updated.Object["metadata"] as JsonObject;
         if (meta?["deletionTimestamp"] is not null && meta["finalizers"] is not JsonArray { Count: > 0 })
         {
@@ -268,11 +274,4 @@ internal sealed partial class ResourceHandler
     }
 
     private static bool IsDryRun(HttpContext context) => context.Request.Query["dryRun"] == "All";
-
-    private static NameValidation.Rule NameRule(ApiResource resource) => resource.Name switch
-    {
-        "namespaces" => NameValidation.Rule.Label,
-        "services" => NameValidation.Rule.Dns1035Label,
-        _ => NameValidation.Rule.Subdomain,
-    };
 }

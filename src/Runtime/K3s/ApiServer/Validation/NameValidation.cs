@@ -52,14 +52,15 @@ internal static partial class NameValidation
     }
 
     private static StatusCause Invalid(string value, string message, string field) =>
-        new("FieldValueInvalid", $"Invalid value: \"{value}\": {message}", field);
+        new("FieldValueInvalid", $"Invalid value: {GoValue.Quote(value)}: {message}", field);
 
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    // \z, not $: Go's $ does not match before a final newline, .NET's does.
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\z")]
     private static partial Regex Subdomain();
 
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\z")]
     private static partial Regex Label();
 
-    [GeneratedRegex("^[a-z]([-a-z0-9]*[a-z0-9])?$")]
+    [GeneratedRegex(@"^[a-z]([-a-z0-9]*[a-z0-9])?\z")]
     private static partial Regex Dns1035();
 }

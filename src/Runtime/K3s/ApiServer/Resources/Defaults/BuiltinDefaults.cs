@@ -1,6 +1,4 @@
-using System.Text;
 using System.Text.Json.Nodes;
-using K3sLab.K3s.ApiServer.Errors;
 
 namespace K3sLab.K3s.ApiServer.Resources.Defaults;
 
@@ -8,14 +6,11 @@ namespace K3sLab.K3s.ApiServer.Resources.Defaults;
 /// kube-apiserver's defaulting of the built-in kinds served here, applied to every create and update (and to the
 /// result of a patch), so controllers and clients see the fields they rely on: workload replicas, update
 /// strategies and history limits, Job and CronJob policies, Service type and port protocol and target port, Secret
-/// type, and the pod-spec defaults of <see cref="PodDefaults"/>. Also the size checks of config maps and secrets.
-/// Not done: Service cluster IP allocation.
+/// type, a ReplicationController's selector and labels from its template, and the pod-spec defaults of
+/// <see cref="PodDefaults"/>. Not done: Service cluster IP allocation.
 /// </summary>
 internal static class BuiltinDefaults
 {
-    /// <summary>kube-apiserver's limit on the total data of a ConfigMap or Secret.</summary>
-    public const int MaxDataBytes = 1024 * 1024;
-
     public static void Apply(string group, string kind, JsonObject obj, bool creating)
     {
         var spec = obj["spec"] as JsonObject;
@@ -33,6 +28,20 @@ internal static class BuiltinDefaults
                 Template(obj["template"]);
                 break;
             case ("", "ReplicationController") when spec is not null:
+                // The template's labels stand in for a missing selector and missing labels.
+                if (spec["template"]?["metadata"]?["labels"] is JsonObject { } templateLabels)
+                {
+                    if (spec["selector"] is not JsonObject { Count: > 0 })
+                    {
+                        spec["selector"] = templateLabels.DeepClone();
+                    }
+
+                    if (obj["metadata"] is JsonObject metadata && metadata["labels"] is not JsonObject { Count: > 0 })
+                    {
+                        metadata["labels"] = templateLabels.DeepClone();
+                    }
+                }
+
                 Json.Default(spec, "replicas", 1);
                 Template(spec["template"]);
                 break;
@@ -103,11 +112,7 @@ internal static class BuiltinDefaults
                 break;
             case ("", "Secret"):
                 Json.Default(obj, "type", "Opaque");
-                CheckSize(kind, obj, "data", "stringData");
                 MergeStringData(obj);
-                break;
-            case ("", "ConfigMap"):
-                CheckSize(kind, obj, "data", "binaryData");
                 break;
         }
     }
@@ -132,7 +137,7 @@ internal static class BuiltinDefaults
         foreach (var (key, value) in plain)
         {
             var text = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
-            data[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+            data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text));
         }
 
         secret.Remove("stringData");
@@ -186,24 +191,6 @@ internal static class BuiltinDefaults
             {
                 Json.Default(port, "targetPort", number.DeepClone());
             }
-        }
-    }
-
-    private static void CheckSize(string kind, JsonObject obj, params string[] fields)
-    {
-        long total = 0;
-        foreach (var field in fields)
-        {
-            foreach (var (key, value) in obj[field] as JsonObject ?? [])
-            {
-                total += Encoding.UTF8.GetByteCount(key) + (value is JsonValue v && v.TryGetValue<string>(out var text) ? (field is "data" && kind == "Secret") || field == "binaryData" ? text.Length * 3 / 4 : Encoding.UTF8.GetByteCount(text) : 0);
-            }
-        }
-
-        if (total > MaxDataBytes)
-        {
-            var name = obj["metadata"]?["name"]?.GetValue<string>() ?? string.Empty;
-            throw ApiErrors.Invalid(string.Empty, kind, name, [new StatusCause("FieldValueTooLong", $"Too long: may not be more than {MaxDataBytes} bytes", "[]")]);
         }
     }
 }

@@ -5,8 +5,9 @@ namespace K3sLab.K3s.ApiServer.Resources.Defaults;
 /// <summary>
 /// The defaults kube-apiserver gives a pod spec wherever one appears (pods and every workload's template): restart
 /// and DNS policy, grace period, scheduler, service links, per-container termination message, pull policy and
-/// port protocol, plus the two NoExecute tolerations the DefaultTolerationSeconds admission plugin adds (300 s for
-/// not-ready and unreachable nodes), which decide how long pods stay on a dead node.
+/// port protocol, a pod's host ports on the host network, plus the two NoExecute tolerations the
+/// DefaultTolerationSeconds admission plugin adds (300 s for not-ready and unreachable nodes), which decide how long
+/// pods stay on a dead node.
 /// </summary>
 internal static class PodDefaults
 {
@@ -39,6 +40,18 @@ internal static class PodDefaults
 
         if (isPod)
         {
+            if (spec["hostNetwork"] is JsonValue hostNetwork && hostNetwork.GetValueKind() == System.Text.Json.JsonValueKind.True)
+            {
+                // A pod on the host network listens on its container ports there (templates keep 0 since 1.28).
+                foreach (var port in new[] { "initContainers", "containers" }.SelectMany(list => Json.Objects(spec[list])).SelectMany(c => Json.Objects(c["ports"])))
+                {
+                    if (port["hostPort"] is null || port["hostPort"]!.ToJsonString() == "0")
+                    {
+                        port["hostPort"] = port["containerPort"]?.DeepClone();
+                    }
+                }
+            }
+
             var tolerations = spec["tolerations"] as JsonArray ?? (JsonArray)(spec["tolerations"] = new JsonArray());
             foreach (var key in NodeProblems)
             {
