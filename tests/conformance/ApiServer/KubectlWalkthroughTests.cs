@@ -72,6 +72,9 @@ public sealed class KubectlWalkthroughTests(K3sServerProcess server) : IClassFix
         (await Run(kubectl, ct, "patch", "deployment", "web", "-n", ns, "--type", "json", "-p", """[{"op":"replace","path":"/spec/replicas","value":3}]""")).Stdout.Should().Be("deployment.apps/web patched\n");
         (await Run(kubectl, ct, "patch", "ct" + id, "nightly", "-n", ns, "--type", "merge", "-p", """{"spec":{"replicas":4}}""")).Stdout.Should().Be($"crontab.{group}/nightly patched\n");
         (await Run(kubectl, ct, "get", "deployment", "web", "-n", ns, "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[*].image} {.metadata.annotations.owner}")).Stdout.Should().Be("3 nginx:2 team-a");
+        (await Run(kubectl, ct, "scale", "deployment", "web", "-n", ns, "--replicas=5")).Stdout.Should().Be("deployment.apps/web scaled\n");
+        (await Run(kubectl, ct, "get", "--raw", $"/apis/apps/v1/namespaces/{ns}/deployments/web/scale")).Stdout
+            .Should().Contain("\"kind\":\"Scale\",\"apiVersion\":\"autoscaling/v1\"").And.Contain("\"spec\":{\"replicas\":5}").And.Contain("\"selector\":\"app=web\"");
         (await Run(kubectl, ct, "get", "ct" + id, "-n", ns, "-l", "tier=batch", "-o", "jsonpath={.items[*].spec.replicas} {.items[*].metadata.generation}")).Stdout.Should().Be("4 2");
 
         // Discovery, schemas and authorization as kubectl reads them.

@@ -34,6 +34,12 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
 
     public async Task HandleAsync(HttpContext context, RequestInfo info, ApiResource resource)
     {
+        if (info.Subresource == "scale" && resource.Subresources.Any(s => s.Name == "scale") && resource.Custom is null && info.Name.Length > 0)
+        {
+            await ScaleAsync(context, info, resource, new ResourceKind(resource.Group, resource.Name, resource.Namespaced), context.RequestAborted);
+            return;
+        }
+
         if (info.Subresource.Length > 0 && (info.Subresource != "status" || !resource.Subresources.Any(s => s.Name == "status")))
         {
             throw ApiErrors.MethodNotSupported(info.Group, $"{info.Resource}/{info.Subresource}", info.Verb);
