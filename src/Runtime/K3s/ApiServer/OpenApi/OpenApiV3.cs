@@ -15,11 +15,11 @@ namespace K3sLab.K3s.ApiServer.OpenApi;
 /// </summary>
 internal sealed class OpenApiV3
 {
-    private static readonly string[] PatchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"];
+    private static readonly string[] PatchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"];
 
     // Without a schema here (custom resources, and built-ins missing from the table) a strategic merge patch is not
     // offered: kubectl then sends a JSON merge patch, as it does for custom resources on kube-apiserver.
-    private static readonly string[] PlainPatchTypes = ["application/json-patch+json", "application/merge-patch+json"];
+    private static readonly string[] PlainPatchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"];
 
     private readonly Dictionary<string, byte[]> _documents = new(StringComparer.Ordinal);
 

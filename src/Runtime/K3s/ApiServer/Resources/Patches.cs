@@ -29,7 +29,7 @@ internal static class Patches
             StrategicMergePatchType => patch is JsonObject strategic
                 ? StrategicMergePatch.Apply(target, strategic, BuiltinPatchSchemas.For(kind))
                 : throw ApiErrors.BadRequest("a strategic merge patch must be a JSON object"),
-            _ => throw new ApiStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {JsonPatch}, {MergePatch}, {StrategicMergePatchType}"),
+            _ => throw new ApiStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {JsonPatch}, {MergePatch}, {StrategicMergePatchType}, application/apply-patch+yaml"),
         };
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Extensions;
+using K3sLab.K3s.ApiServer.Resources.Apply;
 using K3sLab.K3s.ApiServer.Http;
 using K3sLab.K3s.ApiServer.Resources.Defaults;
 using K3sLab.K3s.ApiServer.Storage;
@@ -19,6 +20,12 @@ internal sealed partial class ResourceHandler
         }
 
         var body = await ReadBodyAsync(context, ct);
+        await CreateObjectAsync(context, info, resource, kind, body, ct);
+    }
+
+    /// <summary>Creates the decoded object: field checks, defaults, validation, then the store; shared with server-side apply.</summary>
+    private async Task CreateObjectAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, JsonObject body, CancellationToken ct)
+    {
         FieldValidation.Check(context, resource, body);
         var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
         BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: true);
@@ -71,10 +78,16 @@ internal sealed partial class ResourceHandler
     private async Task PatchAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
     {
         var contentType = context.Request.ContentType ?? string.Empty;
+        if (contentType.Split(';')[0].Trim() == ServerSideApply.MediaType)
+        {
+            await ApplyAsync(context, info, resource, kind, ct);
+            return;
+        }
+
         if (resource.Custom is not null && contentType.Split(';')[0].Trim() == Patches.StrategicMergePatchType)
         {
             // Custom resources have no patch strategies: kube-apiserver refuses the type before reading the body.
-            throw new ApiStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {Patches.JsonPatch}, {Patches.MergePatch}");
+            throw new ApiStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {Patches.JsonPatch}, {Patches.MergePatch}, {ServerSideApply.MediaType}");
         }
 
         JsonNode patch;
