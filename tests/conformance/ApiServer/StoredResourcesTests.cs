@@ -59,6 +59,17 @@ public sealed class StoredResourcesTests(K3sServerProcess server) : IClassFixtur
         (await client.CoreV1.ReplaceNamespacedConfigMapAsync(first, "occ", "default", cancellationToken: ct)).Data["v"].Should().Be("2");
         var duplicate = () => client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("occ"), "default", cancellationToken: ct);
         (await duplicate.Should().ThrowAsync<HttpOperationException>()).Which.Response.StatusCode.Should().Be(System.Net.HttpStatusCode.Conflict);
+
+        // A uid in the body is a precondition: an update meant for an older incarnation of the object is refused.
+        var current = await client.CoreV1.ReadNamespacedConfigMapAsync("occ", "default", cancellationToken: ct);
+        var storedUid = current.Metadata.Uid;
+        current.Metadata.Uid = "00000000-0000-0000-0000-000000000000";
+        current.Metadata.ResourceVersion = null;
+        var otherIncarnation = () => client.CoreV1.ReplaceNamespacedConfigMapAsync(current, "occ", "default", cancellationToken: ct);
+        var refused = (await otherIncarnation.Should().ThrowAsync<HttpOperationException>()).Which.Response;
+        refused.StatusCode.Should().Be(System.Net.HttpStatusCode.Conflict);
+        JsonDocument.Parse(refused.Content).RootElement.GetProperty("message").GetString().Should().Be(
+            $"Operation cannot be fulfilled on configmaps \"occ\": Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000, UID in object meta: {storedUid}");
     }
 
     [Fact]

@@ -72,7 +72,16 @@ internal sealed partial class ResourceHandler
         }
 
         long? expected = ParseLong(metadata["resourceVersion"]?.GetValue<string>(), "metadata.resourceVersion");
-        await WriteUpdatedAsync(context, info, resource, kind, expected, _ => body, ct);
+        await WriteUpdatedAsync(context, info, resource, kind, expected, current =>
+        {
+            // A uid in the body is a precondition, as kube-apiserver treats it: the object was not replaced meanwhile.
+            if (metadata["uid"]?.GetValue<string>() is { Length: > 0 } uid && current["metadata"]?["uid"]?.GetValue<string>() is { } stored && uid != stored)
+            {
+                throw ApiErrors.Conflict(resource.Group, resource.Name, info.Name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {stored}");
+            }
+
+            return body;
+        }, ct);
     }
 
     private async Task PatchAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
