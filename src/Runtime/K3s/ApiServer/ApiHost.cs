@@ -71,7 +71,7 @@ internal static class ApiHost
             await next(context);
             tracker.Complete(context.Response.StatusCode);
         });
-        var authenticator = new ClientCertificateAuthenticator(tls.ClientCa);
+        var authenticator = new ClientCertificateAuthenticator(tls.ClientCa, TimeProvider.System);
         var passwd = new PasswdAuthenticator(dataDir.PasswdFile);
         var bearer = new BearerAuthenticator(serviceAccountTokens, storage);
         var tokenEndpoints = new TokenEndpoints(bearer, storage, TimeProvider.System);
