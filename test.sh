@@ -115,6 +115,13 @@ for tier in "${tiers[@]}"; do
     else
       tf=$((tf + 1)); tail -40 "$results/perf-store.log"
     fi
+    # API smoke: one k3s server under creates, gets, lists and 100/1,000 watchers; fails on a refused request or a lost,
+    # repeated or reordered watch event. Speed goals are reported in .results/perf/api.md, not gated here.
+    if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll api --quick --out "$results/perf" >"$results/perf-api.log" 2>&1; then
+      tp=$((tp + 1)); echo "  api smoke: $(grep -cE '^\[[^]]*\] (create|get|list|watch)' "$results/perf-api.log") measurements, every request acknowledged, no lost watch events (.results/perf/api.md)"
+    else
+      tf=$((tf + 1)); tail -40 "$results/perf-api.log"
+    fi
   fi
   echo "  tier $tier: $tp passed, $tf failed, $ts skipped"
   passed=$((passed + tp)) failed=$((failed + tf)) skipped=$((skipped + ts))

@@ -1,3 +1,4 @@
+using K3sLab.Perf.Api;
 using K3sLab.Perf.Footprint;
 using K3sLab.Perf.Store;
 
@@ -35,8 +36,22 @@ internal static class PerfCommandLine
                 }
 
                 return await StoreSuite.RunAsync(output, options, cancel.Token);
+            case "api":
+                var api = args.Contains("--quick") ? ApiSuiteOptions.Quick : ApiSuiteOptions.Full;
+                if (args.Contains("--http1"))
+                {
+                    api = api with { HttpVersion = System.Net.HttpVersion.Version11 };
+                }
+
+                var connectionsIndex = Array.IndexOf(args, "--connections");
+                if (connectionsIndex >= 0 && connectionsIndex + 1 < args.Length)
+                {
+                    api = api with { Connections = int.Parse(args[connectionsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) };
+                }
+
+                return await ApiSuite.RunAsync(output, api, args.Contains("--gate"), cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

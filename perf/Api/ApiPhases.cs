@@ -1,0 +1,128 @@
+using System.Globalization;
+
+namespace K3sLab.Perf.Api;
+
+/// <summary>
+/// The api suite's phases in order, on one server: closed-loop creates at each concurrency (a new namespace per
+/// level), the two store-free GET baselines, GETs by name among the last level's objects, full and paged LISTs of a
+/// namespace holding exactly the asked number of objects, and watch fan-out to each watcher count.
+/// </summary>
+internal static class ApiPhases
+{
+    private const string ListNamespace = "perf-list";
+
+    public static async Task MeasureAsync(ApiServerProcess server, ApiSuiteOptions options, ApiFigures figures, CancellationToken ct)
+    {
+        using var connections = new AdminConnections(server, options.Connections, options.HttpVersion, options.RequestTimeout);
+        await WarmAsync(connections, ct);
+        foreach (var clients in options.CreateClients)
+        {
+            var ns = string.Create(CultureInfo.InvariantCulture, $"perf-create-c{clients}");
+            await RequireAsync(ApiRequests.CreateNamespaceAsync(connections[0], ns, ct), ns);
+            var run = await ClosedLoop.RunAsync(server, connections, "create", clients, options.CreatesPerLevel, options.PhaseTimeout, (client, i, token) => ApiRequests.CreateAsync(client, ns, ConfigMaps.Name((int)i), token), ct);
+            figures.Creates.Add(run);
+            Progress(run);
+        }
+
+        foreach (var (phase, path) in new[] { ("get /version (public)", "/version"), ("get /api/v1 (authenticated, no store)", "/api/v1") })
+        {
+            var baseline = await ClosedLoop.RunAsync(server, connections, phase, options.GetClients, options.Gets, options.PhaseTimeout, (client, _, token) => ApiRequests.GetPathAsync(client, path, token), ct);
+            figures.Baselines.Add(baseline);
+            Progress(baseline);
+        }
+
+        if (options.CreateClients.Count > 0)
+        {
+            var ns = string.Create(CultureInfo.InvariantCulture, $"perf-create-c{options.CreateClients[^1]}");
+            var random = new Random(5);
+            figures.Get = await ClosedLoop.RunAsync(server, connections, "get", options.GetClients, options.Gets, options.PhaseTimeout, (client, _, token) =>
+            {
+                int pick;
+                lock (random)
+                {
+                    pick = random.Next(options.CreatesPerLevel);
+                }
+
+                return ApiRequests.GetAsync(client, ns, ConfigMaps.Name(pick), token);
+            }, ct);
+            Progress(figures.Get);
+        }
+
+        await SeedListAsync(server, connections, options, ct);
+        figures.List = await ClosedLoop.RunAsync(server, connections, "list 1,000 (no limit)", 1, options.Lists, options.PhaseTimeout, (client, _, token) => ApiRequests.ListAsync(client, ListNamespace, options.ListObjects, token), ct);
+        Progress(figures.List);
+        figures.ListPages = await ListPagesAsync(server, connections, options, ct);
+        Progress(figures.ListPages);
+
+        foreach (var watchers in options.WatcherLevels)
+        {
+            var watch = await WatchFanout.RunAsync(server, connections, options, watchers, ct);
+            figures.Watches.Add(watch);
+            Progress($"watch: {watch.Watchers} watchers on {watch.Connections} connections: {watch.Delivered}/{watch.Expected} delivered, p50 {watch.FromSend.Ms(50):0.00} ms, p99 {watch.FromSend.Ms(99):0.00} ms from send ({watch.FromAck.Ms(99):0.00} ms from ack), server {watch.ServerCpuSeconds / watch.Seconds:0.00} cores, {watch.ServerRssMiB:0} MiB, generator {watch.ClientCpuSeconds / watch.Seconds:0.00} cores");
+        }
+    }
+
+    public static void Progress(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+
+    private static void Progress(PhaseRun run) =>
+        Progress($"{run.Phase}: {run.Clients} clients: {run.PerSecond:0}/s, p50 {run.Latency.Ms(50):0.00} ms, p99 {run.Latency.Ms(99):0.00} ms, max {run.Latency.MaxMs:0.0} ms, errors {run.Errors}, server {run.ServerCpuSeconds / run.Seconds:0.00} cores ({run.CpuMsPerRequest:0.00} ms CPU per request), {run.ServerRssMiB:0} MiB, generator {run.ClientCpuSeconds / run.Seconds:0.00} cores");
+
+    /// <summary>One authenticated request per connection, so TLS handshakes are not timed in the first phase.</summary>
+    private static Task WarmAsync(AdminConnections connections, CancellationToken ct) =>
+        Task.WhenAll(Enumerable.Range(0, connections.Count).Select(async i =>
+        {
+            using var response = await connections[i].GetAsync("/api/v1", ct);
+            response.EnsureSuccessStatusCode();
+        }));
+
+    /// <summary>The listed namespace with exactly the objects asked for, created untimed by 16 clients.</summary>
+    private static async Task SeedListAsync(ApiServerProcess server, AdminConnections connections, ApiSuiteOptions options, CancellationToken ct)
+    {
+        await RequireAsync(ApiRequests.CreateNamespaceAsync(connections[0], ListNamespace, ct), ListNamespace);
+        var seed = await ClosedLoop.RunAsync(server, connections, "seed", 16, options.ListObjects, options.PhaseTimeout, (client, i, token) => ApiRequests.CreateAsync(client, ListNamespace, ConfigMaps.Name((int)i), token), ct);
+        if (seed.Errors > 0)
+        {
+            throw new InvalidOperationException($"could not create the {options.ListObjects} objects to list: {seed.FirstError}");
+        }
+    }
+
+    /// <summary>
+    /// Paged passes over the listed namespace, one page per timed request; every pass must add up to every object.
+    /// One client, so each page follows the previous one's continue token.
+    /// </summary>
+    private static async Task<PhaseRun> ListPagesAsync(ApiServerProcess server, AdminConnections connections, ApiSuiteOptions options, CancellationToken ct)
+    {
+        var pagesPerPass = (options.ListObjects + options.ListPageLimit - 1) / options.ListPageLimit;
+        string? next = null;
+        var seen = 0;
+        return await ClosedLoop.RunAsync(server, connections, string.Create(CultureInfo.InvariantCulture, $"list 1,000 (limit={options.ListPageLimit}, per page)"), 1, (long)options.Lists * pagesPerPass, options.PhaseTimeout, async (client, _, token) =>
+        {
+            var (error, shape) = await ApiRequests.ListPageAsync(client, ListNamespace, options.ListPageLimit, next, token);
+            if (error is not null)
+            {
+                next = null;
+                seen = 0;
+                return error;
+            }
+
+            seen += shape.Items;
+            next = shape.Continue;
+            if (next is not null)
+            {
+                return null;
+            }
+
+            var total = seen;
+            seen = 0;
+            return total == options.ListObjects ? null : $"a paged pass returned {total} items, expected {options.ListObjects}";
+        }, ct);
+    }
+
+    private static async Task RequireAsync(Task<string?> request, string what)
+    {
+        if (await request is { } error)
+        {
+            throw new InvalidOperationException($"could not create {what}: {error}");
+        }
+    }
+}

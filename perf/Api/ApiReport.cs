@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace K3sLab.Perf.Api;
+
+/// <summary>Writes an api run's figures and goal verdicts as api.md and api.json.</summary>
+internal static class ApiReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>camelCase names throughout, and "&lt;=" left readable in the goal texts.</summary>
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static async Task WriteAsync(string directory, ApiSuiteOptions options, ApiFigures figures, string k3s, CancellationToken ct)
+    {
+        Directory.CreateDirectory(directory);
+        var goals = ApiGoals.Evaluate(figures);
+        var failures = ApiGoals.Failures(figures);
+        var http = options.HttpVersion == System.Net.HttpVersion.Version20 ? "HTTP/2" : "HTTP/1.1";
+        var md = new StringBuilder()
+            .AppendLine("# API server benchmarks: one `k3s server` on SQLite")
+            .AppendLine()
+            .AppendLine(Inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores (load average {figures.LoadAtStart} at start, {figures.LoadAtEnd} at the end; other work on the host skews the figures) by `K3sLab.Perf api`; runtime `{k3s}`.")
+            .AppendLine(Inv, $"One `k3s server --disable-agent` (SQLite) on loopback, started in {figures.ServerStartSeconds:0.0} s, {figures.ServerIdleRssMiB:0} MiB RSS when ready. Clients authenticate with")
+            .AppendLine(Inv, $"the admin client certificate and speak {http} over TLS (watches always HTTP/2) with JSON bodies, spread over {options.Connections} connections.")
+            .AppendLine("The load generator is one .NET process on the same cores, so it competes with the server for CPU (its own CPU is the last column).")
+            .AppendLine("Server CPU and RSS are read from /proc; CPU is in cores averaged over the phase.")
+            .AppendLine()
+            .AppendLine("## Goals (issue 5)")
+            .AppendLine()
+            .AppendLine("| goal | target | measured | verdict |")
+            .AppendLine("|---|---|---|---|");
+        foreach (var goal in goals)
+        {
+            md.AppendLine(Inv, $"| {goal.Name} | {goal.Target} | {goal.Figure} | {(goal.Passed ? "PASS" : "FAIL")} |");
+        }
+
+        md.AppendLine()
+            .AppendLine(failures.Count == 0 ? "Correctness: every request acknowledged, every watcher saw every event once and in order." : "Correctness failures:");
+        if (failures.Count > 0)
+        {
+            md.AppendLine();
+        }
+
+        foreach (var failure in failures)
+        {
+            md.AppendLine(Inv, $"- {failure}");
+        }
+
+        md.AppendLine()
+            .AppendLine(Inv, $"## Requests: closed loops, small ConfigMaps (~200 bytes of data); creates {options.CreatesPerLevel:N0} per level, each level in a new namespace")
+            .AppendLine()
+            .AppendLine("The two baselines read nothing from the store: `/version` is public (TLS, HTTP/2, routing), `/api/v1` is authenticated")
+            .AppendLine("(client certificate, RBAC, metrics); a GET of an object adds the store read and its JSON.")
+            .AppendLine(Inv, $"GETs pick a random object among the last level's; LISTs read a namespace holding exactly {options.ListObjects:N0} ConfigMaps, whole (no limit) or in pages of {options.ListPageLimit} (timed per page).")
+            .AppendLine()
+            .AppendLine("| phase | clients | requests | errors | req/s | p50 | p99 | max | server CPU | server CPU per request | server RSS after | generator CPU |")
+            .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var p in figures.Phases)
+        {
+            md.AppendLine(Inv, $"| {p.Phase} | {p.Clients} | {p.Succeeded:N0} | {p.Errors} | {p.PerSecond:N0} | {p.Latency.Ms(50):0.00} ms | {p.Latency.Ms(99):0.00} ms | {p.Latency.MaxMs:0.0} ms | {p.ServerCpuSeconds / p.Seconds:0.00} cores | {p.CpuMsPerRequest:0.00} ms | {p.ServerRssMiB:0} MiB | {p.ClientCpuSeconds / p.Seconds:0.00} cores |");
+        }
+
+        md.AppendLine()
+            .AppendLine(Inv, $"## Watch delivery: one writer creates {options.WatchWritesPerSecond} ConfigMaps/s for {options.WatchDuration.TotalSeconds:0} s in a namespace every watcher watches")
+            .AppendLine()
+            .AppendLine("\"From send\" is receipt minus the moment the writer began sending that create (the create's own latency included);")
+            .AppendLine("\"from ack\" is receipt minus the moment the writer had its 201 (0 when the event arrived first). The goal is judged from send.")
+            .AppendLine()
+            .AppendLine("| watchers | connections | delivered / expected | duplicates | out of order | p50 from send | p99 from send | max from send | p50 from ack | p99 from ack | create p99 | server CPU | server RSS after | generator CPU |")
+            .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var w in figures.Watches)
+        {
+            md.AppendLine(Inv, $"| {w.Watchers:N0} | {w.Connections} | {w.Delivered:N0} / {w.Expected:N0} | {w.Duplicates} | {w.OutOfOrder} | {w.FromSend.Ms(50):0.00} ms | {w.FromSend.Ms(99):0.00} ms | {w.FromSend.MaxMs:0.0} ms | {w.FromAck.Ms(50):0.00} ms | {w.FromAck.Ms(99):0.00} ms | {w.WriteLatency.Ms(99):0.00} ms | {w.ServerCpuSeconds / w.Seconds:0.00} cores | {w.ServerRssMiB:0} MiB | {w.ClientCpuSeconds / w.Seconds:0.00} cores |");
+        }
+
+        md.AppendLine()
+            .AppendLine(Inv, $"Server RSS at the end of the run: {figures.ServerFinalRssMiB:0} MiB.");
+        await File.WriteAllTextAsync(Path.Combine(directory, "api.md"), md.ToString(), ct);
+
+        var json = JsonSerializer.Serialize(new
+        {
+            measuredUtc = DateTime.UtcNow,
+            cores = Environment.ProcessorCount,
+            loadAtStart = figures.LoadAtStart,
+            loadAtEnd = figures.LoadAtEnd,
+            http,
+            options.Connections,
+            serverStartSeconds = Math.Round(figures.ServerStartSeconds, 2),
+            serverIdleRssMiB = Math.Round(figures.ServerIdleRssMiB, 1),
+            serverFinalRssMiB = Math.Round(figures.ServerFinalRssMiB, 1),
+            goals = goals.Select(g => new { g.Name, g.Target, g.Figure, g.Passed }),
+            failures,
+            phases = figures.Phases.Select(p => new
+            {
+                p.Phase,
+                p.Clients,
+                p.Requested,
+                p.Succeeded,
+                p.Errors,
+                p.FirstError,
+                seconds = Math.Round(p.Seconds, 3),
+                perSecond = Math.Round(p.PerSecond),
+                p50Ms = p.Latency.Ms(50),
+                p99Ms = p.Latency.Ms(99),
+                maxMs = p.Latency.MaxMs,
+                serverCpuSeconds = p.ServerCpuSeconds,
+                serverCpuMsPerRequest = Math.Round(p.CpuMsPerRequest, 3),
+                serverRssMiB = Math.Round(p.ServerRssMiB, 1),
+                generatorCpuSeconds = p.ClientCpuSeconds,
+            }),
+            watches = figures.Watches.Select(w => new
+            {
+                w.Watchers,
+                w.Connections,
+                w.Writes,
+                w.Expected,
+                w.Delivered,
+                w.Duplicates,
+                w.OutOfOrder,
+                w.WriteErrors,
+                w.FirstError,
+                p50FromSendMs = w.FromSend.Ms(50),
+                p99FromSendMs = w.FromSend.Ms(99),
+                maxFromSendMs = w.FromSend.MaxMs,
+                p50FromAckMs = w.FromAck.Ms(50),
+                p99FromAckMs = w.FromAck.Ms(99),
+                createP99Ms = w.WriteLatency.Ms(99),
+                serverCpuSeconds = w.ServerCpuSeconds,
+                serverRssMiB = Math.Round(w.ServerRssMiB, 1),
+                generatorCpuSeconds = w.ClientCpuSeconds,
+            }),
+        }, JsonOptions);
+        await File.WriteAllTextAsync(Path.Combine(directory, "api.json"), json + "\n", ct);
+        Console.Write(md.ToString());
+    }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using K3sLab.Lab.Host;
+
+namespace K3sLab.Perf.Api;
+
+/// <summary>
+/// One <c>k3s server --disable-agent</c> under test, started fresh in its own temp folder on a free loopback port
+/// (SQLite, its default datastore), ready once <c>/readyz</c> answers 200. Killed and deleted on dispose.
+/// </summary>
+internal sealed class ApiServerProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly DirectoryInfo _root;
+    private readonly StringBuilder _log = new();
+
+    private ApiServerProcess(DirectoryInfo root, int port, ProcessStartInfo start)
+    {
+        _root = root;
+        Port = port;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Port { get; }
+
+    public int ProcessId => _process.Id;
+
+    public Uri BaseAddress => new(string.Create(CultureInfo.InvariantCulture, $"https://127.0.0.1:{Port}"));
+
+    /// <summary>The folder of the cluster's certificates: server-ca.crt and client-admin.crt/.key.</summary>
+    public string TlsDirectory => Path.Combine(_root.FullName, "data", "server", "tls");
+
+    /// <summary>User plus system CPU seconds the server has used.</summary>
+    public double CpuSeconds()
+    {
+        // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime in clock ticks.
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    /// <summary>The server's resident memory now, in MiB.</summary>
+    public double RssMiB()
+    {
+        var kib = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        return double.Parse(kib, CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    public static async Task<ApiServerProcess> StartAsync(string k3s, CancellationToken ct)
+    {
+        var root = Directory.CreateTempSubdirectory("k3slab-perf-api-");
+        var port = Loopback.FreePort();
+        var start = new ProcessStartInfo(k3s);
+        foreach (var arg in new[]
+        {
+            "server", "--disable-agent",
+            "--data-dir", Path.Combine(root.FullName, "data"),
+            "--bind-address", "127.0.0.1",
+            "--https-listen-port", port.ToString(CultureInfo.InvariantCulture),
+            "--write-kubeconfig", Path.Combine(root.FullName, "k3s.yaml"),
+            "--node-name", "perf",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var server = new ApiServerProcess(root, port, start);
+        try
+        {
+            await server.WaitUntilReadyAsync(ct);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync(CancellationToken.None);
+        }
+
+        _process.Dispose();
+        _root.Delete(recursive: true);
+    }
+
+    /// <summary>The tail of what the server logged, to explain a failure.</summary>
+    public string Log()
+    {
+        lock (_log)
+        {
+            return _log.ToString();
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        using var probe = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        })
+        { Timeout = TimeSpan.FromSeconds(2) };
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"k3s server exited with code {_process.ExitCode} before it was ready:\n{Log()}");
+            }
+
+            if (clock.Elapsed > StartDeadline)
+            {
+                throw new TimeoutException($"k3s server was not ready within {StartDeadline.TotalSeconds:0} s:\n{Log()}");
+            }
+
+            // Only the readiness probe skips certificate checks: the certificates it would check against are written during start-up.
+            if (await Loopback.AcceptsAsync(Port, ct) && File.Exists(Path.Combine(TlsDirectory, "client-admin.key")))
+            {
+                try
+                {
+                    using var response = await probe.GetAsync(new Uri(BaseAddress, "/readyz"), ct);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+                {
+                }
+            }
+
+            await Task.Delay(50, ct);
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            // Keep the tail only: enough to explain a failure, bounded under a long run.
+            if (_log.Length > 64 * 1024)
+            {
+                _log.Remove(0, _log.Length - (32 * 1024));
+            }
+
+            _log.AppendLine(line);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Globalization;
+using K3sLab.Lab;
+
+namespace K3sLab.Perf.Api;
+
+/// <summary>
+/// The API server benchmarks of issue 5 against one <c>k3s server --disable-agent</c> on SQLite (the phases are in
+/// <see cref="ApiPhases"/>). Writes <c>api.md</c> and <c>api.json</c>. Exit 1 when a request fails or goes unsent, a
+/// watch event is lost, repeated or reordered, or the server cannot be driven at all; with <c>gate</c> also when a
+/// speed goal is missed. Without it, missed goals are reported only.
+/// </summary>
+internal static class ApiSuite
+{
+    public static async Task<int> RunAsync(string outputDirectory, ApiSuiteOptions options, bool gate, CancellationToken ct)
+    {
+        var k3s = LabPaths.RuntimeExecutable;
+        if (!File.Exists(k3s))
+        {
+            await Console.Error.WriteLineAsync($"error: {k3s} does not exist: run ./k3slab build first.");
+            return 1;
+        }
+
+        var figures = new ApiFigures { LoadAtStart = ApiFigures.LoadAverage() };
+        var clock = Stopwatch.StartNew();
+        ApiServerProcess? server = null;
+        try
+        {
+            server = await ApiServerProcess.StartAsync(k3s, ct);
+            figures.ServerStartSeconds = clock.Elapsed.TotalSeconds;
+            figures.ServerIdleRssMiB = server.RssMiB();
+            ApiPhases.Progress($"k3s server ready on port {server.Port} in {figures.ServerStartSeconds:0.0} s, {figures.ServerIdleRssMiB:0} MiB RSS");
+            await ApiPhases.MeasureAsync(server, options, figures, ct);
+            figures.ServerFinalRssMiB = server.RssMiB();
+            figures.LoadAtEnd = ApiFigures.LoadAverage();
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"error: the api suite could not drive the server: {e.Message}");
+            if (server is not null)
+            {
+                await Console.Error.WriteLineAsync($"the server's last lines:\n{server.Log()}");
+            }
+
+            return 1;
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+        }
+
+        await ApiReport.WriteAsync(outputDirectory, options, figures, k3s, ct);
+        var failures = ApiGoals.Failures(figures);
+        foreach (var failure in failures)
+        {
+            await Console.Error.WriteLineAsync($"check failed: {failure}");
+        }
+
+        var missed = ApiGoals.Evaluate(figures).Where(g => !g.Passed).ToList();
+        foreach (var goal in missed)
+        {
+            await Console.Error.WriteLineAsync($"goal missed{(gate ? string.Empty : " (reported, not gated)")}: {goal.Name}: {goal.Figure}; target {goal.Target}");
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"api: {failures.Count} correctness failures, {missed.Count} missed goals, {clock.Elapsed.TotalSeconds:0} s"));
+        return failures.Count > 0 || (gate && missed.Count > 0) ? 1 : 0;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using K3sLab.Perf.Store;
+
+namespace K3sLab.Perf.Api;
+
+/// <summary>
+/// Many watchers on one namespace: <c>watchers</c> HTTP/2 watch streams (<c>?watch=1&amp;resourceVersion=</c> the
+/// namespace's current version, as an informer watches after its list) spread over a few connections, then one
+/// writer creating stamped ConfigMaps at a fixed rate. Every watcher must see every create exactly once and in order;
+/// each delivery's latency is timed against the writer's send and acknowledgement of that create.
+/// </summary>
+internal static class WatchFanout
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
+
+    public static async Task<WatchFanoutRun> RunAsync(ApiServerProcess server, AdminConnections control, ApiSuiteOptions options, int watchers, CancellationToken ct)
+    {
+        var ns = string.Create(CultureInfo.InvariantCulture, $"perf-watch-{watchers}");
+        var created = await ApiRequests.CreateNamespaceAsync(control[0], ns, ct);
+        if (created is not null)
+        {
+            throw new InvalidOperationException($"could not create namespace {ns}: {created}");
+        }
+
+        // The server sends a watch's response headers only with its first event, so each watch starts just before
+        // a primer object: its ADDED event establishes the stream before anything is timed.
+        var version = await ApiRequests.ResourceVersionAsync(control[0], ns, ct);
+        var primed = await ApiRequests.CreateAsync(control[0], ns, "primer", ct);
+        if (primed is not null)
+        {
+            throw new InvalidOperationException($"could not create the primer object in {ns}: {primed}");
+        }
+
+        var writes = (int)(options.WatchWritesPerSecond * options.WatchDuration.TotalSeconds);
+        var connectionCount = Math.Max(1, (watchers + options.WatchersPerConnection - 1) / options.WatchersPerConnection);
+        using var connections = new AdminConnections(server, connectionCount, HttpVersion.Version20, Timeout.InfiniteTimeSpan);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var streams = Enumerable.Range(0, watchers).Select(_ => new WatchStream(writes)).ToArray();
+        var responses = new HttpResponseMessage?[watchers];
+        var readers = new List<Task>();
+        var delivered = 0L;
+        try
+        {
+            using (var starting = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                starting.CancelAfter(StartTimeout);
+                var path = $"{ConfigMaps.Collection(ns)}?watch=1&resourceVersion={version}";
+                await Task.WhenAll(Enumerable.Range(0, watchers).Select(async i =>
+                {
+                    var response = responses[i] = await connections[i].GetAsync(path, HttpCompletionOption.ResponseHeadersRead, starting.Token);
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        throw new InvalidOperationException($"watch {i} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(starting.Token)}");
+                    }
+
+                    var body = await response.Content.ReadAsStreamAsync(starting.Token);
+                    lock (readers)
+                    {
+                        readers.Add(streams[i].ReadAsync(body, () => Interlocked.Increment(ref delivered), stop.Token));
+                    }
+                }));
+            }
+
+            var sent = new long[writes];
+            var acked = new long[writes];
+            var writeLatency = new Latencies();
+            var writeErrors = 0L;
+            string? firstError = null;
+            var cpuBefore = server.CpuSeconds();
+            var clientCpuBefore = Environment.CpuUsage.TotalTime;
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < writes; i++)
+            {
+                var due = TimeSpan.FromSeconds((double)i / options.WatchWritesPerSecond) - clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, ct);
+                }
+
+                sent[i] = Stopwatch.GetTimestamp();
+                using var response = await control[0].PostAsync(ConfigMaps.Collection(ns), ConfigMaps.StampedBody(ConfigMaps.Name(i), i, sent[i]), ct);
+                await response.Content.LoadIntoBufferAsync(ct);
+                acked[i] = Stopwatch.GetTimestamp();
+                if (response.StatusCode == HttpStatusCode.Created)
+                {
+                    writeLatency.Record(Stopwatch.GetElapsedTime(sent[i], acked[i]));
+                }
+                else
+                {
+                    writeErrors++;
+                    firstError ??= $"create {i} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}";
+                }
+            }
+
+            var expected = (long)writes * watchers;
+            var drain = Stopwatch.StartNew();
+            while (Interlocked.Read(ref delivered) < expected && drain.Elapsed < DrainTimeout && streams.All(s => s.Error is null))
+            {
+                await Task.Delay(20, ct);
+            }
+
+            var seconds = clock.Elapsed.TotalSeconds;
+            var cpu = server.CpuSeconds() - cpuBefore;
+            var rss = server.RssMiB();
+            var clientCpu = (Environment.CpuUsage.TotalTime - clientCpuBefore).TotalSeconds;
+            await StopAsync(stop, responses, readers);
+
+            var fromSend = new Latencies();
+            var fromAck = new Latencies();
+            foreach (var stream in streams)
+            {
+                for (var i = 0; i < writes; i++)
+                {
+                    if (stream.Received[i] != 0)
+                    {
+                        fromSend.Record(Stopwatch.GetElapsedTime(sent[i], stream.Received[i]));
+                        fromAck.Record(stream.Received[i] > acked[i] ? Stopwatch.GetElapsedTime(acked[i], stream.Received[i]) : TimeSpan.Zero);
+                    }
+                }
+            }
+
+            firstError ??= streams.Select(s => s.Error).FirstOrDefault(e => e is not null);
+            return new WatchFanoutRun(
+                watchers,
+                connectionCount,
+                writes,
+                expected,
+                streams.Sum(s => (long)s.Delivered),
+                streams.Sum(s => (long)s.Duplicates),
+                streams.Sum(s => (long)s.OutOfOrder),
+                writeErrors,
+                firstError,
+                seconds,
+                fromSend,
+                fromAck,
+                writeLatency,
+                cpu,
+                rss,
+                clientCpu);
+        }
+        finally
+        {
+            await StopAsync(stop, responses, readers);
+        }
+    }
+
+    private static async Task StopAsync(CancellationTokenSource stop, HttpResponseMessage?[] responses, List<Task> readers)
+    {
+        await stop.CancelAsync();
+        foreach (var response in responses)
+        {
+            response?.Dispose();
+        }
+
+        Task[] all;
+        lock (readers)
+        {
+            all = [.. readers];
+        }
+
+        await Task.WhenAll(all.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default)));
+    }
+}
