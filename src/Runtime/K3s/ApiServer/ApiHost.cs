@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using K3sLab.K3s.ApiServer.Authentication;
 using K3sLab.K3s.ApiServer.Authorization;
 using K3sLab.K3s.ApiServer.Discovery;
@@ -141,10 +142,25 @@ internal static class ApiHost
         var groupList = new PerGeneration<byte[]>(registry, DiscoveryDocuments.GroupList);
         app.MapGet("/api", context => Json(context, coreVersions));
         app.MapGet("/apis", context => Json(context, groupList.Value));
-        app.MapGet("/api/v1", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(registry.All, string.Empty, "v1")));
+        // Resource lists are built once per registry generation and group/version, not per request.
+        var resourceLists = new PerGeneration<ConcurrentDictionary<(string, string), byte[]>>(registry, _ => new());
+        byte[]? ResourceList(string group, string version)
+        {
+            var lists = resourceLists.Value;
+            if (lists.TryGetValue((group, version), out var known))
+            {
+                return known;
+            }
+
+            // Only served group/versions are kept, so requests for made-up ones cannot grow the cache.
+            var built = DiscoveryDocuments.ResourceList(registry.All, group, version);
+            return built is null ? null : lists.GetOrAdd((group, version), built);
+        }
+
+        app.MapGet("/api/v1", context => JsonOrNotFound(context, ResourceList(string.Empty, "v1")));
         app.MapGet("/apis/{group}", context => JsonOrNotFound(context, DiscoveryDocuments.Group(registry.All, (string)context.Request.RouteValues["group"]!)));
-        app.MapGet("/apis/{group}/{version}", context => JsonOrNotFound(context, DiscoveryDocuments.ResourceList(
-            registry.All, (string)context.Request.RouteValues["group"]!, (string)context.Request.RouteValues["version"]!)));
+        app.MapGet("/apis/{group}/{version}", context => JsonOrNotFound(context, ResourceList(
+            (string)context.Request.RouteValues["group"]!, (string)context.Request.RouteValues["version"]!)));
         var openApi = new PerGeneration<OpenApiV3>(registry, all => new OpenApiV3(all, Cli.RuntimeVersion.KubernetesVersion));
         var openApiV2 = new PerGeneration<byte[]>(registry, _ => OpenApiV2.Render(openApi.Value.Parsed, Cli.RuntimeVersion.KubernetesVersion));
         app.MapGet("/openapi/v2", context =>
