@@ -186,7 +186,8 @@ internal static class ApiHost
         var review = resource is not null && AccessReviews.Serves(resource.Group, resource.Name);
         var tokenRequest = resource is { Group: "", Name: "serviceaccounts" } && info!.Subresource == "token" && info.Name.Length > 0;
         var tokenReview = resource is { Group: "authentication.k8s.io", Name: "tokenreviews" };
-        if (info is null || resource is null || !(review || tokenRequest || tokenReview || ResourceHandler.Serves(resource)))
+        var binding = resource is { Group: "", Name: "bindings" } && info!.Namespace.Length > 0 && info.Name.Length == 0;
+        if (info is null || resource is null || !(review || tokenRequest || tokenReview || binding || ResourceHandler.Serves(resource)))
         {
             await StatusResponse.NotFoundAsync(context);
             return;
@@ -198,6 +199,7 @@ internal static class ApiHost
             await (tokenRequest ? tokens.IssueAsync(context, info)
                 : tokenReview ? tokens.ReviewAsync(context, info)
                 : review ? reviews.HandleAsync(context, info, user)
+                : binding ? handler.BindAsync(context, info, context.RequestAborted)
                 : handler.HandleAsync(context, info, resource));
         }
         catch (ApiStatusException e) when (!context.Response.HasStarted)

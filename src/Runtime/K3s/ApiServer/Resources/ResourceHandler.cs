@@ -34,6 +34,12 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
 
     public async Task HandleAsync(HttpContext context, RequestInfo info, ApiResource resource)
     {
+        if (resource is { Group: "", Name: "pods" } && info.Name.Length > 0 && info.Subresource is "binding" or "eviction")
+        {
+            await (info.Subresource == "binding" ? BindAsync(context, info, context.RequestAborted) : EvictAsync(context, info, context.RequestAborted));
+            return;
+        }
+
         if (info.Subresource == "scale" && resource.Subresources.Any(s => s.Name == "scale") && resource.Custom is null && info.Name.Length > 0)
         {
             await ScaleAsync(context, info, resource, new ResourceKind(resource.Group, resource.Name, resource.Namespaced), context.RequestAborted);
