@@ -46,6 +46,12 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
             return;
         }
 
+        if (resource is { Group: "", Name: "pods" or "nodes" or "services" } && info.Subresource is "log" or "exec" or "attach" or "portforward" or "proxy")
+        {
+            // kube-apiserver proxies these to the node's kubelet (or through it); this server has no kubelet client yet.
+            throw new ApiStatusException(405, "MethodNotAllowed", $"{info.Resource}/{info.Subresource} is not supported by this server yet: kube-apiserver proxies it to the node's kubelet, and this build has no kubelet connection", info.Name, info.Group, info.Resource);
+        }
+
         if (info.Subresource.Length > 0 && (info.Subresource != "status" || !resource.Subresources.Any(s => s.Name == "status")))
         {
             throw ApiErrors.MethodNotSupported(info.Group, $"{info.Resource}/{info.Subresource}", info.Verb);
