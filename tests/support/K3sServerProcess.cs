@@ -12,7 +12,18 @@ namespace K3sLab.Tests.Support;
 public sealed class K3sServerProcess : IAsyncLifetime
 {
     private readonly StringBuilder _log = new();
+    private readonly string[] _extraArguments;
     private Process? _process;
+
+    public K3sServerProcess()
+        : this([])
+    {
+    }
+
+    private K3sServerProcess(string[] extraArguments) => _extraArguments = extraArguments;
+
+    /// <summary>A server started with more flags than the defaults, e.g. <c>--kube-apiserver-arg=...</c>; the caller initializes and disposes it.</summary>
+    public static K3sServerProcess With(params string[] extraArguments) => new(extraArguments);
 
     public DirectoryInfo Root { get; } = Directory.CreateTempSubdirectory("k3slab-server-");
 
@@ -42,7 +53,8 @@ public sealed class K3sServerProcess : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         Port = Loopback.FreePort();
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[] { "server", "--disable-agent", "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server" })
+        string[] arguments = ["server", "--disable-agent", "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. _extraArguments];
+        foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
         }

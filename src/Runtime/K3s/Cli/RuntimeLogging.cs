@@ -23,4 +23,8 @@ internal static partial class RuntimeLogging
     /// <summary>Logs the reason the process cannot go on; the caller exits non-zero.</summary>
     [LoggerMessage(EventId = 1, Level = LogLevel.Critical, Message = "{Reason}")]
     public static partial void Fatal(ILogger logger, string reason);
+
+    /// <summary>A setting the process understood but does not act on, named so the user knows.</summary>
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "{What}")]
+    public static partial void Ignored(ILogger logger, string what);
 }

@@ -32,9 +32,10 @@ internal static class ServerCommand
         var serviceCidr = EnvOption.String("--service-cidr", null, null, "IPv4/IPv6 network CIDRs to use for service IPs", "10.43.0.0/16");
         var disableAgent = EnvOption.Flag("--disable-agent", null, "Do not run a local agent and register a local kubelet");
         var datastore = EnvOption.String("--datastore-endpoint", null, "K3S_DATASTORE_ENDPOINT", "Specify etcd, NATS, MySQL, Postgres, or SQLite (default) data source name");
+        var apiserverArgs = EnvOption.List("--kube-apiserver-arg", null, "(flags) Customized flag for kube-apiserver process");
 
         var command = new Command("server", "Run management server");
-        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore })
+        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs })
         {
             command.Options.Add(option);
         }
@@ -72,6 +73,7 @@ internal static class ServerCommand
                     parse.GetValue(serviceCidr)!)
                 {
                     DatastoreEndpoint = CheckDatastore(parse.GetValue(datastore)),
+                    CompactionInterval = CompactionInterval(parse.GetValue(apiserverArgs)!, logger),
                 };
                 return await new K3sServer(settings, loggers).RunAsync(cancellationToken);
             }
@@ -82,6 +84,31 @@ internal static class ServerCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// Reads the kube-apiserver flags this build honours from <c>--kube-apiserver-arg</c> (today
+    /// <c>etcd-compaction-interval</c>); any other is named in a warning and ignored, so k3s configs still start.
+    /// </summary>
+    private static TimeSpan CompactionInterval(string[] args, ILogger logger)
+    {
+        var interval = TimeSpan.FromMinutes(5);
+        foreach (var arg in args)
+        {
+            var (key, value) = arg.TrimStart('-').Split('=', 2) is [var k, var v] ? (k, v) : (arg.TrimStart('-'), string.Empty);
+            if (key != "etcd-compaction-interval")
+            {
+                RuntimeLogging.Ignored(logger, $"--kube-apiserver-arg {arg}: this build does not support the kube-apiserver flag {key}; ignored");
+                continue;
+            }
+
+            if (!GoDuration.TryParse(value, out interval) || interval < TimeSpan.Zero)
+            {
+                throw new BootstrapException($"--kube-apiserver-arg {arg}: {value} is not a duration such as 5m or 30s");
+            }
+        }
+
+        return interval;
     }
 
     /// <summary>SQLite is served today; the other engines k3s accepts are refused by name rather than misread.</summary>

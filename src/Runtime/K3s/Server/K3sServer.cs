@@ -45,6 +45,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
 
         await using var ownedStore = store;
         var storage = new ObjectStorage(store);
+        await using var compactor = new StoreCompactor(store, settings.CompactionInterval, TimeProvider.System, loggers.CreateLogger("k3s.compactor"));
         await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken);

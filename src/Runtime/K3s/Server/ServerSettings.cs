@@ -21,4 +21,7 @@ internal sealed record ServerSettings(
 {
     /// <summary><c>--datastore-endpoint</c>; null means SQLite at <c>server/db/state.db</c> in the data dir.</summary>
     public string? DatastoreEndpoint { get; init; }
+
+    /// <summary>kube-apiserver's <c>--etcd-compaction-interval</c> (via <c>--kube-apiserver-arg</c>); zero disables compaction.</summary>
+    public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
 }
