@@ -8,6 +8,7 @@ using K3sLab.K3s.ApiServer.Http;
 using K3sLab.K3s.ApiServer.Metrics;
 using K3sLab.K3s.ApiServer.OpenApi;
 using K3sLab.K3s.ApiServer.Resources;
+using K3sLab.K3s.ApiServer.Resources.Services;
 using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
 using K3sLab.K3s.Supervisor;
@@ -170,7 +171,7 @@ internal static class ApiHost
         });
         app.MapGet("/openapi/v3", context => Json(context, openApi.Value.Index));
         app.MapGet("/openapi/v3/{**path}", context => JsonOrNotFound(context, openApi.Value.Document((string)context.Request.RouteValues["path"]!)));
-        var resources = new ResourceHandler(storage, registry, TimeProvider.System);
+        var resources = new ResourceHandler(storage, registry, ServiceRange(storage, options.ServiceCidr), TimeProvider.System);
         var reviews = new AccessReviews(policy);
         app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));
         app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));
@@ -219,6 +220,10 @@ internal static class ApiHost
             context.Abort();
         }
     }
+
+    /// <summary>The IPv4 range of <c>--service-cidr</c> (the first IPv4 entry of a dual-stack list).</summary>
+    public static ServiceAddresses ServiceRange(ObjectStorage storage, string cidrs) =>
+        new(storage, cidrs.Split(',').Select(c => System.Net.IPNetwork.Parse(c.Trim())).First(n => n.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork));
 
     private static Task Json(HttpContext context, byte[] body)
     {

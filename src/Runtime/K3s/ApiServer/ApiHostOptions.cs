@@ -2,5 +2,5 @@ using System.Net;
 
 namespace K3sLab.K3s.ApiServer;
 
-/// <summary>Where the HTTPS listener binds (<c>--bind-address</c>, <c>--https-listen-port</c>) and the address it advertises.</summary>
-internal sealed record ApiHostOptions(IPAddress BindAddress, int Port, string AdvertiseAddress);
+/// <summary>Where the HTTPS listener binds (<c>--bind-address</c>, <c>--https-listen-port</c>), the address it advertises, and <c>--service-cidr</c>.</summary>
+internal sealed record ApiHostOptions(IPAddress BindAddress, int Port, string AdvertiseAddress, string ServiceCidr = "10.43.0.0/16");

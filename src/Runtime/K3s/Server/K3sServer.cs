@@ -47,6 +47,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         var storage = new ObjectStorage(store);
         await using var compactor = new StoreCompactor(store, settings.CompactionInterval, TimeProvider.System, loggers.CreateLogger("k3s.compactor"));
         await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
+        var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
+        await KubernetesService.EnsureAsync(storage, ApiHost.ServiceRange(storage, settings.ServiceCidr).First, advertise, settings.HttpsListenPort, TimeProvider.System, cancellationToken);
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken);
         await using var crdStatus = new CrdStatusController(storage, registry, TimeProvider.System, loggers.CreateLogger("k3s.apiextensions"));
@@ -56,9 +58,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         using var serviceKey = ServiceAccountKey.Ensure(settings.DataDir.ServerTls);
         var issuer = $"https://kubernetes.default.svc.{settings.ClusterDomain}";
         var serviceAccountTokens = new ServiceAccountTokens(serviceKey, issuer, [issuer, "k3s"], TimeProvider.System);
-        var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
         await using var app = ApiHost.Build(
-            new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise),
+            new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise, settings.ServiceCidr),
             tls,
             settings.DataDir,
             storage,

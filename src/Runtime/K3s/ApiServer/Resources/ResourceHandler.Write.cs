@@ -54,7 +54,9 @@ internal sealed partial class ResourceHandler
             return;
         }
 
-        var created = await storage.CreateAsync(kind, info.Namespace, name, body, ct);
+        var created = resource is { Group: "", Name: "services" }
+            ? await services.CreateAsync(body, () => storage.CreateAsync(kind, info.Namespace, name, body, ct), ct)
+            : await storage.CreateAsync(kind, info.Namespace, name, body, ct);
         await WriteAsync(context, 201, created.Object);
     }
 
@@ -134,9 +136,15 @@ internal sealed partial class ResourceHandler
         var statusOnly = info.Subresource == "status";
         var hasStatus = resource.Subresources.Any(s => s.Name == "status");
         var custom = resource.Custom is not null;
+        var allServices = resource is { Group: "", Name: "services" } && !statusOnly ? await services.ListAsync(ct) : null;
         JsonObject Updated(JsonObject current)
         {
             var changed = change((JsonObject)current.DeepClone());
+            if (allServices is not null)
+            {
+                services.PrepareUpdate(changed, current, allServices);
+            }
+
             if (!statusOnly)
             {
                 ObjectValidation.Validate(resource, changed, current);
