@@ -38,6 +38,9 @@ public sealed class NodeAuthorizerTests(K3sServerProcess server) : IClassFixture
         (await Send(HttpMethod.Put, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/worker-2", """{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"worker-2"}}""")).Should().Be(HttpStatusCode.Forbidden);
         (await Send(HttpMethod.Get, "/api/v1/pods")).Should().Be(HttpStatusCode.OK, "a kubelet lists pods to find its own");
         (await Send(HttpMethod.Delete, "/api/v1/nodes/worker-2")).Should().Be(HttpStatusCode.Forbidden);
+        // NodeRestriction: on a create the name is in the body, and a kubelet may create only its own Node and Lease.
+        (await Send(HttpMethod.Post, "/api/v1/nodes", """{"apiVersion":"v1","kind":"Node","metadata":{"name":"worker-3"}}""")).Should().Be(HttpStatusCode.Forbidden);
+        (await Send(HttpMethod.Post, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", """{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"worker-3"}}""")).Should().Be(HttpStatusCode.Forbidden);
 
         await Admin(ct, """
             apiVersion: v1

@@ -129,6 +129,53 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
     }
 
     [Fact]
+    public async Task Escalation_ARoleOrBindingBeyondWhatTheWriterHolds_IsForbidden()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string kubectl = "1.33";
+        const string ns = "rbac-escalation";
+        const string user = "carol";
+        var (cert, key) = await IssueUserAsync(user, [], ct);
+        var kubeconfig = await KubeconfigForAsync(user, cert, key, ct);
+        await ApplyAsync(kubectl, $$"""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: {{ns}}}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: rbac-writer, namespace: {{ns}}}
+            rules:
+            - apiGroups: [""]
+              resources: [pods]
+              verbs: [get, list]
+            - apiGroups: [rbac.authorization.k8s.io]
+              resources: [roles, rolebindings]
+              verbs: [create]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: rbac-writer, namespace: {{ns}}}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: rbac-writer}
+            subjects:
+            - {apiGroup: rbac.authorization.k8s.io, kind: User, name: {{user}}}
+            """, ct);
+        await Eventually.UntilAsync(() => Kubectl.RunAsync(kubectl, kubeconfig, ct, "auth", "can-i", "create", "roles", "-n", ns), r => r.Stdout.Trim() == "yes", PolicyDelay, ct);
+
+        // A role within what carol holds is fine; one beyond it is refused, naming what she lacks.
+        (await Kubectl.RunAsync(kubectl, kubeconfig, ct, "create", "role", "reader", "-n", ns, "--verb=get", "--resource=pods")).ExitCode.Should().Be(0);
+        var escalating = await Kubectl.RunAsync(kubectl, kubeconfig, ct, "create", "role", "deleter", "-n", ns, "--verb=get,delete", "--resource=pods");
+        (escalating.ExitCode, escalating.Stderr).Should().Be((1,
+            "error: failed to create role: roles.rbac.authorization.k8s.io \"deleter\" is forbidden: user \"carol\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}\n"));
+
+        // Binding a role carol does not hold in full is refused too; binding one she holds is fine.
+        (await Kubectl.RunAsync(kubectl, kubeconfig, ct, "create", "rolebinding", "ok", "-n", ns, "--role=reader", "--user=dave")).ExitCode.Should().Be(0);
+        var binding = await Kubectl.RunAsync(kubectl, kubeconfig, ct, "create", "rolebinding", "too-much", "-n", ns, "--clusterrole=admin", "--user=dave");
+        binding.ExitCode.Should().Be(1);
+        binding.Stderr.Should().Contain("rolebindings.rbac.authorization.k8s.io \"too-much\" is forbidden: user \"carol\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:");
+    }
+
+    [Fact]
     public async Task NonResourcePath_ForAUserWithoutDiscovery_IsForbiddenInKubeApiserversWords()
     {
         var ct = TestContext.Current.CancellationToken;

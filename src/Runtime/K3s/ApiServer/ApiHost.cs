@@ -171,7 +171,7 @@ internal static class ApiHost
         });
         app.MapGet("/openapi/v3", context => Json(context, openApi.Value.Index));
         app.MapGet("/openapi/v3/{**path}", context => JsonOrNotFound(context, openApi.Value.Document((string)context.Request.RouteValues["path"]!)));
-        var resources = new ResourceHandler(storage, registry, ServiceRange(storage, options.ServiceCidr), TimeProvider.System);
+        var resources = new ResourceHandler(storage, registry, ServiceRange(storage, options.ServiceCidr), policy, TimeProvider.System);
         var reviews = new AccessReviews(policy);
         app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));
         app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));

@@ -64,6 +64,10 @@ internal sealed class RbacPolicyCache : IAsyncDisposable
         return RbacAuthorizer.RulesFor(user, ns, snapshot.Roles, snapshot.Bindings);
     }
 
+    /// <summary>The rules of a Role (<paramref name="ns"/> set) or ClusterRole (<paramref name="ns"/> empty); empty when it does not exist.</summary>
+    public IReadOnlyList<PolicyRule> RoleRules(string ns, string name) =>
+        Volatile.Read(ref _snapshot).Roles.Where(r => r.Namespace == ns && r.Name == name).SelectMany(r => r.Rules).ToList();
+
     public async ValueTask DisposeAsync()
     {
         foreach (var cache in _roles.Concat(_bindings))

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using K3sLab.K3s.ApiServer.Authentication;
+using K3sLab.K3s.ApiServer.Authorization;
 using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Extensions;
@@ -31,6 +33,8 @@ internal sealed partial class ResourceHandler
         BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: true);
         ExtensionRules.Check(resource, body);
         ObjectValidation.Validate(resource, body, old: null);
+        NodeRestriction.CheckCreate(context.Items[UserInfo.ItemKey] as UserInfo, resource, info.Namespace, body);
+        RbacEscalation.Check(context.Items[UserInfo.ItemKey] as UserInfo, resource, info.Namespace, body, policy);
 
         if (resource.Namespaced)
         {
@@ -144,6 +148,8 @@ internal sealed partial class ResourceHandler
             {
                 services.PrepareUpdate(changed, current, allServices);
             }
+
+            RbacEscalation.Check(context.Items[UserInfo.ItemKey] as UserInfo, resource, info.Namespace, changed, policy);
 
             if (!statusOnly)
             {
