@@ -166,7 +166,7 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
         (await Kubectl.RunAsync(kubectl, kubeconfig, ct, "create", "role", "reader", "-n", ns, "--verb=get", "--resource=pods")).ExitCode.Should().Be(0);
         var escalating = await Kubectl.RunAsync(kubectl, kubeconfig, ct, "create", "role", "deleter", "-n", ns, "--verb=get,delete", "--resource=pods");
         (escalating.ExitCode, escalating.Stderr).Should().Be((1,
-            "error: failed to create role: roles.rbac.authorization.k8s.io \"deleter\" is forbidden: user \"carol\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}\n"));
+            "Error from server (Forbidden): roles.rbac.authorization.k8s.io \"deleter\" is forbidden: user \"carol\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}\n"));
 
         // Binding a role carol does not hold in full is refused too; binding one she holds is fine.
         (await Kubectl.RunAsync(kubectl, kubeconfig, ct, "create", "rolebinding", "ok", "-n", ns, "--role=reader", "--user=dave")).ExitCode.Should().Be(0);
