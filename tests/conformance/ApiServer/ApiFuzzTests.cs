@@ -26,9 +26,11 @@ public sealed class ApiFuzzTests(K3sServerProcess server) : IClassFixture<K3sSer
         "/apis/coordination.k8s.io/v1/namespaces/fuzz/leases", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
         "/apis/authentication.k8s.io/v1/tokenreviews", "/api/v1/namespaces/fuzz/serviceaccounts/default/token", "/api/v1/pods",
         "/apis/nope/v1/things", "/api/v2/pods", "/apis", "/api", "/openapi/v3/apis/apps/v1", "/openapi/v2", "/version", "/readyz",
+        "/api/v1/namespaces/fuzz/pods/fuzz-1/binding", "/api/v1/namespaces/fuzz/bindings", "/api/v1/namespaces/fuzz/pods/fuzz-2/eviction",
+        "/apis/apps/v1/namespaces/fuzz/deployments/fuzz-3/scale", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
     ];
 
-    private static readonly string[] Kinds = ["ConfigMap", "Secret", "Pod", "Service", "Namespace", "Node", "Deployment", "Job", "Role", "ClusterRoleBinding", "Lease", "SelfSubjectAccessReview", "TokenReview", "TokenRequest"];
+    private static readonly string[] Kinds = ["ConfigMap", "Secret", "Pod", "Service", "Namespace", "Node", "Deployment", "Job", "Role", "ClusterRoleBinding", "Lease", "SelfSubjectAccessReview", "TokenReview", "TokenRequest", "Binding", "Eviction", "Scale", "CustomResourceDefinition"];
 
     private static readonly string[] ContentTypes =
     [

@@ -23,7 +23,7 @@ internal sealed partial class ResourceHandler
                 return;
             case "PUT":
                 var body = await ReadBodyAsync(context, ct);
-                var expected = ParseLong(body["metadata"]?["resourceVersion"]?.GetValue<string>(), "metadata.resourceVersion");
+                var expected = ParseLong(StringAt(body["metadata"]?["resourceVersion"]), "metadata.resourceVersion");
                 await WriteScaledAsync(context, info, resource, kind, expected, _ => body, ct);
                 return;
             case "PATCH":
