@@ -28,7 +28,7 @@ internal static class ApiHost
 {
     private static readonly string[] PublicPrefixes = ["/healthz", "/livez", "/readyz", "/version", "/cacerts", "/ping"];
 
-    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, ResourceRegistry registry, RbacPolicyCache policy, INodeGraph nodeGraph, ServiceAccountTokens serviceAccountTokens, ILoggerProvider? logging = null)
+    public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, ResourceRegistry registry, RbacPolicyCache policy, INodeGraph nodeGraph, ServiceAccountTokens serviceAccountTokens, ObjectCache? serviceAccounts = null, ILoggerProvider? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -75,7 +75,7 @@ internal static class ApiHost
         });
         var authenticator = new ClientCertificateAuthenticator(tls.ClientCa, TimeProvider.System);
         var passwd = new PasswdAuthenticator(dataDir.PasswdFile);
-        var bearer = new BearerAuthenticator(serviceAccountTokens, storage);
+        var bearer = new BearerAuthenticator(serviceAccountTokens, storage, serviceAccounts);
         var tokenEndpoints = new TokenEndpoints(bearer, storage, TimeProvider.System);
 
         app.Use(async (context, next) =>

@@ -55,6 +55,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await using var policy = await RbacPolicyCache.StartAsync(storage, loggers.CreateLogger("k3s.rbac"), cancellationToken);
         await using var nodeGraph = await PodNodeGraph.StartAsync(storage, loggers.CreateLogger("k3s.authorizer"), cancellationToken);
 
+        await using var serviceAccounts = await ObjectCache.StartAsync(storage, new ResourceKind(string.Empty, "serviceaccounts", true), loggers.CreateLogger("k3s.authenticator"), (_, _, _) => { }, cancellationToken);
         using var serviceKey = ServiceAccountKey.Ensure(settings.DataDir.ServerTls);
         var issuer = $"https://kubernetes.default.svc.{settings.ClusterDomain}";
         var serviceAccountTokens = new ServiceAccountTokens(serviceKey, issuer, [issuer, "k3s"], TimeProvider.System);
@@ -67,6 +68,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             policy,
             nodeGraph,
             serviceAccountTokens,
+            serviceAccounts,
             new LoggerProviderAdapter(loggers));
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
