@@ -77,7 +77,15 @@ public sealed class WatchHubTests
         }
 
         seen.Should().Contain(b => b.Events.Count == 0 && b.Revision >= 3);
-        seen.TakeWhile(b => b.Events.Count > 0).SelectMany(b => b.Events).Select(e => e.Kv.ModRevision).Should().Equal(2L);
+
+        // The guarantee: a progress mark at revision R comes after every event at or below R. A mark at the
+        // watcher's earlier revision may come before the event, as etcd's may.
+        var events = seen.SelectMany((b, i) => b.Events.Select(e => (Batch: i, e.Kv.ModRevision))).ToList();
+        events.Select(e => e.ModRevision).Should().Equal(2L);
+        foreach (var (mark, index) in seen.Select((b, i) => (b, i)).Where(m => m.b.Events.Count == 0))
+        {
+            events.Where(e => e.ModRevision <= mark.Revision).Should().OnlyContain(e => e.Batch < index, $"the mark at revision {mark.Revision} (batch {index}) must follow the events it covers");
+        }
     }
 
     private static async Task<List<WatchEvent>> CollectAsync(IStoreWatch watch, int count)

@@ -14,8 +14,6 @@ namespace K3sLab.K3s.ApiServer.Discovery;
 /// </summary>
 internal sealed class ResourceRegistry : IAsyncDisposable
 {
-    private static readonly ResourceKind DefinitionKind = new(CrdResources.Group, "customresourcedefinitions", false);
-
     private readonly Lock _gate = new();
     private ObjectCache? _cache;
     private Snapshot _snapshot = Build([]);
@@ -48,7 +46,7 @@ internal sealed class ResourceRegistry : IAsyncDisposable
     public static async Task<ResourceRegistry> StartAsync(ObjectStorage storage, ILogger logger, CancellationToken cancellationToken)
     {
         var registry = new ResourceRegistry();
-        registry._cache = await ObjectCache.StartAsync(storage, DefinitionKind, logger, (_, _, _) => registry.Rebuild(), cancellationToken).ConfigureAwait(false);
+        registry._cache = await ObjectCache.StartAsync(storage, CrdResources.Kind, logger, (_, _, _) => registry.Rebuild(), cancellationToken).ConfigureAwait(false);
         registry.Rebuild();
         return registry;
     }

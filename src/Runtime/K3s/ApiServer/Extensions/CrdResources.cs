@@ -13,6 +13,9 @@ internal static class CrdResources
 {
     public const string Group = "apiextensions.k8s.io";
 
+    /// <summary>Where definitions are stored.</summary>
+    public static readonly Storage.ResourceKind Kind = new(Group, "customresourcedefinitions", false);
+
     private static readonly string[] Verbs = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"];
     private static readonly string[] StatusVerbs = ["get", "patch", "update"];
 
@@ -135,7 +138,7 @@ internal static class CrdResources
             })];
     }
 
-    private static string Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
+    private static string Text(JsonNode? node) => Validation.JsonFields.AsString(node) ?? string.Empty;
 
     private static bool Flag(JsonNode? node) => node is JsonValue v && v.TryGetValue<bool>(out var b) && b;
 

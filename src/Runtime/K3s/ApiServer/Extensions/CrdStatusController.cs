@@ -14,8 +14,6 @@ namespace K3sLab.K3s.ApiServer.Extensions;
 /// </summary>
 internal sealed partial class CrdStatusController : IAsyncDisposable
 {
-    private static readonly ResourceKind DefinitionKind = new(CrdResources.Group, "customresourcedefinitions", false);
-
     private readonly ObjectStorage _storage;
     private readonly ResourceRegistry _registry;
     private readonly TimeProvider _time;
@@ -84,7 +82,7 @@ internal sealed partial class CrdStatusController : IAsyncDisposable
     {
         try
         {
-            await _storage.UpdateAsync(DefinitionKind, string.Empty, name, null, current =>
+            await _storage.UpdateAsync(CrdResources.Kind, string.Empty, name, null, current =>
             {
                 current["status"] = Status(current, accepted, current["status"] as JsonObject);
                 return current;

@@ -62,5 +62,5 @@ internal static class PrinterColumns
         _ => node.ToJsonString(),
     };
 
-    private static string Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
+    private static string Text(JsonNode? node) => Validation.JsonFields.AsString(node) ?? string.Empty;
 }

@@ -304,7 +304,7 @@ internal static class StructuralSchema
 
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 
-    private static string Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
+    private static string Text(JsonNode? node) => Validation.JsonFields.AsString(node) ?? string.Empty;
 
     private static bool Flag(JsonNode? node) => node is JsonValue v && v.TryGetValue<bool>(out var b) && b;
 

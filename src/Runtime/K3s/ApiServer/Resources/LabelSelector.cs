@@ -31,6 +31,39 @@ internal sealed class LabelSelector
         return selector;
     }
 
+    /// <summary>
+    /// A metav1 LabelSelector object in its string form, as kube formats it (<c>a=b,c in (d,e),f,!g</c>; empty for an
+    /// empty selector): Scale's <c>status.selector</c>, the SELECTOR column, and budgets matched against pods.
+    /// </summary>
+    public static string Format(JsonObject selector)
+    {
+        var parts = new List<string>();
+        if (selector["matchLabels"] is JsonObject labels && labels.Count > 0)
+        {
+            parts.Add(FormatMap(labels));
+        }
+
+        foreach (var expression in (selector["matchExpressions"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var key = Validation.JsonFields.AsString(expression["key"]) ?? string.Empty;
+            var values = string.Join(',', (expression["values"] as JsonArray ?? []).Select(Validation.JsonFields.AsString).Order(StringComparer.Ordinal));
+            parts.Add(Validation.JsonFields.AsString(expression["operator"]) switch
+            {
+                "In" => $"{key} in ({values})",
+                "NotIn" => $"{key} notin ({values})",
+                "Exists" => key,
+                "DoesNotExist" => "!" + key,
+                var other => $"{key} {other} ({values})",
+            });
+        }
+
+        return string.Join(',', parts);
+    }
+
+    /// <summary>A plain label map (a ReplicationController's selector) as <c>a=b,c=d</c>, keys sorted.</summary>
+    public static string FormatMap(JsonObject labels) =>
+        string.Join(',', labels.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={Validation.JsonFields.AsString(p.Value)}"));
+
     public bool Matches(JsonObject obj)
     {
         var labels = obj["metadata"]?["labels"] as JsonObject;

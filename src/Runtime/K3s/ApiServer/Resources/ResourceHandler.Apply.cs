@@ -29,7 +29,7 @@ internal sealed partial class ResourceHandler
         }
 
         var applied = await ServerSideApply.ReadAsync(context.Request.Body, ct);
-        if (StringAt(applied["metadata"]?["name"]) is { } name && name != info.Name)
+        if (Validation.JsonFields.AsString(applied["metadata"]?["name"]) is { } name && name != info.Name)
         {
             throw ApiErrors.BadRequest($"the name of the object ({name}) does not match the name on the URL ({info.Name})");
         }

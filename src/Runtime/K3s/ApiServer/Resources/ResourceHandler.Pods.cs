@@ -29,7 +29,7 @@ internal sealed partial class ResourceHandler
         }
 
         var binding = await ReadBodyAsync(context, ct);
-        var name = StringAt(binding["metadata"]?["name"]) ?? string.Empty;
+        var name = Validation.JsonFields.AsString(binding["metadata"]?["name"]) ?? string.Empty;
         if (info.Subresource == "binding" && name != info.Name)
         {
             throw ApiErrors.BadRequest("name in URL does not match name in Binding object");
@@ -37,8 +37,8 @@ internal sealed partial class ResourceHandler
 
         var podName = info.Subresource == "binding" ? info.Name : name;
         var target = binding["target"] as JsonObject;
-        var node = StringAt(target?["name"]) ?? string.Empty;
-        if (StringAt(target?["kind"]) is { Length: > 0 } targetKind && targetKind != "Node")
+        var node = Validation.JsonFields.AsString(target?["name"]) ?? string.Empty;
+        if (Validation.JsonFields.AsString(target?["kind"]) is { Length: > 0 } targetKind && targetKind != "Node")
         {
             throw ApiErrors.Invalid(string.Empty, "Binding", podName, [new StatusCause("FieldValueNotSupported", $"Unsupported value: \"{targetKind}\": supported values: \"Node\", \"<empty>\"", "target.kind")]);
         }
@@ -96,7 +96,7 @@ internal sealed partial class ResourceHandler
         }
 
         var eviction = await ReadBodyAsync(context, ct);
-        if (StringAt(eviction["metadata"]?["name"]) is { } name && name != info.Name)
+        if (Validation.JsonFields.AsString(eviction["metadata"]?["name"]) is { } name && name != info.Name)
         {
             throw ApiErrors.BadRequest("name in URL does not match name in Eviction object");
         }
@@ -107,7 +107,7 @@ internal sealed partial class ResourceHandler
         if (!exempt)
         {
             var budgets = (await storage.ListAsync(DisruptionBudgets, info.Namespace, 0, null, 0, ct)).Items
-                .Where(b => b["spec"]?["selector"] is JsonObject selector && LabelSelector.Parse(SelectorText(selector)).Matches(pod))
+                .Where(b => b["spec"]?["selector"] is JsonObject selector && LabelSelector.Parse(LabelSelector.Format(selector)).Matches(pod))
                 .ToList();
             if (budgets.Count > 1)
             {
@@ -189,9 +189,6 @@ internal sealed partial class ResourceHandler
         scheduled.Remove("reason");
         scheduled.Remove("message");
     }
-
-    /// <summary>A string field of a request body, or null when it is absent or not a string (never a 500).</summary>
-    private static string? StringAt(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     private static JsonObject Success(int code) => new()
     {

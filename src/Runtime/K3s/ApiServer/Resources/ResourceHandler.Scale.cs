@@ -23,21 +23,12 @@ internal sealed partial class ResourceHandler
                 return;
             case "PUT":
                 var body = await ReadBodyAsync(context, ct);
-                var expected = ParseLong(StringAt(body["metadata"]?["resourceVersion"]), "metadata.resourceVersion");
+                var expected = ParseLong(Validation.JsonFields.AsString(body["metadata"]?["resourceVersion"]), "metadata.resourceVersion");
                 await WriteScaledAsync(context, info, resource, kind, expected, _ => body, ct);
                 return;
             case "PATCH":
                 var contentType = context.Request.ContentType ?? string.Empty;
-                JsonNode patch;
-                try
-                {
-                    patch = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct) ?? throw ApiErrors.BadRequest("the patch is empty");
-                }
-                catch (System.Text.Json.JsonException e)
-                {
-                    throw ApiErrors.BadRequest($"the patch is not valid JSON: {e.Message}");
-                }
-
+                var patch = await ReadPatchAsync(context, ct);
                 await WriteScaledAsync(context, info, resource, kind, null, scale => Patches.Apply(contentType, scale, patch, "Scale"), ct);
                 return;
             default:
@@ -79,8 +70,8 @@ internal sealed partial class ResourceHandler
         var meta = obj["metadata"] as JsonObject ?? [];
         var selector = obj["spec"]?["selector"] switch
         {
-            JsonObject labels when resource.Name == "replicationcontrollers" => Pairs(labels),
-            JsonObject labelSelector => SelectorText(labelSelector),
+            JsonObject labels when resource.Name == "replicationcontrollers" => LabelSelector.FormatMap(labels),
+            JsonObject labelSelector => LabelSelector.Format(labelSelector),
             _ => string.Empty,
         };
         var scaleMeta = new JsonObject();
@@ -101,33 +92,4 @@ internal sealed partial class ResourceHandler
             ["status"] = new JsonObject { ["replicas"] = obj["status"]?["replicas"]?.DeepClone() ?? 0, ["selector"] = selector },
         };
     }
-
-    /// <summary>A label selector as its string form: <c>a=b,c in (d,e),!f</c>.</summary>
-    private static string SelectorText(JsonObject selector)
-    {
-        var parts = new List<string>();
-        if (selector["matchLabels"] is JsonObject labels)
-        {
-            parts.Add(Pairs(labels));
-        }
-
-        foreach (var expression in (selector["matchExpressions"] as JsonArray ?? []).OfType<JsonObject>())
-        {
-            var key = expression["key"]?.GetValue<string>() ?? string.Empty;
-            var values = string.Join(',', (expression["values"] as JsonArray ?? []).Select(v => v?.GetValue<string>()).Order(StringComparer.Ordinal));
-            parts.Add(expression["operator"]?.GetValue<string>() switch
-            {
-                "In" => $"{key} in ({values})",
-                "NotIn" => $"{key} notin ({values})",
-                "Exists" => key,
-                "DoesNotExist" => "!" + key,
-                var other => $"{key} {other} ({values})",
-            });
-        }
-
-        return string.Join(',', parts.Where(p => p.Length > 0));
-    }
-
-    private static string Pairs(JsonObject labels) =>
-        string.Join(',', labels.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value?.GetValue<string>()}"));
 }

@@ -105,15 +105,7 @@ internal sealed partial class ResourceHandler
             throw new ApiStatusException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {Patches.JsonPatch}, {Patches.MergePatch}, {ServerSideApply.MediaType}");
         }
 
-        JsonNode patch;
-        try
-        {
-            patch = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct) ?? throw ApiErrors.BadRequest("the patch is empty");
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw ApiErrors.BadRequest($"the patch is not valid JSON: {e.Message}");
-        }
+        var patch = await ReadPatchAsync(context, ct);
 
         long? expected = patch is JsonObject { } merge && merge["metadata"] is JsonObject meta && meta["resourceVersion"] is JsonValue v
             ? ParseLong(v.TryGetValue<string>(out var text) ? text : v.ToJsonString(), "metadata.resourceVersion")
@@ -273,7 +265,7 @@ internal sealed partial class ResourceHandler
         var group = spec?["group"]?.GetValue<string>() ?? string.Empty;
         var plural = spec?["names"]?["plural"]?.GetValue<string>() ?? string.Empty;
         var prefixes = group.Length > 0 && plural.Length > 0 ? [new ResourceKind(group, plural, false).ListPrefix(string.Empty)] : Array.Empty<string>();
-        var key = new ResourceKind(CrdResources.Group, "customresourcedefinitions", false).Key(string.Empty, name);
+        var key = CrdResources.Kind.Key(string.Empty, name);
         var revision = await storage.DeleteTreeAsync(key, current.ResourceVersion, prefixes, ct)
             ?? throw ApiErrors.Conflict(CrdResources.Group, "customresourcedefinitions", name);
         var deleted = current.Object;

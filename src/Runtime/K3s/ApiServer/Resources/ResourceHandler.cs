@@ -223,6 +223,19 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
         return node as JsonObject ?? throw ApiErrors.BadRequest("the request body must be a JSON object");
     }
 
+    /// <summary>A PATCH body: any JSON (its type decides which patch kinds accept it), else a 400.</summary>
+    private static async Task<JsonNode> ReadPatchAsync(HttpContext context, CancellationToken ct)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(context.Request.Body, cancellationToken: ct) ?? throw ApiErrors.BadRequest("the patch is empty");
+        }
+        catch (JsonException e)
+        {
+            throw ApiErrors.BadRequest($"the patch is not valid JSON: {e.Message}");
+        }
+    }
+
     private static Task WriteAsync(HttpContext context, int status, JsonObject body)
     {
         context.Response.StatusCode = status;

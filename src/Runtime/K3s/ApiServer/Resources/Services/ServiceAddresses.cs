@@ -226,5 +226,5 @@ internal sealed class ServiceAddresses(ObjectStorage storage, IPNetwork range)
         return new IPAddress([(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value]);
     }
 
-    private static string Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
+    private static string Text(JsonNode? node) => Validation.JsonFields.AsString(node) ?? string.Empty;
 }

@@ -143,11 +143,14 @@ internal static class TableColumns
 
     private static string Selector(JsonObject o)
     {
-        var labels = At(o, "spec.selector.matchLabels") is JsonObject ? Pairs(o, "spec.selector.matchLabels") : At(o, "spec.selector") is JsonObject s && s["matchExpressions"] is null ? Pairs(o, "spec.selector") : None;
-        var expressions = Objects(o, "spec.selector.matchExpressions")
-            .Select(e => $"{Str(e, "key")} {(Str(e, "operator") ?? string.Empty).ToLowerInvariant()} ({string.Join(',', (At(e, "values") as JsonArray ?? []).Select(v => v?.ToString()))})");
-        var all = (labels == None ? [] : new[] { labels }).Concat(expressions).ToList();
-        return all.Count == 0 ? None : string.Join(',', all);
+        // A LabelSelector object, or a ReplicationController's plain map.
+        var text = At(o, "spec.selector") switch
+        {
+            JsonObject s when s.ContainsKey("matchLabels") || s.ContainsKey("matchExpressions") => LabelSelector.Format(s),
+            JsonObject map => LabelSelector.FormatMap(map),
+            _ => string.Empty,
+        };
+        return text.Length == 0 ? None : text;
     }
 
     private static string AgeOf(JsonObject o, DateTimeOffset now) => Time(o, "metadata.creationTimestamp") is { } t ? HumanDuration.Format(now - t) : "<unknown>";
