@@ -60,7 +60,7 @@ internal static partial class DatastoreCommand
                 var scheme = options.UsesTls ? "https" : "http";
                 var url = $"{scheme}://{address}";
                 var member = new EtcdMember(store.Identity.MemberId, store.Identity.ClusterId, options.MemberName, [url], [$"{scheme}://localhost:2380"]);
-                await using var app = EtcdServer.Build(store, member, options, new ForwardingLoggerProvider(loggers));
+                await using var app = EtcdServer.Build(store, new SingleMemberCluster(member, store), options, new ForwardingLoggerProvider(loggers));
                 await app.StartAsync(cancellationToken);
                 LogServing(logger, path, url, store.CurrentRevision);
                 await app.WaitForShutdownAsync(cancellationToken);

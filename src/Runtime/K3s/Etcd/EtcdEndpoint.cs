@@ -9,14 +9,14 @@ namespace K3sLab.K3s.Etcd;
 /// size rule (<c>--max-request-bytes</c>, 1.5 MiB by default: larger writes fail with "request is too large";
 /// beyond that plus gRPC's 512 KiB allowance the message itself is refused, as grpc-go does in etcd).
 /// </summary>
-internal sealed class EtcdEndpoint(IRevisionedStore store, EtcdMember member)
+internal sealed class EtcdEndpoint(IRevisionedStore store, IClusterView cluster)
 {
     public const int DefaultMaxRequestBytes = 1536 * 1024;
     private const int GrpcOverheadBytes = 512 * 1024;
 
     public IRevisionedStore Store { get; } = store;
 
-    public EtcdMember Member { get; } = member;
+    public IClusterView Cluster { get; } = cluster;
 
     public int MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
 
@@ -25,10 +25,10 @@ internal sealed class EtcdEndpoint(IRevisionedStore store, EtcdMember member)
 
     public Wire.ResponseHeader Header(long revision) => new()
     {
-        ClusterId = Member.ClusterId,
-        MemberId = Member.MemberId,
+        ClusterId = Cluster.ClusterId,
+        MemberId = Cluster.MemberId,
         Revision = revision,
-        RaftTerm = Member.RaftTerm,
+        RaftTerm = Cluster.RaftTerm,
     };
 
     /// <summary>Refuses a write request over the size limit, as etcd does before proposing it.</summary>

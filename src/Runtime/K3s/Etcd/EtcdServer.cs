@@ -11,7 +11,7 @@ namespace K3sLab.K3s.Etcd;
 /// </summary>
 internal static class EtcdServer
 {
-    public static WebApplication Build(IRevisionedStore store, EtcdMember member, EtcdServerOptions options, ILoggerProvider? logging = null)
+    public static WebApplication Build(IRevisionedStore store, IClusterView cluster, EtcdServerOptions options, ILoggerProvider? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -25,7 +25,7 @@ internal static class EtcdServer
         builder.Logging.AddFilter("Grpc", debug ? LogLevel.Debug : LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", debug ? LogLevel.Debug : LogLevel.Warning);
 
-        var endpoint = new EtcdEndpoint(store, member) { MaxRequestBytes = options.MaxRequestBytes };
+        var endpoint = new EtcdEndpoint(store, cluster) { MaxRequestBytes = options.MaxRequestBytes };
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

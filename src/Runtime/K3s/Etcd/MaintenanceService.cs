@@ -19,17 +19,27 @@ internal sealed class MaintenanceService(EtcdEndpoint endpoint) : Wire.Maintenan
         EtcdCall.RunAsync(async () =>
         {
             var status = await endpoint.Store.StatusAsync(context.CancellationToken).ConfigureAwait(false);
-            return new Wire.StatusResponse
+            var cluster = endpoint.Cluster;
+            var (index, applied) = cluster.RaftIndexes;
+            var response = new Wire.StatusResponse
             {
                 Header = endpoint.Header(status.Revision),
                 Version = ReportedVersion,
                 DbSize = status.DbSizeBytes,
                 DbSizeInUse = status.DbSizeInUseBytes,
-                Leader = endpoint.Member.MemberId,
-                RaftIndex = (ulong)status.Revision,
-                RaftAppliedIndex = (ulong)status.Revision,
-                RaftTerm = endpoint.Member.RaftTerm,
+                Leader = cluster.Leader,
+                RaftIndex = index,
+                RaftAppliedIndex = applied,
+                RaftTerm = cluster.RaftTerm,
+                IsLearner = cluster.IsLearner,
             };
+            if (cluster.Leader == 0)
+            {
+                // etcdctl endpoint status prints these; etcd fills them the same way when it has lost its leader.
+                response.Errors.Add("etcdserver: no leader");
+            }
+
+            return response;
         });
 
     public override Task<Wire.HashKVResponse> HashKV(Wire.HashKVRequest request, ServerCallContext context) =>
@@ -94,5 +104,10 @@ internal sealed class MaintenanceService(EtcdEndpoint endpoint) : Wire.Maintenan
         }
     }
 
-    public override Task<Wire.MoveLeaderResponse> MoveLeader(Wire.MoveLeaderRequest request, ServerCallContext context) => throw EtcdErrors.NotSupported("moving the leader");
+    public override Task<Wire.MoveLeaderResponse> MoveLeader(Wire.MoveLeaderRequest request, ServerCallContext context) =>
+        EtcdCall.RunAsync(async () =>
+        {
+            await endpoint.Cluster.MoveLeaderAsync(request.TargetID, context.CancellationToken).ConfigureAwait(false);
+            return new Wire.MoveLeaderResponse { Header = endpoint.Header(endpoint.Store.CurrentRevision) };
+        });
 }

@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Grpc.Net.Client;
+
+namespace K3sLab.K3s.Replication.Transport;
+
+/// <summary>One HTTP/2 connection pool per peer URL, with the peer TLS (or plain HTTP/2 for http:// URLs in tests).</summary>
+internal sealed class PeerChannels(PeerTlsOptions? tls) : IDisposable
+{
+    // Snapshots travel as one message; a lab store is far below this.
+    private const int MaxMessageBytes = 512 * 1024 * 1024;
+
+    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+
+    public GrpcChannel For(string url) => _channels.GetOrAdd(url, Create);
+
+    private GrpcChannel Create(string url)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(5),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+        };
+        if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            if (tls is null)
+            {
+                throw new InvalidOperationException($"peer URL {url} needs TLS, but no peer certificate was configured");
+            }
+
+            handler.SslOptions = tls.ClientOptions();
+        }
+
+        return GrpcChannel.ForAddress(url, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            MaxReceiveMessageSize = MaxMessageBytes,
+            MaxSendMessageSize = MaxMessageBytes,
+            DisposeHttpClient = true,
+        });
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels.Values)
+        {
+            channel.Dispose();
+        }
+
+        _channels.Clear();
+    }
+}

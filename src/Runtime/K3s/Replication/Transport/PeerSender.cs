@@ -1,0 +1,150 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using Grpc.Net.Client;
+using K3sLab.K3s.Replication.Wire;
+using K3sLab.Raft;
+
+namespace K3sLab.K3s.Replication.Transport;
+
+/// <summary>
+/// Sends one peer's messages over one long-lived stream, reconnecting with backoff. Raft tolerates loss, so when
+/// the peer is down or the queue is full, messages are dropped and the host is told the peer is unreachable;
+/// the leader then probes again instead of flooding a dead link.
+/// </summary>
+internal sealed partial class PeerSender : IAsyncDisposable
+{
+    private const int QueueCapacity = 4096;
+    private const int MaxBatch = 256;
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+
+    private readonly Channel<Message> _queue = System.Threading.Channels.Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ulong _clusterId;
+    private readonly ulong _from;
+    private readonly ulong _to;
+    private readonly Action<ulong> _unreachable;
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+
+    public PeerSender(ulong clusterId, ulong from, ulong to, string url, PeerChannels channels, Action<ulong> unreachable, ILogger logger)
+    {
+        _clusterId = clusterId;
+        _from = from;
+        _to = to;
+        Url = url;
+        _unreachable = unreachable;
+        _logger = logger;
+        Channel = channels.For(url);
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The peer URL this sender dials.</summary>
+    public string Url { get; }
+
+    /// <summary>The gRPC channel to the peer, also used for forwarding and lease calls.</summary>
+    public GrpcChannel Channel { get; }
+
+    /// <summary>Queues a message; false (and the peer reported unreachable) when the queue is full.</summary>
+    public bool TrySend(Message message)
+    {
+        if (_queue.Writer.TryWrite(message))
+        {
+            return true;
+        }
+
+        _unreachable(_to);
+        return false;
+    }
+
+    private async Task RunAsync()
+    {
+        var client = new RaftPeer.RaftPeerClient(Channel);
+        var backoff = MinBackoff;
+        var wasDown = false;
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (!await _queue.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                using var call = client.Stream(cancellationToken: _stop.Token);
+                while (true)
+                {
+                    var batch = new PeerBatch { ClusterId = _clusterId, From = _from, To = _to };
+                    while (batch.Messages.Count < MaxBatch && _queue.Reader.TryRead(out var m))
+                    {
+                        batch.Messages.Add(MessageMapping.ToWire(m));
+                    }
+
+                    if (batch.Messages.Count > 0)
+                    {
+                        await call.RequestStream.WriteAsync(batch, _stop.Token).ConfigureAwait(false);
+                        if (wasDown)
+                        {
+                            Log.Reconnected(_logger, _to, Url);
+                            wasDown = false;
+                        }
+
+                        backoff = MinBackoff;
+                    }
+
+                    if (!await _queue.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+                    {
+                        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException)
+            {
+                if (!wasDown)
+                {
+                    Log.Unreachable(_logger, _to, Url, e.Message);
+                    wasDown = true;
+                }
+
+                // What was queued for a dead link is stale by the time it comes back; Raft resends what matters.
+                while (_queue.Reader.TryRead(out _))
+                {
+                }
+
+                _unreachable(_to);
+                try
+                {
+                    await Task.Delay(backoff, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "Peer {Peer:x16} at {Url} is unreachable: {Reason}")]
+        public static partial void Unreachable(ILogger logger, ulong peer, string url, string reason);
+
+        [LoggerMessage(EventId = 4111, Level = LogLevel.Information, Message = "Peer {Peer:x16} at {Url} is reachable again")]
+        public static partial void Reconnected(ILogger logger, ulong peer, string url);
+    }
+}

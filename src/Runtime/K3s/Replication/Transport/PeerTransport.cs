@@ -1,0 +1,128 @@
+using Google.Protobuf;
+using K3sLab.K3s.Replication.Wire;
+using K3sLab.Raft;
+
+namespace K3sLab.K3s.Replication.Transport;
+
+/// <summary>
+/// The sending side of the peer protocol: one <see cref="PeerSender"/> per other member, rebuilt when the member
+/// list changes, plus the request calls (forwarded writes, lease renewals) a follower makes to the leader.
+/// Thread-safety: every member may be called from any thread.
+/// </summary>
+internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulong> unreachable, ILogger logger) : IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly PeerChannels _channels = new(tls);
+    private Dictionary<ulong, PeerSender> _senders = [];
+
+    /// <summary>The cluster id every batch carries; set once it is known (a joining member learns it from MemberAdd).</summary>
+    public ulong ClusterId { get; set; }
+
+    /// <summary>Makes the senders match <paramref name="peerUrls"/> (member id → peer URL), ignoring this member.</summary>
+    public async Task SetPeersAsync(IReadOnlyDictionary<ulong, string> peerUrls)
+    {
+        List<PeerSender> retired = [];
+        lock (_gate)
+        {
+            var next = new Dictionary<ulong, PeerSender>();
+            foreach (var (id, url) in peerUrls)
+            {
+                if (id == self)
+                {
+                    continue;
+                }
+
+                if (_senders.TryGetValue(id, out var existing) && existing.Url == url)
+                {
+                    next[id] = existing;
+                }
+                else
+                {
+                    next[id] = new PeerSender(ClusterId, self, id, url, _channels, unreachable, logger);
+                }
+            }
+
+            retired.AddRange(_senders.Where(s => !next.TryGetValue(s.Key, out var kept) || kept != s.Value).Select(s => s.Value));
+            _senders = next;
+        }
+
+        foreach (var sender in retired)
+        {
+            await sender.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Queues messages to their receivers; messages to unknown members are dropped (and reported unreachable).</summary>
+    public void Send(IReadOnlyList<Message> messages)
+    {
+        Dictionary<ulong, PeerSender> senders;
+        lock (_gate)
+        {
+            senders = _senders;
+        }
+
+        foreach (var m in messages)
+        {
+            if (senders.TryGetValue(m.To, out var sender))
+            {
+                sender.TrySend(m);
+            }
+            else
+            {
+                unreachable(m.To);
+            }
+        }
+    }
+
+    /// <summary>Asks <paramref name="leader"/> to propose <paramref name="entry"/>; null when it no longer leads or cannot be reached.</summary>
+    public async Task<ForwardResponse?> ForwardAsync(ulong leader, byte[] entry, CancellationToken cancellationToken)
+    {
+        var client = Client(leader);
+        if (client is null)
+        {
+            return null;
+        }
+
+        var response = await client.ForwardAsync(new ForwardRequest { ClusterId = ClusterId, From = self, Entry = UnsafeByteOperations.UnsafeWrap(entry) }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.Term == 0 ? null : response;
+    }
+
+    /// <summary>Renews a lease on <paramref name="leader"/>.</summary>
+    public async Task<LeaseResponse?> KeepAliveAsync(ulong leader, long id, CancellationToken cancellationToken)
+    {
+        var client = Client(leader);
+        return client is null ? null : await client.LeaseKeepAliveAsync(new LeaseRequest { ClusterId = ClusterId, Id = id }, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks <paramref name="leader"/> for a lease's TTL.</summary>
+    public async Task<LeaseResponse?> TimeToLiveAsync(ulong leader, long id, bool withKeys, CancellationToken cancellationToken)
+    {
+        var client = Client(leader);
+        return client is null ? null : await client.LeaseTimeToLiveAsync(new LeaseRequest { ClusterId = ClusterId, Id = id, Keys = withKeys }, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private RaftPeer.RaftPeerClient? Client(ulong member)
+    {
+        lock (_gate)
+        {
+            return _senders.TryGetValue(member, out var sender) ? new RaftPeer.RaftPeerClient(sender.Channel) : null;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<PeerSender> all;
+        lock (_gate)
+        {
+            all = [.. _senders.Values];
+            _senders = [];
+        }
+
+        foreach (var sender in all)
+        {
+            await sender.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _channels.Dispose();
+    }
+}
