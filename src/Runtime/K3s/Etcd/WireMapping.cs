@@ -25,6 +25,7 @@ internal static class WireMapping
             MaxModRevision = r.MaxModRevision,
             MinCreateRevision = r.MinCreateRevision,
             MaxCreateRevision = r.MaxCreateRevision,
+            Serializable = r.Serializable,
         };
     }
 

@@ -41,6 +41,9 @@ internal sealed record RangeQuery(KeyRange Range, long Revision = 0, long Limit 
 
     public long MaxCreateRevision { get; init; }
 
+    /// <summary>A read the member may answer from its own copy without confirming it is current (etcd's serializable read).</summary>
+    public bool Serializable { get; init; }
+
     /// <summary>True when the store must read every key in the range before it can apply the limit.</summary>
     public bool NeedsFullScan =>
         MinModRevision != 0 || MaxModRevision != 0 || MinCreateRevision != 0 || MaxCreateRevision != 0

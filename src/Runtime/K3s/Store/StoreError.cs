@@ -47,6 +47,18 @@ internal enum StoreError
 
     /// <summary>The request is valid etcd but this store does not implement it.</summary>
     NotSupported,
+
+    /// <summary>A replicated store's member knows no leader, so it cannot order the request.</summary>
+    NoLeader,
+
+    /// <summary>A replicated store did not commit (or confirm) the request in time; a write may or may not have happened.</summary>
+    Timeout,
+
+    /// <summary>The leader changed while the request was in flight; a write may or may not have happened.</summary>
+    LeaderChanged,
+
+    /// <summary>The member is a learner, which serves no client requests but status.</summary>
+    Learner,
 }
 
 /// <summary>A typed store failure. The message is the user-facing sentence; the etcd layer adds etcd's own text.</summary>

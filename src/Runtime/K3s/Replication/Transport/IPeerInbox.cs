@@ -17,6 +17,9 @@ internal interface IPeerInbox
     /// <summary>Proposes an encoded store request on behalf of another member; null when this member is not the leader.</summary>
     Task<(ulong Term, ulong Index)?> ProposeForwardedAsync(byte[] entry, CancellationToken cancellationToken);
 
+    /// <summary>Proposes a membership change on behalf of another member; null when this member is not the leader.</summary>
+    Task<ProposalResult?> ProposeConfChangeAsLeaderAsync(ConfChange change, CancellationToken cancellationToken);
+
     /// <summary>The leader this member follows (0: none known).</summary>
     ulong Leader { get; }
 

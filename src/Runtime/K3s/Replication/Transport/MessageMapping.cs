@@ -20,10 +20,24 @@ internal static class MessageMapping
             Commit = m.Commit,
             Reject = m.Reject,
             RejectHint = m.RejectHint,
+            Transfer = m.Transfer,
         };
+        if (m.Context.Length > 0)
+        {
+            wire.Context = UnsafeByteOperations.UnsafeWrap(m.Context);
+        }
+
         foreach (var e in m.Entries)
         {
             wire.Entries.Add(ToWire(e));
+        }
+
+        if (m.Snapshot is { } s)
+        {
+            var snapshot = new RaftSnapshot { Index = s.Index, Term = s.Term, Data = UnsafeByteOperations.UnsafeWrap(s.Data) };
+            snapshot.Voters.Add(s.ConfState.Voters);
+            snapshot.Learners.Add(s.ConfState.Learners);
+            wire.Snapshot = snapshot;
         }
 
         return wire;
@@ -43,11 +57,14 @@ internal static class MessageMapping
             Commit = w.Commit,
             Reject = w.Reject,
             RejectHint = w.RejectHint,
+            Transfer = w.Transfer,
+            Context = w.Context.IsEmpty ? [] : w.Context.ToByteArray(),
             Entries = w.Entries.Count == 0 ? [] : [.. w.Entries.Select(FromWire)],
+            Snapshot = w.Snapshot is { } s ? new Snapshot(s.Index, s.Term, new ConfState([.. s.Voters], [.. s.Learners]), s.Data.ToByteArray()) : null,
         };
     }
 
-    public static RaftEntry ToWire(Entry e) => new() { Index = e.Index, Term = e.Term, Data = UnsafeByteOperations.UnsafeWrap(e.Data) };
+    public static RaftEntry ToWire(Entry e) => new() { Index = e.Index, Term = e.Term, Type = (int)e.Type, Data = UnsafeByteOperations.UnsafeWrap(e.Data) };
 
-    public static Entry FromWire(RaftEntry e) => new(e.Index, e.Term, e.Data.ToByteArray());
+    public static Entry FromWire(RaftEntry e) => new(e.Index, e.Term, e.Data.ToByteArray()) { Type = (EntryType)e.Type };
 }

@@ -24,11 +24,13 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly ulong _from;
     private readonly ulong _to;
     private readonly Action<ulong> _unreachable;
+    private readonly Action<ulong, bool> _snapshotSent;
     private readonly ILogger _logger;
     private readonly Task _loop;
 
-    public PeerSender(ulong clusterId, ulong from, ulong to, string url, PeerChannels channels, Action<ulong> unreachable, ILogger logger)
+    public PeerSender(ulong clusterId, ulong from, ulong to, string url, PeerChannels channels, Action<ulong> unreachable, Action<ulong, bool> snapshotSent, ILogger logger)
     {
+        _snapshotSent = snapshotSent;
         _clusterId = clusterId;
         _from = from;
         _to = to;
@@ -75,14 +77,30 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 while (true)
                 {
                     var batch = new PeerBatch { ClusterId = _clusterId, From = _from, To = _to };
+                    var snapshots = 0;
                     while (batch.Messages.Count < MaxBatch && _queue.Reader.TryRead(out var m))
                     {
                         batch.Messages.Add(MessageMapping.ToWire(m));
+                        snapshots += m.Snapshot is null ? 0 : 1;
                     }
 
                     if (batch.Messages.Count > 0)
                     {
-                        await call.RequestStream.WriteAsync(batch, _stop.Token).ConfigureAwait(false);
+                        try
+                        {
+                            await call.RequestStream.WriteAsync(batch, _stop.Token).ConfigureAwait(false);
+                        }
+                        catch when (snapshots > 0)
+                        {
+                            _snapshotSent(_to, false);
+                            throw;
+                        }
+
+                        if (snapshots > 0)
+                        {
+                            _snapshotSent(_to, true);
+                        }
+
                         if (wasDown)
                         {
                             Log.Reconnected(_logger, _to, Url);
@@ -112,8 +130,12 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 }
 
                 // What was queued for a dead link is stale by the time it comes back; Raft resends what matters.
-                while (_queue.Reader.TryRead(out _))
+                while (_queue.Reader.TryRead(out var dropped))
                 {
+                    if (dropped.Snapshot is not null)
+                    {
+                        _snapshotSent(_to, false);
+                    }
                 }
 
                 _unreachable(_to);

@@ -18,6 +18,9 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
     /// <summary>The cluster id every batch carries; set once it is known (a joining member learns it from MemberAdd).</summary>
     public ulong ClusterId { get; set; }
 
+    /// <summary>Told whether a snapshot message reached its receiver (true) or was dropped (false).</summary>
+    public Action<ulong, bool> SnapshotSent { get; set; } = (_, _) => { };
+
     /// <summary>Makes the senders match <paramref name="peerUrls"/> (member id → peer URL), ignoring this member.</summary>
     public async Task SetPeersAsync(IReadOnlyDictionary<ulong, string> peerUrls)
     {
@@ -38,7 +41,7 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
                 }
                 else
                 {
-                    next[id] = new PeerSender(ClusterId, self, id, url, _channels, unreachable, logger);
+                    next[id] = new PeerSender(ClusterId, self, id, url, _channels, unreachable, (to, ok) => SnapshotSent(to, ok), logger);
                 }
             }
 
@@ -65,11 +68,18 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
         {
             if (senders.TryGetValue(m.To, out var sender))
             {
-                sender.TrySend(m);
+                if (!sender.TrySend(m) && m.Snapshot is not null)
+                {
+                    SnapshotSent(m.To, false);
+                }
             }
             else
             {
                 unreachable(m.To);
+                if (m.Snapshot is not null)
+                {
+                    SnapshotSent(m.To, false);
+                }
             }
         }
     }
@@ -99,6 +109,13 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
     {
         var client = Client(leader);
         return client is null ? null : await client.LeaseTimeToLiveAsync(new LeaseRequest { ClusterId = ClusterId, Id = id, Keys = withKeys }, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks <paramref name="leader"/> to propose a membership change.</summary>
+    public async Task<ConfChangeResponse?> ProposeConfChangeAsync(ulong leader, K3sLab.Raft.ConfChange change, CancellationToken cancellationToken)
+    {
+        var client = Client(leader);
+        return client is null ? null : await client.ProposeConfChangeAsync(new ConfChangeRequest { ClusterId = ClusterId, Type = (int)change.Type, NodeId = change.NodeId, Context = ByteString.CopyFrom(change.Context) }, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     private RaftPeer.RaftPeerClient? Client(ulong member)

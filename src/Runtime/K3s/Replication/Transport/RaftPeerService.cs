@@ -61,6 +61,21 @@ internal sealed partial class RaftPeerService(IPeerInbox inbox, ILogger<RaftPeer
         return response;
     }
 
+    public override async Task<ConfChangeResponse> ProposeConfChange(ConfChangeRequest request, ServerCallContext context)
+    {
+        CheckCluster(request.ClusterId, context);
+        if (!Enum.IsDefined((Raft.ConfChangeType)request.Type))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"unknown membership change type {request.Type}"));
+        }
+
+        var change = new Raft.ConfChange((Raft.ConfChangeType)request.Type, request.NodeId, request.Context.ToByteArray());
+        var result = await inbox.ProposeConfChangeAsLeaderAsync(change, context.CancellationToken).ConfigureAwait(false);
+        return result is { } r
+            ? new ConfChangeResponse { Term = r.Term, Index = r.Index, Refusal = r.Refusal ?? string.Empty }
+            : new ConfChangeResponse { NotLeader = true, Leader = inbox.Leader };
+    }
+
     private void CheckCluster(ulong clusterId, ServerCallContext context)
     {
         if (clusterId != inbox.ClusterId)

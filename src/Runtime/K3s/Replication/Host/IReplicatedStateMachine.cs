@@ -1,0 +1,20 @@
+namespace K3sLab.K3s.Replication.Host;
+
+/// <summary>
+/// What the Raft host applies committed entries to. Every call comes from the host's loop, one at a time, in log
+/// order; the state machine must be a deterministic function of the entries it was given.
+/// </summary>
+internal interface IReplicatedStateMachine
+{
+    /// <summary>Applies a committed store request at Raft index <paramref name="index"/>.</summary>
+    void Apply(ulong index, EntryPayload payload);
+
+    /// <summary>Writes the whole state for a snapshot.</summary>
+    void WriteSnapshot(Stream destination);
+
+    /// <summary>Replaces the state with a snapshot's; an empty stream means the empty state.</summary>
+    void Restore(Stream source);
+
+    /// <summary>Leadership changed: <paramref name="isSelf"/> when this member now leads.</summary>
+    void LeaderChanged(ulong leader, bool isSelf);
+}

@@ -1,0 +1,31 @@
+namespace K3sLab.K3s.Replication.Host;
+
+internal sealed partial class RaftHost
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4000, Level = LogLevel.Critical, Message = "Member {Member:x16} stopped: it can no longer persist or apply the log")]
+        public static partial void Fatal(ILogger logger, Exception exception, ulong member);
+
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Member {Member:x16} sees leader {Leader:x16} at term {Term}")]
+        public static partial void LeaderChanged(ILogger logger, ulong member, ulong leader, ulong term);
+
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Restored the state from a snapshot at index {Index} (term {Term})")]
+        public static partial void SnapshotRestored(ILogger logger, ulong index, ulong term);
+
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Took a snapshot at index {Index} ({Bytes} bytes) and compacted the log")]
+        public static partial void SnapshotTaken(ILogger logger, ulong index, int bytes);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Applied membership change at index {Index}: {Change} {Member:x16}; voters [{Voters}], learners [{Learners}]")]
+        public static partial void MembershipChanged(ILogger logger, ulong index, string change, ulong member, string voters, string learners);
+
+        [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Member {Member:x16} was removed from the cluster; it no longer takes part")]
+        public static partial void Removed(ILogger logger, ulong member);
+
+        [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Could not publish this member's name yet: {Reason}")]
+        public static partial void PublishFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "Promoting learner {Member:x16}: it has caught up with the leader")]
+        public static partial void Promoting(ILogger logger, ulong member);
+    }
+}

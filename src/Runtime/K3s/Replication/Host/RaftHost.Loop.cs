@@ -1,0 +1,232 @@
+using System.Buffers.Binary;
+using K3sLab.K3s.Replication.Storage;
+using K3sLab.K3s.Store;
+using K3sLab.Raft;
+
+namespace K3sLab.K3s.Replication.Host;
+
+internal sealed partial class RaftHost
+{
+    private const int MaxInputsPerRound = 8192;
+
+    private readonly List<TaskCompletionSource<ulong>> _readsQueued = [];
+    private readonly Dictionary<ulong, (List<TaskCompletionSource<ulong>> Waiters, int Age)> _readsInFlight = [];
+    private ulong _readSequence;
+    private ulong _lastLeader;
+    private int _ticksSincePromote;
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            while (await _inbox.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            {
+                var handled = 0;
+                while (handled++ < MaxInputsPerRound && _inbox.Reader.TryRead(out var input))
+                {
+                    Handle(input);
+                }
+
+                IssueReads();
+                while (_node.HasReady)
+                {
+                    await HandleReadyAsync(_node.TakeReady()).ConfigureAwait(false);
+                }
+
+                await MaybeSnapshotAsync().ConfigureAwait(false);
+                Volatile.Write(ref _status, _node.GetStatus());
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // A member that cannot persist must not keep voting or acknowledging: stop, as etcd panics.
+            _fatal = e;
+            Log.Fatal(_logger, e, MemberId);
+            _applied.FailAll(new StoreException(StoreError.Unavailable, $"this member stopped: {e.Message}", e));
+            FailReads(new StoreException(StoreError.Unavailable, $"this member stopped: {e.Message}", e));
+        }
+    }
+
+    private void Handle(HostInput input)
+    {
+        switch (input)
+        {
+            case HostInput.Tick:
+                _node.Tick();
+                AgeReads();
+                OnTickAsLeader();
+                break;
+            case HostInput.Receive r:
+                foreach (var m in r.Messages)
+                {
+                    _node.Step(m);
+                }
+
+                break;
+            case HostInput.Propose p:
+                p.Done.TrySetResult(_node.Propose(p.Data));
+                break;
+            case HostInput.ProposeConfChange c:
+                c.Done.TrySetResult(_node.ProposeConfChange(c.Change));
+                break;
+            case HostInput.Read read:
+                _readsQueued.Add(read.Done);
+                break;
+            case HostInput.Transfer t:
+                t.Done.TrySetResult(_node.TransferLeadership(t.Target));
+                break;
+            case HostInput.Unreachable u:
+                _node.ReportUnreachable(u.Member);
+                break;
+            case HostInput.SnapshotSent s:
+                _node.ReportSnapshot(s.Member, s.Ok);
+                break;
+            case HostInput.Run run:
+                run.Action();
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>Coalesces every read that arrived since the last round into one ReadIndex request.</summary>
+    private void IssueReads()
+    {
+        if (_readsQueued.Count == 0)
+        {
+            return;
+        }
+
+        var context = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(context, ++_readSequence);
+        _readsInFlight[_readSequence] = ([.. _readsQueued], 0);
+        _readsQueued.Clear();
+        _node.ReadIndex(context);
+    }
+
+    /// <summary>A read request the core dropped (leader lost meanwhile) is asked again after an election timeout.</summary>
+    private void AgeReads()
+    {
+        List<ulong> stale = [];
+        foreach (var (id, (waiters, age)) in _readsInFlight)
+        {
+            if (age + 1 >= _options.Raft.ElectionTicks)
+            {
+                stale.Add(id);
+            }
+            else
+            {
+                _readsInFlight[id] = (waiters, age + 1);
+            }
+        }
+
+        foreach (var id in stale)
+        {
+            _readsQueued.AddRange(_readsInFlight[id].Waiters.Where(w => !w.Task.IsCompleted));
+            _readsInFlight.Remove(id);
+        }
+    }
+
+    private void FailReads(Exception reason)
+    {
+        foreach (var w in _readsQueued.Concat(_readsInFlight.Values.SelectMany(r => r.Waiters)))
+        {
+            w.TrySetException(reason);
+        }
+
+        _readsQueued.Clear();
+        _readsInFlight.Clear();
+    }
+
+    private async Task HandleReadyAsync(Ready ready)
+    {
+        // 1. Persist: snapshot, then hard state and entries, each fsynced before anything depends on it.
+        if (ready.Snapshot is { } snapshot)
+        {
+            await _storage.Snapshots.SaveAsync(ToFile(snapshot), _stop.Token).ConfigureAwait(false);
+            await _storage.Wal.SaveSnapshotMarkerAsync(new SnapshotMarker(snapshot.Index, snapshot.Term), _stop.Token).ConfigureAwait(false);
+        }
+
+        if (ready.HardState is not null || ready.Entries.Count > 0)
+        {
+            var entries = new List<WalEntry>(ready.Entries.Count);
+            foreach (var e in ready.Entries)
+            {
+                entries.Add(new WalEntry(e.Index, e.Term, (byte)e.Type, e.Data));
+            }
+
+            await _storage.Wal.SaveAsync(ready.HardState, entries, _stop.Token).ConfigureAwait(false);
+        }
+
+        // 2. Send.
+        if (ready.Messages.Count > 0)
+        {
+            _transport.Send(ready.Messages);
+        }
+
+        // 3. Apply: the snapshot's state, then committed entries in order.
+        if (ready.Snapshot is { } restored)
+        {
+            RestoreMachine(restored.Data);
+            _snapshotIndex = restored.Index;
+            await _transport.SetPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
+            Log.SnapshotRestored(_logger, restored.Index, restored.Term);
+        }
+
+        foreach (var entry in ready.CommittedEntries)
+        {
+            await ApplyAsync(entry).ConfigureAwait(false);
+        }
+
+        if (ready.CommittedEntries.Count > 0 || ready.Snapshot is not null)
+        {
+            _applied.Advance(ready.CommittedEntries.Count > 0 ? ready.CommittedEntries[^1].Index : ready.Snapshot!.Index);
+        }
+
+        foreach (var state in ready.ReadStates)
+        {
+            var id = BinaryPrimitives.ReadUInt64LittleEndian(state.Context);
+            if (_readsInFlight.Remove(id, out var reads))
+            {
+                foreach (var w in reads.Waiters)
+                {
+                    w.TrySetResult(state.Index);
+                }
+            }
+        }
+
+        if (ready.SoftState is { } soft && soft.Leader != _lastLeader)
+        {
+            _lastLeader = soft.Leader;
+            Log.LeaderChanged(_logger, MemberId, soft.Leader, _node.Term);
+            _machine.LeaderChanged(soft.Leader, soft.Leader == MemberId);
+            if (soft.Leader == MemberId)
+            {
+                PublishSelfIfNeeded();
+            }
+        }
+
+        _node.Advance(ready);
+    }
+
+    private async Task MaybeSnapshotAsync()
+    {
+        var applied = _node.Applied;
+        if (applied < _snapshotIndex + _options.SnapshotCount)
+        {
+            return;
+        }
+
+        var data = SnapshotData.Encode(Members, _machine);
+        var snapshot = _node.Compact(applied, data);
+        await _storage.Snapshots.SaveAsync(ToFile(snapshot), _stop.Token).ConfigureAwait(false);
+        await _storage.Wal.SaveSnapshotMarkerAsync(new SnapshotMarker(snapshot.Index, snapshot.Term), _stop.Token).ConfigureAwait(false);
+        _snapshotIndex = snapshot.Index;
+        var keep = (ulong)_options.Raft.CompactionKeepEntries;
+        _storage.Wal.ReleaseBefore(snapshot.Index > keep ? snapshot.Index - keep : 0);
+        Log.SnapshotTaken(_logger, snapshot.Index, data.Length);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text;
+
+namespace K3sLab.K3s.Replication.Host;
+
+/// <summary>
+/// What a Raft snapshot's data holds: the member table, then the state machine's own snapshot.
+/// Layout: magic "K3SR", version 1 (int32), member table, state machine bytes to the end.
+/// Empty data is the empty state (the core's bootstrap snapshot for a joining member).
+/// </summary>
+internal static class SnapshotData
+{
+    private const uint Magic = 0x5253334B;
+    private const int Version = 1;
+
+    public static byte[] Encode(MemberTable members, IReplicatedStateMachine machine)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            writer.Write(Version);
+            members.WriteTo(writer);
+        }
+
+        machine.WriteSnapshot(stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>Restores <paramref name="members"/> and <paramref name="machine"/> from <paramref name="data"/>.</summary>
+    public static void Decode(byte[] data, MemberTable members, IReplicatedStateMachine machine)
+    {
+        if (data.Length == 0)
+        {
+            machine.Restore(Stream.Null);
+            return;
+        }
+
+        using var stream = new MemoryStream(data, writable: false);
+        using (var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            if (reader.ReadUInt32() != Magic || reader.ReadInt32() is var version && version != Version)
+            {
+                throw new InvalidDataException("the snapshot was not written by this version of the replicated store");
+            }
+
+            members.ReadFrom(reader);
+        }
+
+        machine.Restore(stream);
+    }
+}
