@@ -1,6 +1,6 @@
 namespace K3sLab.Raft;
 
-/// <summary>The kinds of message members exchange.</summary>
+/// <summary>The kinds of message members exchange. Values are stable: new kinds are appended.</summary>
 public enum MessageType
 {
     /// <summary>A pre-candidate asks whether it would win an election for Term without disturbing anyone.</summary>
@@ -13,12 +13,20 @@ public enum MessageType
     VoteResponse,
     /// <summary>Leader sends entries after (Index, LogTerm).</summary>
     Append,
-    /// <summary>Answer to <see cref="Append"/>: Index is the follower's last matching index, or the rejected index.</summary>
+    /// <summary>Answer to <see cref="Append"/> and <see cref="Snapshot"/>: Index is the follower's last matching index, or the rejected index.</summary>
     AppendResponse,
-    /// <summary>Leader liveness plus a safe commit index.</summary>
+    /// <summary>Leader liveness plus a safe commit index; with a Context it confirms leadership for a read.</summary>
     Heartbeat,
-    /// <summary>Answer to <see cref="Heartbeat"/>.</summary>
+    /// <summary>Answer to <see cref="Heartbeat"/>, echoing its Context.</summary>
     HeartbeatResponse,
+    /// <summary>Leader installs <see cref="Message.Snapshot"/> on a follower that needs compacted entries.</summary>
+    Snapshot,
+    /// <summary>Leader tells its transfer target to campaign now (leadership transfer).</summary>
+    TimeoutNow,
+    /// <summary>A follower forwards a read-index request (Context) to its leader.</summary>
+    ReadIndex,
+    /// <summary>Leader answers <see cref="ReadIndex"/>: Index is the read index for Context.</summary>
+    ReadIndexResponse,
 }
 
 /// <summary>One message between members. Which fields matter depends on <see cref="Type"/>.</summary>
@@ -42,14 +50,25 @@ public sealed record Message(MessageType Type, ulong From, ulong To, ulong Term)
     /// <summary>On a refused append: the follower's last index, so the leader can skip back quickly.</summary>
     public ulong RejectHint { get; init; }
 
+    /// <summary>The snapshot a <see cref="MessageType.Snapshot"/> message installs.</summary>
+    public Snapshot? Snapshot { get; init; }
+
+    /// <summary>Opaque read-request id carried by read-index heartbeats, their answers and forwarded reads.</summary>
+    public byte[] Context { get; init; } = [];
+
+    /// <summary>On a vote request: the campaign follows a leadership transfer, so it overrides the leader lease.</summary>
+    public bool Transfer { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => Type switch
     {
         MessageType.Append => $"{From}->{To} {Type} t{Term} prev=({Index},t{LogTerm}) n={Entries.Count} commit={Commit}",
         MessageType.AppendResponse => $"{From}->{To} {Type} t{Term} index={Index}{(Reject ? $" reject hint={RejectHint}" : "")}",
         MessageType.Heartbeat => $"{From}->{To} {Type} t{Term} commit={Commit}",
-        MessageType.PreVote or MessageType.Vote => $"{From}->{To} {Type} t{Term} last=({Index},t{LogTerm})",
+        MessageType.PreVote or MessageType.Vote => $"{From}->{To} {Type} t{Term} last=({Index},t{LogTerm}){(Transfer ? " transfer" : "")}",
         MessageType.PreVoteResponse or MessageType.VoteResponse => $"{From}->{To} {Type} t{Term}{(Reject ? " reject" : " grant")}",
+        MessageType.Snapshot => $"{From}->{To} {Type} t{Term} snap={Snapshot}",
+        MessageType.ReadIndexResponse => $"{From}->{To} {Type} t{Term} index={Index}",
         _ => $"{From}->{To} {Type} t{Term}",
     };
 }

@@ -1,14 +1,5 @@
 namespace K3sLab.Raft;
 
-/// <summary>How the leader currently sends to one follower.</summary>
-internal enum ProgressState
-{
-    /// <summary>Match unknown: one append per heartbeat interval until the follower accepts.</summary>
-    Probe,
-    /// <summary>Follower is in step: stream appends optimistically, bounded by the inflight window.</summary>
-    Replicate,
-}
-
 /// <summary>The leader's view of one follower's log, with flow control.</summary>
 internal sealed class Progress(ulong next)
 {
@@ -20,22 +11,48 @@ internal sealed class Progress(ulong next)
     public bool ProbeSent { get; set; }
     public bool RecentActive { get; set; }
 
-    public bool IsPaused(int maxInflight) => State == ProgressState.Probe ? ProbeSent : _inflight.Count >= maxInflight;
+    /// <summary>Index of the snapshot in flight while in <see cref="ProgressState.Snapshot"/>.</summary>
+    public ulong PendingSnapshot { get; private set; }
+
+    public bool IsPaused(int maxInflight) => State switch
+    {
+        ProgressState.Probe => ProbeSent,
+        ProgressState.Replicate => _inflight.Count >= maxInflight,
+        _ => true,
+    };
 
     public void BecomeProbe()
     {
+        // After a snapshot the follower holds at least the snapshot index, even before it says so.
+        Next = State == ProgressState.Snapshot ? Math.Max(Match, PendingSnapshot) + 1 : Match + 1;
         State = ProgressState.Probe;
         ProbeSent = false;
+        PendingSnapshot = 0;
         _inflight.Clear();
-        Next = Match + 1;
     }
 
     public void BecomeReplicate()
     {
         State = ProgressState.Replicate;
         ProbeSent = false;
+        PendingSnapshot = 0;
         _inflight.Clear();
         Next = Match + 1;
+    }
+
+    public void BecomeSnapshot(ulong index)
+    {
+        State = ProgressState.Snapshot;
+        ProbeSent = false;
+        PendingSnapshot = index;
+        _inflight.Clear();
+    }
+
+    /// <summary>The snapshot did not arrive: probe again from the last known match (which sends a new snapshot if needed).</summary>
+    public void SnapshotFailed()
+    {
+        PendingSnapshot = 0;
+        BecomeProbe();
     }
 
     /// <summary>Records that the follower holds everything up to <paramref name="index"/>; false when that is old news.</summary>
@@ -59,6 +76,10 @@ internal sealed class Progress(ulong next)
     /// <summary>Handles a refused append at <paramref name="rejected"/>; false when the refusal is stale.</summary>
     public bool MaybeDecrease(ulong rejected, ulong hint)
     {
+        if (State == ProgressState.Snapshot)
+        {
+            return false;
+        }
         if (State == ProgressState.Replicate)
         {
             if (rejected <= Match)

@@ -20,4 +20,13 @@ public sealed record RaftConfig
 
     /// <summary>Most entries in one append message.</summary>
     public int MaxEntriesPerMessage { get; init; } = 64;
+
+    /// <summary>
+    /// Entries kept before a compaction's snapshot index, so a follower that lags slightly still catches up with
+    /// appends instead of a whole snapshot.
+    /// </summary>
+    public int CompactionKeepEntries { get; init; }
+
+    /// <summary>A learner may be promoted only when its log is at most this many entries behind the leader's.</summary>
+    public int MaxPromotionLag { get; init; } = 10;
 }

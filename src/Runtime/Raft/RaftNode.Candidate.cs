@@ -2,7 +2,8 @@ namespace K3sLab.Raft;
 
 public sealed partial class RaftNode
 {
-    private void Campaign(bool pre)
+    /// <summary>Starts a pre-vote or a real election; <paramref name="transfer"/> marks a campaign a leader asked for.</summary>
+    private void Campaign(bool pre, bool transfer = false)
     {
         _votes.Clear();
         Leader = None;
@@ -29,9 +30,9 @@ public sealed partial class RaftNode
             OnElectionWon(pre);
             return;
         }
-        foreach (var peer in _peers)
+        foreach (var voter in _confState.Voters.Where(v => v != Id))
         {
-            Send(new Message(type, Id, peer, term) { Index = _log.LastIndex, LogTerm = _log.LastTerm });
+            Send(new Message(type, Id, voter, term) { Index = _log.LastIndex, LogTerm = _log.LastTerm, Transfer = transfer });
         }
     }
 
@@ -44,7 +45,7 @@ public sealed partial class RaftNode
                 BecomeFollower(m.Term, m.From);
                 HandleAppend(m);
                 break;
-            case MessageType.Heartbeat:
+            case MessageType.Heartbeat or MessageType.Snapshot:
                 BecomeFollower(m.Term, m.From);
                 StepFollower(m);
                 break;
@@ -55,7 +56,7 @@ public sealed partial class RaftNode
                 {
                     OnElectionWon(pre);
                 }
-                else if (_votes.Values.Count(v => !v) >= Quorum)
+                else if (CountVotes(granted: false) >= Quorum)
                 {
                     BecomeFollower(Term, None);
                 }
@@ -65,7 +66,10 @@ public sealed partial class RaftNode
         }
     }
 
-    private bool TallyWon() => _votes.Values.Count(v => v) >= Quorum;
+    /// <summary>Counts answers from voters only: a learner's vote never decides an election.</summary>
+    private int CountVotes(bool granted) => _votes.Count(v => v.Value == granted && _confState.IsVoter(v.Key));
+
+    private bool TallyWon() => CountVotes(granted: true) >= Quorum;
 
     private void OnElectionWon(bool pre)
     {

@@ -16,7 +16,19 @@ public sealed partial class RaftNode
                 Leader = m.From;
                 // The leader only sends a commit index this member is known to hold.
                 _log.CommitTo(Math.Min(m.Commit, _log.LastIndex));
-                Send(new Message(MessageType.HeartbeatResponse, Id, m.From, Term));
+                Send(new Message(MessageType.HeartbeatResponse, Id, m.From, Term) { Context = m.Context });
+                break;
+            case MessageType.Snapshot:
+                _electionElapsed = 0;
+                Leader = m.From;
+                HandleSnapshot(m);
+                break;
+            case MessageType.TimeoutNow when IsVoter:
+                // The leader hands over: campaign at once, skipping pre-vote, and override the voters' lease.
+                Campaign(pre: false, transfer: true);
+                break;
+            case MessageType.ReadIndexResponse:
+                _readStates.Add(new ReadState(m.Index, m.Context));
                 break;
             default:
                 break;
@@ -25,6 +37,13 @@ public sealed partial class RaftNode
 
     private void HandleAppend(Message m)
     {
+        if (_log.Snapshot is null)
+        {
+            // Still joining: without a snapshot this member knows neither its log base nor its membership. Refusing
+            // index 0, which no member with a log can refuse, asks the leader for a snapshot.
+            Send(new Message(MessageType.AppendResponse, Id, m.From, Term) { Index = 0, Reject = true });
+            return;
+        }
         if (m.Index < _log.Committed)
         {
             Send(new Message(MessageType.AppendResponse, Id, m.From, Term) { Index = _log.Committed });

@@ -7,13 +7,19 @@ public sealed partial class RaftNode
         Role = RaftRole.Leader;
         Leader = Id;
         ResetTimers();
+        AbortTransfer();
         _progress.Clear();
-        foreach (var member in _peers.Append(Id))
+        foreach (var member in _confState.Members)
         {
             _progress[member] = new Progress(_log.LastIndex + 1) { RecentActive = true };
         }
-        _progress[Id].MaybeUpdate(_log.Stabled);
-        _progress[Id].BecomeReplicate();
+        if (_progress.TryGetValue(Id, out var self))
+        {
+            self.MaybeUpdate(_log.Stabled);
+            self.BecomeReplicate();
+        }
+        // The log may hold configuration changes not applied yet: treat them as pending (single-step rule).
+        _pendingConfIndex = _log.LastIndex;
         // An entry of the new term: earlier-term entries only commit through it (Raft paper §5.4.2).
         _log.Append(new Entry(_log.LastIndex + 1, Term, []));
         BroadcastAppend();
@@ -23,18 +29,19 @@ public sealed partial class RaftNode
     {
         _heartbeatElapsed++;
         _electionElapsed++;
+        TickTransfer();
         if (_electionElapsed >= _config.ElectionTicks)
         {
             _electionElapsed = 0;
             if (_config.CheckQuorum)
             {
-                var active = _progress.Count(p => p.Key == Id || p.Value.RecentActive);
+                var active = _confState.Voters.Count(v => v == Id || (_progress.TryGetValue(v, out var p) && p.RecentActive));
                 if (active < Quorum)
                 {
                     BecomeFollower(Term, None);
                     return;
                 }
-                foreach (var peer in _peers)
+                foreach (var peer in Peers)
                 {
                     _progress[peer].RecentActive = false;
                 }
@@ -43,11 +50,15 @@ public sealed partial class RaftNode
         if (_heartbeatElapsed >= _config.HeartbeatTicks)
         {
             _heartbeatElapsed = 0;
-            foreach (var peer in _peers)
-            {
-                var pr = _progress[peer];
-                Send(new Message(MessageType.Heartbeat, Id, peer, Term) { Commit = Math.Min(pr.Match, _log.Committed) });
-            }
+            BroadcastHeartbeat([]);
+        }
+    }
+
+    private void BroadcastHeartbeat(byte[] context)
+    {
+        foreach (var peer in Peers)
+        {
+            Send(new Message(MessageType.Heartbeat, Id, peer, Term) { Commit = Math.Min(_progress[peer].Match, _log.Committed), Context = context });
         }
     }
 
@@ -61,45 +72,70 @@ public sealed partial class RaftNode
         {
             case MessageType.AppendResponse:
                 pr.RecentActive = true;
-                if (m.Reject)
-                {
-                    if (pr.MaybeDecrease(m.Index, m.RejectHint))
-                    {
-                        SendAppend(m.From);
-                    }
-                }
-                else if (pr.MaybeUpdate(m.Index))
-                {
-                    if (pr.State == ProgressState.Probe)
-                    {
-                        pr.BecomeReplicate();
-                    }
-                    if (MaybeCommit())
-                    {
-                        BroadcastAppend();
-                    }
-                    else
-                    {
-                        SendAppend(m.From);
-                    }
-                }
+                OnAppendResponse(m, pr);
                 break;
             case MessageType.HeartbeatResponse:
                 pr.RecentActive = true;
                 pr.OnHeartbeatResponse();
+                if (m.Context.Length > 0)
+                {
+                    OnReadAck(m);
+                }
                 if (pr.Match < _log.LastIndex)
                 {
                     SendAppend(m.From);
                 }
+                break;
+            case MessageType.ReadIndex:
+                HandleReadRequest(m.From, m.Context);
                 break;
             default:
                 break;
         }
     }
 
+    private void OnAppendResponse(Message m, Progress pr)
+    {
+        if (m.Reject)
+        {
+            if (m.Index == 0 && pr.State != ProgressState.Snapshot)
+            {
+                // Only a member still joining refuses index 0: it needs the membership a snapshot carries.
+                SendSnapshot(m.From, pr);
+            }
+            else if (pr.MaybeDecrease(m.Index, m.RejectHint))
+            {
+                SendAppend(m.From);
+            }
+            return;
+        }
+        var updated = pr.MaybeUpdate(m.Index);
+        var snapshotDone = pr.State == ProgressState.Snapshot && pr.Match >= pr.PendingSnapshot;
+        if (!updated && !snapshotDone)
+        {
+            return;
+        }
+        if (pr.State == ProgressState.Probe || snapshotDone)
+        {
+            pr.BecomeReplicate();
+        }
+        if (MaybeCommit())
+        {
+            BroadcastAppend();
+        }
+        else
+        {
+            SendAppend(m.From);
+        }
+        if (m.From == _leadTransferee && pr.Match == _log.LastIndex)
+        {
+            SendTimeoutNow(m.From);
+        }
+    }
+
     private void BroadcastAppend()
     {
-        foreach (var peer in _peers)
+        foreach (var peer in Peers)
         {
             SendAppend(peer);
         }
@@ -113,6 +149,12 @@ public sealed partial class RaftNode
             return;
         }
         var prev = pr.Next - 1;
+        if (prev < _log.Offset)
+        {
+            // The entries this follower needs were compacted away.
+            SendSnapshot(to, pr);
+            return;
+        }
         var entries = _log.Slice(pr.Next, _log.LastIndex, _config.MaxEntriesPerMessage);
         Send(new Message(MessageType.Append, Id, to, Term)
         {
@@ -124,14 +166,19 @@ public sealed partial class RaftNode
         pr.Sent(entries.Count == 0 ? prev : entries[^1].Index);
     }
 
-    /// <summary>Commits the highest index a quorum holds, but only directly for entries of the current term.</summary>
+    /// <summary>Commits the highest index a quorum of voters holds, but only directly for entries of the current term.</summary>
     private bool MaybeCommit()
     {
-        var matches = _progress.Values.Select(p => p.Match).OrderDescending().ToArray();
+        if (_confState.Voters.Count == 0)
+        {
+            return false;
+        }
+        var matches = _confState.Voters.Select(v => _progress.TryGetValue(v, out var p) ? p.Match : 0).OrderDescending().ToArray();
         var quorumIndex = matches[Quorum - 1];
         if (quorumIndex > _log.Committed && _log.Term(quorumIndex) == Term)
         {
             _log.CommitTo(quorumIndex);
+            ReleaseReadsAwaitingCommit();
             return true;
         }
         return false;

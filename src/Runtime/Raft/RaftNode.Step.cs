@@ -5,15 +5,16 @@ public sealed partial class RaftNode
     /// <summary>Handles one message from a peer.</summary>
     public void Step(Message m)
     {
-        if (m.To != Id || !_peers.Contains(m.From))
+        if (m.To != Id || !Accepts(m))
         {
             return;
         }
         if (m.Term > Term)
         {
             var isVoteRequest = m.Type is MessageType.Vote or MessageType.PreVote;
-            // Lease: while we hear from a live leader, a disruptive candidate cannot force a new term.
-            if (isVoteRequest && _config.CheckQuorum && Leader != None && _electionElapsed < _config.ElectionTicks)
+            // Lease: while we hear from a live leader, a disruptive candidate cannot force a new term; a transfer
+            // campaign is the leader's own wish, so it may.
+            if (isVoteRequest && !m.Transfer && _config.CheckQuorum && Leader != None && _electionElapsed < _config.ElectionTicks)
             {
                 return;
             }
@@ -23,13 +24,13 @@ public sealed partial class RaftNode
             }
             else
             {
-                var leader = m.Type is MessageType.Append or MessageType.Heartbeat ? m.From : None;
+                var leader = m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot ? m.From : None;
                 BecomeFollower(m.Term, leader);
             }
         }
         else if (m.Term < Term)
         {
-            if ((_config.CheckQuorum || _config.PreVote) && m.Type is MessageType.Append or MessageType.Heartbeat)
+            if ((_config.CheckQuorum || _config.PreVote) && m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot)
             {
                 // Tell a stale leader about the newer term, or a partitioned member could never rejoin.
                 Send(new Message(MessageType.AppendResponse, Id, m.From, Term));
@@ -64,6 +65,17 @@ public sealed partial class RaftNode
         }
     }
 
+    /// <summary>
+    /// Leader traffic is accepted from anyone: a member added as a learner hears from the leader before it knows its
+    /// own membership. Elections involve voters only; everything else needs a known member.
+    /// </summary>
+    private bool Accepts(Message m) => m.Type switch
+    {
+        MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot => true,
+        MessageType.Vote or MessageType.PreVote or MessageType.VoteResponse or MessageType.PreVoteResponse => _confState.IsVoter(m.From),
+        _ => _confState.Contains(m.From),
+    };
+
     private void HandleVoteRequest(Message m)
     {
         var pre = m.Type == MessageType.PreVote;
@@ -95,5 +107,7 @@ public sealed partial class RaftNode
         Role = RaftRole.Follower;
         Leader = leader;
         ResetTimers();
+        AbortTransfer();
+        DropPendingReads();
     }
 }

@@ -1,9 +1,10 @@
 namespace K3sLab.Raft;
 
 /// <summary>
-/// One Raft member as a pure state machine: feed it <see cref="Step"/>, <see cref="Tick"/> and <see cref="Propose"/>,
-/// then drain <see cref="TakeReady"/> and call <see cref="Advance"/>. It owns no threads, sockets, files or clocks;
-/// election jitter comes from the injected <see cref="Random"/>.
+/// One Raft member as a pure state machine: feed it <see cref="Step"/>, <see cref="Tick"/> and <see cref="Propose"/>
+/// (and the membership, transfer, read-index and compaction calls), then drain <see cref="TakeReady"/> and call
+/// <see cref="Advance"/>. It owns no threads, sockets, files or clocks; election jitter comes from the injected
+/// <see cref="Random"/>. Not thread-safe: the host calls it from one thread (or under one lock).
 /// </summary>
 public sealed partial class RaftNode
 {
@@ -12,32 +13,54 @@ public sealed partial class RaftNode
 
     private readonly RaftConfig _config;
     private readonly Random _random;
-    private readonly ulong[] _peers;
     private readonly RaftLog _log;
     private readonly List<Message> _outbox = [];
     private readonly Dictionary<ulong, Progress> _progress = [];
     private readonly Dictionary<ulong, bool> _votes = [];
+    private ConfState _confState;
     private HardState _lastHardState;
+    private SoftState _lastSoftState;
     private int _electionElapsed;
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
 
-    /// <summary>Starts (or restarts) member <paramref name="id"/> from its persisted hard state and log.</summary>
+    /// <summary>Starts (or restarts) member <paramref name="id"/> of a fixed set of voters from its persisted hard state and whole log.</summary>
     public RaftNode(ulong id, IReadOnlyList<ulong> members, RaftConfig config, Random random, HardState hardState, IReadOnlyList<Entry> persistedLog)
+        : this(id, new ConfState([.. members], []), config, random, hardState, null, persistedLog)
     {
-        if (id == None || !members.Contains(id))
+        if (!members.Contains(id))
         {
             throw new ArgumentException("id must be a non-zero member", nameof(id));
+        }
+    }
+
+    /// <summary>
+    /// Starts (or restarts) member <paramref name="id"/> from what it persisted: its hard state, its latest snapshot (if
+    /// any) and the log entries after it. The membership is the snapshot's when there is one, otherwise
+    /// <paramref name="confState"/>: the bootstrap membership for a new cluster, or <see cref="ConfState.Empty"/> for a
+    /// member joining an existing cluster (it learns its membership from the leader and never campaigns until it is a
+    /// voter). Committed entries after the snapshot are handed out again for the host to re-apply (including
+    /// configuration changes through <see cref="ApplyConfChange"/>).
+    /// </summary>
+    public RaftNode(ulong id, ConfState confState, RaftConfig config, Random random, HardState hardState, Snapshot? snapshot, IReadOnlyList<Entry> entries)
+    {
+        if (id == None)
+        {
+            throw new ArgumentException("id must be non-zero", nameof(id));
         }
         Id = id;
         _config = config;
         _random = random;
-        _peers = [.. members.Where(m => m != id).Order()];
-        _log = new RaftLog(persistedLog, hardState.Commit);
+        _confState = snapshot?.ConfState ?? confState;
+        // A bootstrapped member holds its initial membership as a snapshot at index 0, so it can hand it to a member
+        // that joins with nothing; the log after it carries every later change.
+        var baseSnapshot = snapshot ?? (confState.IsEmpty ? null : new Snapshot(0, 0, confState, []));
+        _log = new RaftLog(baseSnapshot, entries, hardState.Commit);
         Term = hardState.Term;
         Vote = hardState.Vote;
         _lastHardState = new HardState(Term, Vote, _log.Committed);
         BecomeFollower(Term, None);
+        _lastSoftState = SoftState;
     }
 
     /// <summary>This member's id.</summary>
@@ -58,10 +81,23 @@ public sealed partial class RaftNode
     /// <summary>Highest committed index.</summary>
     public ulong Committed => _log.Committed;
 
+    /// <summary>Highest index the host has applied (as reported through <see cref="Advance"/>).</summary>
+    public ulong Applied => _log.Applied;
+
     /// <summary>Last log index.</summary>
     public ulong LastIndex => _log.LastIndex;
 
-    private int Quorum => (_peers.Length + 1) / 2 + 1;
+    /// <summary>The membership as of the last applied configuration change (or snapshot).</summary>
+    public ConfState ConfState => _confState;
+
+    private SoftState SoftState => new(Leader, Role);
+
+    private bool IsVoter => _confState.IsVoter(Id);
+
+    private int Quorum => _confState.Voters.Count / 2 + 1;
+
+    /// <summary>The members the leader replicates to, in a stable order.</summary>
+    private IEnumerable<ulong> Peers => _progress.Keys.Where(id => id != Id);
 
     /// <summary>Advances logical time by one tick.</summary>
     public void Tick()
@@ -75,14 +111,21 @@ public sealed partial class RaftNode
         if (_electionElapsed >= _randomizedElectionTimeout)
         {
             _electionElapsed = 0;
-            Campaign(_config.PreVote);
+            // Learners, removed members and members still joining never campaign.
+            if (IsVoter)
+            {
+                Campaign(_config.PreVote);
+            }
         }
     }
 
-    /// <summary>Proposes <paramref name="data"/>; returns the entry's (term, index), or null when this member is not the leader.</summary>
+    /// <summary>
+    /// Proposes <paramref name="data"/>; returns the entry's (term, index), or null when this member is not the leader
+    /// or is transferring leadership.
+    /// </summary>
     public (ulong Term, ulong Index)? Propose(byte[] data)
     {
-        if (Role != RaftRole.Leader)
+        if (Role != RaftRole.Leader || _leadTransferee != None)
         {
             return null;
         }
@@ -90,50 +133,6 @@ public sealed partial class RaftNode
         _log.Append(entry);
         BroadcastAppend();
         return (entry.Term, entry.Index);
-    }
-
-    /// <summary>True when <see cref="TakeReady"/> would return a non-empty value.</summary>
-    public bool HasReady => _outbox.Count > 0 || _log.Stabled < _log.LastIndex || _log.Applied < _log.Committed || CurrentHardState != _lastHardState;
-
-    private HardState CurrentHardState => new(Term, Vote, _log.Committed);
-
-    /// <summary>Collects the work the host must do; see <see cref="Ready"/> for the ordering contract.</summary>
-    public Ready TakeReady()
-    {
-        var hs = CurrentHardState;
-        var ready = new Ready(
-            hs == _lastHardState ? null : hs,
-            _log.Slice(_log.Stabled + 1, _log.LastIndex, int.MaxValue),
-            [.. _outbox],
-            _log.Slice(_log.Applied + 1, _log.Committed, int.MaxValue));
-        _outbox.Clear();
-        return ready;
-    }
-
-    /// <summary>Tells the member that <paramref name="ready"/> has been persisted, sent and applied.</summary>
-    public void Advance(Ready ready)
-    {
-        if (ready.HardState is { } hs)
-        {
-            _lastHardState = hs;
-        }
-        if (ready.Entries.Count > 0)
-        {
-            var last = ready.Entries[^1];
-            // A later truncation may have replaced what this Ready carried; only count entries still in the log.
-            if (_log.MatchTerm(last.Index, last.Term))
-            {
-                _log.Stabled = Math.Max(_log.Stabled, last.Index);
-            }
-        }
-        if (ready.CommittedEntries.Count > 0)
-        {
-            _log.Applied = ready.CommittedEntries[^1].Index;
-        }
-        if (Role == RaftRole.Leader && _progress[Id].MaybeUpdate(_log.Stabled) && MaybeCommit())
-        {
-            BroadcastAppend();
-        }
     }
 
     private void Send(Message m) => _outbox.Add(m);

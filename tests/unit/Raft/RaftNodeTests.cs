@@ -79,4 +79,51 @@ public sealed class RaftNodeTests
         reply.Term.Should().Be(5);
         reply.Type.Should().Be(MessageType.AppendResponse);
     }
+
+    [Fact]
+    public void Step_LowerCommitFromLeader_CommitNeverGoesBack()
+    {
+        var n = new RaftNode(1, [1, 2, 3], new RaftConfig(), new Random(1), new HardState(1, 0, 3),
+            [new Entry(1, 1, []), new Entry(2, 1, [1]), new Entry(3, 1, [2])]);
+        n.Step(new Message(MessageType.Heartbeat, 2, 1, 1) { Commit = 1 });
+        n.Step(new Message(MessageType.Append, 2, 1, 1) { Index = 3, LogTerm = 1, Commit = 2 });
+        n.Step(new Message(MessageType.Append, 2, 1, 1) { Index = 1, LogTerm = 1, Entries = [new Entry(2, 1, [1])], Commit = 1 });
+        var ready = Drain(n);
+
+        n.Committed.Should().Be(3);
+        ready.HardState.Should().BeNull("nothing durable changed");
+        ready.Messages.Where(m => m.Type == MessageType.AppendResponse).Select(m => m.Index).Should().Equal(3UL, 3UL);
+    }
+
+    [Fact]
+    public void TakeReady_LeaderChange_ReportsSoftStateOnce()
+    {
+        var n = NewNode(1);
+        n.Step(new Message(MessageType.Heartbeat, 2, 1, 1));
+        var first = Drain(n);
+        n.Step(new Message(MessageType.Heartbeat, 2, 1, 1));
+        var second = Drain(n);
+
+        first.SoftState.Should().Be(new SoftState(2, RaftRole.Follower));
+        second.SoftState.Should().BeNull();
+    }
+
+    [Fact]
+    public void GetStatus_Leader_ReportsProgressForEveryMember()
+    {
+        var n = NewNode(1, new RaftConfig { PreVote = false, CheckQuorum = false });
+        for (var i = 0; i < 30 && n.Role != RaftRole.Candidate; i++)
+        {
+            n.Tick();
+        }
+        n.Step(new Message(MessageType.VoteResponse, 2, 1, n.Term));
+        Drain(n);
+
+        var status = n.GetStatus();
+
+        status.Role.Should().Be(RaftRole.Leader);
+        status.Progress.Keys.Should().BeEquivalentTo([1UL, 2UL, 3UL]);
+        status.Progress[2].State.Should().Be(ProgressState.Probe);
+        status.ConfState.Voters.Should().Equal(1UL, 2UL, 3UL);
+    }
 }

@@ -1,18 +1,24 @@
+using System.Globalization;
 using System.Text;
 
 namespace K3sLab.Raft.Tests;
 
 /// <summary>
 /// Interprets golden scripts against in-memory members with instant, lossless delivery except across cut links.
-/// Commands: "cluster N", "tick N" (ticks every member N times, delivering after each), "propose ID TEXT",
-/// "isolate ID", "heal", "status". Each command's output is appended to the transcript.
+/// Each command's output is appended to the transcript as indented lines; every command delivers until quiet.
+/// Commands:
+/// "cluster N [prevote=false] [checkquorum=false] [keep=K]" (members 1..N), "join ID" (a member with no membership),
+/// "tick N" (ticks every member N times, delivering after each), "propose ID TEXT", "compact ID",
+/// "add-learner ID TARGET", "add-voter ID TARGET", "promote ID TARGET", "remove ID TARGET" (proposed on ID),
+/// "transfer ID TARGET", "read-index ID CONTEXT", "isolate ID", "partition 1,2 3,4,5", "heal", "restart ID",
+/// "status", "members", "progress ID".
 /// </summary>
 internal sealed class ScriptedCluster
 {
-    private readonly List<RaftNode> _nodes = [];
-    private readonly HashSet<ulong> _isolated = [];
-    private readonly Dictionary<ulong, List<string>> _applied = [];
+    private readonly SortedDictionary<ulong, ScriptedMember> _members = [];
+    private readonly HashSet<(ulong, ulong)> _cut = [];
     private readonly StringBuilder _out = new();
+    private RaftConfig _config = new();
 
     public static string Run(string script)
     {
@@ -31,53 +37,132 @@ internal sealed class ScriptedCluster
                 continue;
             }
             cluster.Execute(line.Split(' '));
+            cluster.Deliver();
         }
         return cluster._out.ToString();
     }
+
+    private static ulong Id(string s) => ulong.Parse(s, CultureInfo.InvariantCulture);
+
+    private RaftNode Node(string s) => _members[Id(s)].Node;
 
     private void Execute(string[] args)
     {
         switch (args[0])
         {
             case "cluster":
-                var ids = Enumerable.Range(1, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture)).Select(i => (ulong)i).ToArray();
+                _config = Configure(args.Skip(2));
+                var ids = Enumerable.Range(1, int.Parse(args[1], CultureInfo.InvariantCulture)).Select(i => (ulong)i).ToArray();
                 foreach (var id in ids)
                 {
-                    // Seeded per member so elections are reproducible.
-                    _nodes.Add(new RaftNode(id, ids, new RaftConfig(), new Random((int)id * 7919), default, []));
-                    _applied[id] = [];
+                    _members[id] = new ScriptedMember(id, new ConfState(ids, []), _config, _out);
                 }
                 break;
+            case "join":
+                _members[Id(args[1])] = new ScriptedMember(Id(args[1]), ConfState.Empty, _config, _out);
+                break;
             case "tick":
-                for (var i = 0; i < int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture); i++)
+                for (var i = 0; i < int.Parse(args[1], CultureInfo.InvariantCulture); i++)
                 {
-                    foreach (var n in _nodes)
+                    foreach (var m in _members.Values)
                     {
-                        n.Tick();
+                        m.Node.Tick();
                     }
                     Deliver();
                 }
                 break;
             case "propose":
-                var node = _nodes[int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) - 1];
+                var node = Node(args[1]);
                 var result = node.Propose(Encoding.UTF8.GetBytes(args[2]));
-                _out.AppendLine(result is { } r ? $"  accepted {r.Index}@t{r.Term}" : "  dropped: not leader");
-                Deliver();
+                var why = node.Role == RaftRole.Leader ? $"transferring to {node.LeadTransferee}" : "not leader";
+                _out.AppendLine(result is { } r ? $"  accepted {r.Index}@t{r.Term}" : $"  dropped: {why}");
+                break;
+            case "compact":
+                _out.AppendLine($"  snapshot {_members[Id(args[1])].Compact()}, log starts at {Node(args[1]).GetStatus().FirstIndex}");
+                break;
+            case "add-learner" or "add-voter" or "promote" or "remove":
+                var type = args[0] switch
+                {
+                    "add-learner" => ConfChangeType.AddLearner,
+                    "add-voter" => ConfChangeType.AddVoter,
+                    "promote" => ConfChangeType.PromoteLearner,
+                    _ => ConfChangeType.RemoveNode,
+                };
+                var proposal = Node(args[1]).ProposeConfChange(new ConfChange(type, Id(args[2]), []));
+                _out.AppendLine(proposal.Accepted ? $"  accepted {proposal.Index}@t{proposal.Term}" : $"  refused: {proposal.Refusal}");
+                break;
+            case "transfer":
+                _out.AppendLine(Node(args[1]).TransferLeadership(Id(args[2])) ? "  transferring" : "  refused");
+                break;
+            case "read-index":
+                Node(args[1]).ReadIndex(Encoding.UTF8.GetBytes(args[2]));
                 break;
             case "isolate":
-                _isolated.Add(ulong.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+                Cut([Id(args[1])], _members.Keys.Where(k => k != Id(args[1])));
+                break;
+            case "partition":
+                var groups = args.Skip(1).Select(g => g.Split(',').Select(Id).ToArray()).ToArray();
+                foreach (var g in groups)
+                {
+                    Cut(g, _members.Keys.Except(g));
+                }
                 break;
             case "heal":
-                _isolated.Clear();
+                _cut.Clear();
+                break;
+            case "restart":
+                _members[Id(args[1])].Restart();
                 break;
             case "status":
-                foreach (var n in _nodes)
+                foreach (var m in _members.Values)
                 {
-                    _out.AppendLine($"  {n.Id}: {n.Role} term={n.Term} lead={n.Leader} last={n.LastIndex} commit={n.Committed} applied=[{string.Join(",", _applied[n.Id])}]");
+                    var n = m.Node;
+                    _out.AppendLine($"  {n.Id}: {n.Role} term={n.Term} lead={n.Leader} last={n.LastIndex} commit={n.Committed} applied=[{string.Join(",", m.Applied)}]");
+                }
+                break;
+            case "members":
+                foreach (var m in _members.Values)
+                {
+                    _out.AppendLine($"  {m.Id}: {m.Node.ConfState}");
+                }
+                break;
+            case "progress":
+                var status = Node(args[1]).GetStatus();
+                foreach (var (id, p) in status.Progress.OrderBy(p => p.Key))
+                {
+                    _out.AppendLine($"  {id}: match={p.Match} next={p.Next} {p.State}");
                 }
                 break;
             default:
                 throw new InvalidOperationException($"unknown command {args[0]}");
+        }
+    }
+
+    private static RaftConfig Configure(IEnumerable<string> options)
+    {
+        var config = new RaftConfig();
+        foreach (var (key, value) in options.Select(o => o.Split('=')).Select(kv => (kv[0], kv[1])))
+        {
+            config = key switch
+            {
+                "prevote" => config with { PreVote = bool.Parse(value) },
+                "checkquorum" => config with { CheckQuorum = bool.Parse(value) },
+                "keep" => config with { CompactionKeepEntries = int.Parse(value, CultureInfo.InvariantCulture) },
+                _ => throw new InvalidOperationException($"unknown cluster option {key}"),
+            };
+        }
+        return config;
+    }
+
+    private void Cut(IEnumerable<ulong> side, IEnumerable<ulong> other)
+    {
+        foreach (var a in side)
+        {
+            foreach (var b in other)
+            {
+                _cut.Add((a, b));
+                _cut.Add((b, a));
+            }
         }
     }
 
@@ -87,30 +172,27 @@ internal sealed class ScriptedCluster
         var rounds = 0;
         do
         {
-            foreach (var n in _nodes)
+            foreach (var m in _members.Values)
             {
-                while (n.HasReady)
+                foreach (var msg in m.Drain())
                 {
-                    var ready = n.TakeReady();
-                    foreach (var m in ready.Messages)
-                    {
-                        queue.Enqueue(m);
-                    }
-                    foreach (var e in ready.CommittedEntries.Where(e => e.Data.Length > 0))
-                    {
-                        _applied[n.Id].Add(Encoding.UTF8.GetString(e.Data));
-                    }
-                    n.Advance(ready);
+                    queue.Enqueue(msg);
                 }
             }
-            while (queue.TryDequeue(out var m))
+            while (queue.TryDequeue(out var msg))
             {
-                if (!_isolated.Contains(m.From) && !_isolated.Contains(m.To))
+                if (_cut.Contains((msg.From, msg.To)) || !_members.TryGetValue(msg.To, out var to))
                 {
-                    _nodes[(int)m.To - 1].Step(m);
+                    if (msg.Type == MessageType.Snapshot && _members.TryGetValue(msg.From, out var from))
+                    {
+                        // The transport tells the leader, as a real host would on a failed stream.
+                        from.Node.ReportSnapshot(msg.To, ok: false);
+                    }
+                    continue;
                 }
+                to.Node.Step(msg);
             }
         }
-        while (_nodes.Any(n => n.HasReady) && ++rounds < 1000);
+        while (_members.Values.Any(m => m.Node.HasReady) && ++rounds < 1000);
     }
 }

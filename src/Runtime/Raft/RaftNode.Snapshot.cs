@@ -1,0 +1,97 @@
+namespace K3sLab.Raft;
+
+public sealed partial class RaftNode
+{
+    /// <summary>
+    /// Compacts the log after the host has applied through <paramref name="index"/> and captured its state machine as
+    /// <paramref name="data"/>. Returns the snapshot to persist (with the membership at that index); the host then may
+    /// drop stored entries up to <c>Index - RaftConfig.CompactionKeepEntries</c>. The member keeps the snapshot to send to
+    /// followers that need compacted entries. An index at or below the current snapshot returns the current one.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is beyond <see cref="Applied"/>.</exception>
+    /// <exception cref="InvalidOperationException">A configuration change was applied after <paramref name="index"/>, so the membership at it is unknown: compact at the applied index instead.</exception>
+    public Snapshot Compact(ulong index, byte[] data)
+    {
+        if (index > _log.Applied)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"cannot compact beyond the applied index {_log.Applied}");
+        }
+        if (_log.Snapshot is { } current && index <= current.Index)
+        {
+            return current;
+        }
+        if (_log.Slice(index + 1, _log.Applied, int.MaxValue).Any(e => e.Type == EntryType.ConfChange))
+        {
+            throw new InvalidOperationException($"a configuration change was applied after index {index}; compact at the applied index {_log.Applied}");
+        }
+        var snapshot = new Snapshot(index, _log.Term(index), _confState, data);
+        _log.Compact(snapshot, _config.CompactionKeepEntries);
+        return snapshot;
+    }
+
+    /// <summary>
+    /// The host reports whether the snapshot it was sending to <paramref name="id"/> arrived (leader only; otherwise
+    /// ignored). On failure the leader probes again and resends a snapshot if still needed.
+    /// </summary>
+    public void ReportSnapshot(ulong id, bool ok)
+    {
+        if (Role != RaftRole.Leader || !_progress.TryGetValue(id, out var pr) || pr.State != ProgressState.Snapshot)
+        {
+            return;
+        }
+        if (ok)
+        {
+            pr.BecomeProbe();
+        }
+        else
+        {
+            pr.SnapshotFailed();
+        }
+        // Wait for the next heartbeat answer before probing, as the follower may be slow or away.
+        pr.ProbeSent = true;
+    }
+
+    /// <summary>The host reports that a message to <paramref name="id"/> could not be delivered: stop streaming to it and probe.</summary>
+    public void ReportUnreachable(ulong id)
+    {
+        if (Role == RaftRole.Leader && _progress.TryGetValue(id, out var pr) && pr.State == ProgressState.Replicate)
+        {
+            pr.BecomeProbe();
+        }
+    }
+
+    private void SendSnapshot(ulong to, Progress pr)
+    {
+        // Only a member still joining has no snapshot, and it never leads.
+        if (_log.Snapshot is not { } snapshot)
+        {
+            return;
+        }
+        Send(new Message(MessageType.Snapshot, Id, to, Term) { Snapshot = snapshot });
+        pr.BecomeSnapshot(snapshot.Index);
+    }
+
+    private void HandleSnapshot(Message m)
+    {
+        if (m.Snapshot is not { } snapshot)
+        {
+            return;
+        }
+        var joining = _log.Snapshot is null;
+        if (!joining && snapshot.Index <= _log.Committed)
+        {
+            Send(new Message(MessageType.AppendResponse, Id, m.From, Term) { Index = _log.Committed });
+            return;
+        }
+        if (!joining && _log.MatchTerm(snapshot.Index, snapshot.Term))
+        {
+            // We already hold the log the snapshot covers: commit through it rather than discard entries.
+            _log.CommitTo(snapshot.Index);
+            Send(new Message(MessageType.AppendResponse, Id, m.From, Term) { Index = snapshot.Index });
+            return;
+        }
+        _log.Restore(snapshot);
+        _confState = snapshot.ConfState;
+        Send(new Message(MessageType.AppendResponse, Id, m.From, Term) { Index = snapshot.Index });
+    }
+}
