@@ -93,5 +93,11 @@ public sealed partial class RaftNode
         };
     }
 
-    private bool IsCaughtUp(ulong id) => _progress.TryGetValue(id, out var pr) && pr.Match + (ulong)_config.MaxPromotionLag >= _log.LastIndex;
+    /// <summary>
+    /// A learner is in sync when it has acknowledged appends (its progress left probing) and is within
+    /// <see cref="RaftConfig.MaxPromotionLag"/> of the leader's log. A learner that never answered is not in sync even
+    /// when the whole log is shorter than the lag, or a dead learner could be promoted and cost the cluster its quorum.
+    /// </summary>
+    private bool IsCaughtUp(ulong id) =>
+        _progress.TryGetValue(id, out var pr) && pr.State == ProgressState.Replicate && pr.Match + (ulong)_config.MaxPromotionLag >= _log.LastIndex;
 }

@@ -85,6 +85,7 @@ internal static partial class DatastoreCommand
 
         var command = new Command("datastore", "Run the datastore alone");
         command.Subcommands.Add(serve);
+        command.Subcommands.Add(DatastoreMemberCommand.Create());
         return command;
     }
 

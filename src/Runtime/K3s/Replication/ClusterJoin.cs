@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Net.Client;
 using K3sLab.K3s.Etcd;
 using K3sLab.K3s.Replication.Transport;
 using K3sLab.K3s.Store;

@@ -19,9 +19,9 @@ internal sealed partial class ReplicatedStore
             {
                 do
                 {
-                    id = RandomNumberGenerator.GetInt32(1, int.MaxValue) | ((long)RandomNumberGenerator.GetInt32(0, int.MaxValue) << 31);
+                    id = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) & long.MaxValue;
                 }
-                while (_state.LeaseTtl(id) is not null);
+                while (id == 0 || _state.LeaseTtl(id) is not null);
             }
         }
 

@@ -65,6 +65,28 @@ internal sealed class CertificateAuthority : IDisposable
         return Issue(subject.Build(), [Oids.ServerAuth], sans.Build());
     }
 
+    /// <summary>
+    /// Issues a certificate for both sides of mutual TLS (etcd's peer and server-client certificates): it serves
+    /// the given names and addresses and authenticates its holder when it dials.
+    /// </summary>
+    public X509Certificate2 IssueServingAndClient(string commonName, IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses)
+    {
+        var sans = new SubjectAlternativeNameBuilder();
+        foreach (var dns in dnsNames.Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            sans.AddDnsName(dns);
+        }
+
+        foreach (var ip in addresses.Distinct())
+        {
+            sans.AddIpAddress(ip);
+        }
+
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddCommonName(commonName);
+        return Issue(subject.Build(), [Oids.ServerAuth, Oids.ClientAuth], sans.Build());
+    }
+
     /// <summary>Issues a client certificate: Kubernetes reads the user from CN and the groups from O.</summary>
     public X509Certificate2 IssueClient(string user, IEnumerable<string> groups)
     {

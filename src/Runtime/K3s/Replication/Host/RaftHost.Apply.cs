@@ -4,7 +4,8 @@ namespace K3sLab.K3s.Replication.Host;
 
 internal sealed partial class RaftHost
 {
-    private bool _published;
+    private volatile bool _published;
+    private volatile bool _publishing;
 
     private async Task ApplyAsync(Entry entry)
     {
@@ -73,11 +74,18 @@ internal sealed partial class RaftHost
     /// </summary>
     private void PublishSelfIfNeeded()
     {
-        if (_published)
+        if (_published || _publishing || _node.Leader == RaftNode.None || !_node.ConfState.Contains(MemberId))
         {
             return;
         }
 
+        if (Members.Find(MemberId) is { } self && self.Name == _options.Name && self.ClientUrls.SequenceEqual(_options.ClientUrls))
+        {
+            _published = true;
+            return;
+        }
+
+        _publishing = true;
         var body = MemberTable.EncodeAttributes(_options.Name, _options.ClientUrls, _options.PeerUrls);
         var data = new EntryPayload(PayloadKind.PublishMember, MemberId, 0, body).Encode();
         _ = Task.Run(async () =>
@@ -89,6 +97,12 @@ internal sealed partial class RaftHost
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 Log.PublishFailed(_logger, e.Message);
+            }
+            finally
+            {
+                // Proposed is not applied: if the entry is lost with a leader change, a later tick publishes again.
+                await Task.Delay(_options.ElectionTimeout, _options.Time).ConfigureAwait(false);
+                _publishing = false;
             }
         });
     }

@@ -58,6 +58,7 @@ internal sealed partial class RaftHost
                 _node.Tick();
                 AgeReads();
                 OnTickAsLeader();
+                PublishSelfIfNeeded();
                 break;
             case HostInput.Receive r:
                 foreach (var m in r.Messages)
@@ -203,10 +204,6 @@ internal sealed partial class RaftHost
             _lastLeader = soft.Leader;
             Log.LeaderChanged(_logger, MemberId, soft.Leader, _node.Term);
             _machine.LeaderChanged(soft.Leader, soft.Leader == MemberId);
-            if (soft.Leader == MemberId)
-            {
-                PublishSelfIfNeeded();
-            }
         }
 
         _node.Advance(ready);
