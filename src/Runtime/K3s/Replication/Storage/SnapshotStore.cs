@@ -1,0 +1,130 @@
+namespace K3sLab.K3s.Replication.Storage;
+
+/// <summary>
+/// The snap directory: one file per snapshot, written to a temporary name, fsynced, renamed into place and the
+/// directory fsynced, so a file under its final name is always whole. Keeps the newest <see cref="Retain"/>.
+/// Thread-safety: one saver at a time (the Raft host's loop); loading happens before saving starts.
+/// </summary>
+internal sealed partial class SnapshotStore(string directory, ILogger logger, int retain = 5)
+{
+    /// <summary>The suffix a damaged snapshot is renamed to, so it is kept for inspection but never loaded again.</summary>
+    public const string BrokenSuffix = ".broken";
+
+    private const string TempSuffix = ".tmp";
+
+    public string Directory => directory;
+
+    /// <summary>How many snapshot files are kept.</summary>
+    public int Retain => retain;
+
+    /// <summary>
+    /// Writes <paramref name="snapshot"/> durably, then deletes the oldest beyond <see cref="Retain"/>. Write the
+    /// snapshot before its WAL marker: a file the WAL does not name is ignored at load.
+    /// </summary>
+    /// <exception cref="Store.StoreException">The disk is full (NoSpace) or failed (Unavailable); no file was left under the final name.</exception>
+    public async Task SaveAsync(SnapshotFile snapshot, CancellationToken ct)
+    {
+        var path = Path.Combine(directory, snapshot.FileName);
+        var temp = path + TempSuffix;
+        var bytes = SnapshotCodec.Encode(snapshot);
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+            await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                await file.WriteAsync(bytes, ct);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+            DirectorySync.Fsync(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temp);
+            throw WalErrors.ToStore(e, directory, bytes.Length, $"the snapshot at index {snapshot.Index}");
+        }
+
+        Log.Saved(logger, path, bytes.Length);
+        Purge();
+    }
+
+    /// <summary>The snapshot files present, newest (highest index) first.</summary>
+    public IReadOnlyList<SnapshotMarker> List()
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return [];
+        }
+
+        var markers = new List<SnapshotMarker>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(directory, "*" + SnapshotCodec.Extension))
+        {
+            if (SnapshotCodec.TryParseName(Path.GetFileName(path), out var marker))
+            {
+                markers.Add(marker);
+            }
+        }
+
+        markers.Sort((a, b) => b.Index != a.Index ? b.Index.CompareTo(a.Index) : b.Term.CompareTo(a.Term));
+        return markers;
+    }
+
+    /// <summary>
+    /// Loads the newest snapshot that is whole and that <paramref name="usable"/> accepts (the WAL names it and reaches
+    /// back to it). A damaged file is renamed to *.broken and reported, and an older one is tried; if damage leaves no
+    /// usable snapshot this throws <see cref="SnapshotCorruptException"/>. Null when there is no snapshot at all.
+    /// </summary>
+    public async Task<SnapshotLoad> LoadNewestAsync(Func<SnapshotMarker, bool> usable, CancellationToken ct)
+    {
+        var damaged = new List<string>();
+        foreach (var marker in List())
+        {
+            if (!usable(marker))
+            {
+                Log.NotReferenced(logger, Path.Combine(directory, SnapshotFile.NameOf(marker)));
+                continue;
+            }
+
+            var path = Path.Combine(directory, SnapshotFile.NameOf(marker));
+            var snapshot = SnapshotCodec.Decode(await File.ReadAllBytesAsync(path, ct), out var problem);
+            if (snapshot is not null && snapshot.Marker != marker)
+            {
+                problem = $"its content is snapshot {snapshot.Marker}, not what the file name says";
+                snapshot = null;
+            }
+
+            if (snapshot is not null)
+            {
+                return new SnapshotLoad(snapshot, damaged);
+            }
+
+            Log.Damaged(logger, path, problem!);
+            File.Move(path, path + BrokenSuffix, overwrite: true);
+            damaged.Add($"{path}: {problem}");
+        }
+
+        if (damaged.Count > 0)
+        {
+            throw new SnapshotCorruptException(damaged);
+        }
+
+        return new SnapshotLoad(null, damaged);
+    }
+
+    private void Purge()
+    {
+        var all = List();
+        if (all.Count <= retain)
+        {
+            return;
+        }
+
+        foreach (var old in all.Skip(retain))
+        {
+            File.Delete(Path.Combine(directory, SnapshotFile.NameOf(old)));
+        }
+
+        DirectorySync.Fsync(directory);
+    }
+}
