@@ -103,12 +103,12 @@ internal static partial class DatastoreMemberCommand
 
                 using var forward = new LoggerFactoryProvider(loggers);
                 await using var member = await ReplicatedMember.StartAsync(options, loggers, forward, cancellationToken);
-                try
+                var stopped = await Task.WhenAny(Task.Delay(Timeout.Infinite, cancellationToken), member.Host.Failed);
+                if (stopped == member.Host.Failed)
                 {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
+                    // etcd exits when it cannot persist or apply; a supervisor restarts it from its data.
+                    RuntimeLogging.Fatal(logger, $"the member stopped: {member.Host.Failed.Result.Message}");
+                    return 1;
                 }
 
                 return 0;

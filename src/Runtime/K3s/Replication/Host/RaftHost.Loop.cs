@@ -45,6 +45,7 @@ internal sealed partial class RaftHost
             // A member that cannot persist must not keep voting or acknowledging: stop, as etcd panics.
             _fatal = e;
             Log.Fatal(_logger, e, MemberId);
+            _failed.TrySetResult(e);
             _applied.FailAll(new StoreException(StoreError.Unavailable, $"this member stopped: {e.Message}", e));
             FailReads(new StoreException(StoreError.Unavailable, $"this member stopped: {e.Message}", e));
         }
@@ -156,7 +157,7 @@ internal sealed partial class RaftHost
             var entries = new List<WalEntry>(ready.Entries.Count);
             foreach (var e in ready.Entries)
             {
-                entries.Add(new WalEntry(e.Index, e.Term, (byte)e.Type, e.Data));
+                entries.Add(WalEntry.From(e));
             }
 
             await _storage.Wal.SaveAsync(ready.HardState, entries, _stop.Token).ConfigureAwait(false);

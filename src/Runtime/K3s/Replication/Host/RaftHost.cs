@@ -29,6 +29,7 @@ internal sealed partial class RaftHost : IAsyncDisposable
     private ITimer? _ticker;
     private RaftStatus _status;
     private ulong _snapshotIndex;
+    private readonly TaskCompletionSource<Exception> _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _fatal;
 
     private RaftHost(RaftHostOptions options, IReplicatedStateMachine machine, MemberState storage, ulong clusterId, ConfState bootstrap, Snapshot? snapshot, ILogger logger)
@@ -82,6 +83,9 @@ internal sealed partial class RaftHost : IAsyncDisposable
 
     /// <summary>The WAL's counters (fsyncs, records, bytes), for status and benchmarks.</summary>
     public WalCounters WalCounters => _storage.Wal.Counters;
+
+    /// <summary>Completes with the error when the member stops because it can no longer persist or apply the log.</summary>
+    public Task<Exception> Failed => _failed.Task;
 
     /// <summary>The peer service's view of this member.</summary>
     public IPeerInbox Inbox { get; private set; } = null!;

@@ -8,14 +8,14 @@ namespace K3sLab.K3s.Replication.Storage;
 /// </summary>
 internal sealed record WalEntry(ulong Index, ulong Term, byte Type, ReadOnlyMemory<byte> Data)
 {
-    /// <summary>The entry type the Raft core's <see cref="Entry"/> has today: everything is a normal entry.</summary>
-    public const byte NormalType = 0;
+    /// <summary>The byte of a normal entry.</summary>
+    public const byte NormalType = (byte)EntryType.Normal;
 
-    /// <summary>Maps a core entry; its type byte becomes the core's entry type once <see cref="Entry"/> carries one.</summary>
-    public static WalEntry From(Entry entry) => new(entry.Index, entry.Term, NormalType, entry.Data);
+    /// <summary>Maps a core entry, keeping its type.</summary>
+    public static WalEntry From(Entry entry) => new(entry.Index, entry.Term, (byte)entry.Type, entry.Data);
 
-    /// <summary>Maps back to the core's entry (copying the data out of the recovery buffer).</summary>
-    public Entry ToEntry() => new(Index, Term, Data.ToArray());
+    /// <summary>Maps back to the core's entry (copying the data out of the recovery buffer), keeping its type.</summary>
+    public Entry ToEntry() => new(Index, Term, Data.ToArray()) { Type = (EntryType)Type };
 
     /// <inheritdoc />
     public override string ToString() => $"{Index}@t{Term}/{Type}({Data.Length}b)";
