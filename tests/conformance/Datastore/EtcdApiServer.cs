@@ -98,6 +98,27 @@ internal sealed class EtcdApiServer : IAsyncDisposable
         return await StartAsync(new EtcdApiServer(name, root, port, start), ct);
     }
 
+    /// <summary>Our replicated (Raft) datastore from the published runtime: <c>k3s datastore member --cluster-init</c>, one member.</summary>
+    public static async Task<EtcdApiServer> StartReplicatedAsync(string name, CancellationToken ct)
+    {
+        var runtime = new PublishedRuntime();
+        await runtime.InitializeAsync();
+        var root = Directory.CreateTempSubdirectory("k3slab-replicated-");
+        var port = Loopback.FreePort();
+        var start = new ProcessStartInfo(runtime.Executable);
+        foreach (var arg in new[]
+        {
+            "datastore", "member", "--name", "default", "--data-dir", Path.Combine(root.FullName, "data"), "--cluster-init",
+            "--listen-client-urls", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+            "--listen-peer-urls", $"http://127.0.0.1:{Loopback.FreePort().ToString(CultureInfo.InvariantCulture)}",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return await StartAsync(new EtcdApiServer(name, root, port, start), ct);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

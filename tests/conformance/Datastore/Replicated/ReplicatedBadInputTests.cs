@@ -1,5 +1,3 @@
-using FluentAssertions;
-
 namespace K3sLab.ConformanceTests.Datastore.Replicated;
 
 /// <summary>Damaged data and wrong credentials: the member refuses with a clear message and loses nothing acknowledged.</summary>

@@ -1,4 +1,3 @@
-using FluentAssertions;
 using K3sLab.Tests.Support;
 
 namespace K3sLab.ConformanceTests.Datastore.Replicated;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using FluentAssertions;
 using K3sLab.Tests.Support;
 
 namespace K3sLab.ConformanceTests.Datastore.Replicated;
