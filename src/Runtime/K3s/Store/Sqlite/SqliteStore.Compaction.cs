@@ -2,6 +2,9 @@ namespace K3sLab.K3s.Store.Sqlite;
 
 internal sealed partial class SqliteStore
 {
+    /// <summary>The revision through which compacted history has been physically deleted (catches up with <see cref="CompactRevision"/> in the background).</summary>
+    public long CompactedThrough => Interlocked.Read(ref _compactedThrough);
+
     public Task<long> CompactAsync(long revision, CancellationToken cancellationToken) =>
         _writer.EnqueueAsync(w =>
         {
