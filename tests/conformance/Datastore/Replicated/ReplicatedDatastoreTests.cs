@@ -1,5 +1,3 @@
-using K3sLab.Tests.Support;
-
 namespace K3sLab.ConformanceTests.Datastore.Replicated;
 
 /// <summary>
