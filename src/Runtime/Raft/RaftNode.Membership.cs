@@ -84,6 +84,7 @@ public sealed partial class RaftNode
         }
         return change.Type switch
         {
+            ConfChangeType.AddVoter when _confState.IsLearner(id) => $"node {id} is a learner; promote it with {nameof(ConfChangeType.PromoteLearner)}",
             ConfChangeType.AddVoter or ConfChangeType.AddLearner when _confState.Contains(id) => $"node {id} is already a member",
             ConfChangeType.PromoteLearner when !_confState.IsLearner(id) => $"node {id} is not a learner",
             ConfChangeType.PromoteLearner when !IsCaughtUp(id) => $"can only promote a learner member which is in sync with leader (node {id} matches {_progress[id].Match}, leader's last index {_log.LastIndex})",
