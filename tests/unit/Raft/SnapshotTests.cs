@@ -109,4 +109,12 @@ public sealed class SnapshotTests
         paused.Should().Be(ProgressState.Snapshot);
         n.GetStatus().Progress[2].State.Should().Be(ProgressState.Probe);
     }
+
+    [Fact]
+    public void Compact_JoiningMember_Throws()
+    {
+        var n = NodeFixture.New(4, ConfState.Empty);
+        var act = () => n.Compact(0, []);
+        act.Should().Throw<InvalidOperationException>().WithMessage("*joining*");
+    }
 }
