@@ -94,5 +94,7 @@ public sealed partial class RaftNode
         };
     }
 
-    private bool IsCaughtUp(ulong id) => _progress.TryGetValue(id, out var pr) && pr.Match + (ulong)_config.MaxPromotionLag >= _log.LastIndex;
+    /// <summary>In sync: the leader streams to it (so it holds a snapshot and the membership) and it lags by little.</summary>
+    private bool IsCaughtUp(ulong id) =>
+        _progress.TryGetValue(id, out var pr) && pr.State == ProgressState.Replicate && pr.Match + (ulong)_config.MaxPromotionLag >= _log.LastIndex;
 }

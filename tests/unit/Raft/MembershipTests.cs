@@ -136,4 +136,11 @@ public sealed class MembershipTests
         accepted.Should().Match<Message>(m => !m.Reject && m.Index == 1);
         n.ConfState.IsVoter(4).Should().BeFalse();
     }
+
+    [Fact]
+    public void ProposeConfChange_PromoteLearnerNeverHeardFrom_RefusedEvenOnShortLog()
+    {
+        var n = NodeFixture.SoleLeader(new ConfState([1], [2]));
+        n.ProposeConfChange(new ConfChange(ConfChangeType.PromoteLearner, 2, [])).Refusal.Should().Contain("in sync with leader");
+    }
 }

@@ -29,6 +29,9 @@ internal sealed class ScriptedMember
     public RaftNode Node { get; private set; }
     public List<string> Applied { get; private set; } = [];
 
+    /// <summary>Every read state this member was handed, in order.</summary>
+    public List<ReadState> Reads { get; } = [];
+
     /// <summary>Writes a line per applied configuration change (for randomized runs' failure reports).</summary>
     public bool TraceConfChanges { get; init; }
 
@@ -74,6 +77,7 @@ internal sealed class ScriptedMember
             }
             foreach (var rs in ready.ReadStates)
             {
+                Reads.Add(rs);
                 _out.AppendLine($"  {Id}: read {Encoding.UTF8.GetString(rs.Context)} at index {rs.Index}");
             }
             Node.Advance(ready);
