@@ -1,12 +1,18 @@
 namespace K3sLab.Raft;
 
 /// <summary>
-/// The membership: voters elect and form every quorum; learners only receive the log. Immutable; equality compares the
-/// lists. An empty value means "not told yet": a member joining an existing cluster starts so and learns its
+/// The membership: voters elect and form every quorum; learners only receive the log. Immutable: the lists are copied,
+/// sorted and deduplicated, so equality does not depend on the order they were given in. An empty value means "not told yet": a member joining an existing cluster starts so and learns its
 /// membership from the leader's snapshot and log.
 /// </summary>
 public sealed record ConfState(IReadOnlyList<ulong> Voters, IReadOnlyList<ulong> Learners)
 {
+    /// <summary>The members that vote, ascending.</summary>
+    public IReadOnlyList<ulong> Voters { get; } = [.. Voters.Distinct().Order()];
+
+    /// <summary>The members that only receive the log, ascending.</summary>
+    public IReadOnlyList<ulong> Learners { get; } = [.. Learners.Distinct().Order()];
+
     /// <summary>No members: the starting point of a joining member.</summary>
     public static ConfState Empty { get; } = new([], []);
 
@@ -31,9 +37,9 @@ public sealed record ConfState(IReadOnlyList<ulong> Voters, IReadOnlyList<ulong>
         var id = change.NodeId;
         return change.Type switch
         {
-            ConfChangeType.AddVoter => new([.. Voters.Append(id).Distinct().Order()], [.. Learners.Where(l => l != id)]),
-            ConfChangeType.AddLearner when !IsVoter(id) => new(Voters, [.. Learners.Append(id).Distinct().Order()]),
-            ConfChangeType.PromoteLearner when IsLearner(id) => new([.. Voters.Append(id).Order()], [.. Learners.Where(l => l != id)]),
+            ConfChangeType.AddVoter => new([.. Voters, id], [.. Learners.Where(l => l != id)]),
+            ConfChangeType.AddLearner when !IsVoter(id) => new(Voters, [.. Learners, id]),
+            ConfChangeType.PromoteLearner when IsLearner(id) => new([.. Voters, id], [.. Learners.Where(l => l != id)]),
             ConfChangeType.RemoveNode => new([.. Voters.Where(v => v != id)], [.. Learners.Where(l => l != id)]),
             _ => this,
         };

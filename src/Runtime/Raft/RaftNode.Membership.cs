@@ -84,6 +84,7 @@ public sealed partial class RaftNode
         }
         return change.Type switch
         {
+            ConfChangeType.AddVoter when _confState.IsLearner(id) => $"node {id} is a learner; promote it with {nameof(ConfChangeType.PromoteLearner)}",
             ConfChangeType.AddVoter or ConfChangeType.AddLearner when _confState.Contains(id) => $"node {id} is already a member",
             ConfChangeType.PromoteLearner when !_confState.IsLearner(id) => $"node {id} is not a learner",
             ConfChangeType.PromoteLearner when !IsCaughtUp(id) => $"can only promote a learner member which is in sync with leader (node {id} matches {_progress[id].Match}, leader's last index {_log.LastIndex})",
@@ -93,11 +94,7 @@ public sealed partial class RaftNode
         };
     }
 
-    /// <summary>
-    /// A learner is in sync when it has acknowledged appends (its progress left probing) and is within
-    /// <see cref="RaftConfig.MaxPromotionLag"/> of the leader's log. A learner that never answered is not in sync even
-    /// when the whole log is shorter than the lag, or a dead learner could be promoted and cost the cluster its quorum.
-    /// </summary>
+    /// <summary>In sync: the leader streams to it (so it holds a snapshot and the membership) and it lags by little.</summary>
     private bool IsCaughtUp(ulong id) =>
         _progress.TryGetValue(id, out var pr) && pr.State == ProgressState.Replicate && pr.Match + (ulong)_config.MaxPromotionLag >= _log.LastIndex;
 }

@@ -9,14 +9,19 @@ public sealed partial class RaftNode
     /// followers that need compacted entries. An index at or below the current snapshot returns the current one.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is beyond <see cref="Applied"/>.</exception>
-    /// <exception cref="InvalidOperationException">A configuration change was applied after <paramref name="index"/>, so the membership at it is unknown: compact at the applied index instead.</exception>
+    /// <exception cref="InvalidOperationException">A configuration change was applied after <paramref name="index"/>, so the membership at it is unknown (compact at the applied index instead), or the member is still joining.</exception>
     public Snapshot Compact(ulong index, byte[] data)
     {
         if (index > _log.Applied)
         {
             throw new ArgumentOutOfRangeException(nameof(index), index, $"cannot compact beyond the applied index {_log.Applied}");
         }
-        if (_log.Snapshot is { } current && index <= current.Index)
+        if (_log.Snapshot is not { } current)
+        {
+            // A joining member has applied nothing: a snapshot now would claim an empty membership.
+            throw new InvalidOperationException("this member is still joining and has applied nothing to snapshot");
+        }
+        if (index <= current.Index)
         {
             return current;
         }
@@ -30,8 +35,10 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
-    /// The host reports whether the snapshot it was sending to <paramref name="id"/> arrived (leader only; otherwise
-    /// ignored). On failure the leader probes again and resends a snapshot if still needed.
+    /// The host reports whether the snapshot it was sending to <paramref name="id"/> was delivered (leader only;
+    /// otherwise ignored). The host must report either outcome: until it does, or the follower acknowledges, the
+    /// leader sends that follower nothing but heartbeats. On failure the leader probes again and resends a snapshot if
+    /// still needed.
     /// </summary>
     public void ReportSnapshot(ulong id, bool ok)
     {

@@ -35,9 +35,12 @@ public sealed partial class RaftNode
                 // Tell a stale leader about the newer term, or a partitioned member could never rejoin.
                 Send(new Message(MessageType.AppendResponse, Id, m.From, Term));
             }
-            else if (m.Type == MessageType.PreVote)
+            else if (m.Type is MessageType.PreVote or MessageType.Vote)
             {
-                Send(new Message(MessageType.PreVoteResponse, Id, m.From, Term) { Reject = true });
+                // Refuse with our term, as the paper's RequestVote reply does: a candidate that lags behind terms raised
+                // by others (say a removed member that still campaigns) catches up instead of never winning.
+                var type = m.Type == MessageType.Vote ? MessageType.VoteResponse : MessageType.PreVoteResponse;
+                Send(new Message(type, Id, m.From, Term) { Reject = true });
             }
             return;
         }
@@ -66,15 +69,12 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
-    /// Leader traffic is accepted from anyone: a member added as a learner hears from the leader before it knows its
-    /// own membership. Elections involve voters only; everything else needs a known member.
+    /// Membership views lag: a member learns a change only when it applies it. So leader traffic and elections are
+    /// accepted from anyone (a new learner hears from the leader before it knows it is a member; a member that has not
+    /// applied its own promotion must still vote for the voters that did). Safety does not depend on this filter: a
+    /// candidate counts only its own voters, a leader only its own members. Reads are served to members only.
     /// </summary>
-    private bool Accepts(Message m) => m.Type switch
-    {
-        MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot => true,
-        MessageType.Vote or MessageType.PreVote or MessageType.VoteResponse or MessageType.PreVoteResponse => _confState.IsVoter(m.From),
-        _ => _confState.Contains(m.From),
-    };
+    private bool Accepts(Message m) => m.Type != MessageType.ReadIndex || _confState.Contains(m.From);
 
     private void HandleVoteRequest(Message m)
     {

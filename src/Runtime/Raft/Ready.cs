@@ -9,7 +9,9 @@ namespace K3sLab.Raft;
 /// 1. Persist durably (fsync), in this order: <see cref="Snapshot"/> when not null (it replaces the stored log: drop
 ///    every stored entry), then <see cref="HardState"/> when not null, then <see cref="Entries"/>. Entries overwrite any
 ///    stored entry at the same or a higher index (a follower may truncate a conflicting suffix).
-/// 2. Only then send <see cref="Messages"/>: votes and append acknowledgements promise durable state.
+/// 2. Only then send <see cref="Messages"/>: votes and append acknowledgements promise durable state. Report the
+///    outcome of every <see cref="MessageType.Snapshot"/> message with <see cref="RaftNode.ReportSnapshot"/>, and
+///    peers that cannot be reached with <see cref="RaftNode.ReportUnreachable"/>.
 /// 3. Then, when <see cref="Snapshot"/> is not null, restore the state machine from its data; then apply
 ///    <see cref="CommittedEntries"/> in order. For a <see cref="EntryType.ConfChange"/> entry, decode it with
 ///    <see cref="ConfChange.Decode"/> and call <see cref="RaftNode.ApplyConfChange"/> (persist the returned membership

@@ -31,4 +31,10 @@ public sealed class ConfChangeTests
         var act = () => ConfChange.Decode(bytes);
         act.Should().Throw<FormatException>();
     }
+
+    [Fact]
+    public void ConfState_SameMembersInAnyOrder_Equal()
+    {
+        new ConfState([3, 1, 2, 2], [5, 4]).Should().Be(new ConfState([1, 2, 3], [4, 5]));
+    }
 }

@@ -126,4 +126,21 @@ public sealed class RaftNodeTests
         status.Progress[2].State.Should().Be(ProgressState.Probe);
         status.ConfState.Voters.Should().Equal(1UL, 2UL, 3UL);
     }
+
+    [Fact]
+    public void Step_VoteFromLowerTerm_RejectedWithOurTerm()
+    {
+        var n = new RaftNode(1, [1, 2, 3], new RaftConfig(), new Random(1), new HardState(5, 0, 0), []);
+        n.Step(new Message(MessageType.Vote, 2, 1, 3));
+        Drain(n).Messages.Single().Should().Match<Message>(m => m.Type == MessageType.VoteResponse && m.Reject && m.Term == 5);
+    }
+
+    [Fact]
+    public void Step_VoteFromCandidateOutsideOwnMembership_StillAnswered()
+    {
+        // This member has not applied the promotion of 4 yet; 4 counts it as a voter and needs its answer.
+        var n = new RaftNode(1, new ConfState([1, 2], [4]), new RaftConfig { PreVote = false, CheckQuorum = false }, new Random(1), default, null, []);
+        n.Step(new Message(MessageType.Vote, 4, 1, 1));
+        Drain(n).Messages.Single().Should().Match<Message>(m => m.Type == MessageType.VoteResponse && !m.Reject);
+    }
 }

@@ -191,6 +191,11 @@ internal sealed class ScriptedCluster
                     continue;
                 }
                 to.Node.Step(msg);
+                if (msg.Type == MessageType.Snapshot)
+                {
+                    // The transport reports the delivered snapshot, as a real host does once the stream completes.
+                    _members[msg.From].Node.ReportSnapshot(msg.To, ok: true);
+                }
             }
         }
         while (_members.Values.Any(m => m.Node.HasReady) && ++rounds < 1000);

@@ -29,6 +29,12 @@ internal sealed class ScriptedMember
     public RaftNode Node { get; private set; }
     public List<string> Applied { get; private set; } = [];
 
+    /// <summary>Every read state this member was handed, in order.</summary>
+    public List<ReadState> Reads { get; } = [];
+
+    /// <summary>Writes a line per applied configuration change (for randomized runs' failure reports).</summary>
+    public bool TraceConfChanges { get; init; }
+
     /// <summary>Crash and restart from what was persisted; the state machine is rebuilt from the snapshot and the log.</summary>
     public void Restart()
     {
@@ -37,9 +43,13 @@ internal sealed class ScriptedMember
         Applied = Decode(_storedSnapshot?.Data ?? []);
     }
 
-    /// <summary>Compacts at the applied index with the state machine as snapshot data, as a host would.</summary>
-    public Snapshot Compact()
+    /// <summary>Compacts at the applied index with the state machine as snapshot data, as a host would; null while joining.</summary>
+    public Snapshot? Compact()
     {
+        if (Node.ConfState.IsEmpty)
+        {
+            return null;
+        }
         var snapshot = Node.Compact(Node.Applied, Encoding.UTF8.GetBytes(string.Join(",", Applied)));
         _storedSnapshot = snapshot;
         var keepFrom = snapshot.Index > (ulong)_config.CompactionKeepEntries ? snapshot.Index - (ulong)_config.CompactionKeepEntries : 0;
@@ -67,6 +77,7 @@ internal sealed class ScriptedMember
             }
             foreach (var rs in ready.ReadStates)
             {
+                Reads.Add(rs);
                 _out.AppendLine($"  {Id}: read {Encoding.UTF8.GetString(rs.Context)} at index {rs.Index}");
             }
             Node.Advance(ready);
@@ -96,7 +107,12 @@ internal sealed class ScriptedMember
     {
         if (e.Type == EntryType.ConfChange)
         {
-            Node.ApplyConfChange(ConfChange.Decode(e.Data));
+            var change = ConfChange.Decode(e.Data);
+            var conf = Node.ApplyConfChange(change);
+            if (TraceConfChanges)
+            {
+                _out.AppendLine($"  {Id}: applied {change} at {e.Index}@t{e.Term} -> {conf} (role {Node.Role} t{Node.Term})");
+            }
             return;
         }
         if (e.Data.Length > 0)

@@ -109,4 +109,25 @@ public sealed class SnapshotTests
         paused.Should().Be(ProgressState.Snapshot);
         n.GetStatus().Progress[2].State.Should().Be(ProgressState.Probe);
     }
+
+    [Fact]
+    public void Compact_JoiningMember_Throws()
+    {
+        var n = NodeFixture.New(4, ConfState.Empty);
+        var act = () => n.Compact(0, []);
+        act.Should().Throw<InvalidOperationException>().WithMessage("*joining*");
+    }
+
+    [Fact]
+    public void ReportUnreachable_ReplicatingFollower_BackToProbe()
+    {
+        var n = NodeFixture.SoleLeader(new ConfState([1], [2]));
+        n.Step(new Message(MessageType.AppendResponse, 2, 1, n.Term) { Index = n.LastIndex });
+        var before = n.GetStatus().Progress[2].State;
+
+        n.ReportUnreachable(2);
+
+        before.Should().Be(ProgressState.Replicate);
+        n.GetStatus().Progress[2].State.Should().Be(ProgressState.Probe);
+    }
 }
