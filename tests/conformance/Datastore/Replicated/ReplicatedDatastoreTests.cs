@@ -34,7 +34,7 @@ public sealed class ReplicatedDatastoreTests(ReplicatedClusterFixture fixture) :
         var statuses = json.RootElement.EnumerateArray().Select(e => e.GetProperty("Status")).ToList();
         statuses.Should().HaveCount(3);
         statuses.Select(s => s.GetProperty("leader").GetUInt64()).Distinct().Should().ContainSingle().Which.Should().NotBe(0UL);
-        statuses.Select(s => s.GetProperty("raft_term").GetUInt64()).Distinct().Should().ContainSingle();
+        statuses.Select(s => s.GetProperty("raftTerm").GetUInt64()).Distinct().Should().ContainSingle();
         statuses.Select(s => s.GetProperty("header").GetProperty("member_id").GetUInt64()).Should().OnlyHaveUniqueItems();
     }
 
