@@ -7,7 +7,8 @@ public sealed class ReplicatedClusterFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        // Publishing the runtime can take minutes when it is stale; the members themselves start in seconds.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
         Cluster = await ReplicatedCluster.StartAsync(3, timeout.Token);
     }
 
