@@ -75,7 +75,7 @@ internal sealed partial class ClusterSimulator
         _crashes++;
         _powerLosses += powerLoss ? 1 : 0;
         _crashAt[member.Id] = CrashPoint.None;
-        _trace.Event(_now, $"member {member.Id} {(powerLoss ? "loses power" : "crashes")} {how}; down until {member.UntilTick}" +
+        _trace.Event(_now, $"member {member.Id} {(powerLoss ? "loses power" : "crashes")}{(how.Length > 0 ? " " + how : "")}; down until {member.UntilTick}" +
             (powerLoss && unsynced > 0 ? $"; {unsynced} unsynced bytes, {kept} kept" : ""));
         OnMemberGone(member);
     }

@@ -14,6 +14,9 @@ namespace K3sLab.Scenarios.Simulation;
 /// </summary>
 internal sealed partial class ClusterSimulator : IMemberHost
 {
+    /// <summary>Far above what a healthy run holds (a few hundred); reached only by a retransmission storm.</summary>
+    private const int MaxInFlight = 20_000;
+
     private readonly SimulationOptions _options;
     private readonly FaultMix _mix;
     private readonly Random _faultRandom;
@@ -34,6 +37,9 @@ internal sealed partial class ClusterSimulator : IMemberHost
     private int _tornTails;
     private int _pauses;
     private int _partitions;
+    private long _healTicksUsed;
+    private long _linearizabilitySteps;
+    private bool _linearizabilityUndecided;
 
     public ClusterSimulator(SimulationOptions options)
     {
@@ -291,11 +297,4 @@ internal sealed partial class ClusterSimulator : IMemberHost
             HealTicksUsed = _healTicksUsed,
         };
     }
-
-    /// <summary>Far above what a healthy run holds (a few hundred); reached only by a retransmission storm.</summary>
-    private const int MaxInFlight = 20_000;
-
-    private long _healTicksUsed;
-    private long _linearizabilitySteps;
-    private bool _linearizabilityUndecided;
 }
