@@ -1,229 +1,300 @@
-using System.Text;
 using K3sLab.Raft;
+using K3sLab.Scenarios.Checkers;
 
 namespace K3sLab.Scenarios.Simulation;
 
 /// <summary>
-/// Runs N pure Raft members in one process on virtual time with a seeded network and disks. A safety phase injects
-/// faults (drops, delays, duplicates, partitions, crashes with power loss); a heal phase removes them and the cluster
-/// must converge. Everything derives from the seed, so a failing seed replays exactly.
+/// Runs N pure Raft members in one process on virtual time with a seeded network, disks, clients and watchers.
+/// A safety phase injects the seed's fault mix (drop, delay, duplicate, reorder, partitions of every shape, crashes
+/// with or without power loss and torn writes, crashes in the middle of a Ready, pauses) while invariants are checked
+/// continuously; a heal phase removes every fault, restarts every member and requires convergence (equal state hash
+/// and applied index on all members, a final write acknowledged, every acknowledged write present) within a tick
+/// budget. Then the client history must be linearizable and every watcher stream must keep the watch guarantees.
+/// Everything derives from the seed, so a failing seed replays exactly. Single-threaded; one instance per run.
 /// </summary>
-internal sealed class ClusterSimulator
+internal sealed partial class ClusterSimulator : IMemberHost
 {
+    /// <summary>Far above what a healthy run holds (a few hundred); reached only by a retransmission storm.</summary>
+    private const int MaxInFlight = 20_000;
+
     private readonly SimulationOptions _options;
-    private readonly Random _random;
+    private readonly FaultMix _mix;
+    private readonly Random _faultRandom;
+    private readonly Random _nodeRandom;
     private readonly SimulatedNetwork _network;
     private readonly SimulatedMember[] _members;
-    private readonly Dictionary<ulong, (ulong Term, byte[] Data)> _appliedByIndex = [];
-    private readonly Dictionary<ulong, ulong> _leaderByTerm = [];
-    private readonly List<(ulong Term, ulong Index)> _acknowledged = [];
-    private readonly Dictionary<(ulong Member, ulong Index), ulong> _pending = [];
+    private readonly ulong[] _appliedBefore;
+    private readonly CrashPoint[] _crashAt;
+    private readonly SafetyMonitor _monitor = new();
+    private readonly SimulationTrace _trace;
+    private readonly List<Message> _due = [];
     private long _now;
-    private bool _acceptWrites = true;
-    private int _writes;
-    private string? _failure;
+    private bool _healing;
+    private ulong _lastLeader;
+    private ulong _lastLeaderTerm;
+    private int _crashes;
+    private int _powerLosses;
+    private int _tornTails;
+    private int _pauses;
+    private int _partitions;
+    private long _healTicksUsed;
+    private long _linearizabilitySteps;
+    private bool _linearizabilityUndecided;
 
     public ClusterSimulator(SimulationOptions options)
     {
         _options = options;
-        _random = new Random(options.Seed);
-        _network = new SimulatedNetwork(new Random(_random.Next()));
-        var ids = Enumerable.Range(1, options.Members).Select(i => (ulong)i).ToArray();
-        _members = [.. ids.Select(id => new SimulatedMember(id, ids, new Random(_random.Next()), options.Bug))];
+        var root = new Random(options.Seed);
+        var size = options.Members > 0 ? options.Members : root.NextDouble() < 0.7 ? 3 : 5;
+        _mix = FaultMix.Create(new Random(root.Next()));
+        _faultRandom = new Random(root.Next());
+        _nodeRandom = new Random(root.Next());
+        _clientRandom = new Random(root.Next());
+        _watchRandom = new Random(root.Next());
+        _network = new SimulatedNetwork(size, new Random(root.Next()));
+        _trace = new SimulationTrace(options.Trace, options.TraceSink);
+        var ids = Enumerable.Range(1, size).Select(i => (ulong)i).ToArray();
+        _members = [.. ids.Select(id => new SimulatedMember(id, ids, options.Bug))];
+        _appliedBefore = new ulong[size + 1];
+        _crashAt = new CrashPoint[size + 1];
+        _trace.Event(0, $"seed {options.Seed}: {size} members, bug {options.Bug}, faults {_mix}");
+        foreach (var m in _members)
+        {
+            StartMember(m);
+        }
+        CreateClients();
+        CreateWatchers();
     }
 
     public SimulationResult Run()
     {
+        var kind = FailureKind.None;
+        string? failure = null;
         try
         {
-            return RunPhases();
+            RunSafetyPhase();
+            failure = RunHealPhase();
+            if (failure is not null)
+            {
+                kind = FailureKind.Liveness;
+            }
+            else
+            {
+                failure = CheckHistories();
+                kind = failure is null ? FailureKind.None : FailureKind.Safety;
+            }
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is SafetyViolationException or WalCorruptionException or InvalidOperationException)
         {
             // A core invariant check (e.g. a conflict below the commit index) is a safety violation, not a crash.
-            return new SimulationResult(_options.Seed, false, $"invariant broken: {e.Message}", _acknowledged.Count, _leaderByTerm.Count);
+            kind = FailureKind.Safety;
+            failure = e is SafetyViolationException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+        }
+        catch (LivenessFailureException e)
+        {
+            kind = FailureKind.Liveness;
+            failure = e.Message;
+        }
+        if (failure is not null)
+        {
+            _trace.Event(_now, $"FAILED ({kind}): {failure}");
+        }
+        return new SimulationResult(_options.Seed, kind, failure, Stats(), _trace.Hash, _trace.Lines);
+    }
+
+    private void RunSafetyPhase()
+    {
+        _network.DropRate = _mix.DropRate;
+        _network.DuplicateRate = _mix.DuplicateRate;
+        _network.ReorderRate = _mix.ReorderRate;
+        _network.MaxDelay = _mix.MaxDelay;
+        for (var t = 0; t < _options.SafetyTicks; t++)
+        {
+            InjectFaults();
+            Step();
         }
     }
 
-    private SimulationResult RunPhases()
+    /// <summary>Heals everything, restarts every member, and runs until converged; returns a liveness failure or null.</summary>
+    private string? RunHealPhase()
     {
-        // Each seed picks its own fault mix.
-        var dropRate = _random.NextDouble() * 0.2;
-        var duplicateRate = _random.NextDouble() * 0.1;
-        var maxDelay = 1 + _random.Next(5);
-        var partitionRate = _random.NextDouble() * 0.02;
-        var crashRate = _random.NextDouble() * 0.03;
-        var restartRate = 0.05 + _random.NextDouble() * 0.5;
-
-        for (var t = 0; t < _options.SafetyTicks && _failure is null; t++)
-        {
-            _network.DropRate = dropRate;
-            _network.DuplicateRate = duplicateRate;
-            _network.MaxDelay = maxDelay;
-            if (_random.NextDouble() < partitionRate)
-            {
-                Repartition();
-            }
-            if (_random.NextDouble() < crashRate)
-            {
-                var victim = _members[_random.Next(_members.Length)];
-                if (victim.IsUp)
-                {
-                    victim.Crash();
-                }
-            }
-            foreach (var m in _members.Where(m => !m.IsUp && _random.NextDouble() < restartRate))
-            {
-                m.Restart();
-            }
-            Step();
-        }
-
+        _healing = true;
         _network.Heal();
-        _network.MaxDelay = 1;
-        foreach (var m in _members.Where(m => !m.IsUp))
+        _trace.Event(_now, "heal: faults removed, every member restarted");
+        foreach (var m in _members)
         {
-            m.Restart();
-        }
-        for (var t = 0; t < _options.HealTicks && _failure is null; t++)
-        {
-            // The last quarter of the heal phase takes no new writes, so "converged" means caught up, not racing.
-            _acceptWrites = t < _options.HealTicks * 3 / 4;
-            Step();
-        }
-        _failure ??= CheckConverged();
-        return new SimulationResult(_options.Seed, _failure is null, _failure, _acknowledged.Count, _leaderByTerm.Count);
-    }
-
-    private void Repartition()
-    {
-        _network.Heal();
-        var kind = _random.Next(3);
-        foreach (var a in _members)
-        {
-            foreach (var b in _members)
+            if (m.Status != MemberStatus.Down)
             {
-                if (a.Id == b.Id)
-                {
-                    continue;
-                }
-                var cut = kind switch
-                {
-                    0 => false,
-                    1 => (a.Id == 1) != (b.Id == 1) || _random.Next(4) == 0,
-                    _ => _random.Next(3) == 0, // random asymmetric cuts
-                };
-                if (cut)
-                {
-                    _network.Cut(a.Id, b.Id);
-                }
+                m.Crash(powerLoss: false, _faultRandom, 0);
+            }
+            StartMember(m);
+        }
+        var start = _now;
+        while (_now - start < _options.HealTicks)
+        {
+            Step();
+            if (IsConverged())
+            {
+                _healTicksUsed = _now - start;
+                _trace.Event(_now, $"converged after {_healTicksUsed} heal ticks at applied index {_members[0].Kv.AppliedIndex}, hash {_members[0].Kv.StateHash:x16}");
+                return null;
             }
         }
+        _healTicksUsed = _now - start;
+        return $"no convergence within {_options.HealTicks} heal ticks: {DescribeMembers()}";
     }
 
     private void Step()
     {
         _now++;
-        foreach (var msg in _network.Due(_now).ToList())
+        _network.TakeDue(_now, _due);
+        if (_network.InFlight > MaxInFlight)
         {
-            var to = _members[(int)msg.To - 1];
-            if (to.IsUp)
+            throw new LivenessFailureException($"message storm: {_network.InFlight} messages in flight at tick {_now} ({DescribeMembers()})");
+        }
+        foreach (var m in _due)
+        {
+            var to = _members[(int)m.To - 1];
+            if (to.Status == MemberStatus.Up)
             {
-                to.Node!.Step(msg);
+                _trace.Mix((ulong)m.Type, (m.From << 32) | m.To, m.Term ^ (m.Index << 20));
+                to.Node!.Step(m);
+            }
+            else if (to.Status == MemberStatus.Paused)
+            {
+                to.HeldMessages.Add(m);
             }
         }
-        foreach (var m in _members.Where(m => m.IsUp))
+        _due.Clear();
+        foreach (var m in _members)
         {
-            m.Node!.Tick();
-        }
-        var leaders = _members.Where(m => m.IsUp && m.Node!.Role == RaftRole.Leader).ToList();
-        if (_acceptWrites && leaders.Count > 0 && _random.NextDouble() < 0.3)
-        {
-            var leader = leaders[_random.Next(leaders.Count)];
-            var command = Encoding.UTF8.GetBytes($"put k{_random.Next(8)} v{_writes++}");
-            if (leader.Node!.Propose(command) is { } p)
+            if (m.IsUp)
             {
-                _pending[(leader.Id, p.Index)] = p.Term;
+                m.Node!.Tick();
             }
         }
-        foreach (var m in _members.Where(m => m.IsUp))
+        TickClients();
+        foreach (var m in _members)
         {
-            Drain(m);
+            if (m.IsUp)
+            {
+                HandleMember(m);
+            }
         }
+        TickWatchers();
     }
 
-    private void Drain(SimulatedMember member)
+    private void HandleMember(SimulatedMember member)
     {
+        var crashAt = _crashAt[member.Id];
+        _crashAt[member.Id] = CrashPoint.None;
+        if (!member.HandleReady(this, crashAt, _nodeRandom) || crashAt != CrashPoint.None)
+        {
+            CrashMember(member, $"in the middle of a Ready ({crashAt})");
+            return;
+        }
         var node = member.Node!;
-        while (_failure is null && node.HasReady)
+        if (node.Role == RaftRole.Leader)
         {
-            var ready = node.TakeReady();
-            member.Disk.Write(ready.HardState, ready.Entries);
-            if (_options.Bug != PlantedBug.AckBeforeFsync)
+            _monitor.OnLeader(node.Term, member.Id);
+            if (_lastLeader != member.Id || _lastLeaderTerm != node.Term)
             {
-                member.Disk.Sync();
-            }
-            foreach (var msg in ready.Messages)
-            {
-                _network.Send(msg, _now);
-            }
-            if (_options.Bug == PlantedBug.AckBeforeFsync && _random.Next(2) == 0)
-            {
-                member.Disk.Sync();
-            }
-            foreach (var e in ready.CommittedEntries)
-            {
-                Apply(member, e);
-            }
-            node.Advance(ready);
-            if (node.Role == RaftRole.Leader && !_leaderByTerm.TryAdd(node.Term, member.Id) && _leaderByTerm[node.Term] != member.Id)
-            {
-                _failure = $"two leaders in term {node.Term}: {_leaderByTerm[node.Term]} and {member.Id}";
+                _lastLeader = member.Id;
+                _lastLeaderTerm = node.Term;
+                _trace.Event(_now, $"member {member.Id} leads term {node.Term} (last index {node.LastIndex}, commit {node.Committed})");
             }
         }
     }
 
-    private void Apply(SimulatedMember member, Entry e)
+    void IMemberHost.Send(Message message) => _network.Send(message, _now);
+
+    void IMemberHost.OnApplied(SimulatedMember member, Entry entry, KvResult? result)
     {
-        if (_appliedByIndex.TryGetValue(e.Index, out var seen))
+        _monitor.OnApplied(member.Id, entry, member.Kv.StateHash, _appliedBefore[member.Id]);
+        _appliedBefore[member.Id] = entry.Index;
+        _trace.Mix(member.Id, entry.Index, entry.Term);
+        OnClientEntryApplied(member, entry, result);
+    }
+
+    private void StartMember(SimulatedMember member)
+    {
+        var recovery = member.Start(new Random(_nodeRandom.Next()));
+        _appliedBefore[member.Id] = 0;
+        _monitor.OnRecovered(member.Id, recovery);
+        if (_now > 0)
         {
-            if (seen.Term != e.Term || !seen.Data.AsSpan().SequenceEqual(e.Data))
-            {
-                _failure = $"member {member.Id} applied {e} at index {e.Index} but another member applied term {seen.Term} there";
-            }
+            _trace.Event(_now, $"member {member.Id} starts: term {recovery.HardState.Term}, vote {recovery.HardState.Vote}, commit {recovery.HardState.Commit}, {recovery.Log.Count} entries{(recovery.DroppedTailBytes > 0 ? $", dropped a torn tail of {recovery.DroppedTailBytes} bytes" : "")}");
         }
-        else
+        if (recovery.DroppedTailBytes > 0)
         {
-            _appliedByIndex[e.Index] = (e.Term, e.Data);
-        }
-        if (e.Index != member.StateMachine.AppliedIndex + 1)
-        {
-            _failure = $"member {member.Id} applied index {e.Index} after {member.StateMachine.AppliedIndex}";
-        }
-        member.StateMachine.Apply(e.Index, e.Data);
-        if (_pending.Remove((member.Id, e.Index), out var term) && term == e.Term)
-        {
-            _acknowledged.Add((term, e.Index));
+            _tornTails++;
         }
     }
 
-    private string? CheckConverged()
+    private bool IsConverged()
     {
+        if (!_tombstoneAcknowledged || HasPendingClients())
+        {
+            return false;
+        }
         var first = _members[0];
         foreach (var m in _members)
         {
-            if (m.StateMachine.AppliedIndex != first.StateMachine.AppliedIndex || m.StateMachine.StateHash != first.StateMachine.StateHash)
+            if (!m.IsUp || m.Node!.HasReady || m.Kv.AppliedIndex != m.Node.Committed || m.Kv.AppliedIndex != first.Kv.AppliedIndex || m.Kv.StateHash != first.Kv.StateHash)
             {
-                return $"no convergence after heal: member {m.Id} applied {m.StateMachine.AppliedIndex} hash {m.StateMachine.StateHash:x}, member {first.Id} applied {first.StateMachine.AppliedIndex} hash {first.StateMachine.StateHash:x}";
+                return false;
             }
         }
-        foreach (var (term, index) in _acknowledged)
+        return true;
+    }
+
+    private string? CheckHistories()
+    {
+        _monitor.CheckAcknowledgedPresent(_members);
+        var lin = LinearizabilityChecker.Check(_history);
+        _linearizabilitySteps = lin.Steps;
+        if (lin.Outcome == LinearizabilityOutcome.Illegal)
         {
-            if (!_appliedByIndex.TryGetValue(index, out var e) || e.Term != term || index > first.StateMachine.AppliedIndex)
-            {
-                return $"acknowledged write {index}@t{term} lost";
-            }
+            var ops = _history.Where(o => o.Key == lin.Key).OrderBy(o => o.Call).Select(o => o.ToString());
+            _trace.Event(_now, $"history of {lin.Key}:\n    " + string.Join("\n    ", ops));
+            return $"history not linearizable on key {lin.Key} ({_history.Count(o => o.Key == lin.Key)} operations; --trace prints them)";
         }
-        return null;
+        if (lin.Outcome == LinearizabilityOutcome.Unknown)
+        {
+            _trace.Event(_now, $"linearizability undecided on key {lin.Key} after {lin.Steps} steps");
+            _linearizabilityUndecided = true;
+        }
+        var violations = WatchChecker.Check(_members[0].Kv.Events, _watchers.ToDictionary(w => w.Name, w => (IReadOnlyList<WatchStreamItem>)w.Stream));
+        return violations.Count == 0 ? null : string.Join("; ", violations.Select(v => v.ToString()));
+    }
+
+    private string DescribeMembers() => string.Join("; ", _members.Select(m => m.Node is { } n
+        ? $"{m.Id}: {m.Status} {n.Role} term {n.Term} leader {n.Leader} last {n.LastIndex} commit {n.Committed} applied {m.Kv.AppliedIndex} hash {m.Kv.StateHash:x8}"
+        : $"{m.Id}: {m.Status}")) + (_tombstoneAcknowledged ? "" : "; final write not acknowledged");
+
+    private SimulationStats Stats()
+    {
+        var (delivered, dropped) = (_network.Counters.Delivered, _network.Counters.Dropped);
+        return new SimulationStats
+        {
+            Members = _members.Length,
+            FaultMix = _mix.ToString(),
+            Ticks = _now,
+            Leaders = _monitor.Leaders,
+            AcknowledgedWrites = _monitor.AcknowledgedWrites,
+            Operations = _history.Count,
+            IndeterminateOperations = _history.Count(o => o.IsIndeterminate),
+            Crashes = _crashes,
+            PowerLosses = _powerLosses,
+            TornTails = _tornTails,
+            Pauses = _pauses,
+            Partitions = _partitions,
+            MessagesDelivered = delivered,
+            MessagesDropped = dropped,
+            WatchEvents = _watchEvents,
+            LinearizabilitySteps = _linearizabilitySteps,
+            LinearizabilityUndecided = _linearizabilityUndecided,
+            HealTicksUsed = _healTicksUsed,
+        };
     }
 }

@@ -1,45 +1,68 @@
-using System.Text;
+using K3sLab.Scenarios.Checkers;
 
 namespace K3sLab.Scenarios.Simulation;
 
 /// <summary>
-/// A small revisioned key-value store: put, delete and compare-and-swap, each successful write bumps a global revision.
-/// Commands are text: "put k v", "del k", "cas k expectedRevision v".
+/// A small revisioned key-value store: every successful write bumps one global revision (a pair write bumps it once
+/// for both keys), reads answer with the key's mod revision, and the full event history is kept (no compaction) so
+/// watchers can be served from any revision. Single-threaded, owned by one simulated member.
 /// </summary>
 internal sealed class RevisionedKv : IReplicatedStateMachine
 {
-    private readonly SortedDictionary<string, (string Value, ulong ModRevision)> _data = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, (string Value, long ModRevision)> _data = new(StringComparer.Ordinal);
+    private readonly List<WatchEvent> _events = [];
+    private readonly List<int> _firstEventOfRevision = [];
 
-    public ulong Revision { get; private set; }
+    public long Revision { get; private set; }
     public ulong AppliedIndex { get; private set; }
 
-    public (string Value, ulong ModRevision)? Get(string key) => _data.TryGetValue(key, out var v) ? v : null;
+    /// <summary>Every event so far, in revision order.</summary>
+    public IReadOnlyList<WatchEvent> Events => _events;
 
-    public void Apply(ulong index, byte[] command)
+    public (string Value, long ModRevision)? Get(string key) => _data.TryGetValue(key, out var v) ? v : null;
+
+    /// <summary>The events of <paramref name="revision"/> (1..<see cref="Revision"/>), in write order.</summary>
+    public ReadOnlySpan<WatchEvent> EventsAt(long revision)
+    {
+        var start = _firstEventOfRevision[(int)revision - 1];
+        var end = revision == Revision ? _events.Count : _firstEventOfRevision[(int)revision];
+        return System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_events)[start..end];
+    }
+
+    public KvResult? Apply(ulong index, byte[] command)
     {
         AppliedIndex = index;
         if (command.Length == 0)
         {
-            return;
+            return null;
         }
-        var parts = Encoding.UTF8.GetString(command).Split(' ');
-        switch (parts[0])
+        var c = KvCommand.Decode(command);
+        var current = Get(c.Key);
+        switch (c.Kind)
         {
-            case "put":
-                Revision++;
-                _data[parts[1]] = (parts[2], Revision);
-                break;
-            case "del" when _data.ContainsKey(parts[1]):
-                Revision++;
-                _data.Remove(parts[1]);
-                break;
-            case "cas" when _data.TryGetValue(parts[1], out var cur) && cur.ModRevision == ulong.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture):
-                Revision++;
-                _data[parts[1]] = (parts[3], Revision);
-                break;
+            case KvCommandKind.Get:
+                return new KvResult(c.RequestId, true, 0, current?.Value, current?.ModRevision ?? 0);
+            case KvCommandKind.Cas when (current?.ModRevision ?? 0) != c.ExpectedRevision:
+                return new KvResult(c.RequestId, false, 0, current?.Value, current?.ModRevision ?? 0);
+            case KvCommandKind.PutPair:
+                Write(c.Key, c.Value, newRevision: true);
+                Write(c.Key2, c.Value2, newRevision: false);
+                return new KvResult(c.RequestId, true, Revision, null, 0);
             default:
-                break;
+                Write(c.Key, c.Value, newRevision: true);
+                return new KvResult(c.RequestId, true, Revision, null, 0);
         }
+    }
+
+    private void Write(string key, string value, bool newRevision)
+    {
+        if (newRevision)
+        {
+            Revision++;
+            _firstEventOfRevision.Add(_events.Count);
+        }
+        _data[key] = (value, Revision);
+        _events.Add(new WatchEvent(Revision, key, value));
     }
 
     public ulong StateHash
@@ -47,21 +70,11 @@ internal sealed class RevisionedKv : IReplicatedStateMachine
         get
         {
             // FNV-1a over the ordered contents: deterministic across processes, unlike string.GetHashCode.
-            var h = 14695981039346656037UL;
-            void Mix(string s)
-            {
-                foreach (var c in s)
-                {
-                    h = (h ^ c) * 1099511628211UL;
-                }
-                h = (h ^ 0xFF) * 1099511628211UL;
-            }
-            Mix(Revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var h = Fnv.Offset;
+            h = Fnv.Mix(h, (ulong)Revision);
             foreach (var (k, v) in _data)
             {
-                Mix(k);
-                Mix(v.Value);
-                Mix(v.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                h = Fnv.Mix(Fnv.Mix(Fnv.Mix(h, k), v.Value), (ulong)v.ModRevision);
             }
             return h;
         }

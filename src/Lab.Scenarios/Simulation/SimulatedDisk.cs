@@ -1,61 +1,203 @@
+using System.Buffers.Binary;
 using K3sLab.Raft;
 
 namespace K3sLab.Scenarios.Simulation;
 
+/// <summary>The WAL holds a record the recovery cannot explain: a checksum failure with valid data after it.</summary>
+internal sealed class WalCorruptionException(string message) : Exception(message);
+
+/// <summary>What recovery found on the disk.</summary>
+/// <param name="HardState">The last complete hard state record (default when none).</param>
+/// <param name="Log">The entries, after applying every overwrite in order.</param>
+/// <param name="DroppedTailBytes">Bytes of a torn last record that recovery discarded.</param>
+internal sealed record WalRecovery(HardState HardState, IReadOnlyList<Entry> Log, int DroppedTailBytes);
+
 /// <summary>
-/// A member's disk: what was written versus what was fsynced. Power loss keeps only synced state.
-/// Torn last writes are not modelled yet.
+/// A member's disk holding one write-ahead log: an append-only byte file of records
+/// <c>[length u32][crc32 u32][type u8][payload]</c>. Bytes up to <see cref="SyncedLength"/> are durable; bytes after
+/// it sit in the page cache. A process crash keeps the page cache; a power loss drops it, except that (seeded) a
+/// prefix of the unsynced tail may have reached the platter, possibly with its last record garbled: a torn write.
+/// Recovery reads records in order and drops an incomplete or checksum-failing last record, as a real WAL must; a
+/// checksum failure followed by more data cannot come from a torn write and is reported as corruption.
+/// Single-threaded.
 /// </summary>
 internal sealed class SimulatedDisk
 {
-    private readonly List<Entry> _synced = [];
-    private HardState _syncedHardState;
-    private List<Entry>? _written;
-    private HardState _writtenHardState;
+    private const byte HardStateRecord = 1;
+    private const byte EntryRecord = 2;
+    private const int HeaderSize = 9;
 
-    public HardState HardState => _syncedHardState;
-    public IReadOnlyList<Entry> Log => _synced;
+    private byte[] _bytes = new byte[4096];
+    private int _length;
 
-    /// <summary>Writes without syncing: entries overwrite the stored suffix from their first index.</summary>
+    /// <summary>Bytes written (durable or not).</summary>
+    public int Length => _length;
+
+    /// <summary>Bytes known durable.</summary>
+    public int SyncedLength { get; private set; }
+
+    /// <summary>True when some written bytes are not durable yet.</summary>
+    public bool HasUnsynced => _length > SyncedLength;
+
+    /// <summary>Appends entries, then the hard state (the Ready contract's order), without syncing.</summary>
     public void Write(HardState? hardState, IReadOnlyList<Entry> entries)
     {
-        if (_written is null)
+        foreach (var e in entries)
         {
-            _written = [.. _synced];
-            _writtenHardState = _syncedHardState;
+            var payload = Reserve(EntryRecord, 16 + e.Data.Length);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload, e.Index);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], e.Term);
+            e.Data.CopyTo(payload[16..]);
+            Seal(payload.Length);
         }
         if (hardState is { } hs)
         {
-            _writtenHardState = hs;
-        }
-        if (entries.Count > 0)
-        {
-            var from = (int)entries[0].Index - 1;
-            if (from < _written.Count)
-            {
-                _written.RemoveRange(from, _written.Count - from);
-            }
-            _written.AddRange(entries);
+            var payload = Reserve(HardStateRecord, 24);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload, hs.Term);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], hs.Vote);
+            BinaryPrimitives.WriteUInt64LittleEndian(payload[16..], hs.Commit);
+            Seal(payload.Length);
         }
     }
 
-    public void Sync()
+    /// <summary>fsync: everything written so far is durable.</summary>
+    public void Sync() => SyncedLength = _length;
+
+    /// <summary>
+    /// Power loss: the unsynced tail is lost, except that with <paramref name="tornChance"/> a random prefix of it
+    /// survives (its last record possibly garbled). Returns the number of unsynced bytes kept.
+    /// </summary>
+    public int PowerLoss(Random random, double tornChance)
     {
-        if (_written is null)
+        var unsynced = _length - SyncedLength;
+        if (unsynced == 0 || random.NextDouble() >= tornChance)
+        {
+            _length = SyncedLength;
+            return 0;
+        }
+        var keep = random.Next(unsynced + 1);
+        _length = SyncedLength + keep;
+        if (keep > HeaderSize && random.Next(2) == 0)
+        {
+            // The last sector of the write reached the disk garbled; only bytes after the last kept header change.
+            var lastHeader = LastRecordStart(SyncedLength);
+            var from = Math.Max(lastHeader + HeaderSize, SyncedLength);
+            if (from < _length)
+            {
+                _bytes[from + random.Next(_length - from)] ^= (byte)(1 + random.Next(255));
+            }
+        }
+        SyncedLength = _length;
+        return keep;
+    }
+
+    /// <summary>Planted corruption: flips a payload byte of a durable record that has another record after it.</summary>
+    public void CorruptSynced(Random random)
+    {
+        var starts = new List<int>();
+        for (var pos = 0; pos + HeaderSize <= SyncedLength;)
+        {
+            starts.Add(pos);
+            pos += HeaderSize + (int)BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(pos));
+        }
+        if (starts.Count < 2)
         {
             return;
         }
-        _synced.Clear();
-        _synced.AddRange(_written);
-        _syncedHardState = _writtenHardState;
-        _written = null;
-        _writtenHardState = default;
+        var start = starts[random.Next(starts.Count - 1)];
+        var size = (int)BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(start));
+        _bytes[start + HeaderSize + random.Next(size)] ^= 0x5A;
     }
 
-    /// <summary>Power loss: unsynced writes are gone.</summary>
-    public void PowerLoss()
+    /// <summary>
+    /// Reads the log back, truncating a torn last record (the file is repaired to its valid prefix, as etcd's WAL
+    /// repair does). Throws <see cref="WalCorruptionException"/> on corruption that a torn write cannot explain.
+    /// </summary>
+    public WalRecovery Recover()
     {
-        _written = null;
-        _writtenHardState = default;
+        var hardState = default(HardState);
+        var log = new List<Entry>();
+        var pos = 0;
+        while (pos < _length)
+        {
+            if (_length - pos < HeaderSize)
+            {
+                break; // torn header
+            }
+            var size = (int)BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(pos));
+            if (size > _length - pos - HeaderSize)
+            {
+                break; // torn payload
+            }
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(pos + 4));
+            var body = _bytes.AsSpan(pos + 8, 1 + size);
+            var end = pos + HeaderSize + size;
+            if (Crc32.Compute(body) != crc)
+            {
+                if (end < _length)
+                {
+                    throw new WalCorruptionException($"WAL record at byte {pos} fails its checksum with {_length - end} valid-looking bytes after it");
+                }
+                break; // garbled last record
+            }
+            var payload = body[1..];
+            if (body[0] == HardStateRecord)
+            {
+                hardState = new HardState(
+                    BinaryPrimitives.ReadUInt64LittleEndian(payload),
+                    BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]),
+                    BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]));
+            }
+            else
+            {
+                var index = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+                if (index == 0 || index > (ulong)log.Count + 1)
+                {
+                    throw new WalCorruptionException($"WAL entry {index} leaves a gap after {log.Count}");
+                }
+                log.RemoveRange((int)index - 1, log.Count - (int)index + 1);
+                log.Add(new Entry(index, BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]), payload[16..].ToArray()));
+            }
+            pos = end;
+        }
+        var dropped = _length - pos;
+        _length = pos;
+        SyncedLength = Math.Min(SyncedLength, pos);
+        return new WalRecovery(hardState, log, dropped);
+    }
+
+    private Span<byte> Reserve(byte type, int payloadSize)
+    {
+        var need = _length + HeaderSize + payloadSize;
+        if (need > _bytes.Length)
+        {
+            Array.Resize(ref _bytes, Math.Max(need, _bytes.Length * 2));
+        }
+        BinaryPrimitives.WriteUInt32LittleEndian(_bytes.AsSpan(_length), (uint)payloadSize);
+        _bytes[_length + 8] = type;
+        return _bytes.AsSpan(_length + HeaderSize, payloadSize);
+    }
+
+    private void Seal(int payloadSize)
+    {
+        var crc = Crc32.Compute(_bytes.AsSpan(_length + 8, 1 + payloadSize));
+        BinaryPrimitives.WriteUInt32LittleEndian(_bytes.AsSpan(_length + 4), crc);
+        _length += HeaderSize + payloadSize;
+    }
+
+    private int LastRecordStart(int from)
+    {
+        var pos = from;
+        var last = from;
+        while (pos < _length)
+        {
+            last = pos;
+            if (pos + HeaderSize > _length)
+            {
+                break;
+            }
+            pos += HeaderSize + (int)BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(pos));
+        }
+        return last;
     }
 }

@@ -2,49 +2,83 @@ using K3sLab.Raft;
 
 namespace K3sLab.Scenarios.Simulation;
 
-/// <summary>A seeded network on virtual time: drop, delay (hence reorder), duplicate, and partitions.</summary>
-internal sealed class SimulatedNetwork(Random random)
+/// <summary>
+/// A seeded network between members 1..N on virtual ticks. Each message may be dropped, duplicated, delayed by
+/// 1..<see cref="MaxDelay"/> ticks, or held back further (reordered). Links are cut one way at a time, so a cut both
+/// ways is a full partition and a cut one way an asymmetric one; a cut applies to messages in flight too.
+/// Single-threaded; all randomness comes from the injected source.
+/// </summary>
+internal sealed class SimulatedNetwork(int members, Random random)
 {
     private readonly PriorityQueue<Message, (long At, long Seq)> _inFlight = new();
-    private readonly HashSet<(ulong From, ulong To)> _cut = [];
+    private readonly bool[,] _cut = new bool[members + 1, members + 1];
     private long _seq;
 
     public double DropRate { get; set; }
     public double DuplicateRate { get; set; }
+    public double ReorderRate { get; set; }
     public int MaxDelay { get; set; } = 1;
 
+    /// <summary>Messages dropped, duplicated and held back so far (for the run summary).</summary>
+    public (long Dropped, long Duplicated, long Reordered, long Delivered) Counters => (_dropped, _duplicated, _reordered, _delivered);
+
+    private long _dropped, _duplicated, _reordered, _delivered;
+
+    /// <summary>Removes every cut and every per-message fault; messages in flight still arrive.</summary>
     public void Heal()
     {
-        _cut.Clear();
+        Array.Clear(_cut);
         DropRate = 0;
         DuplicateRate = 0;
+        ReorderRate = 0;
+        MaxDelay = 1;
     }
 
-    /// <summary>Cuts the link one way; a cut both ways is a full partition, one way an asymmetric one.</summary>
-    public void Cut(ulong from, ulong to) => _cut.Add((from, to));
+    /// <summary>Removes every cut, keeping per-message faults.</summary>
+    public void ClearCuts() => Array.Clear(_cut);
+
+    /// <summary>Cuts the link one way: nothing from <paramref name="from"/> reaches <paramref name="to"/>.</summary>
+    public void Cut(ulong from, ulong to) => _cut[from, to] = true;
+
+    public bool IsCut(ulong from, ulong to) => _cut[from, to];
+
+    /// <summary>Messages sent and not yet delivered or dropped.</summary>
+    public int InFlight => _inFlight.Count;
 
     public void Send(Message m, long now)
     {
-        if (_cut.Contains((m.From, m.To)) || random.NextDouble() < DropRate)
+        if (_cut[m.From, m.To] || (DropRate > 0 && random.NextDouble() < DropRate))
         {
+            _dropped++;
             return;
         }
-        var copies = random.NextDouble() < DuplicateRate ? 2 : 1;
+        var copies = DuplicateRate > 0 && random.NextDouble() < DuplicateRate ? 2 : 1;
+        _duplicated += copies - 1;
         for (var i = 0; i < copies; i++)
         {
-            _inFlight.Enqueue(m, (now + 1 + random.Next(MaxDelay), _seq++));
+            var delay = 1 + random.Next(MaxDelay);
+            if (ReorderRate > 0 && random.NextDouble() < ReorderRate)
+            {
+                delay += 1 + random.Next(3 * MaxDelay + 3);
+                _reordered++;
+            }
+            _inFlight.Enqueue(m, (now + delay, _seq++));
         }
     }
 
-    public IEnumerable<Message> Due(long now)
+    /// <summary>Takes the messages due at <paramref name="now"/>, in arrival order, into <paramref name="due"/>.</summary>
+    public void TakeDue(long now, List<Message> due)
     {
         while (_inFlight.TryPeek(out var m, out var key) && key.At <= now)
         {
             _inFlight.Dequeue();
-            if (!_cut.Contains((m.From, m.To)))
+            if (_cut[m.From, m.To])
             {
-                yield return m;
+                _dropped++;
+                continue;
             }
+            _delivered++;
+            due.Add(m);
         }
     }
 }

@@ -9,22 +9,29 @@ internal enum PlantedBug
     AckBeforeFsync,
     /// <summary>A restarted member forgets whom it voted for in its current term, so it can vote twice.</summary>
     ForgetVoteOnRestart,
+    /// <summary>A member that believes it leads answers reads from its own state without going through the log.</summary>
+    StaleLocalRead,
+    /// <summary>A power loss also flips a byte in the durable part of the WAL.</summary>
+    CorruptSyncedWal,
 }
 
 /// <summary>One simulator run's shape. Each seed derives its own fault mix from <see cref="Seed"/>.</summary>
 internal sealed record SimulationOptions(int Seed)
 {
-    public int Members { get; init; } = 3;
-    public int SafetyTicks { get; init; } = 600;
-    public int HealTicks { get; init; } = 400;
-    public PlantedBug Bug { get; init; } = PlantedBug.None;
-}
+    /// <summary>Cluster size; 0 lets the seed choose 3 or 5.</summary>
+    public int Members { get; init; }
 
-/// <summary>The outcome of one seed.</summary>
-internal sealed record SimulationResult(int Seed, bool Passed, string? Failure, int AcknowledgedWrites, int Elections)
-{
-    /// <inheritdoc />
-    public override string ToString() => Passed
-        ? $"seed {Seed}: ok ({AcknowledgedWrites} acknowledged writes, {Elections} leaders)"
-        : $"seed {Seed}: FAILED: {Failure} (replay with --seed {Seed})";
+    /// <summary>Ticks of the safety phase (faults on).</summary>
+    public int SafetyTicks { get; init; } = 600;
+
+    /// <summary>Most ticks the heal phase may take to converge before it counts as a liveness failure.</summary>
+    public int HealTicks { get; init; } = 800;
+
+    public PlantedBug Bug { get; init; } = PlantedBug.None;
+
+    /// <summary>Keep the readable event log (costs time; the trace hash is always computed).</summary>
+    public bool Trace { get; init; }
+
+    /// <summary>Receives each trace line as it happens (with <see cref="Trace"/>).</summary>
+    public Action<string>? TraceSink { get; init; }
 }

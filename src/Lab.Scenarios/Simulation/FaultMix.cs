@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace K3sLab.Scenarios.Simulation;
+
+/// <summary>
+/// The faults one seed injects (swarm testing: each seed turns each fault on or off and picks its intensity, so
+/// rare combinations get explored). Rates are per tick unless said otherwise.
+/// </summary>
+internal sealed record FaultMix
+{
+    public double DropRate { get; init; }
+    public double DuplicateRate { get; init; }
+    public double ReorderRate { get; init; }
+    public int MaxDelay { get; init; } = 1;
+    public double PartitionRate { get; init; }
+    public PartitionKind[] PartitionKinds { get; init; } = [];
+    public double CrashRate { get; init; }
+    /// <summary>Share of crashes that are power losses (unsynced bytes lost) rather than process kills.</summary>
+    public double PowerLossShare { get; init; }
+    /// <summary>Chance that a power loss keeps a torn prefix of the unsynced tail.</summary>
+    public double TornChance { get; init; }
+    /// <summary>Share of crashes that hit in the middle of handling a Ready (between write, sync, send and apply).</summary>
+    public double MidReadyCrashShare { get; init; }
+    public double PauseRate { get; init; }
+    public int Clients { get; init; } = 3;
+    public int Keys { get; init; } = 4;
+    public int Watchers { get; init; } = 2;
+    public int ClientTimeout { get; init; } = 40;
+
+    public static FaultMix Create(Random r)
+    {
+        double Maybe(double p, double lo, double hi) => r.NextDouble() < p ? lo + r.NextDouble() * (hi - lo) : 0;
+        var kinds = Enum.GetValues<PartitionKind>().Where(_ => r.Next(2) == 0).ToArray();
+        return new FaultMix
+        {
+            DropRate = Maybe(0.5, 0.01, 0.3),
+            DuplicateRate = Maybe(0.5, 0.01, 0.2),
+            ReorderRate = Maybe(0.5, 0.01, 0.3),
+            MaxDelay = 1 + r.Next(6),
+            PartitionRate = kinds.Length == 0 ? 0 : Maybe(0.7, 0.005, 0.03),
+            PartitionKinds = kinds,
+            CrashRate = Maybe(0.75, 0.003, 0.03),
+            PowerLossShare = r.NextDouble(),
+            TornChance = r.NextDouble(),
+            MidReadyCrashShare = r.NextDouble(),
+            PauseRate = Maybe(0.5, 0.002, 0.015),
+            Clients = 2 + r.Next(5),
+            Keys = 2 + r.Next(5),
+            Watchers = 1 + r.Next(3),
+            ClientTimeout = 20 + r.Next(60),
+        };
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"drop={DropRate:0.###} dup={DuplicateRate:0.###} reorder={ReorderRate:0.###} delay<={MaxDelay} partition={PartitionRate:0.####}[{string.Join(",", PartitionKinds)}] crash={CrashRate:0.####} (power-loss {PowerLossShare:P0}, torn {TornChance:P0}, mid-ready {MidReadyCrashShare:P0}) pause={PauseRate:0.####} clients={Clients} keys={Keys} watchers={Watchers} timeout={ClientTimeout}");
+}

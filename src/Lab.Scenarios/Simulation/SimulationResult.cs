@@ -1,0 +1,48 @@
+namespace K3sLab.Scenarios.Simulation;
+
+/// <summary>Whether a failure broke safety (a wrong answer) or liveness (no convergence after heal).</summary>
+internal enum FailureKind
+{
+    /// <summary>The seed passed.</summary>
+    None,
+    /// <summary>An invariant or checker found a wrong result.</summary>
+    Safety,
+    /// <summary>The cluster did not converge within the heal budget.</summary>
+    Liveness,
+}
+
+/// <summary>Counters of one run, for the per-seed summary.</summary>
+internal sealed record SimulationStats
+{
+    public int Members { get; init; }
+    public string FaultMix { get; init; } = "";
+    public long Ticks { get; init; }
+    public int Leaders { get; init; }
+    public int AcknowledgedWrites { get; init; }
+    public int Operations { get; init; }
+    public int IndeterminateOperations { get; init; }
+    public int Crashes { get; init; }
+    public int PowerLosses { get; init; }
+    public int TornTails { get; init; }
+    public int Pauses { get; init; }
+    public int Partitions { get; init; }
+    public long MessagesDelivered { get; init; }
+    public long MessagesDropped { get; init; }
+    public int WatchEvents { get; init; }
+    public long LinearizabilitySteps { get; init; }
+    public bool LinearizabilityUndecided { get; init; }
+    public long HealTicksUsed { get; init; }
+}
+
+/// <summary>The outcome of one seed. <see cref="TraceHash"/> is equal for equal runs (replay check).</summary>
+internal sealed record SimulationResult(int Seed, FailureKind Kind, string? Failure, SimulationStats Stats, ulong TraceHash, IReadOnlyList<string> Trace)
+{
+    public bool Passed => Kind == FailureKind.None;
+
+    public int AcknowledgedWrites => Stats.AcknowledgedWrites;
+
+    /// <inheritdoc />
+    public override string ToString() => Passed
+        ? $"seed {Seed}: ok ({Stats.Members} members, {Stats.AcknowledgedWrites} acknowledged writes, {Stats.Operations} ops, {Stats.Leaders} leaders, converged in {Stats.HealTicksUsed} heal ticks, trace {TraceHash:x16})"
+        : $"seed {Seed}: FAILED ({Kind}): {Failure} (replay with: k3slab sim --seed {Seed} --seeds 1 --trace)";
+}
