@@ -91,8 +91,9 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
             ClientUrls = options.AdvertiseClientUrls,
             PeerTls = options.PeerTls,
             TickInterval = tick,
-            Raft = new RaftHostOptions(memberId, directory).Raft with { ElectionTicks = electionTicks, HeartbeatTicks = 1 },
+            Raft = new RaftHostOptions(memberId, directory).Raft with { ElectionTicks = electionTicks, HeartbeatTicks = 1, CompactionKeepEntries = options.SnapshotCatchUpEntries },
             SnapshotCount = options.SnapshotCount,
+            RequestTimeout = options.RequestTimeout,
         };
     }
 

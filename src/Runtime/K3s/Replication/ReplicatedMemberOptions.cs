@@ -31,8 +31,14 @@ internal sealed record ReplicatedMemberOptions(string MemberDirectory, string Na
 
     public TimeSpan ElectionTimeout { get; init; } = TimeSpan.FromMilliseconds(800);
 
+    /// <summary>Longest a client request waits to commit before it fails with etcd's "request timed out".</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(7);
+
     /// <summary>Applied entries between snapshots.</summary>
     public ulong SnapshotCount { get; init; } = 10_000;
+
+    /// <summary>Entries kept in the log behind a snapshot so a slightly slow follower catches up without one (etcd: 5,000).</summary>
+    public int SnapshotCatchUpEntries { get; init; } = 5000;
 
     /// <summary>How long a join keeps retrying while the cluster is busy (another learner, no leader).</summary>
     public TimeSpan JoinTimeout { get; init; } = TimeSpan.FromSeconds(60);
