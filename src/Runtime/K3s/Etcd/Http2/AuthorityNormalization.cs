@@ -45,7 +45,9 @@ internal static partial class AuthorityNormalization
         }
         finally
         {
-            // Kestrel is done with the connection: stop reading for it, whatever the pump was waiting on.
+            // Kestrel is done with the connection: stop reading for it, whatever the pump was waiting on (the
+            // connection, or room in a pipe nobody reads any more).
+            await rewritten.Reader.CompleteAsync();
             transport.Input.CancelPendingRead();
             await pump;
             connection.Transport = transport;
