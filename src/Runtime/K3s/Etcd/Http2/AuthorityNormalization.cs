@@ -17,7 +17,10 @@ namespace K3sLab.K3s.Etcd.Http2;
 /// </remarks>
 internal static partial class AuthorityNormalization
 {
+    // Kestrel's read continues inline on the pump's thread (itself a thread-pool thread): no extra hop per read.
     private static readonly PipeOptions RewrittenInput = new(
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 1024 * 1024,
         resumeWriterThreshold: 512 * 1024,
         useSynchronizationContext: false);
