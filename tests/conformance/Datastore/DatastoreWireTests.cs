@@ -23,7 +23,7 @@ public sealed class DatastoreWireTests(EtcdAndDatastoreFixture stores) : IClassF
         var messages = new Dictionary<string, string>();
         foreach (var store in new[] { stores.Etcd, stores.Datastore })
         {
-            using var channel = GrpcChannel.ForAddress("http://" + store.ClientUrl);
+            using var channel = GrpcChannel.ForAddress(store.ClientUrl);
             var kv = new KV.KVClient(channel);
             var before = await kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("wire/kept"), Value = ByteString.CopyFromUtf8("v") }, cancellationToken: ct);
 
@@ -50,7 +50,7 @@ public sealed class DatastoreWireTests(EtcdAndDatastoreFixture stores) : IClassF
             .ToArray();
         foreach (var store in new[] { stores.Etcd, stores.Datastore })
         {
-            using var channel = GrpcChannel.ForAddress("http://" + store.ClientUrl);
+            using var channel = GrpcChannel.ForAddress(store.ClientUrl);
             var response = PutResponse.Parser.ParseFrom(await Call(channel, "Put", request, ct));
             response.Header.Revision.Should().BePositive();
             var stored = await new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("wire/unknown") }, cancellationToken: ct);
@@ -64,7 +64,7 @@ public sealed class DatastoreWireTests(EtcdAndDatastoreFixture stores) : IClassF
         var ct = TestContext.Current.CancellationToken;
         foreach (var store in new[] { stores.Etcd, stores.Datastore })
         {
-            using var channel = GrpcChannel.ForAddress("http://" + store.ClientUrl);
+            using var channel = GrpcChannel.ForAddress(store.ClientUrl);
             var call = () => Call(channel, "Scan", [], ct);
             (await call.Should().ThrowAsync<RpcException>()).Which.StatusCode.Should().Be(StatusCode.Unimplemented, store.Name);
         }

@@ -25,11 +25,9 @@ internal sealed class EtcdApiServer : IAsyncDisposable
         Name = name;
         _root = root;
         _port = port;
-        // Without a scheme: etcdctl 3.4 puts the whole endpoint, scheme included, into the HTTP/2 :authority of the
-        // calls it dials per endpoint (endpoint status, hashkv, defrag). etcd's Go server lets that pass; Kestrel
-        // rejects the malformed authority (RST_STREAM PROTOCOL_ERROR). etcdctl 3.5 sends host:port. Both stores get
-        // the same endpoint form, so the comparison is unchanged.
-        ClientUrl = $"127.0.0.1:{port}";
+        // As users write it. etcdctl 3.4 puts this whole URL into the HTTP/2 :authority of the calls it dials per
+        // endpoint (endpoint status, hashkv, defrag); both stores must accept that.
+        ClientUrl = $"http://127.0.0.1:{port}";
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         _process = Process.Start(start)!;
@@ -42,6 +40,7 @@ internal sealed class EtcdApiServer : IAsyncDisposable
     /// <summary>What the transcript calls this side, e.g. <c>etcd 3.4</c>.</summary>
     public string Name { get; }
 
+    /// <summary>The client URL, <c>http://127.0.0.1:port</c>.</summary>
     public string ClientUrl { get; }
 
     /// <summary>What the server logged so far, for failure messages.</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using K3sLab.K3s.Etcd.Http2;
 using K3sLab.K3s.Store;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -41,6 +42,9 @@ internal static class EtcdServer
                 {
                     listen.UseHttps(https => ConfigureTls(https, options));
                 }
+
+                // After TLS, so it sees plain HTTP/2: etcdctl 3.4 sends its endpoint URL as :authority.
+                listen.UseAuthorityNormalization();
             });
         });
         builder.Services.AddSingleton(endpoint);
