@@ -61,7 +61,7 @@ public sealed class EtcdctlEndpointTests
             };
             await using var store = SqliteStore.Open(new SqliteStoreOptions(Path.Combine(root.FullName, "state.db")), NullLogger.Instance);
             var member = new EtcdMember(store.Identity.MemberId, store.Identity.ClusterId, "default", [url], ["https://localhost:2380"]);
-            await using var app = EtcdServer.Build(store, member, options);
+            await using var app = EtcdServer.Build(store, new SingleMemberCluster(member, store), options);
             await app.StartAsync(ct);
 
             string[] tls =

@@ -110,14 +110,28 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
         return value;
     }
 
+    /// <summary>
+    /// Stops serving, then the member. Watch and peer streams never end on their own, so the web hosts get a short
+    /// grace period instead of Kestrel's default 30 s before their connections are aborted.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await _client.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        using (var grace = new CancellationTokenSource(ShutdownGrace))
+        {
+            await _client.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+
         await _client.DisposeAsync().ConfigureAwait(false);
         await Store.DisposeAsync().ConfigureAwait(false);
-        await _peer.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        using (var grace = new CancellationTokenSource(ShutdownGrace))
+        {
+            await _peer.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+
         await _peer.DisposeAsync().ConfigureAwait(false);
     }
+
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(1);
 
     private static partial class Log
     {

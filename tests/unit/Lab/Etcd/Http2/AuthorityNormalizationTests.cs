@@ -23,7 +23,7 @@ public sealed class AuthorityNormalizationTests : IAsyncLifetime
     {
         var url = $"http://127.0.0.1:{_port}";
         var member = new EtcdMember(_store.Store.Identity.MemberId, _store.Store.Identity.ClusterId, "default", [url], ["http://localhost:2380"]);
-        _app = EtcdServer.Build(_store.Store, member, new EtcdServerOptions(new IPEndPoint(IPAddress.Loopback, _port)));
+        _app = EtcdServer.Build(_store.Store, new SingleMemberCluster(member, _store.Store), new EtcdServerOptions(new IPEndPoint(IPAddress.Loopback, _port)));
         await _app.StartAsync(TestContext.Current.CancellationToken);
     }
 
