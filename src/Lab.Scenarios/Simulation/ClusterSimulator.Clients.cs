@@ -113,7 +113,11 @@ internal sealed partial class ClusterSimulator
             Complete(c, new KvResult(p.Command.RequestId, true, 0, local?.Value, local?.ModRevision ?? 0), 0, 0, null);
             return;
         }
-        // TODO(readindex): route Get through ReadIndex (Ready.ReadStates) instead of the log once the core has it.
+        if (p.Command.Kind == KvCommandKind.Get)
+        {
+            RequestReadIndex(member, c);
+            return;
+        }
         if (node.Propose(p.Command.Encode()) is { } proposed)
         {
             p.Index = proposed.Index;
@@ -136,7 +140,7 @@ internal sealed partial class ClusterSimulator
             {
                 Propose(member, c);
             }
-            else
+            else if (request.Command.Kind != KvCommandKind.Get)
             {
                 // The client gave up, but the stale request still reaches the member and may commit; its history
                 // entry is already indeterminate (or dropped, for a read), so the outcome is ignored.
@@ -218,7 +222,7 @@ internal sealed partial class ClusterSimulator
             _history.Add(KvOperation.Put(cmd.Key, cmd.Value, p.Call, ret) with { Label = label });
             return;
         }
-        _trace.Event(_now, $"client {c.Id}: {cmd} -> {(r.Succeeded ? "ok" : "failed")} rev {r.Revision} value {r.Value ?? "-"}@{r.ModRevision}{(index > 0 ? $" at {index}@t{term}" : " (local read)")}");
+        _trace.Event(_now, $"client {c.Id}: {cmd} -> {(r.Succeeded ? "ok" : "failed")} rev {r.Revision} value {r.Value ?? "-"}@{r.ModRevision}{(cmd.Kind == KvCommandKind.Get ? (index > 0 ? $" at read index {index}" : " (local read)") : $" at {index}@t{term}")}");
         switch (cmd.Kind)
         {
             case KvCommandKind.Get:

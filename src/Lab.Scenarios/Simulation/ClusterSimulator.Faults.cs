@@ -33,7 +33,7 @@ internal sealed partial class ClusterSimulator
                 if (victim.IsUp && r.NextDouble() < _mix.MidReadyCrashShare)
                 {
                     // Crash while the next Ready is handled this tick (or at its end if there is none).
-                    _crashAt[victim.Id] = (CrashPoint)(1 + r.Next(3));
+                    _crashAt[victim.Id] = (CrashPoint)(1 + r.Next(6));
                 }
                 else
                 {
@@ -51,6 +51,13 @@ internal sealed partial class ClusterSimulator
                 _pauses++;
                 _trace.Event(_now, $"member {victim.Id} paused until {victim.UntilTick} ({victim.Node!.Role}, term {victim.Node.Term})");
             }
+        }
+
+        InjectIsolation();
+        InjectTransfer();
+        if (_mix.MembershipRate > 0 && r.NextDouble() < _mix.MembershipRate)
+        {
+            DriveMembership(healing: false);
         }
 
         foreach (var m in _members)
