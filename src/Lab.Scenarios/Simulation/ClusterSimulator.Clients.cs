@@ -19,7 +19,7 @@ internal sealed partial class ClusterSimulator
     {
         for (var i = 1; i <= _mix.Clients; i++)
         {
-            _clients.Add(new SimulatedClient(i, (ulong)(1 + _clientRandom.Next(_members.Length))));
+            _clients.Add(new SimulatedClient(i, RandomLiveMember(_clientRandom).Id));
         }
         // The final write of the heal phase, like etcd's robustness "tombstone" put: it must succeed.
         _tombstoneClient = new SimulatedClient(0, 1);
@@ -154,7 +154,7 @@ internal sealed partial class ClusterSimulator
     {
         var p = c.Pending;
         c.Pending = null;
-        c.LeaderGuess = hint != RaftNode.None ? hint : (ulong)(1 + _clientRandom.Next(_members.Length));
+        c.LeaderGuess = hint != RaftNode.None ? hint : RandomLiveMember(_clientRandom).Id;
         c.NextTick = _now + 1 + _clientRandom.Next(3);
         if (p is not null)
         {
@@ -204,7 +204,7 @@ internal sealed partial class ClusterSimulator
         var label = $"c{c.Id}#{(uint)cmd.RequestId}";
         if (result is not { } r)
         {
-            c.LeaderGuess = (ulong)(1 + _clientRandom.Next(_members.Length));
+            c.LeaderGuess = RandomLiveMember(_clientRandom).Id;
             _trace.Event(_now, $"client {c.Id}: {cmd} {why}: outcome unknown");
             switch (cmd.Kind)
             {

@@ -318,6 +318,14 @@ internal sealed partial class ClusterSimulator : IMemberHost
     /// <summary>The members of the final membership: provisioned and not removed, by id.</summary>
     private IEnumerable<SimulatedMember> Live() => _members.Where(m => m.IsLive);
 
+    /// <summary>A uniformly chosen live member (fault victims, client and watcher guesses skip unused and removed ids).</summary>
+    private SimulatedMember RandomLiveMember(Random r)
+    {
+        var live = _members.Count(m => m.IsLive);
+        var pick = r.Next(live);
+        return _members.Where(m => m.IsLive).ElementAt(pick);
+    }
+
     private string DescribeMembers() => string.Join("; ", Live().Select(m => m.Node is { } n
         ? $"{m.Id}: {m.Status} {n.Role} term {n.Term} leader {n.Leader} last {n.LastIndex} commit {n.Committed} applied {m.Kv.AppliedIndex} hash {m.Kv.StateHash:x8} {n.ConfState}"
         : $"{m.Id}: {m.Status}")) + (_tombstoneAcknowledged ? "" : "; final write not acknowledged");

@@ -60,12 +60,12 @@ public sealed class SimulatorTests
     /// (docs/performance.md): that seed fails with the bug and passes without it, so the failure is the bug's.
     /// </summary>
     [Theory]
-    [InlineData(PlantedBug.AckBeforeFsync, 93)]
-    [InlineData(PlantedBug.ForgetVoteOnRestart, 170)]
-    [InlineData(PlantedBug.StaleLocalRead, 5)]
+    [InlineData(PlantedBug.AckBeforeFsync, 135)]
+    [InlineData(PlantedBug.ForgetVoteOnRestart, 58)]
+    [InlineData(PlantedBug.StaleLocalRead, 10)]
     [InlineData(PlantedBug.CorruptSyncedWal, 5)]
-    [InlineData(PlantedBug.ReadBeforeApplied, 135)]
-    [InlineData(PlantedBug.CountLearnerVote, 107)]
+    [InlineData(PlantedBug.ReadBeforeApplied, 4)]
+    [InlineData(PlantedBug.CountLearnerVote, 11)]
     internal void Run_PlantedBug_FirstCatchingSeedFailsOnlyWithTheBug(PlantedBug bug, int seed)
     {
         var withBug = new ClusterSimulator(new SimulationOptions(seed) { Bug = bug }).Run();
