@@ -19,6 +19,8 @@ internal static class SimCommand
         ["forget-vote"] = PlantedBug.ForgetVoteOnRestart,
         ["stale-read"] = PlantedBug.StaleLocalRead,
         ["corrupt-wal"] = PlantedBug.CorruptSyncedWal,
+        ["read-before-applied"] = PlantedBug.ReadBeforeApplied,
+        ["count-learner-vote"] = PlantedBug.CountLearnerVote,
     };
 
     public static Command Create()
@@ -69,7 +71,8 @@ internal static class SimCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{done.Count} seeds ({first}..{first + count - 1}), {safety} safety violations, {liveness} liveness failures, {undecided} undecided linearizability checks; " +
                 $"first failure after {(firstFailure < 0 ? "-" : (firstFailure + 1).ToString(CultureInfo.InvariantCulture))} seeds; " +
-                $"{done.Sum(r => r.Stats.Operations)} client ops, {done.Sum(r => r.Stats.AcknowledgedWrites)} acknowledged writes, {done.Sum(r => r.Stats.Crashes)} crashes ({done.Sum(r => r.Stats.PowerLosses)} power losses, {done.Sum(r => r.Stats.TornTails)} torn tails), {done.Sum(r => r.Stats.Partitions)} partitions, {done.Sum(r => r.Stats.Pauses)} pauses; " +
+                $"{done.Sum(r => r.Stats.Operations)} client ops, {done.Sum(r => r.Stats.AcknowledgedWrites)} acknowledged writes, {done.Sum(r => r.Stats.Crashes)} crashes ({done.Sum(r => r.Stats.PowerLosses)} power losses, {done.Sum(r => r.Stats.TornTails)} torn tails), {done.Sum(r => r.Stats.Partitions)} partitions, {done.Sum(r => r.Stats.Pauses)} pauses, " +
+                $"{done.Sum(r => r.Stats.SnapshotsMade)} snapshots made ({done.Sum(r => r.Stats.SnapshotsReceived)} installed), {done.Sum(r => r.Stats.Isolations)} cut-offs, {done.Sum(r => r.Stats.Transfers)} transfers, {done.Sum(r => r.Stats.ConfChanges)} membership changes, {done.Sum(r => r.Stats.ReadIndexReads)} read-index reads; " +
                 $"{watch.Elapsed.TotalSeconds:F1}s on {parseResult.GetValue(workers)} workers, {perHour:F0} seeds/hour"));
             return Task.FromResult(safety + liveness == 0 ? 0 : 1);
         });
@@ -92,6 +95,7 @@ internal static class SimCommand
             Console.WriteLine($"  members {s.Members}; faults: {s.FaultMix}");
             Console.WriteLine($"  {s.Ticks} ticks ({s.HealTicksUsed} in heal), {s.Leaders} leaders, {s.Operations} client ops ({s.IndeterminateOperations} indeterminate), {s.AcknowledgedWrites} acknowledged writes");
             Console.WriteLine($"  {s.Crashes} crashes ({s.PowerLosses} power losses, {s.TornTails} torn tails dropped), {s.Partitions} partitions, {s.Pauses} pauses; {s.MessagesDelivered} messages delivered, {s.MessagesDropped} dropped");
+            Console.WriteLine($"  {s.SnapshotsMade} snapshots made, {s.SnapshotsReceived} installed, {s.Isolations} cut-offs, {s.Transfers} leader transfers, {s.ConfChanges} membership changes, {s.ReadIndexReads} read-index reads");
             Console.WriteLine($"  {s.WatchEvents} watch events delivered; linearizability search {s.LinearizabilitySteps} steps{(s.LinearizabilityUndecided ? " (undecided)" : "")}; trace hash {result.TraceHash:x16}");
         }
     }

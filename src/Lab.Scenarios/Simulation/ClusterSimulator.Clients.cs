@@ -19,7 +19,7 @@ internal sealed partial class ClusterSimulator
     {
         for (var i = 1; i <= _mix.Clients; i++)
         {
-            _clients.Add(new SimulatedClient(i, (ulong)(1 + _clientRandom.Next(_members.Length))));
+            _clients.Add(new SimulatedClient(i, RandomLiveMember(_clientRandom).Id));
         }
         // The final write of the heal phase, like etcd's robustness "tombstone" put: it must succeed.
         _tombstoneClient = new SimulatedClient(0, 1);
@@ -113,7 +113,11 @@ internal sealed partial class ClusterSimulator
             Complete(c, new KvResult(p.Command.RequestId, true, 0, local?.Value, local?.ModRevision ?? 0), 0, 0, null);
             return;
         }
-        // TODO(readindex): route Get through ReadIndex (Ready.ReadStates) instead of the log once the core has it.
+        if (p.Command.Kind == KvCommandKind.Get)
+        {
+            RequestReadIndex(member, c);
+            return;
+        }
         if (node.Propose(p.Command.Encode()) is { } proposed)
         {
             p.Index = proposed.Index;
@@ -136,7 +140,7 @@ internal sealed partial class ClusterSimulator
             {
                 Propose(member, c);
             }
-            else
+            else if (request.Command.Kind != KvCommandKind.Get)
             {
                 // The client gave up, but the stale request still reaches the member and may commit; its history
                 // entry is already indeterminate (or dropped, for a read), so the outcome is ignored.
@@ -150,7 +154,7 @@ internal sealed partial class ClusterSimulator
     {
         var p = c.Pending;
         c.Pending = null;
-        c.LeaderGuess = hint != RaftNode.None ? hint : (ulong)(1 + _clientRandom.Next(_members.Length));
+        c.LeaderGuess = hint != RaftNode.None ? hint : RandomLiveMember(_clientRandom).Id;
         c.NextTick = _now + 1 + _clientRandom.Next(3);
         if (p is not null)
         {
@@ -200,7 +204,7 @@ internal sealed partial class ClusterSimulator
         var label = $"c{c.Id}#{(uint)cmd.RequestId}";
         if (result is not { } r)
         {
-            c.LeaderGuess = (ulong)(1 + _clientRandom.Next(_members.Length));
+            c.LeaderGuess = RandomLiveMember(_clientRandom).Id;
             _trace.Event(_now, $"client {c.Id}: {cmd} {why}: outcome unknown");
             switch (cmd.Kind)
             {
@@ -218,7 +222,7 @@ internal sealed partial class ClusterSimulator
             _history.Add(KvOperation.Put(cmd.Key, cmd.Value, p.Call, ret) with { Label = label });
             return;
         }
-        _trace.Event(_now, $"client {c.Id}: {cmd} -> {(r.Succeeded ? "ok" : "failed")} rev {r.Revision} value {r.Value ?? "-"}@{r.ModRevision}{(index > 0 ? $" at {index}@t{term}" : " (local read)")}");
+        _trace.Event(_now, $"client {c.Id}: {cmd} -> {(r.Succeeded ? "ok" : "failed")} rev {r.Revision} value {r.Value ?? "-"}@{r.ModRevision}{(cmd.Kind == KvCommandKind.Get ? (index > 0 ? $" at read index {index}" : " (local read)") : $" at {index}@t{term}")}");
         switch (cmd.Kind)
         {
             case KvCommandKind.Get:

@@ -19,7 +19,7 @@ internal sealed partial class ClusterSimulator
         else if (_partitionUntil < 0 && _mix.PartitionRate > 0 && r.NextDouble() < _mix.PartitionRate)
         {
             var kind = _mix.PartitionKinds[r.Next(_mix.PartitionKinds.Length)];
-            var shape = NetworkPartition.Apply(_network, kind, _members.Length, CurrentLeader(), r);
+            var shape = NetworkPartition.Apply(_network, kind, _members.Count(m => m.Provisioned), CurrentLeader(), r);
             _partitionUntil = _now + 10 + r.Next(150);
             _partitions++;
             _trace.Event(_now, $"partition until {_partitionUntil}: {shape}");
@@ -27,13 +27,13 @@ internal sealed partial class ClusterSimulator
 
         if (_mix.CrashRate > 0 && r.NextDouble() < _mix.CrashRate)
         {
-            var victim = _members[r.Next(_members.Length)];
+            var victim = RandomLiveMember(r);
             if (victim.Status != MemberStatus.Down && _crashAt[victim.Id] == CrashPoint.None)
             {
                 if (victim.IsUp && r.NextDouble() < _mix.MidReadyCrashShare)
                 {
                     // Crash while the next Ready is handled this tick (or at its end if there is none).
-                    _crashAt[victim.Id] = (CrashPoint)(1 + r.Next(3));
+                    _crashAt[victim.Id] = (CrashPoint)(1 + r.Next(6));
                 }
                 else
                 {
@@ -44,13 +44,20 @@ internal sealed partial class ClusterSimulator
 
         if (_mix.PauseRate > 0 && r.NextDouble() < _mix.PauseRate)
         {
-            var victim = _members[r.Next(_members.Length)];
+            var victim = RandomLiveMember(r);
             if (victim.IsUp && _crashAt[victim.Id] == CrashPoint.None)
             {
                 victim.Pause(_now + 5 + r.Next(60));
                 _pauses++;
                 _trace.Event(_now, $"member {victim.Id} paused until {victim.UntilTick} ({victim.Node!.Role}, term {victim.Node.Term})");
             }
+        }
+
+        InjectIsolation();
+        InjectTransfer();
+        if (_mix.MembershipRate > 0 && r.NextDouble() < _mix.MembershipRate)
+        {
+            DriveMembership(healing: false);
         }
 
         foreach (var m in _members)

@@ -64,7 +64,7 @@ internal sealed partial class ClusterSimulator
     private void Reconnect(SimulatedWatcher w)
     {
         var r = _watchRandom;
-        var candidate = _members[r.Next(_members.Length)];
+        var candidate = RandomLiveMember(r);
         if (!candidate.IsUp)
         {
             return;

@@ -17,12 +17,16 @@ internal sealed partial class ClusterSimulator : IMemberHost
     /// <summary>Far above what a healthy run holds (a few hundred); reached only by a retransmission storm.</summary>
     private const int MaxInFlight = 20_000;
 
+    /// <summary>Spare ids a run may add as new members (ids are never reused).</summary>
+    private const int SpareIds = 3;
+
     private readonly SimulationOptions _options;
     private readonly FaultMix _mix;
     private readonly Random _faultRandom;
     private readonly Random _nodeRandom;
     private readonly SimulatedNetwork _network;
     private readonly SimulatedMember[] _members;
+    private readonly int _bootstrapSize;
     private readonly ulong[] _appliedBefore;
     private readonly CrashPoint[] _crashAt;
     private readonly SafetyMonitor _monitor = new();
@@ -51,14 +55,22 @@ internal sealed partial class ClusterSimulator : IMemberHost
         _nodeRandom = new Random(root.Next());
         _clientRandom = new Random(root.Next());
         _watchRandom = new Random(root.Next());
-        _network = new SimulatedNetwork(size, new Random(root.Next()));
+        _bootstrapSize = size;
+        var capacity = size + SpareIds;
+        _network = new SimulatedNetwork(capacity, new Random(root.Next()));
         _trace = new SimulationTrace(options.Trace, options.TraceSink);
-        var ids = Enumerable.Range(1, size).Select(i => (ulong)i).ToArray();
-        _members = [.. ids.Select(id => new SimulatedMember(id, ids, options.Bug))];
-        _appliedBefore = new ulong[size + 1];
-        _crashAt = new CrashPoint[size + 1];
+        var bootstrap = new ConfState([.. Enumerable.Range(1, size).Select(i => (ulong)i)], []);
+        var config = new RaftConfig { CompactionKeepEntries = _mix.CompactionKeep, CountLearnerVotes = options.Bug == PlantedBug.CountLearnerVote };
+        // Spare ids join later with an empty membership and a fresh disk.
+        _members = [.. Enumerable.Range(1, capacity).Select(i => new SimulatedMember((ulong)i, i <= size ? bootstrap : ConfState.Empty, config, _mix.CompactEvery, options.Bug)
+        {
+            Provisioned = i <= size,
+            UntilTick = i <= size ? 0 : long.MaxValue,
+        })];
+        _appliedBefore = new ulong[capacity + 1];
+        _crashAt = new CrashPoint[capacity + 1];
         _trace.Event(0, $"seed {options.Seed}: {size} members, bug {options.Bug}, faults {_mix}");
-        foreach (var m in _members)
+        foreach (var m in _members.Where(m => m.Provisioned))
         {
             StartMember(m);
         }
@@ -113,6 +125,7 @@ internal sealed partial class ClusterSimulator : IMemberHost
             InjectFaults();
             Step();
         }
+        EndIsolation("the safety phase ends");
     }
 
     /// <summary>Heals everything, restarts every member, and runs until converged; returns a liveness failure or null.</summary>
@@ -121,7 +134,7 @@ internal sealed partial class ClusterSimulator : IMemberHost
         _healing = true;
         _network.Heal();
         _trace.Event(_now, "heal: faults removed, every member restarted");
-        foreach (var m in _members)
+        foreach (var m in _members.Where(m => m.IsLive))
         {
             if (m.Status != MemberStatus.Down)
             {
@@ -132,11 +145,16 @@ internal sealed partial class ClusterSimulator : IMemberHost
         var start = _now;
         while (_now - start < _options.HealTicks)
         {
+            if ((_now - start) % 5 == 0)
+            {
+                DriveMembership(healing: true);
+            }
             Step();
             if (IsConverged())
             {
                 _healTicksUsed = _now - start;
-                _trace.Event(_now, $"converged after {_healTicksUsed} heal ticks at applied index {_members[0].Kv.AppliedIndex}, hash {_members[0].Kv.StateHash:x16}");
+                var first = Live().First();
+                _trace.Event(_now, $"converged after {_healTicksUsed} heal ticks at applied index {first.Kv.AppliedIndex}, hash {first.Kv.StateHash:x16}, {first.Node!.ConfState}");
                 return null;
             }
         }
@@ -147,6 +165,7 @@ internal sealed partial class ClusterSimulator : IMemberHost
     private void Step()
     {
         _now++;
+        DeliverReports();
         _network.TakeDue(_now, _due);
         if (_network.InFlight > MaxInFlight)
         {
@@ -163,6 +182,15 @@ internal sealed partial class ClusterSimulator : IMemberHost
             else if (to.Status == MemberStatus.Paused)
             {
                 to.HeldMessages.Add(m);
+            }
+            else
+            {
+                _network.Undeliverable.Add(m);
+                continue;
+            }
+            if (m.Type == MessageType.Snapshot)
+            {
+                _snapshotsDelivered.Add(m);
             }
         }
         _due.Clear();
@@ -181,6 +209,7 @@ internal sealed partial class ClusterSimulator : IMemberHost
                 HandleMember(m);
             }
         }
+        StopRemovedMembers();
         TickWatchers();
     }
 
@@ -216,14 +245,25 @@ internal sealed partial class ClusterSimulator : IMemberHost
         OnClientEntryApplied(member, entry, result);
     }
 
+    void IMemberHost.OnSnapshotRestored(SimulatedMember member, Snapshot snapshot)
+    {
+        _monitor.OnSnapshotRestored(member.Id, snapshot, member.Kv.StateHash);
+        _appliedBefore[member.Id] = snapshot.Index;
+        _trace.Event(_now, $"member {member.Id} restores snapshot {snapshot}");
+    }
+
     private void StartMember(SimulatedMember member)
     {
         var recovery = member.Start(new Random(_nodeRandom.Next()));
-        _appliedBefore[member.Id] = 0;
         _monitor.OnRecovered(member.Id, recovery);
+        if (recovery.Snapshot is { } snapshot)
+        {
+            _monitor.OnSnapshotRestored(member.Id, snapshot, member.Kv.StateHash);
+        }
+        _appliedBefore[member.Id] = recovery.Snapshot?.Index ?? 0;
         if (_now > 0)
         {
-            _trace.Event(_now, $"member {member.Id} starts: term {recovery.HardState.Term}, vote {recovery.HardState.Vote}, commit {recovery.HardState.Commit}, {recovery.Log.Count} entries{(recovery.DroppedTailBytes > 0 ? $", dropped a torn tail of {recovery.DroppedTailBytes} bytes" : "")}");
+            _trace.Event(_now, $"member {member.Id} starts: term {recovery.HardState.Term}, vote {recovery.HardState.Vote}, commit {recovery.HardState.Commit}, {(recovery.Snapshot is { } s ? $"snapshot {s.Index}@t{s.Term}, " : "")}{recovery.Log.Count} entries{(recovery.DroppedTailBytes > 0 ? $", dropped a torn tail of {recovery.DroppedTailBytes} bytes" : "")}");
         }
         if (recovery.DroppedTailBytes > 0)
         {
@@ -237,10 +277,17 @@ internal sealed partial class ClusterSimulator : IMemberHost
         {
             return false;
         }
-        var first = _members[0];
-        foreach (var m in _members)
+        var live = Live().ToList();
+        var first = live[0];
+        if (!first.IsUp || first.Node!.ConfState.Voters.Count < 3 || !first.Node.ConfState.Members.Order().SequenceEqual(live.Select(m => m.Id)))
         {
-            if (!m.IsUp || m.Node!.HasReady || m.Kv.AppliedIndex != m.Node.Committed || m.Kv.AppliedIndex != first.Kv.AppliedIndex || m.Kv.StateHash != first.Kv.StateHash)
+            // The final membership is every live member, with at least three voters.
+            return false;
+        }
+        foreach (var m in live)
+        {
+            if (!m.IsUp || m.Node!.HasReady || m.Kv.AppliedIndex != m.Node.Committed || m.Kv.AppliedIndex != first.Kv.AppliedIndex || m.Kv.StateHash != first.Kv.StateHash
+                || m.Node.ConfState != first.Node.ConfState)
             {
                 return false;
             }
@@ -250,7 +297,7 @@ internal sealed partial class ClusterSimulator : IMemberHost
 
     private string? CheckHistories()
     {
-        _monitor.CheckAcknowledgedPresent(_members);
+        _monitor.CheckAcknowledgedPresent(Live());
         var lin = LinearizabilityChecker.Check(_history);
         _linearizabilitySteps = lin.Steps;
         if (lin.Outcome == LinearizabilityOutcome.Illegal)
@@ -264,12 +311,23 @@ internal sealed partial class ClusterSimulator : IMemberHost
             _trace.Event(_now, $"linearizability undecided on key {lin.Key} after {lin.Steps} steps");
             _linearizabilityUndecided = true;
         }
-        var violations = WatchChecker.Check(_members[0].Kv.Events, _watchers.ToDictionary(w => w.Name, w => (IReadOnlyList<WatchStreamItem>)w.Stream));
+        var violations = WatchChecker.Check(Live().First().Kv.Events, _watchers.ToDictionary(w => w.Name, w => (IReadOnlyList<WatchStreamItem>)w.Stream));
         return violations.Count == 0 ? null : string.Join("; ", violations.Select(v => v.ToString()));
     }
 
-    private string DescribeMembers() => string.Join("; ", _members.Select(m => m.Node is { } n
-        ? $"{m.Id}: {m.Status} {n.Role} term {n.Term} leader {n.Leader} last {n.LastIndex} commit {n.Committed} applied {m.Kv.AppliedIndex} hash {m.Kv.StateHash:x8}"
+    /// <summary>The members of the final membership: provisioned and not removed, by id.</summary>
+    private IEnumerable<SimulatedMember> Live() => _members.Where(m => m.IsLive);
+
+    /// <summary>A uniformly chosen live member (fault victims, client and watcher guesses skip unused and removed ids).</summary>
+    private SimulatedMember RandomLiveMember(Random r)
+    {
+        var live = _members.Count(m => m.IsLive);
+        var pick = r.Next(live);
+        return _members.Where(m => m.IsLive).ElementAt(pick);
+    }
+
+    private string DescribeMembers() => string.Join("; ", Live().Select(m => m.Node is { } n
+        ? $"{m.Id}: {m.Status} {n.Role} term {n.Term} leader {n.Leader} last {n.LastIndex} commit {n.Committed} applied {m.Kv.AppliedIndex} hash {m.Kv.StateHash:x8} {n.ConfState}"
         : $"{m.Id}: {m.Status}")) + (_tombstoneAcknowledged ? "" : "; final write not acknowledged");
 
     private SimulationStats Stats()
@@ -277,7 +335,7 @@ internal sealed partial class ClusterSimulator : IMemberHost
         var (delivered, dropped) = (_network.Counters.Delivered, _network.Counters.Dropped);
         return new SimulationStats
         {
-            Members = _members.Length,
+            Members = _bootstrapSize,
             FaultMix = _mix.ToString(),
             Ticks = _now,
             Leaders = _monitor.Leaders,
@@ -295,6 +353,12 @@ internal sealed partial class ClusterSimulator : IMemberHost
             LinearizabilitySteps = _linearizabilitySteps,
             LinearizabilityUndecided = _linearizabilityUndecided,
             HealTicksUsed = _healTicksUsed,
+            SnapshotsMade = _members.Sum(m => m.SnapshotCounts.Made),
+            SnapshotsReceived = _members.Sum(m => m.SnapshotCounts.Received),
+            Isolations = _isolations,
+            Transfers = _transfers,
+            ConfChanges = _confChanges,
+            ReadIndexReads = _readIndexReads,
         };
     }
 }

@@ -22,6 +22,16 @@ internal sealed record FaultMix
     /// <summary>Share of crashes that hit in the middle of handling a Ready (between write, sync, send and apply).</summary>
     public double MidReadyCrashShare { get; init; }
     public double PauseRate { get; init; }
+    /// <summary>Chance per tick that the leader is asked to hand leadership to another voter.</summary>
+    public double TransferRate { get; init; }
+    /// <summary>Chance per tick that a follower is cut off until the leader has compacted past its log (it then needs a snapshot).</summary>
+    public double IsolateRate { get; init; }
+    /// <summary>Chance per tick that the membership driver proposes its next change (add a learner, promote, remove).</summary>
+    public double MembershipRate { get; init; }
+    /// <summary>Every member compacts its log every this many applied entries.</summary>
+    public int CompactEvery { get; init; } = 100;
+    /// <summary>Entries a compaction keeps before its snapshot index.</summary>
+    public int CompactionKeep { get; init; }
     public int Clients { get; init; } = 3;
     public int Keys { get; init; } = 4;
     public int Watchers { get; init; } = 2;
@@ -48,10 +58,15 @@ internal sealed record FaultMix
             Keys = 2 + r.Next(5),
             Watchers = 1 + r.Next(3),
             ClientTimeout = 20 + r.Next(60),
+            TransferRate = Maybe(0.4, 0.002, 0.01),
+            IsolateRate = Maybe(0.5, 0.003, 0.01),
+            MembershipRate = Maybe(0.5, 0.01, 0.05),
+            CompactEvery = 20 + r.Next(181),
+            CompactionKeep = r.Next(8),
         };
     }
 
     /// <inheritdoc />
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"drop={DropRate:0.###} dup={DuplicateRate:0.###} reorder={ReorderRate:0.###} delay<={MaxDelay} partition={PartitionRate:0.####}[{string.Join(",", PartitionKinds)}] crash={CrashRate:0.####} (power-loss {PowerLossShare:P0}, torn {TornChance:P0}, mid-ready {MidReadyCrashShare:P0}) pause={PauseRate:0.####} clients={Clients} keys={Keys} watchers={Watchers} timeout={ClientTimeout}");
+        $"drop={DropRate:0.###} dup={DuplicateRate:0.###} reorder={ReorderRate:0.###} delay<={MaxDelay} partition={PartitionRate:0.####}[{string.Join(",", PartitionKinds)}] crash={CrashRate:0.####} (power-loss {PowerLossShare:P0}, torn {TornChance:P0}, mid-ready {MidReadyCrashShare:P0}) pause={PauseRate:0.####} transfer={TransferRate:0.####} isolate={IsolateRate:0.####} membership={MembershipRate:0.###} compact-every={CompactEvery} keep={CompactionKeep} clients={Clients} keys={Keys} watchers={Watchers} timeout={ClientTimeout}");
 }

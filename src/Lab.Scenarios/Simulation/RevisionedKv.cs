@@ -7,7 +7,7 @@ namespace K3sLab.Scenarios.Simulation;
 /// for both keys), reads answer with the key's mod revision, and the full event history is kept (no compaction) so
 /// watchers can be served from any revision. Single-threaded, owned by one simulated member.
 /// </summary>
-internal sealed class RevisionedKv : IReplicatedStateMachine
+internal sealed partial class RevisionedKv : IReplicatedStateMachine
 {
     private readonly SortedDictionary<string, (string Value, long ModRevision)> _data = new(StringComparer.Ordinal);
     private readonly List<WatchEvent> _events = [];

@@ -50,17 +50,39 @@ internal sealed class SafetyMonitor
         }
     }
 
-    /// <summary>A restarted member's recovered log must agree with everything known committed up to its commit index.</summary>
+    /// <summary>
+    /// A restarted member's recovered log must agree with everything known committed up to its commit index; only
+    /// entries above its snapshot are compared (the snapshot itself is checked by <see cref="OnSnapshotRestored"/>).
+    /// </summary>
     public void OnRecovered(ulong member, WalRecovery recovery)
     {
-        var upTo = Math.Min(recovery.HardState.Commit, (ulong)recovery.Log.Count);
-        for (var i = 1UL; i <= upTo; i++)
+        foreach (var e in recovery.Log)
         {
-            var e = recovery.Log[(int)i - 1];
-            if (_committed.TryGetValue(i, out var seen) && (seen.Term != e.Term || seen.DataHash != Fnv.Mix(Fnv.Offset, e.Data)))
+            if (e.Index > recovery.HardState.Commit)
             {
-                throw new SafetyViolationException($"member {member} recovered committed index {i} as {e}, but term {seen.Term} was committed there");
+                break;
             }
+            if (_committed.TryGetValue(e.Index, out var seen) && (seen.Term != e.Term || seen.DataHash != Fnv.Mix(Fnv.Offset, e.Data)))
+            {
+                throw new SafetyViolationException($"member {member} recovered committed index {e.Index} as {e}, but term {seen.Term} was committed there");
+            }
+        }
+    }
+
+    /// <summary>A snapshot must capture a committed index and the state every member had after applying it.</summary>
+    public void OnSnapshotRestored(ulong member, Snapshot snapshot, ulong stateHash)
+    {
+        if (snapshot.Index == 0)
+        {
+            return; // the bootstrap membership a joining member receives: the empty state
+        }
+        if (!_committed.TryGetValue(snapshot.Index, out var seen))
+        {
+            throw new SafetyViolationException($"member {member} restored snapshot {snapshot} of an index no member applied");
+        }
+        if (seen.Term != snapshot.Term || seen.StateHash != stateHash)
+        {
+            throw new SafetyViolationException($"member {member} restored snapshot {snapshot} (hash {stateHash:x16}), but member {seen.Member} applied term {seen.Term} there with hash {seen.StateHash:x16}");
         }
     }
 

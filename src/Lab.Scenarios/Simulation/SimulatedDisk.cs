@@ -8,13 +8,16 @@ internal sealed class WalCorruptionException(string message) : Exception(message
 
 /// <summary>What recovery found on the disk.</summary>
 /// <param name="HardState">The last complete hard state record (default when none).</param>
-/// <param name="Log">The entries, after applying every overwrite in order.</param>
+/// <param name="Snapshot">The snapshot the WAL's last snapshot record names, loaded from its file; null when none.</param>
+/// <param name="Log">The entries after the snapshot, after applying every overwrite in order.</param>
 /// <param name="DroppedTailBytes">Bytes of a torn last record that recovery discarded.</param>
-internal sealed record WalRecovery(HardState HardState, IReadOnlyList<Entry> Log, int DroppedTailBytes);
+internal sealed record WalRecovery(HardState HardState, Snapshot? Snapshot, IReadOnlyList<Entry> Log, int DroppedTailBytes);
 
 /// <summary>
 /// A member's disk holding one write-ahead log: an append-only byte file of records
-/// <c>[length u32][crc32 u32][type u8][payload]</c>. Bytes up to <see cref="SyncedLength"/> are durable; bytes after
+/// <c>[length u32][crc32 u32][type u8][payload]</c> (an entry's payload is <c>[index u64][term u64][entry type u8][data]</c>), and the snapshot files (<see cref="Snapshots"/>). A snapshot record
+/// <c>[index u64][term u64][replaces-log u8]</c> names the snapshot file to load on restart: one received from the
+/// leader replaces every entry before it in the WAL, one made by compaction keeps the entries after its index. Bytes up to <see cref="SyncedLength"/> are durable; bytes after
 /// it sit in the page cache. A process crash keeps the page cache; a power loss drops it, except that (seeded) a
 /// prefix of the unsynced tail may have reached the platter, possibly with its last record garbled: a torn write.
 /// Recovery reads records in order and drops an incomplete or checksum-failing last record, as a real WAL must; a
@@ -25,10 +28,14 @@ internal sealed class SimulatedDisk
 {
     private const byte HardStateRecord = 1;
     private const byte EntryRecord = 2;
+    private const byte SnapshotRecord = 3;
     private const int HeaderSize = 9;
 
     private byte[] _bytes = new byte[4096];
     private int _length;
+
+    /// <summary>The snapshot directory; its files have their own fsync.</summary>
+    public SnapshotFiles Snapshots { get; } = new();
 
     /// <summary>Bytes written (durable or not).</summary>
     public int Length => _length;
@@ -44,10 +51,11 @@ internal sealed class SimulatedDisk
     {
         foreach (var e in entries)
         {
-            var payload = Reserve(EntryRecord, 16 + e.Data.Length);
+            var payload = Reserve(EntryRecord, 17 + e.Data.Length);
             BinaryPrimitives.WriteUInt64LittleEndian(payload, e.Index);
             BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], e.Term);
-            e.Data.CopyTo(payload[16..]);
+            payload[16] = (byte)e.Type;
+            e.Data.CopyTo(payload[17..]);
             Seal(payload.Length);
         }
         if (hardState is { } hs)
@@ -58,6 +66,19 @@ internal sealed class SimulatedDisk
             BinaryPrimitives.WriteUInt64LittleEndian(payload[16..], hs.Commit);
             Seal(payload.Length);
         }
+    }
+
+    /// <summary>
+    /// Appends a snapshot record (not synced). <paramref name="replacesLog"/>: the snapshot came from the leader and
+    /// every stored entry is dropped; otherwise (compaction) entries after its index stay.
+    /// </summary>
+    public void WriteSnapshotRecord(Snapshot snapshot, bool replacesLog)
+    {
+        var payload = Reserve(SnapshotRecord, 17);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload, snapshot.Index);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload[8..], snapshot.Term);
+        payload[16] = replacesLog ? (byte)1 : (byte)0;
+        Seal(payload.Length);
     }
 
     /// <summary>fsync: everything written so far is durable.</summary>
@@ -72,9 +93,11 @@ internal sealed class SimulatedDisk
         var unsynced = _length - SyncedLength;
         if (unsynced == 0 || random.NextDouble() >= tornChance)
         {
+            Snapshots.PowerLoss();
             _length = SyncedLength;
             return 0;
         }
+        Snapshots.PowerLoss();
         var keep = random.Next(unsynced + 1);
         _length = SyncedLength + keep;
         if (keep > HeaderSize && random.Next(2) == 0)
@@ -117,6 +140,8 @@ internal sealed class SimulatedDisk
     {
         var hardState = default(HardState);
         var log = new List<Entry>();
+        ulong offset = 0, offsetTerm = 0;
+        var named = false;
         var pos = 0;
         while (pos < _length)
         {
@@ -148,22 +173,45 @@ internal sealed class SimulatedDisk
                     BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]),
                     BinaryPrimitives.ReadUInt64LittleEndian(payload[16..]));
             }
+            else if (body[0] == SnapshotRecord)
+            {
+                var index = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+                var term = BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]);
+                if (payload[16] == 1 || index >= offset + (ulong)log.Count)
+                {
+                    log.Clear();
+                }
+                else if (index > offset)
+                {
+                    log.RemoveRange(0, (int)(index - offset));
+                }
+                (offset, offsetTerm, named) = (index, term, true);
+            }
             else
             {
                 var index = BinaryPrimitives.ReadUInt64LittleEndian(payload);
-                if (index == 0 || index > (ulong)log.Count + 1)
+                var last = offset + (ulong)log.Count;
+                if (index <= offset || index > last + 1)
                 {
-                    throw new WalCorruptionException($"WAL entry {index} leaves a gap after {log.Count}");
+                    throw new WalCorruptionException($"WAL entry {index} does not follow the log ({offset + 1}..{last})");
                 }
-                log.RemoveRange((int)index - 1, log.Count - (int)index + 1);
-                log.Add(new Entry(index, BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]), payload[16..].ToArray()));
+                var at = (int)(index - offset - 1);
+                log.RemoveRange(at, log.Count - at);
+                log.Add(new Entry(index, BinaryPrimitives.ReadUInt64LittleEndian(payload[8..]), payload[17..].ToArray()) { Type = (EntryType)payload[16] });
             }
             pos = end;
         }
         var dropped = _length - pos;
         _length = pos;
         SyncedLength = Math.Min(SyncedLength, pos);
-        return new WalRecovery(hardState, log, dropped);
+        Snapshot? snapshot = null;
+        if (named)
+        {
+            // The file is synced before its WAL record is written, so a record without its file is a host bug.
+            snapshot = Snapshots.Find(offset, offsetTerm)
+                ?? throw new WalCorruptionException($"the WAL names snapshot {offset}@t{offsetTerm} but its file is missing");
+        }
+        return new WalRecovery(hardState, snapshot, log, dropped);
     }
 
     private Span<byte> Reserve(byte type, int payloadSize)

@@ -40,6 +40,15 @@ internal sealed class SimulatedNetwork(int members, Random random)
     /// <summary>Cuts the link one way: nothing from <paramref name="from"/> reaches <paramref name="to"/>.</summary>
     public void Cut(ulong from, ulong to) => _cut[from, to] = true;
 
+    /// <summary>Restores the link one way.</summary>
+    public void Uncut(ulong from, ulong to) => _cut[from, to] = false;
+
+    /// <summary>
+    /// Messages the sender's transport knows were not delivered (a cut link, a dead peer, a lost snapshot stream), for
+    /// the host to report with <c>ReportUnreachable</c> / <c>ReportSnapshot</c>; the host drains the list.
+    /// </summary>
+    public List<Message> Undeliverable { get; } = [];
+
     public bool IsCut(ulong from, ulong to) => _cut[from, to];
 
     /// <summary>Messages sent and not yet delivered or dropped.</summary>
@@ -47,9 +56,14 @@ internal sealed class SimulatedNetwork(int members, Random random)
 
     public void Send(Message m, long now)
     {
-        if (_cut[m.From, m.To] || (DropRate > 0 && random.NextDouble() < DropRate))
+        var cut = _cut[m.From, m.To];
+        if (cut || (DropRate > 0 && random.NextDouble() < DropRate))
         {
             _dropped++;
+            if (cut || m.Type == MessageType.Snapshot)
+            {
+                Undeliverable.Add(m);
+            }
             return;
         }
         var copies = DuplicateRate > 0 && random.NextDouble() < DuplicateRate ? 2 : 1;
@@ -75,6 +89,7 @@ internal sealed class SimulatedNetwork(int members, Random random)
             if (_cut[m.From, m.To])
             {
                 _dropped++;
+                Undeliverable.Add(m);
                 continue;
             }
             _delivered++;

@@ -13,6 +13,10 @@ internal enum PlantedBug
     StaleLocalRead,
     /// <summary>A power loss also flips a byte in the durable part of the WAL.</summary>
     CorruptSyncedWal,
+    /// <summary>A member serves a read-index answer as soon as it arrives, before it has applied through the read index.</summary>
+    ReadBeforeApplied,
+    /// <summary>In the core (through the test-only <c>RaftConfig.CountLearnerVotes</c>): candidates ask learners too and count their votes.</summary>
+    CountLearnerVote,
 }
 
 /// <summary>One simulator run's shape. Each seed derives its own fault mix from <see cref="Seed"/>.</summary>

@@ -32,6 +32,12 @@ internal sealed record SimulationStats
     public long LinearizabilitySteps { get; init; }
     public bool LinearizabilityUndecided { get; init; }
     public long HealTicksUsed { get; init; }
+    public int SnapshotsMade { get; init; }
+    public int SnapshotsReceived { get; init; }
+    public int Isolations { get; init; }
+    public int Transfers { get; init; }
+    public int ConfChanges { get; init; }
+    public int ReadIndexReads { get; init; }
 }
 
 /// <summary>The outcome of one seed. <see cref="TraceHash"/> is equal for equal runs (replay check).</summary>

@@ -29,4 +29,10 @@ public sealed record RaftConfig
 
     /// <summary>A learner may be promoted only when its log is at most this many entries behind the leader's.</summary>
     public int MaxPromotionLag { get; init; } = 10;
+
+    /// <summary>
+    /// Test-only, off by default: plants the bug "a learner's vote counts" (candidates ask learners and count their
+    /// grants toward the quorum) so the simulator can prove its checks catch it. Internal: hosts cannot set it.
+    /// </summary>
+    internal bool CountLearnerVotes { get; init; }
 }

@@ -30,7 +30,8 @@ public sealed partial class RaftNode
             OnElectionWon(pre);
             return;
         }
-        foreach (var voter in _confState.Voters.Where(v => v != Id))
+        var electorate = _config.CountLearnerVotes ? _confState.Members : _confState.Voters;
+        foreach (var voter in electorate.Where(v => v != Id))
         {
             Send(new Message(type, Id, voter, term) { Index = _log.LastIndex, LogTerm = _log.LastTerm, Transfer = transfer });
         }
@@ -67,7 +68,7 @@ public sealed partial class RaftNode
     }
 
     /// <summary>Counts answers from voters only: a learner's vote never decides an election.</summary>
-    private int CountVotes(bool granted) => _votes.Count(v => v.Value == granted && _confState.IsVoter(v.Key));
+    private int CountVotes(bool granted) => _votes.Count(v => v.Value == granted && (_confState.IsVoter(v.Key) || _config.CountLearnerVotes));
 
     private bool TallyWon() => CountVotes(granted: true) >= Quorum;
 
