@@ -90,10 +90,10 @@ internal sealed class RaftCluster(RaftHost host) : IClusterView
             throw new EtcdRequestException(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee");
         }
 
-        var deadline = DateTimeOffset.UtcNow + host.RequestTimeout;
+        var started = TimeProvider.System.GetTimestamp();
         while (host.Leader != target)
         {
-            if (DateTimeOffset.UtcNow >= deadline)
+            if (TimeProvider.System.GetElapsedTime(started) >= host.RequestTimeout)
             {
                 throw new StoreException(StoreError.Timeout, $"member {target:x16} did not take over in time");
             }
@@ -108,7 +108,7 @@ internal sealed class RaftCluster(RaftHost host) : IClusterView
     /// </summary>
     private async Task ChangeAsync(ConfChange change, Func<bool> applied, CancellationToken cancellationToken)
     {
-        var deadline = DateTimeOffset.UtcNow + host.RequestTimeout;
+        var started = TimeProvider.System.GetTimestamp();
         while (true)
         {
             var leader = host.Leader;
@@ -136,7 +136,8 @@ internal sealed class RaftCluster(RaftHost host) : IClusterView
             if (result is { Accepted: true } accepted)
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(deadline - DateTimeOffset.UtcNow);
+                var left = host.RequestTimeout - TimeProvider.System.GetElapsedTime(started);
+                timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
                 try
                 {
                     await host.WaitAppliedAsync(accepted.Index, timeout.Token).ConfigureAwait(false);
@@ -161,7 +162,7 @@ internal sealed class RaftCluster(RaftHost host) : IClusterView
                     : new EtcdRequestException(StatusCode.FailedPrecondition, $"etcdserver: {refusal}");
             }
 
-            if (DateTimeOffset.UtcNow >= deadline)
+            if (TimeProvider.System.GetElapsedTime(started) >= host.RequestTimeout)
             {
                 throw leader == RaftNode.None
                     ? new StoreException(StoreError.NoLeader, "no leader is elected; the cluster may have lost quorum")

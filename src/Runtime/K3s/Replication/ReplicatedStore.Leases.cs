@@ -39,7 +39,7 @@ internal sealed partial class ReplicatedStore
     public async Task<long> KeepAliveAsync(long id, CancellationToken cancellationToken)
     {
         ThrowIfLearner();
-        var deadline = Time.GetUtcNow() + Host.RequestTimeout;
+        var started = Time.GetTimestamp();
         while (true)
         {
             if (_lessor.KeepAlive(id) is { } ttl)
@@ -57,14 +57,14 @@ internal sealed partial class ReplicatedStore
                 }
             }
 
-            await WaitForLeaderAsync(deadline, cancellationToken).ConfigureAwait(false);
+            await WaitForLeaderAsync(started, cancellationToken).ConfigureAwait(false);
         }
     }
 
     public async Task<LeaseStatus?> TimeToLiveAsync(long id, bool withKeys, CancellationToken cancellationToken)
     {
         ThrowIfLearner();
-        var deadline = Time.GetUtcNow() + Host.RequestTimeout;
+        var started = Time.GetTimestamp();
         while (true)
         {
             if (_lessor.IsLeading)
@@ -86,7 +86,7 @@ internal sealed partial class ReplicatedStore
                 }
             }
 
-            await WaitForLeaderAsync(deadline, cancellationToken).ConfigureAwait(false);
+            await WaitForLeaderAsync(started, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -129,9 +129,9 @@ internal sealed partial class ReplicatedStore
         }
     }
 
-    private async Task WaitForLeaderAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
+    private async Task WaitForLeaderAsync(long started, CancellationToken cancellationToken)
     {
-        if (Time.GetUtcNow() >= deadline)
+        if (Time.GetElapsedTime(started) >= Host.RequestTimeout)
         {
             throw Host.Leader == 0
                 ? new StoreException(StoreError.NoLeader, "no leader is elected; the cluster may have lost quorum")

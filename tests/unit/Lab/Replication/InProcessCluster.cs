@@ -89,6 +89,9 @@ internal sealed class InProcessCluster : IAsyncDisposable
         return member;
     }
 
+    /// <summary>The peer URL a member listens on.</summary>
+    public string PeerUrl(string name) => _members[name].Options.AdvertisePeerUrls[0];
+
     public ReplicatedMember Leader => Running.Single(m => m.Host.IsLeader);
 
     public ReplicatedMember AFollower => Running.First(m => !m.Host.IsLeader);

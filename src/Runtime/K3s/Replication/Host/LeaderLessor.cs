@@ -113,5 +113,5 @@ internal sealed class LeaderLessor(TimeProvider time)
         }
     }
 
-    private long NowMs() => time.GetUtcNow().ToUnixTimeMilliseconds();
+    private long NowMs() => (long)(time.GetTimestamp() * 1000.0 / time.TimestampFrequency);
 }

@@ -157,7 +157,8 @@ internal sealed partial class RaftHost : IAsyncDisposable
     /// </summary>
     public async Task ProposeAsync(byte[] data, CancellationToken cancellationToken)
     {
-        var deadline = _options.Time.GetUtcNow() + _options.RequestTimeout;
+        // Monotonic: a wall-clock jump must neither cut a request short nor let it wait forever.
+        var started = _options.Time.GetTimestamp();
         while (true)
         {
             ThrowIfFailed();
@@ -184,7 +185,7 @@ internal sealed partial class RaftHost : IAsyncDisposable
                 }
             }
 
-            if (_options.Time.GetUtcNow() >= deadline)
+            if (_options.Time.GetElapsedTime(started) >= _options.RequestTimeout)
             {
                 throw leader == RaftNode.None
                     ? new StoreException(StoreError.NoLeader, "no leader is elected; the cluster may have lost quorum")
