@@ -18,6 +18,9 @@ internal sealed class ClusterUnderTest : IAsyncDisposable
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
     private static readonly string[] Timing = ["--heartbeat-interval", "100", "--election-timeout", "1000"];
 
+    /// <summary>Extra flags for every member of either cluster (the suite's <c>--snapshot-count</c>).</summary>
+    public static IReadOnlyList<string> SharedFlags { get; set; } = [];
+
     private readonly DirectoryInfo _root;
     private readonly Func<MemberProcess, bool, IEnumerable<string>> _arguments;
 
@@ -53,7 +56,7 @@ internal sealed class ClusterUnderTest : IAsyncDisposable
             "--name", m.Name, "--data-dir", m.DataDirectory,
             "--listen-client-urls", m.ClientUrl, "--advertise-client-urls", m.ClientUrl,
             "--listen-peer-urls", m.PeerUrl, "--initial-advertise-peer-urls", m.PeerUrl,
-            "--initial-cluster", initial, "--initial-cluster-state", "new", .. Timing,
+            "--initial-cluster", initial, "--initial-cluster-state", "new", .. Timing, .. SharedFlags,
         ];
         var cluster = new ClusterUnderTest("etcd", "etcd 3.4, 3 members (static --initial-cluster)", root, members, Arguments);
         try
@@ -82,7 +85,7 @@ internal sealed class ClusterUnderTest : IAsyncDisposable
             string[] common =
             [
                 "datastore", "member", "--name", m.Name, "--data-dir", m.DataDirectory,
-                "--listen-client-urls", m.ClientUrl, "--listen-peer-urls", m.PeerUrl, .. Timing,
+                "--listen-client-urls", m.ClientUrl, "--listen-peer-urls", m.PeerUrl, .. Timing, .. SharedFlags,
             ];
 
             // A restart on existing data ignores both flags; the first start of the first member creates the cluster.

@@ -62,7 +62,8 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             .AppendLine("Each cluster is three processes on loopback ports with fresh data folders in the temp folder, with etcd's default")
             .AppendLine("timing on both (100 ms heartbeat, 1,000 ms election timeout). etcd is bootstrapped with a static `--initial-cluster`;")
             .AppendLine("ours forms by the k3s join flow (`--cluster-init` on m1, `--join <m1 client URL>` on m2 and m3, promoted from learner).")
-            .AppendLine("The load generator is one .NET process on the same cores as all six members' worth of work (only one cluster runs at")
+            .AppendLine(options.SnapshotCount is { } count ? string.Create(Inv, $"Both clusters run with `--snapshot-count {count}`.") : "Each runs with its own default `--snapshot-count` (etcd 3.4: 100,000 entries; ours: 10,000).")
+            .AppendLine("The load generator is one .NET process on the same cores as the three members under test (one cluster runs at")
             .AppendLine("a time), so it competes with the members for CPU; both clusters face the same generator.")
             .AppendLine();
 

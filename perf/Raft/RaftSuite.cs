@@ -27,6 +27,7 @@ internal static class RaftSuite
             return 1;
         }
 
+        ClusterUnderTest.SharedFlags = options.SnapshotCount is { } count ? ["--snapshot-count", count.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
         var report = new RaftReport(options, k3s);
         var starters = new (string Side, Func<CancellationToken, Task<ClusterUnderTest>> Start)[]
         {
