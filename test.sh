@@ -115,6 +115,14 @@ for tier in "${tiers[@]}"; do
     else
       tf=$((tf + 1)); tail -40 "$results/perf-store.log"
     fi
+    # Raft smoke: 3-member etcd and 3-member k3s datastore side by side for a few seconds, plus two leader-kill
+    # failovers each; fails when ours is not 3 started voters, refuses a write, does not recover, or falls under half
+    # of etcd's put throughput in the same run (a ratio; the 1.5x goal is reported in .results/perf/raft.md).
+    if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll raft --quick --min-ratio 0.5 --out "$results/perf" >"$results/perf-raft.log" 2>&1; then
+      tp=$((tp + 1)); echo "  raft smoke: $(grep -c '^\[' "$results/perf-raft.log") measurements, 3 started voters, failover recovered, throughput within the floor (.results/perf/raft.md)"
+    else
+      tf=$((tf + 1)); tail -40 "$results/perf-raft.log"
+    fi
     # API smoke: one k3s server under creates, gets, lists and 100/1,000 watchers; fails on a refused request or a lost,
     # repeated or reordered watch event. Speed goals are reported in .results/perf/api.md, not gated here.
     if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll api --quick --out "$results/perf" >"$results/perf-api.log" 2>&1; then

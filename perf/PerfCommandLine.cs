@@ -1,5 +1,6 @@
 using K3sLab.Perf.Api;
 using K3sLab.Perf.Footprint;
+using K3sLab.Perf.Raft;
 using K3sLab.Perf.Store;
 
 namespace K3sLab.Perf;
@@ -36,6 +37,28 @@ internal static class PerfCommandLine
                 }
 
                 return await StoreSuite.RunAsync(output, options, cancel.Token);
+            case "raft":
+                var raft = args.Contains("--quick") ? RaftSuiteOptions.Quick : RaftSuiteOptions.Full;
+                var trialsIndex = Array.IndexOf(args, "--trials");
+                if (trialsIndex >= 0 && trialsIndex + 1 < args.Length)
+                {
+                    raft = raft with { FailoverTrials = int.Parse(args[trialsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) };
+                }
+
+                if (args.Contains("--no-check-perf"))
+                {
+                    raft = raft with { CheckPerfLoads = [] };
+                }
+
+                var snapshotIndex = Array.IndexOf(args, "--snapshot-count");
+                if (snapshotIndex >= 0 && snapshotIndex + 1 < args.Length)
+                {
+                    raft = raft with { SnapshotCount = ulong.Parse(args[snapshotIndex + 1], System.Globalization.CultureInfo.InvariantCulture) };
+                }
+
+                var ratioIndex = Array.IndexOf(args, "--min-ratio");
+                var minRatio = ratioIndex >= 0 && ratioIndex + 1 < args.Length ? double.Parse(args[ratioIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 0;
+                return await RaftSuite.RunAsync(output, raft, minRatio, cancel.Token);
             case "api":
                 var api = args.Contains("--quick") ? ApiSuiteOptions.Quick : ApiSuiteOptions.Full;
                 if (args.Contains("--http1"))
@@ -51,7 +74,7 @@ internal static class PerfCommandLine
 
                 return await ApiSuite.RunAsync(output, api, args.Contains("--gate"), cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

@@ -14,13 +14,17 @@ internal sealed record CheckPerfRun(string Load, bool Passed, int? WritesPerSeco
 /// </summary>
 internal static partial class CheckPerf
 {
-    public static async Task<CheckPerfRun> RunAsync(StoreProcess store, string load, CancellationToken ct)
+    public static Task<CheckPerfRun> RunAsync(StoreProcess store, string load, CancellationToken ct) =>
+        RunAsync(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{store.Port}"), load, ct);
+
+    /// <summary>Runs the check against <paramref name="endpoints"/>, etcdctl's comma-separated host:port list.</summary>
+    public static async Task<CheckPerfRun> RunAsync(string endpoints, string load, CancellationToken ct)
     {
         var start = new ProcessStartInfo("/usr/bin/etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["ETCDCTL_API"] = "3";
 
         // Scheme-less endpoint: etcdctl 3.4 would put "http://" into the HTTP/2 authority (see docs/datastore.md).
-        foreach (var arg in new[] { string.Create(CultureInfo.InvariantCulture, $"--endpoints=127.0.0.1:{store.Port}"), "check", "perf", $"--load={load}" })
+        foreach (var arg in new[] { $"--endpoints={endpoints}", "check", "perf", $"--load={load}" })
         {
             start.ArgumentList.Add(arg);
         }

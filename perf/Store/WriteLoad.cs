@@ -19,9 +19,13 @@ internal static class WriteLoad
 {
     private const long MaxWritesPerLevel = 5_000_000;
 
-    public static async Task<WriteLevel> RunAsync(StoreProcess store, int clients, TimeSpan duration, CancellationToken ct)
+    public static Task<WriteLevel> RunAsync(StoreProcess store, int clients, TimeSpan duration, CancellationToken ct) =>
+        RunAsync(store.Address, store.CpuSeconds, clients, duration, ct);
+
+    /// <summary>The same loop against any gRPC address; <paramref name="cpuSeconds"/> reads the CPU the server side has used so far.</summary>
+    public static async Task<WriteLevel> RunAsync(string address, Func<double> cpuSeconds, int clients, TimeSpan duration, CancellationToken ct)
     {
-        using var channels = new Channels(store.Address, clients);
+        using var channels = new Channels(address, clients);
         var prefix = $"/perf/w{clients}/";
         var kvs = Enumerable.Range(0, clients).Select(i => new KV.KVClient(channels[i])).ToArray();
 
@@ -32,7 +36,7 @@ internal static class WriteLoad
         var errors = 0L;
         string? firstError = null;
         var parts = new Latencies[clients];
-        var cpuBefore = store.CpuSeconds();
+        var cpuBefore = cpuSeconds();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async i =>
         {
@@ -56,6 +60,6 @@ internal static class WriteLoad
         }));
         var seconds = clock.Elapsed.TotalSeconds;
         var latency = Latencies.Merge(parts);
-        return new WriteLevel(clients, latency.Count, errors, firstError, seconds, latency, store.CpuSeconds() - cpuBefore);
+        return new WriteLevel(clients, latency.Count, errors, firstError, seconds, latency, cpuSeconds() - cpuBefore);
     }
 }

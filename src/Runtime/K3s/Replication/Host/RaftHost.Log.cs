@@ -27,5 +27,8 @@ internal sealed partial class RaftHost
 
         [LoggerMessage(EventId = 4007, Level = LogLevel.Information, Message = "Promoting learner {Member:x16}: it has caught up with the leader")]
         public static partial void Promoting(ILogger logger, ulong member);
+
+        [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Handling one Ready took {Milliseconds:0} ms ({PersistMilliseconds:0} ms persisting and sending; {Entries} new entries, {Committed} committed, {Messages} messages): the disk or the CPU is too slow, and a slow loop delays heartbeats")]
+        public static partial void SlowReady(ILogger logger, double milliseconds, double persistMilliseconds, int entries, int committed, int messages);
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using K3sLab.K3s.Replication.Storage;
 using K3sLab.K3s.Store;
 using K3sLab.Raft;
 
@@ -8,6 +7,7 @@ namespace K3sLab.K3s.Replication.Host;
 internal sealed partial class RaftHost
 {
     private const int MaxInputsPerRound = 8192;
+    private static readonly TimeSpan SlowReady = TimeSpan.FromMilliseconds(100);
 
     private readonly List<TaskCompletionSource<ulong>> _readsQueued = [];
     private readonly Dictionary<ulong, (List<TaskCompletionSource<ulong>> Waiters, int Age)> _readsInFlight = [];
@@ -145,29 +145,11 @@ internal sealed partial class RaftHost
 
     private async Task HandleReadyAsync(Ready ready)
     {
-        // 1. Persist: snapshot, then hard state and entries, each fsynced before anything depends on it.
-        if (ready.Snapshot is { } snapshot)
-        {
-            await _storage.Snapshots.SaveAsync(ToFile(snapshot), _stop.Token).ConfigureAwait(false);
-            await _storage.Wal.SaveSnapshotMarkerAsync(new SnapshotMarker(snapshot.Index, snapshot.Term), _stop.Token).ConfigureAwait(false);
-        }
+        var started = _options.Time.GetTimestamp();
 
-        if (ready.HardState is not null || ready.Entries.Count > 0)
-        {
-            var entries = new List<WalEntry>(ready.Entries.Count);
-            foreach (var e in ready.Entries)
-            {
-                entries.Add(WalEntry.From(e));
-            }
-
-            await _storage.Wal.SaveAsync(ready.HardState, entries, _stop.Token).ConfigureAwait(false);
-        }
-
-        // 2. Send.
-        if (ready.Messages.Count > 0)
-        {
-            _transport.Send(ready.Messages);
-        }
+        // 1. and 2. Persist (fsync) and send; a leader's own appends go out before its fsync (see RaftHost.Persist.cs).
+        await PersistAndSendAsync(ready).ConfigureAwait(false);
+        var persisted = _options.Time.GetTimestamp();
 
         // 3. Apply: the snapshot's state, then committed entries in order.
         if (ready.Snapshot is { } restored)
@@ -208,23 +190,11 @@ internal sealed partial class RaftHost
         }
 
         _node.Advance(ready);
-    }
-
-    private async Task MaybeSnapshotAsync()
-    {
-        var applied = _node.Applied;
-        if (applied < _snapshotIndex + _options.SnapshotCount)
+        var took = _options.Time.GetElapsedTime(started);
+        if (took >= SlowReady)
         {
-            return;
+            // As etcd warns when an apply or a WAL sync takes too long: a stalled loop sends no heartbeats.
+            Log.SlowReady(_logger, took.TotalMilliseconds, _options.Time.GetElapsedTime(started, persisted).TotalMilliseconds, ready.Entries.Count, ready.CommittedEntries.Count, ready.Messages.Count);
         }
-
-        var data = SnapshotData.Encode(Members, _machine);
-        var snapshot = _node.Compact(applied, data);
-        await _storage.Snapshots.SaveAsync(ToFile(snapshot), _stop.Token).ConfigureAwait(false);
-        await _storage.Wal.SaveSnapshotMarkerAsync(new SnapshotMarker(snapshot.Index, snapshot.Term), _stop.Token).ConfigureAwait(false);
-        _snapshotIndex = snapshot.Index;
-        var keep = (ulong)_options.Raft.CompactionKeepEntries;
-        _storage.Wal.ReleaseBefore(snapshot.Index > keep ? snapshot.Index - keep : 0);
-        Log.SnapshotTaken(_logger, snapshot.Index, data.Length);
     }
 }

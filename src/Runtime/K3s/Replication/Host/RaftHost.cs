@@ -11,8 +11,10 @@ namespace K3sLab.K3s.Replication.Host;
 /// Runs one member of a Raft group around the pure <see cref="RaftNode"/>: a single loop owns the core and feeds it
 /// ticks from <see cref="RaftHostOptions.Time"/>, messages from the peer server and proposals from clients; for each
 /// <see cref="Ready"/> it persists to the WAL and snapshot files (fsync), then sends, then applies to the state
-/// machine and the member table, exactly in the order the Ready contract names. Everything else talks to the loop
-/// through its input channel, so the core never sees two threads.
+/// machine and the member table, in the order the Ready contract names, with the two relaxations etcd makes (a
+/// leader's appends go out before its own fsync; a commit-only hard state rides with the next write: see
+/// RaftHost.Persist.cs). Everything else talks to the loop through its input channel, so the core never sees two
+/// threads.
 /// </summary>
 internal sealed partial class RaftHost : IAsyncDisposable
 {
@@ -46,6 +48,7 @@ internal sealed partial class RaftHost : IAsyncDisposable
         _transport.SnapshotSent = (id, ok) => _inbox.Writer.TryWrite(new HostInput.SnapshotSent(id, ok));
         var random = options.Seed is { } seed ? new Random(seed) : new Random();
         var hardState = storage.HardState ?? default;
+        _writtenHardState = hardState;
         var entries = storage.Entries.Select(e => e.ToEntry()).ToList();
         if (snapshot is not null)
         {
@@ -282,6 +285,15 @@ internal sealed partial class RaftHost : IAsyncDisposable
         }
 
         _applied.FailAll(new StoreException(StoreError.Unavailable, "the member is shutting down"));
+        try
+        {
+            await WaitSnapshotWriteAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // A failed snapshot write was already reported on the loop; the member is stopping either way.
+        }
+
         await _transport.DisposeAsync().ConfigureAwait(false);
         await _storage.Wal.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();

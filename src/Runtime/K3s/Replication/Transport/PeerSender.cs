@@ -9,7 +9,8 @@ namespace K3sLab.K3s.Replication.Transport;
 /// <summary>
 /// Sends one peer's messages over one long-lived stream, reconnecting with backoff. Raft tolerates loss, so when
 /// the peer is down or the queue is full, messages are dropped and the host is told the peer is unreachable;
-/// the leader then probes again instead of flooding a dead link.
+/// the leader then probes again instead of flooding a dead link. Messages that queued up while the last batch was
+/// written go out as the next batch, with back-to-back appends merged (<see cref="MessageCoalescing"/>).
 /// </summary>
 internal sealed partial class PeerSender : IAsyncDisposable
 {
@@ -64,6 +65,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
         var client = new RaftPeer.RaftPeerClient(Channel);
         var backoff = MinBackoff;
         var wasDown = false;
+        var pending = new List<Message>(MaxBatch);
         while (!_stop.IsCancellationRequested)
         {
             try
@@ -78,7 +80,19 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 {
                     var batch = new PeerBatch { ClusterId = _clusterId, From = _from, To = _to };
                     var snapshots = 0;
-                    while (batch.Messages.Count < MaxBatch && _queue.Reader.TryRead(out var m))
+                    pending.Clear();
+                    while (pending.Count < MaxBatch && _queue.Reader.TryRead(out var m))
+                    {
+                        if (pending.Count > 0 && MessageCoalescing.TryMerge(pending[^1], m, out var merged))
+                        {
+                            pending[^1] = merged;
+                            continue;
+                        }
+
+                        pending.Add(m);
+                    }
+
+                    foreach (var m in pending)
                     {
                         batch.Messages.Add(MessageMapping.ToWire(m));
                         snapshots += m.Snapshot is null ? 0 : 1;

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace K3sLab.Perf.Raft;
+
+/// <summary>
+/// One member of a cluster under test: a process started from fixed arguments on fixed loopback ports over a data
+/// folder that outlives the process, so it can be killed with SIGKILL and started again on the same data.
+/// </summary>
+internal sealed class MemberProcess : IAsyncDisposable
+{
+    private readonly string _executable;
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+    private double _cpuOfEarlierRuns;
+
+    public MemberProcess(string name, string executable, int clientPort, int peerPort, string dataDirectory)
+    {
+        Name = name;
+        _executable = executable;
+        ClientPort = clientPort;
+        PeerPort = peerPort;
+        DataDirectory = dataDirectory;
+    }
+
+    public string Name { get; }
+
+    public int ClientPort { get; }
+
+    public int PeerPort { get; }
+
+    public string DataDirectory { get; }
+
+    /// <summary>The gRPC address, <c>http://127.0.0.1:port</c>.</summary>
+    public string ClientUrl => string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{ClientPort}");
+
+    public string PeerUrl => string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{PeerPort}");
+
+    /// <summary>The endpoint as etcdctl 3.4 takes it (no scheme: see docs/datastore.md).</summary>
+    public string Endpoint => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{ClientPort}");
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>Starts the process with <paramref name="arguments"/> (the first start and every restart pass their own).</summary>
+    public void Start(IEnumerable<string> arguments)
+    {
+        if (IsRunning)
+        {
+            throw new InvalidOperationException($"{Name} is already running");
+        }
+
+        var start = new ProcessStartInfo(_executable) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in arguments)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        _process?.Dispose();
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Kills the process with SIGKILL (no shutdown path runs) and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            _cpuOfEarlierRuns = CpuSeconds();
+            process.Kill();
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>User plus system CPU seconds this member has used over all its runs (0 when it is not running now).</summary>
+    public double CpuSeconds()
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            return _cpuOfEarlierRuns;
+        }
+
+        try
+        {
+            // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime in clock ticks.
+            var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return _cpuOfEarlierRuns + ((long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0);
+        }
+        catch (IOException)
+        {
+            return _cpuOfEarlierRuns;
+        }
+    }
+
+    /// <summary>The tail of what the member wrote to stdout and stderr, to explain a failure.</summary>
+    public string Log()
+    {
+        lock (_log)
+        {
+            return _log.ToString();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            if (_log.Length > 64 * 1024)
+            {
+                _log.Remove(0, _log.Length - (32 * 1024));
+            }
+
+            _log.AppendLine(line);
+        }
+    }
+}

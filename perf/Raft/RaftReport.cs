@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using K3sLab.Perf.Store;
+
+namespace K3sLab.Perf.Raft;
+
+/// <summary>Collects the raft suite's figures per side ("etcd", "k3s") and writes them as raft.md and raft.json.</summary>
+internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private readonly List<(string Side, WriteLevel Run)> _writes = [];
+    private readonly List<(string Side, CheckPerfRun Run)> _checks = [];
+    private readonly List<(string Side, bool Ok, string Table)> _memberLists = [];
+    private readonly List<(string Side, List<FailoverTrial> Trials)> _failovers = [];
+
+    public void Add(string side, WriteLevel run) => _writes.Add((side, run));
+
+    public void Add(string side, CheckPerfRun run) => _checks.Add((side, run));
+
+    public void AddMemberList(string side, bool ok, string table) => _memberLists.Add((side, ok, table));
+
+    public void Add(string side, List<FailoverTrial> trials) => _failovers.Add((side, trials));
+
+    /// <summary>Ours over etcd's put throughput at <paramref name="clients"/>; null when either is missing.</summary>
+    public double? Ratio(int clients)
+    {
+        var etcd = _writes.FirstOrDefault(w => w.Side == "etcd" && w.Run.Clients == clients).Run;
+        var ours = _writes.FirstOrDefault(w => w.Side == "k3s" && w.Run.Clients == clients).Run;
+        return etcd is null || ours is null || etcd.WritesPerSecond == 0 ? null : ours.WritesPerSecond / etcd.WritesPerSecond;
+    }
+
+    /// <summary>
+    /// What makes the run fail: our cluster refusing writes, not showing three started voters to etcdctl, or falling
+    /// under <paramref name="minRatio"/> of etcd's throughput at a level (a ratio in one run, never a wall time).
+    /// </summary>
+    public List<string> Failures(double minRatio)
+    {
+        var failures = new List<string>();
+        failures.AddRange(_writes.Where(w => w.Side == "k3s" && w.Run.Errors > 0)
+            .Select(w => $"k3s: {w.Run.Errors} of the writes at {w.Run.Clients} clients failed, first: {w.Run.FirstError}"));
+        failures.AddRange(_memberLists.Where(m => !m.Ok).Select(m => $"{m.Side}: etcdctl member list does not show 3 started voters:\n{m.Table}"));
+        foreach (var clients in options.ClientLevels)
+        {
+            if (Ratio(clients) is { } ratio && ratio < minRatio)
+            {
+                failures.Add(string.Create(Inv, $"k3s: {ratio:0.00}× etcd's put throughput at {clients} clients, under the {minRatio:0.00}× floor"));
+            }
+        }
+
+        return failures;
+    }
+
+    public async Task WriteAsync(string directory, CancellationToken ct)
+    {
+        Directory.CreateDirectory(directory);
+        var md = new StringBuilder()
+            .AppendLine("# Replicated datastore benchmarks: 3-member k3s datastore and 3-member etcd 3.4, side by side")
+            .AppendLine()
+            .AppendLine(Inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores ({Host()}) by `K3sLab.Perf raft`; runtime `{k3s}` (NativeAOT), etcd `/usr/bin/etcd` ({EtcdVersion()}).")
+            .AppendLine("Each cluster is three processes on loopback ports with fresh data folders in the temp folder, with etcd's default")
+            .AppendLine("timing on both (100 ms heartbeat, 1,000 ms election timeout). etcd is bootstrapped with a static `--initial-cluster`;")
+            .AppendLine("ours forms by the k3s join flow (`--cluster-init` on m1, `--join <m1 client URL>` on m2 and m3, promoted from learner).")
+            .AppendLine(options.SnapshotCount is { } count ? string.Create(Inv, $"Both clusters run with `--snapshot-count {count}`.") : "Each runs with its own default `--snapshot-count` (etcd 3.4: 100,000 entries; ours: 10,000).")
+            .AppendLine("The load generator is one .NET process on the same cores as the three members under test (one cluster runs at")
+            .AppendLine("a time), so it competes with the members for CPU; both clusters face the same generator.")
+            .AppendLine();
+
+        md.AppendLine("## Membership (`etcdctl member list -w table`, etcdctl 3.4)").AppendLine();
+        foreach (var (side, ok, table) in _memberLists)
+        {
+            md.AppendLine(Inv, $"{side}: {(ok ? "3 started voters" : "NOT 3 started voters")}").AppendLine().AppendLine("```").AppendLine(table).AppendLine("```").AppendLine();
+        }
+
+        md.AppendLine(Inv, $"## Puts: closed loop through the leader's client endpoint, one connection per client, 256-byte new keys, 1 KiB values, {options.LevelDuration.TotalSeconds:0} s per level")
+            .AppendLine()
+            .AppendLine("CPU is the three members' together (cores used on average over the level).")
+            .AppendLine()
+            .AppendLine("| clients | etcd w/s | etcd p50 | etcd p99 | etcd p99.9 | etcd CPU | k3s w/s | k3s p50 | k3s p99 | k3s p99.9 | k3s CPU | k3s / etcd |")
+            .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var clients in options.ClientLevels)
+        {
+            md.Append(Inv, $"| {clients} |");
+            foreach (var side in new[] { "etcd", "k3s" })
+            {
+                var run = _writes.FirstOrDefault(w => w.Side == side && w.Run.Clients == clients).Run;
+                md.Append(run is null ? " – | – | – | – | – |" : string.Create(Inv,
+                    $" {run.WritesPerSecond:0} | {run.Latency.Ms(50):0.00} ms | {run.Latency.Ms(99):0.00} ms | {run.Latency.Ms(99.9):0.00} ms | {run.StoreCpuSeconds / run.Seconds:0.00} |"));
+            }
+
+            md.AppendLine(Inv, $" {(Ratio(clients) is { } r ? string.Create(Inv, $"{r:0.00}×") : "–")} |");
+        }
+
+        md.AppendLine().AppendLine(Inv, $"Goal: ≥ {options.ThroughputGoal:0.0}× etcd's throughput at each level.").AppendLine();
+
+        if (_checks.Count > 0)
+        {
+            md.AppendLine("## `etcdctl check perf` against all three endpoints (etcdctl 3.4; m = 200 clients at 1,000 w/s for 60 s)")
+                .AppendLine()
+                .AppendLine("| load | cluster | verdict | writes/s | slowest | stddev |")
+                .AppendLine("|---|---|---|---:|---:|---:|");
+            foreach (var (side, run) in _checks)
+            {
+                md.AppendLine(Inv, $"| {run.Load} | {side} | {(run.Passed ? "PASS" : "FAIL")} | {run.WritesPerSecond?.ToString(Inv) ?? "–"} | {Seconds(run.SlowestSeconds)} | {Seconds(run.StddevSeconds)} |");
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine("## Failover: SIGKILL the leader under a steady put load through a follower")
+            .AppendLine()
+            .AppendLine("Four writers put through one follower (each put with a 250 ms deadline, retried at once on failure). Recovery is from")
+            .AppendLine("the kill to the first put sent after the kill that the same follower acknowledged. After each trial the load stops,")
+            .AppendLine("the killed member restarts on its data, and the next trial starts once every member has applied the leader's log.")
+            .AppendLine()
+            .AppendLine(Inv, $"| cluster | trials | min | p50 | p90 | max | ≤ {options.FailoverGoal.TotalSeconds:0} s |")
+            .AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var (side, trials) in _failovers)
+        {
+            var sorted = trials.Select(t => t.RecoverySeconds).Order().ToList();
+            md.AppendLine(Inv, $"| {side} | {sorted.Count} | {Seconds(sorted.FirstOrDefault())} | {Seconds(Percentile(sorted, 50))} | {Seconds(Percentile(sorted, 90))} | {Seconds(sorted.LastOrDefault())} | {sorted.Count(s => s <= options.FailoverGoal.TotalSeconds)} / {sorted.Count} |");
+        }
+
+        md.AppendLine();
+        foreach (var (side, trials) in _failovers)
+        {
+            md.AppendLine(Inv, $"{side}, each trial (seconds): {string.Join(", ", trials.Select(t => t.RecoverySeconds.ToString("0.000", Inv)))}").AppendLine();
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(directory, "raft.md"), md.ToString(), ct);
+        var json = JsonSerializer.Serialize(new
+        {
+            measuredUtc = DateTime.UtcNow,
+            cores = Environment.ProcessorCount,
+            membership = _memberLists.Select(m => new { cluster = m.Side, threeStartedVoters = m.Ok }),
+            writes = _writes.Select(w => new { cluster = w.Side, w.Run.Clients, w.Run.Writes, w.Run.Errors, writesPerSecond = Math.Round(w.Run.WritesPerSecond), p50Ms = w.Run.Latency.Ms(50), p99Ms = w.Run.Latency.Ms(99), p999Ms = w.Run.Latency.Ms(99.9), maxMs = w.Run.Latency.MaxMs, cpuCores = w.Run.StoreCpuSeconds / w.Run.Seconds }),
+            ratios = options.ClientLevels.Select(c => new { clients = c, k3sOverEtcd = Ratio(c) }),
+            checkPerf = _checks.Select(c => new { cluster = c.Side, c.Run.Load, c.Run.Passed, c.Run.WritesPerSecond, c.Run.SlowestSeconds, c.Run.StddevSeconds }),
+            failover = _failovers.Select(f => new { cluster = f.Side, recoverySeconds = f.Trials.Select(t => Math.Round(t.RecoverySeconds, 4)), withinGoal = f.Trials.Count(t => t.RecoverySeconds <= options.FailoverGoal.TotalSeconds) }),
+        });
+        await File.WriteAllTextAsync(Path.Combine(directory, "raft.json"), json + "\n", ct);
+        Console.Write(md.ToString());
+    }
+
+    private static double? Percentile(List<double> sorted, double percentile) =>
+        sorted.Count == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    private static string Seconds(double? value) => value is { } v ? string.Create(Inv, $"{v:0.000} s") : "–";
+
+    private static string Host()
+    {
+        try
+        {
+            var model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+            return $"{model}, {Environment.OSVersion.VersionString}";
+        }
+        catch (IOException)
+        {
+            return Environment.OSVersion.VersionString;
+        }
+    }
+
+    private static string EtcdVersion()
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/etcd", "--version") { RedirectStandardOutput = true })!;
+            var first = process.StandardOutput.ReadLine() ?? "unknown";
+            process.WaitForExit();
+            return first.Trim();
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using K3sLab.Lab;
+using K3sLab.Perf.Store;
+
+namespace K3sLab.Perf.Raft;
+
+/// <summary>
+/// The replicated datastore benchmarks: a 3-member etcd 3.4 cluster and our 3-member <c>k3s datastore member</c>
+/// cluster side by side in one run: etcdctl's view of the membership, closed-loop put levels through the leader,
+/// etcdctl's own <c>check perf</c>, then leader-kill failover trials on each. Writes <c>raft.md</c> and
+/// <c>raft.json</c>. Exit 1 when ours refuses writes, is not three started voters, or (with a floor) falls under
+/// that fraction of etcd's throughput.
+/// </summary>
+internal static class RaftSuite
+{
+    public static async Task<int> RunAsync(string outputDirectory, RaftSuiteOptions options, double minRatio, CancellationToken ct)
+    {
+        var k3s = LabPaths.RuntimeExecutable;
+        if (!File.Exists(k3s))
+        {
+            await Console.Error.WriteLineAsync($"error: {k3s} does not exist: run ./k3slab build first.");
+            return 1;
+        }
+
+        if (!File.Exists("/usr/bin/etcd") || !File.Exists("/usr/bin/etcdctl"))
+        {
+            await Console.Error.WriteLineAsync("error: the raft suite compares against real etcd: install Debian's etcd-server and etcd-client (./test.sh does).");
+            return 1;
+        }
+
+        ClusterUnderTest.SharedFlags = options.SnapshotCount is { } count ? ["--snapshot-count", count.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
+        var report = new RaftReport(options, k3s);
+        var starters = new (string Side, Func<CancellationToken, Task<ClusterUnderTest>> Start)[]
+        {
+            ("etcd", ClusterUnderTest.StartEtcdAsync),
+            ("k3s", token => ClusterUnderTest.StartOursAsync(k3s, token)),
+        };
+
+        foreach (var (side, start) in starters)
+        {
+            // One fresh cluster per side for the put levels and check perf, another for the failover trials.
+            await using (var cluster = await start(ct))
+            {
+                var (ok, table) = await cluster.MemberListAsync(ct);
+                report.AddMemberList(side, ok, table);
+                Progress($"{cluster.Title}: {(ok ? "3 started voters" : "NOT 3 started voters:\n" + table)}");
+                foreach (var clients in options.ClientLevels)
+                {
+                    var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30), ct);
+                    var level = await WriteLoad.RunAsync(leader.ClientUrl, cluster.CpuSeconds, clients, options.LevelDuration, ct);
+                    report.Add(side, level);
+                    Progress($"{side}: {clients} clients: {level.WritesPerSecond:0} w/s, p50 {level.Latency.Ms(50):0.00} ms, p99 {level.Latency.Ms(99):0.00} ms, p99.9 {level.Latency.Ms(99.9):0.00} ms, CPU {level.StoreCpuSeconds / level.Seconds:0.00} cores, errors {level.Errors}");
+                }
+
+                foreach (var load in options.CheckPerfLoads)
+                {
+                    var check = await CheckPerf.RunAsync(cluster.Endpoints, load, ct);
+                    report.Add(side, check);
+                    Progress($"{side}: check perf --load={load}: {check.Verdicts}");
+                }
+            }
+
+            if (options.FailoverTrials == 0)
+            {
+                continue;
+            }
+
+            await using (var cluster = await start(ct))
+            {
+                var trials = await Failover.RunAsync(cluster, options.FailoverTrials, options.SteadyBeforeKill, t =>
+                    Progress($"{side}: failover {t.Trial}: killed {t.Killed}, writes through {t.WrittenThrough} resumed after {t.RecoverySeconds * 1000:0} ms ({t.FailedAttempts} failed attempts)"), ct);
+                report.Add(side, trials);
+            }
+        }
+
+        await report.WriteAsync(outputDirectory, ct);
+        var failures = report.Failures(minRatio);
+        foreach (var failure in failures)
+        {
+            await Console.Error.WriteLineAsync($"gate failed: {failure}");
+        }
+
+        return failures.Count == 0 ? 0 : 1;
+    }
+
+    private static void Progress(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+}
