@@ -17,6 +17,11 @@ internal sealed class RaftCluster(RaftHost host) : IClusterView
     /// <summary>etcd's default limit (<c>--max-learners</c>): one learner at a time.</summary>
     private const int MaxLearners = 1;
 
+    // Membership requests through this member run one at a time, so the checks before a change (learner limit,
+    // peer URLs in use) see the outcome of the change before it; joins that race through one member no longer
+    // both pass the learner limit.
+    private readonly SemaphoreSlim _changes = new(1, 1);
+
     public ulong MemberId => host.MemberId;
 
     public ulong ClusterId => host.ClusterId;
@@ -32,6 +37,19 @@ internal sealed class RaftCluster(RaftHost host) : IClusterView
     public IReadOnlyList<ClusterMember> Members() => host.Members.List;
 
     public async Task<(ClusterMember Added, IReadOnlyList<ClusterMember> Members)> AddMemberAsync(IReadOnlyList<string> peerUrls, bool isLearner, CancellationToken cancellationToken)
+    {
+        await _changes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await AddMemberSerializedAsync(peerUrls, isLearner, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    private async Task<(ClusterMember Added, IReadOnlyList<ClusterMember> Members)> AddMemberSerializedAsync(IReadOnlyList<string> peerUrls, bool isLearner, CancellationToken cancellationToken)
     {
         var members = host.Members.List;
         if (members.Any(m => m.PeerUrls.Intersect(peerUrls, StringComparer.OrdinalIgnoreCase).Any()))

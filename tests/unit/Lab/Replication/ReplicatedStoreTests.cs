@@ -158,4 +158,33 @@ public sealed class ReplicatedStoreTests
         await PutAsync(follower.Store, "after-remove", "v", ct);
         (await GetAsync(cluster.Leader.Store, "after-remove", ct)).Should().Be("v");
     }
+
+    [Fact]
+    public async Task TwoJoinsAtOnce_ThroughOneMember_OnlyOneLearnerAtATime()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await InProcessCluster.StartAsync(1, ct);
+        var view = new RaftCluster(cluster["m1"].Host);
+        var first = view.AddMemberAsync(["http://127.0.0.1:1"], isLearner: true, ct);
+        var second = view.AddMemberAsync(["http://127.0.0.1:2"], isLearner: true, ct);
+
+        var outcomes = await Task.WhenAll(Settle(first), Settle(second));
+
+        outcomes.Count(o => o is null).Should().Be(1, "one join is added as a learner");
+        outcomes.Single(o => o is not null)!.Should().Contain("too many learner members in cluster");
+        cluster["m1"].Host.Members.List.Count(m => m.IsLearner).Should().Be(1);
+    }
+
+    private static async Task<string?> Settle(Task task)
+    {
+        try
+        {
+            await task;
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e.Message;
+        }
+    }
 }
