@@ -58,7 +58,7 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
         var md = new StringBuilder()
             .AppendLine("# Replicated datastore benchmarks: 3-member k3s datastore and 3-member etcd 3.4, side by side")
             .AppendLine()
-            .AppendLine(Inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores ({Host()}) by `K3sLab.Perf raft`; runtime `{k3s}` (NativeAOT), etcd `/usr/bin/etcd` ({EtcdVersion()}).")
+            .AppendLine(Inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores ({Host()}) by `K3sLab.Perf raft`; runtime `{k3s}` (NativeAOT), etcd `/usr/bin/etcd` ({StoreReport.EtcdVersion()}).")
             .AppendLine("Each cluster is three processes on loopback ports with fresh data folders in the temp folder, with etcd's default")
             .AppendLine("timing on both (100 ms heartbeat, 1,000 ms election timeout). etcd is bootstrapped with a static `--initial-cluster`;")
             .AppendLine("ours forms by the k3s join flow (`--cluster-init` on m1, `--join <m1 client URL>` on m2 and m3, promoted from learner).")
@@ -158,21 +158,6 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
         catch (IOException)
         {
             return Environment.OSVersion.VersionString;
-        }
-    }
-
-    private static string EtcdVersion()
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/etcd", "--version") { RedirectStandardOutput = true })!;
-            var first = process.StandardOutput.ReadLine() ?? "unknown";
-            process.WaitForExit();
-            return first.Trim();
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return "unknown";
         }
     }
 }

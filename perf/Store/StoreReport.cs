@@ -146,7 +146,8 @@ internal sealed class StoreReport(StoreSuiteOptions options, string k3s)
 
     private static string Seconds(double? value) => value is { } v ? string.Create(Inv, $"{v:0.000} s") : "–";
 
-    private static string EtcdVersion()
+    /// <summary>The first line of <c>/usr/bin/etcd --version</c>, for the reports' headers.</summary>
+    internal static string EtcdVersion()
     {
         try
         {

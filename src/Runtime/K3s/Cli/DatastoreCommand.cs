@@ -60,7 +60,7 @@ internal static partial class DatastoreCommand
                 var scheme = options.UsesTls ? "https" : "http";
                 var url = $"{scheme}://{address}";
                 var member = new EtcdMember(store.Identity.MemberId, store.Identity.ClusterId, options.MemberName, [url], [$"{scheme}://localhost:2380"]);
-                await using var app = EtcdServer.Build(store, new SingleMemberCluster(member, store), options, new ForwardingLoggerProvider(loggers));
+                await using var app = EtcdServer.Build(store, new SingleMemberCluster(member, store), options, new LoggerFactoryProvider(loggers));
                 await app.StartAsync(cancellationToken);
                 LogServing(logger, path, url, store.CurrentRevision);
                 await app.WaitForShutdownAsync(cancellationToken);
@@ -96,14 +96,4 @@ internal static partial class DatastoreCommand
 
     [LoggerMessage(EventId = 350, Level = LogLevel.Information, Message = "Datastore {Path} at revision {Revision} serving the etcd v3 API on {Url}")]
     private static partial void LogServing(ILogger logger, string path, string url, long revision);
-
-    /// <summary>Hands the host's logs to the runtime's logger factory.</summary>
-    private sealed class ForwardingLoggerProvider(ILoggerFactory factory) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => factory.CreateLogger(categoryName);
-
-        public void Dispose()
-        {
-        }
-    }
 }

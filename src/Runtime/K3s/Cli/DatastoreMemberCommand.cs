@@ -138,14 +138,4 @@ internal static partial class DatastoreMemberCommand
             : throw new StoreException(StoreError.NotSupported, $"{url} must name an IP address and a port, e.g. https://127.0.0.1:2379");
 
     private static string Trim(Uri url) => url.GetLeftPart(UriPartial.Authority);
-
-    /// <summary>Hands the web hosts' logs to the runtime's logger factory.</summary>
-    private sealed class LoggerFactoryProvider(ILoggerFactory factory) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => factory.CreateLogger(categoryName);
-
-        public void Dispose()
-        {
-        }
-    }
 }

@@ -23,19 +23,13 @@ internal sealed partial class ReplicatedStore
         }
     }
 
+    /// <summary>
+    /// The store's status. The size reported is the member's files (WAL segments and snapshots), the nearest thing to
+    /// etcd's database file; measuring the in-memory state would mean encoding it under the state lock, stalling applies.
+    /// </summary>
     public Task<StoreStatus> StatusAsync(CancellationToken cancellationToken)
     {
-        long size;
-        using (var counter = new ByteCounter())
-        {
-            lock (_stateGate)
-            {
-                _state.WriteSnapshot(counter);
-            }
-
-            size = counter.Length;
-        }
-
+        var size = Host.DiskBytes();
         lock (_stateGate)
         {
             return Task.FromResult(new StoreStatus(_state.Revision, _state.CompactRevision, size, size, Host.MemberId, Host.ClusterId, Host.Name));
@@ -71,35 +65,5 @@ internal sealed partial class ReplicatedStore
 
         ThrowIfLearner();
         return Host.ReadBarrierAsync(cancellationToken);
-    }
-
-    /// <summary>Counts bytes written, to size the state without keeping a copy.</summary>
-    private sealed class ByteCounter : Stream
-    {
-        private long _length;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => _length;
-
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => _length += count;
-
-        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
     }
 }

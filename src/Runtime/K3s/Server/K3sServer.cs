@@ -69,7 +69,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             nodeGraph,
             serviceAccountTokens,
             serviceAccounts,
-            new LoggerProviderAdapter(loggers));
+            new Cli.LoggerFactoryProvider(loggers));
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
@@ -85,15 +85,5 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
 
         await app.StopAsync(CancellationToken.None);
         return 0;
-    }
-
-    /// <summary>Hands the command's logger factory to the web host, which wants a provider.</summary>
-    private sealed class LoggerProviderAdapter(ILoggerFactory factory) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => factory.CreateLogger(categoryName);
-
-        public void Dispose()
-        {
-        }
     }
 }

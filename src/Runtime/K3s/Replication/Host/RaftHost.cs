@@ -84,6 +84,10 @@ internal sealed partial class RaftHost : IAsyncDisposable
 
     public ulong AppliedIndex => _applied.Applied;
 
+    /// <summary>Bytes in this member's files (WAL segments and snapshot files).</summary>
+    // The enumeration fills in each length as it lists, so a segment released meanwhile does not throw.
+    public long DiskBytes() => new DirectoryInfo(_options.Directory.Path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+
     /// <summary>The WAL's counters (fsyncs, records, bytes), for status and benchmarks.</summary>
     public WalCounters WalCounters => _storage.Wal.Counters;
 
