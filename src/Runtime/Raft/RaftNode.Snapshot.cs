@@ -3,6 +3,18 @@ namespace K3sLab.Raft;
 public sealed partial class RaftNode
 {
     /// <summary>
+    /// Whether <see cref="Compact"/> at <paramref name="index"/> would make a new snapshot: the index is applied and
+    /// beyond the current snapshot, the member has applied a snapshot of its own (it is not still joining), and no
+    /// configuration change was applied after it. A host that encoded its state at <paramref name="index"/> while
+    /// the loop went on asks this before compacting, and drops a capture that has gone stale.
+    /// </summary>
+    public bool CanCompact(ulong index) =>
+        index <= _log.Applied
+        && _log.Snapshot is { } current
+        && index > current.Index
+        && !_log.Slice(index + 1, _log.Applied, int.MaxValue).Any(e => e.Type == EntryType.ConfChange);
+
+    /// <summary>
     /// Compacts the log after the host has applied through <paramref name="index"/> and captured its state machine as
     /// <paramref name="data"/>. Returns the snapshot to persist (with the membership at that index); the host then may
     /// drop stored entries up to <c>Index - RaftConfig.CompactionKeepEntries</c>. The member keeps the snapshot to send to

@@ -42,12 +42,15 @@ internal sealed partial class ReplicatedStore
         }
     }
 
-    void IReplicatedStateMachine.WriteSnapshot(Stream destination)
+    Action<Stream> IReplicatedStateMachine.CaptureSnapshot()
     {
+        MvccSnapshotView view;
         lock (_stateGate)
         {
-            _state.WriteSnapshot(destination);
+            view = _state.CaptureSnapshot();
         }
+
+        return view.WriteTo;
     }
 
     void IReplicatedStateMachine.Restore(Stream source)

@@ -1,4 +1,5 @@
 using K3sLab.K3s.Store;
+using K3sLab.K3s.Replication.State;
 
 namespace K3sLab.K3s.Replication;
 
@@ -39,14 +40,14 @@ internal sealed partial class ReplicatedStore
     /// <summary>Writes this member's state (etcd's snapshot save streams the member's database the same way).</summary>
     public Task SnapshotAsync(Stream destination, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
+        MvccSnapshotView view;
         lock (_stateGate)
         {
-            _state.WriteSnapshot(buffer);
+            view = _state.CaptureSnapshot();
         }
 
-        buffer.Position = 0;
-        return buffer.CopyToAsync(destination, cancellationToken);
+        // Encoded outside the lock: applies and reads go on while a large state streams out.
+        return Task.Run(() => view.WriteTo(destination), cancellationToken);
     }
 
     /// <summary>The state lives in memory and the log is compacted by snapshots: there is nothing to defragment.</summary>

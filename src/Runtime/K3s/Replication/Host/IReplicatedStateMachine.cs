@@ -9,8 +9,11 @@ internal interface IReplicatedStateMachine
     /// <summary>Applies a committed store request at Raft index <paramref name="index"/>.</summary>
     void Apply(ulong index, EntryPayload payload);
 
-    /// <summary>Writes the whole state for a snapshot.</summary>
-    void WriteSnapshot(Stream destination);
+    /// <summary>
+    /// Freezes the whole state for a snapshot, on the loop, and returns what writes it: the writer may run later on
+    /// any thread, concurrently with further applies, and must write the state as it was at this call.
+    /// </summary>
+    Action<Stream> CaptureSnapshot();
 
     /// <summary>Replaces the state with a snapshot's; an empty stream means the empty state.</summary>
     void Restore(Stream source);

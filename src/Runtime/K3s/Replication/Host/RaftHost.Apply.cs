@@ -9,6 +9,7 @@ internal sealed partial class RaftHost
 
     private async Task ApplyAsync(Entry entry)
     {
+        _bytesSinceSnapshot += entry.Data.Length;
         if (entry.Type == EntryType.ConfChange)
         {
             await ApplyConfChangeAsync(ConfChange.Decode(entry.Data), entry.Index).ConfigureAwait(false);

@@ -86,6 +86,9 @@ internal sealed partial class RaftHost
             case HostInput.SnapshotSent s:
                 _node.ReportSnapshot(s.Member, s.Ok);
                 break;
+            case HostInput.SnapshotEncoded encoded:
+                _snapshotEncoded = encoded;
+                break;
             case HostInput.Run run:
                 run.Action();
                 break;
@@ -156,6 +159,8 @@ internal sealed partial class RaftHost
         {
             RestoreMachine(restored.Data);
             _snapshotIndex = restored.Index;
+            _lastSnapshotBytes = restored.Data.Length;
+            _bytesSinceSnapshot = 0;
             await _transport.SetPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
             Log.SnapshotRestored(_logger, restored.Index, restored.Term);
         }

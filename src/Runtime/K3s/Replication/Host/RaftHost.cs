@@ -54,6 +54,7 @@ internal sealed partial class RaftHost : IAsyncDisposable
         {
             RestoreMachine(snapshot.Data);
             _snapshotIndex = snapshot.Index;
+            _lastSnapshotBytes = snapshot.Data.Length;
             _applied.Advance(snapshot.Index);
         }
 

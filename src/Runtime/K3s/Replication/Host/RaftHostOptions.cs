@@ -25,8 +25,17 @@ internal sealed record RaftHostOptions(ulong MemberId, MemberDirectory Directory
 
     public RaftConfig Raft { get; init; } = new() { ElectionTicks = 8, HeartbeatTicks = 1, MaxInflight = 256, MaxEntriesPerMessage = 1024, CompactionKeepEntries = 5000 };
 
-    /// <summary>Applied entries between snapshots (k3s: 10,000).</summary>
+    /// <summary>Applied entries between snapshots (k3s: 10,000); see <see cref="SnapshotLogFraction"/> for the second condition.</summary>
     public ulong SnapshotCount { get; init; } = 10_000;
+
+    /// <summary>
+    /// A snapshot also waits until the entries applied since the last one hold at least this fraction of that
+    /// snapshot's bytes. etcd's snapshot is small (its state lives in a durable database); ours is the whole state,
+    /// so taking one every <see cref="SnapshotCount"/> entries would rewrite a large state far more often than the
+    /// log that replaces it grows. The bound keeps snapshot writes within (1 / fraction) × the log's bytes, and
+    /// replay at restart within that fraction of the state. 0 snapshots on the entry count alone.
+    /// </summary>
+    public double SnapshotLogFraction { get; init; } = 0.5;
 
     public WalOptions Wal { get; init; } = new();
 

@@ -12,18 +12,32 @@ internal static class SnapshotData
     private const uint Magic = 0x5253334B;
     private const int Version = 1;
 
-    public static byte[] Encode(MemberTable members, IReplicatedStateMachine machine)
+    /// <summary>Encodes the snapshot data now.</summary>
+    public static byte[] Encode(MemberTable members, IReplicatedStateMachine machine) => Capture(members, machine)();
+
+    /// <summary>
+    /// Freezes the member table and the state machine now (on the loop, where both match the applied index) and
+    /// returns the encoder, which may run on any thread later.
+    /// </summary>
+    public static Func<byte[]> Capture(MemberTable members, IReplicatedStateMachine machine)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        using var head = new MemoryStream();
+        using (var writer = new BinaryWriter(head, Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(Magic);
             writer.Write(Version);
             members.WriteTo(writer);
         }
 
-        machine.WriteSnapshot(stream);
-        return stream.ToArray();
+        var header = head.ToArray();
+        var write = machine.CaptureSnapshot();
+        return () =>
+        {
+            using var stream = new MemoryStream();
+            stream.Write(header);
+            write(stream);
+            return stream.ToArray();
+        };
     }
 
     /// <summary>Restores <paramref name="members"/> and <paramref name="machine"/> from <paramref name="data"/>.</summary>

@@ -7,55 +7,24 @@ internal sealed partial class MvccState
     /// <summary>The first bytes of a snapshot.</summary>
     private static ReadOnlySpan<byte> SnapshotMagic => "K3SMVCC\n"u8;
 
+    /// <summary>The first bytes of a snapshot, for <see cref="MvccSnapshotView"/>.</summary>
+    internal static byte[] SnapshotMagicBytes { get; } = SnapshotMagic.ToArray();
+
     /// <summary>The snapshot layout this build writes and reads.</summary>
     public const int SnapshotVersion = 1;
 
     /// <summary>
-    /// Writes the whole state: magic, version, revision, compacted revision, the leases in ID order, every held
-    /// change in revision order, then a CRC-32C of everything before it. Little-endian, buffered; the stream is
-    /// left open. Equal states write equal bytes.
+    /// Freezes what a snapshot of the current state holds (see <see cref="MvccSnapshotView"/>): a copy of the
+    /// lease table and of the revision log's references, so the bytes can be written later on another thread.
     /// </summary>
-    public void WriteSnapshot(Stream destination)
+    public MvccSnapshotView CaptureSnapshot()
     {
-        // Not disposed: that would close the caller's stream.
-        var buffered = new BufferedStream(destination, 1 << 16);
-        var crc = new Crc32CStream(buffered);
-        using (var w = new BinaryWriter(crc, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(SnapshotMagic);
-            w.Write(SnapshotVersion);
-            w.Write(Revision);
-            w.Write(CompactRevision);
-            w.Write(_leases.Count);
-            foreach (var id in _leases.Keys.Order())
-            {
-                w.Write(id);
-                w.Write(_leases[id].Ttl);
-            }
-
-            w.Write((long)_log.Count);
-            foreach (var v in _log)
-            {
-                w.Write(v.Key.Length);
-                w.Write(v.Key);
-                w.Write(v.ModRevision);
-                w.Write(v.Sub);
-                w.Write(v.CreateRevision);
-                w.Write(v.Version);
-                w.Write(v.Lease);
-                w.Write(v.Value.Length);
-                w.Write(v.Value);
-            }
-        }
-
-        var sum = crc.Crc;
-        using (var w = new BinaryWriter(buffered, Encoding.UTF8, leaveOpen: true))
-        {
-            w.Write(sum);
-        }
-
-        buffered.Flush();
+        var leases = _leases.Select(kv => (kv.Key, kv.Value.Ttl)).OrderBy(l => l.Key).ToArray();
+        return new MvccSnapshotView(Revision, CompactRevision, leases, [.. _log]);
     }
+
+    /// <summary>Writes the whole state now (<see cref="MvccSnapshotView.WriteTo"/> of a fresh capture); the stream is left open.</summary>
+    public void WriteSnapshot(Stream destination) => CaptureSnapshot().WriteTo(destination);
 
     /// <summary>
     /// Reads what <see cref="WriteSnapshot"/> wrote. A wrong magic, another layout version, a truncated stream or a

@@ -51,6 +51,37 @@ public sealed class MvccStateSnapshotTests
         MvccStateTests.Snapshot(copy).Should().Equal(MvccStateTests.Snapshot(original));
     }
 
+    [Theory]
+    [InlineData(23)]
+    [InlineData(24)]
+    public void CapturedView_WrittenAfterMoreApplies_HoldsTheStateAtCapture(int seed)
+    {
+        // The host captures on its loop and encodes on another thread while applies (compactions included) go on.
+        var w = new StoreWorkload(seed);
+        var state = new MvccState();
+        for (var i = 0; i < 200; i++)
+        {
+            state.Apply(w.Command(state.Revision, state.CompactRevision, state.LeaseIds()), out _);
+        }
+
+        var atCapture = MvccStateTests.Snapshot(state);
+        var view = state.CaptureSnapshot();
+        var compacted = false;
+        for (var i = 0; i < 300; i++)
+        {
+            var result = state.Apply(w.Command(state.Revision, state.CompactRevision, state.LeaseIds()), out _);
+            compacted |= result is CompactApplied;
+        }
+
+        state.Apply(new CompactCommand(state.Revision), out _);
+        using var later = new MemoryStream();
+        view.WriteTo(later);
+
+        compacted.Should().BeTrue("the workload compacts, so the view must survive changes leaving the revision log");
+        later.ToArray().Should().Equal(atCapture);
+        MvccStateTests.Snapshot(state).Should().NotEqual(atCapture);
+    }
+
     [Fact]
     public void ReadSnapshot_EmptyState_RoundTrips()
     {
