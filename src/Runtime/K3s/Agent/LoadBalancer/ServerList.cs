@@ -24,6 +24,9 @@ internal sealed class ServerList
     /// <summary>The <c>--server</c> address (host:port), kept in STANDBY when it is not in the server list.</summary>
     public string? DefaultServer => _default;
 
+    /// <summary>Whether <paramref name="address"/> is listed or is the default.</summary>
+    public bool Contains(string address) => _servers.ContainsKey(address);
+
     /// <summary>Current states, for status output and tests.</summary>
     public IReadOnlyDictionary<string, ServerState> States => _servers.ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal);
 

@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace K3sLab.K3s.Agent.LoadBalancer;
+
+internal sealed partial class LoadBalancerHost
+{
+    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // Out of file descriptors and the like: back off a little rather than spin.
+                Log.AcceptFailed(_logger, _options.ServiceName, e.SocketErrorCode);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var handler = ServeAsync(client, cancellationToken);
+            lock (_gate)
+            {
+                _handlers.Add(handler);
+            }
+
+            _ = handler.ContinueWith(Forget, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private static void Forget(Task handler, object? state)
+    {
+        var host = (LoadBalancerHost)state!;
+        lock (host._gate)
+        {
+            host._handlers.Remove(handler);
+        }
+    }
+
+    /// <summary>Dials a server for one accepted client and pipes the two until either side ends.</summary>
+    private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
+    {
+        client.NoDelay = true;
+        var connection = await DialAsync(client, cancellationToken);
+        if (connection is null)
+        {
+            client.Dispose();
+            return;
+        }
+
+        try
+        {
+            await connection.RunAsync();
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (_connections.TryGetValue(connection.Address, out var open) && open.Remove(connection))
+                {
+                    _servers.ConnectionsChanged(connection.Address, -1);
+                    if (open.Count == 0)
+                    {
+                        _connections.Remove(connection.Address);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Tries the servers in the list's dial order, each within the dial timeout, and reports every result. Returns
+    /// the registered connection, or null when every server failed (the client is then closed and retries, as with
+    /// k3s's <c>all servers failed</c>) or the host is stopping.
+    /// </summary>
+    private async Task<ProxiedConnection?> DialAsync(Socket client, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> order;
+        lock (_gate)
+        {
+            order = _servers.DialOrder();
+        }
+
+        foreach (var address in order)
+        {
+            var server = await ConnectAsync(address, cancellationToken);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                server?.Dispose();
+                return null;
+            }
+
+            if (server is null)
+            {
+                Decide(address, success: false, fromDial: true);
+                continue;
+            }
+
+            var connection = new ProxiedConnection(client, server, address);
+            LoadBalancerDecision decision;
+            List<ProxiedConnection>? close;
+            lock (_gate)
+            {
+                if (!_servers.Contains(address) || _stopping.IsCancellationRequested)
+                {
+                    // Removed from the list (or the host stopped) while the dial was in flight.
+                    decision = LoadBalancerDecision.None;
+                    close = null;
+                    connection = null;
+                }
+                else
+                {
+                    if (!_connections.TryGetValue(address, out var open))
+                    {
+                        _connections[address] = open = [];
+                    }
+
+                    open.Add(connection);
+                    _servers.ConnectionsChanged(address, +1);
+                    decision = _servers.DialSucceeded(address, _time.GetUtcNow());
+                    close = Collect(decision);
+                }
+            }
+
+            if (connection is null)
+            {
+                server.Dispose();
+                continue;
+            }
+
+            Enact(decision, close);
+            return connection;
+        }
+
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            Log.AllServersFailed(_logger, _options.ServiceName, string.Join(" ", order));
+        }
+
+        return null;
+    }
+
+    /// <summary>One dial within the dial timeout; null when it fails or times out.</summary>
+    private async Task<Socket?> ConnectAsync(string address, CancellationToken cancellationToken)
+    {
+        if (EndPointOf(address) is not { } endpoint)
+        {
+            Log.DialFailed(_logger, address, "not a host:port address");
+            return null;
+        }
+
+        // A name needs a dual-mode socket to reach either family; an address gets a socket of its own family.
+        Socket? socket = null;
+        using var timeout = new CancellationTokenSource(_options.DialTimeout, _time);
+        using var dial = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            socket = endpoint is IPEndPoint ip ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+            socket.NoDelay = true;
+            await socket.ConnectAsync(endpoint, dial.Token);
+            return socket;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            socket?.Dispose();
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                Log.DialFailed(_logger, address, e is SocketException s ? s.SocketErrorCode.ToString() : $"no answer within {_options.DialTimeout.TotalSeconds:0.###} s");
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>Parses host:port (IPv6 hosts in brackets); a name is resolved at dial time.</summary>
+    internal static EndPoint? EndPointOf(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
+        {
+            return null;
+        }
+
+        var host = address[..colon];
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+        }
+
+        return IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : host.Length > 0 && !host.Contains(':') ? new DnsEndPoint(host, port) : null;
+    }
+}
