@@ -84,7 +84,7 @@ public sealed class LoadBalancerHostTests : IAsyncDisposable
 
         server.Should().Be(other.Name);
         lb.States[active.Address].Should().Be(ServerState.Failed);
-        lb.ConnectionsTo(active.Address).Should().Be(0);
+        await Eventually.TrueAsync(() => lb.ConnectionsTo(active.Address) == 0, "the closed connection leaving the books");
         _log.Lines.Select(l => l.Message).Should().Contain($"Server {active.Address}@ACTIVE->FAILED from failed dial");
         TestContext.Current.SendDiagnosticMessage($"dial-path failover: new connection answered after {failedOver.TotalMilliseconds:0.0} ms, old one closed after {closed.TotalMilliseconds:0.0} ms");
     }
@@ -131,6 +131,7 @@ public sealed class LoadBalancerHostTests : IAsyncDisposable
         _a.Stop(resetConnections: true);
         _b.Stop(resetConnections: true);
         await first.ReadToCloseAsync();
+        await Eventually.TrueAsync(() => lb.ConnectionsTo(ServerNamed(firstServer).Address) == 0, "the broken connection leaving the books");
         var (onDefault, defaultServer) = await ConnectAsync(lb);
         defaultServer.Should().Be("default");
         lb.States[_d.Address].Should().Be(ServerState.Standby, "the default is used, never promoted");

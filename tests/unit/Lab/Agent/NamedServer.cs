@@ -132,7 +132,7 @@ internal sealed class NamedServer : IAsyncDisposable
             await client.SendAsync(Encoding.ASCII.GetBytes(Name + "\n"), SocketFlags.None);
             while (true)
             {
-                var read = await client.ReceiveAsync(buffer, SocketFlags.None);
+                var read = await client.ReceiveAsync(buffer.AsMemory(), SocketFlags.None);
                 if (read == 0)
                 {
                     client.Shutdown(SocketShutdown.Send);

@@ -56,8 +56,18 @@ internal sealed partial class LoadBalancerHost
     /// <summary>Dials a server for one accepted client and pipes the two until either side ends.</summary>
     private async Task ServeAsync(Socket client, CancellationToken cancellationToken)
     {
-        client.NoDelay = true;
-        var connection = await DialAsync(client, cancellationToken);
+        ProxiedConnection? connection;
+        try
+        {
+            client.NoDelay = true;
+            connection = await DialAsync(client, cancellationToken);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The client went away before the balancer could set it up.
+            connection = null;
+        }
+
         if (connection is null)
         {
             client.Dispose();
@@ -198,11 +208,17 @@ internal sealed partial class LoadBalancerHost
         }
 
         var host = address[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
+        var bracketed = host.StartsWith('[') && host.EndsWith(']');
+        if (bracketed)
         {
             host = host[1..^1];
         }
+        else if (host.Contains(':'))
+        {
+            // An IPv6 host without brackets: which colon starts the port is a guess, so refuse it.
+            return null;
+        }
 
-        return IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : host.Length > 0 && !host.Contains(':') ? new DnsEndPoint(host, port) : null;
+        return IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : !bracketed && host.Length > 0 ? new DnsEndPoint(host, port) : null;
     }
 }
