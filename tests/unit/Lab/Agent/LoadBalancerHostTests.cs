@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using K3sLab.K3s.Agent.LoadBalancer;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +15,8 @@ namespace K3sLab.Lab.Tests.Agent;
 public sealed class LoadBalancerHostTests : IAsyncDisposable
 {
     private const string Url = "https://k3slab-dev-lb:6443";
+    private static readonly IPEndPoint Listen = new(IPAddress.Loopback, 0);
+    private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(3);
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("k3slab-agentlb-");
     private readonly ManualTime _time = new(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly CapturingLogger _log = new();
@@ -117,6 +120,35 @@ public sealed class LoadBalancerHostTests : IAsyncDisposable
 
         await old.ReadToCloseAsync();
         lb.States[active.Address].Should().Be(ServerState.Failed);
+    }
+
+    [Fact]
+    public async Task UnansweredDial_GivesUpAtTheDialTimeout_OnTheInjectedClock()
+    {
+        // A server whose accept queue is full drops SYNs, like an unreachable host: the dial neither succeeds nor fails.
+        using var hung = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        hung.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        hung.Listen(0);
+        using var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await filler.ConnectAsync(hung.LocalEndPoint!, TestContext.Current.CancellationToken);
+        var hungAddress = $"127.0.0.1:{((IPEndPoint)hung.LocalEndPoint!).Port}";
+        var lb = StartBalancer(_d.Address);
+        lb.SetServers([hungAddress]);
+
+        var greeting = GreetAsync(lb);
+        var advanced = TimeSpan.Zero;
+        var deadline = DateTime.UtcNow + TestClient.Patience;
+        while (!greeting.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(250));
+            advanced += TimeSpan.FromMilliseconds(250);
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        (await greeting).Should().Be("default");
+        advanced.Should().BeGreaterThanOrEqualTo(DialTimeout, "the dial is abandoned only at the timeout, on the balancer's clock");
+        lb.States[hungAddress].Should().Be(ServerState.Failed);
+        (await GreetAsync(lb)).Should().Be("default", "a failed server is tried after the default, so the next client does not wait");
     }
 
     [Fact]
@@ -276,7 +308,8 @@ public sealed class LoadBalancerHostTests : IAsyncDisposable
             new LoadBalancerOptions
             {
                 ServiceName = "k3s-agent-load-balancer",
-                Listen = new IPEndPoint(IPAddress.Loopback, 0),
+                Listen = Listen,
+                DialTimeout = DialTimeout,
                 ServerUrl = Url,
                 StateFile = StatePath,
                 DefaultServer = defaultServer,
