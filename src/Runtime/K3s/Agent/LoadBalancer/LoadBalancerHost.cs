@@ -111,61 +111,6 @@ internal sealed partial class LoadBalancerHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>
-    /// Replaces the server list (host:port addresses from <c>/v1-k3s/apiservers</c> or the <c>kubernetes</c>
-    /// EndpointSlices): new servers start UNCHECKED, removed ones are dropped and their connections closed, and the
-    /// list is saved. An empty list is ignored, as in k3s: the apiserver briefly lists no endpoints while it
-    /// restarts, and dropping every server then would leave only the default.
-    /// </summary>
-    public void SetServers(IEnumerable<string> addresses)
-    {
-        string[] wanted = [.. addresses.Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-        if (wanted.Length == 0)
-        {
-            Log.EmptyListIgnored(_logger, _options.ServiceName);
-            return;
-        }
-
-        LoadBalancerDecision decision;
-        List<ProxiedConnection>? close;
-        lock (_gate)
-        {
-            if (wanted.AsSpan().SequenceEqual(_addresses))
-            {
-                return;
-            }
-
-            _addresses = wanted;
-            decision = _servers.SetAddresses(wanted, _time.GetUtcNow());
-            close = Collect(decision);
-        }
-
-        Log.ServersUpdated(_logger, _options.ServiceName, string.Join(" ", wanted), _options.DefaultServer ?? "none");
-        Enact(decision, close);
-        Save();
-    }
-
-    /// <summary>Changes the default (last-resort) server; null clears it. Connections to a replaced default are closed.</summary>
-    public void SetDefault(string? address)
-    {
-        LoadBalancerDecision decision;
-        List<ProxiedConnection>? close;
-        lock (_gate)
-        {
-            if (address == _servers.DefaultServer)
-            {
-                return;
-            }
-
-            decision = _servers.SetDefault(address, _time.GetUtcNow());
-            close = Collect(decision);
-        }
-
-        Log.DefaultUpdated(_logger, _options.ServiceName, address ?? "none");
-        Enact(decision, close);
-        Save();
-    }
-
     /// <summary>Stops accepting, stops health checks, aborts every proxied connection and waits for them to end.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -194,57 +139,5 @@ internal sealed partial class LoadBalancerHost : IAsyncDisposable
 
         await Task.WhenAll(handlers);
         _stopping.Dispose();
-    }
-
-    /// <summary>Applies one input to the server list under the lock, then enacts its decision.</summary>
-    private void Decide(string address, bool success, bool fromDial)
-    {
-        LoadBalancerDecision decision;
-        List<ProxiedConnection>? close;
-        lock (_gate)
-        {
-            var now = _time.GetUtcNow();
-            decision = fromDial
-                ? success ? _servers.DialSucceeded(address, now) : _servers.DialFailed(address, now)
-                : _servers.HealthChecked(address, success, now);
-            close = Collect(decision);
-        }
-
-        Enact(decision, close);
-    }
-
-    /// <summary>The open connections a decision closes; called under the lock.</summary>
-    private List<ProxiedConnection>? Collect(LoadBalancerDecision decision)
-    {
-        List<ProxiedConnection>? close = null;
-        foreach (var address in decision.CloseConnectionsTo)
-        {
-            if (_connections.TryGetValue(address, out var open) && open.Count > 0)
-            {
-                (close ??= []).AddRange(open);
-            }
-        }
-
-        return close;
-    }
-
-    /// <summary>Logs the transitions and aborts the collected connections; called outside the lock.</summary>
-    private void Enact(LoadBalancerDecision decision, List<ProxiedConnection>? close)
-    {
-        foreach (var transition in decision.Transitions)
-        {
-            Log.Transition(_logger, transition);
-        }
-
-        if (close is null)
-        {
-            return;
-        }
-
-        Log.ClosingConnections(_logger, close.Count, string.Join(" ", decision.CloseConnectionsTo));
-        foreach (var connection in close)
-        {
-            connection.Abort();
-        }
     }
 }
