@@ -267,6 +267,24 @@ public sealed class LoadBalancerHostTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task DefaultGivenByName_IsResolvedAtDialTime()
+    {
+        var lb = StartBalancer($"localhost:{_d.Port}");
+
+        (await GreetAsync(lb)).Should().Be("default");
+    }
+
+    [Fact]
+    public void Start_NonPositiveTimeout_IsRefusedBeforeListening()
+    {
+        var options = new LoadBalancerOptions { ServiceName = "k3s-agent-load-balancer", Listen = Listen, ServerUrl = Url, StateFile = StatePath, DialTimeout = TimeSpan.Zero };
+
+        var start = () => LoadBalancerHost.Start(options, IsListening, _log, _time);
+
+        start.Should().Throw<ArgumentException>().WithMessage("*must be positive*");
+    }
+
+    [Fact]
     public async Task NoServerAnswers_ClientIsClosedAtOnce()
     {
         _d.Stop(resetConnections: true);

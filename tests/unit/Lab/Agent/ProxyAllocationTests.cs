@@ -11,7 +11,9 @@ public sealed class AllocationSensitive;
 
 /// <summary>
 /// The proxy's copy loop allocates nothing per read: pushing 32 MiB more through the balancer (thousands more reads
-/// in each direction) must not allocate measurably more than a small transfer. A ratio within one run, not a figure.
+/// in each direction) must not allocate measurably more than a small transfer. A difference within one run, not a
+/// figure: 32 MiB is at least 3,800 more proxied reads and as many writes, so even 24 bytes per operation would add
+/// over 180 KiB, while the 64 KiB bound leaves room for the runner's own background allocations.
 /// </summary>
 [Trait("Category", "Integration")]
 [Collection(nameof(AllocationSensitive))]
@@ -53,7 +55,7 @@ public sealed class ProxyAllocationTests
         var large = await MeasureAsync(client, send, receive, 34 * Mebibyte);
 
         TestContext.Current.SendDiagnosticMessage($"proxy allocations: {small} bytes for 2 MiB echoed, {large} bytes for 34 MiB echoed");
-        (large - small).Should().BeLessThan(32 * 1024, "32 MiB more through the proxy is thousands more reads and writes, and none of them may allocate");
+        (large - small).Should().BeLessThan(64 * 1024, "32 MiB more through the proxy is thousands more reads and writes, and none of them may allocate");
     }
 
     private static async Task<long> MeasureAsync(Socket client, byte[] send, byte[] receive, int bytes)

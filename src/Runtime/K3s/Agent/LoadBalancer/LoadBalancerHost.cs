@@ -84,9 +84,16 @@ internal sealed partial class LoadBalancerHost : IAsyncDisposable
     /// is logged once and ignored, so the balancer then starts from the default alone), binds the listener and starts
     /// accepting and health checking.
     /// </summary>
+    /// <exception cref="ArgumentException">A timeout or the interval is not positive.</exception>
     /// <exception cref="SocketException">The listen endpoint is taken.</exception>
     public static LoadBalancerHost Start(LoadBalancerOptions options, ServerHealthCheck healthCheck, ILogger logger, TimeProvider? time = null)
     {
+        if (options.DialTimeout <= TimeSpan.Zero || options.HealthCheckTimeout <= TimeSpan.Zero
+            || (options.HealthCheckInterval <= TimeSpan.Zero && options.HealthCheckInterval != Timeout.InfiniteTimeSpan))
+        {
+            throw new ArgumentException($"load balancer {options.ServiceName}: the dial timeout, health-check timeout and health-check interval must be positive", nameof(options));
+        }
+
         var host = new LoadBalancerHost(options, healthCheck, logger, time ?? TimeProvider.System);
         try
         {
