@@ -267,6 +267,20 @@ public sealed class LoadBalancerHostTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SetDefault_Replaced_ClosesConnectionsToTheOldDefault_AndUsesTheNewOne()
+    {
+        var lb = StartBalancer(_d.Address);
+        var (client, server) = await ConnectAsync(lb);
+        server.Should().Be("default");
+
+        lb.SetDefault(_b.Address);
+
+        await client.ReadToCloseAsync();
+        (await GreetAsync(lb)).Should().Be("b");
+        lb.States.Should().BeEquivalentTo(new Dictionary<string, ServerState> { [_b.Address] = ServerState.Standby });
+    }
+
+    [Fact]
     public async Task DefaultGivenByName_IsResolvedAtDialTime()
     {
         var lb = StartBalancer($"localhost:{_d.Port}");

@@ -2,17 +2,28 @@ namespace K3sLab.K3s.Agent.LoadBalancer;
 
 internal sealed partial class LoadBalancerHost
 {
-    /// <summary>Applies one input to the server list under the lock, then enacts its decision.</summary>
-    private void Decide(string address, bool success, bool fromDial)
+    /// <summary>Reports a failed dial under the lock, then enacts the decision.</summary>
+    private void ReportDialFailure(string address)
     {
         LoadBalancerDecision decision;
         List<ProxiedConnection>? close;
         lock (_gate)
         {
-            var now = _time.GetUtcNow();
-            decision = fromDial
-                ? success ? _servers.DialSucceeded(address, now) : _servers.DialFailed(address, now)
-                : _servers.HealthChecked(address, success, now);
+            decision = _servers.DialFailed(address, _time.GetUtcNow());
+            close = Collect(decision);
+        }
+
+        Enact(decision, close);
+    }
+
+    /// <summary>Reports a health-check result under the lock, then enacts the decision.</summary>
+    private void ReportHealth(string address, bool healthy)
+    {
+        LoadBalancerDecision decision;
+        List<ProxiedConnection>? close;
+        lock (_gate)
+        {
+            decision = _servers.HealthChecked(address, healthy, _time.GetUtcNow());
             close = Collect(decision);
         }
 

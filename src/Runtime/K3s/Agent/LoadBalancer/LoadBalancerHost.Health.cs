@@ -62,7 +62,7 @@ internal sealed partial class LoadBalancerHost
 
         if (!cancellationToken.IsCancellationRequested)
         {
-            Decide(address, healthy, fromDial: false);
+            ReportHealth(address, healthy);
         }
     }
 }

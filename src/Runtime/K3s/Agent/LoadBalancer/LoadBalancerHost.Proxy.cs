@@ -117,7 +117,7 @@ internal sealed partial class LoadBalancerHost
 
             if (server is null)
             {
-                Decide(address, success: false, fromDial: true);
+                ReportDialFailure(address);
                 continue;
             }
 

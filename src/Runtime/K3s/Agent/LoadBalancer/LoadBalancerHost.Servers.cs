@@ -19,6 +19,7 @@ internal sealed partial class LoadBalancerHost
 
         LoadBalancerDecision decision;
         List<ProxiedConnection>? close;
+        string? defaultServer;
         lock (_gate)
         {
             if (wanted.AsSpan().SequenceEqual(_addresses))
@@ -29,14 +30,18 @@ internal sealed partial class LoadBalancerHost
             _addresses = wanted;
             decision = _servers.SetAddresses(wanted, _time.GetUtcNow());
             close = Collect(decision);
+            defaultServer = _servers.DefaultServer;
         }
 
-        Log.ServersUpdated(_logger, _options.ServiceName, string.Join(" ", wanted), _options.DefaultServer ?? "none");
+        Log.ServersUpdated(_logger, _options.ServiceName, string.Join(" ", wanted), defaultServer ?? "none");
         Enact(decision, close);
         Save();
     }
 
-    /// <summary>Changes the default (last-resort) server; null clears it. Connections to a replaced default are closed.</summary>
+    /// <summary>
+    /// Changes the default (last-resort) server; null clears it. Connections to a replaced default are closed. The
+    /// state file is unchanged: as in k3s, it holds the list under the <c>--server</c> URL, not the default.
+    /// </summary>
     public void SetDefault(string? address)
     {
         LoadBalancerDecision decision;
@@ -54,6 +59,5 @@ internal sealed partial class LoadBalancerHost
 
         Log.DefaultUpdated(_logger, _options.ServiceName, address ?? "none");
         Enact(decision, close);
-        Save();
     }
 }
