@@ -137,6 +137,188 @@ public sealed class ServerListTests
         list.States[Default].Should().Be(ServerState.Standby);
     }
 
+    [Fact]
+    public void FailedServer_DialSucceeds_Recovers()
+    {
+        var list = Listed();
+        list.DialFailed(A, T0);
+
+        list.DialSucceeded(A, T0).Transitions.Single().ToString().Should().Be($"Server {A}@FAILED->RECOVERING from successful dial");
+    }
+
+    [Fact]
+    public void UncheckedServer_HealthCheckPasses_Recovers()
+    {
+        var list = Listed();
+
+        list.HealthChecked(A, healthy: true, T0).Transitions.Single().ToString().Should().Be($"Server {A}@UNCHECKED->RECOVERING from successful health check");
+    }
+
+    [Fact]
+    public void HealthyServer_Dialed_BecomesActive()
+    {
+        var list = Listed();
+        Drive(list, A, ServerState.Healthy);
+
+        list.DialSucceeded(A, T0.AddMinutes(2)).Transitions.Single().ToString().Should().Be($"Server {A}@HEALTHY->ACTIVE from successful dial");
+    }
+
+    [Theory]
+    [InlineData(nameof(ServerState.Healthy), true)]
+    [InlineData(nameof(ServerState.Healthy), false)]
+    [InlineData(nameof(ServerState.Preferred), true)]
+    [InlineData(nameof(ServerState.Preferred), false)]
+    [InlineData(nameof(ServerState.Active), true)]
+    [InlineData(nameof(ServerState.Active), false)]
+    public void UsableServer_AnyFailure_FailsAndClosesItsConnections(string state, bool fromDial)
+    {
+        var list = Listed();
+        Drive(list, A, Enum.Parse<ServerState>(state));
+
+        var decision = fromDial ? list.DialFailed(A, T0.AddMinutes(2)) : list.HealthChecked(A, healthy: false, T0.AddMinutes(2));
+
+        decision.CloseConnectionsTo.Should().Equal(A);
+        decision.Transitions.Single().ToString().Should().Be($"Server {A}@{state.ToUpperInvariant()}->FAILED from {(fromDial ? "failed dial" : "failed health check")}");
+    }
+
+    [Fact]
+    public void RecoveringServer_FailsOnlyOnADial()
+    {
+        var list = Listed();
+        list.DialSucceeded(A, T0);
+
+        list.HealthChecked(A, healthy: false, T0).Should().Be(LoadBalancerDecision.None);
+        list.States[A].Should().Be(ServerState.Recovering);
+        list.DialFailed(A, T0).Transitions.Single().ToString().Should().Be($"Server {A}@RECOVERING->FAILED from failed dial");
+    }
+
+    [Fact]
+    public void FailedOrStandbyServer_FailingAgain_ChangesNothing()
+    {
+        var list = Listed();
+        list.DialFailed(A, T0);
+
+        list.DialFailed(A, T0).Should().Be(LoadBalancerDecision.None);
+        list.HealthChecked(A, healthy: false, T0).Should().Be(LoadBalancerDecision.None);
+        list.DialFailed(Default, T0).Should().Be(LoadBalancerDecision.None);
+        list.HealthChecked(Default, healthy: true, T0).Should().Be(LoadBalancerDecision.None, "the default stays STANDBY whatever its checks say");
+        list.States[Default].Should().Be(ServerState.Standby);
+    }
+
+    [Fact]
+    public void ActiveOrHealthyServer_PassingChecks_StaysPut()
+    {
+        var list = Listed();
+        Drive(list, A, ServerState.Active);
+        Drive(list, B, ServerState.Healthy);
+
+        list.HealthChecked(A, healthy: true, T0.AddMinutes(5)).Should().Be(LoadBalancerDecision.None);
+        list.HealthChecked(B, healthy: true, T0.AddMinutes(5)).Should().Be(LoadBalancerDecision.None);
+    }
+
+    [Fact]
+    public void BecomingActive_ClosesConnectionsToFailedRecoveringHealthyAndStandby_ButNotToPreferredOrUnchecked()
+    {
+        const string C = "10.0.0.3:6443", D = "10.0.0.4:6443", E = "10.0.0.5:6443", F = "10.0.0.6:6443", G = "10.0.0.7:6443";
+        var list = new ServerList();
+        list.SetDefault(Default, T0);
+        list.SetAddresses([A, B, C, D, E, F, G], T0);
+        Drive(list, A, ServerState.Preferred);
+        Drive(list, B, ServerState.Failed);
+        Drive(list, C, ServerState.Recovering);
+        Drive(list, D, ServerState.Healthy);
+        Drive(list, E, ServerState.Preferred);
+        foreach (var server in new[] { B, C, D, E, F, Default })
+        {
+            list.ConnectionsChanged(server, +1);
+        }
+
+        var decision = list.DialSucceeded(A, T0.AddMinutes(2));
+
+        list.States[A].Should().Be(ServerState.Active);
+        decision.CloseConnectionsTo.Should().BeEquivalentTo([B, C, D, Default], "E is PREFERRED and F UNCHECKED; G has no connections");
+    }
+
+    [Fact]
+    public void BecomingActive_PreviousActiveGivesWayToHealthy_AndItsConnectionsClose()
+    {
+        var list = Listed();
+        Drive(list, A, ServerState.Active);
+        Drive(list, B, ServerState.Preferred);
+
+        var decision = list.DialSucceeded(B, T0.AddMinutes(2));
+
+        decision.Transitions.Select(t => t.ToString()).Should().Equal(
+            $"Server {B}@PREFERRED->ACTIVE from successful dial",
+            $"Server {A}@ACTIVE->HEALTHY from {B} becoming active");
+        decision.CloseConnectionsTo.Should().Equal(A);
+        list.DialOrder()[0].Should().Be(B);
+    }
+
+    [Fact]
+    public void SetDefault_Replaced_OldStandbyIsDroppedAndItsConnectionsClosed()
+    {
+        var list = Listed();
+        list.ConnectionsChanged(Default, +1);
+
+        var decision = list.SetDefault("lb2.example:6443", T0);
+
+        decision.CloseConnectionsTo.Should().Equal(Default);
+        list.States.Keys.Should().BeEquivalentTo(A, B, "lb2.example:6443");
+        list.States["lb2.example:6443"].Should().Be(ServerState.Standby);
+    }
+
+    [Fact]
+    public void SetDefault_Cleared_LeavesOnlyTheListedServers()
+    {
+        var list = Listed();
+
+        list.SetDefault(null, T0);
+
+        list.DefaultServer.Should().BeNull();
+        list.DialOrder().Should().Equal(A, B);
+    }
+
+    [Fact]
+    public void SetDefault_ToAListedServer_KeepsItsState()
+    {
+        var list = Listed();
+        Drive(list, A, ServerState.Active);
+
+        list.SetDefault(A, T0).CloseConnectionsTo.Should().Equal(Default);
+
+        list.States[A].Should().Be(ServerState.Active, "a default that is also listed is a normal server");
+        list.States.Keys.Should().BeEquivalentTo(A, B);
+    }
+
+    /// <summary>Moves <paramref name="address"/> from UNCHECKED to <paramref name="target"/> through real inputs at T0.</summary>
+    private static void Drive(ServerList list, string address, ServerState target)
+    {
+        switch (target)
+        {
+            case ServerState.Failed:
+                list.DialFailed(address, T0);
+                break;
+            case ServerState.Recovering:
+                list.DialSucceeded(address, T0);
+                break;
+            case ServerState.Preferred:
+                list.DialSucceeded(address, T0);
+                list.HealthChecked(address, true, T0);
+                break;
+            case ServerState.Healthy:
+                Drive(list, address, ServerState.Preferred);
+                list.HealthChecked(address, true, T0.Add(ServerList.PreferredFor).AddSeconds(1));
+                break;
+            case ServerState.Active:
+                Drive(list, address, ServerState.Preferred);
+                list.DialSucceeded(address, T0);
+                break;
+        }
+
+        list.States[address].Should().Be(target);
+    }
+
     private static ServerList Listed()
     {
         var list = new ServerList();

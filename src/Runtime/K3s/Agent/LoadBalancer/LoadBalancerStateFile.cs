@@ -45,7 +45,7 @@ internal static class LoadBalancerStateFile
             return ([], $"{path} was written for {state.ServerUrl}, not {serverUrl}; starting from the default server");
         }
 
-        var addresses = state.ServerAddresses.Where(IsHostPort).ToList();
+        var addresses = state.ServerAddresses.Where(a => a is not null && IsHostPort(a)).Distinct(StringComparer.Ordinal).ToList();
         return addresses.Count == 0 ? ([], $"{path} lists no usable addresses; starting from the default server") : (addresses, null);
     }
 

@@ -24,6 +24,9 @@ internal sealed class ServerList
     /// <summary>The <c>--server</c> address (host:port), kept in STANDBY when it is not in the server list.</summary>
     public string? DefaultServer => _default;
 
+    /// <summary>Whether <paramref name="address"/> is listed or is the default.</summary>
+    public bool Contains(string address) => _servers.ContainsKey(address);
+
     /// <summary>Current states, for status output and tests.</summary>
     public IReadOnlyDictionary<string, ServerState> States => _servers.ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal);
 
@@ -32,10 +35,12 @@ internal sealed class ServerList
     {
         var previous = _default;
         _default = string.IsNullOrEmpty(address) ? null : address;
+        IReadOnlyList<string> close = [];
         if (previous is not null && previous != _default && _servers.TryGetValue(previous, out var old) && old.State == ServerState.Standby)
         {
+            // A replaced default that was only a last resort leaves; the new one still has to be added below.
             _servers.Remove(previous);
-            return new LoadBalancerDecision([previous], []);
+            close = [previous];
         }
 
         if (_default is not null && !_servers.ContainsKey(_default))
@@ -43,7 +48,7 @@ internal sealed class ServerList
             _servers[_default] = new Entry(ServerState.Standby, now);
         }
 
-        return LoadBalancerDecision.None;
+        return close.Count == 0 ? LoadBalancerDecision.None : new LoadBalancerDecision(close, []);
     }
 
     /// <summary>
