@@ -113,11 +113,45 @@ internal sealed class CertificateAuthority : IDisposable
 
     public void Dispose() => Certificate.Dispose();
 
+    /// <summary>
+    /// Issues a certificate for the public key of a PEM certificate signing request whose signature checks out (the
+    /// kubelet certificates of <c>/v1-k3s/*-kubelet.crt</c>). The subject, usages and names are the issuer's choice;
+    /// the request contributes only its key. The result has no private key.
+    /// </summary>
+    /// <exception cref="CryptographicException">The request is not a PEM CSR or its signature does not verify.</exception>
+    public X509Certificate2 IssueForRequest(string csrPem, X500DistinguishedName subject, bool serving, IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses)
+    {
+        var csr = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256);
+        X509Extension? san = null;
+        if (serving)
+        {
+            var sans = new SubjectAlternativeNameBuilder();
+            foreach (var dns in dnsNames.Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                sans.AddDnsName(dns);
+            }
+
+            foreach (var ip in addresses.Distinct())
+            {
+                sans.AddIpAddress(ip);
+            }
+
+            san = sans.Build();
+        }
+
+        return Sign(new CertificateRequest(subject, csr.PublicKey, HashAlgorithmName.SHA256), [serving ? Oids.ServerAuth : Oids.ClientAuth], san);
+    }
+
     private X509Certificate2 Issue(X500DistinguishedName subject, string[] usages, X509Extension? sanExtension)
     {
-        var now = _time.GetUtcNow();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        using var issued = Sign(new CertificateRequest(subject, key, HashAlgorithmName.SHA256), usages, sanExtension);
+        return issued.CopyWithPrivateKey(key);
+    }
+
+    private X509Certificate2 Sign(CertificateRequest request, string[] usages, X509Extension? sanExtension)
+    {
+        var now = _time.GetUtcNow();
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true));
         var oids = new OidCollection();
@@ -134,8 +168,7 @@ internal sealed class CertificateAuthority : IDisposable
         }
 
         var notAfter = now.Add(LeafLifetime) < Certificate.NotAfter ? now.Add(LeafLifetime) : new DateTimeOffset(Certificate.NotAfter);
-        using var issued = request.Create(Certificate, now.AddMinutes(-5), notAfter, RandomSerial());
-        return issued.CopyWithPrivateKey(key);
+        return request.Create(Certificate, now.AddMinutes(-5), notAfter, RandomSerial());
     }
 
     private static byte[] RandomSerial()
