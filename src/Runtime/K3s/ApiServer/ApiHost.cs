@@ -81,7 +81,7 @@ internal static class ApiHost
         app.Use(async (context, next) =>
         {
             var path = context.Request.Path.Value ?? "/";
-            if (!PublicPrefixes.Any(p => path == p || path.StartsWith(p + "/", StringComparison.Ordinal)))
+            if (!PublicPrefixes.Any(p => path == p || path.StartsWith(p + "/", StringComparison.Ordinal)) && !SupervisorEndpoints.AllowsAnonymous(context))
             {
                 var certificate = await context.Connection.GetClientCertificateAsync(context.RequestAborted);
                 var supervisor = SupervisorEndpoints.Serves(path);
@@ -124,7 +124,7 @@ internal static class ApiHost
             await next(context);
         });
 
-        SupervisorEndpoints.Map(app, dataDir);
+        SupervisorEndpoints.Map(app, dataDir, options.Supervisor ?? new SupervisorSettings(new Server.CriticalConfig("10.42.0.0/16", options.ServiceCidr, "10.43.0.10", "cluster.local")));
         var version = VersionInfo.Render();
         app.MapGet("/version", context => Json(context, version));
         foreach (var health in new[] { "/healthz", "/livez" })

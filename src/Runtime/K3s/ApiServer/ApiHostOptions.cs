@@ -3,4 +3,8 @@ using System.Net;
 namespace K3sLab.K3s.ApiServer;
 
 /// <summary>Where the HTTPS listener binds (<c>--bind-address</c>, <c>--https-listen-port</c>), the address it advertises, and <c>--service-cidr</c>.</summary>
-internal sealed record ApiHostOptions(IPAddress BindAddress, int Port, string AdvertiseAddress, string ServiceCidr = "10.43.0.0/16");
+internal sealed record ApiHostOptions(IPAddress BindAddress, int Port, string AdvertiseAddress, string ServiceCidr = "10.43.0.0/16")
+{
+    /// <summary>What the supervisor endpoints serve; defaults to the default critical configuration without an embedded datastore.</summary>
+    public Supervisor.SupervisorSettings? Supervisor { get; init; }
+}

@@ -41,6 +41,18 @@ internal sealed record DataDir(string Root)
 
     public string SqliteDatabase => Path.Combine(ServerDb, "state.db");
 
+    /// <summary><c>server/tls/etcd</c>: the embedded datastore's CAs and this server's certificates.</summary>
+    public string EtcdTls => Path.Combine(ServerTls, "etcd");
+
+    /// <summary><c>server/db/etcd</c>: the embedded datastore's folder.</summary>
+    public string Etcd => Path.Combine(ServerDb, "etcd");
+
+    /// <summary><c>server/db/etcd/name</c>: this server's member name, <c>&lt;node-name&gt;-&lt;8 hex&gt;</c>.</summary>
+    public string EtcdNameFile => Path.Combine(Etcd, "name");
+
+    /// <summary><c>server/db/etcd/member</c>: the member's WAL and snapshots (<c>member/wal</c> decides the datastore at start).</summary>
+    public string EtcdMember => Path.Combine(Etcd, "member");
+
     public string Agent => Path.Combine(Root, "agent");
 
     /// <summary>The agent load balancer's persisted server list.</summary>

@@ -25,7 +25,9 @@ internal static class ServerBootstrap
         var tls = ClusterTls.Ensure(dir.ServerTls, ServingNames(options), ServingAddresses(options), time);
         var caBundle = File.ReadAllBytes(Path.Combine(dir.ServerTls, "server-ca.crt"));
         var serverPassword = SettleServerPassword(options, caBundle);
-        var agentPassword = options.AgentToken is { } agent ? Credential(Parse(agent, "--agent-token"), caBundle, "--agent-token") : serverPassword;
+        var agentPassword = options.AgentToken is { } agent
+            ? Credential(Parse(agent, "--agent-token"), caBundle, "--agent-token")
+            : StoredAgentPassword(dir.PasswdFile) ?? serverPassword;
 
         PasswdFile.Write(dir.PasswdFile, [
             new PasswdEntry(agentPassword, "node", "node", PasswdFile.AgentGroup),
@@ -36,7 +38,7 @@ internal static class ServerBootstrap
         AtomicFile.Write(dir.TokenFile, serverToken + "\n");
         Link(dir.NodeTokenFile, "token");
         var agentToken = JoinToken.Secure(caBundle, "node", agentPassword);
-        if (options.AgentToken is null)
+        if (agentPassword == serverPassword)
         {
             Link(dir.AgentTokenFile, "token");
         }
@@ -89,6 +91,22 @@ internal static class ServerBootstrap
         }
 
         return given;
+    }
+
+    /// <summary>
+    /// The agent password already in <c>cred/passwd</c> (a restart, or a join that brought the cluster's file), so a
+    /// server started without <c>--agent-token</c> keeps the cluster's agent token instead of replacing it.
+    /// </summary>
+    private static string? StoredAgentPassword(string passwdFile)
+    {
+        try
+        {
+            return PasswdFile.Read(passwdFile).FirstOrDefault(e => e.User == "node")?.Password;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new BootstrapException(e.Message);
+        }
     }
 
     private static JoinToken Parse(string text, string flag)

@@ -5,6 +5,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using K3sLab.K3s.Bootstrap;
 using K3sLab.K3s.Server;
+using K3sLab.K3s.Store;
 
 namespace K3sLab.K3s.Cli;
 
@@ -33,9 +34,13 @@ internal static class ServerCommand
         var disableAgent = EnvOption.Flag("--disable-agent", null, "Do not run a local agent and register a local kubelet");
         var datastore = EnvOption.String("--datastore-endpoint", null, "K3S_DATASTORE_ENDPOINT", "Specify etcd, NATS, MySQL, Postgres, or SQLite (default) data source name");
         var apiserverArgs = EnvOption.List("--kube-apiserver-arg", null, "(flags) Customized flag for kube-apiserver process");
+        var clusterInit = EnvOption.Flag("--cluster-init", "K3S_CLUSTER_INIT", "Initialize a new cluster using embedded Etcd");
+        var serverUrl = EnvOption.String("--server", "-s", "K3S_URL", "(cluster) Server to connect to, used to join a cluster");
+        var clusterCidr = EnvOption.String("--cluster-cidr", null, null, "IPv4/IPv6 network CIDRs to use for pod IPs", "10.42.0.0/16");
+        var clusterDns = EnvOption.String("--cluster-dns", null, null, "IPv4 Cluster IP for coredns service. Should be in your service-cidr range", "10.43.0.10");
 
         var command = new Command("server", "Run management server");
-        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs })
+        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns })
         {
             command.Options.Add(option);
         }
@@ -73,6 +78,10 @@ internal static class ServerCommand
                     parse.GetValue(serviceCidr)!)
                 {
                     DatastoreEndpoint = CheckDatastore(parse.GetValue(datastore)),
+                    ClusterInit = parse.GetValue(clusterInit),
+                    ServerUrl = ParseServerUrl(parse.GetValue(serverUrl)),
+                    ClusterCidr = parse.GetValue(clusterCidr)!,
+                    ClusterDns = parse.GetValue(clusterDns)!,
                     CompactionInterval = CompactionInterval(parse.GetValue(apiserverArgs)!, logger),
                 };
                 return await new K3sServer(settings, loggers).RunAsync(cancellationToken);
@@ -80,6 +89,11 @@ internal static class ServerCommand
             catch (BootstrapException e)
             {
                 RuntimeLogging.Fatal(logger, e.Message);
+                return 1;
+            }
+            catch (StoreException e)
+            {
+                RuntimeLogging.Fatal(logger, $"the datastore failed while the server was starting: {e.Message}");
                 return 1;
             }
         });
@@ -109,6 +123,22 @@ internal static class ServerCommand
         }
 
         return interval;
+    }
+
+    /// <summary><c>--server</c>: an absolute https URL, as k3s requires ("only https:// URLs are supported").</summary>
+    private static Uri? ParseServerUrl(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || url.Host.Length == 0)
+        {
+            throw new BootstrapException($"--server {value} is not a URL such as https://10.0.0.1:6443");
+        }
+
+        return url.Scheme == Uri.UriSchemeHttps ? url : throw new BootstrapException($"--server {value}: only https:// URLs are supported");
     }
 
     /// <summary>SQLite is served today; the other engines k3s accepts are refused by name rather than misread.</summary>

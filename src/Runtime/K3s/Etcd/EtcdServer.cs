@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using K3sLab.K3s.Etcd.Http2;
 using K3sLab.K3s.Store;
@@ -35,17 +36,20 @@ internal static class EtcdServer
             kestrel.Limits.Http2.MaxStreamsPerConnection = 10_000;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 4 * 1024 * 1024;
-            kestrel.Listen(options.Listen, listen =>
+            foreach (var address in (IPEndPoint[])[options.Listen, .. options.AlsoListen])
             {
-                listen.Protocols = HttpProtocols.Http2;
-                if (options.UsesTls)
+                kestrel.Listen(address, listen =>
                 {
-                    listen.UseHttps(https => ConfigureTls(https, options));
-                }
+                    listen.Protocols = HttpProtocols.Http2;
+                    if (options.UsesTls)
+                    {
+                        listen.UseHttps(https => ConfigureTls(https, options));
+                    }
 
-                // After TLS, so it sees plain HTTP/2: etcdctl 3.4 sends its endpoint URL as :authority.
-                listen.UseAuthorityNormalization();
-            });
+                    // After TLS, so it sees plain HTTP/2: etcdctl 3.4 sends its endpoint URL as :authority.
+                    listen.UseAuthorityNormalization();
+                });
+            }
         });
         builder.Services.AddSingleton(endpoint);
         builder.Services.AddSingleton(TimeProvider.System);

@@ -9,6 +9,9 @@ namespace K3sLab.K3s.Etcd;
 /// </summary>
 internal sealed record EtcdServerOptions(IPEndPoint Listen)
 {
+    /// <summary>More addresses served the same way (k3s's member also listens on loopback beside the node IP).</summary>
+    public IReadOnlyList<IPEndPoint> AlsoListen { get; init; } = [];
+
     public string? CaFile { get; init; }
 
     public string? CertFile { get; init; }

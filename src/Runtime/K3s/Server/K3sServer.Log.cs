@@ -21,5 +21,11 @@ internal sealed partial class K3sServer
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Datastore {Path} opened at revision {Revision}")]
         public static partial void DatastoreOpened(ILogger logger, string path, long revision);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Embedded datastore member {Name} running from {Path}")]
+        public static partial void EmbeddedDatastoreStarted(ILogger logger, string path, string name);
+
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Joining the cluster of {Server}")]
+        public static partial void Joining(ILogger logger, string server);
     }
 }

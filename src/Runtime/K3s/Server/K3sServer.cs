@@ -5,8 +5,11 @@ using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Extensions;
 using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
+using K3sLab.K3s.Replication;
+using K3sLab.K3s.Server.Embedded;
 using K3sLab.K3s.Store;
 using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Supervisor;
 using K3sLab.K3s.Tls;
 
 namespace K3sLab.K3s.Server;
@@ -22,6 +25,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         Log.Starting(_logger, Cli.RuntimeVersion.Version, settings.DataDir.Root);
+        var embedded = EmbeddedDatastore.Chosen(settings);
+        var joinMembers = await JoinAsync(embedded, cancellationToken);
         var boot = ServerBootstrap.Run(new ServerBootstrapOptions(
             settings.DataDir, settings.Token, settings.AgentToken, settings.NodeName, [settings.NodeIp], settings.TlsSans,
             settings.ClusterDomain, settings.ServiceCidr, settings.HttpsListenPort));
@@ -31,24 +36,39 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         Kubeconfig.Write(settings.KubeconfigPath, Kubeconfig.Render(server, tls.ServerCa.Certificate, tls.Admin), settings.KubeconfigMode);
         Log.WroteKubeconfig(_logger, settings.KubeconfigPath);
 
-        SqliteStore store;
+        using var logging = new Cli.LoggerFactoryProvider(loggers);
+        using var etcdTls = embedded ? EtcdTls.Ensure(settings.DataDir.EtcdTls, settings.NodeName, [settings.NodeIp]) : null;
+        ReplicatedMember? member = null;
+        IRevisionedStore store;
         try
         {
-            var path = settings.DatastoreEndpoint is { } endpoint ? SqliteFile.PathFromEndpoint(endpoint) : settings.DataDir.SqliteDatabase;
-            store = SqliteStore.Open(new SqliteStoreOptions(path), loggers.CreateLogger("k3s.datastore"));
-            Log.DatastoreOpened(_logger, path, store.CurrentRevision);
+            if (etcdTls is not null)
+            {
+                member = await EmbeddedDatastore.StartAsync(settings, etcdTls, settings.ServerUrl, joinMembers, loggers, logging, cancellationToken);
+                store = member.Store;
+                Log.EmbeddedDatastoreStarted(_logger, settings.DataDir.EtcdMember, member.Host.Name);
+            }
+            else
+            {
+                var path = settings.DatastoreEndpoint is { } endpoint ? SqliteFile.PathFromEndpoint(endpoint) : settings.DataDir.SqliteDatabase;
+                var sqlite = SqliteStore.Open(new SqliteStoreOptions(path), loggers.CreateLogger("k3s.datastore"));
+                store = sqlite;
+                Log.DatastoreOpened(_logger, path, sqlite.CurrentRevision);
+            }
         }
         catch (StoreException e)
         {
             throw new BootstrapException($"the datastore cannot start: {e.Message}");
         }
 
-        await using var ownedStore = store;
+        await using var ownedMember = member;
+        await using var ownedStore = member is null ? store as IAsyncDisposable : null;
         var storage = new ObjectStorage(store);
         await using var compactor = new StoreCompactor(store, settings.CompactionInterval, TimeProvider.System, loggers.CreateLogger("k3s.compactor"));
         await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
         await KubernetesService.EnsureAsync(storage, ApiHost.ServiceRange(storage, settings.ServiceCidr).First, advertise, settings.HttpsListenPort, TimeProvider.System, cancellationToken);
+        await using var apiServerLeases = await ApiServerLeases.StartAsync(storage, advertise, settings.HttpsListenPort, TimeProvider.System, loggers.CreateLogger("k3s.endpoints"), cancellationToken);
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken);
         await using var crdStatus = new CrdStatusController(storage, registry, TimeProvider.System, loggers.CreateLogger("k3s.apiextensions"));
@@ -60,7 +80,14 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         var issuer = $"https://kubernetes.default.svc.{settings.ClusterDomain}";
         var serviceAccountTokens = new ServiceAccountTokens(serviceKey, issuer, [issuer, "k3s"], TimeProvider.System);
         await using var app = ApiHost.Build(
-            new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise, settings.ServiceCidr),
+            new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise, settings.ServiceCidr)
+            {
+                Supervisor = new SupervisorSettings(settings.Critical)
+                {
+                    Members = member is null ? null : new RaftCluster(member.Host).Members,
+                    ApiServers = ct => ApiServerLeases.AddressesAsync(storage, ct),
+                },
+            },
             tls,
             settings.DataDir,
             storage,
@@ -69,7 +96,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             nodeGraph,
             serviceAccountTokens,
             serviceAccounts,
-            new Cli.LoggerFactoryProvider(loggers));
+            logging);
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
@@ -85,5 +112,45 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
 
         await app.StopAsync(CancellationToken.None);
         return 0;
+    }
+
+    /// <summary>
+    /// A server given <c>--server</c> without datastore data of its own joins that server's cluster: trust its CA by
+    /// the token, refuse a critical configuration mismatch, bring the shared certificates and keys, and read the
+    /// member list the datastore joins through. Returns null when there is nothing to join.
+    /// </summary>
+    private async Task<IReadOnlyList<Etcd.ClusterMember>?> JoinAsync(bool embedded, CancellationToken cancellationToken)
+    {
+        if (settings.ServerUrl is not { } url || EmbeddedDatastore.HasData(settings.DataDir))
+        {
+            return null;
+        }
+
+        if (settings.Token is null)
+        {
+            throw new BootstrapException("--server needs --token (or K3S_TOKEN): the token of a server of the cluster to join");
+        }
+
+        if (!embedded)
+        {
+            throw new BootstrapException("--server with --datastore-endpoint is not supported by this build: servers of an external datastore each point at it instead of joining a server");
+        }
+
+        JoinToken token;
+        try
+        {
+            token = JoinToken.Parse(settings.Token);
+        }
+        catch (FormatException e)
+        {
+            throw new BootstrapException($"--token: {e.Message}");
+        }
+
+        Log.Joining(_logger, url.ToString());
+        using var join = await ServerJoin.ConnectAsync(url, token, cancellationToken);
+        await join.CheckConfigAsync(settings.Critical, cancellationToken);
+        var members = await join.MembersAsync(cancellationToken);
+        await join.FetchBootstrapAsync(settings.DataDir, cancellationToken);
+        return members;
     }
 }

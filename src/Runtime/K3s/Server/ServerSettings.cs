@@ -22,6 +22,21 @@ internal sealed record ServerSettings(
     /// <summary><c>--datastore-endpoint</c>; null means SQLite at <c>server/db/state.db</c> in the data dir.</summary>
     public string? DatastoreEndpoint { get; init; }
 
+    /// <summary><c>--cluster-init</c>: start the embedded (Raft-replicated) datastore as a new cluster.</summary>
+    public bool ClusterInit { get; init; }
+
+    /// <summary><c>--server</c>: a server of the cluster to join (its supervisor URL, https only).</summary>
+    public Uri? ServerUrl { get; init; }
+
+    /// <summary><c>--cluster-cidr</c>.</summary>
+    public string ClusterCidr { get; init; } = "10.42.0.0/16";
+
+    /// <summary><c>--cluster-dns</c>.</summary>
+    public string ClusterDns { get; init; } = "10.43.0.10";
+
+    /// <summary>The values every server of the cluster must share.</summary>
+    public CriticalConfig Critical => new(ClusterCidr, ServiceCidr, ClusterDns, ClusterDomain);
+
     /// <summary>kube-apiserver's <c>--etcd-compaction-interval</c> (via <c>--kube-apiserver-arg</c>); zero disables compaction.</summary>
     public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Authentication;
 using K3sLab.K3s.Bootstrap;
 
@@ -18,7 +20,14 @@ internal static class SupervisorEndpoints
 
     public static Task NotAuthorizedAsync(HttpContext context) => PlainAsync(context, StatusCodes.Status401Unauthorized, "not authorized");
 
-    public static void Map(IEndpointRouteBuilder app, DataDir dataDir)
+    /// <summary>
+    /// Requests that may come without credentials beyond the public paths: <c>/db/info</c> from this machine, as k3s
+    /// lets a local request read the member list.
+    /// </summary>
+    public static bool AllowsAnonymous(HttpContext context) =>
+        context.Request.Path.Value == "/db/info" && IsLocal(context);
+
+    public static void Map(IEndpointRouteBuilder app, DataDir dataDir, SupervisorSettings settings)
     {
         var serverCa = Path.Combine(dataDir.ServerTls, "server-ca.crt");
         var clientCa = Path.Combine(dataDir.ServerTls, "client-ca.crt");
@@ -26,6 +35,84 @@ internal static class SupervisorEndpoints
         app.MapGet("/ping", context => PlainAsync(context, StatusCodes.Status200OK, "pong"));
         app.MapGet("/v1-k3s/server-ca.crt", context => ForNodes(context, () => FileAsync(context, serverCa)));
         app.MapGet("/v1-k3s/client-ca.crt", context => ForNodes(context, () => FileAsync(context, clientCa)));
+        app.MapGet("/v1-k3s/apiservers", context => ForNodes(context, async () =>
+        {
+            var list = new JsonArray();
+            foreach (var address in await settings.ApiServers(context.RequestAborted))
+            {
+                list.Add((JsonNode?)address);
+            }
+
+            await JsonAsync(context, list.ToJsonString());
+        }));
+        app.MapGet("/v1-k3s/readyz", context => ForNodes(context, () => PlainAsync(context, StatusCodes.Status200OK, "ok")));
+        app.MapGet("/v1-k3s/config", context => ForNodes(context, () => JsonAsync(context, settings.Config.ToJson())));
+        app.MapGet("/v1-k3s/server-bootstrap", context => ForServers(context, () => settings.Members is null
+            ? PlainAsync(context, StatusCodes.Status400BadRequest, "etcd disabled")
+            : JsonAsync(context, BootstrapData.Render(dataDir))));
+        app.Map("/db/info", context => DbInfoAsync(context, settings));
+    }
+
+    /// <summary>
+    /// <c>GET /db/info</c>: the embedded datastore's members as etcd's MemberList JSON, for this machine or a
+    /// server; 405 for other methods, 400 "etcd datastore disabled" without the embedded datastore.
+    /// </summary>
+    private static Task DbInfoAsync(HttpContext context, SupervisorSettings settings)
+    {
+        if (!IsLocal(context) && !(context.Items[UserInfo.ItemKey] is UserInfo user && user.Groups.Contains(PasswdFile.ServerGroup)))
+        {
+            return PlainAsync(context, StatusCodes.Status403Forbidden, "forbidden");
+        }
+
+        if (!HttpMethods.IsGet(context.Request.Method))
+        {
+            return PlainAsync(context, StatusCodes.Status405MethodNotAllowed, "method not allowed");
+        }
+
+        if (settings.Members is not { } members)
+        {
+            return PlainAsync(context, StatusCodes.Status400BadRequest, "etcd datastore disabled");
+        }
+
+        var list = new JsonArray();
+        foreach (var m in members())
+        {
+            list.Add((JsonNode)new JsonObject
+            {
+                ["ID"] = m.Id,
+                ["name"] = m.Name,
+                ["peerURLs"] = Strings(m.PeerUrls),
+                ["clientURLs"] = Strings(m.ClientUrls),
+                ["isLearner"] = m.IsLearner,
+            });
+        }
+
+        return JsonAsync(context, new JsonObject { ["members"] = list }.ToJsonString());
+    }
+
+    private static JsonArray Strings(IEnumerable<string> values)
+    {
+        var array = new JsonArray();
+        foreach (var v in values)
+        {
+            array.Add((JsonNode?)v);
+        }
+
+        return array;
+    }
+
+    private static bool IsLocal(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote);
+
+    private static Task ForServers(HttpContext context, Func<Task> serve) =>
+        context.Items[UserInfo.ItemKey] is UserInfo user && user.Groups.Contains(PasswdFile.ServerGroup)
+            ? serve()
+            : PlainAsync(context, StatusCodes.Status403Forbidden, "forbidden");
+
+    private static Task JsonAsync(HttpContext context, string json)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(json, context.RequestAborted);
     }
 
     private static Task ForNodes(HttpContext context, Func<Task> serve) =>

@@ -63,6 +63,19 @@ public sealed class ServerBootstrapTests : IDisposable
     }
 
     [Fact]
+    public void Run_RestartWithoutAgentToken_KeepsTheClustersAgentToken()
+    {
+        // A restart (or a joining server that brought the cluster's passwd file) without --agent-token must not
+        // silently replace the agent password with the server password: joined agents would be locked out.
+        var first = Run(token: "server-secret", agentToken: "agent-secret");
+        var again = Run(token: null);
+
+        again.AgentToken.Should().Be(first.AgentToken);
+        File.ReadAllText(Dir.AgentTokenFile).Trim().Should().EndWith("::node:agent-secret");
+        File.ReadAllLines(Dir.PasswdFile)[0].Should().Be("agent-secret,node,node,k3s:agent");
+    }
+
+    [Fact]
     public void Run_TokenWithForeignCaHash_IsRefusedWithK3sMessage()
     {
         var foreign = $"K10{new string('a', 64)}::server:secret";
