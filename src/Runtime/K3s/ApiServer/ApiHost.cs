@@ -124,7 +124,11 @@ internal static class ApiHost
             await next(context);
         });
 
-        SupervisorEndpoints.Map(app, dataDir, options.Supervisor ?? new SupervisorSettings(new Server.CriticalConfig("10.42.0.0/16", options.ServiceCidr, "10.43.0.10", "cluster.local")));
+        SupervisorEndpoints.Map(
+            app,
+            dataDir,
+            options.Supervisor ?? new SupervisorSettings(new Server.CriticalConfig("10.42.0.0/16", options.ServiceCidr, "10.43.0.10", "cluster.local")),
+            new KubeletCertificates(tls, storage, TimeProvider.System));
         var version = VersionInfo.Render();
         app.MapGet("/version", context => Json(context, version));
         foreach (var health in new[] { "/healthz", "/livez" })

@@ -27,7 +27,7 @@ internal static class SupervisorEndpoints
     public static bool AllowsAnonymous(HttpContext context) =>
         context.Request.Path.Value == "/db/info" && IsLocal(context);
 
-    public static void Map(IEndpointRouteBuilder app, DataDir dataDir, SupervisorSettings settings)
+    public static void Map(IEndpointRouteBuilder app, DataDir dataDir, SupervisorSettings settings, KubeletCertificates kubeletCertificates)
     {
         var serverCa = Path.Combine(dataDir.ServerTls, "server-ca.crt");
         var clientCa = Path.Combine(dataDir.ServerTls, "client-ca.crt");
@@ -45,6 +45,8 @@ internal static class SupervisorEndpoints
 
             await JsonAsync(context, list.ToJsonString());
         }));
+        app.MapPost("/v1-k3s/serving-kubelet.crt", context => ForNodes(context, () => kubeletCertificates.HandleAsync(context, serving: true)));
+        app.MapPost("/v1-k3s/client-kubelet.crt", context => ForNodes(context, () => kubeletCertificates.HandleAsync(context, serving: false)));
         app.MapGet("/v1-k3s/readyz", context => ForNodes(context, () => PlainAsync(context, StatusCodes.Status200OK, "ok")));
         app.MapGet("/v1-k3s/config", context => ForNodes(context, () => JsonAsync(context, settings.Config.ToJson())));
         app.MapGet("/v1-k3s/server-bootstrap", context => ForServers(context, () => settings.Members is null
