@@ -69,6 +69,13 @@ public sealed class EmbeddedDatastoreJoinTests : IAsyncLifetime
         await WaitVotersAsync(second, ["s1", "s2", "s3"], ct);
         var afterRestart = await Eventually.UntilAsync(() => KubectlAsync(first, ct, "get", "configmap", "ha-two", "-o", "jsonpath={.data.k}"), r => r.Stdout == "w", TimeSpan.FromSeconds(30), ct);
         afterRestart.Stdout.Should().Be("w", afterRestart.Stderr);
+
+        // Quorum lost: a write through the survivor fails with etcd's message, as kube-apiserver passes it on.
+        await first.KillAsync();
+        await third.KillAsync();
+        var lost = await KubectlAsync(second, ct, "create", "configmap", "ha-three", "--from-literal=k=x");
+        lost.ExitCode.Should().NotBe(0);
+        lost.Stderr.Should().MatchRegex("Error from server: etcdserver: (no leader|request timed out)", lost.Stderr);
     }
 
     [Fact]

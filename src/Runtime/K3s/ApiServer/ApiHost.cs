@@ -211,6 +211,11 @@ internal static class ApiHost
         {
             await StatusResponse.WriteAsync(context, e);
         }
+        catch (Store.StoreException e) when (!context.Response.HasStarted)
+        {
+            // No quorum, a timed-out proposal, a full disk: the client gets etcd's message, as from kube-apiserver.
+            await StatusResponse.WriteAsync(context, ApiErrors.FromStore(e));
+        }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (!context.Response.HasStarted)
         {
             // Kestrel's own refusals while the body is read, chiefly the 3 MiB request limit kube-apiserver also has.

@@ -74,4 +74,17 @@ internal static class ApiErrors
     private static string Qualified(string group, string resource) => group.Length == 0 ? resource : $"{resource}.{group}";
 
     private static string Describe(StatusCause cause) => $"{cause.Field}: {cause.Message}";
+
+    /// <summary>
+    /// A datastore failure as kube-apiserver passes etcd's through: code 500 and etcd's own message without a reason
+    /// (kubectl prints <c>Error from server: etcdserver: request timed out</c>), 503 when the store cannot serve at all.
+    /// </summary>
+    public static ApiStatusException FromStore(Store.StoreException e) => e.Error switch
+    {
+        Store.StoreError.NoLeader => new(500, string.Empty, "etcdserver: no leader"),
+        Store.StoreError.Timeout => new(500, string.Empty, "etcdserver: request timed out"),
+        Store.StoreError.NoSpace => new(500, string.Empty, "etcdserver: mvcc: database space exceeded"),
+        Store.StoreError.Unavailable => ServiceUnavailable($"the datastore cannot serve: {e.Message}"),
+        _ => new(500, "InternalError", $"Internal error occurred: {e.Message}"),
+    };
 }

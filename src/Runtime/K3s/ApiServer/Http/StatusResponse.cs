@@ -59,7 +59,12 @@ internal static class StatusResponse
             w.WriteEndObject();
             w.WriteString("status", "Failure");
             w.WriteString("message", status.Message);
-            w.WriteString("reason", status.Reason);
+            if (status.Reason.Length > 0)
+            {
+                // kube-apiserver leaves the reason out of errors it passes through from etcd.
+                w.WriteString("reason", status.Reason);
+            }
+
             if (status.HasDetails)
             {
                 WriteDetails(w, status);
