@@ -172,6 +172,13 @@ internal sealed partial class Wal
         {
             handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.None, options.Preallocate ? options.SegmentSize : 0);
             RandomAccess.Write(handle, buffer.WrittenSpan, 0);
+            if (options.Preallocate)
+            {
+                // The file takes its full length now, over the reserved blocks, so appends never change its size and
+                // each fsync has only the data to flush, not the inode (see WalOptions.Preallocate).
+                RandomAccess.SetLength(handle, Math.Max(options.SegmentSize, buffer.WrittenCount));
+            }
+
             RandomAccess.FlushToDisk(handle);
             File.Move(temp, path);
             DirectorySync.Fsync(directory);

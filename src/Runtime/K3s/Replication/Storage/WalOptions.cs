@@ -13,10 +13,12 @@ internal sealed record WalOptions
     public long SegmentSize { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// Reserve <see cref="SegmentSize"/> on disk when a segment is created (fallocate, keeping the file length). A full
-    /// disk then surfaces when a segment starts, before any record of a batch is written, and appends inside the
-    /// reservation need no block allocation at fsync time. File length still grows with each append, so readers never
-    /// see the reservation as zeroes.
+    /// Create each segment at its full <see cref="SegmentSize"/> over reserved blocks (fallocate, then the length), as
+    /// etcd does. A full disk then surfaces when a segment starts, before any record of a batch is written, and an
+    /// append changes neither the file's length nor its block map, so its fsync flushes the data alone: on this
+    /// machine's ext4 a 2 KiB synced write into such a file took 0.12-0.3 ms, an append that grows the file
+    /// 0.6-1.9 ms. Readers take zeroes after the last record as the unused rest of the segment. Without it,
+    /// segments grow with each append (tests that inspect every byte of a segment use that).
     /// </summary>
     public bool Preallocate { get; init; } = true;
 

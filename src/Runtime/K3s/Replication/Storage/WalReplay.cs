@@ -45,11 +45,17 @@ internal sealed partial class WalReplay(string directory, WalOptions options, IL
 
             var bytes = await File.ReadAllBytesAsync(path, ct);
             length = ReadSegment(path, segments[i], bytes, first: i == 0, last: i == segments.Count - 1);
-            if (length < bytes.Length)
+            if (length < bytes.Length && !(options.Preallocate && IsUnused(bytes, length)))
             {
                 truncated = bytes.Length - length;
                 await using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, 1, FileOptions.None);
                 file.SetLength(length);
+                if (options.Preallocate)
+                {
+                    // Back to full length (zeroes after the cut) so appends still do not grow the file.
+                    file.SetLength(Math.Max(length, options.SegmentSize));
+                }
+
                 file.Flush(flushToDisk: true);
             }
         }
@@ -99,6 +105,12 @@ internal sealed partial class WalReplay(string directory, WalOptions options, IL
         var offset = frame.Size;
         for (long record = 1; offset < bytes.Length; record++)
         {
+            if (options.Preallocate && IsUnused(bytes, offset))
+            {
+                // The preallocated rest of the segment: nothing was ever written here.
+                return offset;
+            }
+
             frame = WalCodec.ReadFrame(bytes, offset, _crc, options.MaxRecordSize);
             if (frame.Status != WalFrameStatus.Valid)
             {
@@ -204,4 +216,7 @@ internal sealed partial class WalReplay(string directory, WalOptions options, IL
         WalFrameStatus.TooLong => "a record length beyond the maximum record size",
         _ => $"a {frame.Type} record whose checksum does not match",
     };
+
+    /// <summary>Whether everything from <paramref name="offset"/> to the end is zero: a segment's unused preallocated rest.</summary>
+    private static bool IsUnused(byte[] bytes, long offset) => bytes.AsSpan((int)offset).IndexOfAnyExcept((byte)0) < 0;
 }

@@ -15,7 +15,9 @@ internal sealed class TempWal : IDisposable
         _owned = root is null;
         _root = root is null ? Directory.CreateTempSubdirectory("k3slab-wal-") : new DirectoryInfo(root);
         Member = new MemberDirectory(Path.Combine(_root.FullName, "member"));
-        Options = options ?? WalOptions.Default with { SegmentSize = 1024 * 1024 };
+        // Segments that grow with each append by default, so tests can damage and inspect every byte; the
+        // preallocated layout the runtime uses has its own tests (WalPreallocationTests).
+        Options = options ?? WalOptions.Default with { SegmentSize = 1024 * 1024, Preallocate = false };
     }
 
     public MemberDirectory Member { get; }
