@@ -73,6 +73,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
+        await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls);
 
         try
         {
@@ -83,7 +84,28 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             Log.Stopping(_logger);
         }
 
+        if (kubelet is not null)
+        {
+            await kubelet.DisposeAsync();
+        }
+
         await app.StopAsync(CancellationToken.None);
         return 0;
+    }
+
+    /// <summary>The server's own kubelet (k3s runs an agent inside every server unless <c>--disable-agent</c>), with the control-plane role labels.</summary>
+    private Kubelet.Kubelet StartKubelet(ClusterTls tls)
+    {
+        var kubelet = new Kubelet.KubeletSettings(
+            settings.NodeName,
+            settings.NodeIp,
+            settings.NodeExternalIp,
+            settings.NodeLabels,
+            settings.NodeTaints,
+            ControlPlane: true,
+            new Uri($"https://127.0.0.1:{settings.HttpsListenPort}"),
+            settings.DataDir.Agent);
+        Log.StartingKubelet(_logger, settings.NodeName);
+        return Kubelet.Kubelet.Start(kubelet, tls.ClientCa, tls.ServerCa, TimeProvider.System, loggers);
     }
 }
