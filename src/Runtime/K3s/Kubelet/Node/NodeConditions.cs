@@ -20,12 +20,13 @@ internal static class NodeConditions
         var memory = facts.MemoryAvailableBytes < MemoryThresholdBytes;
         var disk = facts.DiskBytes > 0 && facts.DiskAvailableBytes < facts.DiskBytes * DiskFreeThreshold;
         var pid = facts.ProcessLimit > 0 && facts.Processes > facts.ProcessLimit * PidUsedThreshold;
+        // Typed as JsonNode so the array's Add(JsonNode) is chosen: Add<T> with another T needs reflection under NativeAOT.
         return
         [
-            Condition("MemoryPressure", memory, memory ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory", memory ? "kubelet has insufficient memory available" : "kubelet has sufficient memory available", previous, now),
-            Condition("DiskPressure", disk, disk ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure", disk ? "kubelet has disk pressure" : "kubelet has no disk pressure", previous, now),
-            Condition("PIDPressure", pid, pid ? "KubeletHasInsufficientPID" : "KubeletHasSufficientPID", pid ? "kubelet has insufficient PID available" : "kubelet has sufficient PID available", previous, now),
-            Condition("Ready", true, "KubeletReady", "kubelet is posting ready status", previous, now),
+            (JsonNode)Condition("MemoryPressure", memory, memory ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory", memory ? "kubelet has insufficient memory available" : "kubelet has sufficient memory available", previous, now),
+            (JsonNode)Condition("DiskPressure", disk, disk ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure", disk ? "kubelet has disk pressure" : "kubelet has no disk pressure", previous, now),
+            (JsonNode)Condition("PIDPressure", pid, pid ? "KubeletHasInsufficientPID" : "KubeletHasSufficientPID", pid ? "kubelet has insufficient PID available" : "kubelet has sufficient PID available", previous, now),
+            (JsonNode)Condition("Ready", true, "KubeletReady", "kubelet is posting ready status", previous, now),
         ];
     }
 

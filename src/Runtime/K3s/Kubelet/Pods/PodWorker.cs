@@ -90,15 +90,24 @@ internal sealed partial class PodWorker
         }
     }
 
+    /// <summary>The records of one kind of container, counting restarts on from what an earlier kubelet reported.</summary>
     private IEnumerable<ContainerRecord> Containers(string field, bool init) =>
         (_pod["spec"]?[field] as JsonArray ?? []).OfType<JsonObject>()
-            .Select(c => new ContainerRecord(c["name"]?.GetValue<string>() ?? string.Empty, c["image"]?.GetValue<string>() ?? string.Empty, init));
+            .Select(c => new ContainerRecord(c["name"]?.GetValue<string>() ?? string.Empty, c["image"]?.GetValue<string>() ?? string.Empty, init)
+            {
+                RestartCount = LeftoverContainers.RestartCount(_pod, init ? "initContainerStatuses" : "containerStatuses", c["name"]?.GetValue<string>() ?? string.Empty),
+            });
 
     private JsonObject Spec(ContainerRecord record) =>
         (_pod["spec"]?[record.Init ? "initContainers" : "containers"] as JsonArray ?? []).OfType<JsonObject>().First(c => c["name"]?.GetValue<string>() == record.Name);
 
     private async Task RunAsync()
     {
+        if (LeftoverContainers.Stop(_pod) is > 0 and var leftovers)
+        {
+            Log.StoppedLeftovers(_logger, Namespace, Name, leftovers);
+        }
+
         var writer = Task.Run(WriteStatusLoopAsync);
         MarkDirty();
         try
