@@ -42,7 +42,7 @@ internal sealed class Kubelet : IAsyncDisposable
         var certificate = NodeCredentials.Ensure(settings.AgentDirectory, settings.NodeName, clientCa);
         var api = new ApiClient(settings.ApiServer, certificate, serverCa.Certificate);
         var logger = loggers.CreateLogger("k3s.kubelet");
-        return new Kubelet(api, new NodeHeartbeat(api, settings, time, logger), new PodSync(api, new ProcessRuntime(time), settings, time, logger));
+        return new Kubelet(api, new NodeHeartbeat(api, settings, time, logger), new PodSync(api, new ProcessRuntime(time), new Prober(), settings, time, logger));
     }
 
     /// <summary>Stops both loops; pod processes keep running, as a kubelet's containers outlive it. Idempotent.</summary>

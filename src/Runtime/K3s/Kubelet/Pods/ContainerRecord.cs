@@ -42,6 +42,9 @@ internal sealed class ContainerRecord(string name, string image, bool init)
 
     public int RestartCount { get; set; }
 
+    /// <summary>The readiness probe's result for the current run (true when the container has no readiness probe).</summary>
+    public bool Ready { get; set; } = true;
+
     public bool Done { get; set; }
 
     public string? ContainerId => Pid is { } pid ? $"process://{pid}" : null;

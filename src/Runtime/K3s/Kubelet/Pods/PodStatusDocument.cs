@@ -7,7 +7,7 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// succeeded and a container ran; <c>Running</c> while any runs or will restart; <c>Succeeded</c>/<c>Failed</c> once
 /// none will run again (<see cref="RestartDecision.FinalPhase"/>). Conditions, in the kubelet's order:
 /// PodReadyToStartContainers, Initialized, Ready, ContainersReady, PodScheduled, each keeping its
-/// <c>lastTransitionTime</c> while its status holds. A container is ready while it runs (no readiness probes yet).
+/// <c>lastTransitionTime</c> while its status holds. A container is ready while it runs and its readiness probe, if it has one, succeeds.
 /// <c>podIP</c> is the node's IP: pods share the node's network namespace. Pure.
 /// </summary>
 internal static class PodStatusDocument
@@ -16,7 +16,7 @@ internal static class PodStatusDocument
     {
         var initFailed = init.Any(c => c.Done && c.Exit is { ExitCode: not 0 });
         var initPending = init.Where(c => !(c.Done && c.Exit is { ExitCode: 0 })).Select(c => c.Name).ToList();
-        var unready = main.Where(c => c.Phase != ContainerPhase.Running).Select(c => c.Name).ToList();
+        var unready = main.Where(c => !IsReady(c)).Select(c => c.Name).ToList();
         var phase = Phase(initFailed, initPending.Count > 0, main);
         var completed = phase is "Succeeded" or "Failed";
 
@@ -83,7 +83,7 @@ internal static class PodStatusDocument
             ["name"] = c.Name,
             ["state"] = state,
             ["lastState"] = c.LastExit is { } last ? new JsonObject { ["terminated"] = Terminated(last) } : new JsonObject(),
-            ["ready"] = c.Phase == ContainerPhase.Running,
+            ["ready"] = IsReady(c),
             ["restartCount"] = c.RestartCount,
             ["image"] = c.Image,
             ["imageID"] = string.Empty,
@@ -96,6 +96,9 @@ internal static class PodStatusDocument
 
         return status;
     }
+
+    /// <summary>A container is ready while it runs and its readiness probe (if any) succeeds.</summary>
+    private static bool IsReady(ContainerRecord c) => c.Phase == ContainerPhase.Running && c.Ready;
 
     private static JsonObject Waiting(string reason, string? message)
     {

@@ -13,7 +13,7 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// <c>deletionGracePeriodSeconds</c>; a pod gone from the API has its containers stopped. On shutdown the workers
 /// are left to the process's exit: pods keep no state here that a restart would need.
 /// </summary>
-internal sealed partial class PodSync(ApiClient api, ProcessRuntime runtime, KubeletSettings settings, TimeProvider time, ILogger logger)
+internal sealed partial class PodSync(ApiClient api, ProcessRuntime runtime, Prober prober, KubeletSettings settings, TimeProvider time, ILogger logger)
 {
     private readonly Dictionary<string, PodWorker> _workers = new(StringComparer.Ordinal);
     private readonly string _selector = $"fieldSelector={Uri.EscapeDataString($"spec.nodeName={settings.NodeName}")}";
@@ -91,7 +91,7 @@ internal sealed partial class PodSync(ApiClient api, ProcessRuntime runtime, Kub
                 return;
             }
 
-            worker = new PodWorker(api, runtime, settings, pod, time, logger);
+            worker = new PodWorker(api, runtime, prober, settings, pod, time, logger);
             _workers[uid] = worker;
             worker.Start();
             _ = worker.Completion.ContinueWith(_ => Log.WorkerEnded(logger, worker.Namespace, worker.Name), TaskScheduler.Default);

@@ -17,6 +17,7 @@ internal sealed partial class PodWorker
 {
     private readonly ApiClient _api;
     private readonly ProcessRuntime _runtime;
+    private readonly Prober _prober;
     private readonly KubeletSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -32,10 +33,11 @@ internal sealed partial class PodWorker
     private TimeSpan _grace;
     private bool _deleteWhenStopped;
 
-    public PodWorker(ApiClient api, ProcessRuntime runtime, KubeletSettings settings, JsonObject pod, TimeProvider time, ILogger logger)
+    public PodWorker(ApiClient api, ProcessRuntime runtime, Prober prober, KubeletSettings settings, JsonObject pod, TimeProvider time, ILogger logger)
     {
         _api = api;
         _runtime = runtime;
+        _prober = prober;
         _settings = settings;
         _time = time;
         _logger = logger;
@@ -208,20 +210,25 @@ internal sealed partial class PodWorker
                 Log.Started(_logger, Namespace, Name, record.Name, process.Pid);
                 MarkDirty();
                 int code;
+                using var probing = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 try
                 {
-                    code = await process.WaitAsync(ct);
-                    await process.DrainAsync();
+                    var exited = process.WaitAsync(ct);
+                    var unhealthy = ProbeAsync(record, spec, env, probing.Token);
+                    if (await Task.WhenAny(exited, unhealthy) == unhealthy && await unhealthy)
+                    {
+                        Log.LivenessFailed(_logger, Namespace, Name, record.Name);
+                        code = await process.StopAsync(CurrentGrace(), _time);
+                    }
+                    else
+                    {
+                        code = await exited;
+                        await process.DrainAsync();
+                    }
                 }
                 catch (OperationCanceledException)
                 {
-                    TimeSpan grace;
-                    lock (_gate)
-                    {
-                        grace = _grace;
-                    }
-
-                    code = await process.StopAsync(grace, _time);
+                    code = await process.StopAsync(CurrentGrace(), _time);
                     lock (_gate)
                     {
                         record.Phase = ContainerPhase.Terminated;
@@ -231,6 +238,10 @@ internal sealed partial class PodWorker
 
                     Log.Stopped(_logger, Namespace, Name, record.Name, code);
                     return false;
+                }
+                finally
+                {
+                    await probing.CancelAsync();
                 }
 
                 Log.Exited(_logger, Namespace, Name, record.Name, code);
@@ -243,6 +254,76 @@ internal sealed partial class PodWorker
         }
 
         return false;
+    }
+
+    private TimeSpan CurrentGrace()
+    {
+        lock (_gate)
+        {
+            return _grace;
+        }
+    }
+
+    /// <summary>
+    /// Runs the container's readiness and liveness probes while it runs: readiness sets <see cref="ContainerRecord.Ready"/>
+    /// (and the status) as its threshold logic decides; the task completes with true when the liveness probe fails,
+    /// and with false when <paramref name="ct"/> ends the run first.
+    /// </summary>
+    private async Task<bool> ProbeAsync(ContainerRecord record, JsonObject spec, Dictionary<string, string> env, CancellationToken ct)
+    {
+        var readiness = ProbeSpec.From(spec, "readinessProbe");
+        var liveness = ProbeSpec.From(spec, "livenessProbe");
+        lock (_gate)
+        {
+            record.Ready = readiness is null;
+        }
+
+        var ip = _settings.NodeIp.ToString();
+        async Task<bool> LoopAsync(ProbeSpec probe, bool isLiveness)
+        {
+            var state = new ProbeState(probe, initiallySucceeded: isLiveness);
+            await Task.Delay(probe.InitialDelay, _time, ct);
+            while (true)
+            {
+                if (state.Record(await _prober.ProbeAsync(probe, spec, env, ip, ct)))
+                {
+                    if (isLiveness)
+                    {
+                        return true;
+                    }
+
+                    lock (_gate)
+                    {
+                        record.Ready = state.Succeeded;
+                    }
+
+                    MarkDirty();
+                }
+
+                await Task.Delay(probe.Period, _time, ct);
+            }
+        }
+
+        try
+        {
+            if (readiness is not null)
+            {
+                // Ends with the run (cancellation); its outcome is only ever the record's Ready flag.
+                _ = LoopAsync(readiness, isLiveness: false);
+            }
+
+            if (liveness is null)
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, _time, ct);
+                return false;
+            }
+
+            return await LoopAsync(liveness, isLiveness: true);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
