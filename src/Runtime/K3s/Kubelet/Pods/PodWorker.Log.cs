@@ -31,6 +31,9 @@ internal sealed partial class PodWorker
         [LoggerMessage(EventId = 7129, Level = LogLevel.Information, Message = "Pod {Namespace}/{Pod}: container {Container} failed its liveness probe and will be restarted")]
         public static partial void LivenessFailed(ILogger logger, string @namespace, string pod, string container);
 
+        [LoggerMessage(EventId = 7130, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: {Error}; retrying in 5s")]
+        public static partial void VolumeFailed(ILogger logger, string @namespace, string pod, string error);
+
         [LoggerMessage(EventId = 7128, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: stopped {Count} container process(es) an earlier kubelet left running; starting the pod again")]
         public static partial void StoppedLeftovers(ILogger logger, string @namespace, string pod, int count);
     }

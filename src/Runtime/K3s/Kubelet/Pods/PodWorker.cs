@@ -18,6 +18,8 @@ internal sealed partial class PodWorker
     private readonly ApiClient _api;
     private readonly ProcessRuntime _runtime;
     private readonly Prober _prober;
+    private readonly PodVolumes _volumes;
+    private Dictionary<string, string> _volumeDirectories = new(StringComparer.Ordinal);
     private readonly KubeletSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -35,6 +37,7 @@ internal sealed partial class PodWorker
 
     public PodWorker(ApiClient api, ProcessRuntime runtime, Prober prober, KubeletSettings settings, JsonObject pod, TimeProvider time, ILogger logger)
     {
+        _volumes = new PodVolumes(api, settings);
         _api = api;
         _runtime = runtime;
         _prober = prober;
@@ -114,6 +117,7 @@ internal sealed partial class PodWorker
         MarkDirty();
         try
         {
+            await PrepareVolumesAsync();
             var initialized = true;
             foreach (var init in _init)
             {
@@ -149,9 +153,49 @@ internal sealed partial class PodWorker
         MarkDirty();
         _dirty.Writer.TryComplete();
         await writer;
+        // As the kubelet does, the pod's volumes are cleaned up before the pod object is deleted.
+        _volumes.Remove(Uid);
         if (_deleteWhenStopped)
         {
             await DeletePodAsync();
+        }
+    }
+
+    /// <summary>
+    /// Writes the pod's volumes, retrying every 5 s while one cannot be set up (a configMap or secret not there
+    /// yet): meanwhile the containers wait as <c>ContainerCreating</c> with the reason in their message.
+    /// </summary>
+    private async Task PrepareVolumesAsync()
+    {
+        while (true)
+        {
+            string message;
+            try
+            {
+                _volumeDirectories = await _volumes.PrepareAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token);
+                return;
+            }
+            catch (VolumeException e)
+            {
+                message = e.Message;
+            }
+            catch (Exception e) when (e is HttpRequestException or ApiException or IOException or UnauthorizedAccessException)
+            {
+                message = $"MountVolume.SetUp failed: {e.Message}";
+            }
+
+            Log.VolumeFailed(_logger, Namespace, Name, message);
+            lock (_gate)
+            {
+                foreach (var record in _init.Concat(_main))
+                {
+                    record.WaitingReason = "ContainerCreating";
+                    record.WaitingMessage = message;
+                }
+            }
+
+            MarkDirty();
+            await Task.Delay(TimeSpan.FromSeconds(5), _time, _terminate.Token);
         }
     }
 
@@ -167,7 +211,18 @@ internal sealed partial class PodWorker
             var spec = Spec(record);
             var env = ContainerEnvironment.Build(_pod, spec, _settings.NodeIp.ToString(), out var configError);
             var argv = env is null ? null : ContainerCommand.Resolve(spec, env, out configError);
-            if (env is null || argv is null)
+            List<VolumeMount>? mounts = null;
+            try
+            {
+                mounts = PodVolumes.Mounts(spec, _volumeDirectories);
+            }
+            catch (VolumeException e)
+            {
+                configError ??= e.Message;
+                env = null;
+            }
+
+            if (env is null || argv is null || mounts is null)
             {
                 lock (_gate)
                 {
@@ -184,7 +239,7 @@ internal sealed partial class PodWorker
             ContainerProcess process;
             try
             {
-                process = _runtime.Start(argv, env, spec["workingDir"]?.GetValue<string>(), LogFile(record));
+                process = _runtime.Start(argv, env, spec["workingDir"]?.GetValue<string>(), LogFile(record), mounts);
             }
             catch (ContainerStartException e)
             {

@@ -9,7 +9,9 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// directory (created when missing, as runtimes do; <c>/</c> by default), stdin closed, started through
 /// <c>setsid</c> so it leads a new session and process group (setsid execs in place, so the pid is the container's
 /// own). stdout and stderr are copied line by line to the container's log file in the CRI format the kubelet's
-/// log files use (<c>&lt;RFC3339Nano&gt; stdout F &lt;line&gt;</c>). The program is looked up in the container's
+/// log files use (<c>&lt;RFC3339Nano&gt; stdout F &lt;line&gt;</c>). A container with volumes runs in its own mount
+/// namespace (<c>unshare --mount</c>), where each volume is bind-mounted at its <c>mountPath</c> (see
+/// <see cref="MountScript"/>); the mount points are created in the node's filesystem. The program is looked up in the container's
 /// <c>PATH</c> first, so a missing one fails as <c>StartError</c> with the runtime's message rather than as an exit.
 /// Stateless; thread-safe.
 /// </summary>
@@ -17,7 +19,9 @@ internal sealed class ProcessRuntime(TimeProvider time)
 {
     private const string SetSid = "/usr/bin/setsid";
 
-    public ContainerProcess Start(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string? workingDir, string logFile)
+    private const string Unshare = "/usr/bin/unshare";
+
+    public ContainerProcess Start(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string? workingDir, string logFile, IReadOnlyList<VolumeMount> mounts)
     {
         var program = Executable(argv[0], environment.GetValueOrDefault("PATH") ?? string.Empty)
             ?? throw new ContainerStartException($"exec: \"{argv[0]}\": executable file not found in $PATH");
@@ -41,7 +45,24 @@ internal sealed class ProcessRuntime(TimeProvider time)
         };
         if (File.Exists(SetSid))
         {
-            start.ArgumentList.Add(program);
+            start.ArgumentList.Add(mounts.Count > 0 ? Unshare : program);
+        }
+        else if (mounts.Count > 0)
+        {
+            start.FileName = Unshare;
+        }
+
+        if (mounts.Count > 0)
+        {
+            if (!File.Exists(Unshare))
+            {
+                throw new ContainerStartException($"volumes need {Unshare} (util-linux) to mount them in the container's own mount namespace");
+            }
+
+            foreach (var arg in (string[])["--mount", "--propagation", "private", "/bin/sh", "-c", MountScript(mounts, workingDir), "sh", program])
+            {
+                start.ArgumentList.Add(arg);
+            }
         }
 
         foreach (var arg in argv.Skip(1))
@@ -72,6 +93,32 @@ internal sealed class ProcessRuntime(TimeProvider time)
         var gate = new object();
         var copies = Task.WhenAll(CopyAsync(process.StandardOutput, "stdout", log, gate), CopyAsync(process.StandardError, "stderr", log, gate));
         return new ContainerProcess(process, copies.ContinueWith(_ => log.Dispose(), TaskScheduler.Default));
+    }
+
+    /// <summary>
+    /// The shell that runs first in a container with volumes, inside its new private mount namespace: it creates
+    /// each mount point (a file for a file), bind-mounts the volume there (read-only when asked), changes to the
+    /// working directory and execs the container's program in place, so the pid stays the container's.
+    /// </summary>
+    internal static string MountScript(IReadOnlyList<VolumeMount> mounts, string? workingDir)
+    {
+        static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+        var steps = new List<string>();
+        foreach (var mount in mounts)
+        {
+            steps.Add(File.Exists(mount.Source)
+                ? $"mkdir -p -- {Quote(Path.GetDirectoryName(mount.Target) ?? "/")} && touch -- {Quote(mount.Target)}"
+                : $"mkdir -p -- {Quote(mount.Target)}");
+            steps.Add($"mount --bind -- {Quote(mount.Source)} {Quote(mount.Target)}");
+            if (mount.ReadOnly)
+            {
+                steps.Add($"mount -o remount,bind,ro -- {Quote(mount.Target)}");
+            }
+        }
+
+        steps.Add($"cd -- {Quote(string.IsNullOrEmpty(workingDir) ? "/" : workingDir)}");
+        steps.Add("exec \"$@\"");
+        return string.Join(" && ", steps);
     }
 
     /// <summary>The file an argv[0] names: a path as given, else the first executable match in <paramref name="path"/>.</summary>
