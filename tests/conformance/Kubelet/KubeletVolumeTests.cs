@@ -45,7 +45,7 @@ public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<Ku
               containers:
               - name: app
                 image: busybox
-                command: [sh, -c, 'cat /k3slab-test/config/greeting /k3slab-test/secret/password /k3slab-test/info/name /k3slab-test/scratch/note; touch /k3slab-test/config/x || echo read-only']
+                command: [sh, -c, 'for f in /k3slab-test/config/greeting /k3slab-test/secret/password /k3slab-test/info/name /k3slab-test/scratch/note; do cat $f; echo; done; touch /k3slab-test/config/x || echo read-only']
                 volumeMounts:
                 - {name: config, mountPath: /k3slab-test/config, readOnly: true}
                 - {name: secret, mountPath: /k3slab-test/secret, readOnly: true}
@@ -57,7 +57,7 @@ public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<Ku
         KubeletServer.At(pod, "status", "phase").Should().Be("Succeeded", $"{pod}\n{kubelet.Server.Log}");
         var uid = KubeletServer.At(pod, "metadata", "uid");
         var log = File.ReadAllText(Path.Combine(kubelet.Server.DataDir, "agent", "logs", "pods", $"default_volumes_{uid}", "app", "0.log"));
-        log.Should().ContainAll("hello-from-configmap", "s3cr3t", " volumes", "from-init", "read-only");
+        log.Should().ContainAll("F hello-from-configmap\n", "F s3cr3t\n", "F volumes\n", "F from-init\n", "F read-only\n");
         (Directory.Exists("/k3slab-test/config") && Directory.EnumerateFileSystemEntries("/k3slab-test/config").Any())
             .Should().BeFalse("the volume was mounted in the container's own mount namespace, not the node's");
         await kubelet.KubectlAsync(ct, "delete", "pod", "volumes", "--timeout=60s");
