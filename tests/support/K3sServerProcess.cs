@@ -60,8 +60,24 @@ public sealed class K3sServerProcess : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await new PublishedRuntime().InitializeAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         Port = Loopback.FreePort();
+        await StartAsync();
+    }
+
+    /// <summary>
+    /// Stops the server with SIGTERM and starts it again on the same port and data dir. Pod processes its kubelet
+    /// started keep running across the restart, as they outlive a real kubelet.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+        await StartAsync();
+    }
+
+    private async Task StartAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
         string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. _extraArguments];
         foreach (var arg in arguments)
@@ -94,6 +110,13 @@ public sealed class K3sServerProcess : IAsyncLifetime
             KillPodProcesses(_process.Id);
         }
 
+        await StopAsync();
+        _process?.Dispose();
+        Root.Delete(recursive: true);
+    }
+
+    private async Task StopAsync()
+    {
         if (_process is { HasExited: false })
         {
             using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
@@ -107,9 +130,6 @@ public sealed class K3sServerProcess : IAsyncLifetime
                 _process.Kill(entireProcessTree: true);
             }
         }
-
-        _process?.Dispose();
-        Root.Delete(recursive: true);
     }
 
     /// <summary>Pod processes outlive their kubelet by design; a test server's are killed with their process groups.</summary>

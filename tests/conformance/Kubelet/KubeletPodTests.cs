@@ -60,7 +60,7 @@ public sealed class KubeletPodTests(KubeletServer kubelet) : IClassFixture<Kubel
         await kubelet.KubectlAsync(ct, "delete", "pod", "hello", "--timeout=60s");
         TestContext.Current.SendDiagnosticMessage($"kubectl delete returned after {deleted.ElapsedMilliseconds} ms");
         deleted.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "sh and sleep die on SIGTERM, long before the 5 s grace period ends");
-        var survivors = await Eventually.UntilAsync(() => Task.FromResult(group.Where(Alive).ToList()), l => l.Count == 0, TimeSpan.FromSeconds(5), ct);
+        var survivors = await Eventually.UntilAsync(() => Task.FromResult(group.Where(KubeletServer.Alive).ToList()), l => l.Count == 0, TimeSpan.FromSeconds(5), ct);
         survivors.Should().BeEmpty("every process of the container's group is gone (zombies waiting for init to reap them count as gone)");
         (await kubelet.GetAsync(ct, "pod", "hello")).Should().BeNull("the kubelet deletes the pod once its containers stopped");
     }
@@ -85,7 +85,7 @@ public sealed class KubeletPodTests(KubeletServer kubelet) : IClassFixture<Kubel
         var deleted = Stopwatch.StartNew();
         await kubelet.KubectlAsync(ct, "delete", "pod", "stubborn", "--timeout=60s");
         deleted.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(2.5), "the kubelet waits the grace period before SIGKILL");
-        Alive(pid).Should().BeFalse();
+        KubeletServer.Alive(pid).Should().BeFalse();
     }
 
     [Fact]
@@ -197,20 +197,6 @@ public sealed class KubeletPodTests(KubeletServer kubelet) : IClassFixture<Kubel
     {
         var node = await kubelet.GetAsync(ct, "node", KubeletServer.NodeName);
         node!["status"]!["conditions"]!.AsArray().Should().Contain(c => KubeletServer.At(c, "type") == "Ready" && KubeletServer.At(c, "status") == "True");
-    }
-
-    /// <summary>Whether the process exists and is not a zombie.</summary>
-    private static bool Alive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[stat.LastIndexOf(')') + 2] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
     }
 
     /// <summary>The processes whose process group is <paramref name="leader"/>, from /proc.</summary>

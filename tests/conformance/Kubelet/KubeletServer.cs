@@ -46,6 +46,20 @@ public sealed class KubeletServer : IAsyncLifetime
     /// <summary>The first container's status of a pod, or null.</summary>
     public static JsonObject? Container(JsonObject? pod) => pod?["status"]?["containerStatuses"]?[0] as JsonObject;
 
+    /// <summary>Whether the process exists and is not a zombie (an orphan waiting for init to reap it counts as gone).</summary>
+    public static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     public static string? At(JsonNode? node, params string[] path)
     {
         foreach (var key in path)

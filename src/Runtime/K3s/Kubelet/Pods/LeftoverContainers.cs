@@ -31,11 +31,16 @@ internal static class LeftoverContainers
         return stopped;
     }
 
-    /// <summary>The restart count the pod's status reported for a container, to carry on counting from.</summary>
-    public static int RestartCount(JsonObject pod, string field, string container) =>
-        (pod["status"]?[field] as JsonArray ?? []).OfType<JsonObject>()
-            .FirstOrDefault(s => s["name"]?.GetValue<string>() == container)?["restartCount"] is JsonValue v
-            && int.TryParse(v.ToJsonString(), CultureInfo.InvariantCulture, out var count) ? count : 0;
+    /// <summary>
+    /// The restart count to carry on from: what the pod's status reported for the container, plus one when it
+    /// was running then, since it is started again.
+    /// </summary>
+    public static int RestartCount(JsonObject pod, string field, string container)
+    {
+        var status = (pod["status"]?[field] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(s => s["name"]?.GetValue<string>() == container);
+        var count = status?["restartCount"] is JsonValue v && int.TryParse(v.ToJsonString(), CultureInfo.InvariantCulture, out var c) ? c : 0;
+        return status?["state"]?["running"] is not null ? count + 1 : count;
+    }
 
     private static int? Pid(string? containerId) =>
         containerId is not null && containerId.StartsWith("process://", StringComparison.Ordinal)
