@@ -1,3 +1,5 @@
+using K3sLab.Tests.Support;
+
 namespace K3sLab.ConformanceTests.Kubelet;
 
 /// <summary>
@@ -61,7 +63,9 @@ public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<Ku
         (Directory.Exists("/k3slab-test/config") && Directory.EnumerateFileSystemEntries("/k3slab-test/config").Any())
             .Should().BeFalse("the volume was mounted in the container's own mount namespace, not the node's");
         await kubelet.KubectlAsync(ct, "delete", "pod", "volumes", "--timeout=60s");
-        Directory.Exists(Path.Combine(kubelet.Server.DataDir, "agent", "pods", uid!)).Should().BeFalse("the pod's volume directories go with it");
+        var podDirectory = Path.Combine(kubelet.Server.DataDir, "agent", "pods", uid!);
+        (await Eventually.UntilAsync(() => Task.FromResult(Directory.Exists(podDirectory)), exists => !exists, TimeSpan.FromSeconds(10), ct))
+            .Should().BeFalse("the pod's volume directories go with it");
         Directory.Delete("/k3slab-test", recursive: true);
     }
 

@@ -22,7 +22,7 @@ internal sealed partial class K3sServer
         [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Datastore {Path} opened at revision {Revision}")]
         public static partial void DatastoreOpened(ILogger logger, string path, long revision);
 
-        [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Starting the kubelet for node {Node}")]
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Starting the kubelet for node {Node}")]
         public static partial void StartingKubelet(ILogger logger, string node);
     }
 }
