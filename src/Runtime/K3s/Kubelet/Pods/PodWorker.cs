@@ -162,44 +162,6 @@ internal sealed partial class PodWorker
     }
 
     /// <summary>
-    /// Writes the pod's volumes, retrying every 5 s while one cannot be set up (a configMap or secret not there
-    /// yet): meanwhile the containers wait as <c>ContainerCreating</c> with the reason in their message.
-    /// </summary>
-    private async Task PrepareVolumesAsync()
-    {
-        while (true)
-        {
-            string message;
-            try
-            {
-                _volumeDirectories = await _volumes.PrepareAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token);
-                return;
-            }
-            catch (VolumeException e)
-            {
-                message = e.Message;
-            }
-            catch (Exception e) when (e is HttpRequestException or ApiException or IOException or UnauthorizedAccessException)
-            {
-                message = $"MountVolume.SetUp failed: {e.Message}";
-            }
-
-            Log.VolumeFailed(_logger, Namespace, Name, message);
-            lock (_gate)
-            {
-                foreach (var record in _init.Concat(_main))
-                {
-                    record.WaitingReason = "ContainerCreating";
-                    record.WaitingMessage = message;
-                }
-            }
-
-            MarkDirty();
-            await Task.Delay(TimeSpan.FromSeconds(5), _time, _terminate.Token);
-        }
-    }
-
-    /// <summary>
     /// Runs one container until it will not run again or the pod terminates. Returns false when it could not be
     /// created (its record says why) or was stopped by termination.
     /// </summary>
@@ -320,68 +282,6 @@ internal sealed partial class PodWorker
     }
 
     /// <summary>
-    /// Runs the container's readiness and liveness probes while it runs: readiness sets <see cref="ContainerRecord.Ready"/>
-    /// (and the status) as its threshold logic decides; the task completes with true when the liveness probe fails,
-    /// and with false when <paramref name="ct"/> ends the run first.
-    /// </summary>
-    private async Task<bool> ProbeAsync(ContainerRecord record, JsonObject spec, Dictionary<string, string> env, CancellationToken ct)
-    {
-        var readiness = ProbeSpec.From(spec, "readinessProbe");
-        var liveness = ProbeSpec.From(spec, "livenessProbe");
-        lock (_gate)
-        {
-            record.Ready = readiness is null;
-        }
-
-        var ip = _settings.NodeIp.ToString();
-        async Task<bool> LoopAsync(ProbeSpec probe, bool isLiveness)
-        {
-            var state = new ProbeState(probe, initiallySucceeded: isLiveness);
-            await Task.Delay(probe.InitialDelay, _time, ct);
-            while (true)
-            {
-                if (state.Record(await _prober.ProbeAsync(probe, spec, env, ip, ct)))
-                {
-                    if (isLiveness)
-                    {
-                        return true;
-                    }
-
-                    lock (_gate)
-                    {
-                        record.Ready = state.Succeeded;
-                    }
-
-                    MarkDirty();
-                }
-
-                await Task.Delay(probe.Period, _time, ct);
-            }
-        }
-
-        try
-        {
-            if (readiness is not null)
-            {
-                // Ends with the run (cancellation); its outcome is only ever the record's Ready flag.
-                _ = LoopAsync(readiness, isLiveness: false);
-            }
-
-            if (liveness is null)
-            {
-                await Task.Delay(Timeout.InfiniteTimeSpan, _time, ct);
-                return false;
-            }
-
-            return await LoopAsync(liveness, isLiveness: true);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>
     /// Records an exit; when the restart policy restarts it, waits out the back-off (showing <c>CrashLoopBackOff</c>,
     /// or <c>RunContainerError</c> after a start failure) and returns true to run it again.
     /// </summary>
@@ -428,78 +328,6 @@ internal sealed partial class PodWorker
         }
 
         return Path.Combine(_settings.PodLogDirectory, $"{Namespace}_{Name}_{Uid}", record.Name, string.Create(CultureInfo.InvariantCulture, $"{restart}.log"));
-    }
-
-    private void MarkDirty() => _dirty.Writer.TryWrite(true);
-
-    /// <summary>Writes the status each time it is marked dirty, coalescing bursts; retries a failed write after 1 s.</summary>
-    private async Task WriteStatusLoopAsync()
-    {
-        await foreach (var _ in _dirty.Reader.ReadAllAsync())
-        {
-            while (!_forget.IsCancellationRequested)
-            {
-                JsonObject status;
-                lock (_gate)
-                {
-                    status = PodStatusDocument.Build(_init, _main, _settings.NodeIp.ToString(), _startTime, _conditions, _time.GetUtcNow());
-                    _conditions = (JsonArray)status["conditions"]!.DeepClone();
-                }
-
-                try
-                {
-                    await _api.MergePatchAsync(PodPath + "/status", new JsonObject { ["status"] = status }, _forget.Token);
-                    break;
-                }
-                catch (ApiException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
-                {
-                    return;
-                }
-                catch (Exception e) when (e is HttpRequestException or ApiException or TaskCanceledException && !_forget.IsCancellationRequested)
-                {
-                    Log.StatusFailed(_logger, Namespace, Name, e.Message);
-                    await Task.Delay(TimeSpan.FromSeconds(1), _time, CancellationToken.None);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    private async Task DeletePodAsync()
-    {
-        var options = new JsonObject
-        {
-            ["kind"] = "DeleteOptions",
-            ["apiVersion"] = "v1",
-            ["gracePeriodSeconds"] = 0,
-            ["preconditions"] = new JsonObject { ["uid"] = Uid },
-        };
-        for (var attempt = 0; attempt < 30 && !_forget.IsCancellationRequested; attempt++)
-        {
-            try
-            {
-                await _api.DeleteAsync(PodPath, options, _forget.Token);
-                Log.Deleted(_logger, Namespace, Name);
-                return;
-            }
-            catch (ApiException e) when (e.Status == System.Net.HttpStatusCode.Conflict)
-            {
-                // The uid no longer matches: the pod was deleted and recreated; the new one is another worker's.
-                return;
-            }
-            catch (Exception e) when (e is HttpRequestException or ApiException or TaskCanceledException && !_forget.IsCancellationRequested)
-            {
-                Log.StatusFailed(_logger, Namespace, Name, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), _time, CancellationToken.None);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
     }
 
     private static long? Seconds(JsonNode? node) =>
