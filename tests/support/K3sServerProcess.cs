@@ -7,7 +7,9 @@ namespace K3sLab.Tests.Support;
 /// <summary>
 /// A real <c>k3s server</c> process from the published runtime (artifacts/bin/k3s, published first if stale),
 /// on a free loopback port with its own data dir, for tests that talk to it with real clients.
-/// Started once per test class; stopped with SIGTERM, then killed if it does not exit.
+/// Started once per test class; stopped with SIGTERM, then killed if it does not exit. Servers start with
+/// <c>--disable-agent</c> (tests register fake nodes and pods); <see cref="WithKubelet"/> runs the server's kubelet,
+/// and disposal then also kills the pod processes it left behind.
 /// </summary>
 public sealed class K3sServerProcess : IAsyncLifetime
 {
@@ -22,8 +24,16 @@ public sealed class K3sServerProcess : IAsyncLifetime
 
     private K3sServerProcess(string[] extraArguments) => _extraArguments = extraArguments;
 
+    private bool _kubelet;
+
     /// <summary>A server started with more flags than the defaults, e.g. <c>--kube-apiserver-arg=...</c>; the caller initializes and disposes it.</summary>
     public static K3sServerProcess With(params string[] extraArguments) => new(extraArguments);
+
+    /// <summary>A server that runs its own kubelet (no <c>--disable-agent</c>) and registers its Node, named <c>test-server</c>.</summary>
+    public static K3sServerProcess WithKubelet(params string[] extraArguments) => new(extraArguments) { _kubelet = true };
+
+    /// <summary>The server's process id, while it runs.</summary>
+    public int ProcessId => _process?.Id ?? 0;
 
     public DirectoryInfo Root { get; } = Directory.CreateTempSubdirectory("k3slab-server-");
 
@@ -50,10 +60,26 @@ public sealed class K3sServerProcess : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await new PublishedRuntime().InitializeAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         Port = Loopback.FreePort();
+        await StartAsync();
+    }
+
+    /// <summary>
+    /// Stops the server with SIGTERM and starts it again on the same port and data dir. Pod processes its kubelet
+    /// started keep running across the restart, as they outlive a real kubelet.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+        await StartAsync();
+    }
+
+    private async Task StartAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
-        string[] arguments = ["server", "--disable-agent", "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. _extraArguments];
+        string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. _extraArguments];
         foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
@@ -79,6 +105,18 @@ public sealed class K3sServerProcess : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        if (_kubelet && _process is { HasExited: false })
+        {
+            KillPodProcesses(_process.Id);
+        }
+
+        await StopAsync();
+        _process?.Dispose();
+        Root.Delete(recursive: true);
+    }
+
+    private async Task StopAsync()
+    {
         if (_process is { HasExited: false })
         {
             using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
@@ -92,9 +130,30 @@ public sealed class K3sServerProcess : IAsyncLifetime
                 _process.Kill(entireProcessTree: true);
             }
         }
+    }
 
-        _process?.Dispose();
-        Root.Delete(recursive: true);
+    /// <summary>Pod processes outlive their kubelet by design; a test server's are killed with their process groups.</summary>
+    private static void KillPodProcesses(int serverPid)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[1] == serverPid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    using var kill = Process.Start("kill", ["-KILL", "--", "-" + Path.GetFileName(dir)]);
+                    kill.WaitForExit();
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
     }
 
     private void Append(string? line)

@@ -16,21 +16,15 @@ public sealed class ServerCommandLineTests(PublishedRuntime k3s) : IClassFixture
     [InlineData("--https-listen-port 70000", "--https-listen-port 70000 is not a TCP port (1-65535)")]
     [InlineData("--token K10abc::server:x", "--token: invalid token CA hash length")]
     [InlineData("--token-file /nonexistent/token", "--token-file /nonexistent/token does not exist")]
+    [InlineData("--node-label nolabel", "--node-label nolabel: expected key=value")]
+    [InlineData("--node-taint dedicated=gpu", "--node-taint dedicated=gpu: expected key=value:Effect or key:Effect")]
+    [InlineData("--node-external-ip 1.2.3", "--node-external-ip 1.2.3 is not an IPv4 or IPv6 address")]
     public async Task Server_BadFlagValue_ExitsOneWithTheReason(string flag, string message)
     {
         var (exit, output) = await k3s.RunAsync(TimeSpan.FromSeconds(30), [.. Isolated(), .. flag.Split(' ')]);
 
         exit.Should().Be(1, output);
         output.Should().Contain(message).And.NotContain("   at ", "no stack trace reaches the user");
-    }
-
-    [Fact]
-    public async Task Server_WithoutDisableAgent_SaysTheAgentRoleIsMissing()
-    {
-        var (exit, output) = await k3s.RunAsync(TimeSpan.FromSeconds(30), [.. Isolated().Where(a => a != "--disable-agent")]);
-
-        exit.Should().Be(1, output);
-        output.Should().Contain("start it with --disable-agent");
     }
 
     [Fact]

@@ -31,6 +31,10 @@ internal static class ServerCommand
         var kubeconfigMode = EnvOption.String("--write-kubeconfig-mode", null, "K3S_KUBECONFIG_MODE", "Write kubeconfig with this mode, e.g. 644 (default 600)");
         var clusterDomain = EnvOption.String("--cluster-domain", null, null, "Cluster domain", "cluster.local");
         var serviceCidr = EnvOption.String("--service-cidr", null, null, "IPv4/IPv6 network CIDRs to use for service IPs", "10.43.0.0/16");
+        var nodeExternalIp = EnvOption.String("--node-external-ip", null, null, "IPv4/IPv6 external IP addresses to advertise for node");
+        var nodeLabel = EnvOption.List("--node-label", null, "Registering and starting kubelet with set of labels");
+        var nodeTaint = EnvOption.List("--node-taint", null, "Registering kubelet with set of taints");
+        var withNodeId = EnvOption.Flag("--with-node-id", null, "Append id to node name");
         var disableAgent = EnvOption.Flag("--disable-agent", null, "Do not run a local agent and register a local kubelet");
         var datastore = EnvOption.String("--datastore-endpoint", null, "K3S_DATASTORE_ENDPOINT", "Specify etcd, NATS, MySQL, Postgres, or SQLite (default) data source name");
         var apiserverArgs = EnvOption.List("--kube-apiserver-arg", null, "(flags) Customized flag for kube-apiserver process");
@@ -40,7 +44,7 @@ internal static class ServerCommand
         var clusterDns = EnvOption.String("--cluster-dns", null, null, "IPv4 Cluster IP for coredns service. Should be in your service-cidr range", "10.43.0.10");
 
         var command = new Command("server", "Run management server");
-        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns })
+        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns })
         {
             command.Options.Add(option);
         }
@@ -51,11 +55,6 @@ internal static class ServerCommand
             var logger = loggers.CreateLogger("k3s");
             try
             {
-                if (!parse.GetValue(disableAgent))
-                {
-                    throw new BootstrapException("this build has no agent role yet, so the server cannot register a local kubelet: start it with --disable-agent");
-                }
-
                 var httpsPort = parse.GetValue(port);
                 if (httpsPort is < 1 or > 65535)
                 {
@@ -70,7 +69,7 @@ internal static class ServerCommand
                     httpsPort,
                     parse.GetValue(nodeIp) is { } ip ? ParseAddress("--node-ip", ip) : DefaultNodeIp(),
                     parse.GetValue(advertise),
-                    parse.GetValue(nodeName)!,
+                    NodeIdentity.Name(parse.GetValue(nodeName)!, parse.GetValue(withNodeId)),
                     parse.GetValue(tlsSan)!,
                     Path.GetFullPath(parse.GetValue(kubeconfig)!),
                     ParseMode(parse.GetValue(kubeconfigMode)),
@@ -83,6 +82,10 @@ internal static class ServerCommand
                     ClusterCidr = parse.GetValue(clusterCidr)!,
                     ClusterDns = parse.GetValue(clusterDns)!,
                     CompactionInterval = CompactionInterval(parse.GetValue(apiserverArgs)!, logger),
+                    DisableAgent = parse.GetValue(disableAgent),
+                    NodeLabels = NodeIdentity.Labels(parse.GetValue(nodeLabel)!),
+                    NodeTaints = NodeIdentity.Taints(parse.GetValue(nodeTaint)!),
+                    NodeExternalIp = parse.GetValue(nodeExternalIp) is { } external ? ParseAddress("--node-external-ip", external) : null,
                 };
                 return await new K3sServer(settings, loggers).RunAsync(cancellationToken);
             }

@@ -27,5 +27,8 @@ internal sealed partial class K3sServer
 
         [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Joining the cluster of {Server}")]
         public static partial void Joining(ILogger logger, string server);
+
+        [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Starting the kubelet for node {Node}")]
+        public static partial void StartingKubelet(ILogger logger, string node);
     }
 }

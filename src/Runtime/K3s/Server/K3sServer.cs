@@ -100,6 +100,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
+        await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls);
 
         try
         {
@@ -108,6 +109,11 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         catch (OperationCanceledException)
         {
             Log.Stopping(_logger);
+        }
+
+        if (kubelet is not null)
+        {
+            await kubelet.DisposeAsync();
         }
 
         await app.StopAsync(CancellationToken.None);
@@ -152,5 +158,27 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         var members = await join.MembersAsync(cancellationToken);
         await join.FetchBootstrapAsync(settings.DataDir, cancellationToken);
         return members;
+    }
+
+    /// <summary>Where a local client reaches this server's API: its bind address, or loopback when it binds every address.</summary>
+    private string LocalApiHost() =>
+        settings.BindAddress.Equals(System.Net.IPAddress.Any) || settings.BindAddress.Equals(System.Net.IPAddress.IPv6Any) ? "127.0.0.1"
+        : settings.BindAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{settings.BindAddress}]"
+        : settings.BindAddress.ToString();
+
+    /// <summary>The server's own kubelet (k3s runs an agent inside every server unless <c>--disable-agent</c>), with the control-plane role labels.</summary>
+    private Kubelet.Kubelet StartKubelet(ClusterTls tls)
+    {
+        var kubelet = new Kubelet.KubeletSettings(
+            settings.NodeName,
+            settings.NodeIp,
+            settings.NodeExternalIp,
+            settings.NodeLabels,
+            settings.NodeTaints,
+            ControlPlane: true,
+            new Uri($"https://{LocalApiHost()}:{settings.HttpsListenPort}"),
+            settings.DataDir.Agent);
+        Log.StartingKubelet(_logger, settings.NodeName);
+        return Kubelet.Kubelet.Start(kubelet, tls.ClientCa, tls.ServerCa, TimeProvider.System, loggers);
     }
 }

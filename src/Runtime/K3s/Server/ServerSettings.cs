@@ -39,4 +39,16 @@ internal sealed record ServerSettings(
 
     /// <summary>kube-apiserver's <c>--etcd-compaction-interval</c> (via <c>--kube-apiserver-arg</c>); zero disables compaction.</summary>
     public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary><c>--disable-agent</c>: serve the API only, without a local kubelet and Node.</summary>
+    public bool DisableAgent { get; init; }
+
+    /// <summary><c>--node-label</c>: labels the kubelet registers its Node with.</summary>
+    public IReadOnlyDictionary<string, string> NodeLabels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary><c>--node-taint</c>: taints the kubelet registers its Node with.</summary>
+    public IReadOnlyList<Kubelet.NodeTaint> NodeTaints { get; init; } = [];
+
+    /// <summary><c>--node-external-ip</c>: the Node's ExternalIP address, if any.</summary>
+    public IPAddress? NodeExternalIp { get; init; }
 }

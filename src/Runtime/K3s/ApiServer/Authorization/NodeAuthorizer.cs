@@ -14,7 +14,7 @@ internal interface INodeGraph
 
 /// <summary>
 /// The node authorizer: a kubelet (<c>system:node:&lt;name&gt;</c> in group <c>system:nodes</c>) may touch only its own
-/// Node and Lease, the status of pods bound to it, and the secrets, configmaps and service-account tokens those
+/// Node and Lease, the status of pods bound to it (and delete them once stopped), and the secrets, configmaps and service-account tokens those
 /// pods use (and the claims they mount). It may read pods, nodes and services cluster-wide, write events, and
 /// review tokens and access for its own API, as the kubelet must. Any other
 /// request gets no opinion here (RBAC decides), so this never grants a node more than the rules below.
@@ -39,6 +39,7 @@ internal static class NodeAuthorizer
             ("", "nodes", "" or "status") when request.Verb is "create" or "update" or "patch" => request.Name == node || (request.Verb == "create" && request.Name.Length == 0),
             ("coordination.k8s.io", "leases", "") when request.Namespace == "kube-node-lease" => request.Name == node || (request.Verb == "create" && request.Name.Length == 0),
             ("", "pods", "") when request.Verb is "get" or "list" or "watch" => true,
+            ("", "pods", "") when request.Verb == "delete" => graph.NodeOfPod(request.Namespace, request.Name) == node,
             ("", "pods", "status") when request.Verb is "update" or "patch" => graph.NodeOfPod(request.Namespace, request.Name) == node,
             ("", "events", "") or ("events.k8s.io", "events", "") when request.Verb is "create" or "update" or "patch" => true,
             ("", "services" or "endpoints", "") or ("discovery.k8s.io", "endpointslices", "") when request.Verb is "get" or "list" or "watch" => true,

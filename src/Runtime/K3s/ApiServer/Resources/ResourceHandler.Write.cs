@@ -159,7 +159,8 @@ internal sealed partial class ResourceHandler
 
         var updated = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, Updated, ct);
         var meta = updated.Object["metadata"] as JsonObject;
-        if (meta?["deletionTimestamp"] is not null && meta["finalizers"] is not JsonArray { Count: > 0 })
+        // Removing the last finalizer completes a deletion; a pod still within its grace period waits for its kubelet.
+        if (meta?["deletionTimestamp"] is not null && meta["finalizers"] is not JsonArray { Count: > 0 } && meta["deletionGracePeriodSeconds"]?.ToJsonString() is null or "0")
         {
             updated = await storage.DeleteAsync(kind, info.Namespace, info.Name, updated.ResourceVersion, ct);
         }
@@ -172,7 +173,7 @@ internal sealed partial class ResourceHandler
         var options = context.Request.ContentLength > 0 ? await ReadBodyAsync(context, ct) : null;
         long? expected = ParseLong(options?["preconditions"]?["resourceVersion"]?.GetValue<string>(), "preconditions.resourceVersion");
         var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
-        await WriteAsync(context, 200, await DeleteObjectAsync(resource, kind, info.Namespace, info.Name, expected, expectedUid, IsDryRun(context), ct));
+        await WriteAsync(context, 200, await DeleteObjectAsync(resource, kind, info.Namespace, info.Name, expected, expectedUid, IsDryRun(context), ct, RequestedGracePeriod(context, options)));
     }
 
     /// <summary>
@@ -206,7 +207,7 @@ internal sealed partial class ResourceHandler
     /// namespace controller and a Terminating phase); the namespaces every cluster needs may not be deleted, as
     /// kube-apiserver's NamespaceLifecycle admission refuses.
     /// </summary>
-    private async Task<JsonObject> DeleteObjectAsync(ApiResource resource, ResourceKind kind, string ns, string name, long? expected, string? expectedUid, bool dryRun, CancellationToken ct)
+    private async Task<JsonObject> DeleteObjectAsync(ApiResource resource, ResourceKind kind, string ns, string name, long? expected, string? expectedUid, bool dryRun, CancellationToken ct, long? gracePeriod = null)
     {
         if (resource.Name == "namespaces" && resource.Group.Length == 0 && ImmortalNamespaces.Contains(name))
         {
@@ -224,13 +225,18 @@ internal sealed partial class ResourceHandler
             return current.Object;
         }
 
+        if (resource is { Group: "", Name: "pods" } && await TryMarkPodForDeletionAsync(current, ns, name, expected, gracePeriod, ct) is { } terminating)
+        {
+            return terminating;
+        }
+
         if (current.Object["metadata"]?["finalizers"] is JsonArray { Count: > 0 })
         {
             var marked = await storage.UpdateAsync(kind, ns, name, expected, o =>
             {
                 var meta = (JsonObject)o["metadata"]!;
                 meta["deletionTimestamp"] ??= ObjectDefaults.Timestamp(time.GetUtcNow());
-                meta["deletionGracePeriodSeconds"] ??= 0;
+                meta["deletionGracePeriodSeconds"] = 0;
                 return o;
             }, ct);
             return marked.Object;

@@ -1,0 +1,68 @@
+using K3sLab.K3s.Kubelet.Client;
+using K3sLab.K3s.Kubelet.Node;
+using K3sLab.K3s.Kubelet.Pods;
+using K3sLab.K3s.Tls;
+
+namespace K3sLab.K3s.Kubelet;
+
+/// <summary>
+/// The kubelet of this node, run inside <c>k3s server</c> (unless <c>--disable-agent</c>) and, later, <c>k3s agent</c>.
+/// It talks to the API server as a real kubelet does, over HTTPS with its own <c>system:node:&lt;name&gt;</c> client
+/// certificate: <see cref="NodeHeartbeat"/> registers the Node, renews its Lease and reports its status;
+/// <see cref="PodSync"/> runs the pods bound to the node as processes (<see cref="ProcessRuntime"/>). Both loops
+/// retry API errors forever and end only when the kubelet is disposed.
+/// </summary>
+internal sealed class Kubelet : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop;
+    private readonly ApiClient _api;
+    private readonly Task _heartbeat;
+    private readonly Task _pods;
+    private int _disposed;
+
+    private Kubelet(ApiClient api, NodeHeartbeat heartbeat, PodSync sync)
+    {
+        _api = api;
+        _stop = new CancellationTokenSource();
+        var ct = _stop.Token;
+        _heartbeat = Task.Run(() => heartbeat.RunAsync(ct), ct);
+        _pods = Task.Run(
+            async () =>
+            {
+                await heartbeat.Registered.Task.WaitAsync(ct);
+                await sync.RunAsync(ct);
+            },
+            ct);
+    }
+
+    /// <summary>Starts the kubelet's loops; the Node is registered in the background once the API answers.</summary>
+    public static Kubelet Start(KubeletSettings settings, CertificateAuthority clientCa, CertificateAuthority serverCa, TimeProvider time, ILoggerFactory loggers)
+    {
+        Directory.CreateDirectory(settings.AgentDirectory);
+        var certificate = NodeCredentials.Ensure(settings.AgentDirectory, settings.NodeName, clientCa);
+        var api = new ApiClient(settings.ApiServer, certificate, serverCa.Certificate);
+        var logger = loggers.CreateLogger("k3s.kubelet");
+        return new Kubelet(api, new NodeHeartbeat(api, settings, time, logger), new PodSync(api, new ProcessRuntime(time), new Prober(), settings, time, logger));
+    }
+
+    /// <summary>Stops both loops; pod processes keep running, as a kubelet's containers outlive it. Idempotent.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync();
+        try
+        {
+            await Task.WhenAll(_heartbeat, _pods);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _api.Dispose();
+        _stop.Dispose();
+    }
+}

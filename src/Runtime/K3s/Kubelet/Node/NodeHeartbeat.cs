@@ -1,0 +1,146 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using K3sLab.K3s.Kubelet.Client;
+
+namespace K3sLab.K3s.Kubelet.Node;
+
+/// <summary>
+/// The IO around <see cref="HeartbeatSchedule"/> and <see cref="NodeDocument"/>: registers the Node (creating it,
+/// or merging this kubelet's labels, annotations and missing taints into the existing one), then renews the Lease
+/// and posts the status when the schedule says so, until cancelled. API errors are logged and retried; they never
+/// end the loop.
+/// </summary>
+internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings settings, TimeProvider time, ILogger logger)
+{
+    private readonly HeartbeatSchedule _schedule = new();
+    private readonly string _nodePath = $"/api/v1/nodes/{settings.NodeName}";
+    private JsonArray? _conditions;
+    private JsonObject? _lease;
+    private string? _nodeUid;
+
+    /// <summary>Completes once the Node exists (registered by this kubelet or before).</summary>
+    public TaskCompletionSource Registered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        await RegisterAsync(ct);
+        while (!ct.IsCancellationRequested)
+        {
+            var now = time.GetUtcNow();
+            if (_schedule.StatusCheckDue(now))
+            {
+                await TryAsync(() => PostStatusAsync(now, ct), "post the node status");
+            }
+
+            if (_schedule.LeaseDue(now))
+            {
+                await TryAsync(() => RenewLeaseAsync(now, ct), "renew the node lease");
+            }
+
+            await Task.Delay(_schedule.Wait(time.GetUtcNow()), time, ct);
+        }
+    }
+
+    private async Task RegisterAsync(CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                var status = NodeDocument.Status(settings, NodeProbe.Read(settings.AgentDirectory), null, time.GetUtcNow());
+                var node = await api.GetAsync(_nodePath, ct);
+                if (node is null)
+                {
+                    node = await api.CreateAsync("/api/v1/nodes", NodeDocument.New(settings, status), ct);
+                    Log.Registered(logger, settings.NodeName);
+                }
+                else
+                {
+                    node = await api.MergePatchAsync(_nodePath, MergeExisting(node), ct);
+                    Log.Reregistered(logger, settings.NodeName);
+                }
+
+                _nodeUid = node["metadata"]?["uid"]?.GetValue<string>();
+                _conditions = node["status"]?["conditions"] as JsonArray;
+                Registered.TrySetResult();
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or ApiException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                Log.WriteFailed(logger, "register the node", e.Message);
+                await Task.Delay(delay, time, ct);
+                delay = delay * 2 > TimeSpan.FromSeconds(7) ? TimeSpan.FromSeconds(7) : delay * 2;
+            }
+        }
+    }
+
+    /// <summary>The patch that brings an existing Node up to this kubelet's labels and annotations and adds missing taints.</summary>
+    private JsonObject MergeExisting(JsonObject node)
+    {
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["labels"] = NodeDocument.Labels(settings), ["annotations"] = NodeDocument.Annotations(settings) },
+        };
+        var existing = node["spec"]?["taints"] as JsonArray ?? [];
+        var missing = settings.Taints.Where(t => !existing.OfType<JsonObject>().Any(e => e["key"]?.GetValue<string>() == t.Key && e["effect"]?.GetValue<string>() == t.Effect)).ToList();
+        if (missing.Count > 0)
+        {
+            var taints = (JsonArray)existing.DeepClone();
+            foreach (var taint in NodeDocument.Taints(missing))
+            {
+                taints.Add(taint!.DeepClone());
+            }
+
+            patch["spec"] = new JsonObject { ["taints"] = taints };
+        }
+
+        return patch;
+    }
+
+    private async Task PostStatusAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        _schedule.StatusChecked(now);
+        var status = NodeDocument.Status(settings, NodeProbe.Read(settings.AgentDirectory), _conditions, now);
+        var fingerprint = NodeDocument.Fingerprint(status);
+        if (!_schedule.StatusPostDue(now, fingerprint))
+        {
+            return;
+        }
+
+        var node = await api.MergePatchAsync(_nodePath + "/status", new JsonObject { ["status"] = status }, ct);
+        _conditions = node["status"]?["conditions"] as JsonArray ?? _conditions;
+        _schedule.StatusPosted(now, fingerprint);
+    }
+
+    private async Task RenewLeaseAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        try
+        {
+            _lease ??= await api.GetAsync(NodeLease.Path(settings.NodeName), ct);
+            _lease = _lease is null
+                ? await api.CreateAsync(NodeLease.CollectionPath, NodeLease.New(settings.NodeName, _nodeUid, now), ct)
+                : await api.PutAsync(NodeLease.Path(settings.NodeName), NodeLease.Renewed(_lease, settings.NodeName, now), ct);
+            _schedule.LeaseRenewed(now);
+        }
+        catch (ApiException e) when (e.Status is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            // Someone else wrote it, or it was deleted: read it again on the retry.
+            _lease = null;
+            throw;
+        }
+    }
+
+    private async Task TryAsync(Func<Task> write, string what)
+    {
+        try
+        {
+            await write();
+        }
+        catch (Exception e) when (e is HttpRequestException or ApiException or TaskCanceledException)
+        {
+            Log.WriteFailed(logger, what, e.Message);
+            _schedule.Failed();
+        }
+    }
+}

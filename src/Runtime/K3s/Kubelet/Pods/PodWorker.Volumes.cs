@@ -1,0 +1,45 @@
+using K3sLab.K3s.Kubelet.Client;
+
+namespace K3sLab.K3s.Kubelet.Pods;
+
+// Setting up the pod's volumes before its containers start.
+internal sealed partial class PodWorker
+{
+    /// <summary>
+    /// Writes the pod's volumes, retrying every 5 s while one cannot be set up (a configMap or secret not there
+    /// yet): meanwhile the containers wait as <c>ContainerCreating</c> with the reason in their message.
+    /// </summary>
+    private async Task PrepareVolumesAsync()
+    {
+        while (true)
+        {
+            string message;
+            try
+            {
+                _volumeDirectories = await _volumes.PrepareAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token);
+                return;
+            }
+            catch (VolumeException e)
+            {
+                message = e.Message;
+            }
+            catch (Exception e) when (e is HttpRequestException or ApiException or IOException or UnauthorizedAccessException)
+            {
+                message = $"MountVolume.SetUp failed: {e.Message}";
+            }
+
+            Log.VolumeFailed(_logger, Namespace, Name, message);
+            lock (_gate)
+            {
+                foreach (var record in _init.Concat(_main))
+                {
+                    record.WaitingReason = "ContainerCreating";
+                    record.WaitingMessage = message;
+                }
+            }
+
+            MarkDirty();
+            await Task.Delay(TimeSpan.FromSeconds(5), _time, _terminate.Token);
+        }
+    }
+}

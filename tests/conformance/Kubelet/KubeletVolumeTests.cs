@@ -1,0 +1,92 @@
+using K3sLab.Tests.Support;
+
+namespace K3sLab.ConformanceTests.Kubelet;
+
+/// <summary>
+/// Volumes appear at their mount paths in the container's own mount namespace: a configMap and a secret as files
+/// (read through the node authorizer), a downwardAPI file, and an emptyDir shared by an init container and the
+/// main container; a configMap that does not exist keeps the pod in ContainerCreating with the kubelet's message.
+/// </summary>
+[Trait("Category", "Conformance")]
+public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<KubeletServer>
+{
+    [Fact]
+    public async Task Volumes_ConfigMapSecretDownwardApiAndEmptyDir_AreMountedWhereAsked()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await kubelet.ApplyAsync($$"""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: app-config, namespace: default}
+            data: {greeting: hello-from-configmap}
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: app-secret, namespace: default}
+            stringData: {password: s3cr3t}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: volumes, namespace: default, labels: {app: vol} }
+            spec:
+              nodeName: {{KubeletServer.NodeName}}
+              restartPolicy: Never
+              volumes:
+              - {name: config, configMap: {name: app-config} }
+              - {name: secret, secret: {secretName: app-secret} }
+              - name: info
+                downwardAPI:
+                  items:
+                  - {path: name, fieldRef: {fieldPath: metadata.name} }
+              - {name: scratch, emptyDir: {} }
+              initContainers:
+              - name: fill
+                image: busybox
+                command: [sh, -c, 'echo from-init > /k3slab-test/scratch/note']
+                volumeMounts: [{name: scratch, mountPath: /k3slab-test/scratch}]
+              containers:
+              - name: app
+                image: busybox
+                command: [sh, -c, 'for f in /k3slab-test/config/greeting /k3slab-test/secret/password /k3slab-test/info/name /k3slab-test/scratch/note; do cat $f; echo; done; touch /k3slab-test/config/x || echo read-only']
+                volumeMounts:
+                - {name: config, mountPath: /k3slab-test/config, readOnly: true}
+                - {name: secret, mountPath: /k3slab-test/secret, readOnly: true}
+                - {name: info, mountPath: /k3slab-test/info}
+                - {name: scratch, mountPath: /k3slab-test/scratch}
+            """, ct);
+
+        var pod = await kubelet.PodUntilAsync("volumes", p => KubeletServer.At(p, "status", "phase") is "Succeeded" or "Failed", TimeSpan.FromSeconds(60), ct);
+        KubeletServer.At(pod, "status", "phase").Should().Be("Succeeded", $"{pod}\n{kubelet.Server.Log}");
+        var uid = KubeletServer.At(pod, "metadata", "uid");
+        var log = File.ReadAllText(Path.Combine(kubelet.Server.DataDir, "agent", "logs", "pods", $"default_volumes_{uid}", "app", "0.log"));
+        log.Should().ContainAll("F hello-from-configmap\n", "F s3cr3t\n", "F volumes\n", "F from-init\n", "F read-only\n");
+        (Directory.Exists("/k3slab-test/config") && Directory.EnumerateFileSystemEntries("/k3slab-test/config").Any())
+            .Should().BeFalse("the volume was mounted in the container's own mount namespace, not the node's");
+        await kubelet.KubectlAsync(ct, "delete", "pod", "volumes", "--timeout=60s");
+        var podDirectory = Path.Combine(kubelet.Server.DataDir, "agent", "pods", uid!);
+        (await Eventually.UntilAsync(() => Task.FromResult(Directory.Exists(podDirectory)), exists => !exists, TimeSpan.FromSeconds(10), ct))
+            .Should().BeFalse("the pod's volume directories go with it");
+        Directory.Delete("/k3slab-test", recursive: true);
+    }
+
+    [Fact]
+    public async Task Volume_ConfigMapMissing_KeepsThePodContainerCreatingWithTheReason()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await kubelet.ApplyAsync($$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: missing-config, namespace: default}
+            spec:
+              nodeName: {{KubeletServer.NodeName}}
+              volumes: [{name: config, configMap: {name: not-there} }]
+              containers:
+              - {name: app, image: busybox, command: [sleep, '3600'], volumeMounts: [{name: config, mountPath: /k3slab-test/missing}]}
+            """, ct);
+
+        var pod = await kubelet.PodUntilAsync("missing-config", p => KubeletServer.At(KubeletServer.Container(p), "state", "waiting", "message")?.Contains("not found", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(60), ct);
+        KubeletServer.At(KubeletServer.Container(pod), "state", "waiting", "reason").Should().Be("ContainerCreating", kubelet.Server.Log);
+        KubeletServer.At(KubeletServer.Container(pod), "state", "waiting", "message").Should().Be("MountVolume.SetUp failed for volume \"config\" : configmap \"not-there\" not found");
+        await kubelet.KubectlAsync(ct, "delete", "pod", "missing-config", "--timeout=60s");
+    }
+}

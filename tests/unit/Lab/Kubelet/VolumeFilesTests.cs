@@ -1,0 +1,59 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using K3sLab.K3s.Kubelet.Pods;
+
+namespace K3sLab.Lab.Tests.Kubelet;
+
+[Trait("Category", "Unit")]
+public sealed class VolumeFilesTests
+{
+    private static JsonObject Json(string text) => (JsonObject)JsonNode.Parse(text)!;
+
+    private static Dictionary<string, string> Contents(IEnumerable<VolumeFile> files) => files.ToDictionary(f => f.Path, f => Encoding.UTF8.GetString(f.Content));
+
+    [Fact]
+    public void FromKeys_ConfigMap_WritesEveryKeyWithTheDefaultMode()
+    {
+        var files = VolumeFiles.FromKeys(Json("""{"name":"cfg"}"""), Json("""{"data":{"app.conf":"port=80","motd":"hi"},"binaryData":{"blob":"AAE="}}"""), secret: false);
+        Contents(files).Should().Contain("app.conf", "port=80").And.Contain("motd", "hi");
+        files.Single(f => f.Path == "blob").Content.Should().Equal(0, 1);
+        files.Should().OnlyContain(f => f.Mode == VolumeFiles.DefaultMode);
+    }
+
+    [Fact]
+    public void FromKeys_SecretWithItems_DecodesOnlyTheItemsAtTheirPathsAndModes()
+    {
+        var files = VolumeFiles.FromKeys(Json("""{"secretName":"s","defaultMode":256,"items":[{"key":"password","path":"db/pass","mode":384}]}"""), Json("""{"data":{"password":"czNjcjN0","user":"YWRtaW4="}}"""), secret: true);
+        files.Should().ContainSingle();
+        files[0].Path.Should().Be("db/pass");
+        Encoding.UTF8.GetString(files[0].Content).Should().Be("s3cr3t");
+        files[0].Mode.Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
+    public void FromKeys_MissingItemKeyOrEscapingPath_IsRefused()
+    {
+        var missing = () => VolumeFiles.FromKeys(Json("""{"items":[{"key":"nope","path":"x"}]}"""), Json("""{"data":{"a":"b"}}"""), secret: false);
+        missing.Should().Throw<FormatException>().WithMessage("configuration key \"nope\" is not present");
+        var escape = () => VolumeFiles.FromKeys(Json("""{"items":[{"key":"a","path":"../etc/passwd"}]}"""), Json("""{"data":{"a":"b"}}"""), secret: false);
+        escape.Should().Throw<FormatException>().WithMessage("*may not contain '..'*");
+    }
+
+    [Fact]
+    public void FromDownwardApi_WritesFieldsAndLabelLines()
+    {
+        var pod = Json("""{"metadata":{"name":"web-1","namespace":"shop","labels":{"b":"2","a":"1"}},"spec":{"nodeName":"n1"}}""");
+        var files = VolumeFiles.FromDownwardApi(Json("""{"items":[{"path":"name","fieldRef":{"fieldPath":"metadata.name"}},{"path":"labels","fieldRef":{"fieldPath":"metadata.labels"}},{"path":"ip","fieldRef":{"fieldPath":"status.podIP"}}]}"""), pod, "10.0.0.5");
+        Contents(files).Should().Equal(new Dictionary<string, string> { ["name"] = "web-1", ["labels"] = "a=\"1\"\nb=\"2\"", ["ip"] = "10.0.0.5" });
+    }
+
+    [Fact]
+    public void MountScript_BindsEachVolume_ReadOnlyWhenAsked_ThenExecsInTheWorkingDir()
+    {
+        var script = ProcessRuntime.MountScript([new VolumeMount("/var/lib/k/v/data", "/data", false), new VolumeMount("/var/lib/k/v/it's", "/etc/conf", true)], "/work");
+        script.Should().Be(
+            "mkdir -p -- '/data' && mount --bind -- '/var/lib/k/v/data' '/data' && " +
+            "mkdir -p -- '/etc/conf' && mount --bind -- '/var/lib/k/v/it'\\''s' '/etc/conf' && mount -o remount,bind,ro -- '/etc/conf' && " +
+            "cd -- '/work' && exec \"$@\"");
+    }
+}
