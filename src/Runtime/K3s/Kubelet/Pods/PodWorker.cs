@@ -222,6 +222,10 @@ internal sealed partial class PodWorker
                     record.Pid = process.Pid;
                     record.StartedAt = startedAt;
                     record.WaitingMessage = null;
+
+                    // Set with the phase, before the status can be posted: a run with a readiness probe starts unready,
+                    // also after a restart of a container that was ready before.
+                    record.Ready = ProbeSpec.From(spec, "readinessProbe") is null;
                 }
 
                 Log.Started(_logger, Namespace, Name, record.Name, process.Pid);
