@@ -160,10 +160,5 @@ internal sealed class KubeletCertificates(ClusterTls tls, ObjectStorage storage,
         }
     }
 
-    private static Task PlainAsync(HttpContext context, int code, string text)
-    {
-        context.Response.StatusCode = code;
-        context.Response.ContentType = "text/plain";
-        return context.Response.WriteAsync(text, context.RequestAborted);
-    }
+    private static Task PlainAsync(HttpContext context, int code, string text) => SupervisorEndpoints.PlainAsync(context, code, text);
 }

@@ -128,7 +128,8 @@ internal static class SupervisorEndpoints
         await context.Response.Body.WriteAsync(await File.ReadAllBytesAsync(path, context.RequestAborted), context.RequestAborted);
     }
 
-    private static Task PlainAsync(HttpContext context, int code, string text)
+    /// <summary>A plain-text answer, as k3s's supervisor gives its statuses.</summary>
+    internal static Task PlainAsync(HttpContext context, int code, string text)
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = "text/plain";

@@ -74,7 +74,8 @@ internal sealed class ClusterTls : IDisposable
         Admin.Dispose();
     }
 
-    private static CertificateAuthority EnsureCa(string directory, string file, string name, TimeProvider time)
+    /// <summary>Loads the CA pair <paramref name="file"/>.crt/.key, or creates and writes one named <paramref name="name"/>.</summary>
+    internal static CertificateAuthority EnsureCa(string directory, string file, string name, TimeProvider time)
     {
         if (PemFiles.TryRead(directory, file) is { } existing)
         {
@@ -86,7 +87,8 @@ internal sealed class ClusterTls : IDisposable
         return created;
     }
 
-    private static bool NeedsRenewal(X509Certificate2 certificate, TimeProvider time) =>
+    /// <summary>Whether a leaf certificate is within 90 days of expiry.</summary>
+    internal static bool NeedsRenewal(X509Certificate2 certificate, TimeProvider time) =>
         certificate.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime < RenewBefore;
 
     /// <summary>Whether the certificate's subject alternative names include every requested name and address.</summary>

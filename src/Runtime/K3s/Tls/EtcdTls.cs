@@ -13,8 +13,6 @@ namespace K3sLab.K3s.Tls;
 /// </summary>
 internal sealed class EtcdTls : IDisposable
 {
-    private static readonly TimeSpan RenewBefore = TimeSpan.FromDays(90);
-
     private EtcdTls(string directory, CertificateAuthority serverCa, CertificateAuthority peerCa, X509Certificate2 serverClient, X509Certificate2 peer)
     {
         Directory = directory;
@@ -46,8 +44,8 @@ internal sealed class EtcdTls : IDisposable
     public static EtcdTls Ensure(string directory, string nodeName, IReadOnlyCollection<IPAddress> addresses, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
-        var serverCa = EnsureCa(directory, "server-ca", "etcd-server-ca", time);
-        var peerCa = EnsureCa(directory, "peer-ca", "etcd-peer-ca", time);
+        var serverCa = ClusterTls.EnsureCa(directory, "server-ca", "etcd-server-ca", time);
+        var peerCa = ClusterTls.EnsureCa(directory, "peer-ca", "etcd-peer-ca", time);
         string[] names = ["localhost", nodeName];
         IPAddress[] ips = [IPAddress.Loopback, .. addresses];
         var serverClient = EnsureLeaf(directory, "server-client", serverCa, "etcd-server", names, ips, time);
@@ -63,23 +61,10 @@ internal sealed class EtcdTls : IDisposable
         Peer.Dispose();
     }
 
-    private static CertificateAuthority EnsureCa(string directory, string file, string name, TimeProvider time)
-    {
-        if (PemFiles.TryRead(directory, file) is { } existing)
-        {
-            return new CertificateAuthority(existing, time);
-        }
-
-        var created = CertificateAuthority.Create(name, time);
-        PemFiles.Write(directory, file, created.Certificate);
-        return created;
-    }
-
     private static X509Certificate2 EnsureLeaf(string directory, string file, CertificateAuthority ca, string commonName, string[] names, IPAddress[] ips, TimeProvider time)
     {
         var existing = PemFiles.TryRead(directory, file);
-        if (existing is not null && ClusterTls.Covers(existing, names, ips) && ca.Verifies(existing)
-            && existing.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime >= RenewBefore)
+        if (existing is not null && ClusterTls.Covers(existing, names, ips) && ca.Verifies(existing) && !ClusterTls.NeedsRenewal(existing, time))
         {
             return existing;
         }
