@@ -23,4 +23,19 @@ public static class Eventually
             await Task.Delay(Poll, ct);
         }
     }
+
+    /// <summary>Waits until <paramref name="condition"/> holds; at the deadline, fails with <paramref name="because"/>.</summary>
+    public static async Task TrueAsync(Func<bool> condition, TimeSpan within, string because, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"not within {within.TotalSeconds:0} s: {because}");
+            }
+
+            await Task.Delay(Poll, ct);
+        }
+    }
 }

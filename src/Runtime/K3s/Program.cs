@@ -1,3 +1,3 @@
 using K3sLab.K3s.Cli;
 
-return await K3sCommandLine.Build().Parse(args).InvokeAsync();
+return await K3sCommandLine.RunAsync(args);

@@ -13,7 +13,8 @@ namespace K3sLab.K3s.Agent;
 internal static class ClusterCaFetcher
 {
     /// <summary>Returns the cluster CA bundle (PEM bytes, as served).</summary>
-    /// <exception cref="BootstrapException">The URL is not https, the server is unreachable, or the CA does not match the token.</exception>
+    /// <exception cref="ServerNotReadyException">The server did not answer (or answered with a certificate the CA did not issue).</exception>
+    /// <exception cref="BootstrapException">The URL is not https, or the CA does not match the token.</exception>
     public static async Task<byte[]> FetchAsync(Uri server, JoinToken token, CancellationToken cancellationToken)
     {
         if (server.Scheme != Uri.UriSchemeHttps)
@@ -28,7 +29,7 @@ internal static class ClusterCaFetcher
         }
 
         var unverified = await TryGetAsync(cacerts, (_, _, _, _) => true, cancellationToken)
-            ?? throw new BootstrapException($"failed to get CA certs: {cacerts} did not answer");
+            ?? throw new ServerNotReadyException($"failed to get CA certs: {cacerts} did not answer");
         if (!token.Trusts(unverified))
         {
             throw new BootstrapException($"token CA hash does not match the Cluster CA certificate hash: {token.CaHash} != {JoinToken.CaHashOf(unverified)}");
@@ -36,7 +37,7 @@ internal static class ClusterCaFetcher
 
         var ca = X509CertificateLoader.LoadCertificate(unverified);
         var verified = await TryGetAsync(cacerts, (_, certificate, _, _) => certificate is not null && ChainsTo(certificate, ca), cancellationToken)
-            ?? throw new BootstrapException($"the server at {server} does not present a certificate signed by the cluster CA it serves");
+            ?? throw new ServerNotReadyException($"the server at {server} did not answer /cacerts with a certificate signed by the cluster CA it serves");
         return verified;
     }
 
@@ -65,7 +66,7 @@ internal static class ClusterCaFetcher
             using var response = await client.GetAsync(url, cancellationToken);
             return response.IsSuccessStatusCode ? await response.Content.ReadAsByteArrayAsync(cancellationToken) : null;
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return null;
         }

@@ -138,4 +138,4 @@ internal static class ServerBootstrap
 }
 
 /// <summary>The server cannot start with the settings and data dir it was given; the message says what to change.</summary>
-internal sealed class BootstrapException(string message) : Exception(message);
+internal class BootstrapException(string message) : Exception(message);

@@ -129,7 +129,7 @@ internal static class ServerCommand
     }
 
     /// <summary><c>--server</c>: an absolute https URL, as k3s requires ("only https:// URLs are supported").</summary>
-    private static Uri? ParseServerUrl(string? value)
+    internal static Uri? ParseServerUrl(string? value)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -154,7 +154,7 @@ internal static class ServerCommand
         ? "/etc/rancher/k3s/k3s.yaml"
         : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "k3s.yaml");
 
-    private static string? ReadToken(string? token, string? tokenFile)
+    internal static string? ReadToken(string? token, string? tokenFile)
     {
         if (tokenFile is null)
         {
@@ -170,7 +170,7 @@ internal static class ServerCommand
     }
 
     /// <summary>A strict address parse: IPAddress.TryParse also takes shorthands such as <c>1.2.3</c>, which k3s refuses.</summary>
-    private static IPAddress ParseAddress(string flag, string value) =>
+    internal static IPAddress ParseAddress(string flag, string value) =>
         IPAddress.TryParse(value, out var address) && (value.Contains(':', StringComparison.Ordinal) || value.Count(c => c == '.') == 3)
             ? address
             : throw new BootstrapException($"{flag} {value} is not an IPv4 or IPv6 address");
@@ -198,7 +198,7 @@ internal static class ServerCommand
     }
 
     /// <summary>The first IPv4 address of an interface that is up and not loopback, as k3s picks the node IP.</summary>
-    private static IPAddress DefaultNodeIp() =>
+    internal static IPAddress DefaultNodeIp() =>
         NetworkInterface.GetAllNetworkInterfaces()
             .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
             .SelectMany(n => n.GetIPProperties().UnicastAddresses)

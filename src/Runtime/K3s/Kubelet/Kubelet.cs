@@ -1,7 +1,7 @@
+using System.Security.Cryptography.X509Certificates;
 using K3sLab.K3s.Kubelet.Client;
 using K3sLab.K3s.Kubelet.Node;
 using K3sLab.K3s.Kubelet.Pods;
-using K3sLab.K3s.Tls;
 
 namespace K3sLab.K3s.Kubelet;
 
@@ -35,12 +35,15 @@ internal sealed class Kubelet : IAsyncDisposable
             ct);
     }
 
-    /// <summary>Starts the kubelet's loops; the Node is registered in the background once the API answers.</summary>
-    public static Kubelet Start(KubeletSettings settings, CertificateAuthority clientCa, CertificateAuthority serverCa, TimeProvider time, ILoggerFactory loggers)
+    /// <summary>
+    /// Starts the kubelet's loops with its client certificate (<c>system:node:&lt;name&gt;</c>, with its key) and the
+    /// CA the API server's certificate must chain to; the Node is registered in the background once the API answers.
+    /// The caller keeps ownership of both certificates.
+    /// </summary>
+    public static Kubelet Start(KubeletSettings settings, X509Certificate2 clientCertificate, X509Certificate2 serverCa, TimeProvider time, ILoggerFactory loggers)
     {
         Directory.CreateDirectory(settings.AgentDirectory);
-        var certificate = NodeCredentials.Ensure(settings.AgentDirectory, settings.NodeName, clientCa);
-        var api = new ApiClient(settings.ApiServer, certificate, serverCa.Certificate);
+        var api = new ApiClient(settings.ApiServer, clientCertificate, serverCa);
         var logger = loggers.CreateLogger("k3s.kubelet");
         return new Kubelet(api, new NodeHeartbeat(api, settings, time, logger), new PodSync(api, new ProcessRuntime(time), new Prober(), settings, time, logger));
     }

@@ -21,6 +21,7 @@ namespace K3sLab.K3s.Server;
 internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger("k3s.server");
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _kubeletCertificate;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -74,6 +75,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await using var crdStatus = new CrdStatusController(storage, registry, TimeProvider.System, loggers.CreateLogger("k3s.apiextensions"));
         await using var policy = await RbacPolicyCache.StartAsync(storage, loggers.CreateLogger("k3s.rbac"), cancellationToken);
         await using var nodeGraph = await PodNodeGraph.StartAsync(storage, loggers.CreateLogger("k3s.authorizer"), cancellationToken);
+        await using var nodePasswords = await NodePasswordSecrets.StartAsync(storage, TimeProvider.System, loggers.CreateLogger("k3s.nodepassword"), cancellationToken);
 
         await using var serviceAccounts = await ObjectCache.StartAsync(storage, new ResourceKind(string.Empty, "serviceaccounts", true), loggers.CreateLogger("k3s.authenticator"), (_, _, _) => { }, cancellationToken);
         using var serviceKey = ServiceAccountKey.Ensure(settings.DataDir.ServerTls);
@@ -117,6 +119,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         }
 
         await app.StopAsync(CancellationToken.None);
+        _kubeletCertificate?.Dispose();
         return 0;
     }
 
@@ -179,6 +182,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             new Uri($"https://{LocalApiHost()}:{settings.HttpsListenPort}"),
             settings.DataDir.Agent);
         Log.StartingKubelet(_logger, settings.NodeName);
-        return Kubelet.Kubelet.Start(kubelet, tls.ClientCa, tls.ServerCa, TimeProvider.System, loggers);
+        _kubeletCertificate = Kubelet.Client.NodeCredentials.Ensure(settings.DataDir.Agent, settings.NodeName, tls.ClientCa);
+        return Kubelet.Kubelet.Start(kubelet, _kubeletCertificate, tls.ServerCa.Certificate, TimeProvider.System, loggers);
     }
 }

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using K3sLab.Lab;
+
+namespace K3sLab.Perf.AgentLb;
+
+/// <summary>
+/// The agent load balancer's failover, measured end to end on real processes: three <c>k3s server --cluster-init</c>
+/// servers and one <c>k3s agent</c>, each on its own loopback address. Each trial kills the server the agent's
+/// balancer is using, then times (a) requests through the balancer, each on a new connection, until the API answers
+/// again and (b) the agent's next node-Lease renewal; then the server is started again and the next trial waits
+/// until the balancer has taken it back. Writes <c>agentlb.md</c> and <c>agentlb.json</c>; exit 1 when a trial does
+/// not recover within 30 s.
+/// </summary>
+internal static partial class AgentLbSuite
+{
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan RecoveryDeadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+
+    public static async Task<int> RunAsync(string outputDirectory, int trials, CancellationToken ct)
+    {
+        var k3s = LabPaths.RuntimeExecutable;
+        if (!File.Exists(k3s))
+        {
+            await Console.Error.WriteLineAsync($"error: {k3s} does not exist: run ./k3slab build first.");
+            return 1;
+        }
+
+        var root = Directory.CreateTempSubdirectory("k3slab-agentlb-");
+        byte[] net = [127, (byte)Random.Shared.Next(10, 250), (byte)Random.Shared.Next(0, 255)];
+        var lbPort = Random.Shared.Next(20000, 40000);
+        var servers = new List<NodeUnderTest>();
+        NodeUnderTest? agent = null;
+        try
+        {
+            var first = Server(k3s, root, net, 1, ["--cluster-init"]);
+            servers.Add(first);
+            first.Start();
+            await WaitListeningAsync(first, ct);
+            var tokenFile = Path.Combine(root.FullName, "s1", "server", "token");
+            var token = (await File.ReadAllTextAsync(tokenFile, ct)).Trim();
+            var firstUrl = $"https://{first.Address}:6443";
+            for (byte i = 2; i <= 3; i++)
+            {
+                var joining = Server(k3s, root, net, i, ["--server", firstUrl, "--token", token]);
+                servers.Add(joining);
+                joining.Start();
+            }
+
+            var tls = Path.Combine(root.FullName, "s1", "server", "tls");
+            using var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(tls, "server-ca.crt"));
+            using var admin = LoadPair(tls, "client-admin");
+            agent = new NodeUnderTest(
+                "a1",
+                new IPAddress([.. net, 11]),
+                k3s,
+                ["agent", "--server", firstUrl, "--token", token, "--data-dir", Path.Combine(root.FullName, "a1"), "--node-name", "a1", "--node-ip", $"{net[0]}.{net[1]}.{net[2]}.11", "--lb-server-port", lbPort.ToString(CultureInfo.InvariantCulture)],
+                new Dictionary<string, string> { ["K3SLAB_NODE_PASSWORD_FILE"] = Path.Combine(root.FullName, "a1-password") });
+            agent.Start();
+
+            var lb = new Uri($"https://127.0.0.1:{lbPort}");
+            await WaitUntilAsync(async () => servers.All(s => s.IsRunning) && await GetAsync(lb, "/api/v1/nodes/a1", admin, ca, ct) == HttpStatusCode.OK && AllListed(agent.Log, servers), StartDeadline, () => $"the agent did not register through its load balancer with all three servers listed\n{agent.Log}", ct);
+            Progress($"3 servers and agent a1 up; load balancer on {lb}");
+
+            var results = new List<AgentLbTrial>();
+            for (var trial = 1; trial <= trials; trial++)
+            {
+                var active = ActiveServer(agent.Log) is { } address ? servers.Single(s => $"{s.Address}:6443" == address) : throw new InvalidOperationException($"the agent's load balancer has no ACTIVE server\n{agent.Log}");
+                var wasLeader = await IsLeaderAsync(active, root, ct);
+                var result = await TrialAsync(trial, active, wasLeader, lb, admin, ca, ct);
+                results.Add(result);
+                Progress($"trial {trial}: killed {result.Killed}{(result.KilledWasLeader ? " (datastore leader)" : string.Empty)}: API through the agent's balancer after {result.RecoverySeconds * 1000:0} ms ({result.FailedProbes} failed requests), lease renewed after {result.LeaseRenewedSeconds:0.0} s");
+
+                var mark = agent.Log.Length;
+                active.Start();
+                await WaitUntilAsync(
+                    () => Task.FromResult(Regex.IsMatch(agent.Log[mark..], $@"Server {Regex.Escape($"{active.Address}:6443")}@\w+->(RECOVERING|PREFERRED|HEALTHY|ACTIVE)") && AllListed(agent.Log, servers)),
+                    StartDeadline,
+                    () => $"the balancer did not take {active.Name} back after it restarted\n{agent.Log[mark..]}\n{active.Log}",
+                    ct);
+                await WaitUntilAsync(async () => await GetAsync(new Uri($"https://{active.Address}:6443"), "/readyz", admin, ca, ct) == HttpStatusCode.OK, StartDeadline, () => $"{active.Name} is not ready after its restart\n{active.Log}", ct);
+            }
+
+            await AgentLbReport.WriteAsync(outputDirectory, k3s, results, ct);
+            return results.All(r => r.RecoverySeconds <= RecoveryDeadline.TotalSeconds) ? 0 : 1;
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
+
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+
+            root.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<AgentLbTrial> TrialAsync(int trial, NodeUnderTest active, bool wasLeader, Uri lb, X509Certificate2 admin, X509Certificate2 ca, CancellationToken ct)
+    {
+        var killedAt = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        await active.KillAsync();
+        var failed = 0;
+        double recovered = double.PositiveInfinity;
+        while (clock.Elapsed < RecoveryDeadline)
+        {
+            if (await GetAsync(lb, "/api/v1/nodes/a1", admin, ca, ct) == HttpStatusCode.OK)
+            {
+                recovered = clock.Elapsed.TotalSeconds;
+                break;
+            }
+
+            failed++;
+            await Task.Delay(20, ct);
+        }
+
+        double renewed = double.PositiveInfinity;
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (await LeaseRenewTimeAsync(lb, admin, ca, ct) is { } at && at > killedAt)
+            {
+                renewed = clock.Elapsed.TotalSeconds;
+                break;
+            }
+
+            await Task.Delay(200, ct);
+        }
+
+        return new AgentLbTrial(trial, active.Name, wasLeader, recovered, failed, renewed);
+    }
+
+    private static async Task<DateTimeOffset?> LeaseRenewTimeAsync(Uri lb, X509Certificate2 admin, X509Certificate2 ca, CancellationToken ct)
+    {
+        var body = await GetBodyAsync(lb, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/a1", admin, ca, ct);
+        return body is not null && JsonNode.Parse(body)?["spec"]?["renewTime"]?.GetValue<string>() is { } text
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
+    }
+
+    /// <summary>One request on a new connection (as each kubectl run makes), bounded by <see cref="ProbeTimeout"/>.</summary>
+    private static async Task<HttpStatusCode?> GetAsync(Uri server, string path, X509Certificate2 admin, X509Certificate2 ca, CancellationToken ct)
+    {
+        using var client = Client(server, admin, ca);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            using var response = await client.GetAsync(path, timeout.Token);
+            return response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
+    private static async Task<string?> GetBodyAsync(Uri server, string path, X509Certificate2 admin, X509Certificate2 ca, CancellationToken ct)
+    {
+        using var client = Client(server, admin, ca);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            using var response = await client.GetAsync(path, timeout.Token);
+            return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync(timeout.Token) : null;
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
+    private static HttpClient Client(Uri server, X509Certificate2 admin, X509Certificate2 ca)
+    {
+        var handler = new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero };
+        handler.SslOptions.ClientCertificates = [admin];
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            if (certificate is null)
+            {
+                return false;
+            }
+
+            using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(leaf);
+        };
+        return new HttpClient(handler) { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>Whether the member on <paramref name="server"/> leads the datastore, from etcdctl's endpoint status.</summary>
+    private static async Task<bool> IsLeaderAsync(NodeUnderTest server, DirectoryInfo root, CancellationToken ct)
+    {
+        var etcdTls = Path.Combine(root.FullName, "s1", "server", "tls", "etcd");
+        var start = new ProcessStartInfo("etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["ETCDCTL_API"] = "3";
+        foreach (var argument in new[] { $"--endpoints=https://{server.Address}:2379", $"--cacert={etcdTls}/server-ca.crt", $"--cert={etcdTls}/server-client.crt", $"--key={etcdTls}/server-client.key", "endpoint", "status", "-w", "json" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        var header = (JsonNode.Parse(output) as JsonArray)?.FirstOrDefault()?["Status"];
+        return header?["header"]?["member_id"]?.GetValue<ulong>() is { } id && header["leader"]?.GetValue<ulong>() == id;
+    }
+
+    private static NodeUnderTest Server(string k3s, DirectoryInfo root, byte[] net, byte host, string[] flags)
+    {
+        var address = new IPAddress([.. net, host]);
+        var name = $"s{host}";
+        return new NodeUnderTest(
+            name,
+            address,
+            k3s,
+            ["server", "--disable-agent", "--data-dir", Path.Combine(root.FullName, name), "--node-name", name, "--node-ip", address.ToString(), "--bind-address", address.ToString(), "--write-kubeconfig", Path.Combine(root.FullName, name + ".yaml"), .. flags]);
+    }
+
+    private static X509Certificate2 LoadPair(string directory, string name)
+    {
+        using var pem = X509Certificate2.CreateFromPemFile(Path.Combine(directory, name + ".crt"), Path.Combine(directory, name + ".key"));
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), password: null);
+    }
+
+    private static async Task WaitListeningAsync(NodeUnderTest server, CancellationToken ct) =>
+        await WaitUntilAsync(
+            async () =>
+            {
+                using var client = new TcpClient();
+                try
+                {
+                    await client.ConnectAsync(server.Address, 6443, ct);
+                    return true;
+                }
+                catch (SocketException)
+                {
+                    return false;
+                }
+            },
+            StartDeadline,
+            () => $"{server.Name} is not listening\n{server.Log}",
+            ct);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within, Func<string> failure, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > within)
+            {
+                throw new TimeoutException(failure());
+            }
+
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>Whether the balancer's latest list names all three servers.</summary>
+    private static bool AllListed(string log, IEnumerable<NodeUnderTest> servers) =>
+        ListUpdate().Matches(log).LastOrDefault()?.Groups[1].Value is { } list && servers.All(s => list.Contains($"{s.Address}:6443", StringComparison.Ordinal));
+
+    private static string? ActiveServer(string log) => ActiveTransition().Matches(log).LastOrDefault()?.Groups[1].Value;
+
+    private static void Progress(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+
+    [GeneratedRegex(@"Server (\S+)@\w+->ACTIVE")]
+    private static partial Regex ActiveTransition();
+
+    [GeneratedRegex(@"server addresses -> \[([^\]]*)\]")]
+    private static partial Regex ListUpdate();
+}
