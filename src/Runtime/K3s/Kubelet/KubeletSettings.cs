@@ -24,6 +24,9 @@ internal sealed record KubeletSettings(
     Uri ApiServer,
     string AgentDirectory)
 {
+    /// <summary>Annotations to register with beyond the kubelet's own (a server's datastore member, for instance).</summary>
+    public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Where container logs go: <c>&lt;agent&gt;/logs/pods/&lt;ns&gt;_&lt;pod&gt;_&lt;uid&gt;/&lt;container&gt;/&lt;restart&gt;.log</c>.</summary>
     public string PodLogDirectory => Path.Combine(AgentDirectory, "logs", "pods");
 }

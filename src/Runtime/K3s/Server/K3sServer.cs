@@ -76,6 +76,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await using var policy = await RbacPolicyCache.StartAsync(storage, loggers.CreateLogger("k3s.rbac"), cancellationToken);
         await using var nodeGraph = await PodNodeGraph.StartAsync(storage, loggers.CreateLogger("k3s.authorizer"), cancellationToken);
         await using var nodePasswords = await NodePasswordSecrets.StartAsync(storage, TimeProvider.System, loggers.CreateLogger("k3s.nodepassword"), cancellationToken);
+        await using var memberRemoval = member is null ? null : await EtcdMemberRemoval.StartAsync(storage, new RaftCluster(member.Host), TimeProvider.System, loggers.CreateLogger("k3s.etcd"), cancellationToken);
 
         await using var serviceAccounts = await ObjectCache.StartAsync(storage, new ResourceKind(string.Empty, "serviceaccounts", true), loggers.CreateLogger("k3s.authenticator"), (_, _, _) => { }, cancellationToken);
         using var serviceKey = ServiceAccountKey.Ensure(settings.DataDir.ServerTls);
@@ -102,7 +103,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
-        await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls);
+        await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls, member?.Host.Name);
 
         try
         {
@@ -169,18 +170,34 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         : settings.BindAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{settings.BindAddress}]"
         : settings.BindAddress.ToString();
 
-    /// <summary>The server's own kubelet (k3s runs an agent inside every server unless <c>--disable-agent</c>), with the control-plane role labels.</summary>
-    private Kubelet.Kubelet StartKubelet(ClusterTls tls)
+    /// <summary>
+    /// The server's own kubelet (k3s runs an agent inside every server unless <c>--disable-agent</c>), with the
+    /// control-plane role labels and, on an embedded-datastore server, the etcd role label and the member's name and
+    /// address, by which deleting the Node removes the member.
+    /// </summary>
+    private Kubelet.Kubelet StartKubelet(ClusterTls tls, string? memberName)
     {
+        var labels = new Dictionary<string, string>(settings.NodeLabels);
+        var annotations = new Dictionary<string, string>();
+        if (memberName is not null)
+        {
+            labels[EtcdMemberRemoval.EtcdRole] = "true";
+            annotations[EtcdMemberRemoval.MemberNameAnnotation] = memberName;
+            annotations[EtcdMemberRemoval.MemberAddressAnnotation] = settings.NodeIp.ToString();
+        }
+
         var kubelet = new Kubelet.KubeletSettings(
             settings.NodeName,
             settings.NodeIp,
             settings.NodeExternalIp,
-            settings.NodeLabels,
+            labels,
             settings.NodeTaints,
             ControlPlane: true,
             new Uri($"https://{LocalApiHost()}:{settings.HttpsListenPort}"),
-            settings.DataDir.Agent);
+            settings.DataDir.Agent)
+        {
+            Annotations = annotations,
+        };
         Log.StartingKubelet(_logger, settings.NodeName);
         _kubeletCertificate = Kubelet.Client.NodeCredentials.Ensure(settings.DataDir.Agent, settings.NodeName, tls.ClientCa);
         return Kubelet.Kubelet.Start(kubelet, _kubeletCertificate, tls.ServerCa.Certificate, TimeProvider.System, loggers);

@@ -39,13 +39,22 @@ internal static class NodeDocument
         return labels;
     }
 
-    public static JsonObject Annotations(KubeletSettings settings) => new()
+    public static JsonObject Annotations(KubeletSettings settings)
     {
-        ["k3s.io/hostname"] = settings.NodeName,
-        ["k3s.io/internal-ip"] = settings.NodeIp.ToString(),
-        ["node.alpha.kubernetes.io/ttl"] = "0",
-        ["volumes.kubernetes.io/controller-managed-attach-detach"] = "true",
-    };
+        var annotations = new JsonObject
+        {
+            ["k3s.io/hostname"] = settings.NodeName,
+            ["k3s.io/internal-ip"] = settings.NodeIp.ToString(),
+            ["node.alpha.kubernetes.io/ttl"] = "0",
+            ["volumes.kubernetes.io/controller-managed-attach-detach"] = "true",
+        };
+        foreach (var (key, value) in settings.Annotations)
+        {
+            annotations[key] = value;
+        }
+
+        return annotations;
+    }
 
     public static JsonArray Taints(IEnumerable<NodeTaint> taints)
     {
