@@ -4,7 +4,7 @@ using K3sLab.Lab.Providers;
 
 namespace K3sLab.Cli.Commands;
 
-/// <summary><c>k3slab down [--name c]</c>: removes a cluster's node containers (and their volumes) and its network.</summary>
+/// <summary><c>k3slab down [--name c]</c>: removes a cluster's node containers (and their volumes), its network and its kubeconfig folder.</summary>
 internal static class DownCommand
 {
     public static Command Create()
@@ -20,6 +20,12 @@ internal static class DownCommand
             var provider = new DockerProvider(docker);
             var nodes = await provider.ListNodesAsync(cluster, cancellationToken);
             await provider.DeleteClusterAsync(cluster, cancellationToken);
+            var folder = Path.GetDirectoryName(K3sLab.Lab.Cluster.ClusterKubeconfig.PathFor(cluster))!;
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+
             Console.WriteLine(nodes.Count == 0
                 ? $"cluster '{cluster}' had no nodes; its network (if any) is removed"
                 : $"deleted cluster '{cluster}': {nodes.Count} node(s) and network {LabNaming.NetworkName(cluster)}");

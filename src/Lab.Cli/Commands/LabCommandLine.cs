@@ -10,6 +10,7 @@ internal static class LabCommandLine
     {
         var root = new RootCommand("k3slab: Kubernetes HA clusters of k3s-compatible nodes in Docker, with chaos and performance tooling");
         root.Subcommands.Add(BuildCommand.Create());
+        root.Subcommands.Add(UpCommand.Create());
         root.Subcommands.Add(ListCommand.Create());
         root.Subcommands.Add(DownCommand.Create());
         root.Subcommands.Add(SimCommand.Create());

@@ -7,4 +7,5 @@ namespace K3sLab.Cli.Output;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(BuildResult))]
 [JsonSerializable(typeof(List<NodeRow>))]
+[JsonSerializable(typeof(UpResult))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

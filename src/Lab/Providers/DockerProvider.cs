@@ -72,7 +72,11 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
                     RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
                     Memory = spec.MemoryBytes ?? 0,
                     Tmpfs = new Dictionary<string, string> { ["/run"] = "rw" },
+                    PortBindings = (spec.PublishedTcpPorts ?? new Dictionary<int, int>()).ToDictionary(
+                        p => $"{p.Key}/tcp",
+                        p => (IList<PortBinding>)[new PortBinding { HostIP = "127.0.0.1", HostPort = p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) }]),
                 },
+                ExposedPorts = (spec.PublishedTcpPorts ?? new Dictionary<int, int>()).ToDictionary(p => $"{p.Key}/tcp", _ => new EmptyStruct()),
                 NetworkingConfig = new NetworkingConfig
                 {
                     EndpointsConfig = new Dictionary<string, EndpointSettings>

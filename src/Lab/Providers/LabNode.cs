@@ -23,7 +23,8 @@ public sealed record NodeSpec(
     string Image,
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string>? Environment = null,
-    long? MemoryBytes = null);
+    long? MemoryBytes = null,
+    IReadOnlyDictionary<int, int>? PublishedTcpPorts = null);
 
 /// <summary>The output of a command run inside a node.</summary>
 public sealed record NodeExecResult(long ExitCode, string Stdout, string Stderr);

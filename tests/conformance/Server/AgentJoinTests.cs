@@ -11,7 +11,8 @@ namespace K3sLab.ConformanceTests.Server;
 /// <c>k3s agent</c> on real processes, each on its own loopback address with its own load-balancer port: three
 /// servers and two agents form a cluster of five Ready nodes; an agent whose active server dies keeps its node
 /// alive through another server and takes the server back when it returns; wrong tokens end the agent with the
-/// reason; a name held by another password is refused in k3s's words until <c>kubectl delete node</c> frees it.
+/// reason; a name held by another password is refused in k3s's words until <c>kubectl delete node</c> frees it;
+/// deleting a server's Node removes its datastore member.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed partial class AgentJoinTests : IAsyncLifetime
@@ -98,6 +99,27 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
             TimeSpan.FromSeconds(60),
             $"a1's load balancer takes {address} back after it restarts\n{a1.Log[mark..]}",
             ct);
+
+        // A restarted agent comes back through its saved server list while its --server is down.
+        await a1.StopAsync();
+        await first.KillAsync();
+        var restartedAt = DateTimeOffset.UtcNow;
+        mark = a1.Log.Length;
+        a1.Start(first.Url, AgentToken(first));
+        var back = await Eventually.UntilAsync(
+            () => KubectlAsync(second, ct, "get", "lease", "-n", "kube-node-lease", "a1", "-o", "jsonpath={.spec.renewTime}"),
+            r => r.ExitCode == 0 && DateTimeOffset.TryParse(r.Stdout, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && at > restartedAt,
+            TimeSpan.FromSeconds(60),
+            ct);
+        DateTimeOffset.Parse(back.Stdout, CultureInfo.InvariantCulture).Should().BeAfter(restartedAt, $"a1 restarted with {first.Name} down joins through the servers it saved\n{a1.Log[mark..]}");
+        first.Start("--cluster-init");
+        await first.WaitListeningAsync(Start, ct);
+
+        // Deleting a server's Node removes its datastore member (k3s's etcd member controller).
+        var deleted = await Eventually.UntilAsync(() => KubectlAsync(first, ct, "delete", "node", "s3", "--ignore-not-found"), r => r.ExitCode == 0, TimeSpan.FromSeconds(30), ct);
+        deleted.ExitCode.Should().Be(0, deleted.Stderr);
+        var voters = await Eventually.UntilAsync(() => VotersAsync(first, ct), v => v.Count == 2, TimeSpan.FromSeconds(60), ct);
+        voters.Should().HaveCount(2, $"s3's member is removed with its Node\n{first.Log}").And.OnlyContain(v => !v.StartsWith("s3-", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -181,7 +203,7 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
     private static async Task<IReadOnlyList<string>> VotersAsync(ServerNode node, CancellationToken ct)
     {
         var result = await Etcdctl.RunAsync(node.EtcdUrl, [.. node.EtcdctlTls, "member", "list", "-w", "json"], null, TimeSpan.FromSeconds(10), ct);
-        return JsonNode.Parse(result.Stdout)?["members"] is JsonArray list
+        return result.ExitCode == 0 && JsonNode.Parse(result.Stdout)?["members"] is JsonArray list
             ? [.. list.OfType<JsonObject>().Where(m => m["isLearner"]?.GetValue<bool>() != true).Select(m => m["name"]?.GetValue<string>() ?? string.Empty)]
             : [];
     }

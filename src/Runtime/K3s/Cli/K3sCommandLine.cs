@@ -49,6 +49,7 @@ internal static class K3sCommandLine
         agent.Options.Add(ConfigFile.Option());
         root.Subcommands.Add(server);
         root.Subcommands.Add(agent);
+        root.Subcommands.Add(LoadBalancerCommand.Create());
         root.Subcommands.Add(DatastoreCommand.Create());
         return root;
     }

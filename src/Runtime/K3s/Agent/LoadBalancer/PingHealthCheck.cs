@@ -16,8 +16,11 @@ internal sealed class PingHealthCheck : IDisposable
 {
     private readonly HttpClient _client;
 
-    /// <param name="clusterCa">The server CA; the caller keeps ownership.</param>
-    public PingHealthCheck(X509Certificate2 clusterCa)
+    /// <param name="clusterCa">
+    /// The server CA; the caller keeps ownership. Null accepts any certificate: a balancer in front of servers whose
+    /// CA it does not know yet (the lab's), which only chooses where bytes go while clients verify end to end.
+    /// </param>
+    public PingHealthCheck(X509Certificate2? clusterCa)
     {
         var handler = new SocketsHttpHandler
         {
@@ -27,8 +30,9 @@ internal sealed class PingHealthCheck : IDisposable
         };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
             certificate is not null
-            && (errors & ~(SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateChainErrors)) == SslPolicyErrors.None
-            && ClusterCaFetcher.ChainsTo(certificate, clusterCa);
+            && (clusterCa is null
+                || ((errors & ~(SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateChainErrors)) == SslPolicyErrors.None
+                    && ClusterCaFetcher.ChainsTo(certificate, clusterCa)));
 
         // The host bounds each check with its own token; the client adds no timeout of its own.
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan, MaxResponseContentBufferSize = 1024 };

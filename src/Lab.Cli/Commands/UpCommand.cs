@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Text.Json;
+using K3sLab.Cli.Output;
+using K3sLab.Lab;
+using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Engine;
+using K3sLab.Lab.Providers;
+
+namespace K3sLab.Cli.Commands;
+
+/// <summary>
+/// <c>k3slab up [--name c] [--servers N] [--agents M]</c>: builds (or reuses) the node image, then creates a cluster
+/// of Docker nodes behind a load balancer and waits until every node is Ready and every server a datastore voter.
+/// Prints the summary and the kubeconfig to use.
+/// </summary>
+internal static class UpCommand
+{
+    public static Command Create()
+    {
+        var name = new Option<string>("--name", "-n") { Description = "The cluster name", DefaultValueFactory = _ => "k3slab" };
+        var servers = new Option<int>("--servers", "-s") { Description = "Number of servers (more than one share the embedded datastore)", DefaultValueFactory = _ => 1 };
+        var agents = new Option<int>("--agents", "-a") { Description = "Number of agents", DefaultValueFactory = _ => 0 };
+        var datastore = new Option<string>("--datastore") { Description = "sqlite (one server only) or embedded", DefaultValueFactory = _ => "auto" };
+        datastore.AcceptOnlyFromAmong("auto", "sqlite", "embedded");
+        var apiPort = new Option<int>("--api-port") { Description = "Host port on 127.0.0.1 for the API (0: a free port)", DefaultValueFactory = _ => 0 };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for every node to be Ready", DefaultValueFactory = _ => 180 };
+        var keep = new Option<bool>("--keep-on-failure") { Description = "Keep the containers when creation fails, for inspection" };
+        var serverArgs = new Option<string[]>("--k3s-server-arg") { Description = "Extra flag for every k3s server (repeat)", DefaultValueFactory = _ => [] };
+        var agentArgs = new Option<string[]>("--k3s-agent-arg") { Description = "Extra flag for every k3s agent (repeat)", DefaultValueFactory = _ => [] };
+        var output = OutputFormat.CreateOption();
+        var command = new Command("up", "Create a cluster: servers and agents as Docker containers behind a load balancer, with a kubeconfig");
+        foreach (var option in new Option[] { name, servers, agents, datastore, apiPort, timeout, keep, serverArgs, agentArgs, output })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var logger = new ConsoleProgressLogger();
+            var store = parse.GetValue(datastore);
+            if (store == "sqlite" && parse.GetValue(servers) > 1)
+            {
+                throw new LabSetupException("--datastore sqlite serves one server only: more servers share the embedded datastore (--datastore embedded).");
+            }
+
+            var spec = new ClusterSpec(parse.GetValue(name)!, parse.GetValue(servers), parse.GetValue(agents), parse.GetValue(apiPort), TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep))
+            {
+                EmbeddedForOne = store == "embedded",
+                ServerArgs = parse.GetValue(serverArgs)!,
+                AgentArgs = parse.GetValue(agentArgs)!,
+            };
+            LabNaming.ValidateClusterName(spec.Name);
+            var image = await LabPrerequisites.EnsureNodeImageAsync(logger, cancellationToken);
+            using var docker = DockerEngine.CreateClient();
+            var cluster = await new ClusterCreator(new DockerProvider(docker), logger).CreateAsync(spec, image, cancellationToken);
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                var result = new UpResult(cluster.Name, cluster.ApiUrl.ToString(), cluster.KubeconfigPath, spec.Servers, spec.Agents, cluster.Elapsed.TotalSeconds,
+                    [.. cluster.Nodes.Select(n => new NodeRow(n.Cluster, n.Name, LabNaming.RoleWord(n.Role), n.Address.ToString(), n.State))]);
+                Console.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.UpResult));
+            }
+            else
+            {
+                Console.WriteLine($"cluster '{cluster.Name}' is up in {cluster.Elapsed.TotalSeconds:0.0} s: {spec.Servers} server(s) and {spec.Agents} agent(s) Ready{(spec.Embedded ? $", {spec.Servers} datastore voter(s)" : string.Empty)}");
+                Console.WriteLine($"API: {cluster.ApiUrl} (through {LabNaming.NodeName(cluster.Name, NodeRole.LoadBalancer, 0)})");
+                Console.WriteLine($"export KUBECONFIG={cluster.KubeconfigPath}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}
+
+/// <summary>The machine-readable result of <c>k3slab up -o json</c>.</summary>
+internal sealed record UpResult(string Name, string Api, string Kubeconfig, int Servers, int Agents, double Seconds, List<NodeRow> Nodes);

@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using K3sLab.Lab.Providers;
+using Microsoft.Extensions.Logging;
+
+namespace K3sLab.Lab.Cluster;
+
+/// <summary>
+/// Creates a lab cluster as an ordered list of steps, each waiting on a condition with the spec's deadline (kind's
+/// actions pipeline): the network; the load balancer node publishing the API on 127.0.0.1; server-0 (with
+/// <c>--cluster-init</c> when the servers share the embedded datastore) until it answers <c>/ping</c> through the
+/// balancer; the other servers and the agents, all joining through the balancer's address; the admin kubeconfig;
+/// then every node Ready and every server a voter. On failure it names the step and shows the nodes' last log lines,
+/// and removes what it made unless told to keep it.
+/// </summary>
+public sealed partial class ClusterCreator(INodeProvider provider, ILogger logger)
+{
+    private const int ApiPort = 6443;
+
+    public async Task<LabCluster> CreateAsync(ClusterSpec spec, string image, CancellationToken cancellationToken)
+    {
+        LabNaming.ValidateClusterName(spec.Name);
+        if (spec.Servers < 1 || spec.Agents < 0 || spec.Servers > NetworkPlan.MaxServers || spec.Agents > NetworkPlan.MaxAgents)
+        {
+            throw new LabSetupException($"A cluster needs 1 to {NetworkPlan.MaxServers} servers and 0 to {NetworkPlan.MaxAgents} agents; asked for {spec.Servers} and {spec.Agents}.");
+        }
+
+        if ((await provider.ListNodesAsync(spec.Name, cancellationToken)).Count is > 0 and var count)
+        {
+            throw new LabSetupException($"Cluster '{spec.Name}' already exists ({count} containers): delete it with 'k3slab down --name {spec.Name}' or choose another --name.");
+        }
+
+        var apiPort = spec.ApiPort == 0 ? FreePort() : CheckPortFree(spec.ApiPort);
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var clock = Stopwatch.StartNew();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(spec.Timeout);
+        var step = "creating the network";
+        try
+        {
+            var plan = await provider.EnsureNetworkAsync(spec.Name, deadline.Token);
+            var balancer = plan.AddressOf(NodeRole.LoadBalancer, 0);
+            var joinUrl = $"https://{balancer}:{ApiPort}";
+            var servers = Enumerable.Range(0, spec.Servers).Select(i => plan.AddressOf(NodeRole.Server, i)).ToList();
+
+            step = "starting the load balancer";
+            await CreateAsync(spec, NodeRole.LoadBalancer, 0, balancer, image, LoadBalancerCommand(servers), deadline.Token, new Dictionary<int, int> { [ApiPort] = apiPort });
+            step = "starting server-0";
+            await CreateAsync(spec, NodeRole.Server, 0, servers[0], image, ServerCommand(spec, servers[0], balancer, token, first: true, joinUrl), deadline.Token);
+            var api = new Uri($"https://127.0.0.1:{apiPort}");
+            step = "waiting for server-0 to answer through the load balancer";
+            await WaitAsync(() => PingAsync(api, deadline.Token), deadline.Token);
+            Log.ServerUp(logger, LabNaming.NodeName(spec.Name, NodeRole.Server, 0), clock.Elapsed.TotalSeconds);
+
+            step = "starting the other servers and the agents";
+            for (var i = 1; i < spec.Servers; i++)
+            {
+                await CreateAsync(spec, NodeRole.Server, i, servers[i], image, ServerCommand(spec, servers[i], balancer, token, first: false, joinUrl), deadline.Token);
+            }
+
+            for (var i = 0; i < spec.Agents; i++)
+            {
+                var address = plan.AddressOf(NodeRole.Agent, i);
+                await CreateAsync(spec, NodeRole.Agent, i, address, image, ["k3s", "agent", "--server", joinUrl, "--token", token, "--node-ip", address.ToString(), .. spec.AgentArgs], deadline.Token);
+            }
+
+            step = "reading the admin kubeconfig from server-0";
+            var kubeconfig = await ClusterKubeconfig.FetchAsync(provider, LabNaming.NodeName(spec.Name, NodeRole.Server, 0), spec.Name, api, deadline.Token);
+            step = $"waiting for {spec.Servers + spec.Agents} Ready nodes";
+            using var status = new ClusterStatusReader(kubeconfig, servers[0], token);
+            await WaitAsync(async () => await status.ReadyNodesAsync(deadline.Token) >= spec.Servers + spec.Agents, deadline.Token);
+            Log.NodesReady(logger, spec.Servers + spec.Agents, clock.Elapsed.TotalSeconds);
+            if (spec.Embedded)
+            {
+                step = $"waiting for {spec.Servers} datastore voters";
+                await WaitAsync(async () => (await status.VotersAsync(deadline.Token)).Count >= spec.Servers, deadline.Token);
+            }
+
+            return new LabCluster(spec.Name, api, kubeconfig, token, await provider.ListNodesAsync(spec.Name, cancellationToken), clock.Elapsed);
+        }
+        catch (Exception e) when (e is OperationCanceledException or LabSetupException or Docker.DotNet.DockerApiException or HttpRequestException or IOException)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                await CleanUpAsync(spec, CancellationToken.None);
+                throw;
+            }
+
+            var why = e is OperationCanceledException ? $"not done within {spec.Timeout.TotalSeconds:0} s" : e.Message;
+            var logs = await LastLogLinesAsync(spec.Name);
+            var kept = spec.KeepOnFailure ? "The containers are kept for inspection (--keep-on-failure); remove them with 'k3slab down'." : "Everything it created is removed; use --keep-on-failure to inspect.";
+            if (!spec.KeepOnFailure)
+            {
+                await CleanUpAsync(spec, CancellationToken.None);
+            }
+
+            throw new LabSetupException($"Creating cluster '{spec.Name}' failed while {step}: {why}. {kept}\n{logs}");
+        }
+    }
+
+    private async Task CreateAsync(ClusterSpec spec, NodeRole role, int index, IPAddress address, string image, string[] command, CancellationToken ct, IReadOnlyDictionary<int, int>? ports = null)
+    {
+        var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, role, index, address, image, command, PublishedTcpPorts: ports), ct);
+        Log.NodeCreated(logger, node.Name, address.ToString());
+    }
+
+    private static string[] LoadBalancerCommand(IEnumerable<IPAddress> servers) =>
+        ["k3s", "loadbalancer", "--listen", $"0.0.0.0:{ApiPort}", .. servers.SelectMany(s => new[] { "--server", $"{s}:{ApiPort}" })];
+
+    private static string[] ServerCommand(ClusterSpec spec, IPAddress address, IPAddress balancer, string token, bool first, string joinUrl)
+    {
+        string[] role = first ? (spec.Embedded ? ["--cluster-init"] : []) : ["--server", joinUrl];
+        return ["k3s", "server", "--token", token, "--node-ip", address.ToString(), "--tls-san", balancer.ToString(), "--tls-san", "127.0.0.1", .. role, .. spec.ServerArgs];
+    }
+
+    private async Task CleanUpAsync(ClusterSpec spec, CancellationToken ct)
+    {
+        try
+        {
+            await provider.DeleteClusterAsync(spec.Name, ct);
+        }
+        catch (Exception e) when (e is Docker.DotNet.DockerApiException or HttpRequestException or IOException)
+        {
+            Log.CleanUpFailed(logger, spec.Name, e.Message);
+        }
+    }
+
+    private async Task<string> LastLogLinesAsync(string cluster)
+    {
+        var lines = new System.Text.StringBuilder();
+        try
+        {
+            foreach (var node in await provider.ListNodesAsync(cluster, CancellationToken.None))
+            {
+                var log = await provider.LogsAsync(node, CancellationToken.None);
+                lines.AppendLine(CultureInfo.InvariantCulture, $"--- {node.Name} ({node.State}), last lines:");
+                foreach (var line in log.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(12))
+                {
+                    lines.AppendLine(line);
+                }
+            }
+        }
+        catch (Exception e) when (e is Docker.DotNet.DockerApiException or HttpRequestException or IOException)
+        {
+            lines.AppendLine(CultureInfo.InvariantCulture, $"(the nodes' logs could not be read: {e.Message})");
+        }
+
+        return lines.ToString();
+    }
+
+    private static async Task<bool> PingAsync(Uri api, CancellationToken ct)
+    {
+        using var handler = new SocketsHttpHandler { UseProxy = false };
+
+        // Only liveness: no credentials are sent, and the answer is the public "pong".
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            return (await client.GetStringAsync(new Uri(api, "/ping"), ct)).Trim() == "pong";
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, CancellationToken ct)
+    {
+        while (!await condition())
+        {
+            await Task.Delay(250, ct);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static int CheckPortFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return port;
+        }
+        catch (SocketException)
+        {
+            throw new LabSetupException($"--api-port {port} is already in use on 127.0.0.1: choose another port, or 0 for a free one.");
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 9100, Level = LogLevel.Information, Message = "created {Node} at {Address}")]
+        public static partial void NodeCreated(ILogger logger, string node, string address);
+
+        [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "{Node} answers through the load balancer ({Seconds:0.0} s)")]
+        public static partial void ServerUp(ILogger logger, string node, double seconds);
+
+        [LoggerMessage(EventId = 9102, Level = LogLevel.Information, Message = "{Count} nodes Ready ({Seconds:0.0} s)")]
+        public static partial void NodesReady(ILogger logger, int count, double seconds);
+
+        [LoggerMessage(EventId = 9103, Level = LogLevel.Warning, Message = "could not remove cluster {Cluster}: {Reason}; remove it with k3slab down")]
+        public static partial void CleanUpFailed(ILogger logger, string cluster, string reason);
+    }
+}
