@@ -17,6 +17,7 @@ internal static class K3sCommandLine
         version.Aliases.Add("-v");
         root.Subcommands.Add(ServerCommand.Create());
         root.Subcommands.Add(DatastoreCommand.Create());
+        root.Subcommands.Add(EtcdSnapshotCommand.Create());
         return root;
     }
 
