@@ -17,6 +17,7 @@ internal sealed partial class ScheduledSnapshots : IAsyncDisposable
     private readonly IRevisionedStore _store;
     private readonly SnapshotDirectory _directory;
     private readonly string _nodeName;
+    private readonly string _prefix;
     private readonly CronSchedule _schedule;
     private readonly int _retention;
     private readonly TimeProvider _time;
@@ -24,33 +25,34 @@ internal sealed partial class ScheduledSnapshots : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
-    private ScheduledSnapshots(IRevisionedStore store, SnapshotDirectory directory, string nodeName, CronSchedule schedule, int retention, TimeProvider time, ILogger logger)
+    private ScheduledSnapshots(IRevisionedStore store, SnapshotDirectory directory, string nodeName, SnapshotSettings settings, TimeProvider time, ILogger logger)
     {
         _store = store;
         _directory = directory;
         _nodeName = nodeName;
-        _schedule = schedule;
-        _retention = retention;
+        _prefix = settings.Prefix;
+        _schedule = settings.Schedule;
+        _retention = settings.Retention;
         _time = time;
         _logger = logger;
     }
 
     /// <summary>Starts the schedule; dispose to stop it (a snapshot being written is cancelled and its temporary file removed).</summary>
-    public static ScheduledSnapshots Start(IRevisionedStore store, SnapshotDirectory directory, string nodeName, CronSchedule schedule, int retention, TimeProvider time, ILogger logger)
+    public static ScheduledSnapshots Start(IRevisionedStore store, SnapshotDirectory directory, string nodeName, SnapshotSettings settings, TimeProvider time, ILogger logger)
     {
-        var snapshots = new ScheduledSnapshots(store, directory, nodeName, schedule, retention, time, logger);
+        var snapshots = new ScheduledSnapshots(store, directory, nodeName, settings, time, logger);
         snapshots._loop = Task.Run(snapshots.RunAsync);
-        Log.Scheduled(logger, schedule.Expression, directory.Path, retention);
+        Log.Scheduled(logger, settings.Schedule.Expression, directory.Path, settings.Retention);
         return snapshots;
     }
 
     /// <summary>Takes one scheduled snapshot now and applies retention; returns its name.</summary>
     internal async Task<string> TakeAsync(CancellationToken cancellationToken)
     {
-        var name = SnapshotName.Create(SnapshotName.ScheduledPrefix, _nodeName, _time.GetUtcNow());
+        var name = SnapshotName.Create(_prefix, _nodeName, _time.GetUtcNow());
         await DatastoreSnapshotFile.WriteAsync(_directory.PathOf(name), _store.SnapshotAsync, cancellationToken).ConfigureAwait(false);
         Log.Saved(_logger, name, _directory.Path);
-        foreach (var deleted in _directory.Prune(SnapshotName.Series(SnapshotName.ScheduledPrefix, _nodeName), _retention))
+        foreach (var deleted in _directory.Prune(SnapshotName.Series(_prefix, _nodeName), _retention))
         {
             Log.Pruned(_logger, deleted);
         }
