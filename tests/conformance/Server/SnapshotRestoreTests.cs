@@ -7,7 +7,7 @@ namespace K3sLab.ConformanceTests.Server;
 
 /// <summary>
 /// k3s's snapshot and restore of the embedded datastore on real <c>k3s server</c> processes, checked with kubectl
-/// and etcdctl: <c>k3s etcd-snapshot save|ls|delete</c>, then <c>--cluster-reset --cluster-reset-restore-path</c>
+/// and etcdctl: <c>k3s etcd-snapshot save|ls|delete</c> (and etcdctl's <c>snapshot save</c> of the same stream), then <c>--cluster-reset --cluster-reset-restore-path</c>
 /// brings back exactly the snapshot's objects, and a second server whose <c>server/db</c> was removed rejoins (the
 /// procedure of k3s's docs and its <c>tests/docker/snapshotrestore</c>). Plus the refusals: a file that is not a
 /// snapshot (nothing moved), <c>--cluster-reset</c> with <c>--server</c>, a second reset, a wrong token.
@@ -61,6 +61,12 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         var lines = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines[0].Should().MatchRegex(@"^Name +Location +Size +Created$");
         lines[1].Should().MatchRegex($@"^{Path.GetFileName(snapshot)} +file://{snapshot} +{new FileInfo(snapshot).Length} +\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ$");
+
+        // etcdctl's own snapshot save takes the same stream and accepts its checksum trailer.
+        var viaEtcdctl = Path.Combine(_root.FullName, "etcdctl.db");
+        var etcdctl = await Etcdctl.RunAsync(first.EtcdUrl, [.. first.EtcdctlTls, "snapshot", "save", viaEtcdctl], null, TimeSpan.FromSeconds(30), ct);
+        etcdctl.ExitCode.Should().Be(0, etcdctl.Stderr);
+        etcdctl.Stdout.Should().Contain($"Snapshot saved at {viaEtcdctl}");
 
         (await KubectlAsync(second, ct, "create", "configmap", "snap-b", "--from-literal=k=b")).ExitCode.Should().Be(0);
         await first.StopAsync();

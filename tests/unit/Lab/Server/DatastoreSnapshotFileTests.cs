@@ -39,7 +39,7 @@ public sealed class DatastoreSnapshotFileTests : IDisposable
     }
 
     [Fact]
-    public async Task WriteAsync_ThenRead_GivesTheStateBack_AndEndsWithItsSha256()
+    public async Task WriteAsync_ThenRead_GivesTheStateBack_AndEndsPaddedWithItsSha256()
     {
         var state = State(20);
         var path = PathOf("on-demand-n-1");
@@ -49,6 +49,7 @@ public sealed class DatastoreSnapshotFileTests : IDisposable
         Bytes(DatastoreSnapshotFile.Read(path)).Should().Equal(Bytes(state));
         var file = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
         file[^32..].Should().Equal(System.Security.Cryptography.SHA256.HashData(file.AsSpan(0, file.Length - 32)));
+        ((file.Length - 32) % 512).Should().Be(0, "etcdctl recognises the hash trailer by a length of 512n + 32");
         _root.GetFiles().Select(f => f.Name).Should().Equal("on-demand-n-1");
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using K3sLab.K3s.Etcd;
 using K3sLab.K3s.Replication.State;
 using K3sLab.K3s.Replication.Storage;
 
@@ -6,8 +7,9 @@ namespace K3sLab.K3s.Server.Snapshots;
 
 /// <summary>
 /// A datastore snapshot file: exactly what the etcd Maintenance.Snapshot stream of this store carries (so
-/// <c>etcdctl snapshot save</c> writes the same file), the store state followed by a SHA-256 of it, as etcd appends
-/// the hash to its database copy. Files are written to a temporary name, fsynced and renamed, so a crash never
+/// <c>etcdctl snapshot save</c> writes the same file), the store state padded with zeros to a multiple of 512 bytes
+/// (see <see cref="MaintenanceService.SnapshotAlignment"/>) followed by a SHA-256 of it, as etcd appends the hash to
+/// its database copy. Files are written to a temporary name, fsynced and renamed, so a crash never
 /// leaves half a snapshot under a snapshot's name.
 /// </summary>
 internal static class DatastoreSnapshotFile
@@ -26,6 +28,7 @@ internal static class DatastoreSnapshotFile
                 await using (var hashing = new HashingStream(file, hash))
                 {
                     await writeState(hashing, cancellationToken).ConfigureAwait(false);
+                    await hashing.WriteAsync(new byte[MaintenanceService.SnapshotPadding(hashing.Written)], cancellationToken).ConfigureAwait(false);
                 }
 
                 await file.WriteAsync(hash.GetHashAndReset(), cancellationToken).ConfigureAwait(false);

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace K3sLab.K3s.Server.Snapshots;
 
-/// <summary>A write-only pass-through that feeds every byte written to an incremental hash; the inner stream stays open.</summary>
+/// <summary>A write-only pass-through that feeds every byte written to an incremental hash and counts them; the inner stream stays open.</summary>
 internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
 {
     public override bool CanRead => false;
@@ -13,7 +13,10 @@ internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
 
     public override long Length => throw new NotSupportedException();
 
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Position { get => Written; set => throw new NotSupportedException(); }
+
+    /// <summary>Bytes written so far.</summary>
+    public long Written { get; private set; }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -21,12 +24,14 @@ internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
     {
         hash.AppendData(buffer);
         inner.Write(buffer);
+        Written += buffer.Length;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         hash.AppendData(buffer.Span);
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Written += buffer.Length;
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
