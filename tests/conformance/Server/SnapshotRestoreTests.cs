@@ -10,7 +10,8 @@ namespace K3sLab.ConformanceTests.Server;
 /// and etcdctl: <c>k3s etcd-snapshot save|ls|delete</c> (and etcdctl's <c>snapshot save</c> of the same stream), then <c>--cluster-reset --cluster-reset-restore-path</c>
 /// brings back exactly the snapshot's objects, and a second server whose <c>server/db</c> was removed rejoins (the
 /// procedure of k3s's docs and its <c>tests/docker/snapshotrestore</c>). Plus the refusals: a file that is not a
-/// snapshot (nothing moved), <c>--cluster-reset</c> with <c>--server</c>, a second reset, a wrong token.
+/// snapshot (nothing moved), a reset under a running server, <c>--cluster-reset</c> with <c>--server</c>, a second
+/// reset, a wrong token.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class SnapshotRestoreTests : IAsyncLifetime
@@ -114,6 +115,9 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         var token = node.Token;
         (await K3sCommand.RunAsync(Command, ct, "etcd-snapshot", "save", "--data-dir", node.DataDir)).ExitCode.Should().Be(0);
         var snapshot = Directory.GetFiles(Path.Combine(node.DataDir, "server", "db", "snapshots")).Should().ContainSingle().Which;
+        var sameDataDir = Node("x1", 11);
+        await RefusedAsync(sameDataDir, "is in use by a running k3s server: stop it before --cluster-reset", ct, "--cluster-reset", "--cluster-reset-restore-path", snapshot);
+        (await KubectlAsync(node, ct, "get", "namespace", "default")).ExitCode.Should().Be(0, "the running server goes on");
         await node.StopAsync();
         var db = Path.Combine(node.DataDir, "server", "db");
         var before = Listing(db);

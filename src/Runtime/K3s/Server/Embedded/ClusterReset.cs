@@ -48,6 +48,7 @@ internal static partial class ClusterReset
     {
         CheckFlags(settings);
         var dir = settings.DataDir;
+        EnsureStopped(dir);
         var restorePath = settings.ClusterResetRestorePath;
         ulong memberId, clusterId;
         MvccState state;
@@ -90,6 +91,28 @@ internal static partial class ClusterReset
         await ReplaceAsync(settings, memberId, clusterId, state, logger, cancellationToken).ConfigureAwait(false);
         AtomicFile.Write(FlagFile(dir), string.Empty);
         Log.Done(logger, DoneMessage);
+    }
+
+    /// <summary>
+    /// A running server holds its newest WAL segment open with an exclusive lock; resetting under it would move its
+    /// data away while it writes.
+    /// </summary>
+    private static void EnsureStopped(DataDir dir)
+    {
+        var wal = new MemberDirectory(dir.EtcdMember).Wal;
+        if (!Wal.Exists(wal))
+        {
+            return;
+        }
+
+        try
+        {
+            using var newest = File.Open(Path.Combine(wal, WalSegmentName.List(wal)[^1].FileName), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new BootstrapException($"the embedded datastore in {dir.Etcd} is in use by a running k3s server: stop it before --cluster-reset; nothing was changed");
+        }
     }
 
     private static async Task<OfflineReplay.Result> ReadCurrentAsync(DataDir dir, ILogger logger, CancellationToken cancellationToken)
