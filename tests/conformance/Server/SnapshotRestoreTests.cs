@@ -106,7 +106,7 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task BadResets_AreRefusedWithAClearMessage_AndChangeNothing()
+    public async Task BadResets_AreRefusedAndChangeNothing_WhileAPlainResetKeepsTheData()
     {
         var ct = TestContext.Current.CancellationToken;
         var node = Node("x1", 11);
@@ -136,11 +136,17 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         save.Stderr.Should().Contain("no running server answers for this data dir's datastore");
         Listing(db).Should().Equal(before, "a refused reset moves and deletes nothing");
 
-        // A reset that keeps the data: done once, then refused while its flag stands.
+        // A reset that keeps the data: done once, refused while its flag stands, and a normal start serves the data.
         node.Start("--cluster-reset");
         (await node.WaitExitAsync(Command, ct)).Should().Be(0, node.Log);
         node.Log.Should().Contain(ResetDone);
         await RefusedAsync(node, "Managed etcd cluster membership was previously reset, please remove the cluster-reset flag and start k3s normally.", ct, "--cluster-reset");
+        node.Start();
+        await node.WaitListeningAsync(Start, ct);
+        var kept = await Eventually.UntilAsync(() => KubectlAsync(node, ct, "get", "namespace", "kube-system", "-o", "name"), r => r.ExitCode == 0, TimeSpan.FromSeconds(30), ct);
+        kept.Stdout.Trim().Should().Be("namespace/kube-system", "a reset keeps the data");
+        File.Exists(Path.Combine(db, "reset-flag")).Should().BeFalse("a normal start removes the reset flag");
+        await node.StopAsync();
 
         var other = Node("x2", 12);
         var sqlite = await K3sCommand.RunAsync(Command, ct, "etcd-snapshot", "save", "--data-dir", other.DataDir);
