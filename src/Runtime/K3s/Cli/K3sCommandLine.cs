@@ -51,6 +51,7 @@ internal static class K3sCommandLine
         root.Subcommands.Add(agent);
         root.Subcommands.Add(LoadBalancerCommand.Create());
         root.Subcommands.Add(DatastoreCommand.Create());
+        root.Subcommands.Add(EtcdSnapshotCommand.Create());
         return root;
     }
 

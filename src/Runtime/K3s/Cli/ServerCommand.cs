@@ -42,9 +42,10 @@ internal static class ServerCommand
         var serverUrl = EnvOption.String("--server", "-s", "K3S_URL", "(cluster) Server to connect to, used to join a cluster");
         var clusterCidr = EnvOption.String("--cluster-cidr", null, null, "IPv4/IPv6 network CIDRs to use for pod IPs", "10.42.0.0/16");
         var clusterDns = EnvOption.String("--cluster-dns", null, null, "IPv4 Cluster IP for coredns service. Should be in your service-cidr range", "10.43.0.10");
+        var snapshotOptions = new SnapshotOptions();
 
         var command = new Command("server", "Run management server");
-        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns })
+        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns }.Concat(snapshotOptions.All))
         {
             command.Options.Add(option);
         }
@@ -86,6 +87,9 @@ internal static class ServerCommand
                     NodeLabels = NodeIdentity.Labels(parse.GetValue(nodeLabel)!),
                     NodeTaints = NodeIdentity.Taints(parse.GetValue(nodeTaint)!),
                     NodeExternalIp = parse.GetValue(nodeExternalIp) is { } external ? ParseAddress("--node-external-ip", external) : null,
+                    ClusterReset = parse.GetValue(snapshotOptions.ClusterReset),
+                    ClusterResetRestorePath = parse.GetValue(snapshotOptions.RestorePath),
+                    Snapshots = snapshotOptions.Resolve(parse),
                 };
                 return await new K3sServer(settings, loggers).RunAsync(cancellationToken);
             }

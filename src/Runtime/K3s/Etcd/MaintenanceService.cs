@@ -68,7 +68,16 @@ internal sealed class MaintenanceService(EtcdEndpoint endpoint) : Wire.Maintenan
             return new Wire.DefragmentResponse { Header = endpoint.Header(endpoint.Store.CurrentRevision) };
         });
 
-    /// <summary>Streams a consistent copy of the database followed by its SHA-256, as etcd ends its snapshot stream.</summary>
+    /// <summary>
+    /// Snapshot data is padded with zeros to a multiple of this, as etcd's page-aligned database is: etcdctl decides
+    /// that a stream ends with a SHA-256 by its length (a multiple of 512, plus 32) and refuses the file otherwise.
+    /// </summary>
+    public const int SnapshotAlignment = 512;
+
+    /// <summary>The zero bytes that align <paramref name="length"/> bytes of snapshot data.</summary>
+    public static int SnapshotPadding(long length) => (int)((SnapshotAlignment - length % SnapshotAlignment) % SnapshotAlignment);
+
+    /// <summary>Streams a consistent copy of the database (padded, see <see cref="SnapshotAlignment"/>) followed by its SHA-256, as etcd ends its snapshot stream.</summary>
     public override async Task Snapshot(Wire.SnapshotRequest request, IServerStreamWriter<Wire.SnapshotResponse> responseStream, ServerCallContext context)
     {
         var file = Path.GetTempFileName();
@@ -77,6 +86,7 @@ internal sealed class MaintenanceService(EtcdEndpoint endpoint) : Wire.Maintenan
             await using (var copy = File.Create(file))
             {
                 await endpoint.Store.SnapshotAsync(copy, context.CancellationToken).ConfigureAwait(false);
+                copy.Write(new byte[SnapshotPadding(copy.Length)]);
             }
 
             await using var data = File.OpenRead(file);

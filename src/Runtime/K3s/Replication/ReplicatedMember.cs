@@ -3,7 +3,6 @@ using K3sLab.K3s.Replication.Host;
 using K3sLab.K3s.Replication.Storage;
 using K3sLab.K3s.Replication.Transport;
 using K3sLab.K3s.Store;
-using K3sLab.Raft;
 
 namespace K3sLab.K3s.Replication;
 
@@ -76,8 +75,8 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
             throw new StoreException(StoreError.Unavailable, $"{directory.Wal} holds no data: start the first member with --cluster-init, or join a cluster with --join <client URL of a member>");
         }
 
-        var memberId = RandomNonZero();
-        return await RaftHost.BootstrapAsync(HostOptions(options, directory, memberId), RandomNonZero(), options.AdvertisePeerUrls, store, logger, cancellationToken).ConfigureAwait(false);
+        var memberId = MemberRebuild.NewId();
+        return await RaftHost.BootstrapAsync(HostOptions(options, directory, memberId), MemberRebuild.NewId(), options.AdvertisePeerUrls, store, logger, cancellationToken).ConfigureAwait(false);
     }
 
     private static RaftHostOptions HostOptions(ReplicatedMemberOptions options, MemberDirectory directory, ulong memberId)
@@ -95,19 +94,6 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
             SnapshotCount = options.SnapshotCount,
             RequestTimeout = options.RequestTimeout,
         };
-    }
-
-    private static ulong RandomNonZero()
-    {
-        Span<byte> bytes = stackalloc byte[8];
-        ulong value;
-        do
-        {
-            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
-            value = BitConverter.ToUInt64(bytes);
-        }
-        while (value == RaftNode.None);
-        return value;
     }
 
     /// <summary>

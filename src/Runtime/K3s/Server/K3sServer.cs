@@ -7,6 +7,7 @@ using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
 using K3sLab.K3s.Replication;
 using K3sLab.K3s.Server.Embedded;
+using K3sLab.K3s.Server.Snapshots;
 using K3sLab.K3s.Store;
 using K3sLab.K3s.Store.Sqlite;
 using K3sLab.K3s.Supervisor;
@@ -26,6 +27,13 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         Log.Starting(_logger, Cli.RuntimeVersion.Version, settings.DataDir.Root);
+        ClusterReset.CheckFlags(settings);
+        if (settings.ClusterReset)
+        {
+            await ClusterReset.RunAsync(settings, loggers.CreateLogger("k3s.etcd"), cancellationToken);
+            return 0;
+        }
+
         var embedded = EmbeddedDatastore.Chosen(settings);
         var joinMembers = await JoinAsync(embedded, cancellationToken);
         var boot = ServerBootstrap.Run(new ServerBootstrapOptions(
@@ -45,6 +53,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         {
             if (etcdTls is not null)
             {
+                ClusterReset.ClearFlag(settings.DataDir);
                 member = await EmbeddedDatastore.StartAsync(settings, etcdTls, settings.ServerUrl, joinMembers, loggers, logging, cancellationToken);
                 store = member.Store;
                 Log.EmbeddedDatastoreStarted(_logger, settings.DataDir.EtcdMember, member.Host.Name);
@@ -64,6 +73,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
 
         await using var ownedMember = member;
         await using var ownedStore = member is null ? store as IAsyncDisposable : null;
+        await using var snapshots = member is null || settings.Snapshots.Disabled ? null : StartSnapshots(store);
         var storage = new ObjectStorage(store);
         await using var compactor = new StoreCompactor(store, settings.CompactionInterval, TimeProvider.System, loggers.CreateLogger("k3s.compactor"));
         await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
@@ -163,6 +173,15 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await join.FetchBootstrapAsync(settings.DataDir, cancellationToken);
         return members;
     }
+
+    /// <summary>Scheduled snapshots of the embedded datastore into <c>--etcd-snapshot-dir</c>.</summary>
+    private ScheduledSnapshots StartSnapshots(IRevisionedStore store) => ScheduledSnapshots.Start(
+        store,
+        new SnapshotDirectory(settings.Snapshots.Directory ?? Path.Combine(settings.DataDir.ServerDb, "snapshots")),
+        settings.NodeName,
+        settings.Snapshots,
+        TimeProvider.System,
+        loggers.CreateLogger("k3s.snapshots"));
 
     /// <summary>Where a local client reaches this server's API: its bind address, or loopback when it binds every address.</summary>
     private string LocalApiHost() =>

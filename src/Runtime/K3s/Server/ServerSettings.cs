@@ -1,5 +1,6 @@
 using System.Net;
 using K3sLab.K3s.Bootstrap;
+using K3sLab.K3s.Server.Snapshots;
 
 namespace K3sLab.K3s.Server;
 
@@ -48,6 +49,15 @@ internal sealed record ServerSettings(
 
     /// <summary><c>--node-taint</c>: taints the kubelet registers its Node with.</summary>
     public IReadOnlyList<Kubelet.NodeTaint> NodeTaints { get; init; } = [];
+
+    /// <summary><c>--cluster-reset</c>: make this server's datastore member the only member of its cluster, then exit.</summary>
+    public bool ClusterReset { get; init; }
+
+    /// <summary><c>--cluster-reset-restore-path</c>: the snapshot file a cluster reset restores.</summary>
+    public string? ClusterResetRestorePath { get; init; }
+
+    /// <summary>Scheduled snapshots of the embedded datastore.</summary>
+    public SnapshotSettings Snapshots { get; init; } = SnapshotSettings.Default;
 
     /// <summary><c>--node-external-ip</c>: the Node's ExternalIP address, if any.</summary>
     public IPAddress? NodeExternalIp { get; init; }

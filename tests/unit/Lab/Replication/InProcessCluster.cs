@@ -89,6 +89,9 @@ internal sealed class InProcessCluster : IAsyncDisposable
         return member;
     }
 
+    /// <summary>A member's directory (its WAL and snapshots).</summary>
+    public string MemberDirectory(string name) => _members[name].Options.MemberDirectory;
+
     /// <summary>The peer URL a member listens on.</summary>
     public string PeerUrl(string name) => _members[name].Options.AdvertisePeerUrls[0];
 

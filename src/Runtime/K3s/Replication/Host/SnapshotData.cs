@@ -21,6 +21,24 @@ internal static class SnapshotData
     /// </summary>
     public static Func<byte[]> Capture(MemberTable members, IReplicatedStateMachine machine)
     {
+        var header = Header(members);
+        var write = machine.CaptureSnapshot();
+        return () => Join(header, write);
+    }
+
+    /// <summary>Encodes <paramref name="members"/> and a state machine snapshot that <paramref name="writeState"/> writes.</summary>
+    public static byte[] Encode(MemberTable members, Action<Stream> writeState) => Join(Header(members), writeState);
+
+    private static byte[] Join(byte[] header, Action<Stream> writeState)
+    {
+        using var stream = new MemoryStream();
+        stream.Write(header);
+        writeState(stream);
+        return stream.ToArray();
+    }
+
+    private static byte[] Header(MemberTable members)
+    {
         using var head = new MemoryStream();
         using (var writer = new BinaryWriter(head, Encoding.UTF8, leaveOpen: true))
         {
@@ -29,15 +47,7 @@ internal static class SnapshotData
             members.WriteTo(writer);
         }
 
-        var header = head.ToArray();
-        var write = machine.CaptureSnapshot();
-        return () =>
-        {
-            using var stream = new MemoryStream();
-            stream.Write(header);
-            write(stream);
-            return stream.ToArray();
-        };
+        return head.ToArray();
     }
 
     /// <summary>Restores <paramref name="members"/> and <paramref name="machine"/> from <paramref name="data"/>.</summary>

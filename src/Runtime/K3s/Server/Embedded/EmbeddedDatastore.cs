@@ -60,7 +60,7 @@ internal static partial class EmbeddedDatastore
             KeyFile = tls.ServerClientKeyFile,
             CaFile = tls.ServerCaFile,
         };
-        var host = node.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{node}]" : node.ToString();
+        var host = UrlHost(node);
         var options = new ReplicatedMemberOptions(dir.EtcdMember, name, client, new IPEndPoint(node, PeerPort))
         {
             AdvertiseClientUrls = [$"https://{host}:{ClientPort}"],
@@ -115,6 +115,10 @@ internal static partial class EmbeddedDatastore
         [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Waiting for member {Name} to be promoted from learner to voting member")]
         public static partial void WaitingForPromotion(ILogger logger, string name);
     }
+
+    /// <summary>An address as the host part of a URL (IPv6 in brackets).</summary>
+    internal static string UrlHost(IPAddress address) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
 
     /// <summary>The persisted member name, or a new <c>&lt;node-name&gt;-&lt;8 hex&gt;</c> written to <c>server/db/etcd/name</c>.</summary>
     internal static string MemberName(DataDir dir, string nodeName)
