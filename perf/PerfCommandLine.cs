@@ -1,6 +1,7 @@
 using K3sLab.Perf.AgentLb;
 using K3sLab.Perf.Api;
 using K3sLab.Perf.Footprint;
+using K3sLab.Perf.LabUp;
 using K3sLab.Perf.Raft;
 using K3sLab.Perf.Store;
 
@@ -74,12 +75,16 @@ internal static class PerfCommandLine
                 }
 
                 return await ApiSuite.RunAsync(output, api, args.Contains("--gate"), cancel.Token);
+            case "lab":
+                var repeatsIndex = Array.IndexOf(args, "--repeats");
+                var repeats = repeatsIndex >= 0 && repeatsIndex + 1 < args.Length ? int.Parse(args[repeatsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+                return await LabUpSuite.RunAsync(output, repeats, cancel.Token);
             case "agentlb":
                 var lbTrialsIndex = Array.IndexOf(args, "--trials");
                 var lbTrials = lbTrialsIndex >= 0 && lbTrialsIndex + 1 < args.Length ? int.Parse(args[lbTrialsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 20;
                 return await AgentLbSuite.RunAsync(output, lbTrials, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

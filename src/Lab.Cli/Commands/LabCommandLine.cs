@@ -12,6 +12,8 @@ internal static class LabCommandLine
         root.Subcommands.Add(BuildCommand.Create());
         root.Subcommands.Add(UpCommand.Create());
         root.Subcommands.Add(ListCommand.Create());
+        root.Subcommands.Add(NodeCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(DownCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
         return root;

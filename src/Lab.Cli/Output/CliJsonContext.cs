@@ -8,4 +8,5 @@ namespace K3sLab.Cli.Output;
 [JsonSerializable(typeof(BuildResult))]
 [JsonSerializable(typeof(List<NodeRow>))]
 [JsonSerializable(typeof(UpResult))]
+[JsonSerializable(typeof(StatusResult))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

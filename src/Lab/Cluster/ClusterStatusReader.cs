@@ -42,6 +42,23 @@ public sealed class ClusterStatusReader : IDisposable
         }
     }
 
+    /// <summary>Each Node's Ready status (<c>True</c>, <c>False</c>, <c>Unknown</c>) by name; empty while the API does not answer.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> ReadinessAsync(CancellationToken ct)
+    {
+        try
+        {
+            var nodes = await _api.CoreV1.ListNodeAsync(cancellationToken: ct);
+            return nodes.Items.ToDictionary(
+                n => n.Metadata.Name,
+                n => n.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status ?? "Unknown",
+                StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return new Dictionary<string, string>();
+        }
+    }
+
     /// <summary>The datastore's voting members' names; empty while the server does not answer.</summary>
     public async Task<IReadOnlyList<string>> VotersAsync(CancellationToken ct)
     {

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Text.Json;
+using K3sLab.Cli.Output;
+using K3sLab.Lab;
+using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Engine;
+using K3sLab.Lab.Providers;
+
+namespace K3sLab.Cli.Commands;
+
+/// <summary>
+/// <c>k3slab status [--name c]</c>: every node's container state and, through the cluster's kubeconfig, whether its
+/// Node is Ready, plus the embedded datastore's voters as the first running server reports them.
+/// </summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var name = new Option<string>("--name", "-n") { Description = "The cluster", DefaultValueFactory = _ => "k3slab" };
+        var output = OutputFormat.CreateOption();
+        var command = new Command("status", "Show a cluster's nodes (container state, Ready) and datastore voters");
+        command.Options.Add(name);
+        command.Options.Add(output);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var cluster = parse.GetValue(name)!;
+            LabNaming.ValidateClusterName(cluster);
+            using var docker = DockerEngine.CreateClient();
+            var provider = new DockerProvider(docker);
+            var nodes = await provider.ListNodesAsync(cluster, cancellationToken);
+            if (nodes.Count == 0)
+            {
+                throw new LabSetupException($"there is no cluster '{cluster}': 'k3slab list' shows the clusters there are");
+            }
+
+            var kubeconfig = ClusterKubeconfig.PathFor(cluster);
+            IReadOnlyDictionary<string, string> ready = new Dictionary<string, string>();
+            IReadOnlyList<string> voters = [];
+            if (File.Exists(kubeconfig) && nodes.FirstOrDefault(n => n.Role == NodeRole.Server && n.State == "running") is { } server)
+            {
+                var token = await TokenAsync(provider, server, cancellationToken);
+                using var status = new ClusterStatusReader(kubeconfig, server.Address, token);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(10));
+                ready = await status.ReadinessAsync(timeout.Token);
+                voters = await status.VotersAsync(timeout.Token);
+            }
+
+            var rows = nodes.Select(n => new StatusRow(n.Name, LabNaming.RoleWord(n.Role), n.Address.ToString(), n.State, n.Role == NodeRole.LoadBalancer ? "-" : ready.GetValueOrDefault(n.Name, "unknown"))).ToList();
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new StatusResult(cluster, kubeconfig, rows, [.. voters]), CliJsonContext.Default.StatusResult));
+                return 0;
+            }
+
+            Console.WriteLine($"{"NODE",-34} {"ROLE",-7} {"ADDRESS",-15} {"CONTAINER",-10} READY");
+            foreach (var r in rows)
+            {
+                Console.WriteLine($"{r.Name,-34} {r.Role,-7} {r.Address,-15} {r.State,-10} {r.Ready}");
+            }
+
+            Console.WriteLine(voters.Count == 0 ? "datastore voters: none reported (SQLite, or no server answers)" : $"datastore voters: {string.Join(", ", voters)}");
+            Console.WriteLine($"kubeconfig: {kubeconfig}");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The join token, read from the server's data dir (it is in no label, as labels are readable by anyone).</summary>
+    private static async Task<string> TokenAsync(DockerProvider provider, LabNode server, CancellationToken ct)
+    {
+        var result = await provider.ExecAsync(server, ["cat", "/var/lib/rancher/k3s/server/token"], ct);
+        var token = result.Stdout.Trim();
+        var colon = token.LastIndexOf(':');
+        return colon >= 0 ? token[(colon + 1)..] : token;
+    }
+}
+
+/// <summary>One node in <c>k3slab status</c>.</summary>
+internal sealed record StatusRow(string Name, string Role, string Address, string State, string Ready);
+
+/// <summary>The machine-readable result of <c>k3slab status -o json</c>.</summary>
+internal sealed record StatusResult(string Cluster, string Kubeconfig, List<StatusRow> Nodes, List<string> Voters);
