@@ -1,6 +1,5 @@
 using K3sLab.Lab;
 using K3sLab.Lab.Cluster;
-using K3sLab.Lab.Engine;
 using K3sLab.Lab.Providers;
 using K3sLab.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -19,36 +18,25 @@ public sealed class LabUpTests(NodeImageFixture image) : IClassFixture<NodeImage
     public async Task Up_ThreeServersAndAnAgent_AllReady_AndKubectlOutlivesServer0()
     {
         var ct = TestContext.Current.CancellationToken;
-        var name = "up" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3]);
-        using var docker = DockerEngine.CreateClient();
-        var provider = new DockerProvider(docker);
-        try
-        {
-            var cluster = await new ClusterCreator(provider, NullLogger.Instance).CreateAsync(new ClusterSpec(name, 3, 1, 0, TimeSpan.FromSeconds(180), KeepOnFailure: false), image.Image, ct);
-            cluster.Nodes.Should().HaveCount(5, "three servers, an agent and the load balancer");
+        await using var cluster = await new K3sLabClusterBuilder().WithServers(3).WithAgents(1).BuildAndStartAsync(ct);
+        cluster.Info.Nodes.Should().HaveCount(5, "three servers, an agent and the load balancer");
 
-            var nodes = await Kubectl.RunAsync("1.33", cluster.KubeconfigPath, ct, "get", "nodes", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}");
-            nodes.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(["True", "True", "True", "True"], nodes.Stderr);
-            var context = await Kubectl.RunAsync("1.33", cluster.KubeconfigPath, ct, "config", "current-context");
-            context.Stdout.Trim().Should().Be($"k3slab-{name}");
-
-            await provider.KillAsync(cluster.Nodes.Single(n => n.Role == NodeRole.Server && n.Index == 0), ct);
-            var after = await Eventually.UntilAsync(
-                () => Kubectl.RunAsync("1.33", cluster.KubeconfigPath, ct, "--request-timeout", "5s", "get", "nodes", "-o", "name"),
-                r => r.ExitCode == 0,
-                TimeSpan.FromSeconds(60),
-                ct);
-            after.ExitCode.Should().Be(0, $"kubectl keeps working through the load balancer after server-0 dies: {after.Stderr}");
-        }
-        finally
+        var nodes = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "get", "nodes", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}");
+        nodes.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(["True", "True", "True", "True"], nodes.Stderr);
+        var context = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "config", "current-context");
+        context.Stdout.Trim().Should().Be($"k3slab-{cluster.Name}");
+        using (var client = cluster.KubernetesClient())
         {
-            await provider.DeleteClusterAsync(name, CancellationToken.None);
-            var folder = Path.GetDirectoryName(ClusterKubeconfig.PathFor(name))!;
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            (await client.CoreV1.ListNodeAsync(cancellationToken: ct)).Items.Should().HaveCount(4, "the official C# client works with the kubeconfig too");
         }
+
+        await cluster.Node("server-0").KillAsync(ct);
+        var after = await Eventually.UntilAsync(
+            () => Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "--request-timeout", "5s", "get", "nodes", "-o", "name"),
+            r => r.ExitCode == 0,
+            TimeSpan.FromSeconds(60),
+            ct);
+        after.ExitCode.Should().Be(0, $"kubectl keeps working through the load balancer after server-0 dies: {after.Stderr}");
     }
 
     [Fact]
