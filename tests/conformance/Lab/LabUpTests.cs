@@ -1,3 +1,4 @@
+using k8s;
 using K3sLab.Lab;
 using K3sLab.Lab.Cluster;
 using K3sLab.Lab.Providers;
