@@ -84,7 +84,8 @@ public sealed class WatchHubTests
         events.Select(e => e.ModRevision).Should().Equal(2L);
         foreach (var (mark, index) in seen.Select((b, i) => (b, i)).Where(m => m.b.Events.Count == 0))
         {
-            events.Where(e => e.ModRevision <= mark.Revision).Should().OnlyContain(e => e.Batch < index, $"the mark at revision {mark.Revision} (batch {index}) must follow the events it covers");
+            // FluentAssertions' OnlyContain fails on an empty set, which is exactly an early mark covering no event.
+            events.Where(e => e.ModRevision <= mark.Revision && e.Batch >= index).Should().BeEmpty($"the mark at revision {mark.Revision} (batch {index}) must follow the events it covers");
         }
     }
 
