@@ -48,7 +48,16 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
     public static async Task<ApiServerLeases> StartAsync(ObjectStorage storage, string address, int port, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         var leases = new ApiServerLeases(storage, address, port, time, logger);
-        await leases.RenewAndReconcileAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await leases.RenewAndReconcileAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ApiStatusException e) when (e.Code == 409)
+        {
+            // Servers kept writing the same objects: the lease is held, and the next tick reconciles.
+            Log.ReconcileFailed(logger, e.Message);
+        }
+
         return leases;
     }
 
@@ -140,12 +149,27 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
         await ReconcileAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Writes the live addresses into the Endpoints and the EndpointSlice. Every server reconciles on its own tick, so
+    /// two may write at once: a conflict re-reads the leases and tries again (a few times; then the next tick does).
+    /// </summary>
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        var live = await Store.RangeAsync(new RangeQuery(KeyRange.Prefix(Encoding.UTF8.GetBytes(Prefix))), cancellationToken).ConfigureAwait(false);
-        var addresses = live.Kvs.Select(kv => Encoding.UTF8.GetString(kv.Value)).Where(a => IPAddress.TryParse(a, out _)).Order(StringComparer.Ordinal).ToList();
-        await UpdateEndpointsAsync(addresses, cancellationToken).ConfigureAwait(false);
-        await UpdateSliceAsync(addresses, cancellationToken).ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var live = await Store.RangeAsync(new RangeQuery(KeyRange.Prefix(Encoding.UTF8.GetBytes(Prefix))), cancellationToken).ConfigureAwait(false);
+                var addresses = live.Kvs.Select(kv => Encoding.UTF8.GetString(kv.Value)).Where(a => IPAddress.TryParse(a, out _)).Order(StringComparer.Ordinal).ToList();
+                await UpdateEndpointsAsync(addresses, cancellationToken).ConfigureAwait(false);
+                await UpdateSliceAsync(addresses, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (ApiStatusException e) when (e.Code == 409 && attempt < 5)
+            {
+                // Another server wrote between our read and our write.
+            }
+        }
     }
 
     private async Task UpdateEndpointsAsync(List<string> addresses, CancellationToken cancellationToken)
