@@ -133,6 +133,11 @@ public sealed class PodLogsTests : IAsyncLifetime
         raw.Stderr.Should().Contain("a container name must be specified for pod two, choose one of: [a b]");
         (await KubectlAsync(server, "1.33", ct, "logs", "two", "-c", "b")).Stdout.Should().Be("from b\n");
 
+        // Only kubelet certificates may open a tunnel: no credentials is k3s's 401, the join token's 403.
+        var password = token[(token.LastIndexOf(':') + 1)..];
+        (await SupervisorGetAsync(server, null, ct)).Should().Be((401, "not authorized"));
+        (await SupervisorGetAsync(server, "node:" + password, ct)).Should().Be((403, "forbidden"));
+
         // The kubelet API lets in the API server's certificate only.
         using var apiServer = X509Certificate2.CreateFromPemFile(Path.Combine(server.DataDir, "server", "tls", "client-kube-apiserver.crt"), Path.Combine(server.DataDir, "server", "tls", "client-kube-apiserver.key"));
         using var node = X509Certificate2.CreateFromPemFile(Path.Combine(agent.DataDir, "agent", "client-kubelet.crt"), Path.Combine(agent.DataDir, "agent", "client-kubelet.key"));
@@ -143,6 +148,21 @@ public sealed class PodLogsTests : IAsyncLifetime
         (await KubeletGetAsync(apiServer, $"{kubelet}/containerLogs/default/talker/nope", ct)).Should().Be((404, "container \"nope\" not found in pod \"talker\""));
         (await KubeletGetAsync(apiServer, $"{kubelet}/containerLogs/default/ghost/app", ct)).Should().Be((404, "pod \"ghost\" does not exist"));
         (await KubeletGetAsync(apiServer, $"{kubelet}/containerLogs/default/talker/app?tailLines=1", ct)).Should().Be((200, "later\n"));
+    }
+
+    private static async Task<(int, string)> SupervisorGetAsync(ServerNode server, string? basic, CancellationToken ct)
+    {
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        using var client = new HttpClient(handler);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{server.Url}/v1-k3s/connect");
+        if (basic is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(basic)));
+        }
+
+        using var response = await client.SendAsync(request, ct);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct));
     }
 
     private static async Task<(int, string)> KubeletGetAsync(X509Certificate2? certificate, string url, CancellationToken ct)
