@@ -20,7 +20,6 @@ internal sealed class TunnelStream : Stream
     private readonly Queue<byte[]> _received = new();
     private readonly TaskCompletionSource _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _headOffset;
-    private int _buffered;
     private int _consumed;
     private int _receiveWindow = TunnelFrame.InitialWindow;
     private int _sendCredit = TunnelFrame.InitialWindow;
@@ -86,7 +85,6 @@ internal sealed class TunnelStream : Stream
                         }
                     }
 
-                    _buffered -= read;
                     _consumed += read;
                     if (_consumed >= TunnelFrame.InitialWindow / 2 && !_remoteClosed && _resetReason is null)
                     {
@@ -220,7 +218,6 @@ internal sealed class TunnelStream : Stream
             }
 
             _received.Enqueue(data.ToArray());
-            _buffered += data.Length;
             wake = _readable;
             _readable = null;
         }

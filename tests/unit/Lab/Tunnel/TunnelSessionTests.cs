@@ -124,7 +124,7 @@ public sealed class TunnelSessionTests : IAsyncLifetime
         await using var stream = await _server.OpenAsync("hold", ct);
         await _agent.DisposeAsync();
         var read = async () => await stream.ReadAsync(new byte[16], ct);
-        await read.Should().ThrowAsync<IOException>().WithMessage("*tunnel closed*");
+        await read.Should().ThrowAsync<IOException>().WithMessage("*was reset*");
         await _serverRun.WaitAsync(Within, ct);
     }
 
