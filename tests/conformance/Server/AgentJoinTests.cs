@@ -61,6 +61,12 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
         await third.WaitListeningAsync(Start, ct);
         await WaitReadyAsync(first, ["s1", "s2", "s3", "a1", "a2"], ct);
         (await VotersAsync(first, ct)).Should().HaveCount(3, "the three servers are the datastore's voters");
+        foreach (var (server, agent) in new[] { first, second, third }.SelectMany(s => new[] { "a1", "a2" }.Select(a => (s, a))))
+        {
+            // k3s keeps a /v1-k3s/connect tunnel from every agent to every server.
+            await Eventually.TrueAsync(() => server.Log.Contains($"Tunnel connected for node {agent}", StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"{agent} has a tunnel to {server.Name}\n{server.Log}", ct);
+        }
+
         var labels = await KubectlAsync(first, ct, "get", "node", "a2", "-o", "jsonpath={.metadata.labels.lab}/{.metadata.labels.extra}");
         labels.Stdout.Should().Be("yes/yes", "a2's labels come from its config file and drop-in");
 

@@ -25,4 +25,11 @@ internal sealed record AgentSettings(
     IReadOnlyDictionary<string, string> NodeLabels,
     IReadOnlyList<NodeTaint> NodeTaints,
     int LoadBalancerPort,
-    string NodePasswordFile);
+    string NodePasswordFile)
+{
+    /// <summary><c>--kubelet-arg=address=</c>: where the kubelet API listens; null means the node IP.</summary>
+    public IPAddress? KubeletAddress { get; init; }
+
+    /// <summary><c>--kubelet-arg=port=</c>: the kubelet API's port.</summary>
+    public int KubeletPort { get; init; } = KubeletSettings.DefaultPort;
+}

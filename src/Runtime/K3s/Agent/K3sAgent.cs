@@ -12,8 +12,8 @@ namespace K3sLab.K3s.Agent;
 /// Runs the agent role, in k3s's order: start the client-side load balancer on <c>127.0.0.1:&lt;lb-server-port&gt;</c>
 /// (its saved server list lets a restarted agent come back while the <c>--server</c> is down), then through it trust
 /// the cluster CA by the token's hash, read <c>/v1-k3s/config</c>, obtain the kubelet's client and serving
-/// certificates with the node password, learn the API servers, and run the kubelet against the balancer until
-/// cancelled (SIGINT/SIGTERM). A step that fails because a server is not there or not ready is retried every 5–10 s;
+/// certificates with the node password, learn the API servers, and run the kubelet against the balancer and a
+/// <c>/v1-k3s/connect</c> tunnel to every server (<see cref="AgentTunnels"/>) until cancelled (SIGINT/SIGTERM). A step that fails because a server is not there or not ready is retried every 5–10 s;
 /// a wrong token ends the process.
 /// </summary>
 internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory loggers)
@@ -71,12 +71,14 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
             using var api = new ApiClient(supervisorUrl, client, ca);
             await using var listWatch = new ApiServerListWatch(api, supervisor, balancer, TimeProvider.System, loggers.CreateLogger("k3s.loadbalancer"));
             Log.StartingKubelet(_logger, settings.NodeName, supervisorUrl.ToString());
-            await using var kubelet = Kubelet.Kubelet.Start(
-                new KubeletSettings(settings.NodeName, settings.NodeIp, settings.NodeExternalIp, settings.NodeLabels, settings.NodeTaints, ControlPlane: false, supervisorUrl, settings.DataDir.Agent),
-                client,
-                ca,
-                TimeProvider.System,
-                loggers);
+            using var clientCa = NodeCertificateRequest.IssuerOf(settings.DataDir.Agent, "client-kubelet");
+            var kubeletSettings = new KubeletSettings(settings.NodeName, settings.NodeIp, settings.NodeExternalIp, settings.NodeLabels, settings.NodeTaints, ControlPlane: false, supervisorUrl, settings.DataDir.Agent)
+            {
+                ServerAddress = settings.KubeletAddress,
+                ServerPort = settings.KubeletPort,
+            };
+            await using var kubelet = Kubelet.Kubelet.Start(kubeletSettings, client, ca, serving, clientCa, TimeProvider.System, loggers);
+            await using var tunnels = new AgentTunnels(() => balancer.Servers, client, ca, kubeletSettings.LocalServerEndpoint, TimeProvider.System, loggers.CreateLogger("k3s.tunnel"));
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);

@@ -73,4 +73,26 @@ internal static class NodeCertificateRequest
             return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), password: null);
         }
     }
+
+    /// <summary>The CA that followed the issued certificate in the saved answer <c>agent/&lt;name&gt;.crt</c> (for <c>client-kubelet</c>, the client CA).</summary>
+    /// <exception cref="BootstrapException">The file holds no CA certificate.</exception>
+    public static X509Certificate2 IssuerOf(string agentDirectory, string name)
+    {
+        var all = new X509Certificate2Collection();
+        all.ImportFromPem(File.ReadAllText(Path.Combine(agentDirectory, name + ".crt")));
+        X509Certificate2? ca = null;
+        foreach (var certificate in all)
+        {
+            if (ca is null && certificate.Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority))
+            {
+                ca = certificate;
+            }
+            else
+            {
+                certificate.Dispose();
+            }
+        }
+
+        return ca ?? throw new BootstrapException($"agent/{name}.crt holds no CA certificate after the issued one");
+    }
 }

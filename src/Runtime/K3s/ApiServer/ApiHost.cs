@@ -124,6 +124,7 @@ internal static class ApiHost
             await next(context);
         });
 
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(10) });
         SupervisorEndpoints.Map(
             app,
             dataDir,
@@ -175,7 +176,12 @@ internal static class ApiHost
         });
         app.MapGet("/openapi/v3", context => Json(context, openApi.Value.Index));
         app.MapGet("/openapi/v3/{**path}", context => JsonOrNotFound(context, openApi.Value.Document((string)context.Request.RouteValues["path"]!)));
-        var resources = new ResourceHandler(storage, registry, ServiceRange(storage, options.ServiceCidr), policy, TimeProvider.System);
+        var tunnels = new TunnelSessions();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        TunnelEndpoint.Map(app, tunnels, app.Lifetime, loggers.CreateLogger("k3s.tunnel"));
+        var kubelets = new Kubelets.KubeletClient(tunnels, tls.KubeletClient, tls.ServerCa.Certificate, loggers.CreateLogger("k3s.kubelet-client"));
+        app.Lifetime.ApplicationStopped.Register(kubelets.Dispose);
+        var resources = new ResourceHandler(storage, registry, ServiceRange(storage, options.ServiceCidr), policy, TimeProvider.System, kubelets);
         var reviews = new AccessReviews(policy);
         app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));
         app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));

@@ -43,6 +43,7 @@ internal static class ServerCommand
         var clusterCidr = EnvOption.String("--cluster-cidr", null, null, "IPv4/IPv6 network CIDRs to use for pod IPs", "10.42.0.0/16");
         var clusterDns = EnvOption.String("--cluster-dns", null, null, "IPv4 Cluster IP for coredns service. Should be in your service-cidr range", "10.43.0.10");
         var snapshotOptions = new SnapshotOptions();
+        var kubeletArg = EnvOption.List("--kubelet-arg", null, "Customized flag for kubelet process (this build: address=, port=)");
 
         var command = new Command("server", "Run management server");
         foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns }.Concat(snapshotOptions.All))
@@ -50,6 +51,7 @@ internal static class ServerCommand
             command.Options.Add(option);
         }
 
+        command.Options.Add(kubeletArg);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var loggers = RuntimeLogging.Create();
@@ -91,6 +93,8 @@ internal static class ServerCommand
                     ClusterResetRestorePath = parse.GetValue(snapshotOptions.RestorePath),
                     Snapshots = snapshotOptions.Resolve(parse),
                 };
+                var kubelet = KubeletArgs.Parse(parse.GetValue(kubeletArg)!);
+                settings = settings with { KubeletAddress = kubelet.Address, KubeletPort = kubelet.Port };
                 return await new K3sServer(settings, loggers).RunAsync(cancellationToken);
             }
             catch (BootstrapException e)

@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using K3sLab.K3s.Kubelet.Client;
 using K3sLab.K3s.Kubelet.Node;
 using K3sLab.K3s.Kubelet.Pods;
+using K3sLab.K3s.Kubelet.Server;
 
 namespace K3sLab.K3s.Kubelet;
 
@@ -10,7 +11,8 @@ namespace K3sLab.K3s.Kubelet;
 /// It talks to the API server as a real kubelet does, over HTTPS with its own <c>system:node:&lt;name&gt;</c> client
 /// certificate: <see cref="NodeHeartbeat"/> registers the Node, renews its Lease and reports its status;
 /// <see cref="PodSync"/> runs the pods bound to the node as processes (<see cref="ProcessRuntime"/>). Both loops
-/// retry API errors forever and end only when the kubelet is disposed.
+/// retry API errors forever and end only when the kubelet is disposed. <see cref="KubeletApi"/> serves the pods' logs
+/// to the API server on <see cref="KubeletSettings.ServerEndpoint"/>.
 /// </summary>
 internal sealed class Kubelet : IAsyncDisposable
 {
@@ -18,9 +20,10 @@ internal sealed class Kubelet : IAsyncDisposable
     private readonly ApiClient _api;
     private readonly Task _heartbeat;
     private readonly Task _pods;
+    private readonly Task<KubeletApi?> _server;
     private int _disposed;
 
-    private Kubelet(ApiClient api, NodeHeartbeat heartbeat, PodSync sync)
+    private Kubelet(ApiClient api, NodeHeartbeat heartbeat, PodSync sync, Func<PodSync, CancellationToken, Task<KubeletApi?>> serve)
     {
         _api = api;
         _stop = new CancellationTokenSource();
@@ -33,19 +36,37 @@ internal sealed class Kubelet : IAsyncDisposable
                 await sync.RunAsync(ct);
             },
             ct);
+        _server = serve(sync, ct);
     }
 
     /// <summary>
     /// Starts the kubelet's loops with its client certificate (<c>system:node:&lt;name&gt;</c>, with its key) and the
     /// CA the API server's certificate must chain to; the Node is registered in the background once the API answers.
-    /// The caller keeps ownership of both certificates.
+    /// The kubelet API serves with <paramref name="servingCertificate"/> (with its key) to clients whose certificates
+    /// chain to <paramref name="clientCa"/>. The caller keeps ownership of the certificates.
     /// </summary>
-    public static Kubelet Start(KubeletSettings settings, X509Certificate2 clientCertificate, X509Certificate2 serverCa, TimeProvider time, ILoggerFactory loggers)
+    public static Kubelet Start(KubeletSettings settings, X509Certificate2 clientCertificate, X509Certificate2 serverCa, X509Certificate2 servingCertificate, X509Certificate2 clientCa, TimeProvider time, ILoggerFactory loggers)
     {
         Directory.CreateDirectory(settings.AgentDirectory);
         var api = new ApiClient(settings.ApiServer, clientCertificate, serverCa);
         var logger = loggers.CreateLogger("k3s.kubelet");
-        return new Kubelet(api, new NodeHeartbeat(api, settings, time, logger), new PodSync(api, new ProcessRuntime(time), new Prober(), settings, time, logger));
+        return new Kubelet(
+            api,
+            new NodeHeartbeat(api, settings, time, logger),
+            new PodSync(api, new ProcessRuntime(time), new Prober(), settings, time, logger),
+            async (sync, ct) =>
+            {
+                try
+                {
+                    return await KubeletApi.StartAsync(settings, servingCertificate, clientCa, sync, time, logger, ct);
+                }
+                catch (IOException e)
+                {
+                    // The kubelet exits here; this one keeps running its pods, and only logs are out of reach.
+                    KubeletApi.LogListenFailed(logger, settings.ServerEndpoint.ToString(), e.Message);
+                    return null;
+                }
+            });
     }
 
     /// <summary>Stops both loops; pod processes keep running, as a kubelet's containers outlive it. Idempotent.</summary>
@@ -60,6 +81,17 @@ internal sealed class Kubelet : IAsyncDisposable
         try
         {
             await Task.WhenAll(_heartbeat, _pods);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        try
+        {
+            if (await _server is { } server)
+            {
+                await server.DisposeAsync();
+            }
         }
         catch (OperationCanceledException)
         {

@@ -27,6 +27,27 @@ internal sealed record KubeletSettings(
     /// <summary>Annotations to register with beyond the kubelet's own (a server's datastore member, for instance).</summary>
     public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The kubelet's default API port, as in k3s and the kubelet.</summary>
+    public const int DefaultPort = 10250;
+
+    /// <summary>
+    /// The address the kubelet API listens on (<c>--kubelet-arg=address=</c>); null means the node IP, so that several
+    /// nodes share one machine in tests (the kubelet's own default is every address).
+    /// </summary>
+    public IPAddress? ServerAddress { get; init; }
+
+    /// <summary>The kubelet API's port (<c>--kubelet-arg=port=</c>), reported in the Node's <c>daemonEndpoints</c>.</summary>
+    public int ServerPort { get; init; } = DefaultPort;
+
+    /// <summary>Where the kubelet API listens.</summary>
+    public IPEndPoint ServerEndpoint => new(ServerAddress ?? NodeIp, ServerPort);
+
+    /// <summary>Where a local client reaches the kubelet API (loopback when it listens on every address).</summary>
+    public IPEndPoint LocalServerEndpoint =>
+        ServerEndpoint.Address.Equals(IPAddress.Any) ? new(IPAddress.Loopback, ServerPort)
+        : ServerEndpoint.Address.Equals(IPAddress.IPv6Any) ? new(IPAddress.IPv6Loopback, ServerPort)
+        : ServerEndpoint;
+
     /// <summary>Where container logs go: <c>&lt;agent&gt;/logs/pods/&lt;ns&gt;_&lt;pod&gt;_&lt;uid&gt;/&lt;container&gt;/&lt;restart&gt;.log</c>.</summary>
     public string PodLogDirectory => Path.Combine(AgentDirectory, "logs", "pods");
 }

@@ -23,6 +23,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
 {
     private readonly ILogger _logger = loggers.CreateLogger("k3s.server");
     private System.Security.Cryptography.X509Certificates.X509Certificate2? _kubeletCertificate;
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _kubeletServing;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -131,6 +132,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
 
         await app.StopAsync(CancellationToken.None);
         _kubeletCertificate?.Dispose();
+        _kubeletServing?.Dispose();
         return 0;
     }
 
@@ -216,9 +218,12 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             settings.DataDir.Agent)
         {
             Annotations = annotations,
+            ServerAddress = settings.KubeletAddress,
+            ServerPort = settings.KubeletPort,
         };
         Log.StartingKubelet(_logger, settings.NodeName);
         _kubeletCertificate = Kubelet.Client.NodeCredentials.Ensure(settings.DataDir.Agent, settings.NodeName, tls.ClientCa);
-        return Kubelet.Kubelet.Start(kubelet, _kubeletCertificate, tls.ServerCa.Certificate, TimeProvider.System, loggers);
+        _kubeletServing = Kubelet.Client.NodeCredentials.EnsureServing(settings.DataDir.Agent, settings.NodeName, [settings.NodeIp, .. settings.NodeExternalIp is { } external ? [external] : Array.Empty<System.Net.IPAddress>()], tls.ServerCa);
+        return Kubelet.Kubelet.Start(kubelet, _kubeletCertificate, tls.ServerCa.Certificate, _kubeletServing, tls.ClientCa.Certificate, TimeProvider.System, loggers);
     }
 }

@@ -61,4 +61,10 @@ internal sealed record ServerSettings(
 
     /// <summary><c>--node-external-ip</c>: the Node's ExternalIP address, if any.</summary>
     public IPAddress? NodeExternalIp { get; init; }
+
+    /// <summary><c>--kubelet-arg=address=</c>: where the kubelet API listens; null means the node IP.</summary>
+    public IPAddress? KubeletAddress { get; init; }
+
+    /// <summary><c>--kubelet-arg=port=</c>: the kubelet API's port.</summary>
+    public int KubeletPort { get; init; } = Kubelet.KubeletSettings.DefaultPort;
 }

@@ -6,15 +6,17 @@ namespace K3sLab.K3s.Tls;
 /// <summary>
 /// The server's certificates under <c>server/tls</c>, with k3s's file names: the three CAs (<c>server-ca</c> signs
 /// serving certificates, <c>client-ca</c> signs client certificates, <c>request-header-ca</c> signs front-proxy
-/// clients), the API server's serving certificate and the admin client certificate. Existing files are reused;
+/// clients), the API server's serving certificate, the admin client certificate and the API server's kubelet client
+/// certificate (<c>client-kube-apiserver</c>). Existing files are reused;
 /// the serving certificate is reissued when it lacks a requested name or is within 90 days of expiry.
 /// </summary>
 internal sealed class ClusterTls : IDisposable
 {
     private static readonly TimeSpan RenewBefore = TimeSpan.FromDays(90);
 
-    private ClusterTls(CertificateAuthority serverCa, CertificateAuthority clientCa, CertificateAuthority requestHeaderCa, X509Certificate2 serving, X509Certificate2 admin)
+    private ClusterTls(CertificateAuthority serverCa, CertificateAuthority clientCa, CertificateAuthority requestHeaderCa, X509Certificate2 serving, X509Certificate2 admin, X509Certificate2 kubeletClient)
     {
+        KubeletClient = kubeletClient;
         ServerCa = serverCa;
         ClientCa = clientCa;
         RequestHeaderCa = requestHeaderCa;
@@ -33,6 +35,12 @@ internal sealed class ClusterTls : IDisposable
 
     /// <summary>The admin client certificate (<c>client-admin</c>: CN system:admin, O system:masters).</summary>
     public X509Certificate2 Admin { get; }
+
+    /// <summary>
+    /// The API server's client certificate for kubelets (<c>client-kube-apiserver</c>: CN <c>system:kube-apiserver</c>,
+    /// O <c>system:masters</c>, as k3s issues it), which the kubelet API lets in.
+    /// </summary>
+    public X509Certificate2 KubeletClient { get; }
 
     /// <summary>The DNS names every API serving certificate carries, for the cluster domain.</summary>
     public static IEnumerable<string> KubernetesServiceNames(string clusterDomain) =>
@@ -62,7 +70,16 @@ internal sealed class ClusterTls : IDisposable
             PemFiles.Write(tlsDirectory, "client-admin", admin);
         }
 
-        return new ClusterTls(serverCa, clientCa, requestHeaderCa, serving, admin);
+        var kubeletClient = PemFiles.TryRead(tlsDirectory, "client-kube-apiserver");
+        if (kubeletClient is null || NeedsRenewal(kubeletClient, time) || !clientCa.Verifies(kubeletClient))
+        {
+            kubeletClient?.Dispose();
+            using var issued = clientCa.IssueClient("system:kube-apiserver", ["system:masters"]);
+            PemFiles.Write(tlsDirectory, "client-kube-apiserver", issued);
+            kubeletClient = PemFiles.TryRead(tlsDirectory, "client-kube-apiserver")!;
+        }
+
+        return new ClusterTls(serverCa, clientCa, requestHeaderCa, serving, admin, kubeletClient);
     }
 
     public void Dispose()
@@ -72,6 +89,7 @@ internal sealed class ClusterTls : IDisposable
         RequestHeaderCa.Dispose();
         Serving.Dispose();
         Admin.Dispose();
+        KubeletClient.Dispose();
     }
 
     /// <summary>Loads the CA pair <paramref name="file"/>.crt/.key, or creates and writes one named <paramref name="name"/>.</summary>

@@ -24,16 +24,27 @@ public sealed class ClusterTlsTests : IDisposable
         string first;
         using (var tls = ClusterTls.Ensure(_dir.FullName, Names, Addresses))
         {
-            first = tls.ServerCa.Certificate.Thumbprint + tls.Serving.Thumbprint + tls.Admin.Thumbprint;
+            first = tls.ServerCa.Certificate.Thumbprint + tls.Serving.Thumbprint + tls.Admin.Thumbprint + tls.KubeletClient.Thumbprint;
         }
 
         using var again = ClusterTls.Ensure(_dir.FullName, Names, Addresses);
 
-        (again.ServerCa.Certificate.Thumbprint + again.Serving.Thumbprint + again.Admin.Thumbprint).Should().Be(first);
+        (again.ServerCa.Certificate.Thumbprint + again.Serving.Thumbprint + again.Admin.Thumbprint + again.KubeletClient.Thumbprint).Should().Be(first);
         Directory.GetFiles(_dir.FullName).Select(Path.GetFileName).Should().BeEquivalentTo(
             "server-ca.crt", "server-ca.key", "client-ca.crt", "client-ca.key", "request-header-ca.crt", "request-header-ca.key",
-            "serving-kube-apiserver.crt", "serving-kube-apiserver.key", "client-admin.crt", "client-admin.key");
+            "serving-kube-apiserver.crt", "serving-kube-apiserver.key", "client-admin.crt", "client-admin.key",
+            "client-kube-apiserver.crt", "client-kube-apiserver.key");
         File.GetUnixFileMode(Path.Combine(_dir.FullName, "server-ca.key")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
+    public void Ensure_KubeletClient_IsTheApiServersIdentityFromTheClientCa()
+    {
+        using var tls = ClusterTls.Ensure(_dir.FullName, Names, Addresses);
+        tls.KubeletClient.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, forIssuer: false).Should().Be("system:kube-apiserver");
+        tls.KubeletClient.Subject.Should().Contain("O=system:masters");
+        tls.KubeletClient.HasPrivateKey.Should().BeTrue();
+        tls.ClientCa.Verifies(tls.KubeletClient).Should().BeTrue();
     }
 
     [Fact]

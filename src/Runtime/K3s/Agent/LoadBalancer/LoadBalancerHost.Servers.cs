@@ -2,6 +2,18 @@ namespace K3sLab.K3s.Agent.LoadBalancer;
 
 internal sealed partial class LoadBalancerHost
 {
+    /// <summary>The server list (without the default), as last set or restored from the state file.</summary>
+    public IReadOnlyList<string> Servers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _addresses;
+            }
+        }
+    }
+
     /// <summary>
     /// Replaces the server list (host:port addresses from <c>/v1-k3s/apiservers</c> or the <c>kubernetes</c>
     /// EndpointSlices): new servers start UNCHECKED, removed ones are dropped and their connections closed, and the

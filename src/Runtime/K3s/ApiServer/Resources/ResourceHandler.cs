@@ -18,7 +18,7 @@ namespace K3sLab.K3s.ApiServer.Resources;
 /// deletecollection, plus the <c>status</c> subresource. Kind-specific behaviour (defaults, validation beyond
 /// names, controllers) belongs to the layers above.
 /// </summary>
-internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceRegistry registry, ServiceAddresses services, Authorization.RbacPolicyCache policy, TimeProvider time)
+internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceRegistry registry, ServiceAddresses services, Authorization.RbacPolicyCache policy, TimeProvider time, Kubelets.KubeletClient? kubelets = null)
 {
     /// <summary>Resources that have no stored objects (reviews, bindings): not served by this handler.</summary>
     private static readonly HashSet<string> NotStored = ["bindings", "componentstatuses", "tokenreviews", "selfsubjectreviews", "subjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews", "localsubjectaccessreviews"];
@@ -47,10 +47,16 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
             return;
         }
 
+        if (resource is { Group: "", Name: "pods" } && info.Subresource == "log" && info.Name.Length > 0)
+        {
+            await LogAsync(context, info, context.RequestAborted);
+            return;
+        }
+
         if (resource is { Group: "", Name: "pods" or "nodes" or "services" } && info.Subresource is "log" or "exec" or "attach" or "portforward" or "proxy")
         {
-            // kube-apiserver proxies these to the node's kubelet (or through it); this server has no kubelet client yet.
-            throw new ApiStatusException(405, "MethodNotAllowed", $"{info.Resource}/{info.Subresource} is not supported by this server yet: kube-apiserver proxies it to the node's kubelet, and this build has no kubelet connection", info.Name, info.Group, info.Resource);
+            // kube-apiserver proxies these to the node's kubelet (or through it); this build's kubelet serves logs only.
+            throw new ApiStatusException(405, "MethodNotAllowed", $"{info.Resource}/{info.Subresource} is not supported by this server yet: kube-apiserver proxies it to the node's kubelet, and this build's kubelet API serves only container logs (kubectl logs)", info.Name, info.Group, info.Resource);
         }
 
         if (info.Subresource.Length > 0 && (info.Subresource != "status" || !resource.Subresources.Any(s => s.Name == "status")))

@@ -108,7 +108,7 @@ internal static class NodeDocument
             ["allocatable"] = Resources(facts.Cpus, Math.Max(0, facts.MemoryBytes - NodeConditions.MemoryThresholdBytes), (long)(facts.DiskBytes * (1 - NodeConditions.DiskFreeThreshold))),
             ["conditions"] = NodeConditions.Build(facts, previousConditions, now),
             ["addresses"] = addresses,
-            ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = 10250 } },
+            ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = settings.ServerPort } },
             ["nodeInfo"] = new JsonObject
             {
                 ["machineID"] = facts.MachineId,

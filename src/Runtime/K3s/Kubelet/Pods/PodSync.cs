@@ -16,6 +16,9 @@ namespace K3sLab.K3s.Kubelet.Pods;
 internal sealed partial class PodSync(ApiClient api, ProcessRuntime runtime, Prober prober, KubeletSettings settings, TimeProvider time, ILogger logger)
 {
     private readonly Dictionary<string, PodWorker> _workers = new(StringComparer.Ordinal);
+
+    // The workers by namespace and name, for the kubelet API's readers (the loop above owns _workers).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Namespace, string Name), PodWorker> _byName = new();
     private readonly string _selector = $"fieldSelector={Uri.EscapeDataString($"spec.nodeName={settings.NodeName}")}";
 
     public async Task RunAsync(CancellationToken ct)
@@ -77,6 +80,9 @@ internal sealed partial class PodSync(ApiClient api, ProcessRuntime runtime, Pro
         }
     }
 
+    /// <summary>The worker of the pod named <paramref name="name"/> in <paramref name="ns"/> on this node, if any. Thread-safe.</summary>
+    public PodWorker? Find(string ns, string name) => _byName.TryGetValue((ns, name), out var worker) ? worker : null;
+
     private static string Uid(JsonObject pod) => pod["metadata"]?["uid"]?.GetValue<string>() ?? string.Empty;
 
     private void Observe(JsonObject pod)
@@ -93,6 +99,7 @@ internal sealed partial class PodSync(ApiClient api, ProcessRuntime runtime, Pro
 
             worker = new PodWorker(api, runtime, prober, settings, pod, time, logger);
             _workers[uid] = worker;
+            _byName[(worker.Namespace, worker.Name)] = worker;
             worker.Start();
             _ = worker.Completion.ContinueWith(_ => Log.WorkerEnded(logger, worker.Namespace, worker.Name), TaskScheduler.Default);
         }
@@ -108,6 +115,7 @@ internal sealed partial class PodSync(ApiClient api, ProcessRuntime runtime, Pro
     {
         if (_workers.Remove(uid, out var worker))
         {
+            _byName.TryRemove(new KeyValuePair<(string, string), PodWorker>((worker.Namespace, worker.Name), worker));
             worker.Terminate(TimeSpan.FromSeconds(2), deletePod: false);
         }
     }
