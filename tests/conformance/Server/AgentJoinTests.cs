@@ -1,8 +1,5 @@
 using System.Globalization;
-using System.Net;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using K3sLab.ConformanceTests.Datastore;
 using K3sLab.Tests.Support;
 
 namespace K3sLab.ConformanceTests.Server;
@@ -18,22 +15,12 @@ namespace K3sLab.ConformanceTests.Server;
 public sealed partial class AgentJoinTests : IAsyncLifetime
 {
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(60);
-    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("k3slab-agent-");
-    private readonly List<NodeProcess> _nodes = [];
-    private readonly byte[] _net = [127, (byte)Random.Shared.Next(10, 250), (byte)Random.Shared.Next(0, 255)];
+    private readonly LoopbackCluster _cluster = new("k3slab-agent-");
     private readonly int _lbPortBase = Random.Shared.Next(20000, 40000);
 
     public async ValueTask InitializeAsync() => await new PublishedRuntime().InitializeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-
-        _root.Delete(recursive: true);
-    }
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
     public async Task ThreeServersAndTwoAgents_FiveNodesReady_AndAnAgentOutlivesItsActiveServer()
@@ -51,7 +38,7 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
         agents[0].Start(first.Url, AgentToken(first));
 
         // The second agent reads --server and --token from k3s's config file, with a label appended from a drop-in.
-        var config = Path.Combine(_root.FullName, "a2-config.yaml");
+        var config = Path.Combine(_cluster.Root.FullName, "a2-config.yaml");
         await File.WriteAllTextAsync(config, $"server: {first.Url}\ntoken: {AgentToken(first)}\nnode-label:\n  - lab=yes\n", ct);
         Directory.CreateDirectory(config + ".d");
         await File.WriteAllTextAsync(Path.Combine(config + ".d", "10-extra.yaml"), "node-label+:\n  - extra=yes\n", ct);
@@ -206,28 +193,13 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
         result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Contain(nodes.Select(n => $"{n}=True"), $"every node is Ready within 120 s\n{result.Stderr}");
     }
 
-    private static async Task<IReadOnlyList<string>> VotersAsync(ServerNode node, CancellationToken ct)
-    {
-        var result = await Etcdctl.RunAsync(node.EtcdUrl, [.. node.EtcdctlTls, "member", "list", "-w", "json"], null, TimeSpan.FromSeconds(10), ct);
-        return result.ExitCode == 0 && JsonNode.Parse(result.Stdout)?["members"] is JsonArray list
-            ? [.. list.OfType<JsonObject>().Where(m => m["isLearner"]?.GetValue<bool>() != true).Select(m => m["name"]?.GetValue<string>() ?? string.Empty)]
-            : [];
-    }
+    private static async Task<IReadOnlyList<string>> VotersAsync(ServerNode node, CancellationToken ct) =>
+        [.. (await node.MembersAsync(ct)).Where(m => !m.IsLearner).Select(m => m.Name)];
 
     [GeneratedRegex(@"Server (\S+)@\w+->ACTIVE")]
     private static partial Regex ActiveTransition();
 
-    private ServerNode Server(string name, byte host)
-    {
-        var node = new ServerNode(name, new IPAddress([.. _net, host]), _root.FullName) { RunsKubelet = true };
-        _nodes.Add(node);
-        return node;
-    }
+    private ServerNode Server(string name, byte host) => _cluster.Server(name, host, runsKubelet: true);
 
-    private AgentNode Agent(string name, byte host)
-    {
-        var node = new AgentNode(name, new IPAddress([.. _net, host]), _root.FullName, _lbPortBase + host);
-        _nodes.Add(node);
-        return node;
-    }
+    private AgentNode Agent(string name, byte host) => _cluster.Agent(name, host, _lbPortBase + host);
 }

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using K3sLab.ConformanceTests.Datastore;
 using K3sLab.Tests.Support;
 
 namespace K3sLab.ConformanceTests.Server;
@@ -15,21 +12,11 @@ namespace K3sLab.ConformanceTests.Server;
 public sealed class EmbeddedDatastoreJoinTests : IAsyncLifetime
 {
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(60);
-    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("k3slab-ha-");
-    private readonly List<ServerNode> _nodes = [];
-    private readonly byte[] _net = [127, (byte)Random.Shared.Next(10, 250), (byte)Random.Shared.Next(0, 255)];
+    private readonly LoopbackCluster _cluster = new("k3slab-ha-");
 
     public async ValueTask InitializeAsync() => await new PublishedRuntime().InitializeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-
-        _root.Delete(recursive: true);
-    }
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
     public async Task ThreeServersJoiningAtOnce_AllBecomeVoters_AndARestartRejoinsWithoutTheFirstServer()
@@ -95,16 +82,11 @@ public sealed class EmbeddedDatastoreJoinTests : IAsyncLifetime
         await RefusedAsync(Node("b1", 15), "duplicate node name found, please use a unique name for this node", ct, "--server", first.Url, "--token", token);
         await RefusedAsync(Node("b6", 16), "only https:// URLs are supported", ct, "--server", first.Url.Replace("https://", "http://", StringComparison.Ordinal), "--token", token);
 
-        var members = await MembersAsync(first, ct);
+        var members = await first.MembersAsync(ct);
         members.Select(m => m.Name).Should().Equal(["b1-" + members[0].Name[3..]], "no refused join may leave a member behind");
     }
 
-    private ServerNode Node(string name, byte host)
-    {
-        var node = new ServerNode(name, new IPAddress([.. _net, host]), _root.FullName);
-        _nodes.Add(node);
-        return node;
-    }
+    private ServerNode Node(string name, byte host) => _cluster.Server(name, host);
 
     private static async Task RefusedAsync(ServerNode node, string message, CancellationToken ct, params string[] flags)
     {
@@ -123,7 +105,7 @@ public sealed class EmbeddedDatastoreJoinTests : IAsyncLifetime
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
-            members = await MembersAsync(node, ct);
+            members = await node.MembersAsync(ct);
             if (members.Count == nodeNames.Length && members.All(m => !m.IsLearner) && nodeNames.All(n => members.Any(m => m.Name.StartsWith(n + "-", StringComparison.Ordinal))))
             {
                 return;
@@ -134,16 +116,5 @@ public sealed class EmbeddedDatastoreJoinTests : IAsyncLifetime
 
         members.Should().HaveCount(nodeNames.Length, $"every server becomes a voter within 90 s; members: {string.Join(", ", members)}\n{node.Log}");
         members.Should().OnlyContain(m => !m.IsLearner);
-    }
-
-    private static async Task<IReadOnlyList<(string Name, bool IsLearner)>> MembersAsync(ServerNode node, CancellationToken ct)
-    {
-        var result = await Etcdctl.RunAsync(node.EtcdUrl, [.. node.EtcdctlTls, "member", "list", "-w", "json"], null, TimeSpan.FromSeconds(10), ct);
-        if (result.ExitCode != 0 || JsonNode.Parse(result.Stdout)?["members"] is not JsonArray list)
-        {
-            return [];
-        }
-
-        return [.. list.OfType<JsonObject>().Select(m => (m["name"]?.GetValue<string>() ?? string.Empty, m["isLearner"]?.GetValue<bool>() ?? false))];
     }
 }

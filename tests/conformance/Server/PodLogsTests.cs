@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -18,33 +17,21 @@ namespace K3sLab.ConformanceTests.Server;
 [Trait("Category", "Conformance")]
 public sealed class PodLogsTests : IAsyncLifetime
 {
-    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("k3slab-logs-");
-    private readonly List<NodeProcess> _nodes = [];
-    private readonly byte[] _net = [127, (byte)Random.Shared.Next(10, 250), (byte)Random.Shared.Next(0, 255)];
+    private readonly LoopbackCluster _cluster = new("k3slab-logs-");
     private readonly int _kubeletPort = Random.Shared.Next(20000, 40000);
 
     public async ValueTask InitializeAsync() => await new PublishedRuntime().InitializeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-
-        _root.Delete(recursive: true);
-    }
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
     public async Task KubectlLogs_PodsOnAnAgentAndAServer_ThroughTheTunnelAndDirectly()
     {
         var ct = TestContext.Current.CancellationToken;
-        var server = new ServerNode("s1", new IPAddress([.. _net, 1]), _root.FullName) { RunsKubelet = true };
-        _nodes.Add(server);
+        var server = _cluster.Server("s1", 1, runsKubelet: true);
         server.Start("--cluster-init");
         await server.WaitListeningAsync(TimeSpan.FromSeconds(60), ct);
-        var agent = new AgentNode("a1", new IPAddress([.. _net, 11]), _root.FullName, _kubeletPort + 1);
-        _nodes.Add(agent);
+        var agent = _cluster.Agent("a1", 11, _kubeletPort + 1);
         var token = File.ReadAllText(Path.Combine(server.DataDir, "server", "agent-token")).Trim();
         agent.Start(server.Url, token, "--kubelet-arg", "address=127.0.0.1", "--kubelet-arg", $"port={_kubeletPort}");
         await Eventually.TrueAsync(() => server.Log.Contains("Tunnel connected for node a1", StringComparison.Ordinal), TimeSpan.FromSeconds(120), $"a1 connects its tunnel\n{agent.Log}\n{server.Log}", ct);
@@ -58,7 +45,7 @@ public sealed class PodLogsTests : IAsyncLifetime
         };
         await refused.Should().ThrowAsync<SocketException>("a1's kubelet listens on 127.0.0.1 only");
 
-        var trigger = Path.Combine(_root.FullName, "go");
+        var trigger = Path.Combine(_cluster.Root.FullName, "go");
         await ApplyAsync(server, $$"""
             apiVersion: v1
             kind: Pod
@@ -184,7 +171,7 @@ public sealed class PodLogsTests : IAsyncLifetime
 
     private async Task ApplyAsync(ServerNode server, string yaml, CancellationToken ct)
     {
-        var file = Path.Combine(_root.FullName, $"pods-{Guid.NewGuid():N}.yaml");
+        var file = Path.Combine(_cluster.Root.FullName, $"pods-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(file, yaml, ct);
         var result = await KubectlAsync(server, "1.33", ct, "apply", "-f", file);
         result.ExitCode.Should().Be(0, result.Stderr);

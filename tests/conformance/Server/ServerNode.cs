@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using K3sLab.ConformanceTests.Datastore;
 
 namespace K3sLab.ConformanceTests.Server;
 
@@ -63,5 +65,17 @@ internal sealed class ServerNode(string name, IPAddress address, string root) : 
 
             await Task.Delay(100, ct);
         }
+    }
+
+    /// <summary>The datastore's members as <c>etcdctl member list</c> shows them here; empty while it does not answer.</summary>
+    public async Task<IReadOnlyList<(string Name, bool IsLearner)>> MembersAsync(CancellationToken ct)
+    {
+        var result = await Etcdctl.RunAsync(EtcdUrl, [.. EtcdctlTls, "member", "list", "-w", "json"], null, TimeSpan.FromSeconds(10), ct);
+        if (result.ExitCode != 0 || JsonNode.Parse(result.Stdout)?["members"] is not JsonArray list)
+        {
+            return [];
+        }
+
+        return [.. list.OfType<JsonObject>().Select(m => (m["name"]?.GetValue<string>() ?? string.Empty, m["isLearner"]?.GetValue<bool>() ?? false))];
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using K3sLab.ConformanceTests.Datastore;
 using K3sLab.Tests.Support;
@@ -19,21 +18,11 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
     private const string ResetDone = "Managed etcd cluster membership has been reset, restart without --cluster-reset flag now. Backup and delete ${datadir}/server/db on each peer etcd server and rejoin the nodes";
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Command = TimeSpan.FromSeconds(60);
-    private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("k3slab-snap-");
-    private readonly List<ServerNode> _nodes = [];
-    private readonly byte[] _net = [127, (byte)Random.Shared.Next(10, 250), (byte)Random.Shared.Next(0, 255)];
+    private readonly LoopbackCluster _cluster = new("k3slab-snap-");
 
     public async ValueTask InitializeAsync() => await new PublishedRuntime().InitializeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-
-        _root.Delete(recursive: true);
-    }
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
     public async Task SaveThenRestore_ServesExactlyTheSnapshotsObjects_AndAWipedServerRejoins()
@@ -64,7 +53,7 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         lines[1].Should().MatchRegex($@"^{Path.GetFileName(snapshot)} +file://{snapshot} +{new FileInfo(snapshot).Length} +\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ$");
 
         // etcdctl's own snapshot save takes the same stream and accepts its checksum trailer.
-        var viaEtcdctl = Path.Combine(_root.FullName, "etcdctl.db");
+        var viaEtcdctl = Path.Combine(_cluster.Root.FullName, "etcdctl.db");
         var etcdctl = await Etcdctl.RunAsync(first.EtcdUrl, [.. first.EtcdctlTls, "snapshot", "save", viaEtcdctl], null, TimeSpan.FromSeconds(30), ct);
         etcdctl.ExitCode.Should().Be(0, etcdctl.Stderr);
         etcdctl.Stdout.Should().Contain($"Snapshot saved at {viaEtcdctl}");
@@ -122,10 +111,10 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         var db = Path.Combine(node.DataDir, "server", "db");
         var before = Listing(db);
 
-        var notASnapshot = Path.Combine(_root.FullName, "not-a-snapshot");
+        var notASnapshot = Path.Combine(_cluster.Root.FullName, "not-a-snapshot");
         await File.WriteAllTextAsync(notASnapshot, "this is not a datastore snapshot, just some text that is long enough to have a trailer", ct);
         await RefusedAsync(node, "is not a datastore snapshot", ct, "--cluster-reset", "--cluster-reset-restore-path", notASnapshot);
-        await RefusedAsync(node, "does not exist", ct, "--cluster-reset", "--cluster-reset-restore-path", Path.Combine(_root.FullName, "missing"));
+        await RefusedAsync(node, "does not exist", ct, "--cluster-reset", "--cluster-reset-restore-path", Path.Combine(_cluster.Root.FullName, "missing"));
         await RefusedAsync(node, "cannot perform cluster-reset while server URL is set", ct, "--cluster-reset", "--server", "https://127.0.0.1:6443", "--token", token);
         await RefusedAsync(node, "invalid flag use; --cluster-reset required with --cluster-reset-restore-path", ct, "--cluster-reset-restore-path", notASnapshot);
         var otherToken = token[..token.LastIndexOf(':')] + ":not-the-password";
@@ -154,12 +143,7 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         sqlite.Stderr.Should().Contain("etcd snapshots need the embedded datastore");
     }
 
-    private ServerNode Node(string name, byte host)
-    {
-        var node = new ServerNode(name, new IPAddress([.. _net, host]), _root.FullName);
-        _nodes.Add(node);
-        return node;
-    }
+    private ServerNode Node(string name, byte host) => _cluster.Server(name, host);
 
     private static string[] Listing(string directory) =>
         [.. Directory.GetFileSystemEntries(directory, "*", SearchOption.AllDirectories).Select(p => $"{p} {(File.Exists(p) ? new FileInfo(p).Length : -1)}").Order(StringComparer.Ordinal)];
