@@ -44,6 +44,10 @@ internal static class ServerCommand
         var clusterDns = EnvOption.String("--cluster-dns", null, null, "IPv4 Cluster IP for coredns service. Should be in your service-cidr range", "10.43.0.10");
         var snapshotOptions = new SnapshotOptions();
         var kubeletArg = EnvOption.List("--kubelet-arg", null, "Customized flag for kubelet process (this build: address=, port=)");
+        var controllerManagerArg = EnvOption.List("--kube-controller-manager-arg", null, "Customized flag for kube-controller-manager process (this build: node-monitor-grace-period=, node-monitor-period=, leader-elect-*=)");
+        var schedulerArg = EnvOption.List("--kube-scheduler-arg", null, "Customized flag for kube-scheduler process (this build: leader-elect-*=)");
+        var disableControllerManager = EnvOption.Flag("--disable-controller-manager", null, "(components) Do not run kube-controller-manager");
+        var disableScheduler = EnvOption.Flag("--disable-scheduler", null, "(components) Do not run kube-scheduler");
 
         var command = new Command("server", "Run management server");
         foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns }.Concat(snapshotOptions.All))
@@ -52,6 +56,10 @@ internal static class ServerCommand
         }
 
         command.Options.Add(kubeletArg);
+        command.Options.Add(controllerManagerArg);
+        command.Options.Add(schedulerArg);
+        command.Options.Add(disableControllerManager);
+        command.Options.Add(disableScheduler);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var loggers = RuntimeLogging.Create();
@@ -92,6 +100,11 @@ internal static class ServerCommand
                     ClusterReset = parse.GetValue(snapshotOptions.ClusterReset),
                     ClusterResetRestorePath = parse.GetValue(snapshotOptions.RestorePath),
                     Snapshots = snapshotOptions.Resolve(parse),
+                    Controllers = ComponentArgs.Apply(
+                        Controllers.ControllerSettings.Default with { DisableControllerManager = parse.GetValue(disableControllerManager), DisableScheduler = parse.GetValue(disableScheduler) },
+                        parse.GetValue(controllerManagerArg)!,
+                        parse.GetValue(schedulerArg)!,
+                        logger),
                 };
                 var kubelet = KubeletArgs.Parse(parse.GetValue(kubeletArg)!);
                 settings = settings with { KubeletAddress = kubelet.Address, KubeletPort = kubelet.Port };

@@ -114,6 +114,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
+        await using var controlPlane = ControlPlane.Start(settings, storage, tls, new Uri($"https://{LocalApiHost()}:{settings.HttpsListenPort}"), TimeProvider.System, loggers);
         await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls, member?.Host.Name);
 
         try

@@ -67,4 +67,7 @@ internal sealed record ServerSettings(
 
     /// <summary><c>--kubelet-arg=port=</c>: the kubelet API's port.</summary>
     public int KubeletPort { get; init; } = Kubelet.KubeletSettings.DefaultPort;
+
+    /// <summary>The controller manager and scheduler: whether they run, leader election and node monitoring.</summary>
+    public Controllers.ControllerSettings Controllers { get; init; } = K3sLab.K3s.Controllers.ControllerSettings.Default;
 }

@@ -7,15 +7,18 @@ namespace K3sLab.K3s.Tls;
 /// The server's certificates under <c>server/tls</c>, with k3s's file names: the three CAs (<c>server-ca</c> signs
 /// serving certificates, <c>client-ca</c> signs client certificates, <c>request-header-ca</c> signs front-proxy
 /// clients), the API server's serving certificate, the admin client certificate and the API server's kubelet client
-/// certificate (<c>client-kube-apiserver</c>). Existing files are reused;
+/// certificate (<c>client-kube-apiserver</c>), and the controller manager's and scheduler's client certificates
+/// (<c>client-controller</c>, <c>client-scheduler</c>). Existing files are reused;
 /// the serving certificate is reissued when it lacks a requested name or is within 90 days of expiry.
 /// </summary>
 internal sealed class ClusterTls : IDisposable
 {
     private static readonly TimeSpan RenewBefore = TimeSpan.FromDays(90);
 
-    private ClusterTls(CertificateAuthority serverCa, CertificateAuthority clientCa, CertificateAuthority requestHeaderCa, X509Certificate2 serving, X509Certificate2 admin, X509Certificate2 kubeletClient)
+    private ClusterTls(CertificateAuthority serverCa, CertificateAuthority clientCa, CertificateAuthority requestHeaderCa, X509Certificate2 serving, X509Certificate2 admin, X509Certificate2 kubeletClient, X509Certificate2 controller, X509Certificate2 scheduler)
     {
+        Controller = controller;
+        Scheduler = scheduler;
         KubeletClient = kubeletClient;
         ServerCa = serverCa;
         ClientCa = clientCa;
@@ -41,6 +44,12 @@ internal sealed class ClusterTls : IDisposable
     /// O <c>system:masters</c>, as k3s issues it), which the kubelet API lets in.
     /// </summary>
     public X509Certificate2 KubeletClient { get; }
+
+    /// <summary>The controller manager's client certificate (<c>client-controller</c>: CN <c>system:kube-controller-manager</c>).</summary>
+    public X509Certificate2 Controller { get; }
+
+    /// <summary>The scheduler's client certificate (<c>client-scheduler</c>: CN <c>system:kube-scheduler</c>).</summary>
+    public X509Certificate2 Scheduler { get; }
 
     /// <summary>The DNS names every API serving certificate carries, for the cluster domain.</summary>
     public static IEnumerable<string> KubernetesServiceNames(string clusterDomain) =>
@@ -79,7 +88,9 @@ internal sealed class ClusterTls : IDisposable
             kubeletClient = PemFiles.TryRead(tlsDirectory, "client-kube-apiserver")!;
         }
 
-        return new ClusterTls(serverCa, clientCa, requestHeaderCa, serving, admin, kubeletClient);
+        var controller = EnsureClient(tlsDirectory, "client-controller", "system:kube-controller-manager", clientCa, time);
+        var scheduler = EnsureClient(tlsDirectory, "client-scheduler", "system:kube-scheduler", clientCa, time);
+        return new ClusterTls(serverCa, clientCa, requestHeaderCa, serving, admin, kubeletClient, controller, scheduler);
     }
 
     public void Dispose()
@@ -90,6 +101,23 @@ internal sealed class ClusterTls : IDisposable
         Serving.Dispose();
         Admin.Dispose();
         KubeletClient.Dispose();
+        Controller.Dispose();
+        Scheduler.Dispose();
+    }
+
+    /// <summary>Loads the client certificate <paramref name="file"/>, issuing it (CN <paramref name="user"/>, no groups) when missing, foreign or near expiry.</summary>
+    private static X509Certificate2 EnsureClient(string directory, string file, string user, CertificateAuthority clientCa, TimeProvider time)
+    {
+        var existing = PemFiles.TryRead(directory, file);
+        if (existing is not null && !NeedsRenewal(existing, time) && clientCa.Verifies(existing))
+        {
+            return existing;
+        }
+
+        existing?.Dispose();
+        using var issued = clientCa.IssueClient(user, []);
+        PemFiles.Write(directory, file, issued);
+        return PemFiles.TryRead(directory, file)!;
     }
 
     /// <summary>Loads the CA pair <paramref name="file"/>.crt/.key, or creates and writes one named <paramref name="name"/>.</summary>

@@ -16,7 +16,7 @@ internal sealed class ApiClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    public ApiClient(Uri server, X509Certificate2 clientCertificate, X509Certificate2 serverCa)
+    public ApiClient(Uri server, X509Certificate2 clientCertificate, X509Certificate2 serverCa, string component = "kubelet")
     {
         var handler = new SocketsHttpHandler
         {
@@ -28,7 +28,7 @@ internal sealed class ApiClient : IDisposable
             },
         };
         _http = new HttpClient(handler) { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd($"kubelet/{Cli.RuntimeVersion.KubernetesVersion} (linux) k3slab");
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd($"{component}/{Cli.RuntimeVersion.KubernetesVersion} (linux) k3slab");
     }
 
     public async Task<JsonObject?> GetAsync(string path, CancellationToken ct)

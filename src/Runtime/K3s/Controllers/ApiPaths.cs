@@ -1,0 +1,40 @@
+using K3sLab.K3s.ApiServer.Storage;
+
+namespace K3sLab.K3s.Controllers;
+
+/// <summary>REST paths of the built-in kinds controllers write, and the kinds they cache.</summary>
+internal static class ApiPaths
+{
+    public static readonly ResourceKind Pods = new(string.Empty, "pods", true);
+    public static readonly ResourceKind Nodes = new(string.Empty, "nodes", false);
+    public static readonly ResourceKind Namespaces = new(string.Empty, "namespaces", false);
+    public static readonly ResourceKind Services = new(string.Empty, "services", true);
+    public static readonly ResourceKind Endpoints = new(string.Empty, "endpoints", true);
+    public static readonly ResourceKind ServiceAccounts = new(string.Empty, "serviceaccounts", true);
+    public static readonly ResourceKind Events = new(string.Empty, "events", true);
+    public static readonly ResourceKind ReplicaSets = new("apps", "replicasets", true);
+    public static readonly ResourceKind Deployments = new("apps", "deployments", true);
+    public static readonly ResourceKind DaemonSets = new("apps", "daemonsets", true);
+    public static readonly ResourceKind StatefulSets = new("apps", "statefulsets", true);
+    public static readonly ResourceKind ControllerRevisions = new("apps", "controllerrevisions", true);
+    public static readonly ResourceKind Jobs = new("batch", "jobs", true);
+    public static readonly ResourceKind CronJobs = new("batch", "cronjobs", true);
+    public static readonly ResourceKind EndpointSlices = new("discovery.k8s.io", "endpointslices", true);
+    public static readonly ResourceKind Leases = new("coordination.k8s.io", "leases", true);
+
+    /// <summary>
+    /// <c>/api/v1/namespaces/{ns}/{resource}/{name}/{subresource}</c> (or <c>/apis/{group}/v1/...</c>); empty
+    /// <paramref name="name"/> gives the collection. Every kind here is served at v1.
+    /// </summary>
+    public static string For(ResourceKind kind, string ns, string name = "", string subresource = "")
+    {
+        var root = kind.Group.Length == 0 ? "/api/v1" : $"/apis/{kind.Group}/v1";
+        var path = kind.Namespaced ? $"{root}/namespaces/{Uri.EscapeDataString(ns)}/{kind.Resource}" : $"{root}/{kind.Resource}";
+        if (name.Length > 0)
+        {
+            path += "/" + Uri.EscapeDataString(name);
+        }
+
+        return subresource.Length > 0 ? path + "/" + subresource : path;
+    }
+}

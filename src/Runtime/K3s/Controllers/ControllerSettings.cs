@@ -1,0 +1,27 @@
+using K3sLab.K3s.Controllers.Election;
+
+namespace K3sLab.K3s.Controllers;
+
+/// <summary>
+/// How a server runs its controller manager and scheduler: <c>--disable-controller-manager</c>,
+/// <c>--disable-scheduler</c>, and the upstream flags this build honours from <c>--kube-controller-manager-arg</c>
+/// and <c>--kube-scheduler-arg</c> (leader election timing, node monitoring).
+/// </summary>
+internal sealed record ControllerSettings
+{
+    public static ControllerSettings Default { get; } = new();
+
+    public bool DisableControllerManager { get; init; }
+
+    public bool DisableScheduler { get; init; }
+
+    public LeaderElectionSettings ControllerManagerElection { get; init; } = LeaderElectionSettings.Default;
+
+    public LeaderElectionSettings SchedulerElection { get; init; } = LeaderElectionSettings.Default;
+
+    /// <summary><c>node-monitor-grace-period</c>: how long a node's Lease may go unrenewed before it is marked <c>Ready=Unknown</c> (upstream 40 s).</summary>
+    public TimeSpan NodeMonitorGracePeriod { get; init; } = TimeSpan.FromSeconds(40);
+
+    /// <summary><c>node-monitor-period</c>: how often node health is checked (upstream 5 s).</summary>
+    public TimeSpan NodeMonitorPeriod { get; init; } = TimeSpan.FromSeconds(5);
+}

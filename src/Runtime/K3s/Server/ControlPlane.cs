@@ -1,0 +1,84 @@
+using K3sLab.K3s.ApiServer.Storage;
+using K3sLab.K3s.Controllers;
+using K3sLab.K3s.Kubelet.Client;
+using K3sLab.K3s.Tls;
+
+namespace K3sLab.K3s.Server;
+
+/// <summary>
+/// A server's kube-controller-manager and kube-scheduler, in process as k3s runs them. Each is elected across the
+/// servers on its own Lease and writes through this server's API over HTTPS with its own client certificate
+/// (<c>system:kube-controller-manager</c>, <c>system:kube-scheduler</c>); both read one set of shared caches.
+/// </summary>
+internal sealed class ControlPlane : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly List<IDisposable> _clients = [];
+
+    private ControlPlane()
+    {
+    }
+
+    public ControllerManager? ControllerManager { get; private set; }
+
+    public ControllerManager? Scheduler { get; private set; }
+
+    /// <summary>The controllers kube-controller-manager runs here.</summary>
+    public static IReadOnlyList<IController> ControllerManagerControllers(ControllerSettings settings) =>
+    [
+        new Controllers.ServiceAccounts.ServiceAccountController(),
+    ];
+
+    /// <summary>What kube-scheduler runs here.</summary>
+    public static IReadOnlyList<IController> SchedulerControllers(ControllerSettings settings) => [];
+
+    public static ControlPlane Start(ServerSettings settings, ObjectStorage storage, ClusterTls tls, Uri localApi, TimeProvider time, ILoggerFactory loggers)
+    {
+        var plane = new ControlPlane();
+        var options = settings.Controllers;
+        var identity = $"{settings.NodeName}_{Guid.NewGuid()}";
+        var caches = new SharedCaches(storage, loggers);
+        plane._owned.Add(caches);
+        if (!options.DisableControllerManager)
+        {
+            var api = plane.Client(localApi, tls.Controller, tls, "kube-controller-manager");
+            var events = new EventRecorder(api, settings.NodeName, time, loggers.CreateLogger("k3s.events"));
+            plane.ControllerManager = new ControllerManager("kube-controller-manager", api, caches, events, ControllerManagerControllers(options), identity, options.ControllerManagerElection, time, loggers);
+            plane._owned.Insert(0, events);
+            plane._owned.Insert(0, plane.ControllerManager);
+        }
+
+        if (!options.DisableScheduler)
+        {
+            var api = plane.Client(localApi, tls.Scheduler, tls, "kube-scheduler");
+            var events = new EventRecorder(api, settings.NodeName, time, loggers.CreateLogger("k3s.events"));
+            plane.Scheduler = new ControllerManager("kube-scheduler", api, caches, events, SchedulerControllers(options), identity, options.SchedulerElection, time, loggers);
+            plane._owned.Insert(0, events);
+            plane._owned.Insert(0, plane.Scheduler);
+        }
+
+        return plane;
+    }
+
+    /// <summary>Stops the components (each releasing its lease), then the caches and clients.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(_owned.OfType<ControllerManager>().Select(o => o.DisposeAsync().AsTask()));
+        foreach (var owned in _owned.Where(o => o is not Controllers.ControllerManager))
+        {
+            await owned.DisposeAsync();
+        }
+
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+    }
+
+    private ApiClient Client(Uri localApi, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, ClusterTls tls, string component)
+    {
+        var client = new ApiClient(localApi, certificate, tls.ServerCa.Certificate, component);
+        _clients.Add(client);
+        return client;
+    }
+}
