@@ -3,7 +3,7 @@ using K3sLab.K3s.ApiServer.Validation;
 
 namespace K3sLab.K3s.Controllers;
 
-/// <summary>An object's controller reference: the owner with <c>controller: true</c>.</summary>
+/// <summary>An object's controller reference (the owner with <c>controller: true</c>), and the one a controller writes.</summary>
 internal sealed record ControllerRef(string ApiVersion, string Kind, string Name, string Uid)
 {
     /// <summary>The controller reference of <paramref name="obj"/>, or null.</summary>
