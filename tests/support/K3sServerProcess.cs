@@ -8,8 +8,10 @@ namespace K3sLab.Tests.Support;
 /// A real <c>k3s server</c> process from the published runtime (artifacts/bin/k3s, published first if stale),
 /// on a free loopback port with its own data dir, for tests that talk to it with real clients.
 /// Started once per test class; stopped with SIGTERM, then killed if it does not exit. Servers start with
-/// <c>--disable-agent</c> (tests register fake nodes and pods); <see cref="WithKubelet"/> runs the server's kubelet,
-/// and disposal then also kills the pod processes it left behind.
+/// <c>--disable-agent</c> (tests register fake nodes and pods) and, like kube-apiserver's own integration tests,
+/// without the scheduler and controller manager, so what a test writes stays as written; <see cref="WithKubelet"/>
+/// runs the server's kubelet (disposal then also kills the pod processes it left behind), and
+/// <see cref="WithControllers"/> runs the scheduler and controllers.
 /// </summary>
 public sealed class K3sServerProcess : IAsyncLifetime
 {
@@ -25,12 +27,16 @@ public sealed class K3sServerProcess : IAsyncLifetime
     private K3sServerProcess(string[] extraArguments) => _extraArguments = extraArguments;
 
     private bool _kubelet;
+    private bool _controllers;
 
     /// <summary>A server started with more flags than the defaults, e.g. <c>--kube-apiserver-arg=...</c>; the caller initializes and disposes it.</summary>
     public static K3sServerProcess With(params string[] extraArguments) => new(extraArguments);
 
     /// <summary>A server that runs its own kubelet (no <c>--disable-agent</c>) and registers its Node, named <c>test-server</c>.</summary>
     public static K3sServerProcess WithKubelet(params string[] extraArguments) => new(extraArguments) { _kubelet = true };
+
+    /// <summary>A server that runs its scheduler and controller manager, and its kubelet when <paramref name="kubelet"/>.</summary>
+    public static K3sServerProcess WithControllers(bool kubelet, params string[] extraArguments) => new(extraArguments) { _kubelet = kubelet, _controllers = true };
 
     /// <summary>The server's process id, while it runs.</summary>
     public int ProcessId => _process?.Id ?? 0;
@@ -79,7 +85,7 @@ public sealed class K3sServerProcess : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
-        string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. _extraArguments];
+        string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], .. _controllers ? Array.Empty<string>() : ["--disable-scheduler", "--disable-controller-manager"], "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. _extraArguments];
         foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
