@@ -30,7 +30,10 @@ internal sealed class ControlPlane : IAsyncDisposable
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
-    public static IReadOnlyList<IController> SchedulerControllers(ControllerSettings settings) => [];
+    public static IReadOnlyList<IController> SchedulerControllers(ControllerSettings settings) =>
+    [
+        new Controllers.Scheduling.SchedulerController(),
+    ];
 
     public static ControlPlane Start(ServerSettings settings, ObjectStorage storage, ClusterTls tls, Uri localApi, TimeProvider time, ILoggerFactory loggers)
     {

@@ -56,6 +56,13 @@ internal sealed class ApiClient : IDisposable
         return await ReadAsync(response, ct);
     }
 
+    /// <summary>A strategic merge patch: lists with a merge key (pod conditions by <c>type</c>) merge item by item.</summary>
+    public async Task<JsonObject> StrategicMergePatchAsync(string path, JsonObject patch, CancellationToken ct)
+    {
+        using var response = await SendAsync(HttpMethod.Patch, path, patch, "application/strategic-merge-patch+json", ct);
+        return await ReadAsync(response, ct);
+    }
+
     /// <summary>Deletes; a 404 (already gone) is success.</summary>
     public async Task DeleteAsync(string path, JsonObject options, CancellationToken ct)
     {
