@@ -7,7 +7,8 @@ namespace K3sLab.K3s.Controllers.Scheduling;
 /// The text kube-scheduler writes when a pod fits no node (its <c>FitError</c>), which users read in the
 /// <c>FailedScheduling</c> event and the <c>PodScheduled</c> condition: <c>0/N nodes are available:</c>, then the
 /// histogram of per-node reasons as <c>count reason</c> items sorted as strings (byte order, as Go's
-/// <c>sort.Strings</c>) and joined by <c>", "</c> and ended by a period, then the preemption verdict the same way.
+/// <c>sort.Strings</c>) and joined by <c>", "</c> and ended by a period, then the preemption verdict
+/// (<c>preemption: 0/N nodes are available: ...</c>, itself ending in a period).
 /// </summary>
 internal static class FitMessage
 {
@@ -30,7 +31,7 @@ internal static class FitMessage
     public static string UntoleratedTaint(Taint taint) => "node(s) had untolerated taint " + taint.Describe();
 
     /// <summary>
-    /// <c>0/{nodeCount} nodes are available: {histogram}.</c> followed by <c> {postFilter}.</c> when
+    /// <c>0/{nodeCount} nodes are available: {histogram}.</c> followed by <c> {postFilter}</c> when
     /// <paramref name="postFilter"/> is not empty.
     /// </summary>
     public static string Format(int nodeCount, IEnumerable<IReadOnlyList<string>> reasonsPerNode, string? postFilter)
@@ -54,7 +55,8 @@ internal static class FitMessage
 
         if (!string.IsNullOrEmpty(postFilter))
         {
-            text.Append(' ').Append(postFilter).Append('.');
+            // Upstream once ended this part with another period ("scheduling.."); current releases do not.
+            text.Append(' ').Append(postFilter);
         }
 
         return text.ToString();
