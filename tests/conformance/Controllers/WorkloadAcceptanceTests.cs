@@ -125,7 +125,10 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
               - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 15}
               - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 15}
               containers:
-              - {name: app, image: {{image}}, resources: {requests: {cpu: 10m, memory: 8Mi}}}
+              - name: app
+                image: {{image}}
+                resources:
+                  requests: {cpu: 10m, memory: 8Mi}
         """;
 
     private static string DaemonSet() => """
