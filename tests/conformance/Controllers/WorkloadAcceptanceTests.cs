@@ -110,12 +110,12 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
         TestContext.Current.SendDiagnosticMessage(string.Create(CultureInfo.InvariantCulture, $"after kill -9 of {victim.Name}: NotReady at {notReady.TotalSeconds:F1} s (grace 20 s), {moved.Count} pods evicted at {evicted.TotalSeconds:F1} s (tolerationSeconds 15), all 30 running elsewhere at {replaced.TotalSeconds:F1} s"));
     }
 
-    private static string Deployment(string image) => $$"""
+    private static string Deployment(string image) => """
         apiVersion: apps/v1
         kind: Deployment
         metadata: {name: web}
         spec:
-          replicas: {{Replicas}}
+          replicas: REPLICAS
           selector: {matchLabels: {app: web}}
           template:
             metadata: {labels: {app: web}}
@@ -125,8 +125,11 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
               - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 15}
               - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 15}
               containers:
-              - {name: app, image: {{image}}, resources: {requests: {cpu: 10m, memory: 8Mi}}}
-        """;
+              - name: app
+                image: IMAGE
+                resources:
+                  requests: {cpu: 10m, memory: 8Mi}
+        """.Replace("REPLICAS", Replicas.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("IMAGE", image, StringComparison.Ordinal);
 
     private static string DaemonSet() => """
         apiVersion: apps/v1
