@@ -28,6 +28,7 @@ internal sealed class ControlPlane : IAsyncDisposable
     [
         new Controllers.ServiceAccounts.ServiceAccountController(),
         new Controllers.NodeLifecycle.NodeLifecycleController(settings),
+        new Controllers.GarbageCollection.GarbageCollector(),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
