@@ -10,7 +10,7 @@ namespace K3sLab.ConformanceTests.Controllers;
 /// The node lifecycle controller against a real server, with a Node and Lease the test itself keeps alive as a
 /// kubelet would (so the silence starts at a known moment): renewals stop → Ready Unknown with the unreachable taints
 /// and pods marked not Ready; a pod tolerating unreachable for 5 s is evicted after that, one with the default 300 s
-/// stays; renewals and a Ready status resume → taints removed; the Node deleted → its pods force-deleted by pod GC.
+/// stays; renewals and a Ready status resume → taints removed; the Node deleted → its pods force-deleted by pod GC after its 40 s quarantine.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class NodeLifecycleTests(NodeLifecycleServer fixture) : IClassFixture<NodeLifecycleServer>
@@ -91,10 +91,13 @@ public sealed class NodeLifecycleTests(NodeLifecycleServer fixture) : IClassFixt
             await renewer;
         }
 
-        // The node goes away: pod GC force-deletes what was bound to it.
+        // The node goes away: after upstream's 40 s quarantine, pod GC force-deletes what was bound to it.
         await client.CoreV1.DeleteNodeAsync(NodeName, cancellationToken: ct);
-        (await Eventually.UntilAsync(() => ExistsAsync(client, "patient", ct), exists => !exists, TimeSpan.FromSeconds(20), ct))
+        var deleted = Stopwatch.StartNew();
+        (await Eventually.UntilAsync(() => ExistsAsync(client, "patient", ct), exists => !exists, TimeSpan.FromSeconds(70), ct))
             .Should().BeFalse($"a pod bound to a deleted Node is garbage\n{server.Log}");
+        deleted.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(35), "a missing node is quarantined 40 s first");
+        TestContext.Current.TestOutputHelper?.WriteLine($"pod of the deleted node force-deleted after {deleted.Elapsed.TotalSeconds:0.0} s");
     }
 
     private static V1NodeCondition? Condition(V1Node node, string type) => node.Status?.Conditions?.FirstOrDefault(c => c.Type == type);

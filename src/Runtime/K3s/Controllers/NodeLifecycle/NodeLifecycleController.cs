@@ -79,6 +79,7 @@ internal sealed partial class NodeLifecycleController(ControllerSettings setting
         private readonly ConcurrentDictionary<string, NodeHealth> _health = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, DateTimeOffset> _taintSeen = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, bool> _podsToMark = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, DateTimeOffset> _missingSince = new(StringComparer.Ordinal);
 
         public ILogger Logger => logger;
 
@@ -89,9 +90,11 @@ internal sealed partial class NodeLifecycleController(ControllerSettings setting
             {
                 _health.TryRemove(name, out _);
                 _podsToMark.TryRemove(name, out _);
-                await CollectPodsOfMissingNodeAsync(name, ct);
+                await CollectPodsOfMissingNodeAsync(name, now, ct);
                 return;
             }
+
+            _missingSince.TryRemove(name, out _);
 
             node = await MonitorHealthAsync(name, node, now, ct);
             if (NodeTaints.Reconcile(node, now) is { } taints)
@@ -220,12 +223,30 @@ internal sealed partial class NodeLifecycleController(ControllerSettings setting
             return result;
         }
 
-        /// <summary>Force-deletes the pods bound to <paramref name="name"/> once the API server confirms the Node is gone (the cache may lag a creation).</summary>
-        private async Task CollectPodsOfMissingNodeAsync(string name, CancellationToken ct)
+        /// <summary>
+        /// Force-deletes the pods bound to <paramref name="name"/> once the Node has been missing for
+        /// <see cref="PodGarbage.MissingNodeQuarantine"/> and the API server confirms it is gone (upstream's quarantine:
+        /// a pod may be bound to a node that is still registering, and the cache may lag a creation).
+        /// </summary>
+        private async Task CollectPodsOfMissingNodeAsync(string name, DateTimeOffset now, CancellationToken ct)
         {
             var orphans = pods.Items.Values.Where(p => PodGarbage.OrphanedByMissingNode(p, name)).ToList();
-            if (orphans.Count == 0 || await context.Api.GetAsync(ApiPaths.For(ApiPaths.Nodes, string.Empty, name), ct) is not null)
+            if (orphans.Count == 0)
             {
+                _missingSince.TryRemove(name, out _);
+                return;
+            }
+
+            var since = _missingSince.GetOrAdd(name, now);
+            if (now - since < PodGarbage.MissingNodeQuarantine)
+            {
+                queue.AddAfter(name, since + PodGarbage.MissingNodeQuarantine - now);
+                return;
+            }
+
+            if (await context.Api.GetAsync(ApiPaths.For(ApiPaths.Nodes, string.Empty, name), ct) is not null)
+            {
+                _missingSince.TryRemove(name, out _);
                 return;
             }
 
