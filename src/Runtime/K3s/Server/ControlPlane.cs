@@ -29,6 +29,7 @@ internal sealed class ControlPlane : IAsyncDisposable
         new Controllers.ServiceAccounts.ServiceAccountController(),
         new Controllers.NodeLifecycle.NodeLifecycleController(settings),
         new Controllers.GarbageCollection.GarbageCollector(),
+        new Controllers.Endpoints.EndpointsController(),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
