@@ -27,6 +27,8 @@ internal sealed class ControlPlane : IAsyncDisposable
     public static IReadOnlyList<IController> ControllerManagerControllers(ControllerSettings settings) =>
     [
         new Controllers.ServiceAccounts.ServiceAccountController(),
+        new Controllers.NodeLifecycle.NodeLifecycleController(settings),
+        new Controllers.GarbageCollection.GarbageCollector(),
         new Controllers.Endpoints.EndpointsController(),
     ];
 

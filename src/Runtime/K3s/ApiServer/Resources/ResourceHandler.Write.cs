@@ -173,7 +173,8 @@ internal sealed partial class ResourceHandler
         var options = context.Request.ContentLength > 0 ? await ReadBodyAsync(context, ct) : null;
         long? expected = ParseLong(options?["preconditions"]?["resourceVersion"]?.GetValue<string>(), "preconditions.resourceVersion");
         var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
-        await WriteAsync(context, 200, await DeleteObjectAsync(resource, kind, info.Namespace, info.Name, expected, expectedUid, IsDryRun(context), ct, RequestedGracePeriod(context, options)));
+        var propagation = DeletionPropagation.Requested(context.Request.Query["propagationPolicy"].ToString(), context.Request.Query["orphanDependents"].ToString(), options);
+        await WriteAsync(context, 200, await DeleteObjectAsync(resource, kind, info.Namespace, info.Name, expected, expectedUid, IsDryRun(context), ct, RequestedGracePeriod(context, options), propagation));
     }
 
     /// <summary>
@@ -182,6 +183,8 @@ internal sealed partial class ResourceHandler
     /// </summary>
     private async Task DeleteCollectionAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
     {
+        var options = context.Request.ContentLength > 0 ? await ReadBodyAsync(context, ct) : null;
+        var propagation = DeletionPropagation.Requested(context.Request.Query["propagationPolicy"].ToString(), context.Request.Query["orphanDependents"].ToString(), options);
         var list = await ListAsync(context, info, resource, kind, ct);
         var deleted = new JsonArray();
         foreach (var item in ((JsonArray)list["items"]!).OfType<JsonObject>())
@@ -189,7 +192,7 @@ internal sealed partial class ResourceHandler
             var meta = (JsonObject)item["metadata"]!;
             try
             {
-                deleted.Add((JsonNode)await DeleteObjectAsync(resource, kind, meta["namespace"]?.GetValue<string>() ?? string.Empty, meta["name"]!.GetValue<string>(), null, null, IsDryRun(context), ct));
+                deleted.Add((JsonNode)await DeleteObjectAsync(resource, kind, meta["namespace"]?.GetValue<string>() ?? string.Empty, meta["name"]!.GetValue<string>(), null, null, IsDryRun(context), ct, RequestedGracePeriod(context, options), propagation));
             }
             catch (ApiStatusException e) when (e.Code == 404)
             {
@@ -205,9 +208,10 @@ internal sealed partial class ResourceHandler
     /// Deletes one object, or, while it has finalizers, marks it with a deletionTimestamp as kube-apiserver does. A
     /// namespace is deleted together with every object in it, in one revision (kube-apiserver does this through its
     /// namespace controller and a Terminating phase); the namespaces every cluster needs may not be deleted, as
-    /// kube-apiserver's NamespaceLifecycle admission refuses.
+    /// kube-apiserver's NamespaceLifecycle admission refuses. A <paramref name="propagation"/> policy first sets the
+    /// garbage collector's finalizers (<see cref="DeletionPropagation"/>), which then keep the object while it works.
     /// </summary>
-    private async Task<JsonObject> DeleteObjectAsync(ApiResource resource, ResourceKind kind, string ns, string name, long? expected, string? expectedUid, bool dryRun, CancellationToken ct, long? gracePeriod = null)
+    private async Task<JsonObject> DeleteObjectAsync(ApiResource resource, ResourceKind kind, string ns, string name, long? expected, string? expectedUid, bool dryRun, CancellationToken ct, long? gracePeriod = null, string? propagation = null)
     {
         if (resource.Name == "namespaces" && resource.Group.Length == 0 && ImmortalNamespaces.Contains(name))
         {
@@ -223,6 +227,18 @@ internal sealed partial class ResourceHandler
         if (dryRun)
         {
             return current.Object;
+        }
+
+        var isNamespace = resource.Name == "namespaces" && resource.Group.Length == 0;
+        if (!isNamespace && !ExtensionRules.IsDefinition(resource)
+            && DeletionPropagation.Finalizers(current.Object["metadata"]?["finalizers"] as JsonArray, propagation) is { } finalizers)
+        {
+            current = await storage.UpdateAsync(kind, ns, name, expected, o =>
+            {
+                o["metadata"]!["finalizers"] = finalizers.DeepClone();
+                return o;
+            }, ct);
+            expected = current.ResourceVersion;
         }
 
         if (resource is { Group: "", Name: "pods" } && await TryMarkPodForDeletionAsync(current, ns, name, expected, gracePeriod, ct) is { } terminating)

@@ -105,7 +105,17 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
         var fingerprint = NodeDocument.Fingerprint(status);
         if (!_schedule.StatusPostDue(now, fingerprint))
         {
-            return;
+            // As upstream, the status is compared with the Node the API server holds too: the node lifecycle
+            // controller may have marked the conditions Unknown while this kubelet was cut off or paused.
+            var stored = (await api.GetAsync(_nodePath, ct))?["status"]?["conditions"] as JsonArray;
+            if (ConditionStatuses(stored) == ConditionStatuses(status["conditions"] as JsonArray))
+            {
+                return;
+            }
+
+            _conditions = stored;
+            status = NodeDocument.Status(settings, NodeProbe.Read(settings.AgentDirectory), _conditions, now);
+            fingerprint = NodeDocument.Fingerprint(status);
         }
 
         var node = await api.MergePatchAsync(_nodePath + "/status", new JsonObject { ["status"] = status }, ct);
@@ -143,4 +153,7 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
             _schedule.Failed();
         }
     }
+
+    private static string ConditionStatuses(JsonArray? conditions) =>
+        string.Join(',', (conditions ?? []).OfType<JsonObject>().Select(c => $"{c["type"]?.GetValue<string>()}={c["status"]?.GetValue<string>()}").Order(StringComparer.Ordinal));
 }
