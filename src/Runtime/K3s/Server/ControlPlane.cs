@@ -27,6 +27,7 @@ internal sealed class ControlPlane : IAsyncDisposable
     public static IReadOnlyList<IController> ControllerManagerControllers(ControllerSettings settings) =>
     [
         new Controllers.ServiceAccounts.ServiceAccountController(),
+        new Controllers.DaemonSets.DaemonSetController(),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
