@@ -28,6 +28,8 @@ internal sealed class ControlPlane : IAsyncDisposable
     [
         new Controllers.ServiceAccounts.ServiceAccountController(),
         new Controllers.DaemonSets.DaemonSetController(),
+        new Controllers.Jobs.JobController(),
+        new Controllers.Jobs.TtlAfterFinishedController(),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
