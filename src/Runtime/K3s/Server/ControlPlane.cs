@@ -30,6 +30,7 @@ internal sealed class ControlPlane : IAsyncDisposable
         new Controllers.DaemonSets.DaemonSetController(),
         new Controllers.Jobs.JobController(),
         new Controllers.Jobs.TtlAfterFinishedController(),
+        new Controllers.Jobs.CronJobController(),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
