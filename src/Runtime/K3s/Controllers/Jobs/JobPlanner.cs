@@ -122,7 +122,7 @@ internal static class JobPlanner
             }
 
             // The final condition waits until every pod is counted and none still runs.
-            var settled = uncountedSucceeded.Count == 0 && uncountedFailed.Count == 0 && removeFinalizers.Count == 0 && active.Count == 0;
+            var settled = uncountedSucceeded.Count == 0 && uncountedFailed.Count == 0 && removeFinalizers.Count == 0 && active.Count == 0 && delete.Count == 0;
             if (settled && failure is { } failedWhy)
             {
                 JobConditions.Set(status, "Failed", "True", failedWhy.Reason, failedWhy.Message, now);
