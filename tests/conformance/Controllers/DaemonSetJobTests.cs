@@ -203,4 +203,46 @@ public sealed class DaemonSetJobTests(ControllersServer cluster) : IClassFixture
         ControllersServer.At(cronJob, "status", "lastScheduleTime").Should().NotBeNull();
         await cluster.KubectlAsync(ct, "delete", "cronjob", "minutely", "--wait=false");
     }
+
+    [Fact]
+    public async Task StatefulSet_OrderedPods_RollOutUpdateAndScaleDownHighestFirst()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await cluster.ApplyAsync($$"""
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata: {name: web, namespace: default}
+            spec:
+              replicas: 3
+              serviceName: web
+              selector:
+                matchLabels: {app: web}
+              template:
+                metadata:
+                  labels: {app: web}
+                spec:
+                  terminationGracePeriodSeconds: 1
+                  nodeName: {{ControllersServer.NodeName}}
+                  containers: [{name: c, image: pause}]
+            """, ct);
+        await cluster.KubectlAsync(ct, "rollout", "status", "sts/web", "--timeout=90s");
+        var pods = await cluster.ListAsync(ct, "pods", "-l", "app=web");
+        pods.Select(p => ControllersServer.At(p, "metadata", "name")).Should().BeEquivalentTo("web-0", "web-1", "web-2");
+        var created = pods.OrderBy(p => ControllersServer.At(p, "metadata", "name"), StringComparer.Ordinal)
+            .Select(p => DateTimeOffset.Parse(ControllersServer.At(p, "metadata", "creationTimestamp")!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        created.Should().BeInAscendingOrder("OrderedReady creates web-0, then web-1, then web-2");
+
+        await cluster.KubectlAsync(ct, "set", "env", "sts/web", "-c", "c", "VERSION=2");
+        await cluster.KubectlAsync(ct, "rollout", "status", "sts/web", "--timeout=90s");
+        var set = await cluster.GetAsync(ct, "sts", "web");
+        ControllersServer.At(set, "status", "currentRevision").Should().Be(ControllersServer.At(set, "status", "updateRevision"));
+        ControllersServer.At(set, "status", "updatedReplicas").Should().Be("3");
+
+        await cluster.KubectlAsync(ct, "scale", "sts/web", "--replicas=1");
+        var left = await Eventually.UntilAsync(
+            async () => (await cluster.ListAsync(ct, "pods", "-l", "app=web")).Select(p => ControllersServer.At(p, "metadata", "name")).ToList(),
+            names => names.Count == 1, Within, ct);
+        left.Should().Equal("web-0");
+        await cluster.KubectlAsync(ct, "delete", "sts", "web", "--wait=false");
+    }
 }

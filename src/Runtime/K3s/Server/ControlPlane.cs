@@ -31,6 +31,7 @@ internal sealed class ControlPlane : IAsyncDisposable
         new Controllers.Jobs.JobController(),
         new Controllers.Jobs.TtlAfterFinishedController(),
         new Controllers.Jobs.CronJobController(),
+        new Controllers.StatefulSets.StatefulSetController(),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
