@@ -32,6 +32,7 @@ internal sealed class ControlPlane : IAsyncDisposable
         new Controllers.Jobs.TtlAfterFinishedController(),
         new Controllers.Jobs.CronJobController(),
         new Controllers.StatefulSets.StatefulSetController(),
+        new Controllers.Endpoints.EndpointsController(),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
