@@ -29,6 +29,11 @@ internal sealed class ControlPlane : IAsyncDisposable
         new Controllers.ServiceAccounts.ServiceAccountController(),
         new Controllers.NodeLifecycle.NodeLifecycleController(settings),
         new Controllers.GarbageCollection.GarbageCollector(),
+        new Controllers.DaemonSets.DaemonSetController(),
+        new Controllers.Jobs.JobController(),
+        new Controllers.Jobs.TtlAfterFinishedController(),
+        new Controllers.Jobs.CronJobController(),
+        new Controllers.StatefulSets.StatefulSetController(),
         new Controllers.Endpoints.EndpointsController(),
     ];
 

@@ -42,6 +42,11 @@ internal sealed partial class ResourceHandler
         }
 
         var name = ObjectDefaults.PrepareCreate(metadata, time.GetUtcNow(), resource.Custom is not null || (body["spec"] is not null && resource.Name != "namespaces"));
+        if (resource is { Group: "batch", Name: "jobs" })
+        {
+            JobSelectors.Generate(body);
+        }
+
         if (resource.Name == "namespaces")
         {
             // kube-apiserver labels every namespace with its name and starts it Active.

@@ -5,8 +5,9 @@ namespace K3sLab.K3s.ApiServer.Validation;
 /// <summary>
 /// Jobs and CronJobs (<c>validateJobSpec</c>, <c>ValidateCronJobSpec</c>): counts and deadlines are not negative,
 /// the completion mode and concurrency policy are known values, the pod template is valid and its restart policy
-/// is OnFailure or Never (the defaulted Always is "Required"). Not checked: the generated selector and labels (this
-/// server does not generate them), pod failure and success policies, schedule syntax and time zones.
+/// is OnFailure or Never (the defaulted Always is "Required"). Not checked: the generated selector and labels (created
+/// by <see cref="Resources.Defaults.JobSelectors"/>, never refused), pod failure and success policies, schedule syntax
+/// and time zones.
 /// </summary>
 internal static class JobRules
 {
