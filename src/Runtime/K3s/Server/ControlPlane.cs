@@ -27,6 +27,8 @@ internal sealed class ControlPlane : IAsyncDisposable
     public static IReadOnlyList<IController> ControllerManagerControllers(ControllerSettings settings) =>
     [
         new Controllers.ServiceAccounts.ServiceAccountController(),
+        new Controllers.Apps.ReplicaSetController(),
+        new Controllers.Apps.DeploymentController(),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
