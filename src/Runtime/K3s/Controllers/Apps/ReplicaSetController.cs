@@ -25,11 +25,12 @@ internal sealed class ReplicaSetController : IController
         var sets = await context.Caches.GetAsync(ApiPaths.ReplicaSets, ct);
         var logger = context.Loggers.CreateLogger("k3s.controllers.replicaset");
         var sync = new ReplicaSetSync(context, pods, sets, expectations, logger);
-        using var onSet = sets.Subscribe((_, after) =>
+        // A deleted set is queued too, so its reconcile finds it gone and forgets its expectations.
+        using var onSet = sets.Subscribe((before, after) =>
         {
-            if (after is not null)
+            if ((after ?? before) is { } set)
             {
-                queue.Add(ObjectKeys.Of(after));
+                queue.Add(ObjectKeys.Of(set));
             }
         });
         using var onPod = pods.Subscribe((before, after) => OnPod(sets, expectations, queue, before, after));
