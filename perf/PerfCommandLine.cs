@@ -3,6 +3,7 @@ using K3sLab.Perf.Api;
 using K3sLab.Perf.Footprint;
 using K3sLab.Perf.LabUp;
 using K3sLab.Perf.Raft;
+using K3sLab.Perf.Scheduling;
 using K3sLab.Perf.Store;
 
 namespace K3sLab.Perf;
@@ -83,9 +84,18 @@ internal static class PerfCommandLine
                 var lbTrialsIndex = Array.IndexOf(args, "--trials");
                 var lbTrials = lbTrialsIndex >= 0 && lbTrialsIndex + 1 < args.Length ? int.Parse(args[lbTrialsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 20;
                 return await AgentLbSuite.RunAsync(output, lbTrials, cancel.Token);
+            case "scheduling":
+                return await SchedulingSuite.RunAsync(output, IntArg(args, "--pods", 1000), IntArg(args, "--nodes", 50), IntArg(args, "--startup", 100), cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N]. Unknown suite '{suite}'.");
                 return 2;
         }
+    }
+
+    /// <summary>The integer after <paramref name="flag"/>, or <paramref name="fallback"/>.</summary>
+    private static int IntArg(string[] args, string flag, int fallback)
+    {
+        var index = Array.IndexOf(args, flag);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
     }
 }

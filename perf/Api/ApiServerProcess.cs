@@ -56,20 +56,26 @@ internal sealed class ApiServerProcess : IAsyncDisposable
         return double.Parse(kib, CultureInfo.InvariantCulture) / 1024.0;
     }
 
-    public static async Task<ApiServerProcess> StartAsync(string k3s, CancellationToken ct)
+    public static Task<ApiServerProcess> StartAsync(string k3s, CancellationToken ct) => StartAsync(k3s, kubelet: false, [], ct);
+
+    /// <summary>A server with its own kubelet (node <c>perf</c>, kubelet API on a free port) when <paramref name="kubelet"/>, and <paramref name="extra"/> flags.</summary>
+    public static async Task<ApiServerProcess> StartAsync(string k3s, bool kubelet, string[] extra, CancellationToken ct)
     {
         var root = Directory.CreateTempSubdirectory("k3slab-perf-api-");
         var port = Loopback.FreePort();
         var start = new ProcessStartInfo(k3s);
-        foreach (var arg in new[]
-        {
-            "server", "--disable-agent",
+        string[] args =
+        [
+            "server",
             "--data-dir", Path.Combine(root.FullName, "data"),
             "--bind-address", "127.0.0.1",
             "--https-listen-port", port.ToString(CultureInfo.InvariantCulture),
             "--write-kubeconfig", Path.Combine(root.FullName, "k3s.yaml"),
             "--node-name", "perf",
-        })
+            .. kubelet ? ["--node-ip", "127.0.0.1", "--kubelet-arg", $"port={Loopback.FreePort()}"] : new[] { "--disable-agent" },
+            .. extra,
+        ];
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }

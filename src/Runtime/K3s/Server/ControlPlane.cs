@@ -29,6 +29,7 @@ internal sealed class ControlPlane : IAsyncDisposable
         new Controllers.ServiceAccounts.ServiceAccountController(),
         new Controllers.Apps.ReplicaSetController(),
         new Controllers.Apps.DeploymentController(),
+        new Controllers.Endpoints.EndpointsController(),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>

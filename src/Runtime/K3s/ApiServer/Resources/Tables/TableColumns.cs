@@ -92,6 +92,12 @@ internal static class TableColumns
             Age],
         ["serviceaccounts"] = [Name, new("Secrets", "string", "The secrets of the service account.", (o, _) => Count(o, "secrets")), Age],
         ["endpoints"] = [Name, new("Endpoints", "string", "Endpoints of the service.", (o, _) => EndpointAddresses(o)), Age],
+        ["endpointslices"] = [
+            Name,
+            new("AddressType", "string", "The IP protocol for this slice", (o, _) => Str(o, "addressType") ?? string.Empty),
+            new("Ports", "string", "The ports for this slice", (o, _) => SlicePorts(o)),
+            new("Endpoints", "string", "Endpoints for this slice", (o, _) => SliceAddresses(o)),
+            Age],
         ["leases"] = [Name, new("Holder", "string", "The holder of the lease.", (o, _) => Str(o, "spec.holderIdentity") ?? string.Empty), Age],
         ["events"] = [
             new("Last Seen", "string", "Time when this event was last seen.", (o, now) => EventLastSeen(o, now)),
@@ -258,6 +264,23 @@ internal static class TableColumns
     {
         var addresses = Objects(o, "status.addresses").Where(a => Str(a, "type") == type).Select(a => Str(a, "address")).ToList();
         return addresses.Count == 0 ? None : string.Join(',', addresses);
+    }
+
+    private static string SlicePorts(JsonObject o)
+    {
+        var ports = Objects(o, "ports").Select(p => Long(p, "port") is var n && n == 0 ? "<unset>" : n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        return ports.Count == 0 ? "<unset>" : string.Join(',', ports);
+    }
+
+    private static string SliceAddresses(JsonObject o)
+    {
+        var all = Objects(o, "endpoints").SelectMany(e => (e["addresses"] as JsonArray ?? []).Select(a => a?.GetValue<string>() ?? string.Empty)).ToList();
+        if (all.Count == 0)
+        {
+            return "<unset>";
+        }
+
+        return all.Count > 3 ? $"{string.Join(',', all.Take(3))} + {all.Count - 3} more..." : string.Join(',', all);
     }
 
     private static string EndpointAddresses(JsonObject o)
