@@ -180,13 +180,13 @@ internal sealed partial class ReplicaSetSync(ControllerContext context, SharedCa
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4200, Level = LogLevel.Debug, Message = "ReplicaSet {Key}: creating {Count} pods")]
+        [LoggerMessage(EventId = 4201, Level = LogLevel.Debug, Message = "ReplicaSet {Key}: creating {Count} pods")]
         public static partial void Creating(ILogger logger, string key, int count);
 
-        [LoggerMessage(EventId = 4201, Level = LogLevel.Debug, Message = "ReplicaSet {Key}: deleting {Count} pods")]
+        [LoggerMessage(EventId = 4202, Level = LogLevel.Debug, Message = "ReplicaSet {Key}: deleting {Count} pods")]
         public static partial void Deleting(ILogger logger, string key, int count);
 
-        [LoggerMessage(EventId = 4202, Level = LogLevel.Debug, Message = "Changing the owners of pod {Pod} failed, the next sync looks again: {Reason}")]
+        [LoggerMessage(EventId = 4203, Level = LogLevel.Debug, Message = "Changing the owners of pod {Pod} failed, the next sync looks again: {Reason}")]
         public static partial void ClaimFailed(ILogger logger, string pod, string reason);
     }
 }
