@@ -37,13 +37,17 @@ public sealed class DeploymentServer : IAsyncLifetime
         await KubectlAsync(ct, "apply", "-f", file);
     }
 
-    /// <summary>A Deployment of busybox pods on this node running <paramref name="command"/>.</summary>
-    public static string Deployment(string name, int replicas, string command, int maxSurge = 2, int maxUnavailable = 1, string image = "busybox") => $$"""
+    /// <summary>
+    /// A Deployment of busybox pods on this node running <paramref name="command"/>; <paramref name="minReadySeconds"/>
+    /// slows a rollout down enough (pods start in milliseconds here) to watch it under way.
+    /// </summary>
+    public static string Deployment(string name, int replicas, string command, int maxSurge = 2, int maxUnavailable = 1, int minReadySeconds = 0) => $$"""
         apiVersion: apps/v1
         kind: Deployment
         metadata: {name: {{name}}, namespace: default}
         spec:
           replicas: {{replicas}}
+          minReadySeconds: {{minReadySeconds}}
           strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: {{maxSurge}}, maxUnavailable: {{maxUnavailable}} } }
           selector: {matchLabels: {app: {{name}} } }
           template:
@@ -52,7 +56,7 @@ public sealed class DeploymentServer : IAsyncLifetime
               nodeName: {{NodeName}}
               terminationGracePeriodSeconds: 2
               containers:
-              - {name: app, image: {{image}}, command: [sh, -c, '{{command}}']}
+              - {name: app, image: busybox, command: [sh, -c, '{{command}}']}
         """;
 
     public static long Long(JsonNode? node, params string[] path)

@@ -67,10 +67,10 @@ public sealed class DeploymentTests(DeploymentServer cluster) : IClassFixture<De
         const int replicas = 10;
         const int maxSurge = 2;
         const int maxUnavailable = 1;
-        await cluster.ApplyAsync(DeploymentServer.Deployment("roll", replicas, "sleep 3600", maxSurge, maxUnavailable), ct);
+        await cluster.ApplyAsync(DeploymentServer.Deployment("roll", replicas, "sleep 3600", maxSurge, maxUnavailable, minReadySeconds: 2), ct);
         await cluster.KubectlAsync(ct, "rollout", "status", "deployment/roll", "--timeout=120s");
 
-        await cluster.ApplyAsync(DeploymentServer.Deployment("roll", replicas, "sleep 7200", maxSurge, maxUnavailable), ct);
+        await cluster.ApplyAsync(DeploymentServer.Deployment("roll", replicas, "sleep 7200", maxSurge, maxUnavailable, minReadySeconds: 2), ct);
         var rolled = Stopwatch.StartNew();
         var samples = 0;
         while (true)
