@@ -116,16 +116,16 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
         metadata: {name: web}
         spec:
           replicas: {{Replicas}}
-          selector: {matchLabels: {app: web}}
+          selector: {matchLabels: {app: web} }
           template:
-            metadata: {labels: {app: web}}
+            metadata: {labels: {app: web} }
             spec:
               terminationGracePeriodSeconds: 1
               tolerations:
               - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 15}
               - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 15}
               containers:
-              - {name: app, image: {{image}}, resources: {requests: {cpu: 10m, memory: 8Mi}}}
+              - {name: app, image: {{image}}, resources: {requests: {cpu: 10m, memory: 8Mi} } }
         """;
 
     private static string DaemonSet() => """
