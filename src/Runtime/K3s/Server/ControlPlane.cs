@@ -34,6 +34,8 @@ internal sealed class ControlPlane : IAsyncDisposable
         new Controllers.Jobs.TtlAfterFinishedController(),
         new Controllers.Jobs.CronJobController(),
         new Controllers.StatefulSets.StatefulSetController(),
+        new Controllers.Apps.ReplicaSetController(),
+        new Controllers.Apps.DeploymentController(),
         new Controllers.Endpoints.EndpointsController(),
     ];
 
