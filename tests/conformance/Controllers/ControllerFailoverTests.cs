@@ -7,7 +7,8 @@ namespace K3sLab.ConformanceTests.Controllers;
 /// <summary>
 /// kube-controller-manager and kube-scheduler are elected across three real servers on their Leases, as upstream
 /// runs them: exactly one holder each; kill -9 the controller manager's holder and another server takes the lease
-/// within its duration (15 s, upstream's default), and reconciliation carries on there.
+/// within its duration (15 s, upstream's default) plus a retry period, and reconciliation carries on there: a scale-up
+/// issued after the kill completes.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class ControllerFailoverTests : IAsyncLifetime
@@ -36,6 +37,9 @@ public sealed class ControllerFailoverTests : IAsyncLifetime
         var leader = servers.Single(s => holder.StartsWith(s.Name + "_", StringComparison.Ordinal));
         scheduler.Should().MatchRegex("^c[123]_", "the scheduler is elected on its own lease");
 
+        // A Deployment of 0 replicas exists before the kill; the scale-up comes after it.
+        (await KubectlAsync(servers[1], ct, "create", "deployment", "after", "--image=pause", "--replicas=0")).ExitCode.Should().Be(0);
+
         var killedAt = Stopwatch.StartNew();
         await leader.KillAsync();
         var survivor = servers.First(s => s != leader);
@@ -44,7 +48,11 @@ public sealed class ControllerFailoverTests : IAsyncLifetime
         newHolder.Should().MatchRegex("^c[123]_").And.NotStartWith(leader.Name + "_");
         takeover.Should().BeLessThan(TimeSpan.FromSeconds(15 + 2 + 3), "the lease lapses 15 s after its last renewal (2 s retry period) and the next try takes it");
 
-        // Reconciliation goes on under the new leader: a namespace made after the kill gets its default ServiceAccount.
+        // Reconciliation goes on under the new leader: a scale-up issued after the kill completes (the servers run no
+        // kubelet, so the three pods exist unscheduled), and a namespace made after the kill gets its default ServiceAccount.
+        (await KubectlAsync(survivor, ct, "scale", "deployment", "after", "--replicas=3")).ExitCode.Should().Be(0);
+        var scaled = await Eventually.UntilAsync(() => KubectlAsync(survivor, ct, "get", "replicasets", "-l", "app=after", "-o", "jsonpath={.items[*].status.replicas}"), r => r.Stdout.Trim() == "3", TimeSpan.FromSeconds(30), ct);
+        scaled.Stdout.Trim().Should().Be("3", $"the new leader's ReplicaSet controller creates the pods of the scale-up: {scaled.Stderr}");
         (await KubectlAsync(survivor, ct, "create", "namespace", "after-failover")).ExitCode.Should().Be(0);
         var account = await Eventually.UntilAsync(() => KubectlAsync(survivor, ct, "get", "serviceaccount", "default", "-n", "after-failover", "-o", "name"), r => r.ExitCode == 0, TimeSpan.FromSeconds(20), ct);
         account.Stdout.Trim().Should().Be("serviceaccount/default", account.Stderr);
