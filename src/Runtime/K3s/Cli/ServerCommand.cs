@@ -165,11 +165,11 @@ internal static class ServerCommand
         return url.Scheme == Uri.UriSchemeHttps ? url : throw new BootstrapException($"--server {value}: only https:// URLs are supported");
     }
 
-    /// <summary>SQLite is served today; the other engines k3s accepts are refused by name rather than misread.</summary>
+    /// <summary>An endpoint of a scheme no engine answers to is refused by name rather than misread.</summary>
     private static string? CheckDatastore(string? endpoint) =>
-        endpoint is null || endpoint.StartsWith("sqlite://", StringComparison.OrdinalIgnoreCase)
+        endpoint is null || ExternalDatastore.KindOf(endpoint) is not null
             ? endpoint
-            : throw new BootstrapException($"--datastore-endpoint {endpoint.Split("://")[0]}://...: only sqlite:// datastores are supported by this build; etcd and PostgreSQL endpoints are not yet");
+            : throw new BootstrapException($"--datastore-endpoint {endpoint.Split("://")[0]}://...: unknown datastore; use sqlite://, http(s):// (etcd) or postgres://");
 
     private static string DefaultKubeconfig() => Environment.IsPrivilegedProcess
         ? "/etc/rancher/k3s/k3s.yaml"

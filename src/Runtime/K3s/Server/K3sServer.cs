@@ -9,7 +9,6 @@ using K3sLab.K3s.Replication;
 using K3sLab.K3s.Server.Embedded;
 using K3sLab.K3s.Server.Snapshots;
 using K3sLab.K3s.Store;
-using K3sLab.K3s.Store.Sqlite;
 using K3sLab.K3s.Supervisor;
 using K3sLab.K3s.Tls;
 
@@ -61,10 +60,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             }
             else
             {
-                var path = settings.DatastoreEndpoint is { } endpoint ? SqliteFile.PathFromEndpoint(endpoint) : settings.DataDir.SqliteDatabase;
-                var sqlite = SqliteStore.Open(new SqliteStoreOptions(path), loggers.CreateLogger("k3s.datastore"));
-                store = sqlite;
-                Log.DatastoreOpened(_logger, path, sqlite.CurrentRevision);
+                (store, var description) = ExternalDatastore.Open(settings, loggers);
+                Log.DatastoreOpened(_logger, description, store.CurrentRevision);
             }
         }
         catch (StoreException e)
