@@ -37,6 +37,9 @@ internal static class ServerCommand
         var withNodeId = EnvOption.Flag("--with-node-id", null, "Append id to node name");
         var disableAgent = EnvOption.Flag("--disable-agent", null, "Do not run a local agent and register a local kubelet");
         var datastore = EnvOption.String("--datastore-endpoint", null, "K3S_DATASTORE_ENDPOINT", "Specify etcd, NATS, MySQL, Postgres, or SQLite (default) data source name");
+        var datastoreCa = EnvOption.String("--datastore-cafile", null, "K3S_DATASTORE_CAFILE", "TLS Certificate Authority file used to secure datastore backend communication");
+        var datastoreCert = EnvOption.String("--datastore-certfile", null, "K3S_DATASTORE_CERTFILE", "TLS certification file used to secure datastore backend communication");
+        var datastoreKey = EnvOption.String("--datastore-keyfile", null, "K3S_DATASTORE_KEYFILE", "TLS key file used to secure datastore backend communication");
         var apiserverArgs = EnvOption.List("--kube-apiserver-arg", null, "(flags) Customized flag for kube-apiserver process");
         var clusterInit = EnvOption.Flag("--cluster-init", "K3S_CLUSTER_INIT", "Initialize a new cluster using embedded Etcd");
         var serverUrl = EnvOption.String("--server", "-s", "K3S_URL", "(cluster) Server to connect to, used to join a cluster");
@@ -50,7 +53,7 @@ internal static class ServerCommand
         var disableScheduler = EnvOption.Flag("--disable-scheduler", null, "(components) Do not run kube-scheduler");
 
         var command = new Command("server", "Run management server");
-        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns }.Concat(snapshotOptions.All))
+        foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, datastoreCa, datastoreCert, datastoreKey, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns }.Concat(snapshotOptions.All))
         {
             command.Options.Add(option);
         }
@@ -88,6 +91,7 @@ internal static class ServerCommand
                     parse.GetValue(serviceCidr)!)
                 {
                     DatastoreEndpoint = CheckDatastore(parse.GetValue(datastore)),
+                    DatastoreTls = new DatastoreTlsFiles(FullPath(parse.GetValue(datastoreCa)), FullPath(parse.GetValue(datastoreCert)), FullPath(parse.GetValue(datastoreKey))),
                     ClusterInit = parse.GetValue(clusterInit),
                     ServerUrl = ParseServerUrl(parse.GetValue(serverUrl)),
                     ClusterCidr = parse.GetValue(clusterCidr)!,
@@ -170,6 +174,8 @@ internal static class ServerCommand
         endpoint is null || ExternalDatastore.KindOf(endpoint) is not null
             ? endpoint
             : throw new BootstrapException($"--datastore-endpoint {endpoint.Split("://")[0]}://...: unknown datastore; use sqlite://, http(s):// (etcd) or postgres://");
+
+    private static string? FullPath(string? path) => string.IsNullOrEmpty(path) ? null : Path.GetFullPath(path);
 
     private static string DefaultKubeconfig() => Environment.IsPrivilegedProcess
         ? "/etc/rancher/k3s/k3s.yaml"

@@ -4,7 +4,7 @@ using K3sLab.K3s.Store;
 namespace K3sLab.K3s.Etcd;
 
 /// <summary>Converts between the etcd wire messages and the store contract, in both directions.</summary>
-internal static class WireMapping
+internal static partial class WireMapping
 {
     public static KeyRange Range(ByteString key, ByteString end) => new(key.ToByteArray(), end.ToByteArray());
 

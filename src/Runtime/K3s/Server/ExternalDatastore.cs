@@ -1,4 +1,5 @@
 using K3sLab.K3s.Store;
+using K3sLab.K3s.Store.Etcd;
 using K3sLab.K3s.Store.Sqlite;
 
 namespace K3sLab.K3s.Server;
@@ -23,8 +24,8 @@ internal static class ExternalDatastore
         };
     }
 
-    /// <summary>Opens the store; the description names it for the log, with any secret redacted.</summary>
-    public static (IRevisionedStore Store, string Description) Open(ServerSettings settings, ILoggerFactory loggers)
+    /// <summary>Opens the store; the description names it for the log, with any secret redacted. An external cluster is waited for (bounded).</summary>
+    public static async Task<(IRevisionedStore Store, string Description)> OpenAsync(ServerSettings settings, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var endpoint = settings.DatastoreEndpoint;
         switch (endpoint is null ? DatastoreKind.Sqlite : KindOf(endpoint))
@@ -33,7 +34,8 @@ internal static class ExternalDatastore
                 var path = endpoint is null ? settings.DataDir.SqliteDatabase : SqliteFile.PathFromEndpoint(endpoint);
                 return (SqliteStore.Open(new SqliteStoreOptions(path), loggers.CreateLogger("k3s.datastore")), path);
             case DatastoreKind.Etcd:
-                throw new StoreException(StoreError.NotSupported, "--datastore-endpoint http(s)://...: external etcd datastores are not supported by this build yet");
+                var etcd = new EtcdClientOptions(EtcdEndpointList.Parse(endpoint!)) { CaFile = settings.DatastoreTls.CaFile, CertFile = settings.DatastoreTls.CertFile, KeyFile = settings.DatastoreTls.KeyFile };
+                return (await EtcdClientStore.ConnectAsync(etcd, loggers.CreateLogger("k3s.datastore"), cancellationToken).ConfigureAwait(false), $"etcd {etcd.Endpoints.Describe()}");
             case DatastoreKind.Postgres:
                 throw new StoreException(StoreError.NotSupported, "--datastore-endpoint postgres://...: PostgreSQL datastores are not supported by this build yet");
             default:

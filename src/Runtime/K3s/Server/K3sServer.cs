@@ -60,7 +60,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             }
             else
             {
-                (store, var description) = ExternalDatastore.Open(settings, loggers);
+                (store, var description) = await ExternalDatastore.OpenAsync(settings, loggers, cancellationToken);
                 Log.DatastoreOpened(_logger, description, store.CurrentRevision);
             }
         }

@@ -23,6 +23,9 @@ internal sealed record ServerSettings(
     /// <summary><c>--datastore-endpoint</c>; null means SQLite at <c>server/db/state.db</c> in the data dir.</summary>
     public string? DatastoreEndpoint { get; init; }
 
+    /// <summary><c>--datastore-cafile</c>, <c>--datastore-certfile</c>, <c>--datastore-keyfile</c>: TLS toward an external datastore.</summary>
+    public DatastoreTlsFiles DatastoreTls { get; init; } = new(null, null, null);
+
     /// <summary><c>--cluster-init</c>: start the embedded (Raft-replicated) datastore as a new cluster.</summary>
     public bool ClusterInit { get; init; }
 
@@ -71,3 +74,6 @@ internal sealed record ServerSettings(
     /// <summary>The controller manager and scheduler: whether they run, leader election and node monitoring.</summary>
     public Controllers.ControllerSettings Controllers { get; init; } = K3sLab.K3s.Controllers.ControllerSettings.Default;
 }
+
+/// <summary>The TLS files for an external datastore: the CA its server certificates must chain to, and the client certificate and key to present.</summary>
+internal sealed record DatastoreTlsFiles(string? CaFile, string? CertFile, string? KeyFile);
