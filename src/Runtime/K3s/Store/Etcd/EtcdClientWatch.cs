@@ -80,9 +80,9 @@ internal sealed class EtcdClientWatch : IStoreWatch
                         break;
                     }
                 }
-                catch (Exception e) when (e is RpcException or IOException or InvalidOperationException && !_stop.IsCancellationRequested)
+                catch (Exception e) when (!_stop.IsCancellationRequested)
                 {
-                    var why = e is RpcException rpc ? EtcdRpcErrors.Classify(rpc, member.Display).Exception.Message : e.Message;
+                    var why = e is RpcException rpc ? EtcdRpcErrors.Classify(rpc, member.Display).Exception.Message : $"{e.GetType().Name}: {e.Message}";
                     _store.Members.Failed(index);
                     EtcdClientStore.Log.WatchResuming(_store.Logger, member.Display, _cursor.ResumeRevision, why);
                 }
@@ -189,8 +189,9 @@ internal sealed class EtcdClientWatch : IStoreWatch
         {
             return;
         }
-        catch (Exception e) when (e is RpcException or OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e)
         {
+            // Whatever broke the stream (reset, refused, disposed), the pump resumes elsewhere or stops.
             error = e;
         }
 
