@@ -39,7 +39,7 @@ internal static class EtcdStartup
                 }
                 catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
                 {
-                    failures.Add(EtcdStartupFailure.Explain(member.Endpoint, member.Display, member.TlsRejection, e.StatusCode, e.Status.Detail, e.Status.DebugException));
+                    failures.Add(EtcdStartupFailure.Explain(member.Endpoint, member.Display, member.TlsRejection, options.CertFile is not null, e.StatusCode, e.Status.Detail, e.Status.DebugException));
                 }
             }
 
@@ -65,7 +65,7 @@ internal static class EtcdStartup
 /// <summary>Why one member failed the startup check, in words that say what to change; <see cref="Permanent"/> when waiting will not help. Pure.</summary>
 internal sealed record EtcdStartupFailure(string Endpoint, string Reason, bool Permanent)
 {
-    public static EtcdStartupFailure Explain(Uri endpoint, string display, string? tlsRejection, StatusCode code, string detail, Exception? debug)
+    public static EtcdStartupFailure Explain(Uri endpoint, string display, string? tlsRejection, bool clientCertificate, StatusCode code, string detail, Exception? debug)
     {
         if (tlsRejection is not null)
         {
@@ -74,14 +74,17 @@ internal sealed record EtcdStartupFailure(string Endpoint, string Reason, bool P
 
         var chain = Messages(debug);
         var https = endpoint.Scheme == Uri.UriSchemeHttps;
-        if (https && Has(chain, "frame size", "corrupted frame", "wrong version number", "unexpected packet format", "not TLS"))
+        if (https && Has(chain, "frame size", "corrupted frame", "wrong version number", "unexpected packet format", "unexpected EOF or 0 bytes"))
         {
-            return new(display, "TLS handshake failed: the member does not serve TLS there; use http:// for this endpoint or enable TLS on the member", Permanent: true);
+            return new(display, "the member closed the connection during the TLS handshake: it does not serve TLS there; use http:// for this endpoint or enable TLS on the member", Permanent: true);
         }
 
-        if (Has(chain, "certificate required", "bad certificate", "certificate unknown", "handshake failure", "alert"))
+        // TLS 1.3: the member checks the client certificate after the handshake and drops the connection before HTTP/2 starts.
+        if (https && Has(chain, "certificate required", "bad certificate", "certificate unknown", "did not complete the HTTP/2 handshake"))
         {
-            return new(display, options(https), Permanent: true);
+            return new(display, clientCertificate
+                ? "the member dropped the connection after the TLS handshake: it does not accept the --datastore-certfile client certificate (is it signed by the member's --trusted-ca-file?)"
+                : "the member dropped the connection after the TLS handshake: it requires a client certificate (etcd --client-cert-auth); give --datastore-certfile and --datastore-keyfile", Permanent: true);
         }
 
         if (!https && Has(chain, "HTTP request to an HTTPS server", "HTTP/1.", "response ended prematurely", "invalid HTTP", "protocol error", "HTTP_1_1_REQUIRED", "InvalidResponse"))
@@ -100,10 +103,6 @@ internal sealed record EtcdStartupFailure(string Endpoint, string Reason, bool P
         }
 
         return new(display, debug is null ? $"{code}: {detail}" : $"{code}: {detail} ({EtcdRpcErrors.Innermost(debug)})", Permanent: false);
-
-        static string options(bool https) => https
-            ? "TLS handshake refused by the member: it wants a client certificate this client does not have or it does not trust; give --datastore-certfile and --datastore-keyfile signed by the member's client CA"
-            : "the member refused the connection's protocol";
     }
 
     private static List<string> Messages(Exception? e)
