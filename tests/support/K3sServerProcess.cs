@@ -85,7 +85,7 @@ public sealed class K3sServerProcess : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
-        string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], .. _controllers ? Array.Empty<string>() : ["--disable-scheduler", "--disable-controller-manager"], "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. _extraArguments];
+        string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], .. _controllers ? Array.Empty<string>() : ["--disable-scheduler", "--disable-controller-manager"], "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. DatastoreOverride(), .. _extraArguments];
         foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
@@ -107,6 +107,31 @@ public sealed class K3sServerProcess : IAsyncLifetime
 
             await Task.Delay(20, timeout.Token);
         }
+    }
+
+    /// <summary>
+    /// <c>K3SLAB_TEST_DATASTORE_ENDPOINT</c>, when set by hand, runs every test server on that datastore (e.g. an
+    /// external etcd, with <c>K3SLAB_TEST_DATASTORE_CAFILE</c>/<c>_CERTFILE</c>/<c>_KEYFILE</c>), to exercise a
+    /// backend under the whole API suite. Unset, servers keep their own SQLite file. CI never sets it.
+    /// </summary>
+    private string[] DatastoreOverride()
+    {
+        if (Environment.GetEnvironmentVariable("K3SLAB_TEST_DATASTORE_ENDPOINT") is not { Length: > 0 } endpoint || _extraArguments.Contains("--datastore-endpoint"))
+        {
+            return [];
+        }
+
+        var args = new List<string> { "--datastore-endpoint", endpoint };
+        foreach (var (variable, flag) in new[] { ("CAFILE", "--datastore-cafile"), ("CERTFILE", "--datastore-certfile"), ("KEYFILE", "--datastore-keyfile") })
+        {
+            if (Environment.GetEnvironmentVariable($"K3SLAB_TEST_DATASTORE_{variable}") is { Length: > 0 } file)
+            {
+                args.Add(flag);
+                args.Add(file);
+            }
+        }
+
+        return [.. args];
     }
 
     public async ValueTask DisposeAsync()
