@@ -14,7 +14,8 @@ namespace K3sLab.Scenarios.Chaos.Running;
 /// <param name="Seed">The first run's seed; run i uses Seed + i (workload randomness).</param>
 /// <param name="Output">The report folder; each run writes <c>&lt;scenario&gt;/run-&lt;i&gt;/</c> under it.</param>
 /// <param name="Cluster">An existing lab cluster to run on; null creates one (and deletes it afterwards).</param>
-public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, string? Cluster);
+/// <param name="PlantedBug">A test-only runtime bug to switch on in every server (<c>K3SLAB_TEST_PLANTED_BUG</c>), to show a check catches it; null for none.</param>
+public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, string? Cluster, string? PlantedBug = null);
 
 /// <summary>
 /// Runs a scenario several times and writes every run's reports plus a summary of all of them (pass count, time per
@@ -36,12 +37,19 @@ public sealed class ChaosSession(ILogger logger)
                 INodeProvider provider;
                 if (options.Cluster is { } existing)
                 {
+                    if (options.PlantedBug is not null)
+                    {
+                        throw new ChaosRunException("a planted bug is switched on when the cluster is created: leave out --cluster");
+                    }
+
                     (cluster, provider) = await ExistingAsync(existing, cancellationToken);
                 }
                 else
                 {
                     owned ??= await new K3sLabClusterBuilder().WithName($"chaos{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}")
-                        .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithLogger(logger).BuildAndStartAsync(cancellationToken);
+                        .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithLogger(logger)
+                        .WithServerEnvironment(options.PlantedBug is { } bug ? new Dictionary<string, string> { ["K3SLAB_TEST_PLANTED_BUG"] = bug } : new Dictionary<string, string>())
+                        .BuildAndStartAsync(cancellationToken);
                     (cluster, provider) = (owned.Info, owned.Provider);
                 }
 
