@@ -39,18 +39,25 @@ public static class LinearizableCheck
     }
 
     /// <summary>
-    /// The operations just before the earliest point the key's history stops being linearizable: a binary search over
-    /// prefixes cut at an operation's call time, where what had not returned by then counts as unknown (writes) or
-    /// is left out (reads). Every cut history is a relaxation of the whole, so an illegal cut is real evidence.
+    /// The operations up to the earliest point the key's history stops being linearizable: a binary search over cut
+    /// times t (the operations' return times), keeping what was called by t, where a write not returned by t counts
+    /// as unknown and a read not returned by t is left out. Each cut is a relaxation of the whole history (anything
+    /// a kept read could have seen was called before it returned), so an illegal cut is real evidence.
     /// </summary>
     private static IEnumerable<string> Evidence(List<KvOperation> history, string? key)
     {
         var ops = history.Where(o => o.Key == key).OrderBy(o => o.Call).ToList();
-        var (lo, hi) = (1, ops.Count);
+        var cuts = ops.Select(o => o.Return).Where(r => r != KvOperation.Unknown).Distinct().Order().ToList();
+        if (cuts.Count == 0)
+        {
+            return ops.TakeLast(30).Select(o => o.ToString());
+        }
+
+        var (lo, hi) = (0, cuts.Count - 1);
         while (lo < hi)
         {
             var mid = (lo + hi) / 2;
-            if (LinearizabilityChecker.Check(Cut(ops, mid)).Outcome == LinearizabilityOutcome.Illegal)
+            if (LinearizabilityChecker.Check(Cut(ops, cuts[mid])).Outcome == LinearizabilityOutcome.Illegal)
             {
                 hi = mid;
             }
@@ -60,16 +67,12 @@ public static class LinearizableCheck
             }
         }
 
-        var prefix = Cut(ops, lo);
-        return new[] { $"times are microseconds since the run started; [call,return], ? = no answer; the first {lo} of {ops.Count} operations on {key} are already not linearizable, the last of them:" }
-            .Concat(prefix.TakeLast(30).Select(o => o.ToString()));
+        var prefix = Cut(ops, cuts[lo]);
+        return new[] { $"times are microseconds since the run started; [call,return], ? = no answer; the history of {key} up to {cuts[lo]} µs ({prefix.Count} of {ops.Count} operations) is already not linearizable; its last operations:" }
+            .Concat(prefix.OrderBy(o => o.Call).TakeLast(30).Select(o => o.ToString()));
     }
 
-    private static List<KvOperation> Cut(List<KvOperation> ops, int count)
-    {
-        var t = ops[count - 1].Call;
-        return [.. ops.Take(count)
-            .Where(o => o.Kind != KvOperationKind.Get || o.Return <= t)
+    private static List<KvOperation> Cut(List<KvOperation> ops, long t) =>
+        [.. ops.Where(o => o.Call <= t && (o.Kind != KvOperationKind.Get || o.Return <= t))
             .Select(o => o.Return <= t ? o : o with { Return = KvOperation.Unknown })];
-    }
 }

@@ -116,7 +116,7 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
     };
 
     /// <summary>Every node reference must name a node, a dynamic reference, or a name bound by an earlier step.</summary>
-    private static void CheckReferences(ScenarioDefinition scenario, ChaosNodes nodes)
+    internal static void CheckReferences(ScenarioDefinition scenario, ChaosNodes nodes)
     {
         var bound = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in scenario.Steps)
