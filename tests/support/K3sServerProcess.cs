@@ -112,7 +112,8 @@ public sealed class K3sServerProcess : IAsyncLifetime
     /// <summary>
     /// <c>K3SLAB_TEST_DATASTORE_ENDPOINT</c>, when set by hand, runs every test server on that datastore (e.g. an
     /// external etcd, with <c>K3SLAB_TEST_DATASTORE_CAFILE</c>/<c>_CERTFILE</c>/<c>_KEYFILE</c>), to exercise a
-    /// backend under the whole API suite. Unset, servers keep their own SQLite file. CI never sets it.
+    /// backend under the API suite. The servers then share its keys, so run one class at a time. Unset, servers keep
+    /// their own SQLite file; CI never sets it.
     /// </summary>
     private string[] DatastoreOverride()
     {

@@ -120,6 +120,9 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
     {
         var start = _members.Preferred;
         EtcdFailure? last = null;
+
+        // What a member that was reached said ("no leader", "request timed out") tells the caller more than a refused connection.
+        EtcdFailure? reached = null;
         for (var attempt = 0; attempt < _members.Count; attempt++)
         {
             var index = (start + attempt) % _members.Count;
@@ -131,6 +134,11 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
             {
                 last = EtcdRpcErrors.Classify(e, member.Display);
+                if (!EtcdRpcErrors.IsConnectFailure(e.Status.DebugException))
+                {
+                    reached = last;
+                }
+
                 if (last.Exception.Error == StoreError.Compacted)
                 {
                     throw await CompactedAsync(last.Exception, cancellationToken).ConfigureAwait(false);
@@ -143,7 +151,7 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
                         _members.Failed(index);
                     }
 
-                    throw last.Exception;
+                    throw (reached ?? last).Exception;
                 }
 
                 _members.Failed(index);
