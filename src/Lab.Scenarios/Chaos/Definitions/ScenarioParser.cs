@@ -184,11 +184,11 @@ public static class ScenarioParser
                 return new StartLoadStep(line, 3, 8, "lb");
             }
 
-            OnlyKeys(m, "clients", "keys", "via");
-            var step = new StartLoadStep(line, Int(m, "clients") ?? 3, Int(m, "keys") ?? 8, Scalar(m, "via") ?? "lb");
-            return step.Clients is >= 1 and <= 64 && step.Keys is >= 1 and <= 1000
+            OnlyKeys(m, "clients", "keys", "via", "watchers");
+            var step = new StartLoadStep(line, Int(m, "clients") ?? 3, Int(m, "keys") ?? 8, Scalar(m, "via") ?? "lb", Int(m, "watchers") ?? 0);
+            return step.Clients is >= 1 and <= 64 && step.Keys is >= 1 and <= 1000 && step.Watchers is >= 0 and <= 64
                 ? step
-                : throw Error(m, "load takes 1-64 clients and 1-1000 keys");
+                : throw Error(m, "load takes 1-64 clients, 1-1000 keys and 0-64 watchers");
         }
 
         private OneWayStep Drop(int line, YamlNode value)

@@ -23,6 +23,11 @@ public sealed partial class ScenarioRunner
                     var reference => (IReadOnlyList<string>)[await state.ResolveAsync(reference, cancellationToken)],
                 };
                 await state.Workload!.StartAsync(load.Clients, load.Keys, via, seed, cancellationToken);
+                if (load.Watchers > 0)
+                {
+                    await state.Watchers!.StartAsync(load.Watchers, via, cancellationToken);
+                }
+
                 break;
             case StopLoadStep:
                 await state.Workload!.StopAsync();
