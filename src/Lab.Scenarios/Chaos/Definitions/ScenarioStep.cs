@@ -72,6 +72,12 @@ public sealed record LossStep(int Line, string Target, double Probability) : Sce
     public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"loss: {Target} {Probability:P0}");
 }
 
+/// <summary>Deletes the node's Node object through the API (<c>kubectl delete node</c>), which frees its name and node password.</summary>
+public sealed record DeleteNodeStep(int Line, string Target) : ScenarioStep(Line)
+{
+    public override string Describe() => $"delete-node: {Target}";
+}
+
 /// <summary>Removes every network fault and unpauses paused nodes (stopped and killed nodes stay down until started).</summary>
 public sealed record HealStep(int Line) : ScenarioStep(Line)
 {

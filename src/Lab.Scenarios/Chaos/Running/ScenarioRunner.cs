@@ -143,6 +143,8 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
                 ExpectStep { Condition: WritesSucceed { Via: not "lb" } w } => [w.Via],
                 ExpectStep { Condition: WritesRefused w } => [w.Via],
                 ExpectStep { Condition: ReadyzIs r } => [r.Node],
+                ExpectStep { Condition: LogContains l } => [l.Node],
+                DeleteNodeStep d => [d.Target],
                 ExpectStep { Condition: NodesReady r } => r.Nodes,
                 ExpectStep { Condition: LeaderElected l } => l.Not,
                 _ => Array.Empty<string>(),
