@@ -26,7 +26,7 @@ public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<N
         var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 11, _reports, null), ct)).Single();
 
         run.Passed.Should().BeTrue($"{run.Verdict} (reports in {_reports})");
-        run.Checks.Select(c => c.Name).Should().Equal("linearizable", "no-lost-writes", "one-leader-per-term", "converged", "nodes-stayed-ready", "write-gap");
+        run.Checks.Select(c => c.Name).Should().Equal("linearizable", "watch-guarantees", "no-lost-writes", "one-leader-per-term", "converged", "nodes-stayed-ready", "write-gap");
         var timeline = run.Record.Timeline;
         var kill = timeline.Single(e => e.Kind == "fault" && e.Text.StartsWith("kill server-", StringComparison.Ordinal));
         var victim = kill.Text.Split(' ')[1];

@@ -42,6 +42,12 @@ public sealed record VotersAre(int Count) : Expectation
     public override string Describe() => $"{Count} voters following the leader";
 }
 
+/// <summary>The node's own output (its k3s log) contains <see cref="Text"/>.</summary>
+public sealed record LogContains(string Node, string Text) : Expectation
+{
+    public override string Describe() => $"log of {Node} says \"{Text}\"";
+}
+
 /// <summary>A reachable majority of the servers agree on a leader, which is none of <see cref="Not"/>.</summary>
 public sealed record LeaderElected(IReadOnlyList<string> Not) : Expectation
 {

@@ -15,6 +15,8 @@ public enum NodeAction
     Pause,
     /// <summary>Thaws a paused node.</summary>
     Unpause,
+    /// <summary>Removes the node with its disk and creates it afresh under the same name and address: a reinstalled machine.</summary>
+    Reimage,
 }
 
 /// <summary>The YAML spelling of each <see cref="NodeAction"/>.</summary>
@@ -28,6 +30,7 @@ public static class NodeActions
         ["restart"] = NodeAction.Restart,
         ["pause"] = NodeAction.Pause,
         ["unpause"] = NodeAction.Unpause,
+        ["reimage"] = NodeAction.Reimage,
     };
 
     public static string Name(NodeAction action) => ByName.First(p => p.Value == action).Key;

@@ -40,6 +40,7 @@ public sealed record CheckSpec(CheckKind Kind, IReadOnlyList<string> Nodes, Time
         ["converged"] = CheckKind.Converged,
         ["nodes-stayed-ready"] = CheckKind.NodesStayedReady,
         ["write-gap"] = CheckKind.WriteGap,
+        ["watch-guarantees"] = CheckKind.WatchGuarantees,
     };
 
     /// <inheritdoc />
@@ -63,4 +64,6 @@ public enum CheckKind
     NodesStayedReady,
     /// <summary>No gap between successful workload writes is longer than the limit.</summary>
     WriteGap,
+    /// <summary>Every watcher's stream, across its resumes, keeps the six watch guarantees.</summary>
+    WatchGuarantees,
 }

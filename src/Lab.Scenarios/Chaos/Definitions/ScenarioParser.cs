@@ -12,7 +12,7 @@ namespace K3sLab.Scenarios.Chaos.Definitions;
 public static class ScenarioParser
 {
     private static readonly string[] StepNames =
-        ["load", "stop-load", "wait", "isolate", "partition", "drop", "loss", "heal", "expect", .. NodeActions.ByName.Keys];
+        ["load", "stop-load", "wait", "isolate", "partition", "drop", "loss", "heal", "expect", "delete-node", .. NodeActions.ByName.Keys];
 
     public static ScenarioDefinition Parse(string yaml, string source)
     {
@@ -136,6 +136,7 @@ public static class ScenarioParser
                     ? [.. groups.Select(Names)]
                     : throw Error(node, "partition takes two or more groups: [[server-0], [server-1, server-2]]")),
                 "drop" => Drop(line, value!),
+                "delete-node" => new DeleteNodeStep(line, Text(value ?? node)),
                 "loss" => Loss(line, value!),
                 "expect" => Expect(line, value as YamlMappingNode ?? throw Error(node, "expect takes a mapping, e.g. {writes: ok, within: 10s}")),
                 _ when NodeActions.ByName.TryGetValue(kind, out var action) => Targeted(value!, (target, bind) => new NodeStep(line, action, target, bind)),
@@ -184,11 +185,11 @@ public static class ScenarioParser
                 return new StartLoadStep(line, 3, 8, "lb");
             }
 
-            OnlyKeys(m, "clients", "keys", "via");
-            var step = new StartLoadStep(line, Int(m, "clients") ?? 3, Int(m, "keys") ?? 8, Scalar(m, "via") ?? "lb");
-            return step.Clients is >= 1 and <= 64 && step.Keys is >= 1 and <= 1000
+            OnlyKeys(m, "clients", "keys", "via", "watchers");
+            var step = new StartLoadStep(line, Int(m, "clients") ?? 3, Int(m, "keys") ?? 8, Scalar(m, "via") ?? "lb", Int(m, "watchers") ?? 0);
+            return step.Clients is >= 1 and <= 64 && step.Keys is >= 1 and <= 1000 && step.Watchers is >= 0 and <= 64
                 ? step
-                : throw Error(m, "load takes 1-64 clients and 1-1000 keys");
+                : throw Error(m, "load takes 1-64 clients, 1-1000 keys and 0-64 watchers");
         }
 
         private OneWayStep Drop(int line, YamlNode value)
@@ -210,8 +211,13 @@ public static class ScenarioParser
 
         private ExpectStep Expect(int line, YamlMappingNode m)
         {
-            OnlyKeys(m, "writes", "via", "readyz", "node", "nodes-ready", "voters", "leader", "not", "within", "for");
+            OnlyKeys(m, "writes", "via", "readyz", "node", "nodes-ready", "voters", "leader", "not", "within", "for", "log");
             var within = Duration(m, "within") ?? Duration(m, "for") ?? throw Error(m, "expect needs 'within' (or 'for' with writes: refused)");
+            if (Scalar(m, "log") is { } text)
+            {
+                return new ExpectStep(line, new LogContains(Scalar(m, "node") ?? throw Error(m, "log needs 'node'"), text), within);
+            }
+
             Expectation condition = (Scalar(m, "writes"), Scalar(m, "readyz"), Child(m, "nodes-ready"), Scalar(m, "voters"), Scalar(m, "leader")) switch
             {
                 ("ok", null, null, null, null) => new WritesSucceed(Scalar(m, "via") ?? "lb"),
@@ -220,7 +226,7 @@ public static class ScenarioParser
                 (null, null, { } nodes, null, null) => new NodesReady(nodes is YamlScalarNode { Value: "all" } ? [] : Names(nodes)),
                 (null, null, null, { } voters, null) => new VotersAre(Int(m, "voters")!.Value),
                 (null, null, null, null, "elected") => new LeaderElected(Child(m, "not") is { } not ? Names(not) : []),
-                _ => throw Error(m, "expect takes exactly one of: writes: ok|refused, readyz: ok|failing, nodes-ready: all|[nodes], voters: N, leader: elected"),
+                _ => throw Error(m, "expect takes exactly one of: writes: ok|refused, readyz: ok|failing, nodes-ready: all|[nodes], voters: N, leader: elected, log: <text>"),
             };
             return new ExpectStep(line, condition, within);
         }

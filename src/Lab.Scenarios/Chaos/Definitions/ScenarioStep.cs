@@ -20,9 +20,10 @@ public abstract record ScenarioStep(int Line)
 /// <param name="Clients">Concurrent clients.</param>
 /// <param name="Keys">Register keys shared by the clients.</param>
 /// <param name="Via">Where clients send requests: <c>lb</c> (the cluster's API address), <c>each-server</c> (client i to server i mod n), or a node reference.</param>
-public sealed record StartLoadStep(int Line, int Clients, int Keys, string Via) : ScenarioStep(Line)
+/// <param name="Watchers">Watchers of the workload's ConfigMaps, spread over the same places as the clients.</param>
+public sealed record StartLoadStep(int Line, int Clients, int Keys, string Via, int Watchers = 0) : ScenarioStep(Line)
 {
-    public override string Describe() => $"load: {Clients} clients, {Keys} keys, via {Via}";
+    public override string Describe() => $"load: {Clients} clients, {Keys} keys, {Watchers} watchers, via {Via}";
 }
 
 /// <summary>Stops the workload and waits for the clients' requests in flight to finish.</summary>
@@ -69,6 +70,12 @@ public sealed record OneWayStep(int Line, string From, string To) : ScenarioStep
 public sealed record LossStep(int Line, string Target, double Probability) : ScenarioStep(Line)
 {
     public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"loss: {Target} {Probability:P0}");
+}
+
+/// <summary>Deletes the node's Node object through the API (<c>kubectl delete node</c>), which frees its name and node password.</summary>
+public sealed record DeleteNodeStep(int Line, string Target) : ScenarioStep(Line)
+{
+    public override string Describe() => $"delete-node: {Target}";
 }
 
 /// <summary>Removes every network fault and unpauses paused nodes (stopped and killed nodes stay down until started).</summary>

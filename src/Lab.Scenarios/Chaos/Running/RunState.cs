@@ -19,6 +19,8 @@ internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints 
 
     public RegisterWorkload? Workload { get; set; }
 
+    public WatchWorkload? Watchers { get; set; }
+
     /// <summary>Nodes with network fault rules in place.</summary>
     public HashSet<string> Partitioned { get; } = new(StringComparer.Ordinal);
 

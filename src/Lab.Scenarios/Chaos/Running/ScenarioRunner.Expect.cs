@@ -84,6 +84,10 @@ public sealed partial class ScenarioRunner
                 }
 
                 return (false, "no server answered");
+            case LogContains l:
+                var logged = await state.ResolveAsync(l.Node, cancellationToken);
+                var log = await provider.LogsAsync(state.Nodes[logged], cancellationToken);
+                return (log.Contains(l.Text, StringComparison.Ordinal), log.Length == 0 ? "no output" : "last line: " + log.TrimEnd().Split('\n')[^1]);
             case LeaderElected l:
                 var excluded = new List<string>();
                 foreach (var reference in l.Not)

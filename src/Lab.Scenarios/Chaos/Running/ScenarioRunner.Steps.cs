@@ -1,3 +1,4 @@
+using k8s;
 using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Chaos.Checks;
 using K3sLab.Scenarios.Chaos.Definitions;
@@ -23,6 +24,11 @@ public sealed partial class ScenarioRunner
                     var reference => (IReadOnlyList<string>)[await state.ResolveAsync(reference, cancellationToken)],
                 };
                 await state.Workload!.StartAsync(load.Clients, load.Keys, via, seed, cancellationToken);
+                if (load.Watchers > 0)
+                {
+                    await state.Watchers!.StartAsync(load.Watchers, via, cancellationToken);
+                }
+
                 break;
             case StopLoadStep:
                 await state.Workload!.StopAsync();
@@ -73,6 +79,19 @@ public sealed partial class ScenarioRunner
                 await state.Faults.ApplyAsync(state.Nodes[lossy], new RandomLoss(loss.Probability), cancellationToken);
                 state.Partitioned.Add(lossy);
                 state.Record.Event("fault", $"loss {loss.Probability:P0} on {lossy}");
+                break;
+            case DeleteNodeStep delete:
+                var deleted = await state.ResolveAsync(delete.Target, cancellationToken);
+                try
+                {
+                    await state.Endpoints.For("lb").CoreV1.DeleteNodeAsync(state.Nodes[deleted].Name, cancellationToken: cancellationToken);
+                }
+                catch (k8s.Autorest.HttpOperationException e)
+                {
+                    throw new ChaosRunException($"kubectl delete node {state.Nodes[deleted].Name} failed: {(int)e.Response.StatusCode} {e.Response.Content}");
+                }
+
+                state.Record.Event("heal", $"delete node {deleted}");
                 break;
             case HealStep:
                 await HealNetworkAsync(state, cancellationToken);
@@ -134,6 +153,12 @@ public sealed partial class ScenarioRunner
                     await provider.UnpauseAsync(node, cancellationToken);
                     state.Paused.Remove(name);
                     break;
+                case NodeAction.Reimage:
+                    await provider.ReimageAsync(node, cancellationToken);
+                    state.Down.Remove(name);
+                    state.Paused.Remove(name);
+                    state.Partitioned.Remove(name);
+                    break;
             }
         }
         catch (Exception e) when (e is not OperationCanceledException and not ChaosRunException)
@@ -141,7 +166,12 @@ public sealed partial class ScenarioRunner
             throw new ChaosRunException($"{NodeActions.Name(step.Action)} {name} failed: {e.Message}");
         }
 
-        state.Record.Event(step.Action is NodeAction.Start or NodeAction.Unpause ? "heal" : "fault", $"{NodeActions.Name(step.Action)} {name}" + (step.Action == NodeAction.Kill ? " (power loss: SIGKILL to the whole node)" : ""));
+        state.Record.Event(step.Action is NodeAction.Start or NodeAction.Unpause ? "heal" : "fault", $"{NodeActions.Name(step.Action)} {name}" + step.Action switch
+        {
+            NodeAction.Kill => " (power loss: SIGKILL to the whole node)",
+            NodeAction.Reimage => " (removed with its disk, created afresh: new node password)",
+            _ => "",
+        });
     }
 
     private static async Task HealNetworkAsync(RunState state, CancellationToken cancellationToken)

@@ -29,7 +29,9 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         var state = new RunState(nodes, record, endpoints, new FaultInjector(provider), scenario.Servers > 1 ? new DatastoreObserver(nodes, etcdctl, record) : null);
         await using var readiness = new ReadinessObserver(endpoints.For("lb"), nodes, record);
         await using var workload = new RegisterWorkload(endpoints, record, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..4]));
+        await using var watchers = new WatchWorkload(endpoints, record);
         state.Workload = workload;
+        state.Watchers = watchers;
         readiness.Start();
         state.Datastore?.Start();
         record.Event("note", $"run of {scenario.Name} on cluster {cluster.Name} (seed {seed})");
@@ -81,6 +83,14 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
             }
 
             var ledger = workload.Started ? await workload.LedgerAsync(cancellationToken) : null;
+            IReadOnlyList<Checkers.WatchEvent>? history = null;
+            if (watchers.Started)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+                await watchers.StopAsync();
+                history = await watchers.HistoryAsync(TimeSpan.FromSeconds(60), cancellationToken);
+            }
+
             var digests = scenario.Checks.Any(c => c.Kind == CheckKind.Converged) ? await DigestsAsync(state, etcdctl, cancellationToken) : [];
             if (state.Datastore is not null)
             {
@@ -88,7 +98,7 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
             }
 
             await readiness.DisposeAsync();
-            checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state)));
+            checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state, history)));
             if (whole is not null)
             {
                 error = whole;
@@ -104,8 +114,9 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         return result;
     }
 
-    private static CheckResult Check(CheckSpec spec, RunRecord record, IReadOnlySet<string>? ledger, IReadOnlyList<MemberDigest> digests, RunState state) => spec.Kind switch
+    private static CheckResult Check(CheckSpec spec, RunRecord record, IReadOnlySet<string>? ledger, IReadOnlyList<MemberDigest> digests, RunState state, IReadOnlyList<Checkers.WatchEvent>? history) => spec.Kind switch
     {
+        CheckKind.WatchGuarantees => WatchGuaranteesCheck.Run(history, state.Watchers!.Streams),
         CheckKind.Linearizable => LinearizableCheck.Run(record.Operations),
         CheckKind.NoLostWrites => NoLostWritesCheck.Run(record.Operations, ledger),
         CheckKind.OneLeaderPerTerm => OneLeaderPerTermCheck.Run(record.Members),
@@ -132,6 +143,8 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
                 ExpectStep { Condition: WritesSucceed { Via: not "lb" } w } => [w.Via],
                 ExpectStep { Condition: WritesRefused w } => [w.Via],
                 ExpectStep { Condition: ReadyzIs r } => [r.Node],
+                ExpectStep { Condition: LogContains l } => [l.Node],
+                DeleteNodeStep d => [d.Target],
                 ExpectStep { Condition: NodesReady r } => r.Nodes,
                 ExpectStep { Condition: LeaderElected l } => l.Not,
                 _ => Array.Empty<string>(),

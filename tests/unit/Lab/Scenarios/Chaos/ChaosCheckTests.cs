@@ -126,6 +126,31 @@ public sealed class ChaosCheckTests
     }
 
     [Fact]
+    public void WatchGuarantees_GapAfterAResume_IsReportedAsBroken()
+    {
+        var history = new[] { new K3sLab.Scenarios.Checkers.WatchEvent(5, "a", "1"), new K3sLab.Scenarios.Checkers.WatchEvent(6, "b", "1"), new K3sLab.Scenarios.Checkers.WatchEvent(7, "a", "2") };
+        var good = new List<K3sLab.Scenarios.Checkers.WatchStreamItem>
+        {
+            K3sLab.Scenarios.Checkers.WatchStreamItem.Start(5), K3sLab.Scenarios.Checkers.WatchStreamItem.Response(history[0]),
+            K3sLab.Scenarios.Checkers.WatchStreamItem.Start(6), K3sLab.Scenarios.Checkers.WatchStreamItem.Response(history[1]), K3sLab.Scenarios.Checkers.WatchStreamItem.Response(history[2]),
+        };
+        var skipped = new List<K3sLab.Scenarios.Checkers.WatchStreamItem>
+        {
+            K3sLab.Scenarios.Checkers.WatchStreamItem.Start(5), K3sLab.Scenarios.Checkers.WatchStreamItem.Response(history[0]),
+            K3sLab.Scenarios.Checkers.WatchStreamItem.Start(6), K3sLab.Scenarios.Checkers.WatchStreamItem.Response(history[2]),
+        };
+
+        var pass = WatchGuaranteesCheck.Run(history, new Dictionary<string, IReadOnlyList<K3sLab.Scenarios.Checkers.WatchStreamItem>> { ["w0@lb"] = good });
+        var fail = WatchGuaranteesCheck.Run(history, new Dictionary<string, IReadOnlyList<K3sLab.Scenarios.Checkers.WatchStreamItem>> { ["w0@lb"] = skipped });
+
+        pass.Passed.Should().BeTrue(pass.Summary);
+        pass.Summary.Should().Be("3 events in the history; w0@lb: 3 events, 1 resumes; all six guarantees held");
+        fail.Passed.Should().BeFalse();
+        fail.Details.Should().ContainSingle().Which.Should().StartWith("watch w0@lb: Resumable broken");
+        WatchGuaranteesCheck.Run(null, new Dictionary<string, IReadOnlyList<K3sLab.Scenarios.Checkers.WatchStreamItem>> { ["w"] = good }).Summary.Should().Contain("could not be replayed");
+    }
+
+    [Fact]
     public void Converged_DifferentHashOrMissingMember_Fails()
     {
         ConvergedCheck.Run([new("server-0", 10, 0xabc), new("server-1", 10, 0xabc)]).Passed.Should().BeTrue();

@@ -51,6 +51,29 @@ public sealed class ScenarioParserTests
         s.Checks[1].Limit.Should().Be(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public void Parse_ReimageDeleteNodeLogAndWatchers_BuildTheirSteps()
+    {
+        const string yaml = """
+            name: r
+            cluster: {servers: 1, agents: 1}
+            steps:
+              - load: {clients: 1, keys: 2, watchers: 3, via: lb}
+              - reimage: agent-0
+              - expect: {log: "Node password rejected", node: agent-0, within: 60s}
+              - delete-node: agent-0
+            checks: [watch-guarantees]
+            """;
+
+        var s = ScenarioParser.Parse(yaml, "r.yaml");
+
+        s.Steps[0].Should().Be(new StartLoadStep(4, 1, 2, "lb", 3));
+        s.Steps[1].Should().Be(new NodeStep(5, NodeAction.Reimage, "agent-0", null));
+        ((ExpectStep)s.Steps[2]).Condition.Should().Be(new LogContains("agent-0", "Node password rejected"));
+        s.Steps[3].Should().Be(new DeleteNodeStep(7, "agent-0"));
+        s.Checks.Single().Kind.Should().Be(CheckKind.WatchGuarantees);
+    }
+
     [Theory]
     [InlineData("  - explode: server-0", "demo.yaml:5: unknown step 'explode' (known steps: load, stop-load, wait")]
     [InlineData("  - wait: soon", "demo.yaml:5: 'soon' is not a duration such as 500ms, 5s or 2m")]
