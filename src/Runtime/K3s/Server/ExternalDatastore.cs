@@ -1,5 +1,6 @@
 using K3sLab.K3s.Store;
-using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Store.Sql.Postgres;
+using K3sLab.K3s.Store.Sql.Sqlite;
 
 namespace K3sLab.K3s.Server;
 
@@ -35,7 +36,8 @@ internal static class ExternalDatastore
             case DatastoreKind.Etcd:
                 throw new StoreException(StoreError.NotSupported, "--datastore-endpoint http(s)://...: external etcd datastores are not supported by this build yet");
             case DatastoreKind.Postgres:
-                throw new StoreException(StoreError.NotSupported, "--datastore-endpoint postgres://...: PostgreSQL datastores are not supported by this build yet");
+                var postgres = PostgresStore.Open(new PostgresStoreOptions(endpoint!), loggers.CreateLogger("k3s.datastore"));
+                return (postgres, postgres.Description);
             default:
                 throw new StoreException(StoreError.NotSupported, $"--datastore-endpoint {endpoint!.Split("://")[0]}://...: unknown datastore; use sqlite://, http(s):// (etcd) or postgres://");
         }
