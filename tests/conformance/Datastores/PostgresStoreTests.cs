@@ -114,7 +114,7 @@ public sealed class PostgresStoreTests(PostgresServer postgres) : IClassFixture<
             }
         }
 
-        await Task.WhenAll(Task.Run(() => IncrementAsync(one)), Task.Run(() => IncrementAsync(two)));
+        await Task.WhenAll(Task.Run(() => IncrementAsync(one), TestContext.Current.CancellationToken), Task.Run(() => IncrementAsync(two), TestContext.Current.CancellationToken));
         (await GetAsync(one, "counter")).Should().Be((2 * perStore).ToString(System.Globalization.CultureInfo.InvariantCulture));
         revisions.Should().OnlyHaveUniqueItems("no two servers' writes may share a revision");
         (await postgres.PsqlAsync("SELECT count(*) FROM kv", database)).Should().Be((2 * perStore + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -155,7 +155,7 @@ public sealed class PostgresStoreTests(PostgresServer postgres) : IClassFixture<
         while (DateTime.UtcNow < until)
         {
             (await two.KeepAliveAsync(lease.Id, CancellationToken.None)).Should().Be(2);
-            await Task.Delay(400);
+            await Task.Delay(400, TestContext.Current.CancellationToken);
         }
 
         (await GetAsync(one, "leased")).Should().Be("v", "the other server's renewals reach the lease table");
@@ -188,10 +188,10 @@ public sealed class PostgresStoreTests(PostgresServer postgres) : IClassFixture<
                 catch (StoreException)
                 {
                     Interlocked.Increment(ref failures);
-                    await Task.Delay(50);
+                    await Task.Delay(50, CancellationToken.None);
                 }
             }
-        });
+        }, CancellationToken.None);
 
         await Eventually.TrueAsync(() => Count() >= 20, Within, "writes succeed before the restart", CancellationToken.None);
         await postgres.RestartAsync();

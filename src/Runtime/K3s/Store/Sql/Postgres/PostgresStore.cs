@@ -118,12 +118,14 @@ internal static partial class PostgresStore
         return SqlStore.ReadIdentity(db);
     }
 
-    /// <summary>The tables of the connection's current schema, each with its columns in order, comma-separated.</summary>
+    /// <summary>The tables of the connection's current schema, each with its columns in order, comma-separated; from the catalog, which lists tables the user may not read too.</summary>
     private static Dictionary<string, string> Tables(DbConnection db, DbTransaction tx)
     {
         using var command = SqlCommands.Create(db, tx, """
-            SELECT table_name, string_agg(column_name::text, ',' ORDER BY ordinal_position)
-            FROM information_schema.columns WHERE table_schema = current_schema() GROUP BY table_name
+            SELECT c.relname::text, string_agg(a.attname::text, ',' ORDER BY a.attnum)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+            WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
+            GROUP BY c.relname
             """);
         using var reader = command.ExecuteReader();
         var tables = new Dictionary<string, string>(StringComparer.Ordinal);
