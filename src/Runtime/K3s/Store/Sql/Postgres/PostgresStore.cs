@@ -38,7 +38,8 @@ internal static partial class PostgresStore
         {
             db?.Dispose();
             dialect.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            throw new StoreException(dialect.ToStore(e).Error, $"cannot open the datastore {endpoint.Redacted}: {dialect.ToStore(e).Message}", e);
+            var error = dialect.ToStore(e);
+            throw new StoreException(error.Error, $"cannot open the datastore: {error.Message}", e);
         }
         catch (StoreException e)
         {
