@@ -199,6 +199,7 @@ public sealed class PostgresDatastoreTests(PostgresServer postgres) : IClassFixt
     [Fact]
     public async Task Server_WrongPassword_ExitsWithTheEndpointRedacted()
     {
+        await new PublishedRuntime().InitializeAsync();
         var root = Directory.CreateTempSubdirectory("k3slab-pgwrong-");
         try
         {

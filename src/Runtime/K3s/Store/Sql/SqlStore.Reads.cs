@@ -11,14 +11,10 @@ internal sealed partial class SqlStore
         {
             using var db = _dialect.OpenReader();
             using var tx = _dialect.BeginRead(db);
-            if (_dialect.Shared)
-            {
-                // Another server may have written since this one last polled: a read sees every committed write, as
-                // in etcd, so it learns the database's revision inside its own snapshot.
-                Refresh(db, tx);
-            }
-
-            var current = CurrentRevision;
+            // On a shared database another server may have written since this one last polled: a read sees every
+            // committed write, as in etcd, so it reads at the database's revision inside its own snapshot (which
+            // includes every commit of this server that completed before the read began).
+            var current = _dialect.Shared ? Refresh(db, tx) : CurrentRevision;
             var at = query.Revision > 0 ? query.Revision : current;
             ReadChecks.Check(at, current, CompactRevision);
             var result = SqlReads.Range(db, tx, query, at);

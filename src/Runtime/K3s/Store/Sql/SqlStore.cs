@@ -109,7 +109,8 @@ internal sealed partial class SqlStore : IRevisionedStore, IWatchHistory
     /// <summary>On a shared database: learns the revision and the compaction other servers reached.</summary>
     private void Refresh(DbConnection db) => Refresh(db, null);
 
-    private void Refresh(DbConnection db, DbTransaction? tx)
+    /// <summary>Reads the database's revision and compacted revision, raises this server's, and returns the database's revision.</summary>
+    private long Refresh(DbConnection db, DbTransaction? tx)
     {
         var (revision, compact) = SqlCommands.ReadRevision(db, tx);
         if (_writer.Observe(revision))
@@ -118,6 +119,7 @@ internal sealed partial class SqlStore : IRevisionedStore, IWatchHistory
         }
 
         RaiseCompactRevision(compact);
+        return revision;
     }
 
     private void RaiseCompactRevision(long revision)
