@@ -16,6 +16,7 @@ internal static class LabCommandLine
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(DownCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
+        root.Subcommands.Add(ChaosCommand.Create());
         return root;
     }
 

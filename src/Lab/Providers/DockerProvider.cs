@@ -122,6 +122,20 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
 
     public Task UnpauseAsync(LabNode node, CancellationToken cancellationToken) => docker.Containers.UnpauseContainerAsync(node.Name, cancellationToken);
 
+    public async Task<LabNode> ReimageAsync(LabNode node, CancellationToken cancellationToken)
+    {
+        var inspect = await docker.Containers.InspectContainerAsync(node.Name, cancellationToken);
+        var config = inspect.Config ?? throw new InvalidOperationException($"Docker has no configuration for {node.Name}");
+        var environment = (config.Env ?? []).Select(e => e.Split('=', 2)).Where(p => p.Length == 2 && !p[0].Equals("PATH", StringComparison.Ordinal))
+            .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        var ports = (inspect.HostConfig?.PortBindings ?? new Dictionary<string, IList<PortBinding>>())
+            .Where(p => p.Value.Count > 0)
+            .ToDictionary(p => int.Parse(p.Key.Split('/')[0], System.Globalization.CultureInfo.InvariantCulture), p => int.Parse(p.Value[0].HostPort, System.Globalization.CultureInfo.InvariantCulture));
+        var spec = new NodeSpec(node.Cluster, node.Role, node.Index, node.Address, config.Image, [.. config.Cmd ?? []], environment, inspect.HostConfig?.Memory is null or 0 ? null : inspect.HostConfig.Memory, ports);
+        await RemoveAsync(node, cancellationToken);
+        return await CreateNodeAsync(spec, cancellationToken);
+    }
+
     public async Task RemoveAsync(LabNode node, CancellationToken cancellationToken)
     {
         try

@@ -30,6 +30,12 @@ public interface INodeProvider
 
     Task RemoveAsync(LabNode node, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Re-images a node: removes it with everything it stored and creates it afresh from the same image, command,
+    /// environment, name and address, as a machine reinstalled under its old hostname (new node password, no data).
+    /// </summary>
+    Task<LabNode> ReimageAsync(LabNode node, CancellationToken cancellationToken);
+
     Task<NodeExecResult> ExecAsync(LabNode node, IReadOnlyList<string> command, CancellationToken cancellationToken);
 
     /// <summary>The node's main process output (stdout and stderr interleaved as Docker kept them).</summary>

@@ -71,7 +71,13 @@ internal abstract class NodeProcess : IAsyncDisposable
             _log.AppendLine(CultureInfo.InvariantCulture, $"[harness] k3s {string.Join(' ', start.ArgumentList)}");
         }
 
+        var started = DateTime.UtcNow;
         _process = Process.Start(start)!;
+        var process = _process;
+        process.EnableRaisingEvents = true;
+        // A process that dies silently (a crash before its first log line) still explains itself in failure messages.
+        process.Exited += (_, _) => Append($"[harness] pid {process.Id} exited with code {process.ExitCode} after {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
+        Append($"[harness] started pid {process.Id}");
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.BeginErrorReadLine();

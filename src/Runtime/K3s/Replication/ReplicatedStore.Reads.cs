@@ -59,7 +59,7 @@ internal sealed partial class ReplicatedStore
     /// </summary>
     private Task BarrierAsync(bool serializable, CancellationToken cancellationToken)
     {
-        if (serializable)
+        if (serializable || PlantedBugs.StaleReads)
         {
             return Task.CompletedTask;
         }

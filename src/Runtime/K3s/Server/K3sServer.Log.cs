@@ -30,5 +30,8 @@ internal sealed partial class K3sServer
 
         [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Starting the kubelet for node {Node}")]
         public static partial void StartingKubelet(ILogger logger, string node);
+
+        [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "PLANTED BUG ACTIVE: {Bug} ({Variable} is set; this server is deliberately broken for a test)")]
+        public static partial void PlantedBug(ILogger logger, string bug, string variable);
     }
 }

@@ -27,6 +27,10 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         Log.Starting(_logger, Cli.RuntimeVersion.Version, settings.DataDir.Root);
+        if (PlantedBugs.Active is { } bug)
+        {
+            Log.PlantedBug(_logger, bug, PlantedBugs.Variable);
+        }
         ClusterReset.CheckFlags(settings);
         if (settings.ClusterReset)
         {

@@ -1,0 +1,30 @@
+using K3sLab.Scenarios.Checkers;
+
+namespace K3sLab.Scenarios.Chaos.Checks;
+
+/// <summary>
+/// Every watcher's stream, across its resumes after failovers, keeps the six watch guarantees (ordered, unique,
+/// atomic, reliable, resumable, bookmarkable) against the namespace's history replayed at the end.
+/// </summary>
+public static class WatchGuaranteesCheck
+{
+    internal static CheckResult Run(IReadOnlyList<WatchEvent>? history, IReadOnlyDictionary<string, IReadOnlyList<WatchStreamItem>> streams)
+    {
+        if (streams.Count == 0)
+        {
+            return CheckResult.Fail("watch-guarantees", "no watchers ran: give the load step 'watchers: N'", []);
+        }
+
+        if (history is null)
+        {
+            return CheckResult.Fail("watch-guarantees", "the namespace's history could not be replayed after the run", []);
+        }
+
+        var violations = WatchChecker.Check(history, streams);
+        var delivered = string.Join(", ", streams.Select(s => $"{s.Key}: {s.Value.Count(i => i.Kind == WatchItemKind.Response)} events, {s.Value.Count(i => i.Kind == WatchItemKind.Start) - 1} resumes"));
+        var summary = $"{history.Count:N0} events in the history; {delivered}";
+        return violations.Count == 0
+            ? CheckResult.Pass("watch-guarantees", summary + "; all six guarantees held")
+            : CheckResult.Fail("watch-guarantees", $"{violations.Count} violations; {summary}", violations.Select(v => v.ToString()));
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+
+namespace K3sLab.Scenarios.Chaos.Definitions;
+
+/// <summary>One step of a scenario. <see cref="Line"/> is its line in the YAML file (0 when built in C#).</summary>
+public abstract record ScenarioStep(int Line)
+{
+    /// <summary>How the step reads in reports, close to its YAML.</summary>
+    public abstract string Describe();
+
+    /// <summary>Formats a duration the way scenario files write it.</summary>
+    protected static string Format(TimeSpan duration) =>
+        duration.TotalMilliseconds % 1000 == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0}s")
+            : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds:0}ms");
+}
+
+/// <summary>Starts the workload: register clients (reads and compare-and-swap writes) plus ledger creates.</summary>
+/// <param name="Line">The step's YAML line.</param>
+/// <param name="Clients">Concurrent clients.</param>
+/// <param name="Keys">Register keys shared by the clients.</param>
+/// <param name="Via">Where clients send requests: <c>lb</c> (the cluster's API address), <c>each-server</c> (client i to server i mod n), or a node reference.</param>
+/// <param name="Watchers">Watchers of the workload's ConfigMaps, spread over the same places as the clients.</param>
+public sealed record StartLoadStep(int Line, int Clients, int Keys, string Via, int Watchers = 0) : ScenarioStep(Line)
+{
+    public override string Describe() => $"load: {Clients} clients, {Keys} keys, {Watchers} watchers, via {Via}";
+}
+
+/// <summary>Stops the workload and waits for the clients' requests in flight to finish.</summary>
+public sealed record StopLoadStep(int Line) : ScenarioStep(Line)
+{
+    public override string Describe() => "stop-load";
+}
+
+/// <summary>Does nothing for a while (the workload and observers keep running).</summary>
+public sealed record WaitStep(int Line, TimeSpan Duration) : ScenarioStep(Line)
+{
+    public override string Describe() => $"wait: {Format(Duration)}";
+}
+
+/// <summary>A lifecycle fault or repair on one node.</summary>
+/// <param name="Line">The step's YAML line.</param>
+/// <param name="Action">What to do to the node.</param>
+/// <param name="Target">A node reference: <c>server-0</c>, <c>agent-1</c>, <c>lb</c>, <c>leader</c>, <c>follower</c>, or a name bound earlier with <c>as</c>.</param>
+/// <param name="As">Binds the resolved node to this name for later steps (e.g. <c>start: victim</c>).</param>
+public sealed record NodeStep(int Line, NodeAction Action, string Target, string? As) : ScenarioStep(Line)
+{
+    public override string Describe() => $"{NodeActions.Name(Action)}: {Target}" + (As is null ? "" : $" as {As}");
+}
+
+/// <summary>Cuts one node off from every other node of the cluster, both ways (iptables inside the node).</summary>
+public sealed record IsolateStep(int Line, string Target, string? As) : ScenarioStep(Line)
+{
+    public override string Describe() => $"isolate: {Target}" + (As is null ? "" : $" as {As}");
+}
+
+/// <summary>Splits the cluster into groups that cannot reach each other; nodes in no group keep all their links.</summary>
+public sealed record PartitionStep(int Line, IReadOnlyList<IReadOnlyList<string>> Groups) : ScenarioStep(Line)
+{
+    public override string Describe() => "partition: " + string.Join(" | ", Groups.Select(g => string.Join(", ", g)));
+}
+
+/// <summary>Drops packets from <see cref="From"/> to <see cref="To"/> only (an asymmetric link failure).</summary>
+public sealed record OneWayStep(int Line, string From, string To) : ScenarioStep(Line)
+{
+    public override string Describe() => $"drop: {From} -> {To}";
+}
+
+/// <summary>Drops a random share of the packets a node receives.</summary>
+public sealed record LossStep(int Line, string Target, double Probability) : ScenarioStep(Line)
+{
+    public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"loss: {Target} {Probability:P0}");
+}
+
+/// <summary>Deletes the node's Node object through the API (<c>kubectl delete node</c>), which frees its name and node password.</summary>
+public sealed record DeleteNodeStep(int Line, string Target) : ScenarioStep(Line)
+{
+    public override string Describe() => $"delete-node: {Target}";
+}
+
+/// <summary>Removes every network fault and unpauses paused nodes (stopped and killed nodes stay down until started).</summary>
+public sealed record HealStep(int Line) : ScenarioStep(Line)
+{
+    public override string Describe() => "heal";
+}
+
+/// <summary>Waits until a condition holds, failing the run when it does not within <see cref="Within"/>.</summary>
+public sealed record ExpectStep(int Line, Expectation Condition, TimeSpan Within) : ScenarioStep(Line)
+{
+    public override string Describe() => $"expect: {Condition.Describe()} within {Format(Within)}";
+}

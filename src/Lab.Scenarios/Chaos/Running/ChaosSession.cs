@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Engine;
+using K3sLab.Lab.Providers;
+using K3sLab.Scenarios.Chaos.Definitions;
+using K3sLab.Scenarios.Chaos.Reports;
+using Microsoft.Extensions.Logging;
+
+namespace K3sLab.Scenarios.Chaos.Running;
+
+/// <summary>What <see cref="ChaosSession"/> is asked to do.</summary>
+/// <param name="Repeats">How many runs.</param>
+/// <param name="Seed">The first run's seed; run i uses Seed + i (workload randomness).</param>
+/// <param name="Output">The report folder; each run writes <c>&lt;scenario&gt;/run-&lt;i&gt;/</c> under it.</param>
+/// <param name="Cluster">An existing lab cluster to run on; null creates one (and deletes it afterwards).</param>
+/// <param name="PlantedBug">A test-only runtime bug to switch on in every server (<c>K3SLAB_TEST_PLANTED_BUG</c>), to show a check catches it; null for none.</param>
+public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, string? Cluster, string? PlantedBug = null);
+
+/// <summary>
+/// Runs a scenario several times and writes every run's reports plus a summary of all of them (pass count, time per
+/// run, failover and recovery figures) and one JUnit file. Without an existing cluster it creates one shaped as the
+/// scenario asks and reuses it across repeats; a run after which the cluster did not recover gets a fresh one.
+/// </summary>
+public sealed class ChaosSession(ILogger logger)
+{
+    public async Task<IReadOnlyList<ChaosRunResult>> RunAsync(ScenarioDefinition scenario, ChaosSessionOptions options, CancellationToken cancellationToken)
+    {
+        var results = new List<ChaosRunResult>();
+        var folder = Path.Combine(options.Output, scenario.Name);
+        RunningCluster? owned = null;
+        try
+        {
+            for (var i = 0; i < options.Repeats; i++)
+            {
+                LabCluster cluster;
+                INodeProvider provider;
+                if (options.Cluster is { } existing)
+                {
+                    if (options.PlantedBug is not null)
+                    {
+                        throw new ChaosRunException("a planted bug is switched on when the cluster is created: leave out --cluster");
+                    }
+
+                    (cluster, provider) = await ExistingAsync(existing, cancellationToken);
+                }
+                else
+                {
+                    owned ??= await new K3sLabClusterBuilder().WithName($"chaos{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}")
+                        .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithLogger(logger)
+                        .WithServerEnvironment(options.PlantedBug is { } bug ? new Dictionary<string, string> { ["K3SLAB_TEST_PLANTED_BUG"] = bug } : new Dictionary<string, string>())
+                        .BuildAndStartAsync(cancellationToken);
+                    (cluster, provider) = (owned.Info, owned.Provider);
+                }
+
+                var result = await new ScenarioRunner(cluster, provider, logger).RunAsync(scenario, options.Seed + i, i + 1, cancellationToken);
+                results.Add(result);
+                await RunReports.WriteAsync(result, Path.Combine(folder, $"run-{i + 1}"), cancellationToken);
+                if (result.Error is not null && owned is not null)
+                {
+                    await owned.DisposeAsync();
+                    owned = null;
+                }
+            }
+        }
+        finally
+        {
+            if (owned is not null)
+            {
+                await owned.DisposeAsync();
+            }
+
+            if (results.Count > 0)
+            {
+                Directory.CreateDirectory(folder);
+                await File.WriteAllTextAsync(Path.Combine(folder, "summary.md"), Summary(scenario, results), CancellationToken.None);
+                await File.WriteAllTextAsync(Path.Combine(folder, "junit.xml"), RunReports.JUnit(results).ToString(), CancellationToken.None);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>A summary of all runs: verdicts, time per run, and the widest write gap (the failover time) per run with its distribution.</summary>
+    public static string Summary(ScenarioDefinition scenario, IReadOnlyList<ChaosRunResult> results)
+    {
+        var md = new StringBuilder();
+        var passed = results.Count(r => r.Passed);
+        md.AppendLine(CultureInfo.InvariantCulture, $"# {scenario.Name}: {passed}/{results.Count} runs passed");
+        md.AppendLine().AppendLine(scenario.Description).AppendLine();
+        var gaps = results.Select(r => Checks.WriteGapCheck.WidestGap(r.Record.Operations).Gap.TotalSeconds).Order().ToList();
+        var durations = results.Select(r => r.Duration.TotalSeconds).Order().ToList();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Time per run: median {Median(durations):0.0} s, max {durations[^1]:0.0} s. Widest write gap (failover) per run: median {Median(gaps):0.00} s, max {gaps[^1]:0.00} s, min {gaps[0]:0.00} s.");
+        md.AppendLine().AppendLine("| run | seed | verdict | duration (s) | widest write gap (s) | failed |").AppendLine("|---:|---:|---|---:|---:|---|");
+        foreach (var r in results)
+        {
+            var failed = string.Join("; ", r.Checks.Where(c => !c.Passed).Select(c => c.Name).Concat(r.Steps.Where(s => !s.Passed).Select(s => $"step {s.Index + 1}")).Concat(r.Error is null ? [] : ["recovery"]));
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Repeat} | {r.Seed} | {(r.Passed ? "pass" : "**FAIL**")} | {r.Duration.TotalSeconds:0.0} | {Checks.WriteGapCheck.WidestGap(r.Record.Operations).Gap.TotalSeconds:0.00} | {failed} |");
+        }
+
+        return md.ToString();
+    }
+
+    private static double Median(List<double> sorted) => sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
+
+    private static async Task<(LabCluster, INodeProvider)> ExistingAsync(string name, CancellationToken cancellationToken)
+    {
+        var provider = new DockerProvider(DockerEngine.CreateClient());
+        var nodes = await provider.ListNodesAsync(name, cancellationToken);
+        var kubeconfig = ClusterKubeconfig.PathFor(name);
+        if (nodes.Count == 0 || !File.Exists(kubeconfig))
+        {
+            throw new ChaosRunException($"no lab cluster '{name}' (or no kubeconfig at {kubeconfig}); create one with 'k3slab up --name {name}' or leave out --cluster");
+        }
+
+        return (new LabCluster(name, new Uri("https://127.0.0.1/"), kubeconfig, "", nodes, TimeSpan.Zero), provider);
+    }
+}

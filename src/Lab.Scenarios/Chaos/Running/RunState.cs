@@ -1,0 +1,41 @@
+using K3sLab.Scenarios.Chaos.Observers;
+using K3sLab.Scenarios.Chaos.Workloads;
+using K3sLab.Scenarios.Faults;
+
+namespace K3sLab.Scenarios.Chaos.Running;
+
+/// <summary>What a run holds while its steps execute: the parts it drives and the faults it has injected so far.</summary>
+internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints endpoints, FaultInjector faults, DatastoreObserver? datastore)
+{
+    public ChaosNodes Nodes { get; } = nodes;
+
+    public RunRecord Record { get; } = record;
+
+    public ApiEndpoints Endpoints { get; } = endpoints;
+
+    public FaultInjector Faults { get; } = faults;
+
+    public DatastoreObserver? Datastore { get; } = datastore;
+
+    public RegisterWorkload? Workload { get; set; }
+
+    public WatchWorkload? Watchers { get; set; }
+
+    /// <summary>Nodes with network fault rules in place.</summary>
+    public HashSet<string> Partitioned { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Nodes the run paused.</summary>
+    public HashSet<string> Paused { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Nodes the run stopped or killed and has not started again.</summary>
+    public HashSet<string> Down { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The current leader's short name, for the <c>leader</c> and <c>follower</c> references.</summary>
+    public Task<string?> LeaderAsync(CancellationToken cancellationToken) =>
+        Datastore?.CurrentLeaderAsync(cancellationToken) ?? throw new ChaosRunException("'leader' and 'follower' need the embedded datastore: a cluster of more than one server");
+
+    public Task<string> ResolveAsync(string reference, CancellationToken cancellationToken) => Nodes.ResolveAsync(reference, LeaderAsync, cancellationToken);
+}
+
+/// <summary>An expectation did not hold in time; the message says what was seen instead.</summary>
+public sealed class ExpectationFailedException(string message) : Exception(message);

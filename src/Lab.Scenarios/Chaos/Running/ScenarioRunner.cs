@@ -1,0 +1,163 @@
+using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Providers;
+using K3sLab.Scenarios.Chaos.Checks;
+using K3sLab.Scenarios.Chaos.Definitions;
+using K3sLab.Scenarios.Chaos.Observers;
+using K3sLab.Scenarios.Chaos.Workloads;
+using K3sLab.Scenarios.Faults;
+using Microsoft.Extensions.Logging;
+
+namespace K3sLab.Scenarios.Chaos.Running;
+
+/// <summary>
+/// Runs one scenario against a running lab cluster: starts the observers, executes the steps in order (a failed
+/// step ends the step list), then always heals what it injected (network faults flushed, paused nodes thawed,
+/// stopped and killed nodes started), waits for the cluster to be whole again, reads the final state and runs the
+/// checks. It never throws for a scenario failure: the result says what failed and why.
+/// </summary>
+public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider provider, ILogger logger)
+{
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(180);
+
+    public async Task<ChaosRunResult> RunAsync(ScenarioDefinition scenario, int seed, int repeat, CancellationToken cancellationToken)
+    {
+        var nodes = new ChaosNodes(cluster);
+        CheckReferences(scenario, nodes);
+        var record = new RunRecord(new RunClock());
+        var etcdctl = new Etcdctl(provider);
+        using var endpoints = new ApiEndpoints(nodes);
+        var state = new RunState(nodes, record, endpoints, new FaultInjector(provider), scenario.Servers > 1 ? new DatastoreObserver(nodes, etcdctl, record) : null);
+        await using var readiness = new ReadinessObserver(endpoints.For("lb"), nodes, record);
+        await using var workload = new RegisterWorkload(endpoints, record, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..4]));
+        await using var watchers = new WatchWorkload(endpoints, record);
+        state.Workload = workload;
+        state.Watchers = watchers;
+        readiness.Start();
+        state.Datastore?.Start();
+        record.Event("note", $"run of {scenario.Name} on cluster {cluster.Name} (seed {seed})");
+
+        var steps = new List<StepResult>();
+        string? error = null;
+        for (var i = 0; i < scenario.Steps.Count && error is null; i++)
+        {
+            var step = scenario.Steps[i];
+            var start = record.Clock.Seconds;
+            record.Event("step", step.Describe());
+            Log.Step(logger, i + 1, step.Describe());
+            try
+            {
+                await RunStepAsync(step, state, seed, cancellationToken);
+                steps.Add(new StepResult(i, step.Describe(), start, record.Clock.Seconds, true, null));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                steps.Add(new StepResult(i, step.Describe(), start, record.Clock.Seconds, false, "interrupted"));
+                break;
+            }
+            catch (Exception e)
+            {
+                var message = e is ChaosRunException or FaultInjectionException or ExpectationFailedException ? e.Message : $"{e.GetType().Name}: {e.Message} (a bug in the runner: {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()})";
+                steps.Add(new StepResult(i, step.Describe(), start, record.Clock.Seconds, false, message));
+                record.Event("note", $"step {i + 1} failed: {message}");
+                Log.StepFailed(logger, i + 1, message);
+                break;
+            }
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Interrupted: still undo every fault injected, then give up without checks.
+            await HealEverythingAsync(state, CancellationToken.None);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        var checks = new List<CheckResult>();
+        try
+        {
+            await HealEverythingAsync(state, CancellationToken.None);
+            var whole = await WaitWholeAsync(state, readiness, cancellationToken);
+            if (workload.Started)
+            {
+                await workload.StopAsync();
+                await workload.FinalReadsAsync("lb", TimeSpan.FromSeconds(60), cancellationToken);
+            }
+
+            var ledger = workload.Started ? await workload.LedgerAsync(cancellationToken) : null;
+            IReadOnlyList<Checkers.WatchEvent>? history = null;
+            if (watchers.Started)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+                await watchers.StopAsync();
+                history = await watchers.HistoryAsync(TimeSpan.FromSeconds(60), cancellationToken);
+            }
+
+            var digests = scenario.Checks.Any(c => c.Kind == CheckKind.Converged) ? await DigestsAsync(state, etcdctl, cancellationToken) : [];
+            if (state.Datastore is not null)
+            {
+                await state.Datastore.DisposeAsync();
+            }
+
+            await readiness.DisposeAsync();
+            checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state, history)));
+            if (whole is not null)
+            {
+                error = whole;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            error = $"after the steps: {e.Message}";
+        }
+
+        var result = new ChaosRunResult(scenario, seed, repeat, cluster.Name, record.Clock.StartedAt, record.Clock.Elapsed, steps, checks, record, error);
+        Log.Verdict(logger, result.Verdict);
+        return result;
+    }
+
+    private static CheckResult Check(CheckSpec spec, RunRecord record, IReadOnlySet<string>? ledger, IReadOnlyList<MemberDigest> digests, RunState state, IReadOnlyList<Checkers.WatchEvent>? history) => spec.Kind switch
+    {
+        CheckKind.WatchGuarantees => WatchGuaranteesCheck.Run(history, state.Watchers!.Streams),
+        CheckKind.Linearizable => LinearizableCheck.Run(record.Operations),
+        CheckKind.NoLostWrites => NoLostWritesCheck.Run(record.Operations, ledger),
+        CheckKind.OneLeaderPerTerm => OneLeaderPerTermCheck.Run(record.Members),
+        CheckKind.Converged => ConvergedCheck.Run(digests),
+        CheckKind.NodesStayedReady => NodesStayedReadyCheck.Run(record.Readiness, [.. spec.Nodes.Select(n => state.Nodes.ResolveAsync(n, _ => Task.FromResult<string?>(null), CancellationToken.None).GetAwaiter().GetResult())]),
+        CheckKind.WriteGap => WriteGapCheck.Run(record.Operations, spec.Limit!.Value),
+        _ => throw new ChaosRunException($"check {spec.Kind} is not implemented"),
+    };
+
+    /// <summary>Every node reference must name a node, a dynamic reference, or a name bound by an earlier step.</summary>
+    internal static void CheckReferences(ScenarioDefinition scenario, ChaosNodes nodes)
+    {
+        var bound = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var step in scenario.Steps)
+        {
+            var references = step switch
+            {
+                NodeStep n => [n.Target],
+                IsolateStep s => [s.Target],
+                PartitionStep p => [.. p.Groups.SelectMany(g => g)],
+                OneWayStep d => [d.From, d.To],
+                LossStep l => [l.Target],
+                StartLoadStep { Via: not ("lb" or "each-server") } load => [load.Via],
+                ExpectStep { Condition: WritesSucceed { Via: not "lb" } w } => [w.Via],
+                ExpectStep { Condition: WritesRefused w } => [w.Via],
+                ExpectStep { Condition: ReadyzIs r } => [r.Node],
+                ExpectStep { Condition: LogContains l } => [l.Node],
+                DeleteNodeStep d => [d.Target],
+                ExpectStep { Condition: NodesReady r } => r.Nodes,
+                ExpectStep { Condition: LeaderElected l } => l.Not,
+                _ => Array.Empty<string>(),
+            };
+            foreach (var reference in references.Where(r => !nodes.IsKnown(r, bound)))
+            {
+                throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: no node '{reference}' in a cluster of {scenario.Servers} servers and {scenario.Agents} agents (nodes: {string.Join(", ", nodes.Names)}; also leader, follower, and names bound earlier with 'as')");
+            }
+
+            if (((step as NodeStep)?.As ?? (step as IsolateStep)?.As) is { } name)
+            {
+                bound.Add(name);
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using K3sLab.Scenarios.Chaos.Definitions;
+using K3sLab.Scenarios.Chaos.Running;
+using K3sLab.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace K3sLab.ChaosTests.Scenarios;
+
+/// <summary>
+/// The CI smoke subset of the chaos library, on real 3-server lab clusters in Docker: the leader's power loss under
+/// load passes every check and its report shows the fault, the leader change and the write gap; and with the
+/// planted stale-reads bug (reads skip ReadIndex) the minority partition's linearizability check fails, naming the
+/// key and the stale read. A failure message carries the run's verdict and where its reports are.
+/// </summary>
+[Trait("Category", "Chaos")]
+public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
+{
+    private readonly string _reports = Path.Combine(Path.GetTempPath(), "k3slab-chaos-smoke-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task LeaderPowerLoss_PassesEveryCheck_AndTheReportShowsFaultLeaderChangeAndGap()
+    {
+        _ = image.Image;
+        var ct = TestContext.Current.CancellationToken;
+        var scenario = ScenarioLibrary.Find("leader-power-loss");
+
+        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 11, _reports, null), ct)).Single();
+
+        run.Passed.Should().BeTrue($"{run.Verdict} (reports in {_reports})");
+        run.Checks.Select(c => c.Name).Should().Equal("linearizable", "watch-guarantees", "no-lost-writes", "one-leader-per-term", "converged", "nodes-stayed-ready", "write-gap");
+        var timeline = run.Record.Timeline;
+        var kill = timeline.Single(e => e.Kind == "fault" && e.Text.StartsWith("kill server-", StringComparison.Ordinal));
+        var victim = kill.Text.Split(' ')[1];
+        timeline.Should().Contain(e => e.Kind == "leader" && e.At > kill.At && !e.Text.StartsWith(victim, StringComparison.Ordinal), "a survivor takes over after the kill");
+        run.Record.Operations.Count(o => o.IsWrite && o.Outcome == OperationOutcome.Ok && o.Call > kill.At * 1e6).Should().BeGreaterThan(50, "writes go on after the failover");
+        var html = await File.ReadAllTextAsync(Path.Combine(_reports, "leader-power-loss", "run-1", "report.html"), ct);
+        html.Should().Contain("<svg").And.Contain($"kill {victim}").And.Contain("widest write gap").And.Contain("datastore leader");
+        File.Exists(Path.Combine(_reports, "leader-power-loss", "junit.xml")).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task MinorityPartition_WithStaleReadsPlanted_FailsLinearizability_WithTheStaleRead()
+    {
+        _ = image.Image;
+        var ct = TestContext.Current.CancellationToken;
+        var scenario = ScenarioLibrary.Find("minority-partition");
+
+        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 5, _reports, null, PlantedBug: "stale-reads"), ct)).Single();
+
+        run.Passed.Should().BeFalse($"the planted bug must be caught: {run.Verdict} (reports in {_reports})");
+        var check = run.Checks.Single(c => c.Name == "linearizable");
+        check.Passed.Should().BeFalse(run.Verdict);
+        check.Summary.Should().Contain("NOT linearizable on key reg-");
+        check.Details.Should().Contain(d => d.Contains(" get reg-", StringComparison.Ordinal), "the evidence lists the reads");
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Providers;
+using K3sLab.Scenarios.Chaos.Definitions;
+using K3sLab.Scenarios.Chaos.Running;
+
+namespace K3sLab.Lab.Tests.Scenarios.Chaos;
+
+[Trait("Category", "Unit")]
+public sealed class ScenarioParserTests
+{
+    private const string Minimal = """
+        name: demo
+        description: a demo
+        cluster: {servers: 3, agents: 1}
+        steps:
+          - load: {clients: 2, keys: 4, via: each-server}
+          - kill: {node: leader, as: victim}
+          - expect: {leader: elected, not: victim, within: 15s}
+          - isolate: server-1
+          - partition: [[server-0], [server-1, server-2]]
+          - drop: {from: server-0, to: server-1}
+          - loss: {node: agent-0, probability: 0.3}
+          - expect: {writes: refused, via: server-0, for: 500ms}
+          - heal
+          - start: victim
+          - wait: 2m
+          - stop-load
+        checks:
+          - linearizable
+          - write-gap: {max: 10s}
+          - nodes-stayed-ready: [agent-0]
+        """;
+
+    [Fact]
+    public void Parse_EveryStepKind_BuildsTheSteps()
+    {
+        var s = ScenarioParser.Parse(Minimal, "demo.yaml");
+
+        s.Name.Should().Be("demo");
+        (s.Servers, s.Agents).Should().Be((3, 1));
+        s.Steps.Should().HaveCount(12);
+        s.Steps[0].Should().Be(new StartLoadStep(5, 2, 4, "each-server"));
+        s.Steps[1].Should().Be(new NodeStep(6, NodeAction.Kill, "leader", "victim"));
+        ((ExpectStep)s.Steps[2]).Condition.Should().BeOfType<LeaderElected>().Which.Not.Should().Equal("victim");
+        ((PartitionStep)s.Steps[4]).Groups.Should().HaveCount(2);
+        ((LossStep)s.Steps[6]).Probability.Should().Be(0.3);
+        ((ExpectStep)s.Steps[7]).Within.Should().Be(TimeSpan.FromMilliseconds(500));
+        ((WaitStep)s.Steps[10]).Duration.Should().Be(TimeSpan.FromMinutes(2));
+        s.Checks.Select(c => c.Kind).Should().Equal(CheckKind.Linearizable, CheckKind.WriteGap, CheckKind.NodesStayedReady);
+        s.Checks[1].Limit.Should().Be(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void Parse_ReimageDeleteNodeLogAndWatchers_BuildTheirSteps()
+    {
+        const string yaml = """
+            name: r
+            cluster: {servers: 1, agents: 1}
+            steps:
+              - load: {clients: 1, keys: 2, watchers: 3, via: lb}
+              - reimage: agent-0
+              - expect: {log: "Node password rejected", node: agent-0, within: 60s}
+              - delete-node: agent-0
+            checks: [watch-guarantees]
+            """;
+
+        var s = ScenarioParser.Parse(yaml, "r.yaml");
+
+        s.Steps[0].Should().Be(new StartLoadStep(4, 1, 2, "lb", 3));
+        s.Steps[1].Should().Be(new NodeStep(5, NodeAction.Reimage, "agent-0", null));
+        ((ExpectStep)s.Steps[2]).Condition.Should().Be(new LogContains("agent-0", "Node password rejected"));
+        s.Steps[3].Should().Be(new DeleteNodeStep(7, "agent-0"));
+        s.Checks.Single().Kind.Should().Be(CheckKind.WatchGuarantees);
+    }
+
+    [Theory]
+    [InlineData("  - explode: server-0", "demo.yaml:5: unknown step 'explode' (known steps: load, stop-load, wait")]
+    [InlineData("  - wait: soon", "demo.yaml:5: 'soon' is not a duration such as 500ms, 5s or 2m")]
+    [InlineData("  - kill: {node: server-0, how: hard}", "demo.yaml:5: unknown key 'how' (allowed here: node, as)")]
+    [InlineData("  - expect: {writes: ok}", "demo.yaml:5: expect needs 'within'")]
+    [InlineData("  - loss: {node: server-0, probability: 2}", "demo.yaml:5: loss needs a probability above 0 and at most 1")]
+    [InlineData("  - partition: [[server-0]]", "demo.yaml:5: partition takes two or more groups")]
+    public void Parse_BadStep_NamesTheLineAndTheProblem(string step, string message)
+    {
+        var yaml = $"name: demo\ndescription: d\ncluster: {{servers: 3}}\nsteps:\n{step}\n";
+
+        var parse = () => ScenarioParser.Parse(yaml, "demo.yaml");
+
+        parse.Should().Throw<ScenarioFormatException>().Which.Message.Should().StartWith(message);
+    }
+
+    [Fact]
+    public void Parse_UnknownCheckOrTopLevelKey_IsRefused()
+    {
+        var check = () => ScenarioParser.Parse("name: d\ncluster: {servers: 1}\nsteps: [heal]\nchecks: [fast]\n", "x.yaml");
+        check.Should().Throw<ScenarioFormatException>().WithMessage("x.yaml:4: unknown check 'fast' (known checks: linearizable, *");
+
+        var key = () => ScenarioParser.Parse("name: d\ncluster: {servers: 1}\nsteps: [heal]\nrepeat: 3\n", "x.yaml");
+        key.Should().Throw<ScenarioFormatException>().WithMessage("x.yaml:4: unknown key 'repeat'*");
+    }
+
+    [Fact]
+    public void Library_EveryScenarioParses_AndNamesAreUnique()
+    {
+        var all = ScenarioLibrary.All();
+
+        all.Select(s => s.Name).Should().OnlyHaveUniqueItems().And.Contain(["leader-power-loss", "minority-partition", "majority-loss", "agent-server-death", "rolling-restart"]);
+        all.Should().OnlyContain(s => s.Steps.Count > 0 && s.Checks.Count > 0 && s.Description.Length > 0);
+    }
+
+    [Fact]
+    public void Find_UnknownName_ListsTheLibrary()
+    {
+        var find = () => ScenarioLibrary.Find("no-such-scenario");
+
+        find.Should().Throw<ScenarioFormatException>().WithMessage("'no-such-scenario' is neither a library scenario (*leader-power-loss*) nor a scenario file");
+    }
+
+    [Fact]
+    public void CheckReferences_NodeMissingFromTheCluster_IsRefusedBeforeAnythingRuns()
+    {
+        var nodes = new ChaosNodes(Cluster(servers: 3, agents: 0));
+        var scenario = ScenarioParser.Parse("name: d\ncluster: {servers: 3}\nsteps:\n  - kill: agent-0\n", "d.yaml");
+
+        var check = () => ScenarioRunner.CheckReferences(scenario, nodes);
+
+        check.Should().Throw<ScenarioFormatException>().WithMessage("d.yaml:4: no node 'agent-0' in a cluster of 3 servers and 0 agents (nodes: lb, server-0, server-1, server-2;*");
+    }
+
+    [Fact]
+    public void CheckReferences_BoundNames_AreKnownOnlyAfterTheStepThatBindsThem()
+    {
+        var nodes = new ChaosNodes(Cluster(servers: 3, agents: 1));
+        var ok = ScenarioParser.Parse("name: d\ncluster: {servers: 3}\nsteps:\n  - kill: {node: leader, as: v}\n  - start: v\n", "d.yaml");
+        var early = ScenarioParser.Parse("name: d\ncluster: {servers: 3}\nsteps:\n  - start: v\n  - kill: {node: leader, as: v}\n", "d.yaml");
+
+        ScenarioRunner.CheckReferences(ok, nodes);
+        var check = () => ScenarioRunner.CheckReferences(early, nodes);
+
+        check.Should().Throw<ScenarioFormatException>().WithMessage("d.yaml:4: no node 'v'*");
+    }
+
+    private static LabCluster Cluster(int servers, int agents)
+    {
+        var nodes = new List<LabNode> { new("k3slab-c-lb", "c", NodeRole.LoadBalancer, 0, IPAddress.Parse("172.28.0.2"), "running") };
+        nodes.AddRange(Enumerable.Range(0, servers).Select(i => new LabNode($"k3slab-c-server-{i}", "c", NodeRole.Server, i, IPAddress.Parse($"172.28.0.{10 + i}"), "running")));
+        nodes.AddRange(Enumerable.Range(0, agents).Select(i => new LabNode($"k3slab-c-agent-{i}", "c", NodeRole.Agent, i, IPAddress.Parse($"172.28.0.{100 + i}"), "running")));
+        return new LabCluster("c", new Uri("https://127.0.0.1:6443"), "/nonexistent", "", nodes, TimeSpan.Zero);
+    }
+}
