@@ -1,6 +1,6 @@
 using System.Net;
 using K3sLab.K3s.Etcd;
-using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Store.Sql.Sqlite;
 using K3sLab.K3s.Tls;
 using K3sLab.Lab.Host;
 using Microsoft.Extensions.Logging.Abstractions;

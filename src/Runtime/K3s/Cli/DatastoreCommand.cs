@@ -3,7 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using K3sLab.K3s.Etcd;
 using K3sLab.K3s.Store;
-using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Store.Sql.Sqlite;
 
 namespace K3sLab.K3s.Cli;
 

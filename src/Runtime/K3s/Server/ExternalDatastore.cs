@@ -1,6 +1,7 @@
 using K3sLab.K3s.Store;
 using K3sLab.K3s.Store.Etcd;
-using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Store.Sql.Postgres;
+using K3sLab.K3s.Store.Sql.Sqlite;
 
 namespace K3sLab.K3s.Server;
 
@@ -37,7 +38,8 @@ internal static class ExternalDatastore
                 var etcd = new EtcdClientOptions(EtcdEndpointList.Parse(endpoint!)) { CaFile = settings.DatastoreTls.CaFile, CertFile = settings.DatastoreTls.CertFile, KeyFile = settings.DatastoreTls.KeyFile };
                 return (await EtcdClientStore.ConnectAsync(etcd, loggers.CreateLogger("k3s.datastore"), cancellationToken).ConfigureAwait(false), $"etcd {etcd.Endpoints.Describe()}");
             case DatastoreKind.Postgres:
-                throw new StoreException(StoreError.NotSupported, "--datastore-endpoint postgres://...: PostgreSQL datastores are not supported by this build yet");
+                var postgres = PostgresStore.Open(new PostgresStoreOptions(endpoint!), loggers.CreateLogger("k3s.datastore"));
+                return (postgres, postgres.Description);
             default:
                 throw new StoreException(StoreError.NotSupported, $"--datastore-endpoint {endpoint!.Split("://")[0]}://...: unknown datastore; use sqlite://, http(s):// (etcd) or postgres://");
         }

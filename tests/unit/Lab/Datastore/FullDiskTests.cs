@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using K3sLab.K3s.Store;
-using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Store.Sql.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using static K3sLab.Lab.Tests.Datastore.TempStore;
 

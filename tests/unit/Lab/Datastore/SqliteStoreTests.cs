@@ -1,5 +1,5 @@
 using K3sLab.K3s.Store;
-using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Store.Sql.Sqlite;
 using static K3sLab.Lab.Tests.Datastore.TempStore;
 
 namespace K3sLab.Lab.Tests.Datastore;

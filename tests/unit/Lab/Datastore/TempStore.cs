@@ -1,6 +1,7 @@
 using System.Text;
 using K3sLab.K3s.Store;
-using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Store.Sql;
+using K3sLab.K3s.Store.Sql.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace K3sLab.Lab.Tests.Datastore;
@@ -18,7 +19,7 @@ internal sealed class TempStore : IAsyncDisposable
 
     public SqliteStoreOptions Options { get; }
 
-    public SqliteStore Store { get; private set; }
+    public SqlStore Store { get; private set; }
 
     public string Path0 => Options.Path;
 

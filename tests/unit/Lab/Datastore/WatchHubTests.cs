@@ -60,7 +60,7 @@ public sealed class WatchHubTests
         using var watch = t.Store.Watch(new WatchRequest(KeyRange.Prefix(B("p/"))));
         await t.PutAsync("p/1", "x");
         await t.PutAsync("elsewhere", "x");
-        await SqliteStoreTests.WaitUntilAsync(() => Task.FromResult(((K3s.Store.Sqlite.SqliteStore)t.Store).CurrentRevision == 3), "both writes commit");
+        await SqliteStoreTests.WaitUntilAsync(() => Task.FromResult(((K3s.Store.Sql.SqlStore)t.Store).CurrentRevision == 3), "both writes commit");
         var seen = new List<WatchBatch>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!seen.Any(b => b.Events.Count == 0 && b.Revision >= 3) && DateTime.UtcNow < deadline)

@@ -1,5 +1,5 @@
 using K3sLab.K3s.Store;
-using EventId = K3sLab.K3s.Store.Sqlite.EventId;
+using EventId = K3sLab.K3s.Store.Sql.EventId;
 
 namespace K3sLab.K3s.Replication.State;
 

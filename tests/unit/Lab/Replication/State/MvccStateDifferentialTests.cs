@@ -1,6 +1,7 @@
 using K3sLab.K3s.Replication.State;
 using K3sLab.K3s.Store;
-using K3sLab.K3s.Store.Sqlite;
+using K3sLab.K3s.Store.Sql;
+using K3sLab.K3s.Store.Sql.Sqlite;
 using K3sLab.K3s.Store.Watch;
 using K3sLab.Lab.Tests.Datastore;
 using static K3sLab.Lab.Tests.Replication.State.StoreText;
@@ -8,7 +9,7 @@ using static K3sLab.Lab.Tests.Replication.State.StoreText;
 namespace K3sLab.Lab.Tests.Replication.State;
 
 /// <summary>
-/// The state machine against the reference: one seeded random workload runs on a real <see cref="SqliteStore"/>
+/// The state machine against the reference: one seeded random workload runs on a real <see cref="SqlStore"/> on SQLite
 /// and on an <see cref="MvccState"/>, and every answer must be the same text (results, revisions, prevKvs, errors
 /// by kind, the events of each write, watch history, HashKV, leases). A mismatch names the seed and the operation.
 /// </summary>
@@ -39,7 +40,7 @@ public sealed class MvccStateDifferentialTests
     }
 
     /// <summary>One seed's run: the generator, both stores, and the comparison of every answer.</summary>
-    private sealed class Run(int seed, SqliteStore sqlite, MvccState state)
+    private sealed class Run(int seed, SqlStore sqlite, MvccState state)
     {
         private readonly StoreWorkload _w = new(seed);
         private string _step = string.Empty;

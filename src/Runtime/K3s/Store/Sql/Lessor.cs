@@ -1,4 +1,4 @@
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql;
 
 /// <summary>
 /// Leases in memory, as etcd's lessor keeps them: the granted TTL, the expiry (never persisted; a restart renews
@@ -40,6 +40,56 @@ internal sealed class Lessor(TimeProvider time)
         lock (_gate)
         {
             _leases[id] = new Lease(ttl) { ExpiresAt = time.GetUtcNow().AddSeconds(ttl) };
+        }
+    }
+
+    /// <summary>Adds a lease another server granted, with the expiry the database holds.</summary>
+    public void Add(long id, long ttl, DateTimeOffset expiresAt)
+    {
+        lock (_gate)
+        {
+            _leases[id] = new Lease(ttl) { ExpiresAt = expiresAt };
+        }
+    }
+
+    /// <summary>Moves a known lease's expiry to <paramref name="expiresAt"/> if that is later (another server renewed it).</summary>
+    public void Extend(long id, DateTimeOffset expiresAt)
+    {
+        lock (_gate)
+        {
+            if (_leases.TryGetValue(id, out var lease) && expiresAt > lease.ExpiresAt)
+            {
+                lease.ExpiresAt = expiresAt;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes the leases match a shared database's table: a lease the table lacks was revoked elsewhere and goes;
+    /// an unknown one is added; a known one takes the later of the two expiries (another server renewed it).
+    /// </summary>
+    public void Sync(IReadOnlyList<(long Id, long Ttl, DateTimeOffset ExpiresAt)> rows)
+    {
+        lock (_gate)
+        {
+            var present = new HashSet<long>();
+            foreach (var (id, ttl, expiresAt) in rows)
+            {
+                present.Add(id);
+                if (_leases.TryGetValue(id, out var lease))
+                {
+                    lease.ExpiresAt = expiresAt > lease.ExpiresAt ? expiresAt : lease.ExpiresAt;
+                }
+                else
+                {
+                    _leases[id] = new Lease(ttl) { ExpiresAt = expiresAt };
+                }
+            }
+
+            foreach (var id in _leases.Keys.Where(id => !present.Contains(id)).ToList())
+            {
+                _leases.Remove(id);
+            }
         }
     }
 

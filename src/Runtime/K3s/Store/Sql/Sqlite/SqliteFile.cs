@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql.Sqlite;
 
 /// <summary>
 /// The datastore endpoint and file checks made before SQLite touches anything, so that a wrong path fails with

@@ -1,21 +1,25 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using K3sLab.K3s.Store.Watch;
 
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql;
 
 /// <summary>
 /// kine's single poller: reads the committed changes after the last published revision from the event table, in
-/// order, and publishes them to the watch hub. The writer wakes it after each commit; a one-second tick catches
-/// anything else. Watchers therefore see exactly what is durable in the file. A missing revision (possible only
-/// when several processes share one SQL database) is waited for briefly, then skipped with a warning: the
-/// transaction that held it did not commit.
+/// order, and publishes them to the watch hub. The writer wakes it after each commit; the dialect's poll interval
+/// catches anything else. Watchers therefore see exactly what is durable in the database. On a shared database each
+/// tick first asks the database for its revision, so commits of other servers reach this server's watchers too. A
+/// missing revision (its rows compacted away by another server before this one read them) is waited for briefly,
+/// then skipped with a warning.
 /// </summary>
 internal sealed partial class EventPoller : IAsyncDisposable
 {
     private const int PageRows = 2000;
     private static readonly TimeSpan GapWait = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
-    private readonly string _connectionString;
+    private readonly SqlDialect _dialect;
+    private readonly Action<DbConnection>? _refresh;
     private readonly WatchHub _hub;
     private readonly Func<long> _committed;
     private readonly SemaphoreSlim _wake = new(0);
@@ -23,11 +27,14 @@ internal sealed partial class EventPoller : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _loop;
-    private SqliteConnection? _db;
+    private DbConnection? _db;
+    private TimeSpan _backoff = MinBackoff;
 
-    public EventPoller(string connectionString, WatchHub hub, Func<long> committed, TimeProvider time, ILogger logger)
+    /// <summary>Starts polling; <paramref name="refresh"/>, on a shared database, reads the database's revision into what <paramref name="committed"/> answers before each poll.</summary>
+    public EventPoller(SqlDialect dialect, Action<DbConnection>? refresh, WatchHub hub, Func<long> committed, TimeProvider time, ILogger logger)
     {
-        _connectionString = connectionString;
+        _dialect = dialect;
+        _refresh = refresh;
         _hub = hub;
         _committed = committed;
         _time = time;
@@ -54,20 +61,19 @@ internal sealed partial class EventPoller : IAsyncDisposable
         {
             try
             {
-                await _wake.WaitAsync(TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
+                await _wake.WaitAsync(_dialect.PollInterval, token).ConfigureAwait(false);
+                if (_refresh is not null)
+                {
+                    _refresh(_db ??= _dialect.OpenReader());
+                }
+
                 while (_hub.Revision < _committed() && !token.IsCancellationRequested)
                 {
                     var published = _hub.Revision;
                     var target = _committed();
-                    if (_db is null)
-                    {
-                        // One connection for the poller's life: its page cache survives from poll to poll.
-                        _db = new SqliteConnection(_connectionString);
-                        _db.Open();
-                        SqliteSchema.Execute(_db, SqliteSchema.ReaderPragmas);
-                    }
-
-                    var (events, _) = SqliteReads.Events(_db, published + 1, target, PageRows);
+                    // One connection for the poller's life: its page cache survives from poll to poll.
+                    _db ??= _dialect.OpenReader();
+                    var (events, _) = SqlReads.Events(_db, published + 1, target, PageRows);
 
                     var contiguous = Contiguous(events, published);
                     if (contiguous.Count == 0)
@@ -90,17 +96,28 @@ internal sealed partial class EventPoller : IAsyncDisposable
                     gapSince = null;
                     _hub.Publish(contiguous, contiguous[^1].Revision);
                 }
+
+                _backoff = MinBackoff;
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 return;
             }
-            catch (SqliteException e)
+            catch (DbException e)
             {
                 _db?.Dispose();
                 _db = null;
                 LogPollFailed(_logger, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(200), _time, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(_backoff, _time, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
     }

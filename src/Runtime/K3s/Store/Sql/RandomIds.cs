@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql;
 
 /// <summary>Positive random 64-bit IDs for members, clusters and leases.</summary>
 internal static class RandomIds

@@ -1,10 +1,10 @@
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql;
 
 /// <summary>
-/// How a SQLite datastore runs. The compaction defaults are kine's (every 5 minutes, keep the newest 1,000
-/// revisions), so a server that never compacts through the API still has a bounded file.
+/// How a SQL datastore runs, whatever the engine. The compaction defaults are kine's (every 5 minutes, keep the
+/// newest 1,000 revisions), so a server that never compacts through the API still has a bounded database.
 /// </summary>
-internal sealed record SqliteStoreOptions(string Path)
+internal abstract record SqlStoreOptions
 {
     /// <summary>How often the store compacts by itself; <see cref="TimeSpan.Zero"/> turns it off.</summary>
     public TimeSpan AutoCompactInterval { get; init; } = TimeSpan.FromMinutes(5);

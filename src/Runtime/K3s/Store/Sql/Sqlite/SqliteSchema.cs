@@ -1,6 +1,4 @@
-using Microsoft.Data.Sqlite;
-
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql.Sqlite;
 
 /// <summary>
 /// The on-disk shape, kine's event log with etcd's revision pairs: one row per change of a key (a put or a
@@ -50,31 +48,4 @@ internal static class SqliteSchema
         PRAGMA mmap_size = 268435456;
         PRAGMA cache_size = -16384;
         """;
-
-    public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    public static long? ReadMeta(SqliteConnection connection, string key, SqliteTransaction? transaction = null)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT value FROM meta WHERE key = $key";
-        command.Parameters.AddWithValue("$key", key);
-        return command.ExecuteScalar() is long value ? value : null;
-    }
-
-    public static void WriteMeta(SqliteConnection connection, string key, long value, SqliteTransaction? transaction = null)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$value", value);
-        command.ExecuteNonQuery();
-    }
 }

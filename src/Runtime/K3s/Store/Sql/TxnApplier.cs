@@ -1,26 +1,35 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql;
 
 /// <summary>
 /// Applies one transaction on the writer's connection inside the running batch: evaluates the compares at the
 /// writer's revision, runs the chosen branch, and writes every change at one new revision with increasing
 /// sub-revisions, as etcd does. Reads inside the transaction see its own earlier writes.
 /// </summary>
-internal sealed class TxnApplier(SqliteWriter writer)
+internal sealed class TxnApplier(SqlWriter writer)
 {
     private long _revision;
     private int _sub;
 
-    private SqliteCommand? _latest;
-    private SqliteCommand? _insert;
+    private DbCommand? _latest;
+    private DbCommand? _insert;
 
-    private SqliteConnection Db => writer.Db;
+    private DbConnection Db => writer.Db;
 
-    private SqliteTransaction? Tx => writer.Transaction;
+    private DbTransaction? Tx => writer.Transaction;
 
     /// <summary>Checked before the compare: reads of older revisions fail as in etcd.</summary>
     public Func<long> CompactRevision { get; set; } = () => 0;
+
+    /// <summary>Forgets the prepared statements of a lost connection.</summary>
+    public void Reset()
+    {
+        _latest?.Dispose();
+        _insert?.Dispose();
+        _latest = null;
+        _insert = null;
+    }
 
     public TxnResult Apply(TxnRequest txn)
     {
@@ -90,14 +99,14 @@ internal sealed class TxnApplier(SqliteWriter writer)
             return LatestRow(range.Key, ReadRevision) is { Deleted: false } row ? [row.Kv] : [];
         }
 
-        return SqliteReads.Live(Db, Tx, range, ReadRevision);
+        return SqlReads.Live(Db, Tx, range, ReadRevision);
     }
 
     private RangeResult Range(RangeQuery query)
     {
         var at = query.Revision > 0 ? query.Revision : ReadRevision;
         ReadChecks.Check(at, ReadRevision, CompactRevision());
-        return SqliteReads.Range(Db, Tx, query, at) with { Revision = ReadRevision };
+        return SqlReads.Range(Db, Tx, query, at) with { Revision = ReadRevision };
     }
 
     private PutResult Put(PutOp put)
@@ -111,7 +120,7 @@ internal sealed class TxnApplier(SqliteWriter writer)
 
         var value = put.IgnoreValue ? live!.Kv.Value : put.Value;
         var lease = put.IgnoreLease ? live!.Kv.Lease : put.Lease;
-        if (lease != 0 && !writer.Lessor.Known(lease))
+        if (lease != 0 && !writer.LeaseKnown(lease))
         {
             throw new StoreException(StoreError.LeaseNotFound, $"lease {lease:x} does not exist");
         }
@@ -135,7 +144,7 @@ internal sealed class TxnApplier(SqliteWriter writer)
     {
         List<StoredRow> rows = delete.Range.IsSingleKey
             ? LatestRow(delete.Range.Key, _revision) is { Deleted: false } single ? [single] : []
-            : SqliteReads.LiveRows(Db, Tx, delete.Range, _revision);
+            : SqlReads.LiveRows(Db, Tx, delete.Range, _revision);
         foreach (var row in rows)
         {
             Tombstone(row);
@@ -162,13 +171,13 @@ internal sealed class TxnApplier(SqliteWriter writer)
 
         // Prepared once and re-bound: the writer's hot path.
         var command = _insert ??= Prepare(
-            "INSERT INTO kv (id, name, deleted, create_revision, prev_revision, version, lease, value) VALUES ($id, $name, $deleted, $create, $prev, $version, $lease, $value)",
-            "$id", "$name", "$deleted", "$create", "$prev", "$version", "$lease", "$value");
+            "INSERT INTO kv (id, name, deleted, create_revision, prev_revision, version, lease, value) VALUES (@id, @name, @deleted, @create, @prev, @version, @lease, @value)",
+            "@id", "@name", "@deleted", "@create", "@prev", "@version", "@lease", "@value");
         command.Transaction = Tx;
         var p = command.Parameters;
         p[0].Value = EventId.Of(_revision, _sub++);
         p[1].Value = kv.Key;
-        p[2].Value = deleted ? 1 : 0;
+        p[2].Value = deleted ? 1L : 0L;
         p[3].Value = kv.CreateRevision;
         p[4].Value = prevId;
         p[5].Value = kv.Version;
@@ -180,7 +189,7 @@ internal sealed class TxnApplier(SqliteWriter writer)
     /// <summary>The newest row of a key as of a revision, through a prepared statement.</summary>
     private StoredRow? LatestRow(byte[] key, long atRevision)
     {
-        var command = _latest ??= Prepare("SELECT id, deleted, create_revision, version, lease, value FROM kv WHERE name = $k AND id < $bound ORDER BY id DESC LIMIT 1", "$k", "$bound");
+        var command = _latest ??= Prepare("SELECT id, deleted, create_revision, version, lease, value FROM kv WHERE name = @k AND id < @bound ORDER BY id DESC LIMIT 1", "@k", "@bound");
         command.Transaction = Tx;
         command.Parameters[0].Value = key;
         command.Parameters[1].Value = EventId.FirstOf(atRevision + 1);
@@ -194,13 +203,15 @@ internal sealed class TxnApplier(SqliteWriter writer)
         return new StoredRow(id, reader.GetInt64(1) != 0, new KeyValue(key, reader.GetInt64(2), EventId.RevisionOf(id), reader.GetInt64(3), (byte[])reader.GetValue(5), reader.GetInt64(4)));
     }
 
-    private SqliteCommand Prepare(string sql, params string[] parameters)
+    private DbCommand Prepare(string sql, params string[] parameters)
     {
         var command = Db.CreateCommand();
         command.CommandText = sql;
         foreach (var name in parameters)
         {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
         }
 
         return command;

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql.Sqlite;
 
 /// <summary>Turns SQLite's result codes into the store's typed errors, with a sentence that says what to do.</summary>
 internal static class SqliteErrors

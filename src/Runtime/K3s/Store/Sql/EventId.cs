@@ -1,4 +1,4 @@
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql;
 
 /// <summary>
 /// The event table's row id packs etcd's two-part revision {main, sub}: main is the store revision of the

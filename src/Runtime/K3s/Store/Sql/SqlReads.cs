@@ -1,23 +1,20 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
-namespace K3sLab.K3s.Store.Sqlite;
+namespace K3sLab.K3s.Store.Sql;
 
 /// <summary>
 /// The read queries of the event log, shared by readers and by the writer (which sees its own uncommitted rows).
 /// "As of revision R" means: per key, the newest row with an id below the first id of R + 1, if it is not a
 /// tombstone.
 /// </summary>
-internal static class SqliteReads
+internal static class SqlReads
 {
     /// <summary>The newest row of a key, tombstone or not; null when the key has no history.</summary>
-    public static StoredRow? Latest(SqliteConnection db, SqliteTransaction? tx, byte[] key, long atRevision)
+    public static StoredRow? Latest(DbConnection db, DbTransaction? tx, byte[] key, long atRevision)
     {
-        using var command = db.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = "SELECT id, deleted, create_revision, version, lease, value FROM kv WHERE name = $k AND id < $bound ORDER BY id DESC LIMIT 1";
-        command.Parameters.AddWithValue("$k", key);
-        command.Parameters.AddWithValue("$bound", EventId.FirstOf(atRevision + 1));
+        using var command = SqlCommands.Create(db, tx, "SELECT id, deleted, create_revision, version, lease, value FROM kv WHERE name = @k AND id < @bound ORDER BY id DESC LIMIT 1")
+            .Bind("@k", key).Bind("@bound", EventId.FirstOf(atRevision + 1));
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -28,7 +25,7 @@ internal static class SqliteReads
     }
 
     /// <summary>The live keys of a range as of a revision, in key order, with etcd's limit, count and keys-only options.</summary>
-    public static RangeResult Range(SqliteConnection db, SqliteTransaction? tx, RangeQuery query, long atRevision)
+    public static RangeResult Range(DbConnection db, DbTransaction? tx, RangeQuery query, long atRevision)
     {
         if (query.Range.IsSingleKey)
         {
@@ -67,22 +64,26 @@ internal static class SqliteReads
     }
 
     /// <summary>Every live key of a range as of a revision, in key order; <paramref name="limit"/> 0 means all.</summary>
-    public static List<KeyValue> Live(SqliteConnection db, SqliteTransaction? tx, KeyRange range, long atRevision, long limit = 0, bool keysOnly = false) =>
+    public static List<KeyValue> Live(DbConnection db, DbTransaction? tx, KeyRange range, long atRevision, long limit = 0, bool keysOnly = false) =>
         LiveRows(db, tx, range, atRevision, limit, keysOnly).ConvertAll(r => r.Kv);
 
     /// <summary>As <see cref="Live"/>, with each key's row id.</summary>
-    public static List<StoredRow> LiveRows(SqliteConnection db, SqliteTransaction? tx, KeyRange range, long atRevision, long limit = 0, bool keysOnly = false)
+    public static List<StoredRow> LiveRows(DbConnection db, DbTransaction? tx, KeyRange range, long atRevision, long limit = 0, bool keysOnly = false)
     {
-        using var command = db.CreateCommand();
-        command.Transaction = tx;
-        var value = keysOnly ? "x''" : "kv.value";
+        using var command = SqlCommands.Create(db, tx, string.Empty);
+        var value = keysOnly ? "@empty" : "kv.value";
         var limitClause = limit > 0 ? " LIMIT " + limit.ToString(CultureInfo.InvariantCulture) : string.Empty;
         command.CommandText = $"""
             SELECT kv.id, kv.name, kv.create_revision, kv.version, kv.lease, {value}
-            FROM kv JOIN (SELECT MAX(id) AS mid FROM kv WHERE {NameCondition(range)} AND id < $bound GROUP BY name) m ON kv.id = m.mid
+            FROM kv JOIN (SELECT MAX(id) AS mid FROM kv WHERE {NameCondition(range)} AND id < @bound GROUP BY name) m ON kv.id = m.mid
             WHERE kv.deleted = 0 ORDER BY kv.name{limitClause}
             """;
         Bind(command, range, atRevision);
+        if (keysOnly)
+        {
+            command.Bind("@empty", Array.Empty<byte>());
+        }
+
         using var reader = command.ExecuteReader();
         var rows = new List<StoredRow>();
         while (reader.Read())
@@ -94,12 +95,11 @@ internal static class SqliteReads
         return rows;
     }
 
-    public static long Count(SqliteConnection db, SqliteTransaction? tx, KeyRange range, long atRevision)
+    public static long Count(DbConnection db, DbTransaction? tx, KeyRange range, long atRevision)
     {
-        using var command = db.CreateCommand();
-        command.Transaction = tx;
+        using var command = SqlCommands.Create(db, tx, string.Empty);
         command.CommandText = $"""
-            SELECT COUNT(*) FROM kv JOIN (SELECT MAX(id) AS mid FROM kv WHERE {NameCondition(range)} AND id < $bound GROUP BY name) m ON kv.id = m.mid
+            SELECT COUNT(*) FROM kv JOIN (SELECT MAX(id) AS mid FROM kv WHERE {NameCondition(range)} AND id < @bound GROUP BY name) m ON kv.id = m.mid
             WHERE kv.deleted = 0
             """;
         Bind(command, range, atRevision);
@@ -111,7 +111,7 @@ internal static class SqliteReads
     /// key's previous live version, in revision order, and the revision through which the answer is complete: at
     /// most about <paramref name="maxRows"/> rows, but never part of a revision.
     /// </summary>
-    public static (List<StoredEvent> Events, long Through) Events(SqliteConnection db, long fromRevision, long toRevision, int maxRows)
+    public static (List<StoredEvent> Events, long Through) Events(DbConnection db, long fromRevision, long toRevision, int maxRows)
     {
         var events = ReadRows(db, EventId.FirstOf(fromRevision), EventId.FirstOf(toRevision + 1), maxRows);
         if (events.Count < maxRows)
@@ -131,18 +131,14 @@ internal static class SqliteReads
         return (ReadRows(db, EventId.FirstOf(last), EventId.FirstOf(last + 1), int.MaxValue), last);
     }
 
-    private static List<StoredEvent> ReadRows(SqliteConnection db, long fromId, long toId, int maxRows)
+    private static List<StoredEvent> ReadRows(DbConnection db, long fromId, long toId, int maxRows)
     {
-        using var command = db.CreateCommand();
-        command.CommandText = """
+        using var command = SqlCommands.Create(db, null, """
             SELECT e.id, e.name, e.deleted, e.create_revision, e.version, e.lease, e.value,
                    p.id, p.deleted, p.create_revision, p.version, p.lease, p.value
             FROM kv e LEFT JOIN kv p ON p.id = e.prev_revision
-            WHERE e.id >= $from AND e.id < $to ORDER BY e.id LIMIT $max
-            """;
-        command.Parameters.AddWithValue("$from", fromId);
-        command.Parameters.AddWithValue("$to", toId);
-        command.Parameters.AddWithValue("$max", maxRows);
+            WHERE e.id >= @from AND e.id < @to ORDER BY e.id LIMIT @max
+            """).Bind("@from", fromId).Bind("@to", toId).Bind("@max", (long)maxRows);
         using var reader = command.ExecuteReader();
         var events = new List<StoredEvent>();
         while (reader.Read())
@@ -166,13 +162,21 @@ internal static class SqliteReads
     }
 
     private static string NameCondition(KeyRange range) =>
-        range.IsEverything ? "1 = 1" : range.IsOpenEnded ? "name >= $k" : "name >= $k AND name < $e";
+        range.IsEverything ? "1 = 1" : range.IsOpenEnded ? "name >= @k" : "name >= @k AND name < @e";
 
-    private static void Bind(SqliteCommand command, KeyRange range, long atRevision)
+    private static void Bind(DbCommand command, KeyRange range, long atRevision)
     {
-        command.Parameters.AddWithValue("$k", range.Key);
-        command.Parameters.AddWithValue("$e", range.End);
-        command.Parameters.AddWithValue("$bound", EventId.FirstOf(atRevision + 1));
+        if (!range.IsEverything)
+        {
+            command.Bind("@k", range.Key);
+        }
+
+        if (!range.IsEverything && !range.IsOpenEnded)
+        {
+            command.Bind("@e", range.End);
+        }
+
+        command.Bind("@bound", EventId.FirstOf(atRevision + 1));
     }
 }
 
