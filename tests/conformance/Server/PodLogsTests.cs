@@ -18,7 +18,10 @@ namespace K3sLab.ConformanceTests.Server;
 public sealed class PodLogsTests : IAsyncLifetime
 {
     private readonly LoopbackCluster _cluster = new("k3slab-logs-");
-    private readonly int _kubeletPort = Random.Shared.Next(20000, 40000);
+    // Ports the kernel handed out just now, not random ones: a random port in the ephemeral range can be taken by
+    // any outgoing connection on this busy host, and a kubelet API that cannot bind leaves kubectl logs refused.
+    private readonly int _kubeletPort = FreePort();
+    private readonly int _loadBalancerPort = FreePort();
 
     public async ValueTask InitializeAsync() => await new PublishedRuntime().InitializeAsync();
 
@@ -31,7 +34,7 @@ public sealed class PodLogsTests : IAsyncLifetime
         var server = _cluster.Server("s1", 1, runsKubelet: true);
         server.Start("--cluster-init");
         await server.WaitListeningAsync(TimeSpan.FromSeconds(60), ct);
-        var agent = _cluster.Agent("a1", 11, _kubeletPort + 1);
+        var agent = _cluster.Agent("a1", 11, _loadBalancerPort);
         var token = File.ReadAllText(Path.Combine(server.DataDir, "server", "agent-token")).Trim();
         agent.Start(server.Url, token, "--kubelet-arg", "address=127.0.0.1", "--kubelet-arg", $"port={_kubeletPort}");
         await Eventually.TrueAsync(() => server.Log.Contains("Tunnel connected for node a1", StringComparison.Ordinal), TimeSpan.FromSeconds(120), $"a1 connects its tunnel\n{agent.Log}\n{server.Log}", ct);
@@ -135,6 +138,13 @@ public sealed class PodLogsTests : IAsyncLifetime
         (await KubeletGetAsync(apiServer, $"{kubelet}/containerLogs/default/talker/nope", ct)).Should().Be((404, "container \"nope\" not found in pod \"talker\""));
         (await KubeletGetAsync(apiServer, $"{kubelet}/containerLogs/default/ghost/app", ct)).Should().Be((404, "pod \"ghost\" does not exist"));
         (await KubeletGetAsync(apiServer, $"{kubelet}/containerLogs/default/talker/app?tailLines=1", ct)).Should().Be((200, "later\n"));
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static async Task<(int, string)> SupervisorGetAsync(ServerNode server, string? basic, CancellationToken ct)

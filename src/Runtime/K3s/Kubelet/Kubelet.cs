@@ -60,10 +60,11 @@ internal sealed class Kubelet : IAsyncDisposable
                 {
                     return await KubeletApi.StartAsync(settings, servingCertificate, clientCa, sync, time, logger, ct);
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // The kubelet exits here; this one keeps running its pods, and only logs are out of reach.
-                    KubeletApi.LogListenFailed(logger, settings.ServerEndpoint.ToString(), e.Message);
+                    // The kubelet exits here; this one keeps running its pods, and only logs are out of reach. Any
+                    // failure is logged: a kubelet API that silently never listens cost a day of flaky-test hunting.
+                    KubeletApi.LogListenFailed(logger, settings.ServerEndpoint.ToString(), $"{e.GetType().Name}: {e.Message}");
                     return null;
                 }
             });
