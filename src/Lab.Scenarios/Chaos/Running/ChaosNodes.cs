@@ -50,6 +50,10 @@ public sealed class ChaosNodes
         _bound[name] = shortName;
     }
 
+    /// <summary>Resolves a node name or a name bound by a step; null for anything else (<c>leader</c> needs <see cref="ResolveAsync"/>).</summary>
+    public string? ResolveStatic(string reference) =>
+        _byShort.ContainsKey(reference) ? reference : _bound.GetValueOrDefault(reference);
+
     /// <summary>
     /// Resolves a reference to a short name. <paramref name="leader"/> is asked only for <c>leader</c> and
     /// <c>follower</c> and returns the current leader's short name or null when none is agreed.

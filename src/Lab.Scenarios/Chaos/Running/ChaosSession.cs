@@ -29,6 +29,7 @@ public sealed class ChaosSession(ILogger logger)
         var results = new List<ChaosRunResult>();
         var folder = Path.Combine(options.Output, scenario.Name);
         RunningCluster? owned = null;
+        using var docker = options.Cluster is null ? null : DockerEngine.CreateClient();
         try
         {
             for (var i = 0; i < options.Repeats; i++)
@@ -42,7 +43,7 @@ public sealed class ChaosSession(ILogger logger)
                         throw new ChaosRunException("a planted bug is switched on when the cluster is created: leave out --cluster");
                     }
 
-                    (cluster, provider) = await ExistingAsync(existing, cancellationToken);
+                    (cluster, provider) = await ExistingAsync(new DockerProvider(docker!), existing, cancellationToken);
                 }
                 else
                 {
@@ -103,9 +104,8 @@ public sealed class ChaosSession(ILogger logger)
 
     private static double Median(List<double> sorted) => sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
 
-    private static async Task<(LabCluster, INodeProvider)> ExistingAsync(string name, CancellationToken cancellationToken)
+    private static async Task<(LabCluster, INodeProvider)> ExistingAsync(DockerProvider provider, string name, CancellationToken cancellationToken)
     {
-        var provider = new DockerProvider(DockerEngine.CreateClient());
         var nodes = await provider.ListNodesAsync(name, cancellationToken);
         var kubeconfig = ClusterKubeconfig.PathFor(name);
         if (nodes.Count == 0 || !File.Exists(kubeconfig))

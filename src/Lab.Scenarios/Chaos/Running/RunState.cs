@@ -5,8 +5,12 @@ using K3sLab.Scenarios.Faults;
 namespace K3sLab.Scenarios.Chaos.Running;
 
 /// <summary>What a run holds while its steps execute: the parts it drives and the faults it has injected so far.</summary>
-internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints endpoints, FaultInjector faults, DatastoreObserver? datastore)
+internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints endpoints, FaultInjector faults, Etcdctl etcdctl, DatastoreObserver? datastore)
 {
+    public Etcdctl Etcdctl { get; } = etcdctl;
+
+    public ReadinessObserver? Readiness { get; set; }
+
     public ChaosNodes Nodes { get; } = nodes;
 
     public RunRecord Record { get; } = record;

@@ -61,7 +61,7 @@ public sealed partial class ScenarioRunner
                     names.Add(await state.ResolveAsync(reference, cancellationToken));
                 }
 
-                var ready = await new Observers.ReadinessObserver(state.Endpoints.For("lb"), state.Nodes, state.Record).ReadAsync(cancellationToken);
+                var ready = await state.Readiness!.ReadAsync(cancellationToken);
                 if (ready is null)
                 {
                     return (false, "the API did not answer");
@@ -73,7 +73,7 @@ public sealed partial class ScenarioRunner
             case VotersAre v:
                 foreach (var server in state.Nodes.Servers.Where(s => !state.Down.Contains(s) && !state.Paused.Contains(s)))
                 {
-                    if (await new Observers.Etcdctl(provider).MembersAsync(state.Nodes[server], cancellationToken) is { } members)
+                    if (await state.Etcdctl.MembersAsync(state.Nodes[server], cancellationToken) is { } members)
                     {
                         var voters = members.Count(m => !m.IsLearner);
                         var polled = state.Datastore is null ? [] : await state.Datastore.PollAsync(cancellationToken);

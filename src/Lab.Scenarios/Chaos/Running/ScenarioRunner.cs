@@ -26,8 +26,9 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         var record = new RunRecord(new RunClock());
         var etcdctl = new Etcdctl(provider);
         using var endpoints = new ApiEndpoints(nodes);
-        var state = new RunState(nodes, record, endpoints, new FaultInjector(provider), scenario.Servers > 1 ? new DatastoreObserver(nodes, etcdctl, record) : null);
+        var state = new RunState(nodes, record, endpoints, new FaultInjector(provider), etcdctl, scenario.Servers > 1 ? new DatastoreObserver(nodes, etcdctl, record) : null);
         await using var readiness = new ReadinessObserver(endpoints.For("lb"), nodes, record);
+        state.Readiness = readiness;
         await using var workload = new RegisterWorkload(endpoints, record, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..4]));
         await using var watchers = new WatchWorkload(endpoints, record);
         state.Workload = workload;
@@ -86,7 +87,6 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
             IReadOnlyList<Checkers.WatchEvent>? history = null;
             if (watchers.Started)
             {
-                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
                 await watchers.StopAsync();
                 history = await watchers.HistoryAsync(TimeSpan.FromSeconds(60), cancellationToken);
             }
@@ -121,7 +121,7 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         CheckKind.NoLostWrites => NoLostWritesCheck.Run(record.Operations, ledger),
         CheckKind.OneLeaderPerTerm => OneLeaderPerTermCheck.Run(record.Members),
         CheckKind.Converged => ConvergedCheck.Run(digests),
-        CheckKind.NodesStayedReady => NodesStayedReadyCheck.Run(record.Readiness, [.. spec.Nodes.Select(n => state.Nodes.ResolveAsync(n, _ => Task.FromResult<string?>(null), CancellationToken.None).GetAwaiter().GetResult())]),
+        CheckKind.NodesStayedReady => NodesStayedReadyCheck.Run(record.Readiness, [.. spec.Nodes.Select(n => state.Nodes.ResolveStatic(n) ?? n)]),
         CheckKind.WriteGap => WriteGapCheck.Run(record.Operations, spec.Limit!.Value),
         _ => throw new ChaosRunException($"check {spec.Kind} is not implemented"),
     };
