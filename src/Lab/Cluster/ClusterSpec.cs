@@ -12,8 +12,8 @@ public sealed record ClusterSpec(string Name, int Servers, int Agents, int ApiPo
     /// <summary>Extra <c>k3s server</c> flags for every server.</summary>
     public IReadOnlyList<string> ServerArgs { get; init; } = [];
 
-    /// <summary>Extra environment variables for every server's <c>k3s</c> process (e.g. a test's planted bug).</summary>
-    public IReadOnlyDictionary<string, string> ServerEnvironment { get; init; } = new Dictionary<string, string>();
+    /// <summary>Extra environment variables for every server's and agent's <c>k3s</c> process (e.g. a test's planted bug).</summary>
+    public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Extra <c>k3s agent</c> flags for every agent.</summary>
     public IReadOnlyList<string> AgentArgs { get; init; } = [];

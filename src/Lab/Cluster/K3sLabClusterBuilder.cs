@@ -20,7 +20,7 @@ public sealed class K3sLabClusterBuilder
     private ILogger _logger = NullLogger.Instance;
     private IReadOnlyList<string> _serverArgs = [];
     private IReadOnlyList<string> _agentArgs = [];
-    private IReadOnlyDictionary<string, string> _serverEnvironment = new Dictionary<string, string>();
+    private IReadOnlyDictionary<string, string> _nodeEnvironment = new Dictionary<string, string>();
 
     /// <summary>The cluster name (default: a random <c>t&lt;8 hex&gt;</c>, so parallel tests do not collide).</summary>
     public K3sLabClusterBuilder WithName(string name)
@@ -55,10 +55,10 @@ public sealed class K3sLabClusterBuilder
         return this;
     }
 
-    /// <summary>Extra environment variables for every server's <c>k3s</c> process.</summary>
-    public K3sLabClusterBuilder WithServerEnvironment(IReadOnlyDictionary<string, string> environment)
+    /// <summary>Extra environment variables for every server's and agent's <c>k3s</c> process.</summary>
+    public K3sLabClusterBuilder WithNodeEnvironment(IReadOnlyDictionary<string, string> environment)
     {
-        _serverEnvironment = environment;
+        _nodeEnvironment = environment;
         return this;
     }
 
@@ -77,7 +77,7 @@ public sealed class K3sLabClusterBuilder
         try
         {
             var provider = new DockerProvider(docker);
-            var spec = new ClusterSpec(_name, _servers, _agents, 0, _timeout, KeepOnFailure: false) { ServerArgs = _serverArgs, AgentArgs = _agentArgs, ServerEnvironment = _serverEnvironment };
+            var spec = new ClusterSpec(_name, _servers, _agents, 0, _timeout, KeepOnFailure: false) { ServerArgs = _serverArgs, AgentArgs = _agentArgs, NodeEnvironment = _nodeEnvironment };
             var cluster = await new ClusterCreator(provider, _logger).CreateAsync(spec, image, cancellationToken);
             return new RunningCluster(cluster, provider, docker);
         }

@@ -14,7 +14,7 @@ namespace K3sLab.Scenarios.Chaos.Running;
 /// <param name="Seed">The first run's seed; run i uses Seed + i (workload randomness).</param>
 /// <param name="Output">The report folder; each run writes <c>&lt;scenario&gt;/run-&lt;i&gt;/</c> under it.</param>
 /// <param name="Cluster">An existing lab cluster to run on; null creates one (and deletes it afterwards).</param>
-/// <param name="PlantedBug">A test-only runtime bug to switch on in every server (<c>K3SLAB_TEST_PLANTED_BUG</c>), to show a check catches it; null for none.</param>
+/// <param name="PlantedBug">A test-only runtime bug to switch on in every server and agent (<c>K3SLAB_TEST_PLANTED_BUG</c>), to show a check catches it; null for none.</param>
 public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, string? Cluster, string? PlantedBug = null);
 
 /// <summary>
@@ -49,7 +49,7 @@ public sealed class ChaosSession(ILogger logger)
                 {
                     owned ??= await new K3sLabClusterBuilder().WithName($"chaos{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}")
                         .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithLogger(logger)
-                        .WithServerEnvironment(options.PlantedBug is { } bug ? new Dictionary<string, string> { ["K3SLAB_TEST_PLANTED_BUG"] = bug } : new Dictionary<string, string>())
+                        .WithNodeEnvironment(options.PlantedBug is { } bug ? new Dictionary<string, string> { ["K3SLAB_TEST_PLANTED_BUG"] = bug } : new Dictionary<string, string>())
                         .BuildAndStartAsync(cancellationToken);
                     (cluster, provider) = (owned.Info, owned.Provider);
                 }
