@@ -27,9 +27,10 @@ internal static class UpCommand
         var keep = new Option<bool>("--keep-on-failure") { Description = "Keep the containers when creation fails, for inspection" };
         var serverArgs = new Option<string[]>("--k3s-server-arg") { Description = "Extra flag for every k3s server (repeat)", DefaultValueFactory = _ => [] };
         var agentArgs = new Option<string[]>("--k3s-agent-arg") { Description = "Extra flag for every k3s agent (repeat)", DefaultValueFactory = _ => [] };
+        var noNetAdmin = new Option<bool>("--no-net-admin") { Description = "Create nodes without the NET_ADMIN capability (network faults then cannot be injected)" };
         var output = OutputFormat.CreateOption();
         var command = new Command("up", "Create a cluster: servers and agents as Docker containers behind a load balancer, with a kubeconfig");
-        foreach (var option in new Option[] { name, servers, agents, datastore, apiPort, timeout, keep, serverArgs, agentArgs, output })
+        foreach (var option in new Option[] { name, servers, agents, datastore, apiPort, timeout, keep, serverArgs, agentArgs, noNetAdmin, output })
         {
             command.Options.Add(option);
         }
@@ -48,6 +49,7 @@ internal static class UpCommand
                 EmbeddedForOne = store == "embedded",
                 ServerArgs = parse.GetValue(serverArgs)!,
                 AgentArgs = parse.GetValue(agentArgs)!,
+                NetworkAdmin = !parse.GetValue(noNetAdmin),
             };
             LabNaming.ValidateClusterName(spec.Name);
             var image = await LabPrerequisites.EnsureNodeImageAsync(logger, cancellationToken);

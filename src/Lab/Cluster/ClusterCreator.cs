@@ -104,7 +104,7 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
     private async Task CreateAsync(ClusterSpec spec, NodeRole role, int index, IPAddress address, string image, string[] command, CancellationToken ct, IReadOnlyDictionary<int, int>? ports = null)
     {
         var environment = role is NodeRole.Server or NodeRole.Agent && spec.NodeEnvironment.Count > 0 ? spec.NodeEnvironment : null;
-        var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, role, index, address, image, command, environment, PublishedTcpPorts: ports), ct);
+        var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, role, index, address, image, command, environment, PublishedTcpPorts: ports, NetworkAdmin: spec.NetworkAdmin), ct);
         Log.NodeCreated(logger, node.Name, address.ToString());
     }
 

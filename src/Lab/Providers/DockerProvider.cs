@@ -67,7 +67,7 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
                 HostConfig = new HostConfig
                 {
                     NetworkMode = network,
-                    CapAdd = ["NET_ADMIN"],
+                    CapAdd = spec.NetworkAdmin ? ["NET_ADMIN"] : [],
                     Init = true,
                     RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
                     Memory = spec.MemoryBytes ?? 0,
@@ -131,7 +131,8 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         var ports = (inspect.HostConfig?.PortBindings ?? new Dictionary<string, IList<PortBinding>>())
             .Where(p => p.Value.Count > 0)
             .ToDictionary(p => int.Parse(p.Key.Split('/')[0], System.Globalization.CultureInfo.InvariantCulture), p => int.Parse(p.Value[0].HostPort, System.Globalization.CultureInfo.InvariantCulture));
-        var spec = new NodeSpec(node.Cluster, node.Role, node.Index, node.Address, config.Image, [.. config.Cmd ?? []], environment, inspect.HostConfig?.Memory is null or 0 ? null : inspect.HostConfig.Memory, ports);
+        var spec = new NodeSpec(node.Cluster, node.Role, node.Index, node.Address, config.Image, [.. config.Cmd ?? []], environment, inspect.HostConfig?.Memory is null or 0 ? null : inspect.HostConfig.Memory, ports,
+            NetworkAdmin: inspect.HostConfig?.CapAdd?.Contains("NET_ADMIN") ?? false);
         await RemoveAsync(node, cancellationToken);
         return await CreateNodeAsync(spec, cancellationToken);
     }

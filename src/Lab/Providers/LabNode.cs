@@ -24,7 +24,8 @@ public sealed record NodeSpec(
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string>? Environment = null,
     long? MemoryBytes = null,
-    IReadOnlyDictionary<int, int>? PublishedTcpPorts = null);
+    IReadOnlyDictionary<int, int>? PublishedTcpPorts = null,
+    bool NetworkAdmin = true);
 
 /// <summary>The output of a command run inside a node.</summary>
 public sealed record NodeExecResult(long ExitCode, string Stdout, string Stderr);
