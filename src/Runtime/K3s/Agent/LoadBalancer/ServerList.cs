@@ -23,6 +23,8 @@ internal sealed class ServerList(bool neverFailBack = false)
     public static readonly TimeSpan PreferredFor = TimeSpan.FromMinutes(1);
 
     private readonly Dictionary<string, Entry> _servers = new(StringComparer.Ordinal);
+
+    // Only the planted bug fills this: servers that failed once and are never used again.
     private readonly HashSet<string> _failedForGood = new(StringComparer.Ordinal);
     private string? _default;
 
@@ -101,7 +103,7 @@ internal sealed class ServerList(bool neverFailBack = false)
 
     /// <summary>The order in which to dial: most preferred state first, then fewest connections, then address.</summary>
     public IReadOnlyList<string> DialOrder() =>
-        [.. _servers.Where(kv => kv.Value.State != ServerState.Invalid && !(neverFailBack && kv.Value.State == ServerState.Failed))
+        [.. _servers.Where(kv => kv.Value.State != ServerState.Invalid && !_failedForGood.Contains(kv.Key))
             .OrderByDescending(kv => kv.Value.State)
             .ThenBy(kv => kv.Value.Connections)
             .ThenBy(kv => kv.Key, StringComparer.Ordinal)
@@ -115,7 +117,7 @@ internal sealed class ServerList(bool neverFailBack = false)
         }
 
         entry.LastDial = now;
-        if (neverFailBack && entry.State == ServerState.Failed)
+        if (_failedForGood.Contains(address))
         {
             return LoadBalancerDecision.None;
         }
@@ -147,7 +149,7 @@ internal sealed class ServerList(bool neverFailBack = false)
                 : LoadBalancerDecision.None;
         }
 
-        if (neverFailBack && entry.State == ServerState.Failed)
+        if (_failedForGood.Contains(address))
         {
             return LoadBalancerDecision.None;
         }

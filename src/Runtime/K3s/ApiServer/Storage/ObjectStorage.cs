@@ -108,7 +108,7 @@ internal sealed class ObjectStorage(IRevisionedStore store)
             {
                 updated = update((JsonObject)current.Object.DeepClone());
             }
-            catch (Exception) when (!fresh)
+            catch (ApiStatusException) when (!fresh)
             {
                 // A refusal (an immutable field, a failed precondition) may come from the stale copy: decide on the latest.
                 continue;
