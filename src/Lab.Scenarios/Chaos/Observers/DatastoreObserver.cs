@@ -3,10 +3,11 @@ using K3sLab.Scenarios.Chaos.Running;
 namespace K3sLab.Scenarios.Chaos.Observers;
 
 /// <summary>
-/// Polls every server's datastore member once a second for (term, leader, revision) and records each answer, so the
-/// checks can see every term's leader from every member's side and the report can draw who led when. Also answers
-/// "who leads now" for the <c>leader</c>/<c>follower</c> references: the leader a majority of all servers names in
-/// the highest term any of them reports.
+/// Polls every datastore member (the servers on the embedded store, the etcd nodes of an external etcd cluster)
+/// once a second for (term, leader, revision) and records each answer, so the checks can see every term's leader
+/// from every member's side and the report can draw who led when. Also answers "who leads now" for the
+/// <c>leader</c>/<c>follower</c> references: the leader a majority of all members names in the highest term any of
+/// them reports.
 /// </summary>
 public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunRecord record) : IAsyncDisposable
 {
@@ -21,7 +22,7 @@ public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunReco
     /// <summary>Polls every server now and returns the answers (also recorded).</summary>
     public async Task<IReadOnlyList<MemberObservation>> PollAsync(CancellationToken cancellationToken)
     {
-        var servers = nodes.Servers;
+        var servers = nodes.Members;
         var answers = await Task.WhenAll(servers.Select(s => PollOneAsync(s, cancellationToken)));
         var leaders = answers.Where(a => a.Term is not null).GroupBy(a => a.Term).OrderByDescending(g => g.Key).FirstOrDefault();
         var agreed = leaders?.GroupBy(a => a.Leader).Where(g => g.Key is not null && g.Count() > servers.Count / 2).Select(g => g.Key).FirstOrDefault();
@@ -34,12 +35,12 @@ public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunReco
         return answers;
     }
 
-    /// <summary>The leader a majority of the servers name in the highest term reported, or null.</summary>
+    /// <summary>The leader a majority of the members name in the highest term reported, or null.</summary>
     public async Task<string?> CurrentLeaderAsync(CancellationToken cancellationToken)
     {
         var answers = await PollAsync(cancellationToken);
         var top = answers.Where(a => a.Term is not null).GroupBy(a => a.Term).OrderByDescending(g => g.Key).FirstOrDefault();
-        return top?.GroupBy(a => a.Leader).Where(g => g.Key is not null && g.Count() > nodes.Servers.Count / 2).Select(g => g.Key).FirstOrDefault();
+        return top?.GroupBy(a => a.Leader).Where(g => g.Key is not null && g.Count() > nodes.Members.Count / 2).Select(g => g.Key).FirstOrDefault();
     }
 
     public async ValueTask DisposeAsync()

@@ -48,7 +48,7 @@ public sealed class ChaosSession(ILogger logger)
                 else
                 {
                     owned ??= await new K3sLabClusterBuilder().WithName($"chaos{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}")
-                        .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithLogger(logger)
+                        .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithDatastore(scenario.Datastore).WithLogger(logger)
                         .WithNodeEnvironment(options.PlantedBug is { } bug ? new Dictionary<string, string> { ["K3SLAB_TEST_PLANTED_BUG"] = bug } : new Dictionary<string, string>())
                         .BuildAndStartAsync(cancellationToken);
                     (cluster, provider) = (owned.Info, owned.Provider);
