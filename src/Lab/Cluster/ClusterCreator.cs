@@ -13,8 +13,8 @@ namespace K3sLab.Lab.Cluster;
 /// actions pipeline): the network; with an external datastore its nodes, until they serve; the load balancer node
 /// publishing the API on 127.0.0.1; server-0 (with <c>--cluster-init</c> when the servers share the embedded
 /// datastore, with the <c>--datastore-*</c> flags on an external one) until it answers <c>/ping</c> through the
-/// balancer; the other servers (joining through the balancer's address, or on an external datastore starting with
-/// server-0's CAs and keys) and the agents; the admin kubeconfig; then every node Ready and, on the embedded store,
+/// balancer; the other servers (joining through the balancer's address, or on an external datastore finding the
+/// cluster's CAs and keys that server-0 stored there, encrypted with the token, as k3s does) and the agents; the admin kubeconfig; then every node Ready and, on the embedded store,
 /// every server a voter. On failure it names the step and shows the nodes' last log lines, and removes what it made
 /// unless told to keep it.
 /// </summary>
@@ -73,18 +73,10 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
             await WaitAsync(() => PingAsync(api, deadline.Token), deadline.Token);
             Log.ServerUp(logger, LabNaming.NodeName(spec.Name, NodeRole.Server, 0), clock.Elapsed.TotalSeconds);
 
-            IReadOnlyList<NodeFile> shared = [];
-            if (datastore is not null && spec.Servers > 1)
-            {
-                step = "reading server-0's CAs and keys for the other servers";
-                var first = (await provider.ListNodesAsync(spec.Name, deadline.Token)).Single(n => n.Role == NodeRole.Server && n.Index == 0);
-                shared = await Datastores.ServerBootstrapCopy.ReadAsync(provider, first, deadline.Token);
-            }
-
             step = "starting the other servers and the agents";
             for (var i = 1; i < spec.Servers; i++)
             {
-                await CreateAsync(spec, NodeRole.Server, i, servers[i], image, ServerCommand(spec, servers[i], balancer, token, first: false, joinUrl, datastore), deadline.Token, files: [.. datastore?.ServerFiles ?? [], .. shared]);
+                await CreateAsync(spec, NodeRole.Server, i, servers[i], image, ServerCommand(spec, servers[i], balancer, token, first: false, joinUrl, datastore), deadline.Token, files: datastore?.ServerFiles);
             }
 
             for (var i = 0; i < spec.Agents; i++)
