@@ -125,6 +125,11 @@ public sealed partial class ScenarioRunner
         }
 
         var node = state.Nodes[name];
+        if (step.Action == NodeAction.Reimage && node.Role == Lab.Providers.NodeRole.Etcd)
+        {
+            throw new ChaosRunException($"{name} is an etcd member, which cannot be re-imaged: with an empty data dir it cannot rejoin its cluster");
+        }
+
         try
         {
             switch (step.Action)

@@ -183,6 +183,11 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
                 throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: '{reference}' serves no Kubernetes API; requests and readyz go to a server or lb");
             }
 
+            if (step is NodeStep { Action: NodeAction.Reimage } reimage && (nodes.ResolveStatic(reimage.Target) is { } target ? nodes[target].Role == NodeRole.Etcd : nodes.ExternalDatastore == LabDatastore.Etcd && reimage.Target is "leader" or "follower"))
+            {
+                throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: an etcd member cannot be re-imaged: with an empty data dir it cannot rejoin its cluster (that takes etcdctl member remove and add); kill, stop or isolate it instead");
+            }
+
             if (((step as NodeStep)?.As ?? (step as IsolateStep)?.As) is { } name)
             {
                 bound.Add(name);

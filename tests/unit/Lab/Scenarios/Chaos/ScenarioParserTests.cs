@@ -185,6 +185,19 @@ public sealed class ScenarioParserTests
     }
 
     [Fact]
+    public void CheckReferences_ReimagingAnEtcdMember_IsRefused()
+    {
+        var nodes = new ChaosNodes(Cluster(servers: 2, agents: 1, etcd: 3));
+        var named = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps:\n  - reimage: etcd-1\n", "d.yaml");
+        var leader = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps:\n  - reimage: leader\n", "d.yaml");
+        var server = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps:\n  - reimage: server-1\n", "d.yaml");
+
+        ((Action)(() => ScenarioRunner.CheckReferences(named, nodes))).Should().Throw<ScenarioFormatException>().WithMessage("d.yaml:4: an etcd member cannot be re-imaged*");
+        ((Action)(() => ScenarioRunner.CheckReferences(leader, nodes))).Should().Throw<ScenarioFormatException>().WithMessage("d.yaml:4: an etcd member cannot be re-imaged*");
+        ScenarioRunner.CheckReferences(server, nodes);
+    }
+
+    [Fact]
     public void CheckReferences_ScenarioAndClusterDatastoresDiffer_IsRefused()
     {
         var etcd = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps: [heal]\n", "d.yaml");
