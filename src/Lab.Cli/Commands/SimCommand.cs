@@ -21,6 +21,7 @@ internal static class SimCommand
         ["corrupt-wal"] = PlantedBug.CorruptSyncedWal,
         ["read-before-applied"] = PlantedBug.ReadBeforeApplied,
         ["count-learner-vote"] = PlantedBug.CountLearnerVote,
+        ["commit-without-quorum"] = PlantedBug.CommitWithoutQuorum,
     };
 
     public static Command Create()

@@ -29,9 +29,10 @@ internal static class UpCommand
         var keep = new Option<bool>("--keep-on-failure") { Description = "Keep the containers when creation fails, for inspection" };
         var serverArgs = new Option<string[]>("--k3s-server-arg") { Description = "Extra flag for every k3s server (repeat)", DefaultValueFactory = _ => [] };
         var agentArgs = new Option<string[]>("--k3s-agent-arg") { Description = "Extra flag for every k3s agent (repeat)", DefaultValueFactory = _ => [] };
+        var noNetAdmin = new Option<bool>("--no-net-admin") { Description = "Create nodes without the NET_ADMIN capability (network faults then cannot be injected)" };
         var output = OutputFormat.CreateOption();
         var command = new Command("up", "Create a cluster: servers and agents as Docker containers behind a load balancer, with a kubeconfig");
-        foreach (var option in new Option[] { name, servers, agents, datastore, apiPort, timeout, keep, serverArgs, agentArgs, output })
+        foreach (var option in new Option[] { name, servers, agents, datastore, apiPort, timeout, keep, serverArgs, agentArgs, noNetAdmin, output })
         {
             command.Options.Add(option);
         }
@@ -44,6 +45,7 @@ internal static class UpCommand
                 Datastore = LabDatastores.Parse(parse.GetValue(datastore)) ?? LabDatastore.Auto,
                 ServerArgs = parse.GetValue(serverArgs)!,
                 AgentArgs = parse.GetValue(agentArgs)!,
+                NetworkAdmin = !parse.GetValue(noNetAdmin),
             };
             LabNaming.ValidateClusterName(spec.Name);
             if (spec.Problem() is { } problem)

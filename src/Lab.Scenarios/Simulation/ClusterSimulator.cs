@@ -60,7 +60,7 @@ internal sealed partial class ClusterSimulator : IMemberHost
         _network = new SimulatedNetwork(capacity, new Random(root.Next()));
         _trace = new SimulationTrace(options.Trace, options.TraceSink);
         var bootstrap = new ConfState([.. Enumerable.Range(1, size).Select(i => (ulong)i)], []);
-        var config = new RaftConfig { CompactionKeepEntries = _mix.CompactionKeep, CountLearnerVotes = options.Bug == PlantedBug.CountLearnerVote };
+        var config = new RaftConfig { CompactionKeepEntries = _mix.CompactionKeep, CountLearnerVotes = options.Bug == PlantedBug.CountLearnerVote, CommitWithoutQuorum = options.Bug == PlantedBug.CommitWithoutQuorum };
         // Spare ids join later with an empty membership and a fresh disk.
         _members = [.. Enumerable.Range(1, capacity).Select(i => new SimulatedMember((ulong)i, i <= size ? bootstrap : ConfState.Empty, config, _mix.CompactEvery, options.Bug)
         {

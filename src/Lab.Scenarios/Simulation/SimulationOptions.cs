@@ -17,6 +17,8 @@ internal enum PlantedBug
     ReadBeforeApplied,
     /// <summary>In the core (through the test-only <c>RaftConfig.CountLearnerVotes</c>): candidates ask learners too and count their votes.</summary>
     CountLearnerVote,
+    /// <summary>In the core (through the test-only <c>RaftConfig.CommitWithoutQuorum</c>): a leader commits, applies and acknowledges entries only it holds.</summary>
+    CommitWithoutQuorum,
 }
 
 /// <summary>One simulator run's shape. Each seed derives its own fault mix from <see cref="Seed"/>.</summary>

@@ -17,6 +17,13 @@ public sealed record ClusterSpec(string Name, int Servers, int Agents, int ApiPo
     /// <summary>Extra environment variables for every server's and agent's <c>k3s</c> process (e.g. a test's planted bug).</summary>
     public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Whether nodes get the NET_ADMIN capability (the default), which network faults need to change iptables rules
+    /// inside a node. Without it the cluster runs as usual but partitions and packet loss cannot be injected, as on a
+    /// host that refuses the capability.
+    /// </summary>
+    public bool NetworkAdmin { get; init; } = true;
+
     /// <summary>Extra <c>k3s agent</c> flags for every agent.</summary>
     public IReadOnlyList<string> AgentArgs { get; init; } = [];
 

@@ -23,6 +23,7 @@ public sealed class K3sLabClusterBuilder
     private IReadOnlyList<string> _agentArgs = [];
     private IReadOnlyDictionary<string, string> _nodeEnvironment = new Dictionary<string, string>();
     private LabDatastore _datastore = LabDatastore.Auto;
+    private bool _networkAdmin = true;
 
     /// <summary>The cluster name (default: a random <c>t&lt;8 hex&gt;</c>, so parallel tests do not collide).</summary>
     public K3sLabClusterBuilder WithName(string name)
@@ -71,6 +72,13 @@ public sealed class K3sLabClusterBuilder
         return this;
     }
 
+    /// <summary>Creates the nodes without NET_ADMIN, so network faults cannot be injected (see <see cref="ClusterSpec.NetworkAdmin"/>).</summary>
+    public K3sLabClusterBuilder WithoutNetworkAdmin()
+    {
+        _networkAdmin = false;
+        return this;
+    }
+
     /// <summary>Where progress goes (image builds, nodes created, Ready).</summary>
     public K3sLabClusterBuilder WithLogger(ILogger logger)
     {
@@ -87,7 +95,7 @@ public sealed class K3sLabClusterBuilder
         try
         {
             var provider = new DockerProvider(docker);
-            var spec = new ClusterSpec(_name, _servers, _agents, 0, _timeout, KeepOnFailure: false) { ServerArgs = _serverArgs, AgentArgs = _agentArgs, NodeEnvironment = _nodeEnvironment, Datastore = _datastore };
+            var spec = new ClusterSpec(_name, _servers, _agents, 0, _timeout, KeepOnFailure: false) { ServerArgs = _serverArgs, AgentArgs = _agentArgs, NodeEnvironment = _nodeEnvironment, Datastore = _datastore, NetworkAdmin = _networkAdmin };
             var cluster = await new ClusterCreator(provider, _logger).CreateAsync(spec, image, cancellationToken, datastoreImage);
             return new RunningCluster(cluster, provider, docker);
         }

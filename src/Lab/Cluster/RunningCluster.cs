@@ -11,6 +11,7 @@ namespace K3sLab.Lab.Cluster;
 public sealed class RunningCluster : IAsyncDisposable
 {
     private readonly DockerClient _docker;
+    private bool _disposed;
 
     internal RunningCluster(LabCluster cluster, DockerProvider provider, DockerClient docker)
     {
@@ -36,8 +37,15 @@ public sealed class RunningCluster : IAsyncDisposable
         new(Provider, Info.Nodes.FirstOrDefault(n => n.Name == name || n.Name == $"k3slab-{Name}-{name}")
             ?? throw new ArgumentException($"cluster '{Name}' has no node '{name}'", nameof(name)));
 
+    /// <summary>Deletes the cluster and releases the Docker client; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         try
         {
             await Provider.DeleteClusterAsync(Name, CancellationToken.None);

@@ -70,7 +70,7 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
                 HostConfig = new HostConfig
                 {
                     NetworkMode = network,
-                    CapAdd = ["NET_ADMIN"],
+                    CapAdd = spec.NetworkAdmin ? ["NET_ADMIN"] : [],
                     Init = true,
                     RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
                     Memory = spec.MemoryBytes ?? 0,
@@ -149,7 +149,8 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
             files.AddRange(await NodeFiles.ReadAsync(stream, Path.GetDirectoryName(path)!, cancellationToken));
         }
 
-        var spec = new NodeSpec(node.Cluster, node.Role, node.Index, node.Address, config.Image, [.. config.Cmd ?? []], environment, inspect.HostConfig?.Memory is null or 0 ? null : inspect.HostConfig.Memory, ports)
+        var spec = new NodeSpec(node.Cluster, node.Role, node.Index, node.Address, config.Image, [.. config.Cmd ?? []], environment, inspect.HostConfig?.Memory is null or 0 ? null : inspect.HostConfig.Memory, ports,
+            NetworkAdmin: inspect.HostConfig?.CapAdd?.Contains("NET_ADMIN") ?? false)
         {
             Files = files,
             StopSignal = string.IsNullOrEmpty(config.StopSignal) ? null : config.StopSignal,

@@ -24,7 +24,8 @@ public sealed record NodeSpec(
     IReadOnlyList<string> Command,
     IReadOnlyDictionary<string, string>? Environment = null,
     long? MemoryBytes = null,
-    IReadOnlyDictionary<int, int>? PublishedTcpPorts = null)
+    IReadOnlyDictionary<int, int>? PublishedTcpPorts = null,
+    bool NetworkAdmin = true)
 {
     /// <summary>
     /// Files put into the node before its command first runs (certificates, keys, start scripts). They are the node's

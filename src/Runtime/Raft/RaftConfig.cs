@@ -35,4 +35,12 @@ public sealed record RaftConfig
     /// grants toward the quorum) so the simulator can prove its checks catch it. Internal: hosts cannot set it.
     /// </summary>
     internal bool CountLearnerVotes { get; init; }
+
+    /// <summary>
+    /// Test-only, off by default: plants the bug "acknowledge before commit". A leader counts an entry committed as
+    /// soon as it holds it itself, without waiting for a quorum, so it applies (and its host acknowledges) writes that
+    /// a new leader may later overwrite. The k3s runtime sets it only when a test names the bug
+    /// (<c>K3SLAB_TEST_PLANTED_BUG=ack-before-commit</c>), so the chaos suite can prove its checks catch it.
+    /// </summary>
+    internal bool CommitWithoutQuorum { get; init; }
 }

@@ -174,7 +174,7 @@ public sealed partial class RaftNode
             return false;
         }
         var matches = _confState.Voters.Select(v => _progress.TryGetValue(v, out var p) ? p.Match : 0).OrderDescending().ToArray();
-        var quorumIndex = matches[Quorum - 1];
+        var quorumIndex = _config.CommitWithoutQuorum && _progress.TryGetValue(Id, out var self) ? self.Match : matches[Quorum - 1];
         if (quorumIndex > _log.Committed && _log.Term(quorumIndex) == Term)
         {
             _log.CommitTo(quorumIndex);

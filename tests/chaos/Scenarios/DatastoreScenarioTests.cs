@@ -23,7 +23,7 @@ public sealed class DatastoreScenarioTests(NodeImageFixture image) : IClassFixtu
         _ = image.Image;
         var ct = TestContext.Current.CancellationToken;
 
-        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(ScenarioLibrary.Find("etcd-member-loss"), new ChaosSessionOptions(1, 7, _reports, null), ct)).Single();
+        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(ScenarioLibrary.Find("etcd-member-loss"), new ChaosSessionOptions(1, 7, _reports, null) { ClusterPrefix = "lstore" }, ct)).Single();
 
         run.Passed.Should().BeTrue($"{run.Verdict} (reports in {_reports})");
         run.Checks.Select(c => c.Name).Should().Equal("linearizable", "watch-guarantees", "no-lost-writes", "one-leader-per-term", "converged", "no-restarts");
@@ -41,7 +41,7 @@ public sealed class DatastoreScenarioTests(NodeImageFixture image) : IClassFixtu
         _ = image.Image;
         var ct = TestContext.Current.CancellationToken;
 
-        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(ScenarioLibrary.Find("postgres-restart"), new ChaosSessionOptions(1, 7, _reports, null), ct)).Single();
+        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(ScenarioLibrary.Find("postgres-restart"), new ChaosSessionOptions(1, 7, _reports, null) { ClusterPrefix = "lstore" }, ct)).Single();
 
         run.Passed.Should().BeTrue($"{run.Verdict} (reports in {_reports})");
         run.Checks.Select(c => c.Name).Should().Equal("linearizable", "watch-guarantees", "no-lost-writes", "no-restarts");

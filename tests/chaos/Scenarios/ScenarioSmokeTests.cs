@@ -9,7 +9,9 @@ namespace K3sLab.ChaosTests.Scenarios;
 /// The CI smoke subset of the chaos library, on real 3-server lab clusters in Docker: the leader's power loss under
 /// load passes every check and its report shows the fault, the leader change and the write gap; and with the
 /// planted stale-reads bug (reads skip ReadIndex) the minority partition's linearizability check fails, naming the
-/// key and the stale read. A failure message carries the run's verdict and where its reports are.
+/// key and the stale read; a leader that acknowledges before commit loses acknowledged writes when it is cut off; an
+/// agent load balancer that never fails back leaves its agent NotReady after every server had an outage in turn. A
+/// failure message carries the run's verdict and where its reports are.
 /// </summary>
 [Trait("Category", "Chaos")]
 public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
@@ -51,5 +53,35 @@ public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<N
         check.Passed.Should().BeFalse(run.Verdict);
         check.Summary.Should().Contain("NOT linearizable on key reg-");
         check.Details.Should().Contain(d => d.Contains(" get reg-", StringComparison.Ordinal), "the evidence lists the reads");
+    }
+
+    [Fact]
+    public async Task LeaderPartition_WithAckBeforeCommitPlanted_LosesAcknowledgedWrites()
+    {
+        _ = image.Image;
+        var ct = TestContext.Current.CancellationToken;
+        var scenario = ScenarioLibrary.Find("leader-partition");
+
+        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 3, _reports, null, PlantedBug: "ack-before-commit"), ct)).Single();
+
+        run.Passed.Should().BeFalse($"the planted bug must be caught: {run.Verdict} (reports in {_reports})");
+        var lost = run.Checks.Single(c => c.Name == "no-lost-writes");
+        lost.Passed.Should().BeFalse(run.Verdict);
+        lost.Details.Should().Contain(d => d.StartsWith("lost: reg-", StringComparison.Ordinal), "the evidence names each acknowledged write that is gone");
+    }
+
+    [Fact]
+    public async Task AgentRotatingOutages_WithNeverFailBackPlanted_TheAgentGoesNotReady()
+    {
+        _ = image.Image;
+        var ct = TestContext.Current.CancellationToken;
+        var scenario = ScenarioLibrary.Find("agent-rotating-outages");
+
+        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 3, _reports, null, PlantedBug: "never-fail-back"), ct)).Single();
+
+        run.Passed.Should().BeFalse($"the planted bug must be caught: {run.Verdict} (reports in {_reports})");
+        var ready = run.Checks.Single(c => c.Name == "nodes-stayed-ready");
+        ready.Passed.Should().BeFalse(run.Verdict);
+        ready.Details.Should().Contain(d => d.StartsWith("agent-0: Ready=", StringComparison.Ordinal), "the evidence says when the agent was seen not Ready");
     }
 }

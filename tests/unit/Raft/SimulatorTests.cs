@@ -66,6 +66,7 @@ public sealed class SimulatorTests
     [InlineData(PlantedBug.CorruptSyncedWal, 5)]
     [InlineData(PlantedBug.ReadBeforeApplied, 4)]
     [InlineData(PlantedBug.CountLearnerVote, 11)]
+    [InlineData(PlantedBug.CommitWithoutQuorum, 2)]
     internal void Run_PlantedBug_FirstCatchingSeedFailsOnlyWithTheBug(PlantedBug bug, int seed)
     {
         var withBug = new ClusterSimulator(new SimulationOptions(seed) { Bug = bug }).Run();
@@ -75,8 +76,9 @@ public sealed class SimulatorTests
     }
 
     [Fact]
-    public void RaftConfig_Default_TestOnlyLearnerVoteHookOff()
+    public void RaftConfig_Default_TestOnlyPlantedBugHooksOff()
     {
         new RaftConfig().CountLearnerVotes.Should().BeFalse();
+        new RaftConfig().CommitWithoutQuorum.Should().BeFalse();
     }
 }

@@ -15,14 +15,18 @@ namespace K3sLab.Scenarios.Chaos.Running;
 /// <param name="Output">The report folder; each run writes <c>&lt;scenario&gt;/run-&lt;i&gt;/</c> under it.</param>
 /// <param name="Cluster">An existing lab cluster to run on; null creates one (and deletes it afterwards).</param>
 /// <param name="PlantedBug">A test-only runtime bug to switch on in every server and agent (<c>K3SLAB_TEST_PLANTED_BUG</c>), to show a check catches it; null for none.</param>
-public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, string? Cluster, string? PlantedBug = null);
+public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, string? Cluster, string? PlantedBug = null)
+{
+    /// <summary>The name prefix of a cluster the session creates: <c>&lt;prefix&gt;&lt;6 hex&gt;</c>.</summary>
+    public string ClusterPrefix { get; init; } = "chaos";
+}
 
 /// <summary>
 /// Runs a scenario several times and writes every run's reports plus a summary of all of them (pass count, time per
 /// run, failover and recovery figures) and one JUnit file. Without an existing cluster it creates one shaped as the
 /// scenario asks and reuses it across repeats; a run after which the cluster did not recover gets a fresh one.
 /// </summary>
-public sealed class ChaosSession(ILogger logger)
+public sealed partial class ChaosSession(ILogger logger)
 {
     public async Task<IReadOnlyList<ChaosRunResult>> RunAsync(ScenarioDefinition scenario, ChaosSessionOptions options, CancellationToken cancellationToken)
     {
@@ -47,7 +51,7 @@ public sealed class ChaosSession(ILogger logger)
                 }
                 else
                 {
-                    owned ??= await new K3sLabClusterBuilder().WithName($"chaos{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}")
+                    owned ??= await new K3sLabClusterBuilder().WithName($"{options.ClusterPrefix}{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}")
                         .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithDatastore(scenario.Datastore).WithLogger(logger)
                         .WithNodeEnvironment(options.PlantedBug is { } bug ? new Dictionary<string, string> { ["K3SLAB_TEST_PLANTED_BUG"] = bug } : new Dictionary<string, string>())
                         .BuildAndStartAsync(cancellationToken);
@@ -59,27 +63,42 @@ public sealed class ChaosSession(ILogger logger)
                 await RunReports.WriteAsync(result, Path.Combine(folder, $"run-{i + 1}"), cancellationToken);
                 if (result.Error is not null && owned is not null)
                 {
-                    await owned.DisposeAsync();
+                    // The next repeat gets a fresh cluster whether or not this one can be removed.
+                    var broken = owned;
                     owned = null;
+                    await RemoveAsync(broken);
                 }
             }
         }
         finally
         {
-            if (owned is not null)
-            {
-                await owned.DisposeAsync();
-            }
-
             if (results.Count > 0)
             {
                 Directory.CreateDirectory(folder);
                 await File.WriteAllTextAsync(Path.Combine(folder, "summary.md"), Summary(scenario, results), CancellationToken.None);
                 await File.WriteAllTextAsync(Path.Combine(folder, "junit.xml"), RunReports.JUnit(results).ToString(), CancellationToken.None);
             }
+
+            if (owned is not null)
+            {
+                await RemoveAsync(owned);
+            }
         }
 
         return results;
+    }
+
+    /// <summary>Removes a cluster this session created; a failure (Docker not answering) is logged, never thrown, so the reports are kept.</summary>
+    private async Task RemoveAsync(RunningCluster cluster)
+    {
+        try
+        {
+            await cluster.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            Log.RemoveFailed(logger, cluster.Name, e.Message);
+        }
     }
 
     /// <summary>A summary of all runs: verdicts, time per run, and the widest write gap (the failover time) per run with its distribution.</summary>
@@ -99,7 +118,33 @@ public sealed class ChaosSession(ILogger logger)
             md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Repeat} | {r.Seed} | {(r.Passed ? "pass" : "**FAIL**")} | {r.Duration.TotalSeconds:0.0} | {Checks.WriteGapCheck.WidestGap(r.Record.Operations).Gap.TotalSeconds:0.00} | {failed} |");
         }
 
+        AppendExpectationTimes(md, results);
         return md.ToString();
+    }
+
+    /// <summary>
+    /// How long each expectation took to hold, over the runs where it held: the failover and recovery times (a new
+    /// leader agreed, writes back, every voter back, every node Ready).
+    /// </summary>
+    private static void AppendExpectationTimes(StringBuilder md, IReadOnlyList<ChaosRunResult> results)
+    {
+        var expectations = results.SelectMany(r => r.Steps)
+            .Where(s => s.Passed && s.Step.StartsWith("expect", StringComparison.Ordinal))
+            .GroupBy(s => (s.Index, s.Step))
+            .OrderBy(g => g.Key.Index)
+            .ToList();
+        if (expectations.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("Time for each expectation to hold (failover and recovery times), over the runs where it held:").AppendLine();
+        md.AppendLine("| step | expectation | runs | min (s) | median (s) | p90 (s) | max (s) |").AppendLine("|---:|---|---:|---:|---:|---:|---:|");
+        foreach (var group in expectations)
+        {
+            var times = group.Select(s => s.End - s.Start).Order().ToList();
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {group.Key.Index + 1} | {group.Key.Step} | {times.Count} | {times[0]:0.00} | {Median(times):0.00} | {times[(int)Math.Min(times.Count - 1, Math.Ceiling(times.Count * 0.9) - 1)]:0.00} | {times[^1]:0.00} |");
+        }
     }
 
     private static double Median(List<double> sorted) => sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
@@ -114,5 +159,11 @@ public sealed class ChaosSession(ILogger logger)
         }
 
         return (new LabCluster(name, new Uri("https://127.0.0.1/"), kubeconfig, "", nodes, TimeSpan.Zero), provider);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 9203, Level = LogLevel.Warning, Message = "could not remove cluster {Cluster}: {Reason}; remove it with 'k3slab down --name {Cluster}'")]
+        public static partial void RemoveFailed(ILogger logger, string cluster, string reason);
     }
 }

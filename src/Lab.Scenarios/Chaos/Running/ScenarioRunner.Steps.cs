@@ -276,32 +276,35 @@ public sealed partial class ScenarioRunner
         return $"the cluster did not recover within {RecoveryTimeout.TotalSeconds:0} s after healing ({last})";
     }
 
-    /// <summary>Waits (up to 60 s) for every member to reach one revision, then takes every member's HashKV at it.</summary>
+    /// <summary>
+    /// Every member's HashKV at one common revision, taken after the same compaction. A compaction applied between
+    /// two members' answers changes what one of them hashes, so that round is taken again, for up to 60 s.
+    /// </summary>
     private static async Task<IReadOnlyList<MemberDigest>> DigestsAsync(RunState state, Etcdctl etcdctl, CancellationToken cancellationToken)
     {
         var servers = state.Nodes.Members;
         var deadline = state.Record.Clock.Elapsed + TimeSpan.FromSeconds(60);
-        IReadOnlyList<MemberObservation> seen = [];
-        while (state.Record.Clock.Elapsed < deadline)
+        IReadOnlyList<MemberDigest> digests = [];
+        while (true)
         {
-            seen = state.Datastore is null ? [] : await state.Datastore.PollAsync(cancellationToken);
-            if (seen.Count == servers.Count && seen.All(s => s.Revision is not null) && seen.Select(s => s.Revision).Distinct().Count() == 1)
+            var seen = state.Datastore is null ? [] : await state.Datastore.PollAsync(cancellationToken);
+            var common = seen.Count == servers.Count && seen.All(s => s.Revision is not null) && seen.Select(s => s.Revision).Distinct().Count() == 1 ? seen[0].Revision : null;
+            var round = new List<MemberDigest>();
+            foreach (var server in servers)
             {
-                break;
+                var revision = seen.FirstOrDefault(s => s.Node == server)?.Revision;
+                var hash = common is { } r ? await etcdctl.HashKvAsync(state.Nodes[server], r, cancellationToken) : null;
+                round.Add(new MemberDigest(server, revision, hash?.Hash, hash?.CompactRevision));
+            }
+
+            digests = round;
+            var settled = common is not null && round.All(d => d.Hash is not null) && round.Select(d => d.CompactRevision).Distinct().Count() == 1;
+            if (settled || state.Record.Clock.Elapsed >= deadline)
+            {
+                return digests;
             }
 
             await Task.Delay(1000, cancellationToken);
         }
-
-        var common = seen.FirstOrDefault()?.Revision;
-        var digests = new List<MemberDigest>();
-        foreach (var server in servers)
-        {
-            var revision = seen.FirstOrDefault(s => s.Node == server)?.Revision;
-            var hash = common is { } r && revision == r ? await etcdctl.HashKvAsync(state.Nodes[server], r, cancellationToken) : null;
-            digests.Add(new MemberDigest(server, revision, hash?.Hash));
-        }
-
-        return digests;
     }
 }

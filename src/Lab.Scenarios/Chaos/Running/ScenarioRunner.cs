@@ -64,7 +64,12 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
             }
             catch (Exception e)
             {
-                var message = e is ChaosRunException or FaultInjectionException or ExpectationFailedException ? e.Message : $"{e.GetType().Name}: {e.Message} (a bug in the runner: {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()})";
+                var message = e switch
+                {
+                    ChaosRunException or FaultInjectionException or ExpectationFailedException => e.Message,
+                    OperationCanceledException => $"timed out: a Docker or Kubernetes API call did not answer in time ({e.GetType().Name}: {e.Message})",
+                    _ => $"{e.GetType().Name}: {e.Message} (a bug in the runner: {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()})",
+                };
                 steps.Add(new StepResult(i, step.Describe(), start, record.Clock.Seconds, false, message));
                 record.Event("note", $"step {i + 1} failed: {message}");
                 Log.StepFailed(logger, i + 1, message);

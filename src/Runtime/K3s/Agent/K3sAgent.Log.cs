@@ -24,5 +24,8 @@ internal sealed partial class K3sAgent
 
         [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Shutting down the agent; pods keep running")]
         public static partial void Stopping(ILogger logger);
+
+        [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "PLANTED BUG ACTIVE: {Bug} ({Variable} is set; this agent is deliberately broken for a test)")]
+        public static partial void PlantedBug(ILogger logger, string bug, string variable);
     }
 }

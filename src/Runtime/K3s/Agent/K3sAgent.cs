@@ -27,6 +27,12 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         Log.Starting(_logger, Cli.RuntimeVersion.Version, settings.DataDir.Root, settings.ServerUrl.ToString(), settings.NodeName);
+        PlantedBugs.ThrowIfUnknown();
+        if (PlantedBugs.Active is { } bug)
+        {
+            Log.PlantedBug(_logger, bug, PlantedBugs.Variable);
+        }
+
         var password = NodePasswordFile.Ensure(settings.NodePasswordFile, settings.DataDir);
         Directory.CreateDirectory(settings.DataDir.Agent);
 

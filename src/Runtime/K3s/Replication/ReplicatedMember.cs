@@ -90,7 +90,7 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
             ClientUrls = options.AdvertiseClientUrls,
             PeerTls = options.PeerTls,
             TickInterval = tick,
-            Raft = new RaftHostOptions(memberId, directory).Raft with { ElectionTicks = electionTicks, HeartbeatTicks = 1, CompactionKeepEntries = options.SnapshotCatchUpEntries },
+            Raft = new RaftHostOptions(memberId, directory).Raft with { ElectionTicks = electionTicks, HeartbeatTicks = 1, CompactionKeepEntries = options.SnapshotCatchUpEntries, CommitWithoutQuorum = PlantedBugs.AckBeforeCommit },
             SnapshotCount = options.SnapshotCount,
             RequestTimeout = options.RequestTimeout,
         };

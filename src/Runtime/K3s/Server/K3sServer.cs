@@ -27,6 +27,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         Log.Starting(_logger, Cli.RuntimeVersion.Version, settings.DataDir.Root);
+        PlantedBugs.ThrowIfUnknown();
         if (PlantedBugs.Active is { } bug)
         {
             Log.PlantedBug(_logger, bug, PlantedBugs.Variable);

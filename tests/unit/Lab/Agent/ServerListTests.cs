@@ -82,6 +82,40 @@ public sealed class ServerListTests
     }
 
     [Fact]
+    public void PlantedNeverFailBack_FailedServerNeverReturns_WhileTheRealOneDoes()
+    {
+        // The same history on the real balancer and on the planted bug "never-fail-back" (a chaos-suite test double):
+        // A and B each fail once and come back; only the real one uses them again.
+        foreach (var planted in new[] { false, true })
+        {
+            var list = new ServerList(neverFailBack: planted);
+            list.SetDefault(Default, T0);
+            list.SetAddresses([A, B], T0);
+            foreach (var server in new[] { A, B })
+            {
+                list.DialSucceeded(server, T0);
+                list.HealthChecked(server, true, T0);
+                list.HealthChecked(server, false, T0.AddSeconds(1));
+                list.HealthChecked(server, true, T0.AddSeconds(30));
+                list.HealthChecked(server, true, T0.AddSeconds(31));
+                list.DialSucceeded(server, T0.AddSeconds(32));
+            }
+
+            if (planted)
+            {
+                list.States.Values.Count(s => s == ServerState.Failed).Should().Be(2);
+                list.DialOrder().Should().Equal([Default], "the planted bug leaves only the default, the last resort");
+            }
+            else
+            {
+                list.States[A].Should().Be(ServerState.Healthy, "B became active after A, so A gave way");
+                list.States[B].Should().Be(ServerState.Active);
+                list.DialOrder().Should().Equal(B, A, Default);
+            }
+        }
+    }
+
+    [Fact]
     public void PreferredServer_NotDialedForAMinute_SettlesToHealthy()
     {
         var list = Listed();

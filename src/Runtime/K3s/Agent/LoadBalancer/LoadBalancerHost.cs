@@ -29,7 +29,7 @@ internal sealed partial class LoadBalancerHost : IAsyncDisposable
 
     // Guarded by _gate.
     private readonly Lock _gate = new();
-    private readonly ServerList _servers = new();
+    private readonly ServerList _servers = new(neverFailBack: PlantedBugs.NeverFailBack);
     private readonly Dictionary<string, HashSet<ProxiedConnection>> _connections = new(StringComparer.Ordinal);
     private readonly HashSet<Task> _handlers = [];
     private string[] _addresses = [];

@@ -13,7 +13,11 @@ namespace K3sLab.K3s.Agent.LoadBalancer;
 /// UNCHECKED and RECOVERING fail only on a dial. A server becoming ACTIVE closes connections to FAILED, STANDBY,
 /// RECOVERING and HEALTHY servers, which moves clients back to it.
 /// </remarks>
-internal sealed class ServerList
+/// <param name="neverFailBack">
+/// Test-only planted bug (<c>never-fail-back</c>): a server that failed stays FAILED for good and is never dialed
+/// again, so the balancer never fails back. Off in every real use.
+/// </param>
+internal sealed class ServerList(bool neverFailBack = false)
 {
     /// <summary>How long a PREFERRED server stays preferred without being dialed.</summary>
     public static readonly TimeSpan PreferredFor = TimeSpan.FromMinutes(1);
@@ -96,7 +100,7 @@ internal sealed class ServerList
 
     /// <summary>The order in which to dial: most preferred state first, then fewest connections, then address.</summary>
     public IReadOnlyList<string> DialOrder() =>
-        [.. _servers.Where(kv => kv.Value.State != ServerState.Invalid)
+        [.. _servers.Where(kv => kv.Value.State != ServerState.Invalid && !(neverFailBack && kv.Value.State == ServerState.Failed))
             .OrderByDescending(kv => kv.Value.State)
             .ThenBy(kv => kv.Value.Connections)
             .ThenBy(kv => kv.Key, StringComparer.Ordinal)
@@ -110,6 +114,11 @@ internal sealed class ServerList
         }
 
         entry.LastDial = now;
+        if (neverFailBack && entry.State == ServerState.Failed)
+        {
+            return LoadBalancerDecision.None;
+        }
+
         return entry.State switch
         {
             ServerState.Healthy or ServerState.Preferred => Activate(address, "successful dial", now),
@@ -135,6 +144,11 @@ internal sealed class ServerList
             return entry.State is ServerState.Healthy or ServerState.Preferred or ServerState.Active
                 ? Fail(address, "failed health check", now)
                 : LoadBalancerDecision.None;
+        }
+
+        if (neverFailBack && entry.State == ServerState.Failed)
+        {
+            return LoadBalancerDecision.None;
         }
 
         return entry.State switch

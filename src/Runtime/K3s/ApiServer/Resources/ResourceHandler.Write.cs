@@ -316,8 +316,18 @@ internal sealed partial class ResourceHandler
         return deleted;
     }
 
+    /// <summary>
+    /// NamespaceLifecycle's existence check. Like kube-apiserver's, it reads what this server already has (its
+    /// informer cache there, a serializable read here) and confirms a miss with a live, linearizable read, so a
+    /// namespace created a moment ago through another server is found.
+    /// </summary>
     private async Task RequireNamespaceAsync(string ns, CancellationToken ct)
     {
+        if (await storage.TryGetLocalAsync(Namespaces, string.Empty, ns, ct) is not null)
+        {
+            return;
+        }
+
         try
         {
             await storage.GetAsync(Namespaces, string.Empty, ns, ct);

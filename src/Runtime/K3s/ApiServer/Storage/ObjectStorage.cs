@@ -38,29 +38,82 @@ internal sealed class ObjectStorage(IRevisionedStore store)
         return new StoredObject(WithVersion(Deserialize(value), result.Revision), result.Revision);
     }
 
-    public async Task<StoredObject> GetAsync(ResourceKind kind, string ns, string name, CancellationToken cancellationToken)
+    /// <summary>The object as of the latest revision (a linearizable read: etcd's default, kube-apiserver's GET).</summary>
+    public Task<StoredObject> GetAsync(ResourceKind kind, string ns, string name, CancellationToken cancellationToken) =>
+        GetAsync(kind, ns, name, serializable: false, cancellationToken);
+
+    /// <summary>
+    /// The object as this member last applied it, without a quorum round trip (etcd's serializable read): what
+    /// kube-apiserver's watch cache and informers give its admission and update paths. It may be stale, so a
+    /// miss or a refusal based on it must be confirmed with <see cref="GetAsync(ResourceKind, string, string, CancellationToken)"/>.
+    /// </summary>
+    public async Task<StoredObject?> TryGetLocalAsync(ResourceKind kind, string ns, string name, CancellationToken cancellationToken)
     {
-        var range = await Read(() => Store.RangeAsync(new RangeQuery(KeyRange.Single(Bytes(kind.Key(ns, name)))), cancellationToken)).ConfigureAwait(false);
+        try
+        {
+            return await GetAsync(kind, ns, name, serializable: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ApiStatusException e) when (e.Code == 404)
+        {
+            return null;
+        }
+    }
+
+    private async Task<StoredObject> GetAsync(ResourceKind kind, string ns, string name, bool serializable, CancellationToken cancellationToken)
+    {
+        var query = new RangeQuery(KeyRange.Single(Bytes(kind.Key(ns, name)))) { Serializable = serializable };
+        var range = await Read(() => Store.RangeAsync(query, cancellationToken)).ConfigureAwait(false);
         var kv = range.Kvs.FirstOrDefault() ?? throw ApiErrors.NotFound(kind.Group, kind.Resource, name);
         return new StoredObject(WithVersion(Deserialize(kv.Value), kv.ModRevision), kv.ModRevision);
     }
 
     /// <summary>
+    /// The state a guarded write starts from. The first attempt takes this member's own copy, as kube-apiserver's
+    /// GuaranteedUpdate starts from its watch cache: no quorum round trip before the write, whose revision guard
+    /// fails if the copy was stale. Later attempts, and every refusal, start from a linearizable read.
+    /// </summary>
+    private async Task<(StoredObject Current, bool Fresh)> ReadForWriteAsync(ResourceKind kind, string ns, string name, int attempt, CancellationToken cancellationToken)
+    {
+        if (attempt == 0 && await TryGetLocalAsync(kind, ns, name, cancellationToken).ConfigureAwait(false) is { } local)
+        {
+            return (local, false);
+        }
+
+        return (await GetAsync(kind, ns, name, cancellationToken).ConfigureAwait(false), true);
+    }
+
+    /// <summary>
     /// Reads, transforms and writes back, guarded by the revision read. With <paramref name="expectedVersion"/> (the
-    /// client's <c>metadata.resourceVersion</c>) a mismatch is a 409 Conflict at once; without it a lost race is retried.
+    /// client's <c>metadata.resourceVersion</c>) a mismatch with the latest state is a 409 Conflict; without it a lost
+    /// race is retried.
     /// </summary>
     public async Task<StoredObject> UpdateAsync(ResourceKind kind, string ns, string name, long? expectedVersion, Func<JsonObject, JsonObject> update, CancellationToken cancellationToken)
     {
         var key = Bytes(kind.Key(ns, name));
         for (var attempt = 0; attempt < UpdateAttempts; attempt++)
         {
-            var current = await GetAsync(kind, ns, name, cancellationToken).ConfigureAwait(false);
+            var (current, fresh) = await ReadForWriteAsync(kind, ns, name, attempt, cancellationToken).ConfigureAwait(false);
             if (expectedVersion is { } expected && expected != current.ResourceVersion)
             {
+                if (!fresh)
+                {
+                    continue;
+                }
+
                 throw ApiErrors.Conflict(kind.Group, kind.Resource, name);
             }
 
-            var updated = update((JsonObject)current.Object.DeepClone());
+            JsonObject updated;
+            try
+            {
+                updated = update((JsonObject)current.Object.DeepClone());
+            }
+            catch (Exception) when (!fresh)
+            {
+                // A refusal (an immutable field, a failed precondition) may come from the stale copy: decide on the latest.
+                continue;
+            }
+
             var value = Serialize(updated);
             var txn = new TxnRequest(
                 [new Compare(KeyRange.Single(key), CompareTarget.Mod, CompareResult.Equal, current.ResourceVersion, [])],
@@ -72,7 +125,7 @@ internal sealed class ObjectStorage(IRevisionedStore store)
                 return new StoredObject(WithVersion(Deserialize(value), result.Revision), result.Revision);
             }
 
-            if (expectedVersion is not null)
+            if (expectedVersion is not null && fresh)
             {
                 throw ApiErrors.Conflict(kind.Group, kind.Resource, name);
             }
@@ -87,9 +140,14 @@ internal sealed class ObjectStorage(IRevisionedStore store)
         var key = Bytes(kind.Key(ns, name));
         for (var attempt = 0; attempt < UpdateAttempts; attempt++)
         {
-            var current = await GetAsync(kind, ns, name, cancellationToken).ConfigureAwait(false);
+            var (current, fresh) = await ReadForWriteAsync(kind, ns, name, attempt, cancellationToken).ConfigureAwait(false);
             if (expectedVersion is { } expected && expected != current.ResourceVersion)
             {
+                if (!fresh)
+                {
+                    continue;
+                }
+
                 throw ApiErrors.Conflict(kind.Group, kind.Resource, name, $"the ResourceVersion in the precondition ({expected}) does not match the ResourceVersion in record ({current.ResourceVersion}). The object might have been modified");
             }
 

@@ -157,6 +157,10 @@ public sealed class ChaosCheckTests
         ConvergedCheck.Run([new("server-0", 10, 0xabc), new("server-1", 10, 0xabd)]).Passed.Should().BeFalse();
         ConvergedCheck.Run([new("server-0", 10, 0xabc), new("server-1", null, null)]).Summary.Should().Contain("server-1 r? hash ?");
         ConvergedCheck.Run([]).Passed.Should().BeFalse();
+        var undecided = ConvergedCheck.Run([new("server-0", 10, 0xabc, 5), new("server-1", 10, 0xabd, 8)]);
+        undecided.Passed.Should().BeFalse("hashes after different compactions prove nothing either way");
+        undecided.Summary.Should().StartWith("undecided").And.Contain("server-1 r10 hash 00000abd (compacted at 8)");
+        ConvergedCheck.Run([new("server-0", 10, 0xabc, 8), new("server-1", 10, 0xabc, 8)]).Passed.Should().BeTrue();
     }
 
     [Fact]
