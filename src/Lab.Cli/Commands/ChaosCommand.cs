@@ -1,5 +1,6 @@
 using System.CommandLine;
 using K3sLab.Lab;
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Chaos.Definitions;
 using K3sLab.Scenarios.Chaos.Running;
@@ -29,7 +30,7 @@ internal static class ChaosCommand
         {
             foreach (var s in ScenarioLibrary.All())
             {
-                Console.WriteLine($"{s.Name,-22} {s.Servers} servers, {s.Agents} agents{(s.References.Count > 0 ? $"  ({string.Join(", ", s.References)})" : "")}");
+                Console.WriteLine($"{s.Name,-22} {s.Servers} servers, {s.Agents} agents{(s.Datastore == LabDatastore.Auto ? "" : $", datastore {LabDatastores.Word(s.Datastore)}")}{(s.References.Count > 0 ? $"  ({string.Join(", ", s.References)})" : "")}");
                 Console.WriteLine($"{"",-22} {s.Description}");
             }
 
