@@ -101,6 +101,11 @@ public sealed class ServerListTests
                 list.DialSucceeded(server, T0.AddSeconds(32));
             }
 
+            // Both servers leave the server list (their endpoints expired) and come back.
+            list.SetAddresses([], T0.AddSeconds(40));
+            list.SetAddresses([A, B], T0.AddSeconds(50));
+            list.HealthChecked(A, true, T0.AddSeconds(51));
+            list.HealthChecked(B, true, T0.AddSeconds(51));
             if (planted)
             {
                 list.States.Values.Count(s => s == ServerState.Failed).Should().Be(2);
@@ -108,9 +113,9 @@ public sealed class ServerListTests
             }
             else
             {
-                list.States[A].Should().Be(ServerState.Healthy, "B became active after A, so A gave way");
-                list.States[B].Should().Be(ServerState.Active);
-                list.DialOrder().Should().Equal(B, A, Default);
+                list.States[A].Should().Be(ServerState.Recovering, "back in the list, it is checked again");
+                list.States[B].Should().Be(ServerState.Recovering);
+                list.DialOrder().Should().Equal(A, B, Default);
             }
         }
     }

@@ -42,6 +42,65 @@ public sealed class ObjectStorageTests
     }
 
     [Fact]
+    public async Task Update_UpToDateLocalCopy_NeedsNoQuorumRead()
+    {
+        await using var t = new TempStore();
+        var store = new LaggingLocalReads(t.Store);
+        var storage = new ObjectStorage(store);
+        await storage.CreateAsync(ConfigMaps, "default", "a", ConfigMap("a", "1"), CancellationToken.None);
+
+        await storage.UpdateAsync(ConfigMaps, "default", "a", 2, o => { o["data"]!["v"] = "2"; return o; }, CancellationToken.None);
+        await storage.DeleteAsync(ConfigMaps, "default", "a", null, CancellationToken.None);
+
+        store.Reads.Should().Be((2, 0), "kube-apiserver starts a guarded write from its watch cache; only the write itself needs the quorum");
+    }
+
+    [Fact]
+    public async Task Update_StaleLocalCopy_RetriesFromTheLatest_AndRefusesOnlyOnTheLatest()
+    {
+        await using var t = new TempStore();
+        var store = new LaggingLocalReads(t.Store);
+        var storage = new ObjectStorage(store);
+        await storage.CreateAsync(ConfigMaps, "default", "a", ConfigMap("a", "1"), CancellationToken.None);
+        await storage.UpdateAsync(ConfigMaps, "default", "a", null, o => { o["data"]!["v"] = "2"; return o; }, CancellationToken.None);
+        store.At = 2;
+
+        // The client saw revision 3; the lagging copy still has 2: not a conflict, the latest decides.
+        var updated = await storage.UpdateAsync(ConfigMaps, "default", "a", 3, o => { o["data"]!["v"] += "+"; return o; }, CancellationToken.None);
+        updated.Object["data"]!["v"]!.GetValue<string>().Should().Be("2+", "the update applies to the latest object, not to the stale copy");
+
+        // Without a precondition the guard catches the stale copy and the retry starts from the latest.
+        var unconditional = await storage.UpdateAsync(ConfigMaps, "default", "a", null, o => { o["data"]!["v"] += "!"; return o; }, CancellationToken.None);
+        unconditional.Object["data"]!["v"]!.GetValue<string>().Should().Be("2+!");
+
+        // A refusal computed from the stale copy is checked again on the latest.
+        var refusedOnStale = await storage.UpdateAsync(
+            ConfigMaps, "default", "a", null, o => o["data"]!["v"]!.GetValue<string>() == "1" ? throw ApiErrors.BadRequest("stale") : o, CancellationToken.None);
+        refusedOnStale.ResourceVersion.Should().Be(6);
+
+        // A real conflict is still a 409, decided on the latest revision.
+        (await storage.Invoking(s => s.UpdateAsync(ConfigMaps, "default", "a", 3, o => o, CancellationToken.None)).Should().ThrowAsync<ApiStatusException>())
+            .Which.Code.Should().Be(409);
+        (await storage.Invoking(s => s.DeleteAsync(ConfigMaps, "default", "a", 3, CancellationToken.None)).Should().ThrowAsync<ApiStatusException>())
+            .Which.Code.Should().Be(409);
+        (await storage.DeleteAsync(ConfigMaps, "default", "a", 6, CancellationToken.None)).ResourceVersion.Should().Be(7);
+    }
+
+    [Fact]
+    public async Task TryGetLocal_LaggingCopyMissesANewObject_GetFindsIt()
+    {
+        await using var t = new TempStore();
+        var store = new LaggingLocalReads(t.Store);
+        var storage = new ObjectStorage(store);
+        await storage.CreateAsync(ConfigMaps, "default", "a", ConfigMap("a", "1"), CancellationToken.None);
+        store.At = 1;
+
+        (await storage.TryGetLocalAsync(ConfigMaps, "default", "a", CancellationToken.None)).Should().BeNull();
+        (await storage.GetAsync(ConfigMaps, "default", "a", CancellationToken.None)).ResourceVersion.Should().Be(2);
+        (await storage.UpdateAsync(ConfigMaps, "default", "a", 2, o => o, CancellationToken.None)).ResourceVersion.Should().Be(3, "a miss in the local copy is not a 404");
+    }
+
+    [Fact]
     public async Task Update_ConcurrentWithoutPrecondition_EveryChangeLands()
     {
         await using var t = new TempStore();

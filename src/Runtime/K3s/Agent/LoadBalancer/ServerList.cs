@@ -15,7 +15,7 @@ namespace K3sLab.K3s.Agent.LoadBalancer;
 /// </remarks>
 /// <param name="neverFailBack">
 /// Test-only planted bug (<c>never-fail-back</c>): a server that failed stays FAILED for good and is never dialed
-/// again, so the balancer never fails back. Off in every real use.
+/// again, even after it left the server list and came back, so the balancer never fails back. Off in every real use.
 /// </param>
 internal sealed class ServerList(bool neverFailBack = false)
 {
@@ -23,6 +23,7 @@ internal sealed class ServerList(bool neverFailBack = false)
     public static readonly TimeSpan PreferredFor = TimeSpan.FromMinutes(1);
 
     private readonly Dictionary<string, Entry> _servers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _failedForGood = new(StringComparer.Ordinal);
     private string? _default;
 
     /// <summary>The <c>--server</c> address (host:port), kept in STANDBY when it is not in the server list.</summary>
@@ -92,7 +93,7 @@ internal sealed class ServerList(bool neverFailBack = false)
 
         foreach (var address in wanted.Where(a => !_servers.ContainsKey(a)))
         {
-            _servers[address] = new Entry(ServerState.Unchecked, now);
+            _servers[address] = new Entry(_failedForGood.Contains(address) ? ServerState.Failed : ServerState.Unchecked, now);
         }
 
         return new LoadBalancerDecision(close, transitions);
@@ -193,6 +194,11 @@ internal sealed class ServerList(bool neverFailBack = false)
     {
         var transitions = new List<ServerTransition>();
         Move(address, ServerState.Failed, cause, now, transitions);
+        if (neverFailBack)
+        {
+            _failedForGood.Add(address);
+        }
+
         return new LoadBalancerDecision([address], transitions);
     }
 
