@@ -1,3 +1,4 @@
+using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Chaos.Running;
 
 namespace K3sLab.Scenarios.Chaos.Observers;
@@ -7,11 +8,13 @@ namespace K3sLab.Scenarios.Chaos.Observers;
 /// once a second for (term, leader, revision) and records each answer, so the checks can see every term's leader
 /// from every member's side and the report can draw who led when. Also answers "who leads now" for the
 /// <c>leader</c>/<c>follower</c> references: the leader a majority of all members names in the highest term any of
-/// them reports.
+/// them reports. Real etcd members' terms go through <see cref="AppliedTermFilter"/>, as etcd reports the term of
+/// the last applied entry rather than the current one.
 /// </summary>
 public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunRecord record) : IAsyncDisposable
 {
     private readonly Dictionary<ulong, string> _members = [];
+    private readonly AppliedTermFilter _appliedTerms = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private bool _disposed;
@@ -90,7 +93,9 @@ public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunReco
             await RefreshMembersAsync(server, cancellationToken);
         }
 
-        var observation = new MemberObservation(at, server, s.Term, s.Leader == 0 ? null : Name(s.Leader), s.Revision);
+        var leader = s.Leader == 0 ? null : Name(s.Leader);
+        var term = nodes[server].Role == NodeRole.Etcd ? _appliedTerms.Filter(server, s.Term, leader) : s.Term;
+        var observation = new MemberObservation(at, server, term, leader, s.Revision);
         record.Member(observation);
         return observation;
     }
