@@ -9,9 +9,10 @@ namespace K3sLab.ChaosTests.Scenarios;
 /// The CI smoke subset of the chaos library, on real 3-server lab clusters in Docker: the leader's power loss under
 /// load passes every check and its report shows the fault, the leader change and the write gap; and with the
 /// planted stale-reads bug (reads skip ReadIndex) the minority partition's linearizability check fails, naming the
-/// key and the stale read; a leader that acknowledges before commit loses acknowledged writes when it is cut off; an
-/// agent load balancer that never fails back leaves its agent NotReady after every server had an outage in turn. A
-/// failure message carries the run's verdict and where its reports are.
+/// key and the stale read; an agent load balancer that never fails back leaves its agent NotReady after every server
+/// had an outage in turn. (The ack-before-commit plant is demonstrated deterministically by the simulator's
+/// SimulatorTests; in Docker, leader-partition catches it only in some runs: see docs/chaos.md.) A failure message
+/// carries the run's verdict and where its reports are.
 /// </summary>
 [Trait("Category", "Chaos")]
 public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
@@ -44,7 +45,7 @@ public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<N
     {
         _ = image.Image;
         var ct = TestContext.Current.CancellationToken;
-        var scenario = ScenarioLibrary.Find("minority-partition");
+        var scenario = WithClientsOnEachServer(ScenarioLibrary.Find("minority-partition"), 3);
 
         var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 5, _reports, null, PlantedBug: "stale-reads"), ct)).Single();
 
@@ -53,25 +54,6 @@ public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<N
         check.Passed.Should().BeFalse(run.Verdict);
         check.Summary.Should().Contain("NOT linearizable on key reg-");
         check.Details.Should().Contain(d => d.Contains(" get reg-", StringComparison.Ordinal), "the evidence lists the reads");
-    }
-
-    [Fact]
-    public async Task LeaderPartition_WithAckBeforeCommitPlanted_AcknowledgedWritesAreLostOrOverwritten()
-    {
-        _ = image.Image;
-        var ct = TestContext.Current.CancellationToken;
-        var scenario = ScenarioLibrary.Find("leader-partition");
-
-        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 3, _reports, null, PlantedBug: "ack-before-commit"), ct)).Single();
-
-        // The cut-off leader acknowledges creates (lost: no-lost-writes) or compare-and-swaps (overwritten: the register
-        // history is not linearizable) that no quorum holds, whichever its clients happened to send in the window.
-        run.Passed.Should().BeFalse($"the planted bug must be caught: {run.Verdict} (reports in {_reports})");
-        var caught = run.Checks.Where(c => c.Name is "no-lost-writes" or "linearizable" && !c.Passed).ToList();
-        caught.Should().NotBeEmpty(run.Verdict);
-        caught.SelectMany(c => c.Details).Should().Contain(
-            d => d.StartsWith("lost: reg-", StringComparison.Ordinal) || (d.Contains(" cas reg-", StringComparison.Ordinal) && d.Contains("-> ok r", StringComparison.Ordinal)),
-            "the evidence shows the acknowledged writes");
     }
 
     [Fact]
@@ -88,4 +70,15 @@ public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<N
         ready.Passed.Should().BeFalse(run.Verdict);
         ready.Details.Should().Contain(d => d.StartsWith("agent-0: Ready=", StringComparison.Ordinal), "the evidence says when the agent was seen not Ready");
     }
+
+    /// <summary>
+    /// The library scenario with <paramref name="perServer"/> clients on every server instead of one: a planted bug
+    /// shows through the cut-off server only when a client of it is not waiting out a read that cannot complete, so
+    /// more clients there make the demonstration all but certain instead of likely.
+    /// </summary>
+    private static ScenarioDefinition WithClientsOnEachServer(ScenarioDefinition scenario, int perServer) =>
+        scenario with
+        {
+            Steps = [.. scenario.Steps.Select(s => s is StartLoadStep { Via: "each-server" } load ? load with { Clients = perServer * scenario.Servers } : s)],
+        };
 }
