@@ -26,4 +26,17 @@ public static class LabPrerequisites
         await new BaseImage(docker, logger).EnsureAsync(recipe, cancellationToken);
         return await new NodeImage(docker, logger).EnsureAsync(recipe, runtimeHash, cancellationToken);
     }
+
+    /// <summary>
+    /// Makes the datastore image ready (real etcd and PostgreSQL on the same debootstrapped base, no runtime) and
+    /// returns its reference (<c>k3slab/datastore:&lt;recipe hash&gt;</c>). Docker must already run.
+    /// </summary>
+    /// <exception cref="LabSetupException">The image could not be built; the message names the cause and the fix.</exception>
+    public static async Task<string> EnsureDatastoreImageAsync(ILogger logger, CancellationToken cancellationToken)
+    {
+        await new DockerEngine(logger).EnsureRunningAsync(cancellationToken);
+        using var docker = DockerEngine.CreateClient();
+        using var building = await HostLock.AcquireAsync("/var/tmp/k3slab/images.lock", cancellationToken);
+        return await new BaseImage(docker, logger).EnsureAsync(BaseImageRecipe.Datastore, cancellationToken);
+    }
 }

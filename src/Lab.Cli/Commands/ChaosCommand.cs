@@ -1,5 +1,6 @@
 using System.CommandLine;
 using K3sLab.Lab;
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Chaos.Definitions;
 using K3sLab.Scenarios.Chaos.Running;
@@ -29,7 +30,7 @@ internal static class ChaosCommand
         {
             foreach (var s in ScenarioLibrary.All())
             {
-                Console.WriteLine($"{s.Name,-22} {s.Servers} servers, {s.Agents} agents{(s.References.Count > 0 ? $"  ({string.Join(", ", s.References)})" : "")}");
+                Console.WriteLine($"{s.Name,-22} {s.Servers} servers, {s.Agents} agents{(s.Datastore == LabDatastore.Auto ? "" : $", datastore {LabDatastores.Word(s.Datastore)}")}{(s.References.Count > 0 ? $"  ({string.Join(", ", s.References)})" : "")}");
                 Console.WriteLine($"{"",-22} {s.Description}");
             }
 
@@ -45,11 +46,12 @@ internal static class ChaosCommand
         var seed = new Option<int>("--seed") { Description = "The first run's seed (run i uses seed + i - 1)", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Report folder", DefaultValueFactory = _ => "chaos-reports" };
         var cluster = new Option<string?>("--cluster") { Description = "Run on this existing lab cluster instead of creating one" };
+        var prefix = new Option<string>("--cluster-prefix") { Description = "Name prefix of the cluster a run creates (<prefix><6 hex>), to tell apart clusters of several people on one engine", DefaultValueFactory = _ => "chaos" };
         var plant = new Option<string?>("--plant-bug") { Description = "Test only: switch on a deliberate runtime bug in every server to see a check catch it: stale-reads" };
         plant.AcceptOnlyFromAmong("stale-reads");
         var run = new Command("run", "Run a scenario and write its reports");
         run.Arguments.Add(scenario);
-        foreach (var option in new Option[] { repeat, seed, output, cluster, plant })
+        foreach (var option in new Option[] { repeat, seed, output, cluster, prefix, plant })
         {
             run.Options.Add(option);
         }
@@ -71,8 +73,11 @@ internal static class ChaosCommand
                 LabNaming.ValidateClusterName(name);
             }
 
+            var clusterPrefix = parse.GetValue(prefix)!;
+            LabNaming.ValidateClusterName(clusterPrefix + "000000");
+
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
-            var options = new ChaosSessionOptions(Math.Max(1, parse.GetValue(repeat)), parse.GetValue(seed), Path.GetFullPath(parse.GetValue(output)!), parse.GetValue(cluster), parse.GetValue(plant));
+            var options = new ChaosSessionOptions(Math.Max(1, parse.GetValue(repeat)), parse.GetValue(seed), Path.GetFullPath(parse.GetValue(output)!), parse.GetValue(cluster), parse.GetValue(plant)) { ClusterPrefix = clusterPrefix };
             IReadOnlyList<ChaosRunResult> results;
             try
             {

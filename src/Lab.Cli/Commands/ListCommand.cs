@@ -31,10 +31,10 @@ internal static class ListCommand
                 return 0;
             }
 
-            Console.WriteLine($"{"CLUSTER",-16} {"NODE",-34} {"ROLE",-7} {"ADDRESS",-15} STATE");
+            Console.WriteLine($"{"CLUSTER",-16} {"NODE",-34} {"ROLE",-8} {"ADDRESS",-15} STATE");
             foreach (var n in nodes)
             {
-                Console.WriteLine($"{n.Cluster,-16} {n.Name,-34} {LabNaming.RoleWord(n.Role),-7} {n.Address,-15} {n.State}");
+                Console.WriteLine($"{n.Cluster,-16} {n.Name,-34} {LabNaming.RoleWord(n.Role),-8} {n.Address,-15} {n.State}");
             }
 
             return 0;

@@ -30,7 +30,7 @@ internal static class NodeCommand
     {
         var name = new Option<string>("--name", "-n") { Description = "The cluster", DefaultValueFactory = _ => "k3slab" };
         var grace = new Option<int>("--grace") { Description = "Seconds between SIGTERM and SIGKILL (stop, restart)", DefaultValueFactory = _ => 10 };
-        var node = new Argument<string>("node") { Description = "server-0, agent-1, lb, or the container name" };
+        var node = new Argument<string>("node") { Description = "server-0, agent-1, lb, etcd-0, postgres-0, or the container name" };
         var command = new Command(verb, $"{char.ToUpperInvariant(verb[0])}{verb[1..]} a node");
         command.Options.Add(name);
         command.Options.Add(grace);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using K3sLab.Cli.Output;
 using K3sLab.Lab;
 using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Engine;
 using K3sLab.Lab.Providers;
 
@@ -10,7 +11,8 @@ namespace K3sLab.Cli.Commands;
 
 /// <summary>
 /// <c>k3slab status [--name c]</c>: every node's container state and, through the cluster's kubeconfig, whether its
-/// Node is Ready, plus the embedded datastore's voters as the first running server reports them.
+/// Node is Ready (for an external datastore's nodes: whether etcd or PostgreSQL serves, asked inside the node), plus
+/// the embedded datastore's voters as the first running server reports them.
 /// </summary>
 internal static class StatusCommand
 {
@@ -46,20 +48,34 @@ internal static class StatusCommand
                 voters = await status.VotersAsync(timeout.Token);
             }
 
-            var rows = nodes.Select(n => new StatusRow(n.Name, LabNaming.RoleWord(n.Role), n.Address.ToString(), n.State, n.Role == NodeRole.LoadBalancer ? "-" : ready.GetValueOrDefault(n.Name, "unknown"))).ToList();
+            var rows = new List<StatusRow>();
+            foreach (var n in nodes)
+            {
+                var health = n.Role switch
+                {
+                    NodeRole.LoadBalancer => "-",
+                    _ when LabNaming.IsDatastore(n.Role) => !n.IsRunning ? "-" : await DatastoreHealth.IsHealthyAsync(provider, n, cancellationToken) == true ? "healthy" : "unhealthy",
+                    _ => ready.GetValueOrDefault(n.Name, "unknown"),
+                };
+                rows.Add(new StatusRow(n.Name, LabNaming.RoleWord(n.Role), n.Address.ToString(), n.State, health));
+            }
+
             if (parse.GetValue(output) == OutputFormat.Json)
             {
                 Console.WriteLine(JsonSerializer.Serialize(new StatusResult(cluster, kubeconfig, rows, [.. voters]), CliJsonContext.Default.StatusResult));
                 return 0;
             }
 
-            Console.WriteLine($"{"NODE",-34} {"ROLE",-7} {"ADDRESS",-15} {"CONTAINER",-10} READY");
+            Console.WriteLine($"{"NODE",-34} {"ROLE",-8} {"ADDRESS",-15} {"CONTAINER",-10} READY");
             foreach (var r in rows)
             {
-                Console.WriteLine($"{r.Name,-34} {r.Role,-7} {r.Address,-15} {r.State,-10} {r.Ready}");
+                Console.WriteLine($"{r.Name,-34} {r.Role,-8} {r.Address,-15} {r.State,-10} {r.Ready}");
             }
 
-            Console.WriteLine(voters.Count == 0 ? "datastore voters: none reported (SQLite, or no server answers)" : $"datastore voters: {string.Join(", ", voters)}");
+            var external = nodes.Where(n => LabNaming.IsDatastore(n.Role)).ToList();
+            Console.WriteLine(external.Count > 0
+                ? $"datastore: external {LabNaming.RoleWord(external[0].Role)}, {rows.Count(r => r.Ready == "healthy")} of {external.Count} node(s) healthy"
+                : voters.Count == 0 ? "datastore voters: none reported (SQLite, or no server answers)" : $"datastore voters: {string.Join(", ", voters)}");
             Console.WriteLine($"kubeconfig: {kubeconfig}");
             return 0;
         });

@@ -3,14 +3,16 @@ using System.Text.Json;
 using K3sLab.Cli.Output;
 using K3sLab.Lab;
 using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Engine;
 using K3sLab.Lab.Providers;
 
 namespace K3sLab.Cli.Commands;
 
 /// <summary>
-/// <c>k3slab up [--name c] [--servers N] [--agents M]</c>: builds (or reuses) the node image, then creates a cluster
-/// of Docker nodes behind a load balancer and waits until every node is Ready and every server a datastore voter.
+/// <c>k3slab up [--name c] [--servers N] [--agents M] [--datastore sqlite|embedded|etcd|postgres]</c>: builds (or
+/// reuses) the node image (and the datastore image for etcd or PostgreSQL), then creates a cluster of Docker nodes
+/// behind a load balancer and waits until every node is Ready and, on the embedded store, every server a voter.
 /// Prints the summary and the kubeconfig to use.
 /// </summary>
 internal static class UpCommand
@@ -18,10 +20,10 @@ internal static class UpCommand
     public static Command Create()
     {
         var name = new Option<string>("--name", "-n") { Description = "The cluster name", DefaultValueFactory = _ => "k3slab" };
-        var servers = new Option<int>("--servers", "-s") { Description = "Number of servers (more than one share the embedded datastore)", DefaultValueFactory = _ => 1 };
+        var servers = new Option<int>("--servers", "-s") { Description = "Number of servers (more than one share the embedded datastore, unless --datastore etcd or postgres)", DefaultValueFactory = _ => 1 };
         var agents = new Option<int>("--agents", "-a") { Description = "Number of agents", DefaultValueFactory = _ => 0 };
-        var datastore = new Option<string>("--datastore") { Description = "sqlite (one server only) or embedded", DefaultValueFactory = _ => "auto" };
-        datastore.AcceptOnlyFromAmong("auto", "sqlite", "embedded");
+        var datastore = new Option<string>("--datastore") { Description = "sqlite (one server only), embedded, etcd (a 3-member etcd cluster with TLS) or postgres (a PostgreSQL node); auto: sqlite for one server, embedded for more", DefaultValueFactory = _ => "auto" };
+        datastore.AcceptOnlyFromAmong([.. LabDatastores.Words]);
         var apiPort = new Option<int>("--api-port") { Description = "Host port on 127.0.0.1 for the API (0: a free port)", DefaultValueFactory = _ => 0 };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for every node to be Ready", DefaultValueFactory = _ => 180 };
         var keep = new Option<bool>("--keep-on-failure") { Description = "Keep the containers when creation fails, for inspection" };
@@ -38,23 +40,23 @@ internal static class UpCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var logger = new ConsoleProgressLogger();
-            var store = parse.GetValue(datastore);
-            if (store == "sqlite" && parse.GetValue(servers) > 1)
-            {
-                throw new LabSetupException("--datastore sqlite serves one server only: more servers share the embedded datastore (--datastore embedded).");
-            }
-
             var spec = new ClusterSpec(parse.GetValue(name)!, parse.GetValue(servers), parse.GetValue(agents), parse.GetValue(apiPort), TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep))
             {
-                EmbeddedForOne = store == "embedded",
+                Datastore = LabDatastores.Parse(parse.GetValue(datastore)) ?? LabDatastore.Auto,
                 ServerArgs = parse.GetValue(serverArgs)!,
                 AgentArgs = parse.GetValue(agentArgs)!,
                 NetworkAdmin = !parse.GetValue(noNetAdmin),
             };
             LabNaming.ValidateClusterName(spec.Name);
+            if (spec.Problem() is { } problem)
+            {
+                throw new LabSetupException(problem);
+            }
+
             var image = await LabPrerequisites.EnsureNodeImageAsync(logger, cancellationToken);
+            var datastoreImage = spec.External ? await LabPrerequisites.EnsureDatastoreImageAsync(logger, cancellationToken) : null;
             using var docker = DockerEngine.CreateClient();
-            var cluster = await new ClusterCreator(new DockerProvider(docker), logger).CreateAsync(spec, image, cancellationToken);
+            var cluster = await new ClusterCreator(new DockerProvider(docker), logger).CreateAsync(spec, image, cancellationToken, datastoreImage);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
                 var result = new UpResult(cluster.Name, cluster.ApiUrl.ToString(), cluster.KubeconfigPath, spec.Servers, spec.Agents, cluster.Elapsed.TotalSeconds,
@@ -63,7 +65,14 @@ internal static class UpCommand
             }
             else
             {
-                Console.WriteLine($"cluster '{cluster.Name}' is up in {cluster.Elapsed.TotalSeconds:0.0} s: {spec.Servers} server(s) and {spec.Agents} agent(s) Ready{(spec.Embedded ? $", {spec.Servers} datastore voter(s)" : string.Empty)}");
+                var store = spec.ResolvedDatastore switch
+                {
+                    LabDatastore.Embedded => $", {spec.Servers} datastore voter(s)",
+                    LabDatastore.Etcd => $", on {spec.EtcdMembers} etcd member(s)",
+                    LabDatastore.Postgres => ", on PostgreSQL",
+                    _ => ", on SQLite",
+                };
+                Console.WriteLine($"cluster '{cluster.Name}' is up in {cluster.Elapsed.TotalSeconds:0.0} s: {spec.Servers} server(s) and {spec.Agents} agent(s) Ready{store}");
                 Console.WriteLine($"API: {cluster.ApiUrl} (through {LabNaming.NodeName(cluster.Name, NodeRole.LoadBalancer, 0)})");
                 Console.WriteLine($"export KUBECONFIG={cluster.KubeconfigPath}");
             }

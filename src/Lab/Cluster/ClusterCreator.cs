@@ -10,22 +10,33 @@ namespace K3sLab.Lab.Cluster;
 
 /// <summary>
 /// Creates a lab cluster as an ordered list of steps, each waiting on a condition with the spec's deadline (kind's
-/// actions pipeline): the network; the load balancer node publishing the API on 127.0.0.1; server-0 (with
-/// <c>--cluster-init</c> when the servers share the embedded datastore) until it answers <c>/ping</c> through the
-/// balancer; the other servers and the agents, all joining through the balancer's address; the admin kubeconfig;
-/// then every node Ready and every server a voter. On failure it names the step and shows the nodes' last log lines,
-/// and removes what it made unless told to keep it.
+/// actions pipeline): the network; with an external datastore its nodes, until they serve; the load balancer node
+/// publishing the API on 127.0.0.1; server-0 (with <c>--cluster-init</c> when the servers share the embedded
+/// datastore, with the <c>--datastore-*</c> flags on an external one) until it answers <c>/ping</c> through the
+/// balancer; the other servers (joining through the balancer's address, or on an external datastore finding the
+/// cluster's CAs and keys that server-0 stored there, encrypted with the token, as k3s does) and the agents; the admin kubeconfig; then every node Ready and, on the embedded store,
+/// every server a voter. On failure it names the step and shows the nodes' last log lines, and removes what it made
+/// unless told to keep it.
 /// </summary>
 public sealed partial class ClusterCreator(INodeProvider provider, ILogger logger)
 {
     private const int ApiPort = 6443;
 
-    public async Task<LabCluster> CreateAsync(ClusterSpec spec, string image, CancellationToken cancellationToken)
+    /// <param name="spec">What to create.</param>
+    /// <param name="image">The k3s node image.</param>
+    /// <param name="datastoreImage">The image of the external datastore's nodes; required when <see cref="ClusterSpec.External"/>.</param>
+    /// <param name="cancellationToken">Cancels creation; what was made is removed.</param>
+    public async Task<LabCluster> CreateAsync(ClusterSpec spec, string image, CancellationToken cancellationToken, string? datastoreImage = null)
     {
         LabNaming.ValidateClusterName(spec.Name);
-        if (spec.Servers < 1 || spec.Agents < 0 || spec.Servers > NetworkPlan.MaxServers || spec.Agents > NetworkPlan.MaxAgents)
+        if (spec.Problem() is { } problem)
         {
-            throw new LabSetupException($"A cluster needs 1 to {NetworkPlan.MaxServers} servers and 0 to {NetworkPlan.MaxAgents} agents; asked for {spec.Servers} and {spec.Agents}.");
+            throw new LabSetupException(problem);
+        }
+
+        if (spec.External && datastoreImage is null)
+        {
+            throw new LabSetupException($"--datastore {Datastores.LabDatastores.Word(spec.ResolvedDatastore)} needs the datastore image (LabPrerequisites.EnsureDatastoreImageAsync)");
         }
 
         if ((await provider.ListNodesAsync(spec.Name, cancellationToken)).Count is > 0 and var count)
@@ -46,10 +57,17 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
             var joinUrl = $"https://{balancer}:{ApiPort}";
             var servers = Enumerable.Range(0, spec.Servers).Select(i => plan.AddressOf(NodeRole.Server, i)).ToList();
 
+            DatastoreConnection? datastore = null;
+            if (spec.External)
+            {
+                step = $"starting the {Datastores.LabDatastores.Word(spec.ResolvedDatastore)} datastore nodes and waiting until they serve";
+                datastore = await new DatastoreNodes(provider, logger).CreateAsync(spec, plan, datastoreImage!, deadline.Token);
+            }
+
             step = "starting the load balancer";
             await CreateAsync(spec, NodeRole.LoadBalancer, 0, balancer, image, LoadBalancerCommand(servers), deadline.Token, new Dictionary<int, int> { [ApiPort] = apiPort });
             step = "starting server-0";
-            await CreateAsync(spec, NodeRole.Server, 0, servers[0], image, ServerCommand(spec, servers[0], balancer, token, first: true, joinUrl), deadline.Token);
+            await CreateAsync(spec, NodeRole.Server, 0, servers[0], image, ServerCommand(spec, servers[0], balancer, token, first: true, joinUrl, datastore), deadline.Token, files: datastore?.ServerFiles);
             var api = new Uri($"https://127.0.0.1:{apiPort}");
             step = "waiting for server-0 to answer through the load balancer";
             await WaitAsync(() => PingAsync(api, deadline.Token), deadline.Token);
@@ -58,7 +76,7 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
             step = "starting the other servers and the agents";
             for (var i = 1; i < spec.Servers; i++)
             {
-                await CreateAsync(spec, NodeRole.Server, i, servers[i], image, ServerCommand(spec, servers[i], balancer, token, first: false, joinUrl), deadline.Token);
+                await CreateAsync(spec, NodeRole.Server, i, servers[i], image, ServerCommand(spec, servers[i], balancer, token, first: false, joinUrl, datastore), deadline.Token, files: datastore?.ServerFiles);
             }
 
             for (var i = 0; i < spec.Agents; i++)
@@ -101,19 +119,23 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
         }
     }
 
-    private async Task CreateAsync(ClusterSpec spec, NodeRole role, int index, IPAddress address, string image, string[] command, CancellationToken ct, IReadOnlyDictionary<int, int>? ports = null)
+    private async Task CreateAsync(ClusterSpec spec, NodeRole role, int index, IPAddress address, string image, string[] command, CancellationToken ct, IReadOnlyDictionary<int, int>? ports = null, IReadOnlyList<NodeFile>? files = null)
     {
         var environment = role is NodeRole.Server or NodeRole.Agent && spec.NodeEnvironment.Count > 0 ? spec.NodeEnvironment : null;
-        var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, role, index, address, image, command, environment, PublishedTcpPorts: ports, NetworkAdmin: spec.NetworkAdmin), ct);
+        var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, role, index, address, image, command, environment, PublishedTcpPorts: ports, NetworkAdmin: spec.NetworkAdmin) { Files = files ?? [] }, ct);
         Log.NodeCreated(logger, node.Name, address.ToString());
     }
 
     private static string[] LoadBalancerCommand(IEnumerable<IPAddress> servers) =>
         ["k3s", "loadbalancer", "--listen", $"0.0.0.0:{ApiPort}", .. servers.SelectMany(s => new[] { "--server", $"{s}:{ApiPort}" })];
 
-    private static string[] ServerCommand(ClusterSpec spec, IPAddress address, IPAddress balancer, string token, bool first, string joinUrl)
+    /// <summary>
+    /// A server's command: on the embedded store the first one initialises it and the others join through the
+    /// balancer; on an external datastore every server gets its flags and none joins (they share the store instead).
+    /// </summary>
+    internal static string[] ServerCommand(ClusterSpec spec, IPAddress address, IPAddress balancer, string token, bool first, string joinUrl, DatastoreConnection? datastore = null)
     {
-        string[] role = first ? (spec.Embedded ? ["--cluster-init"] : []) : ["--server", joinUrl];
+        string[] role = datastore is not null ? [.. datastore.ServerArgs] : first ? (spec.Embedded ? ["--cluster-init"] : []) : ["--server", joinUrl];
         return ["k3s", "server", "--token", token, "--node-ip", address.ToString(), "--tls-san", balancer.ToString(), "--tls-san", "127.0.0.1", .. role, .. spec.ServerArgs];
     }
 

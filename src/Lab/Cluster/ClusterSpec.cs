@@ -1,8 +1,10 @@
+using K3sLab.Lab.Datastores;
+
 namespace K3sLab.Lab.Cluster;
 
 /// <summary>What <c>k3slab up</c> (or the C# cluster builder) is asked to create.</summary>
 /// <param name="Name">The cluster name: containers are <c>k3slab-&lt;name&gt;-server-&lt;i&gt;</c>, ...</param>
-/// <param name="Servers">How many servers (at least 1). More than one runs the embedded datastore.</param>
+/// <param name="Servers">How many servers (at least 1). More than one runs the embedded datastore unless <see cref="Datastore"/> names an external one.</param>
 /// <param name="Agents">How many agents.</param>
 /// <param name="ApiPort">The host port on 127.0.0.1 the API is published on through the load balancer; 0 picks a free one.</param>
 /// <param name="Timeout">How long until every node is Ready (and every server a voter) before giving up.</param>
@@ -25,9 +27,39 @@ public sealed record ClusterSpec(string Name, int Servers, int Agents, int ApiPo
     /// <summary>Extra <c>k3s agent</c> flags for every agent.</summary>
     public IReadOnlyList<string> AgentArgs { get; init; } = [];
 
-    /// <summary>Whether the servers share the embedded (Raft) datastore: always with more than one server.</summary>
-    public bool Embedded => Servers > 1 || EmbeddedForOne;
+    /// <summary>Where the servers keep their state: by default SQLite for one server and the embedded store for more.</summary>
+    public LabDatastore Datastore { get; init; } = LabDatastore.Auto;
 
-    /// <summary>Run a single server on the embedded datastore too (<c>--datastore embedded</c>) instead of SQLite.</summary>
-    public bool EmbeddedForOne { get; init; }
+    /// <summary>How many etcd members <see cref="LabDatastore.Etcd"/> starts (an odd number, 1 to 7; default 3).</summary>
+    public int EtcdMembers { get; init; } = 3;
+
+    /// <summary>The datastore with <see cref="LabDatastore.Auto"/> resolved by the number of servers.</summary>
+    public LabDatastore ResolvedDatastore => Datastore.Resolve(Servers);
+
+    /// <summary>Whether the servers share the embedded (Raft) datastore: by default with more than one server.</summary>
+    public bool Embedded => ResolvedDatastore == LabDatastore.Embedded;
+
+    /// <summary>Whether the servers keep their state in datastore nodes of the lab's own (etcd or PostgreSQL).</summary>
+    public bool External => ResolvedDatastore.IsExternal();
+
+    /// <summary>Why this spec cannot be created, or null: node counts, the datastore's fit with the servers, and conflicting server flags.</summary>
+    public string? Problem()
+    {
+        if (Servers < 1 || Agents < 0 || Servers > Providers.NetworkPlan.MaxServers || Agents > Providers.NetworkPlan.MaxAgents)
+        {
+            return $"A cluster needs 1 to {Providers.NetworkPlan.MaxServers} servers and 0 to {Providers.NetworkPlan.MaxAgents} agents; asked for {Servers} and {Agents}.";
+        }
+
+        if (Datastore == LabDatastore.Sqlite && Servers > 1)
+        {
+            return "--datastore sqlite serves one server only: more servers share the embedded datastore (--datastore embedded) or an external one (--datastore etcd or postgres).";
+        }
+
+        if (ResolvedDatastore == LabDatastore.Etcd && (EtcdMembers is < 1 or > Providers.NetworkPlan.MaxDatastoreNodes || EtcdMembers % 2 == 0))
+        {
+            return $"An etcd cluster here has an odd number of members from 1 to {Providers.NetworkPlan.MaxDatastoreNodes}; asked for {EtcdMembers}.";
+        }
+
+        return DatastoreArgs.Conflict(ResolvedDatastore, ServerArgs);
+    }
 }

@@ -1,3 +1,4 @@
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Engine;
 using K3sLab.Lab.Providers;
 using Microsoft.Extensions.Logging;
@@ -7,8 +8,8 @@ namespace K3sLab.Lab.Cluster;
 
 /// <summary>
 /// Builds a lab cluster from C#, Testcontainers-style:
-/// <c>await using var cluster = await new K3sLabClusterBuilder().WithServers(3).WithAgents(2).BuildAndStartAsync();</c>.
-/// It makes sure the node image exists (publishing the runtime and starting Docker when needed), creates the cluster
+/// <c>await using var cluster = await new K3sLabClusterBuilder().WithServers(3).WithAgents(2).BuildAndStartAsync();</c>
+/// (<c>.WithDatastore(LabDatastore.Etcd)</c> for servers on an external etcd cluster). It makes sure the images exist (publishing the runtime and starting Docker when needed), creates the cluster
 /// as <c>k3slab up</c> does, and deletes it when the returned <see cref="RunningCluster"/> is disposed.
 /// </summary>
 public sealed class K3sLabClusterBuilder
@@ -21,6 +22,7 @@ public sealed class K3sLabClusterBuilder
     private IReadOnlyList<string> _serverArgs = [];
     private IReadOnlyList<string> _agentArgs = [];
     private IReadOnlyDictionary<string, string> _nodeEnvironment = new Dictionary<string, string>();
+    private LabDatastore _datastore = LabDatastore.Auto;
     private bool _networkAdmin = true;
 
     /// <summary>The cluster name (default: a random <c>t&lt;8 hex&gt;</c>, so parallel tests do not collide).</summary>
@@ -39,6 +41,13 @@ public sealed class K3sLabClusterBuilder
     public K3sLabClusterBuilder WithAgents(int agents)
     {
         _agents = agents;
+        return this;
+    }
+
+    /// <summary>Where the servers keep their state (default: SQLite for one server, the embedded store for more).</summary>
+    public K3sLabClusterBuilder WithDatastore(LabDatastore datastore)
+    {
+        _datastore = datastore;
         return this;
     }
 
@@ -81,12 +90,13 @@ public sealed class K3sLabClusterBuilder
     public async Task<RunningCluster> BuildAndStartAsync(CancellationToken cancellationToken = default)
     {
         var image = await LabPrerequisites.EnsureNodeImageAsync(_logger, cancellationToken);
+        var datastoreImage = _datastore.Resolve(_servers).IsExternal() ? await LabPrerequisites.EnsureDatastoreImageAsync(_logger, cancellationToken) : null;
         var docker = DockerEngine.CreateClient();
         try
         {
             var provider = new DockerProvider(docker);
-            var spec = new ClusterSpec(_name, _servers, _agents, 0, _timeout, KeepOnFailure: false) { ServerArgs = _serverArgs, AgentArgs = _agentArgs, NodeEnvironment = _nodeEnvironment, NetworkAdmin = _networkAdmin };
-            var cluster = await new ClusterCreator(provider, _logger).CreateAsync(spec, image, cancellationToken);
+            var spec = new ClusterSpec(_name, _servers, _agents, 0, _timeout, KeepOnFailure: false) { ServerArgs = _serverArgs, AgentArgs = _agentArgs, NodeEnvironment = _nodeEnvironment, Datastore = _datastore, NetworkAdmin = _networkAdmin };
+            var cluster = await new ClusterCreator(provider, _logger).CreateAsync(spec, image, cancellationToken, datastoreImage);
             return new RunningCluster(cluster, provider, docker);
         }
         catch

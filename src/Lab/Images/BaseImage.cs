@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace K3sLab.Lab.Images;
 
 /// <summary>
-/// Builds the node base image without any registry: debootstrap a minimal Debian into a scratch folder, tar it,
+/// Builds a debootstrapped image (the node base image, or the datastore image) without any registry: debootstrap a minimal Debian into a scratch folder, tar it,
 /// <c>docker import</c> it under a provisional tag, check the tools in it run, and only then tag it
 /// <see cref="BaseImageRecipe.Image"/>. An image already tagged with the recipe's hash is reused as it is.
 /// </summary>
@@ -117,7 +117,7 @@ public sealed partial class BaseImage
                 new ImagesCreateParameters
                 {
                     FromSrc = "-",
-                    Repo = BaseImageRecipe.Repository,
+                    Repo = recipe.Repository,
                     Tag = provisional,
                     Changes =
                     [
@@ -132,16 +132,16 @@ public sealed partial class BaseImage
                 cancellationToken);
         }
 
-        var candidate = $"{BaseImageRecipe.Repository}:{provisional}";
+        var candidate = $"{recipe.Repository}:{provisional}";
         try
         {
-            var check = await OneShotContainer.RunAsync(_docker, candidate, ["/bin/sh", "-c", "iptables --version && ip -V && etcdctl version && cat /etc/k3slab-base"], cancellationToken);
+            var check = await OneShotContainer.RunAsync(_docker, candidate, ["/bin/sh", "-c", recipe.Check], cancellationToken);
             if (check.ExitCode != 0)
             {
                 throw new LabSetupException($"The freshly imported base image failed its check (exit {check.ExitCode}), so it was not tagged: {check.Output.Trim()}");
             }
 
-            await _docker.Images.TagImageAsync(candidate, new ImageTagParameters { RepositoryName = BaseImageRecipe.Repository, Tag = recipe.Hash }, cancellationToken);
+            await _docker.Images.TagImageAsync(candidate, new ImageTagParameters { RepositoryName = recipe.Repository, Tag = recipe.Hash }, cancellationToken);
             Log.Built(_logger, recipe.Image, new FileInfo(tarball).Length / 1024 / 1024.0);
         }
         finally

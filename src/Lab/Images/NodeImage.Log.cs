@@ -14,5 +14,8 @@ public sealed partial class NodeImage
 
         [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "node image: removed unused older image {Image}")]
         public static partial void Pruned(ILogger logger, string image);
+
+        [LoggerMessage(EventId = 9303, Level = LogLevel.Information, Message = "node image: Docker did not answer the removal of {Image} in time; older images are pruned on the next build")]
+        public static partial void PruneTimedOut(ILogger logger, string image);
     }
 }

@@ -128,6 +128,13 @@ public sealed partial class NodeImage
                 // Docker refuses (409) to remove an image a container still uses, even a stopped one; that is the
                 // protection we want. Pruning is best effort.
             }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The client's request timeout: a daemon busy with other clusters can take longer than that to
+                // answer a removal. The new image is built and tagged; pruning waits for the next build.
+                Log.PruneTimedOut(_logger, reference);
+                return;
+            }
         }
     }
 

@@ -8,7 +8,8 @@ namespace K3sLab.Lab.Providers;
 /// Lab nodes as Docker containers on one bridge network per cluster, with static addresses from the
 /// <see cref="NetworkPlan"/>. Containers carry the cluster, role, index and address as labels, which are the
 /// only record of a cluster. Nodes get NET_ADMIN (for fault injection with iptables), an init process that reaps
-/// orphans, and the <c>unless-stopped</c> restart policy so they come back after a daemon restart.
+/// orphans, and the <c>unless-stopped</c> restart policy so they come back after a daemon restart. A node's provisioned
+/// files are copied in between creating and starting it, and their paths kept in a label so a re-image restores them.
 /// </summary>
 public sealed class DockerProvider(IDockerClient docker) : INodeProvider
 {
@@ -63,7 +64,9 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
                     [LabNaming.RoleLabel] = LabNaming.RoleWord(spec.Role),
                     [LabNaming.IndexLabel] = spec.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     [LabNaming.AddressLabel] = spec.Address.ToString(),
+                    [LabNaming.FilesLabel] = string.Join(',', spec.Files.Select(f => f.Path)),
                 },
+                StopSignal = spec.StopSignal,
                 HostConfig = new HostConfig
                 {
                     NetworkMode = network,
@@ -88,6 +91,12 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
             cancellationToken);
         try
         {
+            if (spec.Files.Count > 0)
+            {
+                using var archive = NodeFiles.Archive(spec.Files);
+                await docker.Containers.ExtractArchiveToContainerAsync(created.ID, new CopyToContainerParameters { Path = "/" }, archive, cancellationToken);
+            }
+
             await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
         }
         catch
@@ -131,10 +140,30 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         var ports = (inspect.HostConfig?.PortBindings ?? new Dictionary<string, IList<PortBinding>>())
             .Where(p => p.Value.Count > 0)
             .ToDictionary(p => int.Parse(p.Key.Split('/')[0], System.Globalization.CultureInfo.InvariantCulture), p => int.Parse(p.Value[0].HostPort, System.Globalization.CultureInfo.InvariantCulture));
+        var files = new List<NodeFile>();
+        var provisioned = config.Labels?.TryGetValue(LabNaming.FilesLabel, out var list) == true ? list.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+        foreach (var path in provisioned)
+        {
+            var archive = await docker.Containers.GetArchiveFromContainerAsync(node.Name, new ContainerPathStatParameters { Path = path }, statOnly: false, cancellationToken);
+            using var stream = archive.Stream ?? throw new InvalidOperationException($"Docker returned no archive of {path} in {node.Name}");
+            files.AddRange(await NodeFiles.ReadAsync(stream, Path.GetDirectoryName(path)!, cancellationToken));
+        }
+
         var spec = new NodeSpec(node.Cluster, node.Role, node.Index, node.Address, config.Image, [.. config.Cmd ?? []], environment, inspect.HostConfig?.Memory is null or 0 ? null : inspect.HostConfig.Memory, ports,
-            NetworkAdmin: inspect.HostConfig?.CapAdd?.Contains("NET_ADMIN") ?? false);
+            NetworkAdmin: inspect.HostConfig?.CapAdd?.Contains("NET_ADMIN") ?? false)
+        {
+            Files = files,
+            StopSignal = string.IsNullOrEmpty(config.StopSignal) ? null : config.StopSignal,
+        };
         await RemoveAsync(node, cancellationToken);
         return await CreateNodeAsync(spec, cancellationToken);
+    }
+
+    public async Task<NodeRuntime> InspectAsync(LabNode node, CancellationToken cancellationToken)
+    {
+        var inspect = await docker.Containers.InspectContainerAsync(node.Name, cancellationToken);
+        var started = DateTimeOffset.TryParse(inspect.State?.StartedAt, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.MinValue;
+        return new NodeRuntime(started, inspect.RestartCount);
     }
 
     public async Task RemoveAsync(LabNode node, CancellationToken cancellationToken)

@@ -32,9 +32,13 @@ public interface INodeProvider
 
     /// <summary>
     /// Re-images a node: removes it with everything it stored and creates it afresh from the same image, command,
-    /// environment, name and address, as a machine reinstalled under its old hostname (new node password, no data).
+    /// environment, name, address and provisioned files, as a machine reinstalled under its old hostname and
+    /// provisioned again (new node password, no data).
     /// </summary>
     Task<LabNode> ReimageAsync(LabNode node, CancellationToken cancellationToken);
+
+    /// <summary>When the node's container last started and how many times the engine restarted it on its own.</summary>
+    Task<NodeRuntime> InspectAsync(LabNode node, CancellationToken cancellationToken);
 
     Task<NodeExecResult> ExecAsync(LabNode node, IReadOnlyList<string> command, CancellationToken cancellationToken);
 

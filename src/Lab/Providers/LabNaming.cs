@@ -4,7 +4,8 @@ namespace K3sLab.Lab.Providers;
 
 /// <summary>
 /// Names and labels every provider uses, so a cluster can be found again from Docker alone:
-/// containers <c>k3slab-&lt;cluster&gt;-server-&lt;i&gt;</c>, <c>-agent-&lt;i&gt;</c>, <c>-lb</c>, network <c>k3slab-&lt;cluster&gt;</c>.
+/// containers <c>k3slab-&lt;cluster&gt;-server-&lt;i&gt;</c>, <c>-agent-&lt;i&gt;</c>, <c>-lb</c>, the external datastore's
+/// <c>-etcd-&lt;i&gt;</c> or <c>-postgres-0</c>, network <c>k3slab-&lt;cluster&gt;</c>.
 /// </summary>
 public static partial class LabNaming
 {
@@ -12,6 +13,7 @@ public static partial class LabNaming
     public const string RoleLabel = "k3slab.role";
     public const string IndexLabel = "k3slab.index";
     public const string AddressLabel = "k3slab.address";
+    public const string FilesLabel = "k3slab.files";
 
     /// <summary>Cluster names are DNS labels short enough to fit in container and host names.</summary>
     public static void ValidateClusterName(string cluster)
@@ -26,15 +28,16 @@ public static partial class LabNaming
 
     public static string NodeName(string cluster, NodeRole role, int index) => role switch
     {
-        NodeRole.Server => $"k3slab-{cluster}-server-{index}",
-        NodeRole.Agent => $"k3slab-{cluster}-agent-{index}",
-        _ => $"k3slab-{cluster}-lb",
+        NodeRole.LoadBalancer => $"k3slab-{cluster}-lb",
+        _ => $"k3slab-{cluster}-{RoleWord(role)}-{index}",
     };
 
     public static string RoleWord(NodeRole role) => role switch
     {
         NodeRole.Server => "server",
         NodeRole.Agent => "agent",
+        NodeRole.Etcd => "etcd",
+        NodeRole.Postgres => "postgres",
         _ => "lb",
     };
 
@@ -43,8 +46,16 @@ public static partial class LabNaming
         "server" => NodeRole.Server,
         "agent" => NodeRole.Agent,
         "lb" => NodeRole.LoadBalancer,
+        "etcd" => NodeRole.Etcd,
+        "postgres" => NodeRole.Postgres,
         _ => null,
     };
+
+    /// <summary>Whether the role runs k3s (a server or an agent), as opposed to the balancer or a datastore node.</summary>
+    public static bool IsK3sNode(NodeRole role) => role is NodeRole.Server or NodeRole.Agent;
+
+    /// <summary>Whether the role is a node of an external datastore (etcd member or PostgreSQL).</summary>
+    public static bool IsDatastore(NodeRole role) => role is NodeRole.Etcd or NodeRole.Postgres;
 
     [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$")]
     private static partial Regex ClusterName();

@@ -25,7 +25,41 @@ public sealed record NodeSpec(
     IReadOnlyDictionary<string, string>? Environment = null,
     long? MemoryBytes = null,
     IReadOnlyDictionary<int, int>? PublishedTcpPorts = null,
-    bool NetworkAdmin = true);
+    bool NetworkAdmin = true)
+{
+    /// <summary>
+    /// Files put into the node before its command first runs (certificates, keys, start scripts). They are the node's
+    /// provisioning: a re-imaged node gets them again.
+    /// </summary>
+    public IReadOnlyList<NodeFile> Files { get; init; } = [];
+
+    /// <summary>The signal a clean stop sends first (Docker's default is SIGTERM); e.g. SIGINT for PostgreSQL's fast shutdown.</summary>
+    public string? StopSignal { get; init; }
+}
+
+/// <summary>A file to place in a node: absolute path, content, and permission bits (owned by root).</summary>
+/// <param name="Path">Absolute path inside the node; parent folders are created.</param>
+/// <param name="Content">The bytes.</param>
+/// <param name="Mode">Permission bits, e.g. owner-only for private keys.</param>
+public sealed record NodeFile(string Path, byte[] Content, UnixFileMode Mode)
+{
+    /// <summary>rw-r--r--.</summary>
+    public const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    /// <summary>rw-------, for private keys and passwords.</summary>
+    public const UnixFileMode Secret = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>rwxr-xr-x, for scripts.</summary>
+    public const UnixFileMode Executable = Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    /// <summary>A text file (UTF-8).</summary>
+    public static NodeFile Text(string path, string content, UnixFileMode mode = Readable) => new(path, System.Text.Encoding.UTF8.GetBytes(content), mode);
+}
+
+/// <summary>How a node's container stands beyond its state word: when it last started and how often Docker restarted it.</summary>
+/// <param name="StartedAt">When its main process last started.</param>
+/// <param name="RestartCount">How many times the engine restarted it by its restart policy (not counting starts asked for).</param>
+public sealed record NodeRuntime(DateTimeOffset StartedAt, long RestartCount);
 
 /// <summary>The output of a command run inside a node.</summary>
 public sealed record NodeExecResult(long ExitCode, string Stdout, string Stderr);

@@ -3,14 +3,15 @@ using System.Net;
 namespace K3sLab.Lab.Providers;
 
 /// <summary>
-/// The addresses of one cluster network: a /24 with the gateway at .1, the load balancer at .2, servers from .10
-/// and agents from .100. Addresses are static and derived from role and index, so a node restarted, recreated or
+/// The addresses of one cluster network: a /24 with the gateway at .1, the load balancer at .2, the external
+/// datastore's nodes (etcd members or PostgreSQL) from .3 to .9, servers from .10 and agents from .100. Addresses are static and derived from role and index, so a node restarted, recreated or
 /// moved keeps its address (k3d#550: a changed address breaks embedded-etcd membership).
 /// </summary>
 public sealed record NetworkPlan(IPNetwork Subnet)
 {
     public const int MaxServers = 50;
     public const int MaxAgents = 150;
+    public const int MaxDatastoreNodes = 7;
 
     public IPAddress Gateway => Host(1);
 
@@ -19,7 +20,8 @@ public sealed record NetworkPlan(IPNetwork Subnet)
         NodeRole.LoadBalancer => Host(2),
         NodeRole.Server when index is >= 0 and < MaxServers => Host(10 + index),
         NodeRole.Agent when index is >= 0 and < MaxAgents => Host(100 + index),
-        _ => throw new LabSetupException($"A cluster has room for {MaxServers} servers and {MaxAgents} agents; {LabNaming.RoleWord(role)} {index} is out of range."),
+        NodeRole.Etcd or NodeRole.Postgres when index is >= 0 and < MaxDatastoreNodes => Host(3 + index),
+        _ => throw new LabSetupException($"A cluster has room for {MaxServers} servers, {MaxAgents} agents and {MaxDatastoreNodes} datastore nodes; {LabNaming.RoleWord(role)} {index} is out of range."),
     };
 
     /// <summary>

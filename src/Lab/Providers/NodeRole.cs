@@ -11,4 +11,10 @@ public enum NodeRole
 
     /// <summary>The cluster's TCP load balancer in front of the servers' API port.</summary>
     LoadBalancer,
+
+    /// <summary>A member of the external etcd cluster the servers keep their state in (<c>--datastore etcd</c>).</summary>
+    Etcd,
+
+    /// <summary>The external PostgreSQL the servers keep their state in (<c>--datastore postgres</c>).</summary>
+    Postgres,
 }

@@ -1,3 +1,5 @@
+using K3sLab.Lab.Datastores;
+
 namespace K3sLab.Scenarios.Chaos.Definitions;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace K3sLab.Scenarios.Chaos.Definitions;
 /// </summary>
 /// <param name="Name">Short id, used by <c>k3slab chaos run &lt;name&gt;</c> and in report paths.</param>
 /// <param name="Description">One or two sentences: what is broken and what must hold.</param>
-/// <param name="Servers">How many servers (more than one runs the embedded datastore).</param>
+/// <param name="Servers">How many servers (more than one runs the embedded datastore unless <see cref="ScenarioDefinition.Datastore"/> names an external one).</param>
 /// <param name="Agents">How many agents.</param>
 /// <param name="Steps">What to do, in order.</param>
 /// <param name="Checks">Verdicts over the recorded run (histories, observations), evaluated after the steps.</param>
@@ -23,6 +25,12 @@ public sealed record ScenarioDefinition(
 
     /// <summary>Where the definition came from (a library name or a file path), for messages.</summary>
     public string Source { get; init; } = "";
+
+    /// <summary>Where the servers keep their state (<c>cluster: {datastore: etcd}</c>); by default SQLite for one server, embedded for more.</summary>
+    public LabDatastore Datastore { get; init; } = LabDatastore.Auto;
+
+    /// <summary>Whether the datastore has members with terms and leaders to observe (embedded or etcd).</summary>
+    public bool Replicated => Datastore.IsReplicated(Servers);
 }
 
 /// <summary>A check to run after the steps, with its parameters (e.g. <c>max: 10s</c>).</summary>
@@ -31,6 +39,9 @@ public sealed record ScenarioDefinition(
 /// <param name="Limit">A time bound, where the check takes one.</param>
 public sealed record CheckSpec(CheckKind Kind, IReadOnlyList<string> Nodes, TimeSpan? Limit)
 {
+    /// <summary>The check's line in the YAML file (0 when built in C#).</summary>
+    public int Line { get; init; }
+
     /// <summary>The YAML spelling of each kind.</summary>
     public static readonly IReadOnlyDictionary<string, CheckKind> Names = new Dictionary<string, CheckKind>(StringComparer.Ordinal)
     {
@@ -41,6 +52,7 @@ public sealed record CheckSpec(CheckKind Kind, IReadOnlyList<string> Nodes, Time
         ["nodes-stayed-ready"] = CheckKind.NodesStayedReady,
         ["write-gap"] = CheckKind.WriteGap,
         ["watch-guarantees"] = CheckKind.WatchGuarantees,
+        ["no-restarts"] = CheckKind.NoRestarts,
     };
 
     /// <inheritdoc />
@@ -66,4 +78,6 @@ public enum CheckKind
     WriteGap,
     /// <summary>Every watcher's stream, across its resumes, keeps the six watch guarantees.</summary>
     WatchGuarantees,
+    /// <summary>The named nodes' containers never restarted during the run (their k3s kept running through the faults).</summary>
+    NoRestarts,
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using K3sLab.Lab.Datastores;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -35,7 +36,7 @@ public static class ScenarioParser
         reader.OnlyKeys(root, "name", "description", "references", "cluster", "steps", "checks");
         var name = reader.Scalar(root, "name") ?? throw reader.Error(root, "the scenario has no name");
         var cluster = reader.Child(root, "cluster") as YamlMappingNode ?? throw reader.Error(root, "the scenario has no cluster: {servers: N, agents: M}");
-        reader.OnlyKeys(cluster, "servers", "agents");
+        reader.OnlyKeys(cluster, "servers", "agents", "datastore");
         var servers = reader.Int(cluster, "servers") ?? 1;
         var agents = reader.Int(cluster, "agents") ?? 0;
         if (servers < 1 || agents < 0)
@@ -43,13 +44,25 @@ public static class ScenarioParser
             throw reader.Error(cluster, "a cluster has at least one server and no negative number of agents");
         }
 
+        var datastoreWord = reader.Scalar(cluster, "datastore");
+        var datastore = datastoreWord is null ? LabDatastore.Auto
+            : LabDatastores.Parse(datastoreWord) is { } named and not LabDatastore.Auto ? named
+            : throw reader.Error(cluster, $"datastore is one of sqlite, embedded, etcd, postgres; not '{datastoreWord}'");
+        if (datastore == LabDatastore.Sqlite && servers > 1)
+        {
+            throw reader.Error(cluster, "datastore: sqlite serves one server only; more servers share the embedded store, etcd or postgres");
+        }
+
         var steps = (reader.Child(root, "steps") as YamlSequenceNode ?? throw reader.Error(root, "the scenario has no steps list")).Select(reader.Step).ToList();
         var checks = reader.Child(root, "checks") is YamlSequenceNode checkNodes ? checkNodes.Select(reader.Check).ToList() : [];
-        return new ScenarioDefinition(name, reader.Scalar(root, "description") ?? "", servers, agents, steps, checks)
+        var definition = new ScenarioDefinition(name, reader.Scalar(root, "description") ?? "", servers, agents, steps, checks)
         {
             References = reader.Child(root, "references") is YamlSequenceNode refs ? [.. refs.Select(reader.Text)] : [],
             Source = source,
+            Datastore = datastore,
         };
+        TopologyRules.Check(definition);
+        return definition;
     }
 
     /// <summary>Parses <c>500ms</c>, <c>5s</c>, <c>2m</c>.</summary>
@@ -157,13 +170,15 @@ public static class ScenarioParser
                 throw Error(node, $"unknown check '{name}' (known checks: {string.Join(", ", CheckSpec.Names.Keys)})");
             }
 
+            var line = (int)node.Start.Line;
             return kind switch
             {
-                CheckKind.NodesStayedReady => new CheckSpec(kind, value is null ? throw Error(node, "nodes-stayed-ready names the nodes: '- nodes-stayed-ready: [agent-0]'") : Names(value), null),
+                CheckKind.NodesStayedReady => new CheckSpec(kind, value is null ? throw Error(node, "nodes-stayed-ready names the nodes: '- nodes-stayed-ready: [agent-0]'") : Names(value), null) { Line = line },
+                CheckKind.NoRestarts => new CheckSpec(kind, value is null ? throw Error(node, "no-restarts names the nodes: '- no-restarts: [server-0, server-1]'") : Names(value), null) { Line = line },
                 CheckKind.WriteGap => value is YamlMappingNode m && Duration(m, "max") is { } max
-                    ? new CheckSpec(kind, [], max)
+                    ? new CheckSpec(kind, [], max) { Line = line }
                     : throw Error(node, "write-gap takes a bound: '- write-gap: {max: 10s}'"),
-                _ => value is null ? new CheckSpec(kind, [], null) : throw Error(value, $"the check '{name}' takes no parameters"),
+                _ => value is null ? new CheckSpec(kind, [], null) { Line = line } : throw Error(value, $"the check '{name}' takes no parameters"),
             };
         }
 

@@ -1,16 +1,20 @@
+using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Chaos.Running;
 
 namespace K3sLab.Scenarios.Chaos.Observers;
 
 /// <summary>
-/// Polls every server's datastore member once a second for (term, leader, revision) and records each answer, so the
-/// checks can see every term's leader from every member's side and the report can draw who led when. Also answers
-/// "who leads now" for the <c>leader</c>/<c>follower</c> references: the leader a majority of all servers names in
-/// the highest term any of them reports.
+/// Polls every datastore member (the servers on the embedded store, the etcd nodes of an external etcd cluster)
+/// once a second for (term, leader, revision) and records each answer, so the checks can see every term's leader
+/// from every member's side and the report can draw who led when. Also answers "who leads now" for the
+/// <c>leader</c>/<c>follower</c> references: the leader a majority of all members names in the highest term any of
+/// them reports. Real etcd members' terms go through <see cref="AppliedTermFilter"/>, as etcd reports the term of
+/// the last applied entry rather than the current one.
 /// </summary>
 public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunRecord record) : IAsyncDisposable
 {
     private readonly Dictionary<ulong, string> _members = [];
+    private readonly AppliedTermFilter _appliedTerms = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private bool _disposed;
@@ -21,7 +25,7 @@ public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunReco
     /// <summary>Polls every server now and returns the answers (also recorded).</summary>
     public async Task<IReadOnlyList<MemberObservation>> PollAsync(CancellationToken cancellationToken)
     {
-        var servers = nodes.Servers;
+        var servers = nodes.Members;
         var answers = await Task.WhenAll(servers.Select(s => PollOneAsync(s, cancellationToken)));
         var leaders = answers.Where(a => a.Term is not null).GroupBy(a => a.Term).OrderByDescending(g => g.Key).FirstOrDefault();
         var agreed = leaders?.GroupBy(a => a.Leader).Where(g => g.Key is not null && g.Count() > servers.Count / 2).Select(g => g.Key).FirstOrDefault();
@@ -34,12 +38,12 @@ public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunReco
         return answers;
     }
 
-    /// <summary>The leader a majority of the servers name in the highest term reported, or null.</summary>
+    /// <summary>The leader a majority of the members name in the highest term reported, or null.</summary>
     public async Task<string?> CurrentLeaderAsync(CancellationToken cancellationToken)
     {
         var answers = await PollAsync(cancellationToken);
         var top = answers.Where(a => a.Term is not null).GroupBy(a => a.Term).OrderByDescending(g => g.Key).FirstOrDefault();
-        return top?.GroupBy(a => a.Leader).Where(g => g.Key is not null && g.Count() > nodes.Servers.Count / 2).Select(g => g.Key).FirstOrDefault();
+        return top?.GroupBy(a => a.Leader).Where(g => g.Key is not null && g.Count() > nodes.Members.Count / 2).Select(g => g.Key).FirstOrDefault();
     }
 
     public async ValueTask DisposeAsync()
@@ -89,7 +93,9 @@ public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunReco
             await RefreshMembersAsync(server, cancellationToken);
         }
 
-        var observation = new MemberObservation(at, server, s.Term, s.Leader == 0 ? null : Name(s.Leader), s.Revision);
+        var leader = s.Leader == 0 ? null : Name(s.Leader);
+        var term = nodes[server].Role == NodeRole.Etcd ? _appliedTerms.Filter(server, s.Term, leader) : s.Term;
+        var observation = new MemberObservation(at, server, term, leader, s.Revision);
         record.Member(observation);
         return observation;
     }

@@ -1,12 +1,14 @@
 using System.Text.Json.Nodes;
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Providers;
 
 namespace K3sLab.Scenarios.Chaos.Observers;
 
 /// <summary>
-/// Asks a server's own datastore member about itself by running the node image's <c>etcdctl</c> 3.4 inside the
-/// node against <c>https://127.0.0.1:2379</c> with the member's client certificate. Exec does not cross the
-/// cluster network, so an isolated member still answers for itself; a killed or paused one does not.
+/// Asks a datastore member about itself by running <c>etcdctl</c> 3.4 inside its node against
+/// <c>https://127.0.0.1:2379</c>: in a server, the embedded member with the server's own etcd client certificate; in
+/// an external etcd node, the real etcd member with the lab's client certificate. Exec does not cross the cluster
+/// network, so an isolated member still answers for itself; a killed or paused one does not.
 /// </summary>
 public sealed class Etcdctl(INodeProvider provider)
 {
@@ -39,6 +41,11 @@ public sealed class Etcdctl(INodeProvider provider)
         return hash?["hash"] is { } h ? (h.GetValue<uint>(), hash["compact_revision"]?.GetValue<long>() ?? 0) : null;
     }
 
+    /// <summary>etcdctl with the endpoint and certificates for the member in <paramref name="node"/>.</summary>
+    private static IReadOnlyList<string> Client(LabNode node) => node.Role == NodeRole.Etcd
+        ? EtcdTopology.EtcdctlArgs(EtcdTopology.LocalEndpoint)
+        : ["etcdctl", "--endpoints=https://127.0.0.1:2379", $"--cacert={Tls}/server-ca.crt", $"--cert={Tls}/server-client.crt", $"--key={Tls}/server-client.key"];
+
     private async Task<JsonNode?> RunAsync(LabNode server, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -47,7 +54,7 @@ public sealed class Etcdctl(INodeProvider provider)
         {
             var result = await provider.ExecAsync(
                 server,
-                ["etcdctl", "--endpoints=https://127.0.0.1:2379", $"--cacert={Tls}/server-ca.crt", $"--cert={Tls}/server-client.crt", $"--key={Tls}/server-client.key", "--command-timeout=3s", "--dial-timeout=2s", "-w", "json", .. args],
+                [.. Client(server), "--command-timeout=3s", "--dial-timeout=2s", "-w", "json", .. args],
                 timeout.Token);
             return result.ExitCode == 0 ? JsonNode.Parse(result.Stdout) : null;
         }

@@ -1,12 +1,14 @@
 using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Providers;
 
 namespace K3sLab.Scenarios.Chaos.Running;
 
 /// <summary>
-/// The nodes of the cluster under test by short name (<c>server-0</c>, <c>agent-1</c>, <c>lb</c>), names bound by
-/// steps (<c>as: victim</c>), and the dynamic references <c>leader</c> and <c>follower</c>, resolved from the
-/// datastore members' own view at the moment a step runs.
+/// The nodes of the cluster under test by short name (<c>server-0</c>, <c>agent-1</c>, <c>lb</c>, and an external
+/// datastore's <c>etcd-0</c>.. or <c>postgres-0</c>), names bound by steps (<c>as: victim</c>), and the dynamic
+/// references <c>leader</c> and <c>follower</c>, resolved from the datastore members' own view at the moment a step
+/// runs. The members are the servers on the embedded store, and the etcd nodes on an external etcd cluster.
 /// </summary>
 public sealed class ChaosNodes
 {
@@ -27,7 +29,33 @@ public sealed class ChaosNodes
     /// <summary>The servers' short names, in index order.</summary>
     public IReadOnlyList<string> Servers => [.. _byShort.Where(p => p.Value.Role == NodeRole.Server).OrderBy(p => p.Value.Index).Select(p => p.Key)];
 
+    /// <summary>
+    /// The datastore members' short names, in index order: the etcd nodes when the cluster has an external etcd
+    /// cluster, else the servers (members of the embedded store).
+    /// </summary>
+    public IReadOnlyList<string> Members => ExternalDatastore == LabDatastore.Etcd
+        ? [.. _byShort.Where(p => p.Value.Role == NodeRole.Etcd).OrderBy(p => p.Value.Index).Select(p => p.Key)]
+        : Servers;
+
+    /// <summary>The external datastore the cluster's nodes show (etcd or PostgreSQL nodes), or null.</summary>
+    public LabDatastore? ExternalDatastore =>
+        _byShort.Values.Any(n => n.Role == NodeRole.Etcd) ? LabDatastore.Etcd
+        : _byShort.Values.Any(n => n.Role == NodeRole.Postgres) ? LabDatastore.Postgres
+        : null;
+
+    /// <summary>The external datastore's nodes' short names (etcd members or PostgreSQL).</summary>
+    public IReadOnlyList<string> DatastoreNodes => [.. _byShort.Where(p => LabNaming.IsDatastore(p.Value.Role)).OrderBy(p => p.Value.Index).Select(p => p.Key)];
+
+    /// <summary>The servers' and agents' short names: the nodes that register a Kubernetes Node.</summary>
+    public IReadOnlyList<string> K3sNodes => [.. Names.Where(n => LabNaming.IsK3sNode(_byShort[n].Role))];
+
     public LabNode this[string shortName] => _byShort[shortName];
+
+    /// <summary>Whether a reference can take API requests: <c>lb</c>, a server, or (when members are servers) a dynamic reference.</summary>
+    public bool ServesApi(string reference) =>
+        _byShort.TryGetValue(reference, out var node) ? node.Role is NodeRole.Server or NodeRole.LoadBalancer
+        : reference is "leader" or "follower" ? ExternalDatastore is null
+        : true;
 
     /// <summary><c>k3slab-dev-server-0</c> → <c>server-0</c>.</summary>
     public static string ShortName(string cluster, LabNode node)
@@ -56,9 +84,10 @@ public sealed class ChaosNodes
 
     /// <summary>
     /// Resolves a reference to a short name. <paramref name="leader"/> is asked only for <c>leader</c> and
-    /// <c>follower</c> and returns the current leader's short name or null when none is agreed.
+    /// <c>follower</c> and returns the current leader's short name or null when none is agreed; <c>follower</c> is the
+    /// first member that is neither the leader nor in <paramref name="unavailable"/> (stopped, killed or paused).
     /// </summary>
-    public async Task<string> ResolveAsync(string reference, Func<CancellationToken, Task<string?>> leader, CancellationToken cancellationToken)
+    public async Task<string> ResolveAsync(string reference, Func<CancellationToken, Task<string?>> leader, CancellationToken cancellationToken, IReadOnlySet<string>? unavailable = null)
     {
         if (_byShort.ContainsKey(reference))
         {
@@ -73,8 +102,8 @@ public sealed class ChaosNodes
         if (reference is "leader" or "follower")
         {
             var current = await leader(cancellationToken) ?? throw new ChaosRunException($"'{reference}': no datastore leader is agreed on by the servers right now");
-            return reference == "leader" ? current : Servers.FirstOrDefault(s => s != current && _byShort[s].IsRunning)
-                ?? Servers.First(s => s != current);
+            return reference == "leader" ? current : Members.FirstOrDefault(s => s != current && unavailable?.Contains(s) != true && _byShort[s].IsRunning)
+                ?? throw new ChaosRunException($"'follower': every member other than the leader {current} is down");
         }
 
         throw new ChaosRunException($"no node '{reference}' in cluster '{Cluster.Name}' (nodes: {string.Join(", ", Names)}; also leader, follower, and names bound with 'as')");

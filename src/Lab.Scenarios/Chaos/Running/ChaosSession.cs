@@ -15,7 +15,11 @@ namespace K3sLab.Scenarios.Chaos.Running;
 /// <param name="Output">The report folder; each run writes <c>&lt;scenario&gt;/run-&lt;i&gt;/</c> under it.</param>
 /// <param name="Cluster">An existing lab cluster to run on; null creates one (and deletes it afterwards).</param>
 /// <param name="PlantedBug">A test-only runtime bug to switch on in every server and agent (<c>K3SLAB_TEST_PLANTED_BUG</c>), to show a check catches it; null for none.</param>
-public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, string? Cluster, string? PlantedBug = null);
+public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, string? Cluster, string? PlantedBug = null)
+{
+    /// <summary>The name prefix of a cluster the session creates: <c>&lt;prefix&gt;&lt;6 hex&gt;</c>.</summary>
+    public string ClusterPrefix { get; init; } = "chaos";
+}
 
 /// <summary>
 /// Runs a scenario several times and writes every run's reports plus a summary of all of them (pass count, time per
@@ -47,8 +51,8 @@ public sealed partial class ChaosSession(ILogger logger)
                 }
                 else
                 {
-                    owned ??= await new K3sLabClusterBuilder().WithName($"chaos{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}")
-                        .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithLogger(logger)
+                    owned ??= await new K3sLabClusterBuilder().WithName($"{options.ClusterPrefix}{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}")
+                        .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithDatastore(scenario.Datastore).WithLogger(logger)
                         .WithNodeEnvironment(options.PlantedBug is { } bug ? new Dictionary<string, string> { ["K3SLAB_TEST_PLANTED_BUG"] = bug } : new Dictionary<string, string>())
                         .BuildAndStartAsync(cancellationToken);
                     (cluster, provider) = (owned.Info, owned.Provider);

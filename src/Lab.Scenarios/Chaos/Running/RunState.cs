@@ -31,14 +31,18 @@ internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints 
     /// <summary>Nodes the run paused.</summary>
     public HashSet<string> Paused { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Each node's container start time and restart count when the run began, for <c>no-restarts</c>.</summary>
+    public Dictionary<string, Lab.Providers.NodeRuntime> StartedWith { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Nodes the run stopped or killed and has not started again.</summary>
     public HashSet<string> Down { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The current leader's short name, for the <c>leader</c> and <c>follower</c> references.</summary>
     public Task<string?> LeaderAsync(CancellationToken cancellationToken) =>
-        Datastore?.CurrentLeaderAsync(cancellationToken) ?? throw new ChaosRunException("'leader' and 'follower' need the embedded datastore: a cluster of more than one server");
+        Datastore?.CurrentLeaderAsync(cancellationToken) ?? throw new ChaosRunException("'leader' and 'follower' need datastore members: the embedded store of more than one server, or datastore: etcd");
 
-    public Task<string> ResolveAsync(string reference, CancellationToken cancellationToken) => Nodes.ResolveAsync(reference, LeaderAsync, cancellationToken);
+    public Task<string> ResolveAsync(string reference, CancellationToken cancellationToken) =>
+        Nodes.ResolveAsync(reference, LeaderAsync, cancellationToken, new HashSet<string>(Down.Concat(Paused), StringComparer.Ordinal));
 }
 
 /// <summary>An expectation did not hold in time; the message says what was seen instead.</summary>

@@ -67,11 +67,11 @@ public sealed partial class ScenarioRunner
                     return (false, "the API did not answer");
                 }
 
-                var expected = names.Count > 0 ? names : [.. state.Nodes.Names.Where(x => state.Nodes[x].Role != Lab.Providers.NodeRole.LoadBalancer)];
+                var expected = names.Count > 0 ? names : state.Nodes.K3sNodes;
                 var missing = expected.Where(x => ready.GetValueOrDefault(x) != "True").ToList();
                 return (missing.Count == 0, missing.Count == 0 ? "all Ready" : "not Ready: " + string.Join(", ", missing.Select(x => $"{x}={ready.GetValueOrDefault(x, "absent")}")));
             case VotersAre v:
-                foreach (var server in state.Nodes.Servers.Where(s => !state.Down.Contains(s) && !state.Paused.Contains(s)))
+                foreach (var server in state.Nodes.Members.Where(s => !state.Down.Contains(s) && !state.Paused.Contains(s)))
                 {
                     if (await state.Etcdctl.MembersAsync(state.Nodes[server], cancellationToken) is { } members)
                     {

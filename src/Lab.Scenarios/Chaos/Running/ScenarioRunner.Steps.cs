@@ -1,5 +1,5 @@
 using k8s;
-using K3sLab.Lab.Providers;
+using K3sLab.Lab.Datastores;
 using K3sLab.Scenarios.Chaos.Checks;
 using K3sLab.Scenarios.Chaos.Definitions;
 using K3sLab.Scenarios.Chaos.Observers;
@@ -125,6 +125,11 @@ public sealed partial class ScenarioRunner
         }
 
         var node = state.Nodes[name];
+        if (step.Action == NodeAction.Reimage && node.Role == Lab.Providers.NodeRole.Etcd)
+        {
+            throw new ChaosRunException($"{name} is an etcd member, which cannot be re-imaged: with an empty data dir it cannot rejoin its cluster");
+        }
+
         try
         {
             switch (step.Action)
@@ -235,23 +240,36 @@ public sealed partial class ScenarioRunner
         }
     }
 
-    /// <summary>Waits until every node is Ready and, with the embedded store, a leader is agreed; returns why not, or null.</summary>
-    private static async Task<string?> WaitWholeAsync(RunState state, ReadinessObserver readiness, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until every node is Ready, an external datastore's nodes all serve and, where the datastore has members,
+    /// a leader is agreed; returns why not, or null.
+    /// </summary>
+    private async Task<string?> WaitWholeAsync(RunState state, ReadinessObserver readiness, CancellationToken cancellationToken)
     {
         var deadline = state.Record.Clock.Elapsed + RecoveryTimeout;
         string last = "no answer from the API";
         while (state.Record.Clock.Elapsed < deadline)
         {
             var ready = await readiness.ReadAsync(cancellationToken);
-            var notReady = ready is null ? null : state.Nodes.Names.Where(n => state.Nodes[n].Role != NodeRole.LoadBalancer && ready.GetValueOrDefault(n) != "True").ToList();
+            var notReady = ready is null ? null : state.Nodes.K3sNodes.Where(n => ready.GetValueOrDefault(n) != "True").ToList();
             var leader = state.Datastore is null ? "n/a" : await state.Datastore.CurrentLeaderAsync(cancellationToken);
-            if (notReady is { Count: 0 } && leader is not null)
+            var unhealthy = new List<string>();
+            foreach (var node in state.Nodes.DatastoreNodes)
             {
-                state.Record.Event("note", "cluster whole again: every node Ready" + (state.Datastore is null ? "" : $", {leader} leads"));
+                if (await DatastoreHealth.IsHealthyAsync(provider, state.Nodes[node], cancellationToken) != true)
+                {
+                    unhealthy.Add(node);
+                }
+            }
+
+            if (notReady is { Count: 0 } && leader is not null && unhealthy.Count == 0)
+            {
+                state.Record.Event("note", "cluster whole again: every node Ready" + (state.Datastore is null ? "" : $", {leader} leads") + (state.Nodes.DatastoreNodes.Count > 0 ? ", datastore serves" : ""));
                 return null;
             }
 
-            last = notReady is null ? "the API did not answer" : $"not Ready: {string.Join(", ", notReady)}" + (leader is null ? "; no agreed leader" : "");
+            last = (notReady is null ? "the API did not answer" : $"not Ready: {string.Join(", ", notReady)}") + (leader is null ? "; no agreed leader" : "")
+                + (unhealthy.Count > 0 ? $"; datastore not serving on {string.Join(", ", unhealthy)}" : "");
             await Task.Delay(1000, cancellationToken);
         }
 
@@ -264,7 +282,7 @@ public sealed partial class ScenarioRunner
     /// </summary>
     private static async Task<IReadOnlyList<MemberDigest>> DigestsAsync(RunState state, Etcdctl etcdctl, CancellationToken cancellationToken)
     {
-        var servers = state.Nodes.Servers;
+        var servers = state.Nodes.Members;
         var deadline = state.Record.Clock.Elapsed + TimeSpan.FromSeconds(60);
         IReadOnlyList<MemberDigest> digests = [];
         while (true)

@@ -1,4 +1,5 @@
 using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Chaos.Checks;
 using K3sLab.Scenarios.Chaos.Definitions;
@@ -26,13 +27,19 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         var record = new RunRecord(new RunClock());
         var etcdctl = new Etcdctl(provider);
         using var endpoints = new ApiEndpoints(nodes);
-        var state = new RunState(nodes, record, endpoints, new FaultInjector(provider), etcdctl, scenario.Servers > 1 ? new DatastoreObserver(nodes, etcdctl, record) : null);
+        var state = new RunState(nodes, record, endpoints, new FaultInjector(provider), etcdctl, scenario.Replicated ? new DatastoreObserver(nodes, etcdctl, record) : null);
         await using var readiness = new ReadinessObserver(endpoints.For("lb"), nodes, record);
         state.Readiness = readiness;
         await using var workload = new RegisterWorkload(endpoints, record, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..4]));
         await using var watchers = new WatchWorkload(endpoints, record);
         state.Workload = workload;
         state.Watchers = watchers;
+        var watched = WatchedForRestarts(scenario, nodes);
+        foreach (var node in watched)
+        {
+            state.StartedWith[node] = await provider.InspectAsync(nodes[node], cancellationToken);
+        }
+
         readiness.Start();
         state.Datastore?.Start();
         record.Event("note", $"run of {scenario.Name} on cluster {cluster.Name} (seed {seed})");
@@ -103,7 +110,13 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
             }
 
             await readiness.DisposeAsync();
-            checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state, history)));
+            var ended = new Dictionary<string, NodeRuntime?>(StringComparer.Ordinal);
+            foreach (var node in watched)
+            {
+                ended[node] = await InspectOrNullAsync(nodes[node], cancellationToken);
+            }
+
+            checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state, history, ended)));
             if (whole is not null)
             {
                 error = whole;
@@ -119,8 +132,9 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         return result;
     }
 
-    private static CheckResult Check(CheckSpec spec, RunRecord record, IReadOnlySet<string>? ledger, IReadOnlyList<MemberDigest> digests, RunState state, IReadOnlyList<Checkers.WatchEvent>? history) => spec.Kind switch
+    private static CheckResult Check(CheckSpec spec, RunRecord record, IReadOnlySet<string>? ledger, IReadOnlyList<MemberDigest> digests, RunState state, IReadOnlyList<Checkers.WatchEvent>? history, IReadOnlyDictionary<string, NodeRuntime?> ended) => spec.Kind switch
     {
+        CheckKind.NoRestarts => NoRestartsCheck.Run(state.StartedWith, ended, [.. spec.Nodes.Select(n => state.Nodes.ResolveStatic(n) ?? n)]),
         CheckKind.WatchGuarantees => WatchGuaranteesCheck.Run(history, state.Watchers!.Streams),
         CheckKind.Linearizable => LinearizableCheck.Run(record.Operations),
         CheckKind.NoLostWrites => NoLostWritesCheck.Run(record.Operations, ledger),
@@ -131,32 +145,52 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         _ => throw new ChaosRunException($"check {spec.Kind} is not implemented"),
     };
 
-    /// <summary>Every node reference must name a node, a dynamic reference, or a name bound by an earlier step.</summary>
+    /// <summary>The nodes a <c>no-restarts</c> check names, resolved; only node names are allowed there.</summary>
+    private static IReadOnlyList<string> WatchedForRestarts(ScenarioDefinition scenario, ChaosNodes nodes) =>
+        [.. scenario.Checks.Where(c => c.Kind == CheckKind.NoRestarts).SelectMany(c => c.Nodes).Select(n => nodes.ResolveStatic(n)
+            ?? throw new ScenarioFormatException($"{scenario.Source}: no-restarts names nodes, and '{n}' is none of {string.Join(", ", nodes.Names)}")).Distinct()];
+
+    private async Task<NodeRuntime?> InspectOrNullAsync(LabNode node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await provider.InspectAsync(node, cancellationToken);
+        }
+        catch (Exception e) when (e is Docker.DotNet.DockerApiException or HttpRequestException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Every node reference must name a node, a dynamic reference, or a name bound by an earlier step; requests go to
+    /// servers or the balancer only; and the cluster must run the datastore the scenario asks for.
+    /// </summary>
     internal static void CheckReferences(ScenarioDefinition scenario, ChaosNodes nodes)
     {
+        var wanted = scenario.Datastore.Resolve(scenario.Servers);
+        var external = nodes.ExternalDatastore;
+        if ((wanted.IsExternal() || external is not null) && wanted != external)
+        {
+            throw new ScenarioFormatException($"{scenario.Source}: the scenario asks for datastore {LabDatastores.Word(wanted)}, and cluster '{nodes.Cluster.Name}' runs {(external is { } e ? LabDatastores.Word(e) : "none outside its servers")}");
+        }
+
         var bound = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in scenario.Steps)
         {
-            var references = step switch
-            {
-                NodeStep n => [n.Target],
-                IsolateStep s => [s.Target],
-                PartitionStep p => [.. p.Groups.SelectMany(g => g)],
-                OneWayStep d => [d.From, d.To],
-                LossStep l => [l.Target],
-                StartLoadStep { Via: not ("lb" or "each-server") } load => [load.Via],
-                ExpectStep { Condition: WritesSucceed { Via: not "lb" } w } => [w.Via],
-                ExpectStep { Condition: WritesRefused w } => [w.Via],
-                ExpectStep { Condition: ReadyzIs r } => [r.Node],
-                ExpectStep { Condition: LogContains l } => [l.Node],
-                DeleteNodeStep d => [d.Target],
-                ExpectStep { Condition: NodesReady r } => r.Nodes,
-                ExpectStep { Condition: LeaderElected l } => l.Not,
-                _ => Array.Empty<string>(),
-            };
-            foreach (var reference in references.Where(r => !nodes.IsKnown(r, bound)))
+            foreach (var reference in TopologyRules.References(step).Where(r => !nodes.IsKnown(r, bound)))
             {
                 throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: no node '{reference}' in a cluster of {scenario.Servers} servers and {scenario.Agents} agents (nodes: {string.Join(", ", nodes.Names)}; also leader, follower, and names bound earlier with 'as')");
+            }
+
+            foreach (var reference in TopologyRules.ApiReferences(step).Where(r => !nodes.ServesApi(r)))
+            {
+                throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: '{reference}' serves no Kubernetes API; requests and readyz go to a server or lb");
+            }
+
+            if (step is NodeStep { Action: NodeAction.Reimage } reimage && (nodes.ResolveStatic(reimage.Target) is { } target ? nodes[target].Role == NodeRole.Etcd : nodes.ExternalDatastore == LabDatastore.Etcd && reimage.Target is "leader" or "follower"))
+            {
+                throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: an etcd member cannot be re-imaged: with an empty data dir it cannot rejoin its cluster (that takes etcdctl member remove and add); kill, stop or isolate it instead");
             }
 
             if (((step as NodeStep)?.As ?? (step as IsolateStep)?.As) is { } name)

@@ -17,7 +17,10 @@ internal static class DatastoreHealth
         string? failure = null;
         try
         {
-            await store.RangeAsync(new RangeQuery(KeyRange.Single("/registry/health"u8.ToArray())), timeout.Token).WaitAsync(timeout.Token);
+            // On the thread pool: a store may do blocking work before its task returns (the SQL stores read
+            // synchronously, and an unreachable PostgreSQL holds a read for its connect timeout), and the deadline
+            // must hold all the same.
+            await Task.Run(() => store.RangeAsync(new RangeQuery(KeyRange.Single("/registry/health"u8.ToArray())), timeout.Token), timeout.Token).WaitAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {

@@ -53,10 +53,11 @@ internal static class BootstrapData
 
     /// <summary>
     /// Writes the items of <paramref name="json"/> under the data dir (each atomically), and returns how many it wrote.
-    /// Every item is required: a server cannot take part without all of them.
+    /// Every item is required (a server cannot take part without all of them), except that the embedded datastore's
+    /// CAs may be missing when <paramref name="embeddedStore"/> is false: servers on an external datastore have none.
     /// </summary>
     /// <exception cref="BootstrapException">The document is not bootstrap data or lacks an item.</exception>
-    public static int Write(DataDir dataDir, string json)
+    public static int Write(DataDir dataDir, string json, bool embeddedStore = true)
     {
         JsonObject root;
         try
@@ -71,6 +72,11 @@ internal static class BootstrapData
         var decoded = new List<(string Path, byte[] Content, bool Secret)>();
         foreach (var (name, path, secret) in Items)
         {
+            if (!embeddedStore && name.StartsWith("ETCD", StringComparison.Ordinal) && root[name] is null)
+            {
+                continue;
+            }
+
             if (root[name] is not JsonObject item || item["Content"]?.GetValue<string>() is not { } content)
             {
                 throw new BootstrapException($"the server's bootstrap data lacks {name}; is it a k3s server with the embedded datastore?");

@@ -41,9 +41,10 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
 
         var embedded = EmbeddedDatastore.Chosen(settings);
         var joinMembers = await JoinAsync(embedded, cancellationToken);
-        var boot = ServerBootstrap.Run(new ServerBootstrapOptions(
+        var bootstrapOptions = new ServerBootstrapOptions(
             settings.DataDir, settings.Token, settings.AgentToken, settings.NodeName, [settings.NodeIp], settings.TlsSans,
-            settings.ClusterDomain, settings.ServiceCidr, settings.HttpsListenPort));
+            settings.ClusterDomain, settings.ServiceCidr, settings.HttpsListenPort);
+        var (shared, boot) = await BootstrapAsync(embedded, bootstrapOptions, cancellationToken);
         using var tls = boot.Tls;
 
         var server = $"https://127.0.0.1:{settings.HttpsListenPort}";
@@ -62,6 +63,10 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
                 member = await EmbeddedDatastore.StartAsync(settings, etcdTls, settings.ServerUrl, joinMembers, loggers, logging, cancellationToken);
                 store = member.Store;
                 Log.EmbeddedDatastoreStarted(_logger, settings.DataDir.EtcdMember, member.Host.Name);
+            }
+            else if (shared is not null)
+            {
+                store = shared;
             }
             else
             {
@@ -144,6 +149,54 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
     /// the token, refuse a critical configuration mismatch, bring the shared certificates and keys, and read the
     /// member list the datastore joins through. Returns null when there is nothing to join.
     /// </summary>
+    /// <summary>
+    /// Settles the certificates and tokens. On a shared external datastore (etcd, PostgreSQL) the store opens first,
+    /// so the cluster's bootstrap data stored there is loaded before the local bootstrap, or this server's stored
+    /// after it (and adopted from another server that stored first); the open store is returned for the server to use.
+    /// </summary>
+    private async Task<(IRevisionedStore? Shared, ServerBootstrapResult Boot)> BootstrapAsync(bool embedded, ServerBootstrapOptions options, CancellationToken cancellationToken)
+    {
+        if (embedded || !DatastoreBootstrap.Applies(settings.DatastoreEndpoint))
+        {
+            return (null, ServerBootstrap.Run(options));
+        }
+
+        IRevisionedStore store;
+        try
+        {
+            (store, var description) = await ExternalDatastore.OpenAsync(settings, loggers, cancellationToken);
+            Log.DatastoreOpened(_logger, description, store.CurrentRevision);
+        }
+        catch (StoreException e)
+        {
+            throw new BootstrapException($"the datastore cannot start: {e.Message}");
+        }
+
+        try
+        {
+            var logger = loggers.CreateLogger("k3s.bootstrap");
+            var save = await DatastoreBootstrap.LoadAsync(store, settings.DataDir, settings.Token, logger, cancellationToken);
+            var boot = ServerBootstrap.Run(options);
+            if (save && !await DatastoreBootstrap.SaveAsync(store, settings.DataDir, logger, cancellationToken))
+            {
+                boot.Tls.Dispose();
+                boot = ServerBootstrap.Run(options);
+            }
+
+            return (store, boot);
+        }
+        catch (StoreException e)
+        {
+            await store.DisposeAsync();
+            throw new BootstrapException($"the cluster's bootstrap data could not be read or stored in the datastore: {e.Message}");
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
     private async Task<IReadOnlyList<Etcd.ClusterMember>?> JoinAsync(bool embedded, CancellationToken cancellationToken)
     {
         if (settings.ServerUrl is not { } url || EmbeddedDatastore.HasData(settings.DataDir))

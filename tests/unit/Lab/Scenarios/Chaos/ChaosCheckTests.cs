@@ -162,4 +162,20 @@ public sealed class ChaosCheckTests
         undecided.Summary.Should().StartWith("undecided").And.Contain("server-1 r10 hash 00000abd (compacted at 8)");
         ConvergedCheck.Run([new("server-0", 10, 0xabc, 8), new("server-1", 10, 0xabc, 8)]).Passed.Should().BeTrue();
     }
+
+    [Fact]
+    public void NoRestarts_ContainerStartedAgain_IsNamed_AndUninspectedNodesFail()
+    {
+        var start = new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        var before = new Dictionary<string, K3sLab.Lab.Providers.NodeRuntime> { ["server-0"] = new(start, 0), ["server-1"] = new(start, 0) };
+
+        var same = NoRestartsCheck.Run(before, new Dictionary<string, K3sLab.Lab.Providers.NodeRuntime?> { ["server-0"] = new(start, 0), ["server-1"] = new(start, 0) }, ["server-0", "server-1"]);
+        var restarted = NoRestartsCheck.Run(before, new Dictionary<string, K3sLab.Lab.Providers.NodeRuntime?> { ["server-0"] = new(start, 0), ["server-1"] = new(start.AddSeconds(40), 1) }, ["server-0", "server-1"]);
+        var gone = NoRestartsCheck.Run(before, new Dictionary<string, K3sLab.Lab.Providers.NodeRuntime?> { ["server-0"] = null }, ["server-0"]);
+
+        same.Passed.Should().BeTrue(same.Summary);
+        restarted.Passed.Should().BeFalse();
+        restarted.Details.Should().ContainSingle().Which.Should().StartWith("server-1: started at 12:00:00.000 (restart count 0), then at 12:00:40.000 (restart count 1)");
+        gone.Passed.Should().BeFalse();
+    }
 }

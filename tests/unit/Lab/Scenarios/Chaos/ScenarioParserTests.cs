@@ -1,5 +1,6 @@
 using System.Net;
 using K3sLab.Lab.Cluster;
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Chaos.Definitions;
 using K3sLab.Scenarios.Chaos.Running;
@@ -141,11 +142,110 @@ public sealed class ScenarioParserTests
         check.Should().Throw<ScenarioFormatException>().WithMessage("d.yaml:4: no node 'v'*");
     }
 
-    private static LabCluster Cluster(int servers, int agents)
+    [Fact]
+    public void Parse_Datastore_IsReadFromTheClusterLine()
+    {
+        var etcd = ScenarioParser.Parse("name: d\ncluster: {servers: 2, agents: 1, datastore: etcd}\nsteps:\n  - kill: leader\nchecks: [converged, one-leader-per-term]\n", "d.yaml");
+
+        etcd.Datastore.Should().Be(LabDatastore.Etcd);
+        etcd.Replicated.Should().BeTrue("etcd members have terms, leaders and hashes to compare");
+        ScenarioParser.Parse("name: d\ncluster: {servers: 3}\nsteps: [heal]\n", "d.yaml").Replicated.Should().BeTrue();
+        ScenarioParser.Parse("name: d\ncluster: {servers: 1}\nsteps: [heal]\n", "d.yaml").Replicated.Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("cluster: {servers: 2, datastore: mysql}", "steps: [heal]", "d.yaml:2: datastore is one of sqlite, embedded, etcd, postgres; not 'mysql'")]
+    [InlineData("cluster: {servers: 2, datastore: sqlite}", "steps: [heal]", "d.yaml:2: datastore: sqlite serves one server only*")]
+    [InlineData("cluster: {servers: 2, datastore: postgres}", "steps: [heal]\nchecks:\n  - linearizable\n  - converged", "d.yaml:6: the check 'converged' compares datastore members (embedded or etcd), and a cluster on PostgreSQL (datastore: postgres) has none*")]
+    [InlineData("cluster: {servers: 2, datastore: postgres}", "steps: [heal]\nchecks: [one-leader-per-term]", "d.yaml:4: the check 'one-leader-per-term' compares datastore members*")]
+    [InlineData("cluster: {servers: 2, datastore: postgres}", "steps:\n  - expect: {voters: 3, within: 5s}", "d.yaml:4: 'expect: 3 voters following the leader' needs datastore members*")]
+    [InlineData("cluster: {servers: 2, datastore: postgres}", "steps:\n  - kill: follower", "d.yaml:4: 'follower' names a datastore member (embedded or etcd), and a cluster on PostgreSQL*")]
+    [InlineData("cluster: {servers: 1}", "steps:\n  - expect: {leader: elected, within: 5s}", "d.yaml:4: 'expect: a leader' needs datastore members (embedded or etcd), and a single server on SQLite has none")]
+    public void Parse_WhatTheDatastoreCannotGive_IsRefusedWithTheLine(string cluster, string rest, string message)
+    {
+        var parse = () => ScenarioParser.Parse($"name: d\n{cluster}\n{rest}\n", "d.yaml");
+
+        parse.Should().Throw<ScenarioFormatException>().WithMessage(message);
+    }
+
+    [Fact]
+    public void CheckReferences_EtcdCluster_KnowsTheMembers_AndRefusesApiRequestsToThem()
+    {
+        var nodes = new ChaosNodes(Cluster(servers: 2, agents: 1, etcd: 3));
+        var ok = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps:\n  - kill: {node: etcd-2, as: v}\n  - isolate: etcd-0\n  - start: v\n  - expect: {readyz: failing, node: server-1, within: 5s}\n", "d.yaml");
+        var api = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps:\n  - expect: {readyz: ok, node: etcd-1, within: 5s}\n", "d.yaml");
+        var leader = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps:\n  - expect: {writes: refused, via: leader, for: 5s}\n", "d.yaml");
+
+        ScenarioRunner.CheckReferences(ok, nodes);
+        nodes.Members.Should().Equal("etcd-0", "etcd-1", "etcd-2");
+        nodes.K3sNodes.Should().Equal("agent-0", "server-0", "server-1");
+        nodes.ExternalDatastore.Should().Be(LabDatastore.Etcd);
+        ((Action)(() => ScenarioRunner.CheckReferences(api, nodes))).Should().Throw<ScenarioFormatException>().WithMessage("d.yaml:4: 'etcd-1' serves no Kubernetes API*");
+        ((Action)(() => ScenarioRunner.CheckReferences(leader, nodes))).Should().Throw<ScenarioFormatException>().WithMessage("d.yaml:4: 'leader' serves no Kubernetes API*");
+    }
+
+    [Fact]
+    public void CheckReferences_ReimagingAnEtcdMember_IsRefused()
+    {
+        var nodes = new ChaosNodes(Cluster(servers: 2, agents: 1, etcd: 3));
+        var named = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps:\n  - reimage: etcd-1\n", "d.yaml");
+        var leader = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps:\n  - reimage: leader\n", "d.yaml");
+        var server = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps:\n  - reimage: server-1\n", "d.yaml");
+
+        ((Action)(() => ScenarioRunner.CheckReferences(named, nodes))).Should().Throw<ScenarioFormatException>().WithMessage("d.yaml:4: an etcd member cannot be re-imaged*");
+        ((Action)(() => ScenarioRunner.CheckReferences(leader, nodes))).Should().Throw<ScenarioFormatException>().WithMessage("d.yaml:4: an etcd member cannot be re-imaged*");
+        ScenarioRunner.CheckReferences(server, nodes);
+    }
+
+    [Fact]
+    public void CheckReferences_ScenarioAndClusterDatastoresDiffer_IsRefused()
+    {
+        var etcd = ScenarioParser.Parse("name: d\ncluster: {servers: 2, datastore: etcd}\nsteps: [heal]\n", "d.yaml");
+        var embedded = ScenarioParser.Parse("name: d\ncluster: {servers: 2}\nsteps: [heal]\n", "d.yaml");
+
+        ((Action)(() => ScenarioRunner.CheckReferences(etcd, new ChaosNodes(Cluster(servers: 2, agents: 0)))))
+            .Should().Throw<ScenarioFormatException>().WithMessage("d.yaml: the scenario asks for datastore etcd, and cluster 'c' runs none outside its servers");
+        ((Action)(() => ScenarioRunner.CheckReferences(embedded, new ChaosNodes(Cluster(servers: 2, agents: 0, etcd: 3)))))
+            .Should().Throw<ScenarioFormatException>().WithMessage("*asks for datastore embedded, and cluster 'c' runs etcd");
+    }
+
+    [Fact]
+    public async Task Resolve_Follower_SkipsTheLeaderAndMembersThatAreDown()
+    {
+        var nodes = new ChaosNodes(Cluster(servers: 2, agents: 0, etcd: 3));
+        var ct = TestContext.Current.CancellationToken;
+
+        (await nodes.ResolveAsync("follower", _ => Task.FromResult<string?>("etcd-1"), ct, new HashSet<string> { "etcd-0" })).Should().Be("etcd-2");
+        (await nodes.ResolveAsync("leader", _ => Task.FromResult<string?>("etcd-1"), ct)).Should().Be("etcd-1");
+        var none = () => nodes.ResolveAsync("follower", _ => Task.FromResult<string?>("etcd-1"), ct, new HashSet<string> { "etcd-0", "etcd-2" });
+        await none.Should().ThrowAsync<ChaosRunException>().WithMessage("'follower': every member other than the leader etcd-1 is down");
+    }
+
+    [Fact]
+    public void Library_DatastoreScenarios_AskForTheirTopology()
+    {
+        var etcd = ScenarioLibrary.Find("etcd-member-loss");
+        var postgres = ScenarioLibrary.Find("postgres-restart");
+
+        (etcd.Servers, etcd.Agents, etcd.Datastore).Should().Be((2, 1, LabDatastore.Etcd));
+        etcd.Checks.Select(c => c.Kind).Should().Contain([CheckKind.Linearizable, CheckKind.NoLostWrites, CheckKind.WatchGuarantees, CheckKind.Converged, CheckKind.NoRestarts]);
+        postgres.Datastore.Should().Be(LabDatastore.Postgres);
+        postgres.Checks.Single(c => c.Kind == CheckKind.NoRestarts).Nodes.Should().Equal("server-0", "server-1");
+        ScenarioRunner.CheckReferences(etcd, new ChaosNodes(Cluster(servers: 2, agents: 1, etcd: 3)));
+        ScenarioRunner.CheckReferences(postgres, new ChaosNodes(Cluster(servers: 2, agents: 1, postgres: true)));
+    }
+
+    private static LabCluster Cluster(int servers, int agents, int etcd = 0, bool postgres = false)
     {
         var nodes = new List<LabNode> { new("k3slab-c-lb", "c", NodeRole.LoadBalancer, 0, IPAddress.Parse("172.28.0.2"), "running") };
         nodes.AddRange(Enumerable.Range(0, servers).Select(i => new LabNode($"k3slab-c-server-{i}", "c", NodeRole.Server, i, IPAddress.Parse($"172.28.0.{10 + i}"), "running")));
         nodes.AddRange(Enumerable.Range(0, agents).Select(i => new LabNode($"k3slab-c-agent-{i}", "c", NodeRole.Agent, i, IPAddress.Parse($"172.28.0.{100 + i}"), "running")));
+        nodes.AddRange(Enumerable.Range(0, etcd).Select(i => new LabNode($"k3slab-c-etcd-{i}", "c", NodeRole.Etcd, i, IPAddress.Parse($"172.28.0.{3 + i}"), "running")));
+        if (postgres)
+        {
+            nodes.Add(new LabNode("k3slab-c-postgres-0", "c", NodeRole.Postgres, 0, IPAddress.Parse("172.28.0.3"), "running"));
+        }
+
         return new LabCluster("c", new Uri("https://127.0.0.1:6443"), "/nonexistent", "", nodes, TimeSpan.Zero);
     }
 }

@@ -1,0 +1,77 @@
+using K3sLab.Lab.Datastores;
+
+namespace K3sLab.Scenarios.Chaos.Definitions;
+
+/// <summary>
+/// What a scenario may ask of its cluster's datastore. Terms, leaders, voters and member hashes exist only where the
+/// datastore has members: the embedded Raft store, or an external etcd cluster (whose members the lab then observes
+/// with etcdctl inside them). On one server's SQLite file or on PostgreSQL there is nothing to observe, so the
+/// checks, expectations and references that need members are refused here, with their line, rather than passing
+/// with nothing seen.
+/// </summary>
+public static class TopologyRules
+{
+    /// <exception cref="ScenarioFormatException">The scenario asks for members its datastore does not have.</exception>
+    public static void Check(ScenarioDefinition scenario)
+    {
+        if (scenario.Replicated)
+        {
+            return;
+        }
+
+        var topology = Describe(scenario);
+        foreach (var check in scenario.Checks.Where(c => c.Kind is CheckKind.OneLeaderPerTerm or CheckKind.Converged))
+        {
+            var name = CheckSpec.Names.First(n => n.Value == check.Kind).Key;
+            throw new ScenarioFormatException($"{scenario.Source}:{check.Line}: the check '{name}' compares datastore members (embedded or etcd), and {topology} has none; leave it out");
+        }
+
+        foreach (var step in scenario.Steps)
+        {
+            if (step is ExpectStep { Condition: VotersAre or LeaderElected } expect)
+            {
+                throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: 'expect: {expect.Condition.Describe()}' needs datastore members (embedded or etcd), and {topology} has none");
+            }
+
+            if (References(step).FirstOrDefault(r => r is "leader" or "follower") is { } dynamic)
+            {
+                throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: '{dynamic}' names a datastore member (embedded or etcd), and {topology} has none; name the node, e.g. server-0");
+            }
+        }
+    }
+
+    /// <summary>The node references a step makes, as written.</summary>
+    public static IReadOnlyList<string> References(ScenarioStep step) => step switch
+    {
+        NodeStep n => [n.Target],
+        IsolateStep s => [s.Target],
+        PartitionStep p => [.. p.Groups.SelectMany(g => g)],
+        OneWayStep d => [d.From, d.To],
+        LossStep l => [l.Target],
+        StartLoadStep { Via: not ("lb" or "each-server") } load => [load.Via],
+        ExpectStep { Condition: WritesSucceed { Via: not "lb" } w } => [w.Via],
+        ExpectStep { Condition: WritesRefused w } => [w.Via],
+        ExpectStep { Condition: ReadyzIs r } => [r.Node],
+        ExpectStep { Condition: LogContains l } => [l.Node],
+        DeleteNodeStep d => [d.Target],
+        ExpectStep { Condition: NodesReady r } => r.Nodes,
+        ExpectStep { Condition: LeaderElected l } => l.Not,
+        _ => [],
+    };
+
+    /// <summary>The references of a step that must be an API endpoint: a server or the balancer.</summary>
+    public static IReadOnlyList<string> ApiReferences(ScenarioStep step) => step switch
+    {
+        StartLoadStep { Via: not ("lb" or "each-server") } load => [load.Via],
+        ExpectStep { Condition: WritesSucceed { Via: not "lb" } w } => [w.Via],
+        ExpectStep { Condition: WritesRefused w } => [w.Via],
+        ExpectStep { Condition: ReadyzIs r } => [r.Node],
+        _ => [],
+    };
+
+    private static string Describe(ScenarioDefinition scenario) => scenario.Datastore.Resolve(scenario.Servers) switch
+    {
+        LabDatastore.Postgres => "a cluster on PostgreSQL (datastore: postgres)",
+        _ => "a single server on SQLite",
+    };
+}
