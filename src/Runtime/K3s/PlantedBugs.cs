@@ -31,8 +31,8 @@ internal static class PlantedBugs
     public static bool AckBeforeCommit { get; } = Active == "ack-before-commit";
 
     /// <summary>
-    /// <c>never-fail-back</c>: the agent load balancer never again uses a server it saw fail, so an agent whose servers
-    /// each had an outage in turn runs out of servers even though all of them are back.
+    /// <c>never-fail-back</c>: the agent load balancer never again uses a server it saw fail or leave the server list,
+    /// so an agent whose servers each had an outage in turn runs out of servers even though all of them are back.
     /// </summary>
     public static bool NeverFailBack { get; } = Active == "never-fail-back";
 

@@ -46,7 +46,8 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
             agent.Start(server.Url, token);
         }
 
-        await UntilAsync(() => KubectlAsync(ct, "get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"), r => agents.All(a => r.Stdout.Contains($"{a.Name}=True", StringComparison.Ordinal)), TimeSpan.FromSeconds(90), "three Ready agent nodes", ct);
+        var registered = await Eventually.UntilAsync(() => KubectlAsync(ct, "get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"), r => agents.All(a => r.Stdout.Contains($"{a.Name}=True", StringComparison.Ordinal)), TimeSpan.FromSeconds(90), ct);
+        agents.Should().OnlyContain(a => registered.Stdout.Contains($"{a.Name}=True", StringComparison.Ordinal), $"three Ready agent nodes within 90 s; last: {registered.Stdout} {registered.Stderr}\n{AgentLogs(agents.Where(a => !registered.Stdout.Contains($"{a.Name}=True", StringComparison.Ordinal)))}\n--- server\n{Tail(_server!.Log)}");
 
         // A Deployment of 30 becomes Available, spread over the three nodes.
         await ApplyAsync(Deployment("pause"), ct);
@@ -218,6 +219,8 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
     }
 
     private static string Tail(string log) => log.Length > 6000 ? log[^6000..] : log;
+
+    private static string AgentLogs(IEnumerable<AgentNode> agents) => string.Join("\n", agents.Select(a => $"--- agent {a.Name}\n{Tail(a.Log)}"));
 
     /// <summary>A background sampler of a rollout's availability and pod count.</summary>
     private sealed class RolloutSample

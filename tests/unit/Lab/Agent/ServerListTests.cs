@@ -121,6 +121,37 @@ public sealed class ServerListTests
     }
 
     [Fact]
+    public void PlantedNeverFailBack_ServerThatLeftTheListCleanly_NeverReturns_WhileTheRealOneDoes()
+    {
+        // A server stopped cleanly removes its own endpoint, so the agent sees it leave the list before any health
+        // check fails it. The planted bug treats that as losing it for good too; the real balancer takes it back.
+        foreach (var planted in new[] { false, true })
+        {
+            var list = new ServerList(neverFailBack: planted);
+            list.SetDefault(Default, T0);
+            list.SetAddresses([A, B], T0);
+            list.HealthChecked(A, true, T0);
+            list.HealthChecked(B, true, T0);
+            list.HealthChecked(B, true, T0.AddSeconds(2));
+
+            list.SetAddresses([A], T0.AddSeconds(10));
+            list.SetAddresses([A, B], T0.AddSeconds(30));
+            list.HealthChecked(B, true, T0.AddSeconds(32));
+
+            if (planted)
+            {
+                list.States[B].Should().Be(ServerState.Failed);
+                list.DialOrder().Should().NotContain(B, "the planted balancer never goes back to a server it lost");
+            }
+            else
+            {
+                list.States[B].Should().Be(ServerState.Recovering, "back in the list, it is checked again");
+                list.DialOrder().Should().Contain(B);
+            }
+        }
+    }
+
+    [Fact]
     public void PreferredServer_NotDialedForAMinute_SettlesToHealthy()
     {
         var list = Listed();

@@ -14,8 +14,10 @@ namespace K3sLab.K3s.Agent.LoadBalancer;
 /// RECOVERING and HEALTHY servers, which moves clients back to it.
 /// </remarks>
 /// <param name="neverFailBack">
-/// Test-only planted bug (<c>never-fail-back</c>): a server that failed stays FAILED for good and is never dialed
-/// again, even after it left the server list and came back, so the balancer never fails back. Off in every real use.
+/// Test-only planted bug (<c>never-fail-back</c>): a server the balancer lost, because it failed or because it left the
+/// server list (a server that stops cleanly removes its own endpoint before any health check can fail it), is FAILED
+/// for good and never dialed again, even after it is back in the list, so the balancer never fails back. Off in every
+/// real use.
 /// </param>
 internal sealed class ServerList(bool neverFailBack = false)
 {
@@ -24,7 +26,7 @@ internal sealed class ServerList(bool neverFailBack = false)
 
     private readonly Dictionary<string, Entry> _servers = new(StringComparer.Ordinal);
 
-    // Only the planted bug fills this: servers that failed once and are never used again.
+    // Only the planted bug fills this: servers that failed or left the list once and are never used again.
     private readonly HashSet<string> _failedForGood = new(StringComparer.Ordinal);
     private string? _default;
 
@@ -91,6 +93,10 @@ internal sealed class ServerList(bool neverFailBack = false)
 
             _servers.Remove(address);
             close.Add(address);
+            if (neverFailBack)
+            {
+                _failedForGood.Add(address);
+            }
         }
 
         foreach (var address in wanted.Where(a => !_servers.ContainsKey(a)))
