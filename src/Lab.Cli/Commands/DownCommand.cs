@@ -1,10 +1,14 @@
 using System.CommandLine;
+using K3sLab.Lab.Cluster;
 using K3sLab.Lab.Engine;
 using K3sLab.Lab.Providers;
 
 namespace K3sLab.Cli.Commands;
 
-/// <summary><c>k3slab down [--name c]</c>: removes a cluster's node containers (and their volumes), its network and its kubeconfig folder.</summary>
+/// <summary>
+/// <c>k3slab down [--name c]</c>: removes a cluster's node containers (and their volumes), its network and its kubeconfig
+/// folder, and its context from the user's kubeconfig if <c>kubeconfig --merge</c> put it there (as <c>kind delete</c>).
+/// </summary>
 internal static class DownCommand
 {
     public static Command Create()
@@ -20,10 +24,16 @@ internal static class DownCommand
             var provider = new DockerProvider(docker);
             var nodes = await provider.ListNodesAsync(cluster, cancellationToken);
             await provider.DeleteClusterAsync(cluster, cancellationToken);
-            var folder = Path.GetDirectoryName(K3sLab.Lab.Cluster.ClusterKubeconfig.PathFor(cluster))!;
+            var folder = Path.GetDirectoryName(ClusterKubeconfig.PathFor(cluster))!;
             if (Directory.Exists(folder))
             {
                 Directory.Delete(folder, recursive: true);
+            }
+
+            var merged = ClusterKubeconfig.UserPath();
+            if (await ClusterKubeconfig.RemoveFromAsync(cluster, merged, cancellationToken))
+            {
+                Console.WriteLine($"removed context k3slab-{cluster} from {merged}");
             }
 
             Console.WriteLine(nodes.Count == 0

@@ -14,6 +14,12 @@ internal static class LabCommandLine
         root.Subcommands.Add(ListCommand.Create());
         root.Subcommands.Add(NodeCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(ClusterPowerCommand.Stop());
+        root.Subcommands.Add(ClusterPowerCommand.Start());
+        root.Subcommands.Add(KubeconfigCommand.Create());
+        root.Subcommands.Add(LogsCommand.Create());
+        root.Subcommands.Add(ExecCommand.Create());
+        root.Subcommands.Add(ExportLogsCommand.Create());
         root.Subcommands.Add(DownCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
         root.Subcommands.Add(ChaosCommand.Create());

@@ -1,11 +1,13 @@
 using System.CommandLine;
-using K3sLab.Lab;
+using K3sLab.Cli.Output;
+using K3sLab.Lab.Cluster;
 using K3sLab.Lab.Engine;
 using K3sLab.Lab.Providers;
 
 namespace K3sLab.Cli.Commands;
 
 /// <summary>
+/// <c>k3slab node add server|agent</c> (<see cref="NodeAdder"/>) and
 /// <c>k3slab node kill|stop|start|restart|pause|unpause|delete &lt;node&gt; [--name c]</c>: one node's lifecycle, the
 /// faults a chaos experiment starts from. A node is named as in <c>list</c> (<c>k3slab-dev-server-0</c>) or by
 /// role and index (<c>server-0</c>, <c>agent-2</c>, <c>lb</c>). <c>kill</c> is SIGKILL to the whole container (power
@@ -17,12 +19,34 @@ internal static class NodeCommand
 
     public static Command Create()
     {
-        var command = new Command("node", "Kill, stop, start, restart, pause, unpause or delete one node of a cluster");
+        var command = new Command("node", "Add a node, or kill, stop, start, restart, pause, unpause or delete one node of a cluster");
+        command.Subcommands.Add(Add());
         foreach (var verb in Verbs)
         {
             command.Subcommands.Add(Verb(verb));
         }
 
+        return command;
+    }
+
+    private static Command Add()
+    {
+        var name = new Option<string>("--name", "-n") { Description = "The cluster", DefaultValueFactory = _ => "k3slab" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait until the new node is Ready (and a voter)", DefaultValueFactory = _ => 180 };
+        var role = new Argument<string>("role") { Description = "server or agent" };
+        role.AcceptOnlyFromAmong("server", "agent");
+        var command = new Command("add", "Add a server (joining the datastore; the load balancer is recreated to include it) or an agent, and wait until it is Ready");
+        command.Options.Add(name);
+        command.Options.Add(timeout);
+        command.Arguments.Add(role);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var docker = DockerEngine.CreateClient();
+            var added = await new NodeAdder(new DockerProvider(docker), new ConsoleProgressLogger())
+                .AddAsync(parse.GetValue(name)!, parse.GetValue(role) == "server" ? NodeRole.Server : NodeRole.Agent, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancellationToken);
+            Console.WriteLine($"add: {added.Name} at {added.Address}");
+            return 0;
+        });
         return command;
     }
 
@@ -37,14 +61,9 @@ internal static class NodeCommand
         command.Arguments.Add(node);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var cluster = parse.GetValue(name)!;
-            LabNaming.ValidateClusterName(cluster);
             using var docker = DockerEngine.CreateClient();
             var provider = new DockerProvider(docker);
-            var nodes = await provider.ListNodesAsync(cluster, cancellationToken);
-            var wanted = parse.GetValue(node)!;
-            var target = nodes.FirstOrDefault(n => n.Name == wanted || n.Name == $"k3slab-{cluster}-{wanted}")
-                ?? throw new LabSetupException($"cluster '{cluster}' has no node '{wanted}'; its nodes: {(nodes.Count == 0 ? "none" : string.Join(", ", nodes.Select(n => n.Name)))}");
+            var target = await NodeLookup.FindAsync(provider, parse.GetValue(name)!, parse.GetValue(node)!, cancellationToken);
             var timeout = TimeSpan.FromSeconds(parse.GetValue(grace));
             switch (verb)
             {

@@ -40,7 +40,7 @@ internal static class StatusCommand
             IReadOnlyList<string> voters = [];
             if (File.Exists(kubeconfig) && nodes.FirstOrDefault(n => n.Role == NodeRole.Server && n.State == "running") is { } server)
             {
-                var token = await TokenAsync(provider, server, cancellationToken);
+                var token = await ClusterToken.ReadAsync(provider, server, cancellationToken);
                 using var status = new ClusterStatusReader(kubeconfig, server.Address, token);
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(TimeSpan.FromSeconds(10));
@@ -80,15 +80,6 @@ internal static class StatusCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>The join token, read from the server's data dir (it is in no label, as labels are readable by anyone).</summary>
-    private static async Task<string> TokenAsync(DockerProvider provider, LabNode server, CancellationToken ct)
-    {
-        var result = await provider.ExecAsync(server, ["cat", "/var/lib/rancher/k3s/server/token"], ct);
-        var token = result.Stdout.Trim();
-        var colon = token.LastIndexOf(':');
-        return colon >= 0 ? token[(colon + 1)..] : token;
     }
 }
 

@@ -9,4 +9,6 @@ namespace K3sLab.Cli.Output;
 [JsonSerializable(typeof(List<NodeRow>))]
 [JsonSerializable(typeof(UpResult))]
 [JsonSerializable(typeof(StatusResult))]
+[JsonSerializable(typeof(StopResult))]
+[JsonSerializable(typeof(StartResult))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -174,7 +174,8 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
         return lines.ToString();
     }
 
-    private static async Task<bool> PingAsync(Uri api, CancellationToken ct)
+    /// <summary>Whether the API at <paramref name="api"/> answers <c>/ping</c> (no credentials, any certificate: liveness only).</summary>
+    internal static async Task<bool> PingAsync(Uri api, CancellationToken ct)
     {
         using var handler = new SocketsHttpHandler { UseProxy = false };
 
@@ -191,7 +192,8 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
         }
     }
 
-    private static async Task WaitAsync(Func<Task<bool>> condition, CancellationToken ct)
+    /// <summary>Polls <paramref name="condition"/> every 250 ms until it holds or <paramref name="ct"/> is cancelled.</summary>
+    internal static async Task WaitAsync(Func<Task<bool>> condition, CancellationToken ct)
     {
         while (!await condition())
         {

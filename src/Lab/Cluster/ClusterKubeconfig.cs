@@ -37,6 +37,54 @@ public static class ClusterKubeconfig
         }
     }
 
+    /// <summary>The user's kubeconfig: the first file in <c>$KUBECONFIG</c>, else <c>~/.kube/config</c>, as kubectl writes.</summary>
+    public static string UserPath()
+    {
+        var variable = Environment.GetEnvironmentVariable("KUBECONFIG");
+        var first = variable?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        return first ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
+    }
+
+    /// <summary>
+    /// Merges <paramref name="cluster"/>'s kubeconfig into <paramref name="target"/> (created with mode 0600 when
+    /// missing, replaced atomically otherwise, its mode kept); returns the context name.
+    /// </summary>
+    public static async Task<string> MergeIntoAsync(string cluster, string target, bool switchContext, CancellationToken ct)
+    {
+        var source = PathFor(cluster);
+        if (!File.Exists(source))
+        {
+            throw new LabSetupException($"there is no kubeconfig for cluster '{cluster}' at {source}: is the cluster up ('k3slab list')?");
+        }
+
+        var context = $"k3slab-{cluster}";
+        var existing = File.Exists(target) ? await File.ReadAllTextAsync(target, ct) : string.Empty;
+        await WriteAsync(target, KubeconfigMerge.Merge(existing, await File.ReadAllTextAsync(source, ct), context, switchContext), ct);
+        return context;
+    }
+
+    /// <summary>Takes <paramref name="cluster"/>'s entries out of <paramref name="target"/>; false when it had none.</summary>
+    public static async Task<bool> RemoveFromAsync(string cluster, string target, CancellationToken ct)
+    {
+        if (!File.Exists(target) || KubeconfigMerge.Remove(await File.ReadAllTextAsync(target, ct), $"k3slab-{cluster}") is not { } rest)
+        {
+            return false;
+        }
+
+        await WriteAsync(target, rest, ct);
+        return true;
+    }
+
+    private static async Task WriteAsync(string path, string text, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var mode = File.Exists(path) ? File.GetUnixFileMode(path) : UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var temporary = path + ".k3slab.tmp";
+        await File.WriteAllTextAsync(temporary, text, ct);
+        File.SetUnixFileMode(temporary, mode);
+        File.Move(temporary, path, overwrite: true);
+    }
+
     /// <summary>Points the kubeconfig at <paramref name="api"/> and names everything <c>k3slab-&lt;cluster&gt;</c>.</summary>
     public static string Rewrite(string kubeconfig, string cluster, Uri api)
     {

@@ -42,6 +42,37 @@ public sealed class ClusterStatusReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// How many Nodes report Ready=True in a status written at or after <paramref name="since"/> (the Ready
+    /// condition's heartbeat time): after a restart, a Ready condition left from before is not evidence.
+    /// </summary>
+    public async Task<int> ReadyNodesAsync(DateTimeOffset since, CancellationToken ct)
+    {
+        try
+        {
+            var nodes = await _api.CoreV1.ListNodeAsync(cancellationToken: ct);
+            return nodes.Items.Count(n => ReadySince(n, since));
+        }
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Whether Node <paramref name="node"/> reports Ready=True in a status written at or after <paramref name="since"/>.</summary>
+    public async Task<bool> IsReadySinceAsync(string node, DateTimeOffset since, CancellationToken ct)
+    {
+        try
+        {
+            var found = await _api.CoreV1.ReadNodeAsync(node, cancellationToken: ct);
+            return ReadySince(found, since);
+        }
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
     /// <summary>Each Node's Ready status (<c>True</c>, <c>False</c>, <c>Unknown</c>) by name; empty while the API does not answer.</summary>
     public async Task<IReadOnlyDictionary<string, string>> ReadinessAsync(CancellationToken ct)
     {
@@ -72,6 +103,9 @@ public sealed class ClusterStatusReader : IDisposable
             return [];
         }
     }
+
+    private static bool ReadySince(k8s.Models.V1Node node, DateTimeOffset since) =>
+        node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True" && c.LastHeartbeatTime is { } beat && new DateTimeOffset(DateTime.SpecifyKind(beat, DateTimeKind.Utc)) >= since) == true;
 
     public void Dispose()
     {

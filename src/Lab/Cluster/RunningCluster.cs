@@ -37,6 +37,14 @@ public sealed class RunningCluster : IAsyncDisposable
         new(Provider, Info.Nodes.FirstOrDefault(n => n.Name == name || n.Name == $"k3slab-{Name}-{name}")
             ?? throw new ArgumentException($"cluster '{Name}' has no node '{name}'", nameof(name)));
 
+    /// <summary>Stops every node in k3s's order, keeping their data (<see cref="ClusterLifecycle.StopAsync"/>).</summary>
+    public Task<IReadOnlyList<LabNode>> StopAsync(TimeSpan? grace = null, CancellationToken cancellationToken = default) =>
+        new ClusterLifecycle(Provider, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).StopAsync(Name, grace ?? TimeSpan.FromSeconds(10), cancellationToken);
+
+    /// <summary>Starts every node in k3s's order and waits until the cluster is healthy (<see cref="ClusterLifecycle.StartAsync"/>).</summary>
+    public Task<ClusterStartResult> StartAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        new ClusterLifecycle(Provider, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).StartAsync(Name, timeout ?? TimeSpan.FromSeconds(180), cancellationToken);
+
     /// <summary>Deletes the cluster and releases the Docker client; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -133,13 +133,18 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
 
     public async Task<LabNode> ReimageAsync(LabNode node, CancellationToken cancellationToken)
     {
+        var spec = await SpecOfAsync(node, cancellationToken);
+        await RemoveAsync(node, cancellationToken);
+        return await CreateNodeAsync(spec, cancellationToken);
+    }
+
+    public async Task<NodeSpec> SpecOfAsync(LabNode node, CancellationToken cancellationToken)
+    {
         var inspect = await docker.Containers.InspectContainerAsync(node.Name, cancellationToken);
         var config = inspect.Config ?? throw new InvalidOperationException($"Docker has no configuration for {node.Name}");
         var environment = (config.Env ?? []).Select(e => e.Split('=', 2)).Where(p => p.Length == 2 && !p[0].Equals("PATH", StringComparison.Ordinal))
             .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
-        var ports = (inspect.HostConfig?.PortBindings ?? new Dictionary<string, IList<PortBinding>>())
-            .Where(p => p.Value.Count > 0)
-            .ToDictionary(p => int.Parse(p.Key.Split('/')[0], System.Globalization.CultureInfo.InvariantCulture), p => int.Parse(p.Value[0].HostPort, System.Globalization.CultureInfo.InvariantCulture));
+        var ports = PublishedPorts(inspect);
         var files = new List<NodeFile>();
         var provisioned = config.Labels?.TryGetValue(LabNaming.FilesLabel, out var list) == true ? list.Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
         foreach (var path in provisioned)
@@ -149,21 +154,19 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
             files.AddRange(await NodeFiles.ReadAsync(stream, Path.GetDirectoryName(path)!, cancellationToken));
         }
 
-        var spec = new NodeSpec(node.Cluster, node.Role, node.Index, node.Address, config.Image, [.. config.Cmd ?? []], environment, inspect.HostConfig?.Memory is null or 0 ? null : inspect.HostConfig.Memory, ports,
+        return new NodeSpec(node.Cluster, node.Role, node.Index, node.Address, config.Image, [.. config.Cmd ?? []], environment, inspect.HostConfig?.Memory is null or 0 ? null : inspect.HostConfig.Memory, ports,
             NetworkAdmin: inspect.HostConfig?.CapAdd?.Contains("NET_ADMIN") ?? false)
         {
             Files = files,
             StopSignal = string.IsNullOrEmpty(config.StopSignal) ? null : config.StopSignal,
         };
-        await RemoveAsync(node, cancellationToken);
-        return await CreateNodeAsync(spec, cancellationToken);
     }
 
     public async Task<NodeRuntime> InspectAsync(LabNode node, CancellationToken cancellationToken)
     {
         var inspect = await docker.Containers.InspectContainerAsync(node.Name, cancellationToken);
         var started = DateTimeOffset.TryParse(inspect.State?.StartedAt, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.MinValue;
-        return new NodeRuntime(started, inspect.RestartCount);
+        return new NodeRuntime(started, inspect.RestartCount) { PublishedTcpPorts = PublishedPorts(inspect) };
     }
 
     public async Task RemoveAsync(LabNode node, CancellationToken cancellationToken)
@@ -196,6 +199,44 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         return stdout + stderr;
     }
 
+    public async Task StreamLogsAsync(LabNode node, int? tail, bool follow, Stream stdout, Stream stderr, CancellationToken cancellationToken)
+    {
+        var parameters = new ContainerLogsParameters
+        {
+            ShowStdout = true,
+            ShowStderr = true,
+            Follow = follow,
+            Tail = tail is { } lines ? lines.ToString(System.Globalization.CultureInfo.InvariantCulture) : "all",
+        };
+        using var logs = await docker.Containers.GetContainerLogsAsync(node.Name, parameters, cancellationToken);
+        await logs.CopyOutputToAsync(Stream.Null, stdout, stderr, cancellationToken);
+    }
+
+    public async Task<bool> CopyOutAsync(LabNode node, string path, Stream destination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var archive = await docker.Containers.GetArchiveFromContainerAsync(node.Name, new ContainerPathStatParameters { Path = path }, statOnly: false, cancellationToken);
+            using var stream = archive.Stream ?? throw new InvalidOperationException($"Docker returned no archive of {path} in {node.Name}");
+            await stream.CopyToAsync(destination, cancellationToken);
+            return true;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return false;
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    public async Task<string> DescribeAsync(LabNode node, CancellationToken cancellationToken)
+    {
+        var inspect = await Host.HostCommand.RunAsync("docker", ["inspect", node.Name], cancellationToken);
+        return inspect.Succeeded ? inspect.StandardOutput : throw new LabSetupException($"docker inspect {node.Name} failed: {inspect.Tail()}");
+    }
+
     public async Task DeleteClusterAsync(string cluster, CancellationToken cancellationToken)
     {
         LabNaming.ValidateClusterName(cluster);
@@ -212,6 +253,11 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         {
         }
     }
+
+    private static Dictionary<int, int> PublishedPorts(ContainerInspectResponse inspect) =>
+        (inspect.HostConfig?.PortBindings ?? new Dictionary<string, IList<PortBinding>>())
+            .Where(p => p.Value.Count > 0)
+            .ToDictionary(p => int.Parse(p.Key.Split('/')[0], System.Globalization.CultureInfo.InvariantCulture), p => int.Parse(p.Value[0].HostPort, System.Globalization.CultureInfo.InvariantCulture));
 
     private static LabNode? ToNode(ContainerListResponse container)
     {

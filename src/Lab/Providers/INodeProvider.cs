@@ -37,6 +37,12 @@ public interface INodeProvider
     /// </summary>
     Task<LabNode> ReimageAsync(LabNode node, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// What the node was made from, read back from the engine: image, command, environment, address, published
+    /// ports, limits and provisioned files. Creating a node from it (with a new name or command) makes its twin.
+    /// </summary>
+    Task<NodeSpec> SpecOfAsync(LabNode node, CancellationToken cancellationToken);
+
     /// <summary>When the node's container last started and how many times the engine restarted it on its own.</summary>
     Task<NodeRuntime> InspectAsync(LabNode node, CancellationToken cancellationToken);
 
@@ -44,6 +50,19 @@ public interface INodeProvider
 
     /// <summary>The node's main process output (stdout and stderr interleaved as Docker kept them).</summary>
     Task<string> LogsAsync(LabNode node, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Copies the node's main process output to <paramref name="stdout"/> and <paramref name="stderr"/>: the last
+    /// <paramref name="tail"/> lines (all when null), then, when <paramref name="follow"/>, new output until the node
+    /// stops or <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    Task StreamLogsAsync(LabNode node, int? tail, bool follow, Stream stdout, Stream stderr, CancellationToken cancellationToken);
+
+    /// <summary>Writes a tar archive of <paramref name="path"/> inside the node to <paramref name="destination"/>; false when the path does not exist.</summary>
+    Task<bool> CopyOutAsync(LabNode node, string path, Stream destination, CancellationToken cancellationToken);
+
+    /// <summary>The engine's whole description of the node as JSON (for Docker, what <c>docker inspect</c> prints).</summary>
+    Task<string> DescribeAsync(LabNode node, CancellationToken cancellationToken);
 
     /// <summary>Removes every node of the cluster and its network.</summary>
     Task DeleteClusterAsync(string cluster, CancellationToken cancellationToken);

@@ -10,9 +10,10 @@ namespace K3sLab.ChaosTests.Scenarios;
 /// load passes every check and its report shows the fault, the leader change and the write gap; and with the
 /// planted stale-reads bug (reads skip ReadIndex) the minority partition's linearizability check fails, naming the
 /// key and the stale read; an agent load balancer that never fails back leaves its agent NotReady after every server
-/// had an outage in turn. (The ack-before-commit plant is demonstrated deterministically by the simulator's
-/// SimulatorTests; in Docker, leader-partition catches it only in some runs: see docs/chaos.md.) A failure message
-/// carries the run's verdict and where its reports are.
+/// had an outage in turn; and with the planted ack-before-commit bug (a leader commits without a quorum) the
+/// cut-off leader of leader-partition acknowledges writes the new leader overwrites, which a safety check reports.
+/// (The simulator's SimulatorTests demonstrate that plant deterministically as well.) A failure message carries the
+/// run's verdict and where its reports are.
 /// </summary>
 [Trait("Category", "Chaos")]
 public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
@@ -45,7 +46,7 @@ public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<N
     {
         _ = image.Image;
         var ct = TestContext.Current.CancellationToken;
-        var scenario = WithClientsOnEachServer(ScenarioLibrary.Find("minority-partition"), 3);
+        var scenario = WithLoad(ScenarioLibrary.Find("minority-partition"), 3, StartLoadStep.DefaultReadPercent);
 
         var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 5, _reports, null, PlantedBug: "stale-reads"), ct)).Single();
 
@@ -71,14 +72,30 @@ public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<N
         ready.Details.Should().Contain(d => d.StartsWith("agent-0: Ready=", StringComparison.Ordinal), "the evidence says when the agent was seen not Ready");
     }
 
+    [Fact]
+    public async Task LeaderPartition_WithAckBeforeCommitPlanted_FailsASafetyCheck_WithTheLostWrite()
+    {
+        _ = image.Image;
+        var ct = TestContext.Current.CancellationToken;
+        var scenario = WithLoad(ScenarioLibrary.Find("leader-partition"), 2, 5);
+
+        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 7, _reports, null, PlantedBug: "ack-before-commit"), ct)).Single();
+
+        run.Passed.Should().BeFalse($"the planted bug must be caught: {run.Verdict} (reports in {_reports})");
+        var violated = run.Checks.Where(c => !c.Passed && c.Name is "linearizable" or "no-lost-writes" or "watch-guarantees" or "converged").ToList();
+        violated.Should().NotBeEmpty($"a write the cut-off leader acknowledged alone is overwritten by the new leader: {run.Verdict} (reports in {_reports})");
+        violated.Should().OnlyContain(c => c.Details.Count > 0, "each violation carries its evidence");
+    }
+
     /// <summary>
-    /// The library scenario with <paramref name="perServer"/> clients on every server instead of one: a planted bug
-    /// shows through the cut-off server only when a client of it is not waiting out a read that cannot complete, so
-    /// more clients there make the demonstration all but certain instead of likely.
+    /// The library scenario with <paramref name="perServer"/> clients on every server instead of one, reading
+    /// <paramref name="readPercent"/>% of the time. A planted bug shows through the cut-off server only while a client
+    /// of it is not waiting out a read that cannot complete, so more clients there, and fewer reads where the bug is in
+    /// the write path, make the demonstration all but certain instead of likely.
     /// </summary>
-    private static ScenarioDefinition WithClientsOnEachServer(ScenarioDefinition scenario, int perServer) =>
+    private static ScenarioDefinition WithLoad(ScenarioDefinition scenario, int perServer, int readPercent) =>
         scenario with
         {
-            Steps = [.. scenario.Steps.Select(s => s is StartLoadStep { Via: "each-server" } load ? load with { Clients = perServer * scenario.Servers } : s)],
+            Steps = [.. scenario.Steps.Select(s => s is StartLoadStep { Via: "each-server" } load ? load with { Clients = perServer * scenario.Servers, ReadPercent = readPercent } : s)],
         };
 }

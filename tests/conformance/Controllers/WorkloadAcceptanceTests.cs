@@ -25,7 +25,6 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
     private const int Replicas = 30;
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(60);
     private readonly LoopbackCluster _cluster = new("k3slab-workload-");
-    private readonly int _lbPortBase = Random.Shared.Next(20000, 40000);
     private ServerNode? _server;
 
     public async ValueTask InitializeAsync() => await new PublishedRuntime().InitializeAsync();
@@ -40,7 +39,7 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
         server.Start("--kube-controller-manager-arg", "node-monitor-grace-period=20s");
         await server.WaitListeningAsync(Start, ct);
         var token = File.ReadAllText(Path.Combine(server.DataDir, "server", "agent-token")).Trim();
-        var agents = Enumerable.Range(1, 3).Select(i => _cluster.Agent($"w{i}", (byte)(10 + i), _lbPortBase + i)).ToArray();
+        var agents = Enumerable.Range(1, 3).Select(i => _cluster.Agent($"w{i}", (byte)(10 + i), FreePorts.Next())).ToArray();
         foreach (var agent in agents)
         {
             agent.Start(server.Url, token);

@@ -10,7 +10,9 @@ namespace K3sLab.ConformanceTests.Lab;
 /// <summary>
 /// <c>k3slab up</c>'s cluster creation on the real engine with the real node image: three servers and an agent
 /// become four Ready nodes and three datastore voters, kubectl works through the published load balancer and keeps
-/// working when server-0 is killed; a name in use is refused without touching the cluster that has it.
+/// working when server-0 is killed; a stopped and started cluster comes back with its data, takes an added agent and
+/// an added server, exports its logs, and its kubeconfig merges into another file that kubectl reads; a name in use is
+/// refused without touching the cluster that has it.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class LabUpTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
@@ -38,6 +40,57 @@ public sealed class LabUpTests(NodeImageFixture image) : IClassFixture<NodeImage
             TimeSpan.FromSeconds(60),
             ct);
         after.ExitCode.Should().Be(0, $"kubectl keeps working through the load balancer after server-0 dies: {after.Stderr}");
+    }
+
+    [Fact]
+    public async Task StopThenStart_ThreeServers_ComeBackHealthyWithTheirData_ThenNodesAdd_AndExportLogsAndMergeWork()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await new K3sLabClusterBuilder().WithServers(3).WithAgents(1).BuildAndStartAsync(ct);
+        var created = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "create", "configmap", "kept", "--from-literal=v=before-the-stop");
+        created.ExitCode.Should().Be(0, created.Stderr);
+
+        var stopped = await cluster.StopAsync(cancellationToken: ct);
+        stopped.Select(n => n.Name).Should().HaveCount(5, "every node, the balancer included");
+        (await cluster.Provider.ListNodesAsync(cluster.Name, ct)).Should().OnlyContain(n => n.State == "exited");
+
+        var started = await cluster.StartAsync(cancellationToken: ct);
+        started.ReadyNodes.Should().Be(4);
+        started.Voters.Should().Be(3);
+        var kept = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "get", "configmap", "kept", "-o", "jsonpath={.data.v}");
+        kept.Stdout.Should().Be("before-the-stop", $"the data outlives the stop: {kept.Stderr}");
+
+        var agent = await new NodeAdder(cluster.Provider, NullLogger.Instance).AddAsync(cluster.Name, NodeRole.Agent, TimeSpan.FromSeconds(120), ct);
+        var server = await new NodeAdder(cluster.Provider, NullLogger.Instance).AddAsync(cluster.Name, NodeRole.Server, TimeSpan.FromSeconds(120), ct);
+        agent.Name.Should().Be($"k3slab-{cluster.Name}-agent-1");
+        server.Name.Should().Be($"k3slab-{cluster.Name}-server-3");
+        var all = await Eventually.UntilAsync(
+            () => Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "--request-timeout", "5s", "get", "nodes", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"),
+            r => r.ExitCode == 0,
+            TimeSpan.FromSeconds(30),
+            ct);
+        all.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(["True", "True", "True", "True", "True", "True"], $"two added nodes Ready, the kubeconfig still works through the recreated balancer: {all.Stderr}");
+
+        var exported = Directory.CreateTempSubdirectory("k3slab-export-");
+        try
+        {
+            var files = await new ClusterLogExport(cluster.Provider).ExportAsync(cluster.Name, exported.FullName, ct);
+            var server0 = Path.Combine(exported.FullName, $"k3slab-{cluster.Name}-server-0");
+            files.Should().Contain([Path.Combine(server0, "inspect.json"), Path.Combine(server0, "node.log"), Path.Combine(exported.FullName, "cluster.txt")]);
+            (await File.ReadAllTextAsync(Path.Combine(server0, "inspect.json"), ct)).Should().Contain($"k3slab-{cluster.Name}-server-0");
+            (await File.ReadAllTextAsync(Path.Combine(server0, "node.log"), ct)).Should().Contain("k3s", "the server's own output is there");
+
+            var merged = Path.Combine(exported.FullName, "config");
+            await File.WriteAllTextAsync(merged, "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\ncurrent-context: \"\"\n", ct);
+            (await ClusterKubeconfig.MergeIntoAsync(cluster.Name, merged, switchContext: false, ct)).Should().Be($"k3slab-{cluster.Name}");
+            var viaMerged = await Kubectl.RunAsync("1.33", merged, ct, "--context", $"k3slab-{cluster.Name}", "get", "nodes", "-o", "name");
+            viaMerged.ExitCode.Should().Be(0, $"kubectl reads the merged file: {viaMerged.Stderr}");
+            viaMerged.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(6);
+        }
+        finally
+        {
+            exported.Delete(recursive: true);
+        }
     }
 
     [Fact]

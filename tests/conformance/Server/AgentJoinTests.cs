@@ -16,7 +16,6 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
 {
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(60);
     private readonly LoopbackCluster _cluster = new("k3slab-agent-");
-    private readonly int _lbPortBase = Random.Shared.Next(20000, 40000);
 
     public async ValueTask InitializeAsync() => await new PublishedRuntime().InitializeAsync();
 
@@ -201,5 +200,5 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
 
     private ServerNode Server(string name, byte host) => _cluster.Server(name, host, runsKubelet: true);
 
-    private AgentNode Agent(string name, byte host) => _cluster.Agent(name, host, _lbPortBase + host);
+    private AgentNode Agent(string name, byte host) => _cluster.Agent(name, host, FreePorts.Next());
 }

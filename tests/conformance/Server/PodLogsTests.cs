@@ -20,8 +20,8 @@ public sealed class PodLogsTests : IAsyncLifetime
     private readonly LoopbackCluster _cluster = new("k3slab-logs-");
     // Ports the kernel handed out just now, not random ones: a random port in the ephemeral range can be taken by
     // any outgoing connection on this busy host, and a kubelet API that cannot bind leaves kubectl logs refused.
-    private readonly int _kubeletPort = FreePort();
-    private readonly int _loadBalancerPort = FreePort();
+    private readonly int _kubeletPort = FreePorts.Next();
+    private readonly int _loadBalancerPort = FreePorts.Next();
 
     public async ValueTask InitializeAsync() => await new PublishedRuntime().InitializeAsync();
 
@@ -138,13 +138,6 @@ public sealed class PodLogsTests : IAsyncLifetime
         (await KubeletGetAsync(apiServer, $"{kubelet}/containerLogs/default/talker/nope", ct)).Should().Be((404, "container \"nope\" not found in pod \"talker\""));
         (await KubeletGetAsync(apiServer, $"{kubelet}/containerLogs/default/ghost/app", ct)).Should().Be((404, "pod \"ghost\" does not exist"));
         (await KubeletGetAsync(apiServer, $"{kubelet}/containerLogs/default/talker/app?tailLines=1", ct)).Should().Be((200, "later\n"));
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static async Task<(int, string)> SupervisorGetAsync(ServerNode server, string? basic, CancellationToken ct)

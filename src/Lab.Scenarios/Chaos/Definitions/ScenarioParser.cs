@@ -102,6 +102,11 @@ public static class ScenarioParser
             : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
             : throw Error(Child(map, key)!, $"'{key}' must be a whole number, not '{text}'");
 
+        /// <summary>A percentage written as <c>10%</c> or <c>10</c>.</summary>
+        public int? Percent(YamlMappingNode map, string key) => Scalar(map, key) is not { } text ? null
+            : int.TryParse(text.TrimEnd('%'), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
+            : throw Error(Child(map, key)!, $"'{key}' must be a percentage such as 10%, not '{text}'");
+
         public TimeSpan Duration(YamlNode node)
         {
             var text = Text(node);
@@ -200,11 +205,14 @@ public static class ScenarioParser
                 return new StartLoadStep(line, 3, 8, "lb");
             }
 
-            OnlyKeys(m, "clients", "keys", "via", "watchers");
-            var step = new StartLoadStep(line, Int(m, "clients") ?? 3, Int(m, "keys") ?? 8, Scalar(m, "via") ?? "lb", Int(m, "watchers") ?? 0);
-            return step.Clients is >= 1 and <= 64 && step.Keys is >= 1 and <= 1000 && step.Watchers is >= 0 and <= 64
+            OnlyKeys(m, "clients", "keys", "via", "watchers", "reads");
+            var step = new StartLoadStep(line, Int(m, "clients") ?? 3, Int(m, "keys") ?? 8, Scalar(m, "via") ?? "lb", Int(m, "watchers") ?? 0)
+            {
+                ReadPercent = Percent(m, "reads") ?? StartLoadStep.DefaultReadPercent,
+            };
+            return step.Clients is >= 1 and <= 64 && step.Keys is >= 1 and <= 1000 && step.Watchers is >= 0 and <= 64 && step.ReadPercent is >= 0 and <= 80
                 ? step
-                : throw Error(m, "load takes 1-64 clients, 1-1000 keys and 0-64 watchers");
+                : throw Error(m, "load takes 1-64 clients, 1-1000 keys, 0-64 watchers and reads of 0%-80% (ledger appends are always 20%)");
         }
 
         private OneWayStep Drop(int line, YamlNode value)

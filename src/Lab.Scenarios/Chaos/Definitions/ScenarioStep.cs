@@ -23,7 +23,16 @@ public abstract record ScenarioStep(int Line)
 /// <param name="Watchers">Watchers of the workload's ConfigMaps, spread over the same places as the clients.</param>
 public sealed record StartLoadStep(int Line, int Clients, int Keys, string Via, int Watchers = 0) : ScenarioStep(Line)
 {
-    public override string Describe() => $"load: {Clients} clients, {Keys} keys, {Watchers} watchers, via {Via}";
+    /// <summary>The default share of register reads in the clients' mix, in percent.</summary>
+    public const int DefaultReadPercent = 40;
+
+    /// <summary>
+    /// The share of register reads in each client's mix, in percent (0-80): ledger appends are always 20%, and
+    /// compare-and-swaps the rest. A write-heavy mix keeps clients writing where reads would wait on a lost quorum.
+    /// </summary>
+    public int ReadPercent { get; init; } = DefaultReadPercent;
+
+    public override string Describe() => $"load: {Clients} clients, {Keys} keys, {Watchers} watchers, {ReadPercent}% reads, via {Via}";
 }
 
 /// <summary>Stops the workload and waits for the clients' requests in flight to finish.</summary>

@@ -23,7 +23,7 @@ public sealed partial class ScenarioRunner
                     "each-server" => state.Nodes.Servers,
                     var reference => (IReadOnlyList<string>)[await state.ResolveAsync(reference, cancellationToken)],
                 };
-                await state.Workload!.StartAsync(load.Clients, load.Keys, via, seed, cancellationToken);
+                await state.Workload!.StartAsync(load.Clients, load.Keys, load.ReadPercent, via, seed, cancellationToken);
                 if (load.Watchers > 0)
                 {
                     await state.Watchers!.StartAsync(load.Watchers, via, cancellationToken);

@@ -38,8 +38,12 @@ public sealed class RegisterWorkload : IAsyncDisposable
 
     private string RegisterKey(int key) => $"reg-{_runId}-{key}";
 
-    /// <summary>Makes sure the namespace exists (retrying while the API is not there) and starts the clients.</summary>
-    public async Task StartAsync(int clients, int keys, IReadOnlyList<string> via, int seed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes sure the namespace exists (retrying while the API is not there) and starts the clients. Each operation is
+    /// a ledger append with probability 20%, a register read with <paramref name="readPercent"/>%, else a
+    /// compare-and-swap.
+    /// </summary>
+    public async Task StartAsync(int clients, int keys, int readPercent, IReadOnlyList<string> via, int seed, CancellationToken cancellationToken)
     {
         await EnsureNamespaceAsync(_endpoints.For("lb"), cancellationToken);
         for (var c = 0; c < clients; c++)
@@ -47,7 +51,7 @@ public sealed class RegisterWorkload : IAsyncDisposable
             var client = c;
             var random = new Random(seed * 1_000 + c);
             var target = via[c % via.Count];
-            _clients.Add(Task.Run(() => ClientLoopAsync(client, target, keys, random, _stop.Token), CancellationToken.None));
+            _clients.Add(Task.Run(() => ClientLoopAsync(client, target, keys, readPercent, random, _stop.Token), CancellationToken.None));
         }
 
         Keys = keys;
@@ -123,18 +127,18 @@ public sealed class RegisterWorkload : IAsyncDisposable
         }
     }
 
-    private async Task ClientLoopAsync(int client, string via, int keys, Random random, CancellationToken stop)
+    private async Task ClientLoopAsync(int client, string via, int keys, int readPercent, Random random, CancellationToken stop)
     {
         var known = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var seq = 0; seq < MaxOperationsPerClient && !stop.IsCancellationRequested; seq++)
         {
-            var roll = random.Next(10);
+            var roll = random.Next(100);
             var key = RegisterKey(random.Next(keys));
-            if (roll < 2)
+            if (roll < 20)
             {
                 await CreateLedgerAsync(client, via, $"led-{_runId}-{client}-{seq}");
             }
-            else if (roll < 6)
+            else if (roll < 20 + readPercent)
             {
                 if (await ReadAsync(client, via, key) is { } seen)
                 {

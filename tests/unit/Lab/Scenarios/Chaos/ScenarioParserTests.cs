@@ -69,10 +69,25 @@ public sealed class ScenarioParserTests
         var s = ScenarioParser.Parse(yaml, "r.yaml");
 
         s.Steps[0].Should().Be(new StartLoadStep(4, 1, 2, "lb", 3));
+        ((StartLoadStep)s.Steps[0]).ReadPercent.Should().Be(40, "the default mix is 20% appends, 40% reads, 40% compare-and-swaps");
         s.Steps[1].Should().Be(new NodeStep(5, NodeAction.Reimage, "agent-0", null));
         ((ExpectStep)s.Steps[2]).Condition.Should().Be(new LogContains("agent-0", "Node password rejected"));
         s.Steps[3].Should().Be(new DeleteNodeStep(7, "agent-0"));
         s.Checks.Single().Kind.Should().Be(CheckKind.WatchGuarantees);
+    }
+
+    [Theory]
+    [InlineData("10%", 10)]
+    [InlineData("0", 0)]
+    [InlineData("80%", 80)]
+    public void Parse_LoadReads_SetsTheReadShare(string reads, int percent)
+    {
+        var yaml = $"name: w\ncluster: {{servers: 3}}\nsteps:\n  - load: {{clients: 6, via: each-server, reads: {reads}}}\n";
+
+        var step = (StartLoadStep)ScenarioParser.Parse(yaml, "w.yaml").Steps[0];
+
+        step.ReadPercent.Should().Be(percent);
+        step.Describe().Should().Contain($"{percent}% reads");
     }
 
     [Theory]
@@ -82,6 +97,8 @@ public sealed class ScenarioParserTests
     [InlineData("  - expect: {writes: ok}", "demo.yaml:5: expect needs 'within'")]
     [InlineData("  - loss: {node: server-0, probability: 2}", "demo.yaml:5: loss needs a probability above 0 and at most 1")]
     [InlineData("  - partition: [[server-0]]", "demo.yaml:5: partition takes two or more groups")]
+    [InlineData("  - load: {reads: 90%}", "demo.yaml:5: load takes 1-64 clients, 1-1000 keys, 0-64 watchers and reads of 0%-80%")]
+    [InlineData("  - load: {reads: most}", "demo.yaml:5: 'reads' must be a percentage such as 10%, not 'most'")]
     public void Parse_BadStep_NamesTheLineAndTheProblem(string step, string message)
     {
         var yaml = $"name: demo\ndescription: d\ncluster: {{servers: 3}}\nsteps:\n{step}\n";
