@@ -13,7 +13,7 @@ namespace K3sLab.Tests.Support;
 /// runs the server's kubelet (disposal then also kills the pod processes it left behind), and
 /// <see cref="WithControllers"/> runs the scheduler and controllers.
 /// </summary>
-public sealed class K3sServerProcess : IAsyncLifetime
+public sealed class K3sServerProcess : IAsyncLifetime, IApiTarget
 {
     private readonly StringBuilder _log = new();
     private readonly string[] _extraArguments;

@@ -44,6 +44,11 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
             throw new LabSetupException($"Cluster '{spec.Name}' already exists ({count} containers): delete it with 'k3slab down --name {spec.Name}' or choose another --name.");
         }
 
+        if (ClusterMemory.HostAvailable() is { } available && ClusterMemory.Shortfall(spec, available) is { } shortfall)
+        {
+            throw new LabSetupException(shortfall);
+        }
+
         var apiPort = spec.ApiPort == 0 ? FreePort() : CheckPortFree(spec.ApiPort);
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var clock = Stopwatch.StartNew();

@@ -103,7 +103,7 @@ public sealed partial class ClusterLifecycle(INodeProvider provider, ILogger log
             }
 
             var balancer = nodes.FirstOrDefault(n => n.Role == NodeRole.LoadBalancer) ?? throw new LabSetupException($"cluster '{cluster}' has no load balancer node");
-            var ports = (await provider.InspectAsync(balancer, deadline.Token)).PublishedTcpPorts;
+            var ports = await provider.PublishedPortsAsync(balancer, deadline.Token);
             var api = new Uri($"https://127.0.0.1:{(ports.TryGetValue(ApiPort, out var port) ? port : throw new LabSetupException($"{balancer.Name} publishes no API port"))}");
             step = "waiting for the API to answer through the load balancer";
             await ClusterCreator.WaitAsync(() => ClusterCreator.PingAsync(api, deadline.Token), deadline.Token);

@@ -84,7 +84,7 @@ public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
                 ? await provider.SpecOfAsync(template, deadline.Token)
                 : await AgentFromServerAsync(servers[0], joinUrl, deadline.Token);
             spec = spec with { Index = index, Address = address, Command = CommandFrom(spec.Command, role, address, joinUrl), PublishedTcpPorts = null };
-            var api = new Uri($"https://127.0.0.1:{(await provider.InspectAsync(balancer, deadline.Token)).PublishedTcpPorts[ApiPort]}");
+            var api = new Uri($"https://127.0.0.1:{(await provider.PublishedPortsAsync(balancer, deadline.Token))[ApiPort]}");
             if (role == NodeRole.Server)
             {
                 // The balancer first, so the new server joins through one that already lists it and is not

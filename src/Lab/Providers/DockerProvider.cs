@@ -29,21 +29,34 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
             return new NetworkPlan(IPNetwork.Parse(subnet));
         }
 
+        // Another process may take the chosen subnet between the listing and the create (two clusters created at
+        // once): Docker refuses with "Pool overlaps", and the next free subnet is tried, with that one counted as taken.
         var inUse = networks
             .SelectMany(n => n.IPAM?.Config ?? [])
             .Select(c => IPNetwork.TryParse(c.Subnet, out var s) ? s : (IPNetwork?)null)
-            .OfType<IPNetwork>();
-        var plan = NetworkPlan.Choose(inUse);
-        await docker.Networks.CreateNetworkAsync(
-            new NetworksCreateParameters
+            .OfType<IPNetwork>()
+            .ToList();
+        for (var attempt = 0; ; attempt++)
+        {
+            var plan = NetworkPlan.Choose(inUse);
+            try
             {
-                Name = name,
-                Driver = "bridge",
-                IPAM = new IPAM { Config = [new IPAMConfig { Subnet = plan.Subnet.ToString(), Gateway = plan.Gateway.ToString() }] },
-                Labels = new Dictionary<string, string> { [LabNaming.ClusterLabel] = cluster },
-            },
-            cancellationToken);
-        return plan;
+                await docker.Networks.CreateNetworkAsync(
+                    new NetworksCreateParameters
+                    {
+                        Name = name,
+                        Driver = "bridge",
+                        IPAM = new IPAM { Config = [new IPAMConfig { Subnet = plan.Subnet.ToString(), Gateway = plan.Gateway.ToString() }] },
+                        Labels = new Dictionary<string, string> { [LabNaming.ClusterLabel] = cluster },
+                    },
+                    cancellationToken);
+                return plan;
+            }
+            catch (DockerApiException e) when (attempt < 16 && e.ResponseBody?.Contains("overlaps", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                inUse.Add(plan.Subnet);
+            }
+        }
     }
 
     public async Task<LabNode> CreateNodeAsync(NodeSpec spec, CancellationToken cancellationToken)
@@ -166,7 +179,13 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
     {
         var inspect = await docker.Containers.InspectContainerAsync(node.Name, cancellationToken);
         var started = DateTimeOffset.TryParse(inspect.State?.StartedAt, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.MinValue;
-        return new NodeRuntime(started, inspect.RestartCount) { PublishedTcpPorts = PublishedPorts(inspect) };
+        return new NodeRuntime(started, inspect.RestartCount);
+    }
+
+    public async Task<IReadOnlyDictionary<int, int>> PublishedPortsAsync(LabNode node, CancellationToken cancellationToken)
+    {
+        var inspect = await docker.Containers.InspectContainerAsync(node.Name, cancellationToken);
+        return PublishedPorts(inspect);
     }
 
     public async Task RemoveAsync(LabNode node, CancellationToken cancellationToken)

@@ -46,6 +46,9 @@ public interface INodeProvider
     /// <summary>When the node's container last started and how many times the engine restarted it on its own.</summary>
     Task<NodeRuntime> InspectAsync(LabNode node, CancellationToken cancellationToken);
 
+    /// <summary>The node's published TCP ports: its own port to the host port on 127.0.0.1.</summary>
+    Task<IReadOnlyDictionary<int, int>> PublishedPortsAsync(LabNode node, CancellationToken cancellationToken);
+
     Task<NodeExecResult> ExecAsync(LabNode node, IReadOnlyList<string> command, CancellationToken cancellationToken);
 
     /// <summary>The node's main process output (stdout and stderr interleaved as Docker kept them).</summary>

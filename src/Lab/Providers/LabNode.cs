@@ -59,11 +59,7 @@ public sealed record NodeFile(string Path, byte[] Content, UnixFileMode Mode)
 /// <summary>How a node's container stands beyond its state word: when it last started and how often Docker restarted it.</summary>
 /// <param name="StartedAt">When its main process last started.</param>
 /// <param name="RestartCount">How many times the engine restarted it by its restart policy (not counting starts asked for).</param>
-public sealed record NodeRuntime(DateTimeOffset StartedAt, long RestartCount)
-{
-    /// <summary>The node's published TCP ports: its own port to the host port on 127.0.0.1.</summary>
-    public IReadOnlyDictionary<int, int> PublishedTcpPorts { get; init; } = new Dictionary<int, int>();
-}
+public sealed record NodeRuntime(DateTimeOffset StartedAt, long RestartCount);
 
 /// <summary>The output of a command run inside a node.</summary>
 public sealed record NodeExecResult(long ExitCode, string Stdout, string Stderr);

@@ -10,8 +10,7 @@ namespace K3sLab.ConformanceTests.ApiServer;
 /// output formats, get -w, label, annotate, the three patch types, api-resources, explain, auth can-i, schema
 /// validation of the custom resource, and delete --wait. Output is compared, not just exit codes.
 /// </summary>
-[Trait("Category", "Conformance")]
-public sealed class KubectlWalkthroughTests(K3sServerProcess server) : IClassFixture<K3sServerProcess>
+public abstract class KubectlWalkthroughSuite(IApiTarget server)
 {
     public static TheoryData<string> KubectlVersions => [.. Kubectl.SupportedVersions];
 
@@ -235,3 +234,11 @@ public sealed class KubectlWalkthroughTests(K3sServerProcess server) : IClassFix
         }
     }
 }
+
+/// <summary>The suite against one local <c>k3s server</c> on SQLite.</summary>
+[Trait("Category", "Conformance")]
+public sealed class KubectlWalkthroughTests(K3sServerProcess server) : KubectlWalkthroughSuite(server), IClassFixture<K3sServerProcess>;
+
+/// <summary>The kubectl walkthrough, unchanged, against a lab cluster of three servers (embedded store) and an agent in Docker, through its load balancer.</summary>
+[Trait("Category", "Conformance")]
+public sealed class KubectlWalkthroughOnLabTests(K3sLab.ConformanceTests.Lab.LabApiTarget lab) : KubectlWalkthroughSuite(lab), IClassFixture<K3sLab.ConformanceTests.Lab.LabApiTarget>;

@@ -11,8 +11,7 @@ namespace K3sLab.ConformanceTests.ApiServer;
 /// (create -f, get, label, selectors, delete) and KubernetesClient (optimistic concurrency, paging, watch, namespace
 /// deletion).
 /// </summary>
-[Trait("Category", "Conformance")]
-public sealed class StoredResourcesTests(K3sServerProcess server) : IClassFixture<K3sServerProcess>
+public abstract class StoredResourcesSuite(IApiTarget server)
 {
     public static TheoryData<string> KubectlVersions => [.. Kubectl.SupportedVersions];
 
@@ -166,3 +165,11 @@ public sealed class StoredResourcesTests(K3sServerProcess server) : IClassFixtur
         return result;
     }
 }
+
+/// <summary>The suite against one local <c>k3s server</c> on SQLite.</summary>
+[Trait("Category", "Conformance")]
+public sealed class StoredResourcesTests(K3sServerProcess server) : StoredResourcesSuite(server), IClassFixture<K3sServerProcess>;
+
+/// <summary>Stored resources, unchanged, against a lab cluster of three servers (embedded store) and an agent in Docker, through its load balancer.</summary>
+[Trait("Category", "Conformance")]
+public sealed class StoredResourcesOnLabTests(K3sLab.ConformanceTests.Lab.LabApiTarget lab) : StoredResourcesSuite(lab), IClassFixture<K3sLab.ConformanceTests.Lab.LabApiTarget>;

@@ -21,7 +21,7 @@ public static class NoRestartsCheck
             {
                 bad.Add($"{node}: {(start is null ? "not inspected at the start" : "not inspected at the end")}");
             }
-            else if (start != end)
+            else if (start.StartedAt != end.StartedAt || start.RestartCount != end.RestartCount)
             {
                 bad.Add($"{node}: started at {start.StartedAt:HH:mm:ss.fff} (restart count {start.RestartCount}), then at {end.StartedAt:HH:mm:ss.fff} (restart count {end.RestartCount})");
             }
