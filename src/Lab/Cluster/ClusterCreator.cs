@@ -20,8 +20,6 @@ namespace K3sLab.Lab.Cluster;
 /// </summary>
 public sealed partial class ClusterCreator(INodeProvider provider, ILogger logger)
 {
-    private const int ApiPort = 6443;
-
     /// <param name="spec">What to create.</param>
     /// <param name="image">The k3s node image.</param>
     /// <param name="datastoreImage">The image of the external datastore's nodes; required when <see cref="ClusterSpec.External"/>.</param>
@@ -59,7 +57,7 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
         {
             var plan = await provider.EnsureNetworkAsync(spec.Name, deadline.Token);
             var balancer = plan.AddressOf(NodeRole.LoadBalancer, 0);
-            var joinUrl = $"https://{balancer}:{ApiPort}";
+            var joinUrl = $"https://{balancer}:{LabNaming.ApiPort}";
             var servers = Enumerable.Range(0, spec.Servers).Select(i => plan.AddressOf(NodeRole.Server, i)).ToList();
 
             DatastoreConnection? datastore = null;
@@ -70,7 +68,7 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
             }
 
             step = "starting the load balancer";
-            await CreateAsync(spec, NodeRole.LoadBalancer, 0, balancer, image, LoadBalancerCommand(servers), deadline.Token, new Dictionary<int, int> { [ApiPort] = apiPort });
+            await CreateAsync(spec, NodeRole.LoadBalancer, 0, balancer, image, LoadBalancerCommand(servers), deadline.Token, new Dictionary<int, int> { [LabNaming.ApiPort] = apiPort });
             step = "starting server-0";
             await CreateAsync(spec, NodeRole.Server, 0, servers[0], image, ServerCommand(spec, servers[0], balancer, token, first: true, joinUrl, datastore), deadline.Token, files: datastore?.ServerFiles);
             var api = new Uri($"https://127.0.0.1:{apiPort}");
@@ -131,8 +129,9 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
         Log.NodeCreated(logger, node.Name, address.ToString());
     }
 
-    private static string[] LoadBalancerCommand(IEnumerable<IPAddress> servers) =>
-        ["k3s", "loadbalancer", "--listen", $"0.0.0.0:{ApiPort}", .. servers.SelectMany(s => new[] { "--server", $"{s}:{ApiPort}" })];
+    /// <summary>The load balancer node's command: <c>k3s loadbalancer</c> in front of <paramref name="servers"/>.</summary>
+    internal static string[] LoadBalancerCommand(IEnumerable<IPAddress> servers) =>
+        ["k3s", "loadbalancer", "--listen", $"0.0.0.0:{LabNaming.ApiPort}", .. servers.SelectMany(s => new[] { "--server", $"{s}:{LabNaming.ApiPort}" })];
 
     /// <summary>
     /// A server's command: on the embedded store the first one initialises it and the others join through the
@@ -163,12 +162,8 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
         {
             foreach (var node in await provider.ListNodesAsync(cluster, CancellationToken.None))
             {
-                var log = await provider.LogsAsync(node, CancellationToken.None);
                 lines.AppendLine(CultureInfo.InvariantCulture, $"--- {node.Name} ({node.State}), last lines:");
-                foreach (var line in log.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(12))
-                {
-                    lines.AppendLine(line);
-                }
+                lines.AppendLine(await ClusterAccess.LastLinesAsync(provider, node, 12));
             }
         }
         catch (Exception e) when (e is Docker.DotNet.DockerApiException or HttpRequestException or IOException)

@@ -19,8 +19,6 @@ namespace K3sLab.Lab.Cluster;
 /// </remarks>
 public sealed partial class ClusterLifecycle(INodeProvider provider, ILogger logger)
 {
-    private const int ApiPort = 6443;
-
     /// <summary>The order to stop <paramref name="nodes"/> in.</summary>
     public static IReadOnlyList<LabNode> StopOrder(IEnumerable<LabNode> nodes)
     {
@@ -103,17 +101,14 @@ public sealed partial class ClusterLifecycle(INodeProvider provider, ILogger log
             }
 
             var balancer = nodes.FirstOrDefault(n => n.Role == NodeRole.LoadBalancer) ?? throw new LabSetupException($"cluster '{cluster}' has no load balancer node");
-            var ports = await provider.PublishedPortsAsync(balancer, deadline.Token);
-            var api = new Uri($"https://127.0.0.1:{(ports.TryGetValue(ApiPort, out var port) ? port : throw new LabSetupException($"{balancer.Name} publishes no API port"))}");
+            var api = await ClusterAccess.ApiAsync(provider, balancer, deadline.Token);
             step = "waiting for the API to answer through the load balancer";
             await ClusterCreator.WaitAsync(() => ClusterCreator.PingAsync(api, deadline.Token), deadline.Token);
 
             var servers = nodes.Where(n => n.Role == NodeRole.Server).ToList();
             var k3sNodes = nodes.Count(n => LabNaming.IsK3sNode(n.Role));
-            var kubeconfig = File.Exists(ClusterKubeconfig.PathFor(cluster))
-                ? ClusterKubeconfig.PathFor(cluster)
-                : await ClusterKubeconfig.FetchAsync(provider, servers[0].Name, cluster, api, deadline.Token);
-            using var status = new ClusterStatusReader(kubeconfig, servers[0].Address, await ClusterToken.ReadAsync(provider, servers[0], deadline.Token));
+            var (kubeconfig, reader) = await ClusterAccess.OpenAsync(provider, cluster, servers[0], api, deadline.Token);
+            using var status = reader;
             step = $"waiting for {k3sNodes} nodes to report Ready since the start";
             await ClusterCreator.WaitAsync(async () => await status.ReadyNodesAsync(since, deadline.Token) >= k3sNodes, deadline.Token);
             var voters = 0;

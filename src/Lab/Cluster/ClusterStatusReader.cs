@@ -24,7 +24,7 @@ public sealed class ClusterStatusReader : IDisposable
         var ca = config.SslCaCerts?.Cast<X509Certificate2>().FirstOrDefault();
         var handler = new SocketsHttpHandler { UseProxy = false };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => ca is not null && certificate is not null && ChainsTo(certificate, ca);
-        _supervisor = new HttpClient(handler) { BaseAddress = new Uri($"https://{server}:6443"), Timeout = TimeSpan.FromSeconds(5) };
+        _supervisor = new HttpClient(handler) { BaseAddress = new Uri($"https://{server}:{Providers.LabNaming.ApiPort}"), Timeout = TimeSpan.FromSeconds(5) };
         _supervisor.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("server:" + token)));
     }
 

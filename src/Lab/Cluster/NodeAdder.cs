@@ -15,8 +15,6 @@ namespace K3sLab.Lab.Cluster;
 /// </summary>
 public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
 {
-    private const int ApiPort = 6443;
-
     /// <summary>
     /// The new node's command from <paramref name="template"/>'s: its <c>--node-ip</c> becomes
     /// <paramref name="address"/>; a server made from the init server drops <c>--cluster-init</c> and joins through
@@ -79,12 +77,12 @@ public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
             var plan = await provider.EnsureNetworkAsync(cluster, deadline.Token);
             var index = nodes.Where(n => n.Role == role).Select(n => n.Index + 1).DefaultIfEmpty(0).Max();
             var address = plan.AddressOf(role, index);
-            var joinUrl = $"https://{balancer.Address}:{ApiPort}";
+            var joinUrl = $"https://{balancer.Address}:{LabNaming.ApiPort}";
             var spec = template is not null
                 ? await provider.SpecOfAsync(template, deadline.Token)
                 : await AgentFromServerAsync(servers[0], joinUrl, deadline.Token);
             spec = spec with { Index = index, Address = address, Command = CommandFrom(spec.Command, role, address, joinUrl), PublishedTcpPorts = null };
-            var api = new Uri($"https://127.0.0.1:{(await provider.PublishedPortsAsync(balancer, deadline.Token))[ApiPort]}");
+            var api = await ClusterAccess.ApiAsync(provider, balancer, deadline.Token);
             if (role == NodeRole.Server)
             {
                 // The balancer first, so the new server joins through one that already lists it and is not
@@ -92,7 +90,7 @@ public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
                 step = "recreating the load balancer with the new server";
                 var lb = await provider.SpecOfAsync(balancer, deadline.Token);
                 await provider.RemoveAsync(balancer, deadline.Token);
-                await provider.CreateNodeAsync(lb with { Command = ["k3s", "loadbalancer", "--listen", $"0.0.0.0:{ApiPort}", .. servers.Select(s => s.Address).Append(address).SelectMany(a => new[] { "--server", $"{a}:{ApiPort}" })] }, deadline.Token);
+                await provider.CreateNodeAsync(lb with { Command = ClusterCreator.LoadBalancerCommand(servers.Select(s => s.Address).Append(address)) }, deadline.Token);
                 step = "waiting for the recreated load balancer to answer";
                 await ClusterCreator.WaitAsync(() => ClusterCreator.PingAsync(api, deadline.Token), deadline.Token);
                 Log.BalancerUpdated(logger, balancer.Name, servers.Count + 1);
@@ -102,10 +100,8 @@ public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
             var node = await provider.CreateNodeAsync(spec, deadline.Token);
             added = node;
             Log.Added(logger, node.Name, address.ToString());
-            var kubeconfig = File.Exists(ClusterKubeconfig.PathFor(cluster))
-                ? ClusterKubeconfig.PathFor(cluster)
-                : await ClusterKubeconfig.FetchAsync(provider, servers[0].Name, cluster, api, deadline.Token);
-            using var status = new ClusterStatusReader(kubeconfig, servers[0].Address, await ClusterToken.ReadAsync(provider, servers[0], deadline.Token));
+            var (_, reader) = await ClusterAccess.OpenAsync(provider, cluster, servers[0], api, deadline.Token);
+            using var status = reader;
             step = $"waiting for {node.Name} to report Ready";
             await ClusterCreator.WaitAsync(() => status.IsReadySinceAsync(node.Name, since, deadline.Token), deadline.Token);
             if (role == NodeRole.Server && (await status.VotersAsync(deadline.Token)).Count > 0)
@@ -119,20 +115,8 @@ public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var tail = added is null ? string.Empty : $"\n--- {added.Name}, last lines:\n{await LastLinesAsync(added)}";
+            var tail = added is null ? string.Empty : $"\n--- {added.Name}, last lines:\n{await ClusterAccess.LastLinesAsync(provider, added, 20)}";
             throw new LabSetupException($"Adding a {LabNaming.RoleWord(role)} to '{cluster}' did not finish within {timeout.TotalSeconds:0} s while {step}. 'k3slab status --name {cluster}' shows each node; 'k3slab logs <node> --name {cluster}' shows why.{tail}");
-        }
-    }
-
-    private async Task<string> LastLinesAsync(LabNode node)
-    {
-        try
-        {
-            return string.Join('\n', (await provider.LogsAsync(node, CancellationToken.None)).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(20));
-        }
-        catch (Exception e) when (e is Docker.DotNet.DockerApiException or HttpRequestException or IOException)
-        {
-            return $"(its log could not be read: {e.Message})";
         }
     }
 

@@ -24,6 +24,9 @@ public static partial class LabNaming
         }
     }
 
+    /// <summary>The port every server serves the API and supervisor on, and the load balancer listens on, inside the cluster network.</summary>
+    public const int ApiPort = 6443;
+
     public static string NetworkName(string cluster) => $"k3slab-{cluster}";
 
     public static string NodeName(string cluster, NodeRole role, int index) => role switch

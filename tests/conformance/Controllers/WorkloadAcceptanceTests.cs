@@ -73,7 +73,8 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
         await RunOkAsync(ct, "rollout", "status", "daemonset/agentd", "--timeout=120s");
         (await PodsPerNodeAsync("app=agentd", ct)).Should().BeEquivalentTo(agents.ToDictionary(a => a.Name, _ => 1));
         await ApplyAsync(Job(), ct);
-        await RunOkAsync(ct, "wait", "--for=condition=complete", "job/five", "--timeout=180s");
+        var complete = await KubectlAsync(ct, "wait", "--for=condition=complete", "job/five", "--timeout=180s");
+        complete.ExitCode.Should().Be(0, $"job/five completes within 180 s: {complete.Stderr}\n{await JobStateAsync("five", agents, ct)}");
         (await RunOkAsync(ct, "get", "job", "five", "-o", "jsonpath={.status.succeeded}")).Should().Be("5");
 
         // A namespace of 100 objects goes away whole.
@@ -215,6 +216,17 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
     {
         var ok = await Eventually.UntilAsync(check, r => r, within, ct);
         ok.Should().BeTrue($"{what} within {within.TotalSeconds:0} s\n{Tail(_server!.Log)}");
+    }
+
+    /// <summary>What a stuck Job looks like: its status, its pods with their phases and finalizers, and the server's job-controller and scheduler lines.</summary>
+    private async Task<string> JobStateAsync(string job, IEnumerable<AgentNode> agents, CancellationToken ct)
+    {
+        var status = await KubectlAsync(ct, "get", "job", job, "-o", "jsonpath={.status}");
+        var pods = await KubectlAsync(ct, "get", "pods", "-l", $"job-name={job}", "-o", "jsonpath={range .items[*]}{.metadata.name} node={.spec.nodeName} phase={.status.phase} finalizers={.metadata.finalizers} deleting={.metadata.deletionTimestamp} reason={.status.containerStatuses[0].state}{\"\\n\"}{end}");
+        var events = await KubectlAsync(ct, "get", "events", "--field-selector", $"involvedObject.name={job}", "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}");
+        var lines = _server!.Log.Split('\n').Where(l => l.Contains("job", StringComparison.OrdinalIgnoreCase) || l.Contains("sched", StringComparison.OrdinalIgnoreCase) || l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase));
+        var kubelets = agents.Select(a => $"--- agent {a.Name} lines about {job}\n{Tail(string.Join('\n', a.Log.Split('\n').Where(l => l.Contains(job + "-", StringComparison.Ordinal))))}");
+        return $"--- job status\n{status.Stdout}{status.Stderr}\n--- pods\n{pods.Stdout}{pods.Stderr}\n--- events\n{events.Stdout}{events.Stderr}\n--- server lines about jobs, scheduling and failures\n{Tail(string.Join('\n', lines))}\n{string.Join('\n', kubelets)}";
     }
 
     private static string Tail(string log) => log.Length > 6000 ? log[^6000..] : log;

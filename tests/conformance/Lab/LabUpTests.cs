@@ -43,7 +43,7 @@ public sealed class LabUpTests(NodeImageFixture image) : IClassFixture<NodeImage
     }
 
     [Fact]
-    public async Task NodesAdd_ThenStopAndStart_ComeBackHealthyWithTheirData_AndExportLogsAndMergeWork()
+    public async Task NodesAdd_ThenStopAndStart_ComeBackHealthyWithTheirData_AServerAddedAfterIsPromoted_AndExportLogsAndMergeWork()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var cluster = await new K3sLabClusterBuilder().WithServers(3).WithAgents(1).BuildAndStartAsync(ct);
@@ -68,6 +68,11 @@ public sealed class LabUpTests(NodeImageFixture image) : IClassFixture<NodeImage
         var kept = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "get", "configmap", "kept", "-o", "jsonpath={.data.v}");
         kept.Stdout.Should().Be("before-the-stop", $"the data outlives the stop: {kept.Stderr}");
 
+        // A server added after the whole-cluster restart is promoted too, whichever member leads now (a leader that
+        // joined after the bootstrap sends the joiner its index-0 snapshot: issue 4).
+        var later = await new NodeAdder(cluster.Provider, NullLogger.Instance).AddAsync(cluster.Name, NodeRole.Server, TimeSpan.FromSeconds(120), ct);
+        later.Name.Should().Be($"k3slab-{cluster.Name}-server-4");
+
         var exported = Directory.CreateTempSubdirectory("k3slab-export-");
         try
         {
@@ -82,7 +87,7 @@ public sealed class LabUpTests(NodeImageFixture image) : IClassFixture<NodeImage
             (await ClusterKubeconfig.MergeIntoAsync(cluster.Name, merged, switchContext: false, ct)).Should().Be($"k3slab-{cluster.Name}");
             var viaMerged = await Kubectl.RunAsync("1.33", merged, ct, "--context", $"k3slab-{cluster.Name}", "get", "nodes", "-o", "name");
             viaMerged.ExitCode.Should().Be(0, $"kubectl reads the merged file: {viaMerged.Stderr}");
-            viaMerged.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(6);
+            viaMerged.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(7);
         }
         finally
         {

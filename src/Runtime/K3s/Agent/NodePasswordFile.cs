@@ -36,7 +36,12 @@ internal static class NodePasswordFile
 
             var legacy = Path.Combine(dataDir.Agent, "node-password.txt");
             var password = Read(legacy) ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            AtomicFile.Write(path, password + "\n");
+            if (!AtomicFile.TryCreate(path, password + "\n"))
+            {
+                // Another agent on this machine created it a moment ago: the machine has one password.
+                return Read(path) ?? throw new BootstrapException($"the node password file {path} appeared empty while this agent was creating it");
+            }
+
             if (File.Exists(legacy))
             {
                 File.Delete(legacy);

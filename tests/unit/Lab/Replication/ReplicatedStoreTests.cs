@@ -127,6 +127,30 @@ public sealed class ReplicatedStoreTests
         all.Count.Should().Be(200);
     }
 
+    /// <summary>
+    /// A member that joined after the bootstrap holds the bootstrap snapshot (index 0, the first member its only
+    /// member) and sends it to the next joiner when it leads. Restoring that snapshot must not make the joiner forget
+    /// how to reach the leader that sent it, or its replies never arrive and it stays a learner for good.
+    /// </summary>
+    [Fact]
+    public async Task NewMember_JoinedWhileALaterMemberLeads_IsPromoted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await InProcessCluster.StartAsync(3, ct);
+        var later = cluster["m2"];
+        if (!later.Host.IsLeader)
+        {
+            (await cluster.Leader.Host.TransferLeadershipAsync(later.Host.MemberId)).Should().BeTrue();
+            await cluster.WaitAsync(() => later.Host.IsLeader, TimeSpan.FromSeconds(10), "m2 to lead", ct);
+        }
+
+        await PutAsync(later.Store, "before-join", "v", ct);
+        var joined = await cluster.AddAsync("m4", join: "m2", ct);
+        await cluster.WaitAsync(() => !joined.Host.Status.ConfState.IsLearner(joined.Host.MemberId) && joined.Host.Status.ConfState.Voters.Count == 4, TimeSpan.FromSeconds(30), "m4 to be promoted while m2 leads", ct);
+        (await GetAsync(joined.Store, "before-join", ct)).Should().Be("v");
+        joined.Host.Members.List.Should().HaveCount(4);
+    }
+
     [Fact]
     public async Task QuorumLost_WriteFailsWithinTheRequestTimeout_ReadsSerializableStillServe()
     {

@@ -26,12 +26,29 @@ public sealed class AtomicFileTests : IDisposable
     public void Write_StaleTemporaryFromACrash_IsReplaced()
     {
         var path = Path.Combine(_dir.FullName, "token");
-        File.WriteAllText(path + ".tmp", "half-written");
+        var stale = path + ".0badf00d.tmp";
+        File.WriteAllText(stale, "half-written");
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddMinutes(-10));
+        var another = path + ".12345678.tmp";
+        File.WriteAllText(another, "a writer in progress");
 
         AtomicFile.Write(path, "K10abc::server:pw\n");
 
         File.ReadAllText(path).Should().Be("K10abc::server:pw\n");
         File.GetUnixFileMode(path).Should().Be(AtomicFile.OwnerOnly);
-        File.Exists(path + ".tmp").Should().BeFalse();
+        File.Exists(stale).Should().BeFalse("a temporary left by a crash minutes ago is removed");
+        File.Exists(another).Should().BeTrue("a temporary written a moment ago belongs to a writer still at work");
+    }
+
+    [Fact]
+    public void TryCreate_ExistingFile_KeepsItsContent()
+    {
+        var path = Path.Combine(_dir.FullName, "password");
+
+        AtomicFile.TryCreate(path, "first\n").Should().BeTrue();
+        AtomicFile.TryCreate(path, "second\n").Should().BeFalse();
+
+        File.ReadAllText(path).Should().Be("first\n");
+        Directory.GetFiles(_dir.FullName).Should().ContainSingle("the losing writer's temporary is gone");
     }
 }

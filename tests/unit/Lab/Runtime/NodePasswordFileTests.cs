@@ -25,6 +25,18 @@ public sealed class NodePasswordFileTests : IDisposable
     }
 
     [Fact]
+    public void Ensure_ManyAgentsAtOnce_AllGetTheOnePasswordTheFileHolds()
+    {
+        var path = Path.Combine(_dir.FullName, "etc", "password");
+        var passwords = new string[16];
+
+        Parallel.For(0, passwords.Length, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i => passwords[i] = NodePasswordFile.Ensure(path, new DataDir(Path.Combine(_dir.FullName, $"data{i}"))));
+
+        passwords.Distinct().Should().ContainSingle();
+        File.ReadAllText(path).Should().Be(passwords[0] + "\n");
+    }
+
+    [Fact]
     public void Ensure_LegacyFile_IsMovedToTheNewPath()
     {
         var dataDir = new DataDir(Path.Combine(_dir.FullName, "data"));

@@ -76,13 +76,14 @@ internal sealed partial class DaemonSetController : IController
             return;
         }
 
+        var satisfied = expectations.Satisfied(key); // before the pods are read: see JobController
         var uid = ObjectKeys.Uid(daemonSet);
         var owned = caches.Pods.Items.Values.Where(p => ObjectKeys.Namespace(p) == ns && ControllerRef.IsControlledBy(p, uid));
         var revisions = caches.Revisions.Items.Values.Where(r => ObjectKeys.Namespace(r) == ns);
         var plan = DaemonSetPlanner.Plan(daemonSet, caches.Nodes.Items.Values, owned, revisions, context.Time.GetUtcNow());
 
         await WriteRevisionsAsync(context, caches, ns, plan, ct);
-        if (expectations.Satisfied(key) && (plan.CreateOnNodes.Count > 0 || plan.DeletePods.Count > 0))
+        if (satisfied && (plan.CreateOnNodes.Count > 0 || plan.DeletePods.Count > 0))
         {
             expectations.Expect(key, plan.CreateOnNodes.Count, plan.DeletePods.Count);
             await Task.WhenAll(plan.CreateOnNodes.Select(node => CreateAsync(context, expectations, logger, daemonSet, key, node, plan.Hash, ct)));

@@ -79,6 +79,7 @@ internal sealed partial class EndpointsController : IController
     {
         var (ns, name) = ObjectKeys.Split(key);
         var service = caches.Services.Items.GetValueOrDefault(ObjectKeys.CacheKey(ns, name));
+        var satisfied = expectations.Satisfied(key); // before the slices are read: see JobController
         var ownSlices = caches.Slices.Items.Values
             .Where(s => ObjectKeys.Namespace(s) == ns && ServiceOf(s) == name)
             .OrderBy(ObjectKeys.Name, StringComparer.Ordinal)
@@ -104,7 +105,7 @@ internal sealed partial class EndpointsController : IController
         var backing = ServiceEndpoints.From(service, caches.Pods.Items.Where(p => p.Key.StartsWith(ns + "/", StringComparison.Ordinal)).Select(p => p.Value));
         var ports = ServiceEndpoints.Ports(service);
         await SyncEndpointsAsync(context, service, current, EndpointsDocuments.Subsets(backing, ports), ct);
-        if (expectations.Satisfied(key))
+        if (satisfied)
         {
             await SyncSlicesAsync(context, expectations, key, service, ownSlices, EndpointsDocuments.Slices(backing, ports), ct);
         }

@@ -77,9 +77,18 @@ internal sealed partial class JobController : IController
             return; // The cache has not caught up with our own status write; its update event brings the Job back.
         }
 
+        // Read before the pods: a cache that has seen every pod this controller created or deleted is current enough
+        // to plan from. Read after, an event arriving in between would pass a plan made without it (a second pod
+        // created, or a pod deleted twice whose second deletion is never observed, stalling the Job for 5 minutes).
+        var satisfied = expectations.Satisfied(key);
         var uid = ObjectKeys.Uid(job);
         var owned = pods.Items.Values.Where(p => ObjectKeys.Namespace(p) == ns && ControllerRef.IsControlledBy(p, uid));
         var plan = JobPlanner.Plan(job, owned, context.Time.GetUtcNow());
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var mine = owned.Select(p => $"{ObjectKeys.Name(p)}:{PodState.Phase(p)}{(JobPods.HasFinalizer(p) ? "+f" : string.Empty)}{(ObjectKeys.IsDeleting(p) ? "+d" : string.Empty)}");
+            Log.Planned(logger, key, ResourceVersion(job), plan.Status.ToJsonString(), string.Join(' ', mine), plan.Create.Count, string.Join(' ', plan.DeletePods), satisfied);
+        }
 
         if (plan.StatusChanged)
         {
@@ -97,7 +106,7 @@ internal sealed partial class JobController : IController
             }
         }
 
-        if (expectations.Satisfied(key) && (plan.Create.Count > 0 || plan.DeletePods.Count > 0))
+        if (satisfied && (plan.Create.Count > 0 || plan.DeletePods.Count > 0))
         {
             expectations.Expect(key, plan.Create.Count, plan.DeletePods.Count);
             await Task.WhenAll(plan.DeletePods.Select(pod => DeleteAsync(context, expectations, logger, job, key, pod, ct)));
@@ -184,5 +193,8 @@ internal sealed partial class JobController : IController
 
         [LoggerMessage(EventId = 4412, Level = LogLevel.Information, Message = "job {Key}: {Reason}: {Message}")]
         public static partial void Event(ILogger logger, string key, string reason, string message);
+
+        [LoggerMessage(EventId = 4413, Level = LogLevel.Debug, Message = "job {Key} at {ResourceVersion}: status {Status}; pods {Pods}; create {Create}, delete [{Delete}], expectations satisfied {Satisfied}")]
+        public static partial void Planned(ILogger logger, string key, long resourceVersion, string status, string pods, int create, string delete, bool satisfied);
     }
 }

@@ -32,7 +32,7 @@ internal sealed partial class RaftHost
                     _published = Members.Find(MemberId)?.Name == _options.Name;
                 }
 
-                await _transport.SetPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
+                await _transport.AddPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
                 break;
             default:
                 _machine.Apply(entry.Index, payload);
@@ -62,7 +62,12 @@ internal sealed partial class RaftHost
         }
 
         Log.MembershipChanged(_logger, index, change.Type.ToString(), change.NodeId, string.Join(",", conf.Voters.Select(v => v.ToString("x16"))), string.Join(",", conf.Learners.Select(v => v.ToString("x16"))));
-        await _transport.SetPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
+        await _transport.AddPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
+        if (change.Type == ConfChangeType.RemoveNode)
+        {
+            await _transport.RemovePeerAsync(change.NodeId).ConfigureAwait(false);
+        }
+
         if (change.Type == ConfChangeType.RemoveNode && change.NodeId == MemberId)
         {
             Log.Removed(_logger, MemberId);

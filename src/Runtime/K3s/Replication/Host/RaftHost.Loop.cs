@@ -161,7 +161,7 @@ internal sealed partial class RaftHost
             _snapshotIndex = restored.Index;
             _lastSnapshotBytes = restored.Data.Length;
             _bytesSinceSnapshot = 0;
-            await _transport.SetPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
+            await _transport.AddPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
             Log.SnapshotRestored(_logger, restored.Index, restored.Term);
         }
 

@@ -22,12 +22,39 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
     public Action<ulong, bool> SnapshotSent { get; set; } = (_, _) => { };
 
     /// <summary>Makes the senders match <paramref name="peerUrls"/> (member id → peer URL), ignoring this member.</summary>
-    public async Task SetPeersAsync(IReadOnlyDictionary<ulong, string> peerUrls)
+    public Task SetPeersAsync(IReadOnlyDictionary<ulong, string> peerUrls) => ReplaceAsync(peerUrls, keepOthers: false);
+
+    /// <summary>
+    /// Adds senders for the members of <paramref name="peerUrls"/> and moves those whose URL changed, keeping every
+    /// other sender. A member that restores an older snapshot (a joiner gets whatever snapshot its leader stored,
+    /// perhaps the bootstrap one naming only the first member) must still answer the leader that sent it, which that
+    /// snapshot may not name; only a removal that it applies (<see cref="RemovePeerAsync"/>) ends a sender.
+    /// </summary>
+    public Task AddPeersAsync(IReadOnlyDictionary<ulong, string> peerUrls) => ReplaceAsync(peerUrls, keepOthers: true);
+
+    /// <summary>Ends the sender to a member that was removed from the cluster.</summary>
+    public async Task RemovePeerAsync(ulong id)
+    {
+        PeerSender? retired;
+        lock (_gate)
+        {
+            if (!_senders.TryGetValue(id, out retired))
+            {
+                return;
+            }
+
+            _senders = _senders.Where(s => s.Key != id).ToDictionary(s => s.Key, s => s.Value);
+        }
+
+        await retired.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task ReplaceAsync(IReadOnlyDictionary<ulong, string> peerUrls, bool keepOthers)
     {
         List<PeerSender> retired = [];
         lock (_gate)
         {
-            var next = new Dictionary<ulong, PeerSender>();
+            var next = keepOthers ? _senders.Where(s => !peerUrls.ContainsKey(s.Key)).ToDictionary(s => s.Key, s => s.Value) : [];
             foreach (var (id, url) in peerUrls)
             {
                 if (id == self)
