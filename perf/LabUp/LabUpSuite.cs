@@ -20,6 +20,9 @@ internal static class LabUpSuite
 {
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(15);
 
+    /// <summary>A second sample of the 3+5 cluster, a minute after it is up: memory must not creep back once settled.</summary>
+    private static readonly TimeSpan Settled = TimeSpan.FromSeconds(60);
+
     public static async Task<int> RunAsync(string outputDirectory, int repeats, CancellationToken ct)
     {
         var image = await LabPrerequisites.EnsureNodeImageAsync(NullLogger.Instance, ct);
@@ -43,6 +46,16 @@ internal static class LabUpSuite
                     {
                         var role = cluster.Nodes.Single(n => n.Name == node).Role;
                         memory.Add(($"{LabNaming.RoleWord(role)} ({shape})", mib));
+                    }
+
+                    if (agents > 0)
+                    {
+                        await Task.Delay(Settled - Idle, ct);
+                        foreach (var (node, mib) in await MemoryAsync(name, ct))
+                        {
+                            var role = cluster.Nodes.Single(n => n.Name == node).Role;
+                            memory.Add(($"{LabNaming.RoleWord(role)} ({shape}, after {Settled.TotalSeconds:0} s)", mib));
+                        }
                     }
 
                     Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] up {shape}: {cluster.Elapsed.TotalSeconds:0.0} s");
@@ -104,24 +117,28 @@ internal static class LabUpSuite
             .AppendLine()
             .AppendLine(inv, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, image `{image}`, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end.")
             .AppendLine("Time: from the first container to every node Ready (and every server a voter), the image already built.")
-            .AppendLine("Memory: `docker stats` 15 s after the cluster is up.")
+            .AppendLine("Memory: `docker stats` 15 s after the cluster is up, and for 3+5 again 60 s after (1 MB = 0.954 MiB, so 30 MB is 28.6 MiB).")
             .AppendLine()
-            .AppendLine("| cluster | runs | median | max | goal |")
-            .AppendLine("|---|---:|---:|---:|---|");
+            .AppendLine("| cluster | runs | median | max | goal | median vs goal |")
+            .AppendLine("|---|---:|---:|---:|---|---|");
         foreach (var group in ups.GroupBy(u => u.Shape))
         {
             var sorted = group.Select(g => g.Seconds).Order().ToList();
-            md.AppendLine(inv, $"| {group.Key} | {sorted.Count} | {sorted[sorted.Count / 2]:0.0} s | {sorted[^1]:0.0} s | {(group.Key == "3+5" ? "≤ 15 s" : string.Empty)} |");
+            var median = sorted[sorted.Count / 2];
+            var verdict = group.Key == "3+5" ? (median <= 15 ? "PASS" : "MISS") : string.Empty;
+            md.AppendLine(inv, $"| {group.Key} | {sorted.Count} | {median:0.0} s | {sorted[^1]:0.0} s | {(group.Key == "3+5" ? "≤ 15 s" : string.Empty)} | {verdict} |");
         }
 
         md.AppendLine()
-            .AppendLine("| node | samples | median | max | goal |")
-            .AppendLine("|---|---:|---:|---:|---|");
+            .AppendLine("| node | samples | median | max | goal | median vs goal |")
+            .AppendLine("|---|---:|---:|---:|---|---|");
         foreach (var group in memory.GroupBy(m => m.Role).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var sorted = group.Select(g => g.MiB).Order().ToList();
-            var goal = group.Key.StartsWith("server", StringComparison.Ordinal) ? "≤ 100 MB" : group.Key.StartsWith("agent", StringComparison.Ordinal) ? "≤ 30 MB" : string.Empty;
-            md.AppendLine(inv, $"| {group.Key} | {sorted.Count} | {sorted[sorted.Count / 2]:0.0} MiB | {sorted[^1]:0.0} MiB | {goal} |");
+            var goalMb = group.Key.StartsWith("server", StringComparison.Ordinal) ? 100 : group.Key.StartsWith("agent", StringComparison.Ordinal) ? 30 : 0;
+            var medianMb = sorted[sorted.Count / 2] * 1.048576;
+            var verdict = goalMb == 0 ? string.Empty : medianMb <= goalMb ? $"PASS ({medianMb:0.0} MB)" : $"MISS ({medianMb:0.0} MB)";
+            md.AppendLine(inv, $"| {group.Key} | {sorted.Count} | {sorted[sorted.Count / 2]:0.0} MiB | {sorted[^1]:0.0} MiB | {(goalMb == 0 ? string.Empty : $"≤ {goalMb} MB")} | {verdict} |");
         }
 
         var json = new JsonObject

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using K3sLab.Cli.Output;
 using K3sLab.Lab.Cluster;
 using K3sLab.Lab.Engine;
 using K3sLab.Lab.Providers;
@@ -14,8 +16,10 @@ internal static class DownCommand
     public static Command Create()
     {
         var name = new Option<string>("--name", "-n") { Description = "The cluster to delete", DefaultValueFactory = _ => "k3slab" };
+        var output = OutputFormat.CreateOption();
         var command = new Command("down", "Delete a lab cluster: its node containers, their volumes, and its network");
         command.Options.Add(name);
+        command.Options.Add(output);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var cluster = parse.GetValue(name)!;
@@ -31,7 +35,15 @@ internal static class DownCommand
             }
 
             var merged = ClusterKubeconfig.UserPath();
-            if (await ClusterKubeconfig.RemoveFromAsync(cluster, merged, cancellationToken))
+            var removedContext = await ClusterKubeconfig.RemoveFromAsync(cluster, merged, cancellationToken);
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                var result = new DownResult(cluster, [.. nodes.Select(n => n.Name)], LabNaming.NetworkName(cluster), removedContext ? merged : null);
+                Console.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.DownResult));
+                return 0;
+            }
+
+            if (removedContext)
             {
                 Console.WriteLine($"removed context k3slab-{cluster} from {merged}");
             }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using K3sLab.Cli.Output;
 using K3sLab.Lab;
 using K3sLab.Lab.Cluster;
 using K3sLab.Lab.Providers;
@@ -18,8 +20,9 @@ internal static class KubeconfigCommand
         var merge = new Option<bool>("--merge") { Description = "Merge into your kubeconfig instead of printing (entries named k3slab-<name> are replaced; nothing else changes)" };
         var switchContext = new Option<bool>("--switch-context") { Description = "With --merge: make k3slab-<name> the current context (it is also set when none was)" };
         var target = new Option<string?>("--kubeconfig") { Description = "With --merge: the file to merge into (default: $KUBECONFIG's first file, else ~/.kube/config)" };
+        var output = OutputFormat.CreateOption();
         var command = new Command("kubeconfig", "Print a cluster's kubeconfig, or merge it into yours with --merge");
-        foreach (var option in new Option[] { name, merge, switchContext, target })
+        foreach (var option in new Option[] { name, merge, switchContext, target, output })
         {
             command.Options.Add(option);
         }
@@ -28,16 +31,18 @@ internal static class KubeconfigCommand
         {
             var cluster = parse.GetValue(name)!;
             LabNaming.ValidateClusterName(cluster);
+            var json = parse.GetValue(output) == OutputFormat.Json;
+            var path = ClusterKubeconfig.PathFor(cluster);
             if (!parse.GetValue(merge))
             {
-                var path = ClusterKubeconfig.PathFor(cluster);
-                Console.Write(File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken) : throw new LabSetupException($"there is no kubeconfig for cluster '{cluster}' at {path}: is the cluster up ('k3slab list')?"));
+                var text = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken) : throw new LabSetupException($"there is no kubeconfig for cluster '{cluster}' at {path}: is the cluster up ('k3slab list')?");
+                Console.Write(json ? JsonSerializer.Serialize(new KubeconfigResult(cluster, $"k3slab-{cluster}", path, text, null), CliJsonContext.Default.KubeconfigResult) + Environment.NewLine : text);
                 return 0;
             }
 
             var file = parse.GetValue(target) ?? ClusterKubeconfig.UserPath();
             var context = await ClusterKubeconfig.MergeIntoAsync(cluster, file, parse.GetValue(switchContext), cancellationToken);
-            Console.WriteLine($"merged context {context} into {file}");
+            Console.WriteLine(json ? JsonSerializer.Serialize(new KubeconfigResult(cluster, context, path, null, file), CliJsonContext.Default.KubeconfigResult) : $"merged context {context} into {file}");
             return 0;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using K3sLab.Cli.Output;
 using K3sLab.Lab.Cluster;
 using K3sLab.Lab.Engine;
@@ -35,8 +36,10 @@ internal static class NodeCommand
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait until the new node is Ready (and a voter)", DefaultValueFactory = _ => 180 };
         var role = new Argument<string>("role") { Description = "server or agent" };
         role.AcceptOnlyFromAmong("server", "agent");
+        var output = OutputFormat.CreateOption();
         var command = new Command("add", "Add a server (joining the datastore; the load balancer is recreated to include it) or an agent, and wait until it is Ready");
         command.Options.Add(name);
+        command.Options.Add(output);
         command.Options.Add(timeout);
         command.Arguments.Add(role);
         command.SetAction(async (parse, cancellationToken) =>
@@ -44,7 +47,7 @@ internal static class NodeCommand
             using var docker = DockerEngine.CreateClient();
             var added = await new NodeAdder(new DockerProvider(docker), new ConsoleProgressLogger())
                 .AddAsync(parse.GetValue(name)!, parse.GetValue(role) == "server" ? NodeRole.Server : NodeRole.Agent, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancellationToken);
-            Console.WriteLine($"add: {added.Name} at {added.Address}");
+            Report(parse.GetValue(output)!, "add", added);
             return 0;
         });
         return command;
@@ -55,8 +58,10 @@ internal static class NodeCommand
         var name = new Option<string>("--name", "-n") { Description = "The cluster", DefaultValueFactory = _ => "k3slab" };
         var grace = new Option<int>("--grace") { Description = "Seconds between SIGTERM and SIGKILL (stop, restart)", DefaultValueFactory = _ => 10 };
         var node = new Argument<string>("node") { Description = "server-0, agent-1, lb, etcd-0, postgres-0, or the container name" };
+        var output = OutputFormat.CreateOption();
         var command = new Command(verb, $"{char.ToUpperInvariant(verb[0])}{verb[1..]} a node");
         command.Options.Add(name);
+        command.Options.Add(output);
         command.Options.Add(grace);
         command.Arguments.Add(node);
         command.SetAction(async (parse, cancellationToken) =>
@@ -91,9 +96,22 @@ internal static class NodeCommand
                     break;
             }
 
-            Console.WriteLine($"{verb}: {target.Name}");
+            Report(parse.GetValue(output)!, verb, target);
             return 0;
         });
         return command;
+    }
+
+    private static void Report(string format, string action, LabNode node)
+    {
+        if (format == OutputFormat.Json)
+        {
+            var result = new NodeResult(node.Cluster, action, node.Name, node.Role.ToString().ToLowerInvariant(), node.Address.ToString());
+            Console.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.NodeResult));
+        }
+        else
+        {
+            Console.WriteLine(action == "add" ? $"add: {node.Name} at {node.Address}" : $"{action}: {node.Name}");
+        }
     }
 }

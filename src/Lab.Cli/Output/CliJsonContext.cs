@@ -11,4 +11,9 @@ namespace K3sLab.Cli.Output;
 [JsonSerializable(typeof(StatusResult))]
 [JsonSerializable(typeof(StopResult))]
 [JsonSerializable(typeof(StartResult))]
+[JsonSerializable(typeof(DownResult))]
+[JsonSerializable(typeof(NodeResult))]
+[JsonSerializable(typeof(KubeconfigResult))]
+[JsonSerializable(typeof(ExportLogsResult))]
+[JsonSerializable(typeof(ExecResult))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

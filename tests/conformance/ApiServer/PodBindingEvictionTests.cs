@@ -72,7 +72,9 @@ public sealed class PodBindingEvictionTests(K3sServerProcess server) : IClassFix
     {
         var ct = TestContext.Current.CancellationToken;
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(server.Kubeconfig));
-        await client.CoreV1.CreateNodeAsync(new V1Node { Metadata = new V1ObjectMeta { Name = "node-d" } }, cancellationToken: ct);
+        var created = await client.CoreV1.CreateNodeAsync(new V1Node { Metadata = new V1ObjectMeta { Name = "node-d" } }, cancellationToken: ct);
+        created.Spec.Should().NotBeNull("kube-apiserver always writes a Node's spec, as {} when empty; clients read node.Spec.Taints without a null check");
+        created.Status.Should().NotBeNull();
         await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "drain" } }, cancellationToken: ct);
         await client.CoreV1.CreateNamespacedPodAsync(Pod("lonely", node: "node-d"), "drain", cancellationToken: ct);
 

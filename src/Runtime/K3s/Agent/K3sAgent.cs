@@ -85,6 +85,7 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
             };
             await using var kubelet = Kubelet.Kubelet.Start(kubeletSettings, client, ca, serving, clientCa, TimeProvider.System, loggers);
             await using var tunnels = new AgentTunnels(() => balancer.Servers, client, ca, kubeletSettings.LocalServerEndpoint, TimeProvider.System, loggers.CreateLogger("k3s.tunnel"));
+            var trim = StartupMemoryTrim.RunAsync(TimeProvider.System, cancellationToken);
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -93,6 +94,8 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
             {
                 Log.Stopping(_logger);
             }
+
+            await trim;
         }
 
         return 0;

@@ -11,8 +11,47 @@ namespace K3sLab.K3s.ApiServer.Resources.Defaults;
 /// </summary>
 internal static class BuiltinDefaults
 {
+    /// <summary>
+    /// Kinds whose Go types hold <c>spec</c> (and <c>status</c>) as plain structs, which kube-apiserver therefore
+    /// always writes, as <c>{}</c> when empty: clients rely on it (the C# client's <c>V1Node.Spec</c> is null otherwise).
+    /// </summary>
+    private static readonly Dictionary<(string Group, string Kind), (bool Spec, bool Status)> Sections = new()
+    {
+        [("", "Node")] = (true, true),
+        [("", "Pod")] = (true, true),
+        [("", "Namespace")] = (true, true),
+        [("", "Service")] = (true, true),
+        [("", "ReplicationController")] = (true, true),
+        [("", "ResourceQuota")] = (true, true),
+        [("", "PersistentVolume")] = (true, true),
+        [("", "PersistentVolumeClaim")] = (true, true),
+        [("", "LimitRange")] = (true, false),
+        [("apps", "Deployment")] = (true, true),
+        [("apps", "ReplicaSet")] = (true, true),
+        [("apps", "DaemonSet")] = (true, true),
+        [("apps", "StatefulSet")] = (true, true),
+        [("batch", "Job")] = (true, true),
+        [("batch", "CronJob")] = (true, true),
+        [("coordination.k8s.io", "Lease")] = (true, false),
+        [("policy", "PodDisruptionBudget")] = (true, true),
+        [("apiextensions.k8s.io", "CustomResourceDefinition")] = (true, true),
+    };
+
     public static void Apply(string group, string kind, JsonObject obj, bool creating)
     {
+        if (Sections.TryGetValue((group, kind), out var sections))
+        {
+            if (sections.Spec && obj["spec"] is null)
+            {
+                obj["spec"] = new JsonObject();
+            }
+
+            if (sections.Status && obj["status"] is null)
+            {
+                obj["status"] = new JsonObject();
+            }
+        }
+
         var spec = obj["spec"] as JsonObject;
         switch (group, kind)
         {
