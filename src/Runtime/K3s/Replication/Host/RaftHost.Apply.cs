@@ -66,11 +66,10 @@ internal sealed partial class RaftHost
         if (change.Type == ConfChangeType.RemoveNode)
         {
             await _transport.RemovePeerAsync(change.NodeId).ConfigureAwait(false);
-        }
-
-        if (change.Type == ConfChangeType.RemoveNode && change.NodeId == MemberId)
-        {
-            Log.Removed(_logger, MemberId);
+            if (change.NodeId == MemberId)
+            {
+                Log.Removed(_logger, MemberId);
+            }
         }
     }
 
