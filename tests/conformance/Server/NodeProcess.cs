@@ -32,6 +32,12 @@ internal abstract class NodeProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The running process's id (null before the first start or after an exit).</summary>
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
+    /// <summary>The working directory of the next start; null inherits the test's.</summary>
+    public string? WorkingDirectory { get; set; }
+
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
     public string Log
@@ -51,6 +57,11 @@ internal abstract class NodeProcess : IAsyncDisposable
     protected void StartProcess(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
+        if (WorkingDirectory is not null)
+        {
+            start.WorkingDirectory = WorkingDirectory;
+        }
+
         foreach (var variable in start.Environment.Keys.Where(k => k.StartsWith("K3S_", StringComparison.Ordinal)).ToList())
         {
             start.Environment.Remove(variable);

@@ -11,6 +11,7 @@ using K3sLab.K3s.ApiServer.Resources;
 using K3sLab.K3s.ApiServer.Resources.Services;
 using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.Bootstrap;
+using K3sLab.K3s.Hosting;
 using K3sLab.K3s.Supervisor;
 using K3sLab.K3s.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -30,12 +31,7 @@ internal static class ApiHost
 
     public static WebApplication Build(ApiHostOptions options, ClusterTls tls, DataDir dataDir, ObjectStorage storage, ResourceRegistry registry, RbacPolicyCache policy, INodeGraph nodeGraph, ServiceAccountTokens serviceAccountTokens, ObjectCache? serviceAccounts = null, ILoggerProvider? logging = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        if (logging is not null)
-        {
-            builder.Logging.AddProvider(logging);
-        }
+        var builder = KestrelApplication.CreateBuilder(logging);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -12,19 +12,23 @@ namespace K3sLab.K3s.Controllers;
 internal sealed class SharedCaches(ObjectStorage storage, ILoggerFactory loggers) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<ResourceKind, SharedCache> _caches = [];
+    private readonly Dictionary<(ResourceKind Kind, bool MetadataOnly), SharedCache> _caches = [];
 
-    /// <summary>The kind's cache, listed (complete) before this returns.</summary>
-    public async Task<SharedCache> GetAsync(ResourceKind kind, CancellationToken ct)
+    /// <summary>
+    /// The kind's cache, listed (complete) before this returns. A <paramref name="metadataOnly"/> cache holds each
+    /// object as <see cref="ObjectMetadata.Project"/> cuts it (client-go's metadata informer); it is separate from the
+    /// kind's whole-object cache, so ask for it only for kinds no controller reads whole.
+    /// </summary>
+    public async Task<SharedCache> GetAsync(ResourceKind kind, CancellationToken ct, bool metadataOnly = false)
     {
         await _gate.WaitAsync(ct);
         try
         {
-            if (!_caches.TryGetValue(kind, out var cache))
+            if (!_caches.TryGetValue((kind, metadataOnly), out var cache))
             {
                 cache = new SharedCache();
-                cache.Inner = await ObjectCache.StartAsync(storage, kind, loggers.CreateLogger("k3s.controllers.cache"), cache.Dispatch, ct);
-                _caches[kind] = cache;
+                cache.Inner = await ObjectCache.StartAsync(storage, kind, loggers.CreateLogger("k3s.controllers.cache"), cache.Dispatch, ct, metadataOnly ? ObjectMetadata.Project : null);
+                _caches[(kind, metadataOnly)] = cache;
             }
 
             return cache;

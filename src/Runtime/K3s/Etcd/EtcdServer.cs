@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using K3sLab.K3s.Etcd.Http2;
+using K3sLab.K3s.Hosting;
 using K3sLab.K3s.Store;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -15,12 +16,7 @@ internal static class EtcdServer
 {
     public static WebApplication Build(IRevisionedStore store, IClusterView cluster, EtcdServerOptions options, ILoggerProvider? logging = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        if (logging is not null)
-        {
-            builder.Logging.AddProvider(logging);
-        }
+        var builder = KestrelApplication.CreateBuilder(logging);
 
         // A client that hangs up mid-stream is routine for an etcd server: not worth a line per call.
         var debug = Environment.GetEnvironmentVariable("K3S_DEBUG") == "true";

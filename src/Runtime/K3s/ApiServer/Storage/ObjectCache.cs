@@ -18,20 +18,25 @@ internal sealed partial class ObjectCache : IAsyncDisposable
     private readonly ResourceKind _kind;
     private readonly ILogger _logger;
     private readonly Action<string, JsonObject?, JsonObject?> _changed;
+    private readonly Func<JsonObject, JsonObject>? _project;
     private readonly CancellationTokenSource _stop = new();
     private ImmutableDictionary<string, JsonObject> _items = ImmutableDictionary<string, JsonObject>.Empty.WithComparers(StringComparer.Ordinal);
     private Task _loop = Task.CompletedTask;
 
-    private ObjectCache(ObjectStorage storage, ResourceKind kind, ILogger logger, Action<string, JsonObject?, JsonObject?> changed) =>
-        (_storage, _kind, _logger, _changed) = (storage, kind, logger, changed);
+    private ObjectCache(ObjectStorage storage, ResourceKind kind, ILogger logger, Action<string, JsonObject?, JsonObject?> changed, Func<JsonObject, JsonObject>? project) =>
+        (_storage, _kind, _logger, _changed, _project) = (storage, kind, logger, changed, project);
 
     /// <summary>The objects, keyed <c>namespace/name</c> (<c>/name</c> for cluster-scoped kinds).</summary>
     public ImmutableDictionary<string, JsonObject> Items => Volatile.Read(ref _items);
 
-    /// <summary>Lists the kind (so the cache is complete when this returns) and starts watching it.</summary>
-    public static async Task<ObjectCache> StartAsync(ObjectStorage storage, ResourceKind kind, ILogger logger, Action<string, JsonObject?, JsonObject?> changed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists the kind (so the cache is complete when this returns) and starts watching it. With
+    /// <paramref name="project"/> the cache keeps (and reports) only what it returns for each object, e.g.
+    /// <see cref="ObjectMetadata.Project"/> for a reader that needs no more, as client-go's metadata informers do.
+    /// </summary>
+    public static async Task<ObjectCache> StartAsync(ObjectStorage storage, ResourceKind kind, ILogger logger, Action<string, JsonObject?, JsonObject?> changed, CancellationToken cancellationToken, Func<JsonObject, JsonObject>? project = null)
     {
-        var cache = new ObjectCache(storage, kind, logger, changed);
+        var cache = new ObjectCache(storage, kind, logger, changed, project);
         var revision = await cache.ListAsync(cancellationToken).ConfigureAwait(false);
         cache._loop = Task.Run(() => cache.SyncAsync(revision, cache._stop.Token), CancellationToken.None);
         return cache;
@@ -117,6 +122,11 @@ internal sealed partial class ObjectCache : IAsyncDisposable
         if (before is null && current is null)
         {
             return;
+        }
+
+        if (current is not null && _project is not null)
+        {
+            current = _project(current);
         }
 
         Volatile.Write(ref _items, current is null ? Items.Remove(key) : Items.SetItem(key, current));

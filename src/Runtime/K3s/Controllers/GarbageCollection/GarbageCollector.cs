@@ -24,7 +24,7 @@ internal sealed partial class GarbageCollector : IController
         var caches = new Dictionary<GcKind, SharedCache>();
         foreach (var kind in GcKinds.All)
         {
-            caches[kind] = await context.Caches.GetAsync(kind.Resource, ct);
+            caches[kind] = await context.Caches.GetAsync(kind.Resource, ct, kind.MetadataOnly);
         }
 
         var subscriptions = new List<IDisposable>();

@@ -2,8 +2,13 @@ using K3sLab.K3s.ApiServer.Storage;
 
 namespace K3sLab.K3s.Controllers.GarbageCollection;
 
-/// <summary>A kind the garbage collector watches: its API group, <c>kind</c> as ownerReferences name it, and its store kind.</summary>
-internal sealed record GcKind(string Group, string Kind, ResourceKind Resource)
+/// <summary>
+/// A kind the garbage collector watches: its API group, <c>kind</c> as ownerReferences name it, and its store kind.
+/// <paramref name="MetadataOnly"/> marks kinds no other controller reads: the collector caches only their metadata,
+/// which is all it reads, instead of holding every object whole: their data, and Secrets' values, stay out of the
+/// controller manager's memory.
+/// </summary>
+internal sealed record GcKind(string Group, string Kind, ResourceKind Resource, bool MetadataOnly = false)
 {
     /// <summary>The work-queue key of one object of this kind: <c>resource.group|namespace/name</c>.</summary>
     public string Key(string ns, string name) => $"{Resource.Resource}.{Group}|{ns}/{name}";
@@ -21,8 +26,8 @@ internal static class GcKinds
     public static readonly IReadOnlyList<GcKind> All =
     [
         new(string.Empty, "Pod", ApiPaths.Pods),
-        new(string.Empty, "ConfigMap", new ResourceKind(string.Empty, "configmaps", true)),
-        new(string.Empty, "Secret", new ResourceKind(string.Empty, "secrets", true)),
+        new(string.Empty, "ConfigMap", new ResourceKind(string.Empty, "configmaps", true), MetadataOnly: true),
+        new(string.Empty, "Secret", new ResourceKind(string.Empty, "secrets", true), MetadataOnly: true),
         new(string.Empty, "Service", ApiPaths.Services),
         new(string.Empty, "ServiceAccount", ApiPaths.ServiceAccounts),
         new(string.Empty, "Node", ApiPaths.Nodes),

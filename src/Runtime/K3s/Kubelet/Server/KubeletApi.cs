@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using K3sLab.K3s.Hosting;
 using K3sLab.K3s.Kubelet.Logs;
 using K3sLab.K3s.Kubelet.Pods;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -33,8 +34,7 @@ internal sealed partial class KubeletApi : IAsyncDisposable
     /// <exception cref="IOException">The port is taken.</exception>
     public static async Task<KubeletApi> StartAsync(KubeletSettings settings, X509Certificate2 serving, X509Certificate2 clientCa, PodSync pods, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var builder = KestrelApplication.CreateBuilder();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -1,4 +1,5 @@
 using System.Net;
+using K3sLab.K3s.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -15,12 +16,7 @@ internal static class PeerServer
 
     public static WebApplication Build(IPeerInbox inbox, IPEndPoint listen, PeerTlsOptions? tls, ILoggerProvider? logging = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        if (logging is not null)
-        {
-            builder.Logging.AddProvider(logging);
-        }
+        var builder = KestrelApplication.CreateBuilder(logging);
 
         var debug = Environment.GetEnvironmentVariable("K3S_DEBUG") == "true";
         builder.Logging.AddFilter("Grpc", debug ? LogLevel.Debug : LogLevel.Warning);
