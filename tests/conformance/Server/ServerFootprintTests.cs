@@ -1,3 +1,5 @@
+using K3sLab.Tests.Support;
+
 namespace K3sLab.ConformanceTests.Server;
 
 /// <summary>

@@ -1,5 +1,6 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using K3sLab.K3s.ApiServer.Discovery;
@@ -164,9 +165,21 @@ internal sealed partial class ResourceHandler
     private async Task SendAsync(HttpContext context, string type, JsonObject obj, TableRequest? table, IReadOnlyList<TableColumn> columns, CancellationToken ct)
     {
         // With a table (kubectl get -w), every event but ERROR carries a one-row table, columns included.
-        var payload = table is null || type == "ERROR" ? obj.DeepClone() : TableConverter.Convert(table, columns, [obj], new JsonObject { ["resourceVersion"] = obj["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow());
-        var line = new JsonObject { ["type"] = type, ["object"] = payload }.ToJsonString() + "\n";
-        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), ct);
+        var payload = table is null || type == "ERROR" ? obj : TableConverter.Convert(table, columns, [obj], new JsonObject { ["resourceVersion"] = obj["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow());
+
+        // Written straight from the object: no copy of it under a new parent, no string on the way to UTF-8.
+        var line = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(line))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", type);
+            json.WritePropertyName("object");
+            payload.WriteTo(json);
+            json.WriteEndObject();
+        }
+
+        line.Write("\n"u8);
+        await context.Response.Body.WriteAsync(line.WrittenMemory, ct);
         await context.Response.Body.FlushAsync(ct);
     }
 

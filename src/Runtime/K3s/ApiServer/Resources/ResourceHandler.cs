@@ -91,6 +91,11 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
                 await WriteAsync(context, 200, table is null ? got : TableConverter.Convert(table, Columns(resource), [got], new JsonObject { ["resourceVersion"] = got["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow()));
                 break;
             case "list":
+                if (table is null && await TryWriteStoredListAsync(context, info, resource, kind, ct))
+                {
+                    break;
+                }
+
                 var list = await ListAsync(context, info, resource, kind, ct);
                 await WriteAsync(context, 200, table is null ? list : TableConverter.Convert(table, Columns(resource), (list["items"] as JsonArray ?? []).OfType<JsonObject>(), list["metadata"] as JsonObject, time.GetUtcNow()));
                 break;

@@ -185,6 +185,17 @@ internal sealed class ObjectStorage(IRevisionedStore store)
     /// </summary>
     public async Task<ObjectList> ListAsync(ResourceKind kind, string ns, long limit, string? continueToken, long revision, CancellationToken cancellationToken)
     {
+        var page = await ListStoredAsync(kind, ns, limit, continueToken, revision, cancellationToken).ConfigureAwait(false);
+        var items = page.Kvs.Select(Materialize).ToList();
+        return new ObjectList(items, page.ResourceVersion, page.Continue, page.RemainingItemCount);
+    }
+
+    /// <summary>
+    /// As <see cref="ListAsync"/>, with the objects as stored (no <c>resourceVersion</c>; the key's
+    /// <see cref="KeyValue.ModRevision"/> is it), for responses that pass them through (<see cref="StoredJson"/>).
+    /// </summary>
+    public async Task<StoredList> ListStoredAsync(ResourceKind kind, string ns, long limit, string? continueToken, long revision, CancellationToken cancellationToken)
+    {
         var prefix = kind.ListPrefix(ns);
         var start = prefix;
         if (!string.IsNullOrEmpty(continueToken))
@@ -214,15 +225,14 @@ internal sealed class ObjectStorage(IRevisionedStore store)
         }
 
         var readAt = revision > 0 ? revision : result.Revision;
-        var items = result.Kvs.Select(kv => WithVersion(Deserialize(kv.Value), kv.ModRevision)).ToList();
         if (!result.More)
         {
-            return new ObjectList(items, readAt, null, null);
+            return new StoredList(result.Kvs, readAt, null, null);
         }
 
         var last = Encoding.UTF8.GetString(result.Kvs[^1].Key);
         var next = ContinueToken.Encode(readAt, last[prefix.Length..] + "\u0000");
-        return new ObjectList(items, readAt, next, result.Count - items.Count);
+        return new StoredList(result.Kvs, readAt, next, result.Count - result.Kvs.Count);
     }
 
     /// <summary>
@@ -347,6 +357,9 @@ internal sealed class ObjectStorage(IRevisionedStore store)
             ? bytes
             : throw new ApiStatusException(413, "RequestEntityTooLarge", $"Request entity too large: the object is {bytes.Length} bytes and the datastore takes at most {MaxObjectBytes}");
     }
+
+    /// <summary>A stored object as the API serves it: parsed, with its resourceVersion set.</summary>
+    public static JsonObject Materialize(KeyValue kv) => WithVersion(Deserialize(kv.Value), kv.ModRevision);
 
     private static JsonObject Deserialize(byte[] value) =>
         JsonNode.Parse(value) as JsonObject ?? throw new JsonException("a stored object is not a JSON object");
