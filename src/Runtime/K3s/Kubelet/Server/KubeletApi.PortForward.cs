@@ -42,7 +42,13 @@ internal sealed partial class KubeletApi
                 return;
             }
 
-            var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = TunnelPrefix + PortForwardProtocol, KeepAliveInterval = TimeSpan.Zero });
+            var socket = await WebSocketHandshake.AcceptAsync(context, TunnelPrefix + PortForwardProtocol);
+            if (socket is null)
+            {
+                await PlainAsync(context, StatusCodes.Status400BadRequest, "Upgrade request required");
+                return;
+            }
+
             transport = new WebSocketByteStream(socket);
         }
         else

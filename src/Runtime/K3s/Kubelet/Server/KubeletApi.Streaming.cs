@@ -84,9 +84,10 @@ internal sealed partial class KubeletApi
         if (attach && options.Stdin)
         {
             // Containers here run with stdin closed from the start, so there is nothing to attach a client's input to.
+            // (No ": " in these messages: client-go reads an error body as YAML first, and "a: b" would decode as an empty Status.)
             await PlainAsync(context, StatusCodes.Status400BadRequest, target.Stdin
-                ? $"container {container} in pod {name} asked for stdin, but this kubelet starts every container with stdin closed: attach streams its output only (leave out -i)"
-                : $"container {container} in pod {name} was not started with stdin: true, so there is no stdin to attach to (leave out -i)");
+                ? $"container {container} in pod {name} asks for stdin, but this kubelet starts every container with stdin closed, so attach streams its output only (leave out -i)"
+                : $"container {container} in pod {name} was not started with stdin (its spec has no stdin=true), so there is no stdin to attach to (leave out -i)");
             return;
         }
 
