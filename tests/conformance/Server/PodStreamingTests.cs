@@ -98,8 +98,13 @@ public sealed class PodStreamingTests : IAsyncLifetime
             local.Should().Be(new KubectlResult(0, "hello-server\n", string.Empty), $"kubectl {version} exec on the server's pod");
 
             // A terminal: kubectl needs one itself, so script(1) gives it a pty of 30 rows and 100 columns.
-            var tty = await ScriptAsync(server, version, "stty cols 100 rows 30; {kubectl} exec -ti shell -- sh -c 'tty; stty size'", ct);
-            tty.Should().Contain("/dev/pts/").And.Contain("30 100", $"kubectl {version} exec -t gets a terminal of the client's size");
+            var tty = await ScriptAsync(server, version, "stty cols 100 rows 30; {kubectl} exec -ti shell -- sh -c 'tty; stty size'", null, ct);
+            tty.Output.Should().Contain("/dev/pts/").And.Contain("30 100", $"kubectl {version} exec -t gets a terminal of the client's size");
+
+            // An interactive shell on that terminal: typed lines run, and its exit code comes back.
+            var shell = await ScriptAsync(server, version, "{kubectl} exec -ti shell -- sh", "echo typed$((40+2))\nexit 7\n", ct);
+            shell.Output.Should().Contain("typed42", $"kubectl {version} exec -ti runs what is typed");
+            shell.ExitCode.Should().Be(7, shell.Output);
 
             // attach shows what the container writes from now on, on the stream it wrote it to.
             await using (var attach = LongKubectl.Start(server, version, "attach", "ticker"))
@@ -172,8 +177,11 @@ public sealed class PodStreamingTests : IAsyncLifetime
         return new KubectlResult(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Runs a shell line under script(1), so kubectl has a terminal; <c>{kubectl}</c> stands for the kubectl command.</summary>
-    private static async Task<string> ScriptAsync(ServerNode node, string version, string line, CancellationToken ct)
+    /// <summary>
+    /// Runs a shell line under script(1), so kubectl has a terminal; <c>{kubectl}</c> stands for the kubectl command.
+    /// <paramref name="typed"/> is typed into that terminal once the remote shell prompts.
+    /// </summary>
+    private static async Task<(int ExitCode, string Output)> ScriptAsync(ServerNode node, string version, string line, string? typed, CancellationToken ct)
     {
         var kubectl = $"'{Kubectl.PathFor(version)}' --kubeconfig='{node.Kubeconfig}' --server {node.Url}";
         var start = new ProcessStartInfo("script") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -183,13 +191,44 @@ public sealed class PodStreamingTests : IAsyncLifetime
         }
 
         using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var output = new StringBuilder();
+        var reading = Task.Run(
+            async () =>
+            {
+                var buffer = new char[4096];
+                int n;
+                while ((n = await process.StandardOutput.ReadAsync(buffer, ct)) > 0)
+                {
+                    lock (output)
+                    {
+                        output.Append(buffer, 0, n);
+                    }
+                }
+            },
+            ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
+        string Seen()
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+
+        if (typed is not null)
+        {
+            // The remote shell's prompt says kubectl is connected and the terminal is ready for input.
+            await Eventually.TrueAsync(() => Seen().Contains("# ", StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"the remote shell prompts: {Seen()}", ct);
+            await process.StandardInput.WriteAsync(typed.AsMemory(), ct);
+            await process.StandardInput.FlushAsync(ct);
+        }
+
+        process.StandardInput.Close();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
-        return await stdout + await stderr;
+        await reading;
+        return (process.ExitCode, Seen() + await stderr);
     }
 
     private async Task ApplyAsync(ServerNode server, string yaml, CancellationToken ct)

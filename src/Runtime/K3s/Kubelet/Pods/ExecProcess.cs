@@ -17,7 +17,8 @@ internal sealed class ExecProcess : IDisposable
 
     private readonly Process _process;
     private readonly Pty? _pty;
-    private readonly FileStream? _terminal;
+    private readonly FileStream? _terminalOutput;
+    private readonly FileStream? _terminalInput;
 
     private ExecProcess(Process process, Pty? pty)
     {
@@ -34,9 +35,12 @@ internal sealed class ExecProcess : IDisposable
             process.StandardInput.Close();
             process.StandardOutput.Close();
             process.StandardError.Close();
-            _terminal = new FileStream(pty.Master, FileAccess.ReadWrite, 1, isAsync: false);
-            Stdin = _terminal;
-            Stdout = _terminal;
+            // Two streams over the master, so reading the terminal's output and writing its input never share one
+            // FileStream's state (both are synchronous reads and writes of the one descriptor).
+            _terminalOutput = new FileStream(pty.Master, FileAccess.Read, 0, isAsync: false);
+            _terminalInput = new FileStream(pty.Master, FileAccess.Write, 0, isAsync: false);
+            Stdin = _terminalInput;
+            Stdout = _terminalOutput;
         }
     }
 
@@ -154,7 +158,8 @@ internal sealed class ExecProcess : IDisposable
 
     public void Dispose()
     {
-        _terminal?.Dispose();
+        _terminalInput?.Dispose();
+        _terminalOutput?.Dispose();
         _pty?.Dispose();
         _process.Dispose();
     }
