@@ -141,13 +141,23 @@ public sealed class PodStreamingTests : IAsyncLifetime
         stdin.ExitCode.Should().NotBe(0);
         stdin.Stderr.Should().Contain("unable to upgrade connection: container app in pod ticker was not started with stdin");
 
+        // A long exec ends when its pod is deleted: the kubelet kills exec'd commands with the containers.
+        int Execs() => agent.Log.Split('\n').Count(l => l.Contains("Exec in default/shell container app: pid", StringComparison.Ordinal));
+        var before = Execs();
+        await using (var sleeper = LongKubectl.Start(server, "1.33", "exec", "shell", "--", "sleep", "3600"))
+        {
+            await Eventually.TrueAsync(() => Execs() > before, TimeSpan.FromSeconds(30), $"the kubelet started the sleep\n{agent.Log}", ct);
+            (await KubectlAsync(server, "1.33", null, ct, "delete", "pod", "shell", "--wait=false")).ExitCode.Should().Be(0);
+            await Eventually.TrueAsync(() => sleeper.HasExited, TimeSpan.FromSeconds(30), $"kubectl exec ends with the pod: {sleeper.Output} {sleeper.Errors}", ct);
+        }
+
         // Round trips of a trivial exec, kubectl's own start-up included (on this shared host, an upper bound).
         foreach (var version in Kubectl.SupportedVersions)
         {
             var watch = Stopwatch.StartNew();
             for (var i = 0; i < 5; i++)
             {
-                (await KubectlAsync(server, version, null, ct, "exec", "shell", "--", "true")).ExitCode.Should().Be(0);
+                (await KubectlAsync(server, version, null, ct, "exec", "ticker", "--", "true")).ExitCode.Should().Be(0);
             }
 
             TestContext.Current.TestOutputHelper?.WriteLine($"kubectl {version} exec through the tunnel: {watch.Elapsed.TotalMilliseconds / 5:0} ms per run");

@@ -6,7 +6,7 @@ namespace K3sLab.K3s.Kubelet.Server;
 // exec: a new process in the container's context, wired to the client's channels.
 internal sealed partial class KubeletApi
 {
-    private static async Task ExecAsync(RemoteCommandChannels channels, ExecTarget target, IReadOnlyList<string> command, RemoteCommandOptions options, ILogger logger, string ns, string pod, string container)
+    private static async Task ExecAsync(RemoteCommandChannels channels, PodWorker worker, ExecTarget target, IReadOnlyList<string> command, RemoteCommandOptions options, ILogger logger, string ns, string pod, string container)
     {
         ExecProcess process;
         try
@@ -25,6 +25,7 @@ internal sealed partial class KubeletApi
         }
 
         using (process)
+        using (worker.TrackExec(process))
         {
             Log.Exec(logger, ns, pod, container, process.Pid);
             var stdout = CopyOutputAsync(process.Stdout, channels.Stdout);

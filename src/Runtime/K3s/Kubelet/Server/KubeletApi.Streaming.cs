@@ -109,7 +109,7 @@ internal sealed partial class KubeletApi
         }
         else
         {
-            await ExecAsync(channels, target, command, options, logger, ns, name, container);
+            await ExecAsync(channels, worker, target, command, options, logger, ns, name, container);
         }
     }
 
