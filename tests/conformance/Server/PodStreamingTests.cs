@@ -127,6 +127,26 @@ public sealed class PodStreamingTests : IAsyncLifetime
             }
         }
 
+        // RBAC: the verb follows the method, as in kube-apiserver 1.33: `create` for SPDY's POST, `get` for the
+        // WebSocket's GET. A user who may only `get` pods/exec is refused by 1.27 and let in by 1.33's WebSocket.
+        await ApplyAsync(server, """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: exec-get-only, namespace: default}
+            rules:
+            - {apiGroups: [""], resources: [pods, pods/exec], verbs: [get]}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: exec-get-only, namespace: default}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: exec-get-only}
+            subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: jane}]
+            """, ct);
+        var refused = await KubectlAsync(server, "1.27", null, ct, "--as=jane", "exec", "shell", "--", "true");
+        refused.ExitCode.Should().NotBe(0);
+        refused.Stderr.Should().Contain("User \"jane\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"default\"");
+        (await KubectlAsync(server, "1.33", null, ct, "--as=jane", "exec", "shell", "--", "true")).ExitCode.Should().Be(0, "the WebSocket upgrade is a GET, authorized as get on pods/exec");
+
         // kube-apiserver's refusals, before anything reaches a kubelet.
         (await KubectlAsync(server, "1.33", null, ct, "exec", "shell", "-c", "nope", "--", "true")).Stderr.Should().Contain("container nope is not valid for pod shell");
         (await KubectlAsync(server, "1.27", null, ct, "exec", "ghost", "--", "true")).Stderr.Should().Contain("pods \"ghost\" not found");
