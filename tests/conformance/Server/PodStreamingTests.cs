@@ -147,6 +147,18 @@ public sealed class PodStreamingTests : IAsyncLifetime
         refused.Stderr.Should().Contain("User \"jane\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"default\"");
         (await KubectlAsync(server, "1.33", null, ct, "--as=jane", "exec", "shell", "--", "true")).ExitCode.Should().Be(0, "the WebSocket upgrade is a GET, authorized as get on pods/exec");
 
+        // A port nothing listens on: the kubelet's dial error comes back on the error stream and kubectl prints it.
+        var unused = FreePorts.Next();
+        var refusedPort = FreePorts.Next();
+        await using (var forward = LongKubectl.Start(server, "1.27", "port-forward", "pod/web", $"{refusedPort}:{unused}"))
+        {
+            await Eventually.TrueAsync(() => forward.Output.Contains("Forwarding from 127.0.0.1", StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"kubectl port-forward listens: {forward.Errors}", ct);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var get = () => http.GetStringAsync($"http://127.0.0.1:{refusedPort}/", ct);
+            await get.Should().ThrowAsync<HttpRequestException>();
+            await Eventually.TrueAsync(() => forward.Errors.Contains($"error forwarding port {unused} to pod web", StringComparison.Ordinal) && forward.Errors.Contains("connection refused", StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"kubectl prints the kubelet's error: {forward.Errors}", ct);
+        }
+
         // kube-apiserver's refusals, before anything reaches a kubelet.
         (await KubectlAsync(server, "1.33", null, ct, "exec", "shell", "-c", "nope", "--", "true")).Stderr.Should().Contain("container nope is not valid for pod shell");
         (await KubectlAsync(server, "1.27", null, ct, "exec", "ghost", "--", "true")).Stderr.Should().Contain("pods \"ghost\" not found");
