@@ -30,8 +30,9 @@ internal sealed partial class KubeletApi
             Log.Exec(logger, ns, pod, container, process.Pid);
             var stdout = CopyOutputAsync(process.Stdout, channels.Stdout);
             var stderr = process.Stderr is null ? Task.CompletedTask : CopyOutputAsync(process.Stderr, channels.Stderr);
-            var stdin = CopyStdinAsync(channels.Stdin, process.Stdin, options.Tty);
-            var resize = ResizeAsync(channels, process);
+            // stdin and resizes end with the client's channels (disposed below); nothing needs to wait for them.
+            _ = CopyStdinAsync(channels.Stdin, process.Stdin, options.Tty);
+            _ = ResizeAsync(channels, process);
             var exited = process.WaitAsync(CancellationToken.None);
             if (await Task.WhenAny(exited, channels.ClientGone) != exited)
             {
@@ -41,8 +42,6 @@ internal sealed partial class KubeletApi
 
             var code = await exited;
             await WhenDrainedAsync(stdout, stderr, options.Tty);
-            _ = stdin;
-            _ = resize;
             await TryAsync(async () =>
             {
                 await channels.CloseOutputAsync(CancellationToken.None);
