@@ -22,6 +22,8 @@ internal sealed partial class KubeletClient : IDisposable
     private readonly TunnelSessions _tunnels;
     private readonly ILogger _logger;
     private readonly HttpClient _client;
+    private readonly X509Certificate2 _clientCertificate;
+    private readonly X509Certificate2 _serverCa;
 
     /// <param name="tunnels">The tunnels of the agents connected to this server.</param>
     /// <param name="clientCertificate">The API server's kubelet client certificate, with its key; the caller keeps ownership.</param>
@@ -31,6 +33,8 @@ internal sealed partial class KubeletClient : IDisposable
     {
         _tunnels = tunnels;
         _logger = logger;
+        _clientCertificate = clientCertificate;
+        _serverCa = serverCa;
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -40,10 +44,7 @@ internal sealed partial class KubeletClient : IDisposable
             ConnectCallback = ConnectAsync,
         };
         handler.SslOptions.ClientCertificates = [clientCertificate];
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            certificate is not null
-            && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
-            && Agent.ClusterCaFetcher.ChainsTo(certificate, serverCa);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(certificate, errors);
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
@@ -56,11 +57,51 @@ internal sealed partial class KubeletClient : IDisposable
         return await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
     }
 
+    /// <summary>
+    /// Opens a TLS connection (HTTP/1.1 by ALPN) to <paramref name="node"/>'s kubelet at <paramref name="host"/>:<paramref name="port"/>
+    /// (or through its tunnel), for a request the caller writes itself: the streaming upgrades, whose connection
+    /// outlives the HTTP exchange. The caller owns the stream.
+    /// </summary>
+    /// <exception cref="IOException">The kubelet could not be reached or its certificate is not trusted.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The kubelet could not be reached.</exception>
+    public async Task<Stream> OpenAsync(string node, string host, int port, CancellationToken cancellationToken)
+    {
+        var transport = await DialAsync(node, new DnsEndPoint(host, port), cancellationToken);
+        var tls = new SslStream(transport, leaveInnerStreamOpen: false, (_, certificate, _, errors) => Trusted(certificate, errors));
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await tls.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions
+                {
+                    TargetHost = host,
+                    ClientCertificates = [_clientCertificate],
+                    ApplicationProtocols = [SslApplicationProtocol.Http11],
+                },
+                timeout.Token);
+            return tls;
+        }
+        catch
+        {
+            await tls.DisposeAsync();
+            throw;
+        }
+    }
+
     public void Dispose() => _client.Dispose();
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    private bool Trusted(X509Certificate? certificate, SslPolicyErrors errors) =>
+        certificate is not null
+        && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
+        && Agent.ClusterCaFetcher.ChainsTo(certificate, _serverCa);
+
+    private ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken) =>
+        DialAsync(context.InitialRequestMessage.Options.TryGetValue(NodeOption, out var node) ? node : null, context.DnsEndPoint, cancellationToken);
+
+    private async ValueTask<Stream> DialAsync(string? node, DnsEndPoint endpoint, CancellationToken cancellationToken)
     {
-        if (context.InitialRequestMessage.Options.TryGetValue(NodeOption, out var node) && _tunnels.Find(node) is { } session)
+        if (node is not null && _tunnels.Find(node) is { } session)
         {
             try
             {
@@ -74,11 +115,11 @@ internal sealed partial class KubeletClient : IDisposable
             }
         }
 
-        Log.Direct(_logger, node ?? "unknown", context.DnsEndPoint.ToString());
+        Log.Direct(_logger, node ?? "unknown", endpoint.ToString());
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            await socket.ConnectAsync(endpoint, cancellationToken);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch

@@ -53,10 +53,16 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
             return;
         }
 
+        if (resource is { Group: "", Name: "pods" } && info.Subresource is "exec" or "attach" or "portforward" && info.Name.Length > 0)
+        {
+            await StreamAsync(context, info, context.RequestAborted);
+            return;
+        }
+
         if (resource is { Group: "", Name: "pods" or "nodes" or "services" } && info.Subresource is "log" or "exec" or "attach" or "portforward" or "proxy")
         {
-            // kube-apiserver proxies these to the node's kubelet (or through it); this build's kubelet serves logs only.
-            throw new ApiStatusException(405, "MethodNotAllowed", $"{info.Resource}/{info.Subresource} is not supported by this server yet: kube-apiserver proxies it to the node's kubelet, and this build's kubelet API serves only container logs (kubectl logs)", info.Name, info.Group, info.Resource);
+            // kube-apiserver proxies these to the node's kubelet (or through it); this build serves logs, exec, attach and port-forward of pods only.
+            throw new ApiStatusException(405, "MethodNotAllowed", $"{info.Resource}/{info.Subresource} is not supported by this server yet: it serves pods' log, exec, attach and portforward through the node's kubelet, but no proxy subresources", info.Name, info.Group, info.Resource);
         }
 
         if (info.Subresource.Length > 0 && (info.Subresource != "status" || !resource.Subresources.Any(s => s.Name == "status")))

@@ -150,6 +150,8 @@ internal sealed partial class PodWorker
         {
         }
 
+        // Commands exec'd into the containers end with them, as a runtime's cgroup kill ends them.
+        StopExecs();
         MarkDirty();
         _dirty.Writer.TryComplete();
         await writer;

@@ -8,7 +8,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 namespace K3sLab.K3s.Kubelet.Server;
 
 /// <summary>
-/// The kubelet's HTTPS API (port 10250): <c>GET /containerLogs/{namespace}/{pod}/{container}</c> and
+/// The kubelet's HTTPS API (port 10250): <c>GET /containerLogs/{namespace}/{pod}/{container}</c>, the streaming
+/// endpoints <c>/exec</c>, <c>/attach</c> and <c>/portForward</c> (<c>KubeletApi.Streaming.cs</c>) and
 /// <c>GET /healthz</c>, served with the node's serving certificate (<c>agent/serving-kubelet.crt</c>).
 /// </summary>
 /// <remarks>
@@ -70,8 +71,10 @@ internal sealed partial class KubeletApi : IAsyncDisposable
 
             await next(context);
         });
+        app.UseWebSockets();
         app.MapGet("/healthz", context => PlainAsync(context, StatusCodes.Status200OK, "ok"));
         app.Map("/containerLogs/{**path}", context => ContainerLogsAsync(context, pods, time));
+        MapStreaming(app, pods, time, logger);
         app.MapFallback(context => PlainAsync(context, StatusCodes.Status404NotFound, "404 page not found\n"));
         await app.StartAsync(cancellationToken);
         Log.Listening(logger, settings.ServerEndpoint.ToString());

@@ -1,0 +1,148 @@
+using K3sLab.K3s.Kubelet.Pods;
+using K3sLab.K3s.Kubelet.Streaming;
+
+namespace K3sLab.K3s.Kubelet.Server;
+
+// exec: a new process in the container's context, wired to the client's channels.
+internal sealed partial class KubeletApi
+{
+    private static async Task ExecAsync(RemoteCommandChannels channels, PodWorker worker, ExecTarget target, IReadOnlyList<string> command, RemoteCommandOptions options, ILogger logger, string ns, string pod, string container)
+    {
+        ExecProcess process;
+        try
+        {
+            process = ExecProcess.Start(target, command, options.Tty);
+        }
+        catch (Exception e) when (e is ContainerStartException or IOException)
+        {
+            Log.ExecFailed(logger, ns, pod, container, e.Message);
+            await TryAsync(async () =>
+            {
+                await channels.CloseOutputAsync(CancellationToken.None);
+                await channels.WriteStatusAsync(ExecStatus.Internal($"error executing command in container: {e.Message}"), CancellationToken.None);
+            });
+            return;
+        }
+
+        using (process)
+        using (worker.TrackExec(process))
+        {
+            Log.Exec(logger, ns, pod, container, process.Pid);
+            var stdout = CopyOutputAsync(process.Stdout, channels.Stdout);
+            var stderr = process.Stderr is null ? Task.CompletedTask : CopyOutputAsync(process.Stderr, channels.Stderr);
+            // stdin and resizes end with the client's channels (disposed below); nothing needs to wait for them.
+            _ = CopyStdinAsync(channels.Stdin, process.Stdin, options.Tty);
+            _ = ResizeAsync(channels, process);
+            var exited = process.WaitAsync(CancellationToken.None);
+            if (await Task.WhenAny(exited, channels.ClientGone) != exited)
+            {
+                // The client went away: nobody waits for the command any more (the kubelet's exec ends with its stream).
+                process.Kill();
+            }
+
+            var code = await exited;
+            await WhenDrainedAsync(stdout, stderr, options.Tty);
+            await TryAsync(async () =>
+            {
+                await channels.CloseOutputAsync(CancellationToken.None);
+                await channels.WriteStatusAsync(code == 0 ? ExecStatus.Success() : ExecStatus.Exited(command, code), CancellationToken.None);
+            });
+        }
+    }
+
+    /// <summary>
+    /// Waits for the output copies to finish after the command exited. Without a TTY the pipes end when every
+    /// process holding them is gone; a background child that keeps them open is waited for up to a few seconds. With
+    /// a TTY the terminal's master end reports the end (EIO) once the last slave is closed.
+    /// </summary>
+    private static async Task WhenDrainedAsync(Task stdout, Task stderr, bool tty)
+    {
+        try
+        {
+            await Task.WhenAll(stdout, stderr).WaitAsync(TimeSpan.FromSeconds(tty ? 2 : 5));
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    private static async Task CopyOutputAsync(Stream from, Stream? to)
+    {
+        var buffer = new byte[32 * 1024];
+        try
+        {
+            int n;
+            while ((n = await from.ReadAsync(buffer)) > 0)
+            {
+                if (to is not null)
+                {
+                    await to.WriteAsync(buffer.AsMemory(0, n));
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.WebSockets.WebSocketException or OperationCanceledException)
+        {
+            // EIO from a terminal whose command exited, or a client that went away.
+        }
+    }
+
+    private static async Task CopyStdinAsync(Stream? from, Stream to, bool tty)
+    {
+        if (from is null)
+        {
+            if (!tty)
+            {
+                await to.DisposeAsync();
+            }
+
+            return;
+        }
+
+        var buffer = new byte[32 * 1024];
+        try
+        {
+            int n;
+            while ((n = await from.ReadAsync(buffer)) > 0)
+            {
+                await to.WriteAsync(buffer.AsMemory(0, n));
+                await to.FlushAsync();
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            if (!tty)
+            {
+                // The client closed stdin: the command reads end of file.
+                await TryAsync(async () => await to.DisposeAsync());
+            }
+        }
+    }
+
+    private static async Task ResizeAsync(RemoteCommandChannels channels, ExecProcess process)
+    {
+        if (channels.Resize is null)
+        {
+            return;
+        }
+
+        await foreach (var size in channels.Resize.ReadAllAsync())
+        {
+            process.Resize(size.Width, size.Height);
+        }
+    }
+
+    private static async Task TryAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.WebSockets.WebSocketException or OperationCanceledException)
+        {
+            // The client is gone; there is nobody to tell.
+        }
+    }
+}
