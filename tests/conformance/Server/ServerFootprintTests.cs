@@ -5,7 +5,7 @@ namespace K3sLab.ConformanceTests.Server;
 /// <summary>
 /// What a server costs the machine beyond its own work. A node container or a systemd unit starts <c>k3s</c> from
 /// <c>/</c>; ASP.NET Core's default builders would watch that directory recursively for <c>appsettings.json</c>
-/// changes, one inotify watch per directory of the machine (51,203 on the CI host, and 25 MiB of memory).
+/// changes, one inotify watch per directory of the machine (51,203 on the development VM, and about 24 MiB of memory).
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class ServerFootprintTests : IAsyncLifetime

@@ -5,7 +5,7 @@ namespace K3sLab.K3s.Hosting;
 /// peer server): Kestrel and routing, with no configuration sources at all. ASP.NET Core's default builders read
 /// <c>appsettings.json</c> and environment variables, and watch the content root (the working directory) for
 /// changes, recursively. Started from <c>/</c>, as in a node container or under systemd, that is one inotify watch
-/// per directory of the machine (51,203 on the CI host, 25 MiB of memory, seconds of start-up), a thread woken by
+/// per directory of the machine (51,203 on the development VM, about 24 MiB of memory), a thread woken by
 /// every file written anywhere, and a stray <c>appsettings.json</c> or <c>ASPNETCORE_*</c> variable could change
 /// the listeners. Everything these hosts need is set in code.
 /// </summary>
