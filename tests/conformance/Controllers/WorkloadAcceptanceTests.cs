@@ -38,7 +38,7 @@ public sealed class WorkloadAcceptanceTests : IAsyncLifetime
         var server = _server = _cluster.Server("w0", 1);
         server.Start("--kube-controller-manager-arg", "node-monitor-grace-period=20s");
         await server.WaitListeningAsync(Start, ct);
-        var token = File.ReadAllText(Path.Combine(server.DataDir, "server", "agent-token")).Trim();
+        var token = server.AgentToken;
         var agents = Enumerable.Range(1, 3).Select(i => _cluster.Agent($"w{i}", (byte)(10 + i), FreePorts.Next())).ToArray();
         foreach (var agent in agents)
         {

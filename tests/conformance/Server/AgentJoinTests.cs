@@ -34,18 +34,18 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
         second.Start(join);
         third.Start(join);
         var agents = new[] { Agent("a1", 11), Agent("a2", 12) };
-        agents[0].Start(first.Url, AgentToken(first));
+        agents[0].Start(first.Url, first.AgentToken);
 
         // The second agent reads --server and --token from k3s's config file, with a label appended from a drop-in.
         var config = Path.Combine(_cluster.Root.FullName, "a2-config.yaml");
-        await File.WriteAllTextAsync(config, $"server: {first.Url}\ntoken: {AgentToken(first)}\nnode-label:\n  - lab=yes\n", ct);
+        await File.WriteAllTextAsync(config, $"server: {first.Url}\ntoken: {first.AgentToken}\nnode-label:\n  - lab=yes\n", ct);
         Directory.CreateDirectory(config + ".d");
         await File.WriteAllTextAsync(Path.Combine(config + ".d", "10-extra.yaml"), "node-label+:\n  - extra=yes\n", ct);
         agents[1].StartWithConfig(config);
 
         await second.WaitListeningAsync(Start, ct);
         await third.WaitListeningAsync(Start, ct);
-        await WaitReadyAsync(first, ["s1", "s2", "s3", "a1", "a2"], ct);
+        await first.WaitNodesReadyAsync(["s1", "s2", "s3", "a1", "a2"], TimeSpan.FromSeconds(120), ct);
         (await VotersAsync(first, ct)).Should().HaveCount(3, "the three servers are the datastore's voters");
         foreach (var (server, agent) in new[] { first, second, third }.SelectMany(s => new[] { "a1", "a2" }.Select(a => (s, a))))
         {
@@ -97,7 +97,7 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
         await first.KillAsync();
         var restartedAt = DateTimeOffset.UtcNow;
         mark = a1.Log.Length;
-        a1.Start(first.Url, AgentToken(first));
+        a1.Start(first.Url, first.AgentToken);
         var back = await Eventually.UntilAsync(
             () => KubectlAsync(second, ct, "get", "lease", "-n", "kube-node-lease", "a1", "-o", "jsonpath={.spec.renewTime}"),
             r => r.ExitCode == 0 && DateTimeOffset.TryParse(r.Stdout, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && at > restartedAt,
@@ -139,13 +139,13 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
         server.Start();
         await server.WaitListeningAsync(Start, ct);
         var original = Agent("dup", 11);
-        original.Start(server.Url, AgentToken(server));
-        await WaitReadyAsync(server, ["dup"], ct);
+        original.Start(server.Url, server.AgentToken);
+        await server.WaitNodesReadyAsync(["dup"], TimeSpan.FromSeconds(120), ct);
         await original.StopAsync();
 
         // Another machine (its own password file) under the same name.
         var impostor = Agent("dup", 12);
-        impostor.Start(server.Url, AgentToken(server));
+        impostor.Start(server.Url, server.AgentToken);
         await Eventually.TrueAsync(
             () => impostor.Log.Contains("Node password rejected, duplicate hostname or contents of '/etc/rancher/node/password' may not match server node-passwd entry, try enabling a unique node name with the --with-node-id flag", StringComparison.Ordinal),
             TimeSpan.FromSeconds(60),
@@ -170,8 +170,6 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
         agent.Log.Should().Contain(message);
     }
 
-    private static string AgentToken(ServerNode server) => File.ReadAllText(Path.Combine(server.DataDir, "server", "agent-token")).Trim();
-
     /// <summary>The server the balancer made ACTIVE last, from its transition log lines.</summary>
     private static string? ActiveServer(string log) =>
         ActiveTransition().Matches(log).LastOrDefault()?.Groups[1].Value;
@@ -181,16 +179,6 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
 
     private static async Task<string> ReadyAsync(ServerNode server, string node, CancellationToken ct) =>
         (await KubectlAsync(server, ct, "get", "node", node, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")).Stdout;
-
-    private static async Task WaitReadyAsync(ServerNode server, string[] nodes, CancellationToken ct)
-    {
-        var result = await Eventually.UntilAsync(
-            () => KubectlAsync(server, ct, "get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"),
-            r => r.ExitCode == 0 && nodes.All(n => r.Stdout.Split('\n').Contains($"{n}=True")),
-            TimeSpan.FromSeconds(120),
-            ct);
-        result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Contain(nodes.Select(n => $"{n}=True"), $"every node is Ready within 120 s\n{result.Stderr}");
-    }
 
     private static async Task<IReadOnlyList<string>> VotersAsync(ServerNode node, CancellationToken ct) =>
         [.. (await node.MembersAsync(ct)).Where(m => !m.IsLearner).Select(m => m.Name)];

@@ -35,10 +35,10 @@ public sealed class PodLogsTests : IAsyncLifetime
         server.Start("--cluster-init");
         await server.WaitListeningAsync(TimeSpan.FromSeconds(60), ct);
         var agent = _cluster.Agent("a1", 11, _loadBalancerPort);
-        var token = File.ReadAllText(Path.Combine(server.DataDir, "server", "agent-token")).Trim();
+        var token = server.AgentToken;
         agent.Start(server.Url, token, "--kubelet-arg", "address=127.0.0.1", "--kubelet-arg", $"port={_kubeletPort}");
         await Eventually.TrueAsync(() => server.Log.Contains("Tunnel connected for node a1", StringComparison.Ordinal), TimeSpan.FromSeconds(120), $"a1 connects its tunnel\n{agent.Log}\n{server.Log}", ct);
-        await WaitReadyAsync(server, ["s1", "a1"], ct);
+        await server.WaitNodesReadyAsync(["s1", "a1"], TimeSpan.FromSeconds(120), ct);
 
         // The Node's address is not where a1's kubelet listens: only the tunnel reaches it.
         var refused = async () =>
@@ -178,16 +178,6 @@ public sealed class PodLogsTests : IAsyncLifetime
         await File.WriteAllTextAsync(file, yaml, ct);
         var result = await KubectlAsync(server, "1.33", ct, "apply", "-f", file);
         result.ExitCode.Should().Be(0, result.Stderr);
-    }
-
-    private static async Task WaitReadyAsync(ServerNode server, string[] nodes, CancellationToken ct)
-    {
-        var result = await Eventually.UntilAsync(
-            () => KubectlAsync(server, "1.33", ct, "get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"),
-            r => r.ExitCode == 0 && nodes.All(n => r.Stdout.Split('\n').Contains($"{n}=True")),
-            TimeSpan.FromSeconds(120),
-            ct);
-        result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Contain(nodes.Select(n => $"{n}=True"), $"every node is Ready within 120 s\n{result.Stderr}");
     }
 
     /// <summary>A long-running <c>kubectl</c> whose output is collected as it comes; disposing kills it.</summary>

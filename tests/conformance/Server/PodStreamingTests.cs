@@ -31,7 +31,7 @@ public sealed class PodStreamingTests : IAsyncLifetime
         server.Start("--cluster-init");
         await server.WaitListeningAsync(TimeSpan.FromSeconds(60), ct);
         var agent = _cluster.Agent("a1", 11, _loadBalancerPort);
-        var token = File.ReadAllText(Path.Combine(server.DataDir, "server", "agent-token")).Trim();
+        var token = server.AgentToken;
         agent.Start(server.Url, token, "--kubelet-arg", "address=127.0.0.1", "--kubelet-arg", $"port={_kubeletPort}");
         await Eventually.TrueAsync(() => server.Log.Contains("Tunnel connected for node a1", StringComparison.Ordinal), TimeSpan.FromSeconds(120), $"a1 connects its tunnel\n{agent.Log}\n{server.Log}", ct);
 

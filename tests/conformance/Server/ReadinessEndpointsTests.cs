@@ -28,8 +28,8 @@ public sealed class ReadinessEndpointsTests : IAsyncLifetime
         server.Start();
         await server.WaitListeningAsync(TimeSpan.FromSeconds(60), ct);
         var agent = _cluster.Agent("ra1", 11, _loadBalancerPort);
-        agent.Start(server.Url, File.ReadAllText(Path.Combine(server.DataDir, "server", "agent-token")).Trim());
-        await Eventually.UntilAsync(() => KubectlAsync(server, ct, "get", "node", "ra1", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"), r => r.Stdout == "True", TimeSpan.FromSeconds(120), ct);
+        agent.Start(server.Url, server.AgentToken);
+        await server.WaitNodesReadyAsync(["ra1"], TimeSpan.FromSeconds(120), ct);
 
         var flag = Path.Combine(_cluster.Root.FullName, "ready");
         File.WriteAllText(flag, "yes");
@@ -58,7 +58,7 @@ public sealed class ReadinessEndpointsTests : IAsyncLifetime
                   periodSeconds: 1
                   failureThreshold: 1
             """, ct);
-        var applied = await KubectlAsync(server, ct, "apply", "-f", yaml);
+        var applied = await server.KubectlAsync(ct, "apply", "-f", yaml);
         applied.ExitCode.Should().Be(0, applied.Stderr);
 
         (await WaitEndpointsAsync(server, ready: true, ct)).Should().Be((true, true), "the pod is ready, so it is a ready endpoint");
@@ -96,10 +96,7 @@ public sealed class ReadinessEndpointsTests : IAsyncLifetime
 
     private static async Task<JsonObject?> GetAsync(ServerNode server, CancellationToken ct, params string[] args)
     {
-        var result = await KubectlAsync(server, ct, ["get", .. args, "-o", "json"]);
+        var result = await server.KubectlAsync(ct, ["get", .. args, "-o", "json"]);
         return result.ExitCode == 0 ? JsonNode.Parse(result.Stdout) as JsonObject : null;
     }
-
-    private static Task<KubectlResult> KubectlAsync(ServerNode node, CancellationToken ct, params string[] args) =>
-        Kubectl.RunAsync("1.33", node.Kubeconfig, ct, ["--server", node.Url, "--request-timeout", "20s", .. args]);
 }

@@ -28,7 +28,7 @@ public sealed class ServerFootprintTests : IAsyncLifetime
         server.WorkingDirectory = "/";
         server.Start("--cluster-init");
         await server.WaitListeningAsync(Start, ct);
-        await WaitForLogAsync(server, "Kubelet API listening", ct);
+        await Eventually.TrueAsync(() => server.Log.Contains("Kubelet API listening", StringComparison.Ordinal), Start, $"fp1 starts its kubelet API\n{server.Log}", ct);
 
         var watches = InotifyWatches(server.ProcessId ?? throw new InvalidOperationException($"fp1 exited:\n{server.Log}"));
 
@@ -49,19 +49,5 @@ public sealed class ServerFootprintTests : IAsyncLifetime
         }
 
         return total;
-    }
-
-    private static async Task WaitForLogAsync(ServerNode server, string text, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + Start;
-        while (!server.Log.Contains(text, StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline || !server.IsRunning)
-            {
-                throw new InvalidOperationException($"fp1 never logged '{text}':\n{server.Log}");
-            }
-
-            await Task.Delay(200, ct);
-        }
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using K3sLab.ConformanceTests.Datastore;
+using K3sLab.Tests.Support;
 
 namespace K3sLab.ConformanceTests.Server;
 
@@ -23,6 +24,9 @@ internal sealed class ServerNode(string name, IPAddress address, string root) : 
     public string EtcdUrl => $"https://{Address}:2379";
 
     public string Token => File.ReadAllText(Path.Combine(DataDir, "server", "token")).Trim();
+
+    /// <summary>The token agents join with (<c>server/agent-token</c>).</summary>
+    public string AgentToken => File.ReadAllText(Path.Combine(DataDir, "server", "agent-token")).Trim();
 
     /// <summary>etcdctl's TLS flags for this server's datastore client port.</summary>
     public string[] EtcdctlTls =>
@@ -65,6 +69,21 @@ internal sealed class ServerNode(string name, IPAddress address, string root) : 
 
             await Task.Delay(100, ct);
         }
+    }
+
+    /// <summary>kubectl 1.33 against this server (not through any balancer), each request bounded to 20 s.</summary>
+    public Task<KubectlResult> KubectlAsync(CancellationToken ct, params string[] args) =>
+        Kubectl.RunAsync("1.33", Kubeconfig, ct, ["--server", Url, "--request-timeout", "20s", .. args]);
+
+    /// <summary>Waits until every one of <paramref name="nodes"/> is Ready as this server reports it; fails with what it last saw.</summary>
+    public async Task WaitNodesReadyAsync(IReadOnlyCollection<string> nodes, TimeSpan within, CancellationToken ct)
+    {
+        var result = await Eventually.UntilAsync(
+            () => KubectlAsync(ct, "get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"),
+            r => r.ExitCode == 0 && nodes.All(n => r.Stdout.Split('\n').Contains($"{n}=True")),
+            within,
+            ct);
+        result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Contain(nodes.Select(n => $"{n}=True"), $"every node is Ready within {within.TotalSeconds:0} s\n{result.Stderr}");
     }
 
     /// <summary>The datastore's members as <c>etcdctl member list</c> shows them here; empty while it does not answer.</summary>

@@ -29,9 +29,9 @@ public sealed class ServerOutageTests : IAsyncLifetime
         server.Start();
         await server.WaitListeningAsync(TimeSpan.FromSeconds(60), ct);
         var agent = _cluster.Agent("oa1", 11, _loadBalancerPort);
-        var token = File.ReadAllText(Path.Combine(server.DataDir, "server", "agent-token")).Trim();
+        var token = server.AgentToken;
         agent.Start(server.Url, token);
-        await WaitReadyAsync(server, "oa1", ct);
+        await server.WaitNodesReadyAsync(["oa1"], TimeSpan.FromSeconds(120), ct);
 
         var yaml = Path.Combine(_cluster.Root.FullName, "pods.yaml");
         await File.WriteAllTextAsync(yaml, """
@@ -53,7 +53,7 @@ public sealed class ServerOutageTests : IAsyncLifetime
               containers:
               - {name: app, image: busybox, command: [sh, -c, 'sleep 20; exit 0']}
             """, ct);
-        (await KubectlAsync(server, ct, "apply", "-f", yaml)).ExitCode.Should().Be(0);
+        (await server.KubectlAsync(ct, "apply", "-f", yaml)).ExitCode.Should().Be(0);
         var steady = await Eventually.UntilAsync(() => PodAsync(server, "steady", ct), p => Phase(p) == "Running" && ContainerId(p) is not null, TimeSpan.FromSeconds(60), ct);
         await Eventually.UntilAsync(() => PodAsync(server, "finisher", ct), p => Phase(p) == "Running", TimeSpan.FromSeconds(60), ct);
         var containerId = ContainerId(steady)!;
@@ -72,7 +72,7 @@ public sealed class ServerOutageTests : IAsyncLifetime
         server.Start();
         var back = DateTime.UtcNow;
         await server.WaitListeningAsync(TimeSpan.FromSeconds(60), ct);
-        await WaitReadyAsync(server, "oa1", ct);
+        await server.WaitNodesReadyAsync(["oa1"], TimeSpan.FromSeconds(120), ct);
 
         var after = await PodAsync(server, "steady", ct);
         ContainerId(after).Should().Be(containerId, "the same process is reported");
@@ -93,26 +93,13 @@ public sealed class ServerOutageTests : IAsyncLifetime
 
     private static async Task<JsonObject?> PodAsync(ServerNode server, string name, CancellationToken ct)
     {
-        var result = await KubectlAsync(server, ct, "get", "pod", name, "-o", "json");
+        var result = await server.KubectlAsync(ct, "get", "pod", name, "-o", "json");
         return result.ExitCode == 0 ? JsonNode.Parse(result.Stdout) as JsonObject : null;
     }
 
     private static async Task<DateTime> LeaseRenewedAsync(ServerNode server, string node, CancellationToken ct)
     {
-        var result = await KubectlAsync(server, ct, "get", "lease", node, "-n", "kube-node-lease", "-o", "jsonpath={.spec.renewTime}");
+        var result = await server.KubectlAsync(ct, "get", "lease", node, "-n", "kube-node-lease", "-o", "jsonpath={.spec.renewTime}");
         return result.ExitCode == 0 && DateTime.TryParse(result.Stdout, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at) ? at : DateTime.MinValue;
     }
-
-    private static async Task WaitReadyAsync(ServerNode server, string node, CancellationToken ct)
-    {
-        var result = await Eventually.UntilAsync(
-            () => KubectlAsync(server, ct, "get", "node", node, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"),
-            r => r.ExitCode == 0 && r.Stdout == "True",
-            TimeSpan.FromSeconds(120),
-            ct);
-        result.Stdout.Should().Be("True", $"{node} is Ready within 120 s\n{result.Stderr}");
-    }
-
-    private static Task<KubectlResult> KubectlAsync(ServerNode node, CancellationToken ct, params string[] args) =>
-        Kubectl.RunAsync("1.33", node.Kubeconfig, ct, ["--server", node.Url, "--request-timeout", "20s", .. args]);
 }

@@ -1,3 +1,5 @@
+using K3sLab.K3s.Streams;
+
 namespace K3sLab.K3s.Tunnel;
 
 /// <summary>
@@ -13,7 +15,7 @@ namespace K3sLab.K3s.Tunnel;
 /// <para>Thread-safety: one reader and one writer may run concurrently, with the session delivering frames from its
 /// receive loop; the state is guarded by one lock and no lock is held while waiting.</para>
 /// </remarks>
-internal sealed class TunnelStream : Stream
+internal sealed class TunnelStream : AsyncDuplexStream
 {
     private readonly TunnelSession _session;
     private readonly Lock _gate = new();
@@ -45,16 +47,6 @@ internal sealed class TunnelStream : Stream
 
     /// <summary>Completes when the peer accepts the Open; faults with <see cref="TunnelException"/> when it resets it.</summary>
     internal Task Accepted => _accepted.Task;
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -177,20 +169,6 @@ internal sealed class TunnelStream : Stream
 
         return Task.CompletedTask;
     }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("tunnel streams are asynchronous only");
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("tunnel streams are asynchronous only");
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>The peer accepted the Open.</summary>
     internal void OnAccepted() => _accepted.TrySetResult();

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using K3sLab.K3s.Streams;
 
 namespace K3sLab.K3s.Kubelet.Streaming;
 
@@ -8,7 +9,7 @@ namespace K3sLab.K3s.Kubelet.Streaming;
 /// FIN. Like spdystream, there is no flow control: what the peer sends is buffered until read. One reader and one
 /// writer may run concurrently.
 /// </summary>
-internal sealed class SpdyStream : Stream
+internal sealed class SpdyStream : AsyncDuplexStream
 {
     /// <summary>The largest DATA frame this end sends.</summary>
     internal const int MaxFrame = 32 * 1024;
@@ -29,16 +30,6 @@ internal sealed class SpdyStream : Stream
 
     /// <summary>The SYN_STREAM's headers (e.g. <c>streamType</c>).</summary>
     public SpdyHeaders Headers { get; }
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -76,24 +67,6 @@ internal sealed class SpdyStream : Stream
             await _connection.SendAsync(SpdyFrame.Data(Id, ReadOnlyMemory<byte>.Empty, fin: true), ct);
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("use ReadAsync");
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("use WriteAsync");
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     internal void Receive(ReadOnlyMemory<byte> data)
     {

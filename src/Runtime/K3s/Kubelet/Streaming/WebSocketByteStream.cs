@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using K3sLab.K3s.Streams;
 
 namespace K3sLab.K3s.Kubelet.Streaming;
 
@@ -7,19 +8,9 @@ namespace K3sLab.K3s.Kubelet.Streaming;
 /// WebSockets (<c>SPDY/3.1+portforward.k8s.io</c>): the bytes of SPDY frames travel in binary messages whose
 /// boundaries mean nothing; a close from the peer is the end of the stream. One reader and one writer.
 /// </summary>
-internal sealed class WebSocketByteStream(WebSocket socket) : Stream
+internal sealed class WebSocketByteStream(WebSocket socket) : AsyncDuplexStream
 {
     private readonly SemaphoreSlim _send = new(1, 1);
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -55,24 +46,6 @@ internal sealed class WebSocketByteStream(WebSocket socket) : Stream
             _send.Release();
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("use ReadAsync");
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("use WriteAsync");
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {
