@@ -12,9 +12,10 @@ namespace K3sLab.Lab.Cluster;
 /// Creates a lab cluster as an ordered list of steps, each waiting on a condition with the spec's deadline (kind's
 /// actions pipeline): the network; with an external datastore its nodes, until they serve; the load balancer node
 /// publishing the API on 127.0.0.1; server-0 (with <c>--cluster-init</c> when the servers share the embedded
-/// datastore, with the <c>--datastore-*</c> flags on an external one) until it answers <c>/ping</c> through the
-/// balancer; the other servers (joining through the balancer's address, or on an external datastore finding the
-/// cluster's CAs and keys that server-0 stored there, encrypted with the token, as k3s does) and the agents; the admin kubeconfig; then every node Ready and, on the embedded store,
+/// datastore, with the <c>--datastore-*</c> flags on an external one) until it answers <c>/ping</c> at its address;
+/// the other servers (joining through the balancer's address, or on an external datastore finding the cluster's CAs
+/// and keys that server-0 stored there, encrypted with the token, as k3s does) and the agents, all at once; the
+/// balancer answering <c>/ping</c>; the admin kubeconfig; then every node Ready and, on the embedded store,
 /// every server a voter. On failure it names the step and shows the nodes' last log lines, and removes what it made
 /// unless told to keep it.
 /// </summary>
@@ -72,21 +73,32 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
             step = "starting server-0";
             await CreateAsync(spec, NodeRole.Server, 0, servers[0], image, ServerCommand(spec, servers[0], balancer, token, first: true, joinUrl, datastore), deadline.Token, files: datastore?.ServerFiles);
             var api = new Uri($"https://127.0.0.1:{apiPort}");
-            step = "waiting for server-0 to answer through the load balancer";
-            await WaitAsync(() => PingAsync(api, deadline.Token), deadline.Token);
+
+            // server-0 is waited for at its own address, not through the balancer: a dial through it before server-0
+            // listens marks server-0 failed and moves on to the other servers' addresses, which no container holds
+            // yet, and each such dial waits out ARP resolution (3 s) before it fails.
+            step = "waiting for server-0 to answer";
+            await WaitAsync(() => PingAsync(new Uri($"https://{servers[0]}:{LabNaming.ApiPort}"), deadline.Token), deadline.Token);
             Log.ServerUp(logger, LabNaming.NodeName(spec.Name, NodeRole.Server, 0), clock.Elapsed.TotalSeconds);
 
+            // The others start together: joining servers take the one learner slot in turn (they retry every second
+            // while it is held), and agents retry until a server admits them.
             step = "starting the other servers and the agents";
+            var others = new List<Task>();
             for (var i = 1; i < spec.Servers; i++)
             {
-                await CreateAsync(spec, NodeRole.Server, i, servers[i], image, ServerCommand(spec, servers[i], balancer, token, first: false, joinUrl, datastore), deadline.Token, files: datastore?.ServerFiles);
+                others.Add(CreateAsync(spec, NodeRole.Server, i, servers[i], image, ServerCommand(spec, servers[i], balancer, token, first: false, joinUrl, datastore), deadline.Token, files: datastore?.ServerFiles));
             }
 
             for (var i = 0; i < spec.Agents; i++)
             {
                 var address = plan.AddressOf(NodeRole.Agent, i);
-                await CreateAsync(spec, NodeRole.Agent, i, address, image, ["k3s", "agent", "--server", joinUrl, "--token", token, "--node-ip", address.ToString(), .. spec.AgentArgs], deadline.Token);
+                others.Add(CreateAsync(spec, NodeRole.Agent, i, address, image, ["k3s", "agent", "--server", joinUrl, "--token", token, "--node-ip", address.ToString(), .. spec.AgentArgs], deadline.Token));
             }
+
+            await Task.WhenAll(others);
+            step = "waiting for the load balancer to reach the servers";
+            await WaitAsync(() => PingAsync(api, deadline.Token), deadline.Token);
 
             step = "reading the admin kubeconfig from server-0";
             var kubeconfig = await ClusterKubeconfig.FetchAsync(provider, LabNaming.NodeName(spec.Name, NodeRole.Server, 0), spec.Name, api, deadline.Token);
@@ -227,7 +239,7 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
         [LoggerMessage(EventId = 9100, Level = LogLevel.Information, Message = "created {Node} at {Address}")]
         public static partial void NodeCreated(ILogger logger, string node, string address);
 
-        [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "{Node} answers through the load balancer ({Seconds:0.0} s)")]
+        [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "{Node} answers ({Seconds:0.0} s)")]
         public static partial void ServerUp(ILogger logger, string node, double seconds);
 
         [LoggerMessage(EventId = 9102, Level = LogLevel.Information, Message = "{Count} nodes Ready ({Seconds:0.0} s)")]

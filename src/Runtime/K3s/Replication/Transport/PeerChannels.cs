@@ -36,6 +36,11 @@ internal sealed class PeerChannels(PeerTlsOptions? tls) : IDisposable
         return GrpcChannel.ForAddress(url, new GrpcChannelOptions
         {
             HttpHandler = handler,
+
+            // A member added as a learner starts listening a moment after the leader first dials it. gRPC's default
+            // (1 s, doubling) would leave the channel refusing sends for that long; the sender backs off on its own.
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(100),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(2),
             MaxReceiveMessageSize = MaxMessageBytes,
             MaxSendMessageSize = MaxMessageBytes,
             DisposeHttpClient = true,
