@@ -22,12 +22,16 @@ namespace K3sLab.K3s.Supervisor;
 /// The node-password check is k3s's: the first request for a name stores the scrypt hash of its password in secret
 /// <c>kube-system/&lt;name&gt;.node-password.k3s</c> (type <c>k3s.cattle.io/node-password</c>, immutable, owned by the
 /// Node when it exists); later requests must bring the same password (else 403). A request made with a node's
-/// client certificate must name that node (else 400), and that Node must still exist (else 401).
+/// client certificate must name that node (else 400), and that Node must still exist (else 401). A password that
+/// matched once is remembered with the hash it matched (<see cref="NodePasswordMemo"/>), so only a node's first
+/// request, or one against a changed secret, pays for scrypt.
 /// </remarks>
 internal sealed class KubeletCertificates(ClusterTls tls, ObjectStorage storage, TimeProvider time)
 {
     private static readonly ResourceKind Secrets = new(string.Empty, "secrets", true);
     private static readonly ResourceKind Nodes = new(string.Empty, "nodes", false);
+
+    private readonly NodePasswordMemo _memo = new();
 
     public async Task HandleAsync(HttpContext context, bool serving)
     {
@@ -125,8 +129,25 @@ internal sealed class KubeletCertificates(ClusterTls tls, ObjectStorage storage,
         try
         {
             var secret = await storage.GetAsync(Secrets, "kube-system", secretName, cancellationToken);
-            var stored = secret.Object["data"]?["hash"]?.GetValue<string>();
-            return stored is not null && NodePasswordHash.Verify(password, Encoding.UTF8.GetString(Convert.FromBase64String(stored)));
+            if (secret.Object["data"]?["hash"]?.GetValue<string>() is not { } stored)
+            {
+                return false;
+            }
+
+            var hash = Encoding.UTF8.GetString(Convert.FromBase64String(stored));
+            if (_memo.Matches(name, hash, password))
+            {
+                return true;
+            }
+
+            if (!NodePasswordHash.Verify(password, hash))
+            {
+                _memo.Forget(name);
+                return false;
+            }
+
+            _memo.Remember(name, hash, password);
+            return true;
         }
         catch (ApiStatusException e) when (e.Code == 404)
         {
@@ -139,6 +160,7 @@ internal sealed class KubeletCertificates(ClusterTls tls, ObjectStorage storage,
         }
 
         ObjectDefaults.PrepareCreate(metadata, time.GetUtcNow(), hasSpec: false);
+        var newHash = NodePasswordHash.Create(password);
         var created = new JsonObject
         {
             ["kind"] = "Secret",
@@ -146,11 +168,12 @@ internal sealed class KubeletCertificates(ClusterTls tls, ObjectStorage storage,
             ["metadata"] = metadata,
             ["type"] = "k3s.cattle.io/node-password",
             ["immutable"] = true,
-            ["data"] = new JsonObject { ["hash"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(NodePasswordHash.Create(password))) },
+            ["data"] = new JsonObject { ["hash"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(newHash)) },
         };
         try
         {
             await storage.CreateAsync(Secrets, "kube-system", secretName, created, cancellationToken);
+            _memo.Remember(name, newHash, password);
             return true;
         }
         catch (ApiStatusException e) when (e.Code == 409)
