@@ -1,5 +1,6 @@
 using K3sLab.Perf.AgentLb;
 using K3sLab.Perf.Api;
+using K3sLab.Perf.Datastores;
 using K3sLab.Perf.Footprint;
 using K3sLab.Perf.LabUp;
 using K3sLab.Perf.Raft;
@@ -86,8 +87,12 @@ internal static class PerfCommandLine
                 return await AgentLbSuite.RunAsync(output, lbTrials, cancel.Token);
             case "scheduling":
                 return await SchedulingSuite.RunAsync(output, IntArg(args, "--pods", 1000), IntArg(args, "--nodes", 50), IntArg(args, "--startup", 100), cancel.Token);
+            case "datastores":
+                var onlyIndex = Array.IndexOf(args, "--only");
+                IReadOnlyList<string> datastores = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : ComparedDatastore.All;
+                return await DatastoreComparisonSuite.RunAsync(output, datastores, args.Contains("--quick"), cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,etcd,postgres]. Unknown suite '{suite}'.");
                 return 2;
         }
     }
