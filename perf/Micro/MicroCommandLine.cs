@@ -1,8 +1,6 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using K3sLab.K3s;
 using K3sLab.Perf.Micro.Benchmarks;
 
@@ -11,7 +9,7 @@ namespace K3sLab.Perf.Micro;
 /// <summary>
 /// <c>K3sLab.Perf.Micro --alloc [--out dir] [--filter name]</c> measures bytes per operation for the CI gate (seconds);
 /// any other arguments go to BenchmarkDotNet (for example <c>--filter '*' --job short</c>), which runs in process
-/// with its memory diagnoser for times and allocations both.
+/// (<c>--inProcess</c>) with its memory diagnoser, for times and allocations both.
 /// </summary>
 internal static class MicroCommandLine
 {
@@ -32,11 +30,12 @@ internal static class MicroCommandLine
         var output = Value(args, "--out") ?? "perf/results";
         if (!args.Contains("--alloc"))
         {
+            // In process: the benchmarks reach the runtime's internals, and an in-process run needs no generated project.
             var config = DefaultConfig.Instance
-                .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance))
                 .AddDiagnoser(MemoryDiagnoser.Default)
                 .WithArtifactsPath(Path.Combine(output, "micro-bdn"));
-            var summaries = BenchmarkSwitcher.FromTypes(s_benchmarks).Run([.. args.Where((a, i) => a != "--out" && (i == 0 || args[i - 1] != "--out"))], config);
+            string[] passed = [.. args.Where((a, i) => a != "--out" && (i == 0 || args[i - 1] != "--out"))];
+            var summaries = BenchmarkSwitcher.FromTypes(s_benchmarks).Run(passed.Contains("--inProcess") ? passed : ["--inProcess", .. passed], config);
             return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
         }
 

@@ -12,7 +12,7 @@ internal static class GateTable
         var lines = report.Rows.Select(r => new[] { r.Metric, Number(r.Baseline), Number(r.Measured), Change(r.Change), Verdict(r) }).ToList();
         var widths = header.Select((h, i) => lines.Select(l => l[i].Length).Append(h.Length).Max()).ToArray();
         var text = new StringBuilder();
-        foreach (var line in lines.Prepend(header))
+        foreach (var line in lines.Count == 0 ? Enumerable.Empty<string[]>() : lines.Prepend(header))
         {
             text.AppendLine(string.Join("  ", line.Select((cell, i) => i is 0 or 4 ? cell.PadRight(widths[i]) : cell.PadLeft(widths[i]))).TrimEnd());
         }
