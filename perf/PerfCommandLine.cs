@@ -8,7 +8,11 @@ using K3sLab.Perf.Store;
 
 namespace K3sLab.Perf;
 
-/// <summary>Entry point of the benchmark suites: <c>K3sLab.Perf &lt;suite&gt; [--out dir]</c>; each writes its results to files.</summary>
+/// <summary>
+/// Entry point of the benchmark suites: <c>K3sLab.Perf &lt;suite&gt; [--out dir]</c>; each writes its results to files.
+/// Besides the flags in the usage line, <c>k3slab bench</c> maps to: store and raft <c>--duration S</c>, api
+/// <c>--watch-only --duration S --rate R</c>, raft <c>--failover-only</c>, lab <c>--servers N --agents M</c>.
+/// </summary>
 internal static class PerfCommandLine
 {
     private const string DefaultOut = "perf/results";
@@ -110,7 +114,7 @@ internal static class PerfCommandLine
             case "scheduling":
                 return await SchedulingSuite.RunAsync(output, IntArg(args, "--pods", 1000), IntArg(args, "--nodes", 50), IntArg(args, "--startup", 100), cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N] [--duration S], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--duration S] [--rate R], raft [--quick] [--trials N] [--no-check-perf] [--failover-only] [--snapshot-count N] [--min-ratio R] [--duration S], agentlb [--trials N], lab [--repeats N] [--servers N [--agents M]], scheduling [--pods N] [--nodes N] [--startup N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

@@ -28,7 +28,7 @@ internal static class BenchCommand
 
     private static Command Suite(BenchSuite suite)
     {
-        var outDir = new Option<string>("--out") { Description = "Folder for the results", DefaultValueFactory = _ => "perf/results" };
+        var outDir = new Option<string?>("--out") { Description = "Folder for the results (default: perf/results in the repository)" };
         var quick = new Option<bool>("--quick") { Description = "The short smoke version of the suite" };
         var duration = new Option<double?>("--duration") { Description = "Seconds each timed phase runs (suites with timed phases)" };
         var rate = new Option<int?>("--rate") { Description = "Writes per second of the open-loop writer (api, watch)" };
@@ -44,7 +44,7 @@ internal static class BenchCommand
         command.SetAction(async (parse, ct) =>
         {
             var json = parse.GetValue(output) == OutputFormat.Json;
-            var folder = Path.GetFullPath(parse.GetValue(outDir)!, LabPaths.Root);
+            var folder = parse.GetValue(outDir) is { } given ? Path.GetFullPath(given) : Path.Combine(LabPaths.Root, "perf", "results");
             IReadOnlyList<(BenchProgram Program, string[] Args)> runs;
             try
             {

@@ -24,8 +24,15 @@ internal static class BenchGateCommand
         command.Options.Add(output);
         command.SetAction(async (parse, ct) =>
         {
-            var baselinePath = Path.GetFullPath(parse.GetValue(baseline)!, LabPaths.Root);
-            var resultsPath = Path.GetFullPath(parse.GetValue(results)!, Environment.CurrentDirectory);
+            // Relative paths are the current folder's; a baseline not found there is looked up in the repository, so
+            // perf/baselines/<file>.json works from anywhere.
+            var baselinePath = Path.GetFullPath(parse.GetValue(baseline)!);
+            if (!File.Exists(baselinePath) && !Path.IsPathRooted(parse.GetValue(baseline)!))
+            {
+                baselinePath = Path.GetFullPath(parse.GetValue(baseline)!, LabPaths.Root);
+            }
+
+            var resultsPath = Path.GetFullPath(parse.GetValue(results)!);
             GateReport report;
             try
             {
