@@ -15,7 +15,7 @@ internal static class BenchSuites
         new("up", "Lab clusters in Docker: time to Ready and memory per node, 3+5 and 1+0 by default or --servers/--agents", BenchKnobs.Quick | BenchKnobs.Servers, [new(BenchProgram.Perf, ["lab"], ["--repeats", "1"])]),
         new("failover", "Failover: Raft leader kills (the raft suite's failover trials) and the agent load balancer's server outages (agentlb)", BenchKnobs.Quick, [new(BenchProgram.Perf, ["raft", "--failover-only"], ["--quick"]), new(BenchProgram.Perf, ["agentlb"], ["--trials", "5"])]),
         new("footprint", "Memory of an idle server and agent (issue 1's budgets)", BenchKnobs.None, [new(BenchProgram.Perf, ["footprint"], [])]),
-        new("scheduling", "The scheduler: pods placed per second and time to Running on simulated nodes", BenchKnobs.Quick, [new(BenchProgram.Perf, ["scheduling"], ["--pods", "200", "--nodes", "10"])]),
+        new("scheduling", "The scheduler: pods placed per second and time to Running on simulated nodes", BenchKnobs.Quick, [new(BenchProgram.Perf, ["scheduling"], ["--pods", "200", "--nodes", "10", "--startup", "20"])]),
         new("micro", "Micro-benchmarks of the runtime's hot paths: managed bytes allocated per operation (what the CI gate compares)", BenchKnobs.None, [new(BenchProgram.Micro, ["--alloc"], [])]),
     ];
 
