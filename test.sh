@@ -130,6 +130,23 @@ for tier in "${tiers[@]}"; do
     else
       tf=$((tf + 1)); tail -40 "$results/perf-api.log"
     fi
+    # Allocation gate: the micro-benchmarks' bytes per operation against perf/baselines/alloc.json (tight: allocation
+    # counts do not depend on the machine). Then the gate must catch a planted regression: with the test-only switch
+    # perf-extra-allocation a LIST copies each object once more, and the gate has to exit 1 on exactly that.
+    if ./k3slab bench micro --out "$results/perf/micro" >"$results/perf-alloc.log" 2>&1 \
+      && ./k3slab bench gate --baseline perf/baselines/alloc.json --results "$results/perf/micro" >>"$results/perf-alloc.log" 2>&1; then
+      tp=$((tp + 1)); echo "  allocation gate: $(tail -1 "$results/perf-alloc.log") (.results/perf/micro/micro.md)"
+    else
+      tf=$((tf + 1)); tail -40 "$results/perf-alloc.log"
+    fi
+    K3SLAB_TEST_PLANTED_BUG=perf-extra-allocation ./k3slab bench micro --out "$results/perf/micro-planted" >"$results/perf-alloc-planted.log" 2>&1
+    ./k3slab bench gate --baseline perf/baselines/alloc.json --results "$results/perf/micro-planted" >>"$results/perf-alloc-planted.log" 2>&1
+    rc=$?
+    if [ "$rc" -eq 1 ] && grep -q "Json.WriteList bytes/op .*REGRESSED" "$results/perf-alloc-planted.log"; then
+      tp=$((tp + 1)); echo "  allocation gate catches the planted extra allocation: $(grep -o 'Json.WriteList bytes/op .*REGRESSED.*' "$results/perf-alloc-planted.log" | tr -s ' ')"
+    else
+      tf=$((tf + 1)); echo "  allocation gate missed the planted extra allocation (exit $rc, expected 1):"; tail -40 "$results/perf-alloc-planted.log"
+    fi
   fi
   echo "  tier $tier: $tp passed, $tf failed, $ts skipped"
   passed=$((passed + tp)) failed=$((failed + tf)) skipped=$((skipped + ts))

@@ -9,7 +9,11 @@ using K3sLab.Perf.Store;
 
 namespace K3sLab.Perf;
 
-/// <summary>Entry point of the benchmark suites: <c>K3sLab.Perf &lt;suite&gt; [--out dir]</c>; each writes its results to files.</summary>
+/// <summary>
+/// Entry point of the benchmark suites: <c>K3sLab.Perf &lt;suite&gt; [--out dir]</c>; each writes its results to files.
+/// Besides the flags in the usage line, <c>k3slab bench</c> maps to: store and raft <c>--duration S</c>, api
+/// <c>--watch-only --duration S --rate R</c>, raft <c>--failover-only</c>, lab <c>--servers N --agents M</c>.
+/// </summary>
 internal static class PerfCommandLine
 {
     private const string DefaultOut = "perf/results";
@@ -40,6 +44,11 @@ internal static class PerfCommandLine
                     options = options with { ChurnRevisions = long.Parse(args[churnIndex + 1], System.Globalization.CultureInfo.InvariantCulture) };
                 }
 
+                if (Seconds(args) is { } storeDuration)
+                {
+                    options = options with { LevelDuration = storeDuration, WatchDuration = storeDuration };
+                }
+
                 return await StoreSuite.RunAsync(output, options, cancel.Token);
             case "raft":
                 var raft = args.Contains("--quick") ? RaftSuiteOptions.Quick : RaftSuiteOptions.Full;
@@ -52,6 +61,16 @@ internal static class PerfCommandLine
                 if (args.Contains("--no-check-perf"))
                 {
                     raft = raft with { CheckPerfLoads = [] };
+                }
+
+                if (args.Contains("--failover-only"))
+                {
+                    raft = raft with { ClientLevels = [], CheckPerfLoads = [] };
+                }
+
+                if (Seconds(args) is { } raftDuration)
+                {
+                    raft = raft with { LevelDuration = raftDuration };
                 }
 
                 var snapshotIndex = Array.IndexOf(args, "--snapshot-count");
@@ -76,11 +95,19 @@ internal static class PerfCommandLine
                     api = api with { Connections = int.Parse(args[connectionsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) };
                 }
 
+                api = api with
+                {
+                    WatchOnly = args.Contains("--watch-only"),
+                    WatchDuration = Seconds(args) ?? api.WatchDuration,
+                    WatchWritesPerSecond = IntArg(args, "--rate", api.WatchWritesPerSecond),
+                };
+
                 return await ApiSuite.RunAsync(output, api, args.Contains("--gate"), cancel.Token);
             case "lab":
                 var repeatsIndex = Array.IndexOf(args, "--repeats");
                 var repeats = repeatsIndex >= 0 && repeatsIndex + 1 < args.Length ? int.Parse(args[repeatsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 5;
-                return await LabUpSuite.RunAsync(output, repeats, cancel.Token);
+                var shapes = args.Contains("--servers") ? new[] { (IntArg(args, "--servers", 1), IntArg(args, "--agents", 0)) } : null;
+                return await LabUpSuite.RunAsync(output, repeats, cancel.Token, shapes);
             case "agentlb":
                 var lbTrialsIndex = Array.IndexOf(args, "--trials");
                 var lbTrials = lbTrialsIndex >= 0 && lbTrialsIndex + 1 < args.Length ? int.Parse(args[lbTrialsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 20;
@@ -95,6 +122,13 @@ internal static class PerfCommandLine
                 await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,etcd,postgres]. Unknown suite '{suite}'.");
                 return 2;
         }
+    }
+
+    /// <summary>The time after <c>--duration</c> in seconds, or null.</summary>
+    private static TimeSpan? Seconds(string[] args)
+    {
+        var index = Array.IndexOf(args, "--duration");
+        return index >= 0 && index + 1 < args.Length ? TimeSpan.FromSeconds(double.Parse(args[index + 1], System.Globalization.CultureInfo.InvariantCulture)) : null;
     }
 
     /// <summary>The integer after <paramref name="flag"/>, or <paramref name="fallback"/>.</summary>

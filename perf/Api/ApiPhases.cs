@@ -15,6 +15,22 @@ internal static class ApiPhases
     {
         using var connections = new AdminConnections(server, options.Connections, options.HttpVersion, options.RequestTimeout);
         await WarmAsync(connections, ct);
+        if (!options.WatchOnly)
+        {
+            await MeasureRequestsAsync(server, connections, options, figures, ct);
+        }
+
+        foreach (var watchers in options.WatcherLevels)
+        {
+            var watch = await WatchFanout.RunAsync(server, connections, options, watchers, ct);
+            figures.Watches.Add(watch);
+            Progress($"watch: {watch.Watchers} watchers on {watch.Connections} connections: {watch.Delivered}/{watch.Expected} delivered, p50 {watch.FromSend.Ms(50):0.00} ms, p99 {watch.FromSend.Ms(99):0.00} ms from send ({watch.FromAck.Ms(99):0.00} ms from ack), server {watch.ServerCpuSeconds / watch.Seconds:0.00} cores, {watch.ServerRssMiB:0} MiB, generator {watch.ClientCpuSeconds / watch.Seconds:0.00} cores");
+        }
+    }
+
+    /// <summary>The closed-loop phases: creates at each concurrency, the GET baselines, GETs by name, full and paged LISTs.</summary>
+    private static async Task MeasureRequestsAsync(ApiServerProcess server, AdminConnections connections, ApiSuiteOptions options, ApiFigures figures, CancellationToken ct)
+    {
         foreach (var clients in options.CreateClients)
         {
             var ns = string.Create(CultureInfo.InvariantCulture, $"perf-create-c{clients}");
@@ -53,13 +69,6 @@ internal static class ApiPhases
         Progress(figures.List);
         figures.ListPages = await ListPagesAsync(server, connections, options, ct);
         Progress(figures.ListPages);
-
-        foreach (var watchers in options.WatcherLevels)
-        {
-            var watch = await WatchFanout.RunAsync(server, connections, options, watchers, ct);
-            figures.Watches.Add(watch);
-            Progress($"watch: {watch.Watchers} watchers on {watch.Connections} connections: {watch.Delivered}/{watch.Expected} delivered, p50 {watch.FromSend.Ms(50):0.00} ms, p99 {watch.FromSend.Ms(99):0.00} ms from send ({watch.FromAck.Ms(99):0.00} ms from ack), server {watch.ServerCpuSeconds / watch.Seconds:0.00} cores, {watch.ServerRssMiB:0} MiB, generator {watch.ClientCpuSeconds / watch.Seconds:0.00} cores");
-        }
     }
 
     public static void Progress(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");

@@ -27,6 +27,9 @@ internal sealed record ApiSuiteOptions
 
     public int WatchWritesPerSecond { get; init; } = 20;
 
+    /// <summary>Only the watch fan-out phases (<c>k3slab bench watch</c>): no create, get or list phases before them.</summary>
+    public bool WatchOnly { get; init; }
+
     public required TimeSpan WatchDuration { get; init; }
 
     /// <summary>HTTP/2 connections the request phases spread their clients over, as a handful of client-go clients would hold.</summary>

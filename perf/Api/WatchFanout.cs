@@ -95,6 +95,13 @@ internal static class WatchFanout
                 }
             }
 
+            var produced = writes / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            if (writes > 1 && produced < 0.9 * options.WatchWritesPerSecond)
+            {
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"warning: asked for {options.WatchWritesPerSecond} writes/s, but this host produced {produced:0}/s (one writer, p50 {writeLatency.Ms(50):0.0} ms per create): the rate is out of reach here, and the figures are for {produced:0}/s"));
+            }
+
             var expected = (long)writes * watchers;
             var drain = Stopwatch.StartNew();
             while (Interlocked.Read(ref delivered) < expected && drain.Elapsed < DrainTimeout && streams.All(s => s.Error is null))

@@ -23,14 +23,15 @@ internal static class LabUpSuite
     /// <summary>A second sample of the 3+5 cluster, a minute after it is up: memory must not creep back once settled.</summary>
     private static readonly TimeSpan Settled = TimeSpan.FromSeconds(60);
 
-    public static async Task<int> RunAsync(string outputDirectory, int repeats, CancellationToken ct)
+    /// <summary>Brings each cluster shape up <paramref name="repeats"/> times; by default 3+5 and 1+0 (servers+agents).</summary>
+    public static async Task<int> RunAsync(string outputDirectory, int repeats, CancellationToken ct, IReadOnlyList<(int Servers, int Agents)>? shapes = null)
     {
         var image = await LabPrerequisites.EnsureNodeImageAsync(NullLogger.Instance, ct);
         using var docker = DockerEngine.CreateClient();
         var provider = new DockerProvider(docker);
         var ups = new List<(string Shape, double Seconds)>();
         var memory = new List<(string Role, double MiB)>();
-        foreach (var (servers, agents) in new[] { (3, 5), (1, 0) })
+        foreach (var (servers, agents) in shapes ?? [(3, 5), (1, 0)])
         {
             var shape = $"{servers}+{agents}";
             for (var i = 0; i < repeats; i++)

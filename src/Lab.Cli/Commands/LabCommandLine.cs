@@ -23,6 +23,7 @@ internal static class LabCommandLine
         root.Subcommands.Add(DownCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
         root.Subcommands.Add(ChaosCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

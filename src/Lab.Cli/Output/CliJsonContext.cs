@@ -16,4 +16,6 @@ namespace K3sLab.Cli.Output;
 [JsonSerializable(typeof(KubeconfigResult))]
 [JsonSerializable(typeof(ExportLogsResult))]
 [JsonSerializable(typeof(ExecResult))]
+[JsonSerializable(typeof(BenchRunResult))]
+[JsonSerializable(typeof(BenchGateResult))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

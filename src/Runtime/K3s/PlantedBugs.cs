@@ -4,15 +4,16 @@ namespace K3sLab.K3s;
 
 /// <summary>
 /// Deliberate bugs a test can switch on with <c>K3SLAB_TEST_PLANTED_BUG</c>, so the chaos suite can prove its
-/// checkers catch the failure they exist for (issue 10: "planted bugs are caught"). Off unless that variable names
-/// one; a server or agent with one on says so in its log at start. Never set it outside tests.
+/// checkers catch the failure they exist for (issue 10: "planted bugs are caught"), and so the allocation gate can
+/// prove it fails on a regression (issue 11). Off unless that variable names one; a server or agent with one on says
+/// so in its log at start. Never set it outside tests.
 /// </summary>
 internal static class PlantedBugs
 {
     public const string Variable = "K3SLAB_TEST_PLANTED_BUG";
 
     /// <summary>Every bug that can be planted, for the start-up warning and for refusing a misspelt name.</summary>
-    public static IReadOnlyList<string> Known { get; } = ["stale-reads", "ack-before-commit", "never-fail-back"];
+    public static IReadOnlyList<string> Known { get; } = ["stale-reads", "ack-before-commit", "never-fail-back", "perf-extra-allocation"];
 
     /// <summary>The bug switched on, or null.</summary>
     public static string? Active { get; } = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v : null;
@@ -35,6 +36,13 @@ internal static class PlantedBugs
     /// so an agent whose servers each had an outage in turn runs out of servers even though all of them are back.
     /// </summary>
     public static bool NeverFailBack { get; } = Active == "never-fail-back";
+
+    /// <summary>
+    /// <c>perf-extra-allocation</c>: a LIST copies every stored object before writing it out (a defensive copy nobody
+    /// needs), one extra array per listed object; the allocation gate (<c>k3slab bench gate</c> on the micro-benchmarks)
+    /// exists to catch exactly this kind of slip.
+    /// </summary>
+    public static bool PerfExtraAllocation { get; } = Active == "perf-extra-allocation";
 
     /// <summary>Refuses to start with a name that plants nothing, so a misspelt test fails loudly instead of passing.</summary>
     public static void ThrowIfUnknown()

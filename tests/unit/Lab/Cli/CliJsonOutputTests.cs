@@ -15,7 +15,7 @@ public sealed class CliJsonOutputTests
     {
         var leaves = Leaves(LabCommandLine.Build()).Where(c => c.Path[0] is not ("chaos" or "sim")).ToList();
 
-        leaves.Select(c => string.Join(' ', c.Path)).Should().Contain(["up", "down", "list", "status", "stop", "start", "kubeconfig", "logs", "exec", "export-logs", "node add", "node kill", "build"]);
+        leaves.Select(c => string.Join(' ', c.Path)).Should().Contain(["up", "down", "list", "status", "stop", "start", "kubeconfig", "logs", "exec", "export-logs", "node add", "node kill", "build", "bench api", "bench micro", "bench gate"]);
         foreach (var (path, command) in leaves)
         {
             var output = command.Options.SingleOrDefault(o => o.Name == "--output");
@@ -64,6 +64,7 @@ public sealed class CliJsonOutputTests
     {
         "add" => ["server"],
         "exec" => ["server-0", "--", "true"],
+        "gate" => ["--baseline", "perf/baselines/alloc.json", "--results", "perf/results"],
         _ => [.. command.Arguments.Select(_ => "server-0")],
     };
 }

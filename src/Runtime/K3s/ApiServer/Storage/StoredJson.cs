@@ -27,6 +27,11 @@ internal static class StoredJson
             return false;
         }
 
+        if (PlantedBugs.PerfExtraAllocation)
+        {
+            stored = stored.ToArray();
+        }
+
         Span<byte> digits = stackalloc byte[20];
         revision.TryFormat(digits, out var length, provider: CultureInfo.InvariantCulture);
         output.Write(stored[..position]);

@@ -1,0 +1,3 @@
+using K3sLab.Perf.Micro;
+
+return await MicroCommandLine.RunAsync(args);

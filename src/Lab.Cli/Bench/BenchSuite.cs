@@ -1,0 +1,56 @@
+namespace K3sLab.Cli.Bench;
+
+/// <summary>The benchmark programs in the repository: the suites (<c>perf/K3sLab.Perf</c>) and the micro-benchmarks (<c>perf/Micro</c>).</summary>
+internal enum BenchProgram
+{
+    Perf,
+    Micro,
+}
+
+/// <summary>The common <c>k3slab bench</c> options a suite honours (<c>--out</c> always).</summary>
+[Flags]
+internal enum BenchKnobs
+{
+    None = 0,
+    Quick = 1,
+    Duration = 2,
+    Rate = 4,
+    Servers = 8,
+}
+
+/// <summary>One run of a benchmark program: its arguments, and those <c>--quick</c> adds.</summary>
+internal sealed record BenchRun(BenchProgram Program, string[] Args, string[] QuickArgs);
+
+/// <summary>A suite as <c>k3slab bench &lt;name&gt;</c> offers it: one or more program runs, all writing to the same folder.</summary>
+internal sealed record BenchSuite(string Name, string Description, BenchKnobs Knobs, IReadOnlyList<BenchRun> Runs)
+{
+    /// <summary>The options this suite takes, for help and for refusing the others.</summary>
+    public string OptionList()
+    {
+        var options = new List<string> { "--out" };
+        if (Knobs.HasFlag(BenchKnobs.Quick))
+        {
+            options.Add("--quick");
+        }
+
+        if (Knobs.HasFlag(BenchKnobs.Duration))
+        {
+            options.Add("--duration");
+        }
+
+        if (Knobs.HasFlag(BenchKnobs.Rate))
+        {
+            options.Add("--rate");
+        }
+
+        if (Knobs.HasFlag(BenchKnobs.Servers))
+        {
+            options.Add("--servers/--agents");
+        }
+
+        return string.Join(", ", options);
+    }
+}
+
+/// <summary>What the user asked <c>k3slab bench &lt;suite&gt;</c> for; null means the suite's default.</summary>
+internal sealed record BenchRequest(string Out, bool Quick, double? DurationSeconds, int? Rate, int? Servers, int? Agents);

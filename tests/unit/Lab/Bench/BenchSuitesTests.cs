@@ -1,0 +1,58 @@
+using K3sLab.Cli.Bench;
+using K3sLab.Lab.Bench;
+
+namespace K3sLab.Lab.Tests.Bench;
+
+[Trait("Category", "Unit")]
+public sealed class BenchSuitesTests
+{
+    [Fact]
+    public void All_CoversTheIssuesSuites_WithUniqueNames()
+    {
+        BenchSuites.All.Select(s => s.Name).Should().OnlyHaveUniqueItems()
+            .And.Contain(["api", "watch", "store", "raft", "up", "failover", "footprint", "scheduling", "micro"]);
+    }
+
+    [Fact]
+    public void CommandLines_WatchWithDurationAndRate_RunsTheApiSuitesWatchPhasesOnly()
+    {
+        var runs = BenchSuites.CommandLines(Suite("watch"), new BenchRequest("/tmp/r", Quick: true, 5, 50, null, null));
+
+        runs.Should().ContainSingle().Which.Args.Should().Equal("api", "--watch-only", "--quick", "--duration", "5", "--rate", "50", "--out", "/tmp/r");
+    }
+
+    [Fact]
+    public void CommandLines_Failover_RunsRaftFailoverThenTheAgentLoadBalancer()
+    {
+        var runs = BenchSuites.CommandLines(Suite("failover"), new BenchRequest("out", Quick: false, null, null, null, null));
+
+        runs.Select(r => r.Args[0]).Should().Equal("raft", "agentlb");
+        runs.Should().OnlyContain(r => r.Program == BenchProgram.Perf && r.Args.Contains("--out"));
+    }
+
+    [Fact]
+    public void CommandLines_UpWithServers_PassesTheShape()
+    {
+        var runs = BenchSuites.CommandLines(Suite("up"), new BenchRequest("out", Quick: false, null, null, 3, null));
+
+        runs.Single().Args.Should().Equal("lab", "--servers", "3", "--agents", "0", "--out", "out");
+    }
+
+    [Fact]
+    public void CommandLines_OptionTheSuiteDoesNotTake_IsRefusedNamingTheOnesItDoes()
+    {
+        var run = () => BenchSuites.CommandLines(Suite("footprint"), new BenchRequest("out", Quick: false, 10, null, null, null));
+
+        run.Should().Throw<BenchInputException>().WithMessage("suite 'footprint' takes no --duration; it takes --out");
+    }
+
+    [Fact]
+    public void CommandLines_NonPositiveRate_IsRefused()
+    {
+        var run = () => BenchSuites.CommandLines(Suite("api"), new BenchRequest("out", Quick: false, null, 0, null, null));
+
+        run.Should().Throw<BenchInputException>().WithMessage("*--rate must be positive*");
+    }
+
+    private static BenchSuite Suite(string name) => BenchSuites.All.Single(s => s.Name == name);
+}
