@@ -16,6 +16,7 @@ internal static class BenchSuites
         new("failover", "Failover: Raft leader kills (the raft suite's failover trials) and the agent load balancer's server outages (agentlb)", BenchKnobs.Quick, [new(BenchProgram.Perf, ["raft", "--failover-only"], ["--quick"]), new(BenchProgram.Perf, ["agentlb"], ["--trials", "5"])]),
         new("footprint", "Memory of an idle server and agent (issue 1's budgets)", BenchKnobs.None, [new(BenchProgram.Perf, ["footprint"], [])]),
         new("scheduling", "The scheduler: pods placed per second and time to Running on simulated nodes", BenchKnobs.Quick, [new(BenchProgram.Perf, ["scheduling"], ["--pods", "200", "--nodes", "10", "--startup", "20"])]),
+        new("datastores", "Issue 12's comparison: the api phases with one load on SQLite, the embedded Raft store, real etcd 3.4 and PostgreSQL in one run, with ratios to SQLite", BenchKnobs.Quick, [new(BenchProgram.Perf, ["datastores"], ["--quick"])]),
         new("micro", "Micro-benchmarks of the runtime's hot paths: managed bytes allocated per operation (what the CI gate compares)", BenchKnobs.None, [new(BenchProgram.Micro, ["--alloc"], [])]),
     ];
 
