@@ -68,10 +68,11 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
                 datastore = await new DatastoreNodes(provider, logger).CreateAsync(spec, plan, datastoreImage!, deadline.Token);
             }
 
-            step = "starting the load balancer";
-            await CreateAsync(spec, NodeRole.LoadBalancer, 0, balancer, image, LoadBalancerCommand(servers), deadline.Token, new Dictionary<int, int> { [LabNaming.ApiPort] = apiPort });
-            step = "starting server-0";
-            await CreateAsync(spec, NodeRole.Server, 0, servers[0], image, ServerCommand(spec, servers[0], balancer, token, first: true, joinUrl, datastore), deadline.Token, files: datastore?.ServerFiles);
+            // Nothing goes through the balancer before server-0 answers, so the two start together.
+            step = "starting the load balancer and server-0";
+            await Task.WhenAll(
+                CreateAsync(spec, NodeRole.LoadBalancer, 0, balancer, image, LoadBalancerCommand(servers), deadline.Token, new Dictionary<int, int> { [LabNaming.ApiPort] = apiPort }),
+                CreateAsync(spec, NodeRole.Server, 0, servers[0], image, ServerCommand(spec, servers[0], balancer, token, first: true, joinUrl, datastore), deadline.Token, files: datastore?.ServerFiles));
             var api = new Uri($"https://127.0.0.1:{apiPort}");
 
             // server-0 is waited for at its own address, not through the balancer: a dial through it before server-0
