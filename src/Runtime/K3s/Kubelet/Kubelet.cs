@@ -70,6 +70,22 @@ internal sealed class Kubelet : IAsyncDisposable
             });
     }
 
+    /// <summary>
+    /// Starts a kubemark-style hollow kubelet: the same registration, Lease, node status and pod loops against the
+    /// API server, with <paramref name="runtime"/> in place of processes (<see cref="HollowRuntime"/>) and probes
+    /// that pass. It serves no kubelet API, so logs, exec, attach and port-forward cannot reach its pods.
+    /// The caller keeps ownership of the certificates.
+    /// </summary>
+    public static Kubelet StartHollow(KubeletSettings settings, X509Certificate2 clientCertificate, X509Certificate2 serverCa, IContainerRuntime runtime, TimeProvider time, ILogger logger)
+    {
+        var api = new ApiClient(settings.ApiServer, clientCertificate, serverCa);
+        return new Kubelet(
+            api,
+            new NodeHeartbeat(api, settings, time, logger),
+            new PodSync(api, runtime, PassingProber.Instance, settings, time, logger),
+            (_, _) => Task.FromResult<KubeletApi?>(null));
+    }
+
     /// <summary>Stops both loops; pod processes keep running, as a kubelet's containers outlive it. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
