@@ -86,6 +86,9 @@ internal static class PerfCommandLine
                 return await AgentLbSuite.RunAsync(output, lbTrials, cancel.Token);
             case "scheduling":
                 return await SchedulingSuite.RunAsync(output, IntArg(args, "--pods", 1000), IntArg(args, "--nodes", 50), IntArg(args, "--startup", 100), cancel.Token);
+            case "scale":
+                var scale = args.Contains("--quick") ? Scale.ScaleOptions.Quick : Scale.ScaleOptions.Full;
+                return await Scale.ScaleSuite.RunAsync(output, scale with { Nodes = IntArg(args, "--nodes", scale.Nodes) }, cancel.Token);
             default:
                 await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N]. Unknown suite '{suite}'.");
                 return 2;
