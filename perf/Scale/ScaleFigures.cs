@@ -7,6 +7,8 @@ internal sealed record ScaleFigures(
     ScaleOptions Options,
     double ReadySeconds,
     double JoinLoggedSeconds,
+    double ServerCpuPerJoin,
+    double HollowCpuPerJoin,
     ProcessStats HollowBaseline,
     ProcessStats HollowSettled,
     ProcessStats HollowAfterChurn,

@@ -23,6 +23,7 @@ internal static class ScaleReport
             .AppendLine("| measure | value | goal |")
             .AppendLine("|---|---:|---|")
             .AppendLine(inv, $"| {o.Nodes} hollow nodes Ready (process start → server lists all Ready) | {f.ReadySeconds:0.0} s | |")
+            .AppendLine(inv, $"| CPU per node from start to all Ready (server / hollow process; certificates, node-password scrypt, registration, early heartbeats) | {f.ServerCpuPerJoin * 1000:0} / {f.HollowCpuPerJoin * 1000:0} ms | |")
             .AppendLine(inv, $"| hollow process RSS, 1 node → {o.Nodes} nodes | {f.HollowBaseline.RssMiB:0.0} → {f.HollowSettled.RssMiB:0.0} MiB | |")
             .AppendLine(inv, $"| **memory per hollow node** (RSS / PSS growth per added node) | **{f.RssPerNodeKiB:0} KiB** / {f.PssPerNodeKiB:0} KiB | |")
             .AppendLine(inv, $"| hollow process RSS after churn | {f.HollowAfterChurn.RssMiB:0.0} MiB | |")
@@ -54,6 +55,8 @@ internal static class ScaleReport
             ["nodes"] = o.Nodes,
             ["readySeconds"] = f.ReadySeconds,
             ["joinLoggedSeconds"] = f.JoinLoggedSeconds,
+            ["serverCpuPerJoinMs"] = f.ServerCpuPerJoin * 1000,
+            ["hollowCpuPerJoinMs"] = f.HollowCpuPerJoin * 1000,
             ["hollowBaselineRssMiB"] = f.HollowBaseline.RssMiB,
             ["hollowBaselinePssMiB"] = f.HollowBaseline.PssMiB,
             ["hollowRssMiB"] = f.HollowSettled.RssMiB,

@@ -49,10 +49,12 @@ internal static class ScaleSuite
         (await admin[0].DeleteAsync("/api/v1/nodes/baseline-0", ct)).Dispose();
         Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] baseline: hollow process with 1 node RSS {baseline.RssMiB:0.0} MiB, PSS {baseline.PssMiB:0.0} MiB");
 
+        var serverBeforeJoin = ProcessStats.Read(server.ProcessId);
         var clock = Stopwatch.StartNew();
         await using var hollow = new HollowProcess(k3s, server.BaseAddress, token, options.Nodes, Prefix);
         await ReadyAsync(admin[0], Prefix, options.Nodes, TimeSpan.FromMinutes(10), hollow, ct);
         var readySeconds = clock.Elapsed.TotalSeconds;
+        var (serverJoined, hollowJoined) = (ProcessStats.Read(server.ProcessId), hollow.Stats());
         await hollow.JoinedAsync(ct);
         var joinLogged = clock.Elapsed.TotalSeconds;
         Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {options.Nodes} hollow nodes Ready after {readySeconds:0.0} s");
@@ -81,6 +83,8 @@ internal static class ScaleSuite
             options,
             readySeconds,
             joinLogged,
+            (serverJoined.CpuSeconds - serverBeforeJoin.CpuSeconds) / options.Nodes,
+            hollowJoined.CpuSeconds / options.Nodes,
             baseline,
             hollowSettled,
             hollowChurned,
