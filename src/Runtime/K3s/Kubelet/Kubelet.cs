@@ -10,7 +10,8 @@ namespace K3sLab.K3s.Kubelet;
 /// The kubelet of this node, run inside <c>k3s server</c> (unless <c>--disable-agent</c>) and, later, <c>k3s agent</c>.
 /// It talks to the API server as a real kubelet does, over HTTPS with its own <c>system:node:&lt;name&gt;</c> client
 /// certificate: <see cref="NodeHeartbeat"/> registers the Node, renews its Lease and reports its status;
-/// <see cref="PodSync"/> runs the pods bound to the node as processes (<see cref="ProcessRuntime"/>). Both loops
+/// <see cref="PodSync"/> runs the pods bound to the node through an <see cref="IContainerRuntime"/>: as processes
+/// (<see cref="ProcessRuntime"/>), or not at all on a hollow node (<see cref="StartHollow"/>). Both loops
 /// retry API errors forever and end only when the kubelet is disposed. <see cref="KubeletApi"/> serves the pods' logs
 /// to the API server on <see cref="KubeletSettings.ServerEndpoint"/>.
 /// </summary>
