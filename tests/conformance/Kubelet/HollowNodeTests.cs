@@ -42,6 +42,16 @@ public sealed class HollowNodeTests(HollowCluster cluster) : IClassFixture<Hollo
             .And.OnlyContain(p => p.Status.ContainerStatuses.All(c => c.Ready && c.ContainerID.StartsWith("hollow://", StringComparison.Ordinal)));
         TestContext.Current.SendDiagnosticMessage($"20 pods Running {started.Elapsed.TotalSeconds:0.0} s after the Deployment was created");
 
+        var one = pods.Items.First(Running).Metadata.Name;
+        using (var log = new StreamReader(await client.CoreV1.ReadNamespacedPodLogAsync(one, "default", cancellationToken: ct)))
+        {
+            (await log.ReadToEndAsync(ct)).Should().BeEmpty("a hollow container writes no output");
+        }
+
+        var exec = await Kubectl.RunAsync("1.33", cluster.Server.Kubeconfig, ct, "exec", one, "--", "true");
+        exec.ExitCode.Should().NotBe(0);
+        exec.Stderr.Should().Contain("not supported on a hollow node", "the API server refuses rather than dialing a kubelet API that hollow nodes do not serve");
+
         await client.AppsV1.DeleteNamespacedDeploymentAsync("hollow-web", "default", propagationPolicy: "Foreground", cancellationToken: ct);
         var left = await Eventually.UntilAsync(() => client.CoreV1.ListNamespacedPodAsync("default", labelSelector: "app=hollow-web", cancellationToken: ct), l => l.Items.Count == 0, PodsWithin, ct);
         left.Items.Select(p => $"{p.Metadata.Name} {p.Status.Phase} on {p.Spec.NodeName}").Should().BeEmpty("the hollow kubelets stop the containers and delete the pods");
