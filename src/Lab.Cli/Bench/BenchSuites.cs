@@ -17,6 +17,7 @@ internal static class BenchSuites
         new("footprint", "Memory of an idle server and agent (issue 1's budgets)", BenchKnobs.None, [new(BenchProgram.Perf, ["footprint"], [])]),
         new("scheduling", "The scheduler: pods placed per second and time to Running on simulated nodes", BenchKnobs.Quick, [new(BenchProgram.Perf, ["scheduling"], ["--pods", "200", "--nodes", "10", "--startup", "20"])]),
         new("datastores", "Issue 12's comparison: the api phases with one load on SQLite, the embedded Raft store, real etcd 3.4 and PostgreSQL in one run, with ratios to SQLite", BenchKnobs.Quick, [new(BenchProgram.Perf, ["datastores"], ["--quick"])]),
+        new("scale", "Hollow nodes (issues 8 and 11): 500 kubelets with a fake runtime in one process, memory per node, API p50/p99 under heartbeats and pod churn, pod start latency; --quick for 100", BenchKnobs.Quick, [new(BenchProgram.Perf, ["scale"], ["--quick"])]),
         new("micro", "Micro-benchmarks of the runtime's hot paths: managed bytes allocated per operation (what the CI gate compares)", BenchKnobs.None, [new(BenchProgram.Micro, ["--alloc"], [])]),
     ];
 

@@ -158,8 +158,8 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
         try
         {
             await supervisor.ConfigAsync(cancellationToken);
-            client = await CertificateAsync(supervisor, supervisorUrl, "client-kubelet", serving: false, password, cancellationToken);
-            var serving = await CertificateAsync(supervisor, supervisorUrl, "serving-kubelet", serving: true, password, cancellationToken);
+            client = await CertificateAsync(supervisor, supervisorUrl, serving: false, password, cancellationToken);
+            var serving = await CertificateAsync(supervisor, supervisorUrl, serving: true, password, cancellationToken);
             var servers = await supervisor.ApiServersAsync(cancellationToken);
             Log.Joined(_logger, settings.NodeName, string.Join(" ", servers));
             return (ca, client, serving, supervisor, servers);
@@ -173,13 +173,10 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
         }
     }
 
-    private async Task<X509Certificate2> CertificateAsync(SupervisorClient supervisor, Uri supervisorUrl, string name, bool serving, string password, CancellationToken cancellationToken)
+    private Task<X509Certificate2> CertificateAsync(SupervisorClient supervisor, Uri supervisorUrl, bool serving, string password, CancellationToken cancellationToken)
     {
-        using var key = NodeCertificateRequest.Key(settings.DataDir.Agent, name);
-        var csr = NodeCertificateRequest.Csr(key, serving ? settings.NodeName : "system:node:" + settings.NodeName);
         var ips = settings.NodeExternalIp is { } external ? $"{settings.NodeIp},{external}" : settings.NodeIp.ToString();
-        var pem = await supervisor.KubeletCertificateAsync(serving, csr, settings.NodeName, password, ips, cancellationToken);
-        return NodeCertificateRequest.Accept(settings.DataDir.Agent, name, key, pem, supervisorUrl);
+        return NodeCertificateRequest.RequestAsync(supervisor, supervisorUrl, settings.DataDir.Agent, settings.NodeName, ips, password, serving, cancellationToken);
     }
 
     /// <summary>

@@ -74,6 +74,20 @@ internal static class NodeCertificateRequest
         }
     }
 
+    /// <summary>
+    /// Obtains the kubelet's client (<c>system:node:&lt;node&gt;</c>) or serving certificate from the supervisor, proving
+    /// the node name with the node password: key, CSR, request, <see cref="Accept"/>. Shared by <c>k3s agent</c> and
+    /// the hollow nodes, which join the same way.
+    /// </summary>
+    public static async Task<X509Certificate2> RequestAsync(SupervisorClient supervisor, Uri server, string agentDirectory, string nodeName, string nodeIps, string password, bool serving, CancellationToken cancellationToken)
+    {
+        var name = serving ? "serving-kubelet" : "client-kubelet";
+        using var key = Key(agentDirectory, name);
+        var csr = Csr(key, serving ? nodeName : "system:node:" + nodeName);
+        var pem = await supervisor.KubeletCertificateAsync(serving, csr, nodeName, password, nodeIps, cancellationToken);
+        return Accept(agentDirectory, name, key, pem, server);
+    }
+
     /// <summary>The CA that followed the issued certificate in the saved answer <c>agent/&lt;name&gt;.crt</c> (for <c>client-kubelet</c>, the client CA).</summary>
     /// <exception cref="BootstrapException">The file holds no CA certificate.</exception>
     public static X509Certificate2 IssuerOf(string agentDirectory, string name)

@@ -65,7 +65,7 @@ internal static class AgentCommand
         return command;
     }
 
-    private static JoinToken ParseToken(string? text)
+    internal static JoinToken ParseToken(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {

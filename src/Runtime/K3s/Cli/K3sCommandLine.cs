@@ -52,6 +52,7 @@ internal static class K3sCommandLine
         root.Subcommands.Add(LoadBalancerCommand.Create());
         root.Subcommands.Add(DatastoreCommand.Create());
         root.Subcommands.Add(EtcdSnapshotCommand.Create());
+        root.Subcommands.Add(HollowNodesCommand.Create());
         return root;
     }
 

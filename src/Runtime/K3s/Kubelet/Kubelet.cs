@@ -10,7 +10,8 @@ namespace K3sLab.K3s.Kubelet;
 /// The kubelet of this node, run inside <c>k3s server</c> (unless <c>--disable-agent</c>) and, later, <c>k3s agent</c>.
 /// It talks to the API server as a real kubelet does, over HTTPS with its own <c>system:node:&lt;name&gt;</c> client
 /// certificate: <see cref="NodeHeartbeat"/> registers the Node, renews its Lease and reports its status;
-/// <see cref="PodSync"/> runs the pods bound to the node as processes (<see cref="ProcessRuntime"/>). Both loops
+/// <see cref="PodSync"/> runs the pods bound to the node through an <see cref="IContainerRuntime"/>: as processes
+/// (<see cref="ProcessRuntime"/>), or not at all on a hollow node (<see cref="StartHollow"/>). Both loops
 /// retry API errors forever and end only when the kubelet is disposed. <see cref="KubeletApi"/> serves the pods' logs
 /// to the API server on <see cref="KubeletSettings.ServerEndpoint"/>.
 /// </summary>
@@ -68,6 +69,22 @@ internal sealed class Kubelet : IAsyncDisposable
                     return null;
                 }
             });
+    }
+
+    /// <summary>
+    /// Starts a kubemark-style hollow kubelet: the same registration, Lease, node status and pod loops against the
+    /// API server, with <paramref name="runtime"/> in place of processes (<see cref="HollowRuntime"/>) and probes
+    /// that pass. It serves no kubelet API, so logs, exec, attach and port-forward cannot reach its pods.
+    /// The caller keeps ownership of the certificates.
+    /// </summary>
+    public static Kubelet StartHollow(KubeletSettings settings, X509Certificate2 clientCertificate, X509Certificate2 serverCa, IContainerRuntime runtime, TimeProvider time, ILogger logger)
+    {
+        var api = new ApiClient(settings.ApiServer, clientCertificate, serverCa);
+        return new Kubelet(
+            api,
+            new NodeHeartbeat(api, settings, time, logger),
+            new PodSync(api, runtime, PassingProber.Instance, settings, time, logger),
+            (_, _) => Task.FromResult<KubeletApi?>(null));
     }
 
     /// <summary>Stops both loops; pod processes keep running, as a kubelet's containers outlive it. Idempotent.</summary>

@@ -27,6 +27,15 @@ internal sealed record KubeletSettings(
     /// <summary>Annotations to register with beyond the kubelet's own (a server's datastore member, for instance).</summary>
     public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The runtime's name in <c>nodeInfo.containerRuntimeVersion</c> (<c>process</c>, or <c>hollow</c> on a hollow node).</summary>
+    public string ContainerRuntime { get; init; } = "process";
+
+    /// <summary>
+    /// Fixed capacity and identity to report instead of measuring the machine, as a kubemark hollow node does; null
+    /// (a real node) reads them from the machine at every status check.
+    /// </summary>
+    public Node.NodeFacts? FixedFacts { get; init; }
+
     /// <summary>The kubelet's default API port, as in k3s and the kubelet.</summary>
     public const int DefaultPort = 10250;
 

@@ -9,7 +9,7 @@ public sealed class PodStatusDocumentTests
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static ContainerRecord Running(string name, int pid = 42) =>
-        new(name, "busybox", init: false) { Phase = ContainerPhase.Running, Pid = pid, StartedAt = T0 };
+        new(name, "busybox", init: false) { Phase = ContainerPhase.Running, Pid = pid, ContainerId = $"process://{pid}", StartedAt = T0 };
 
     private static ContainerRecord Exited(string name, int code, bool init = false) =>
         new(name, "busybox", init) { Phase = ContainerPhase.Terminated, Exit = new ContainerExit(code, code == 0 ? "Completed" : "Error", null, T0, T0.AddSeconds(1), "process://7"), Done = true };
@@ -34,7 +34,7 @@ public sealed class PodStatusDocumentTests
     [Fact]
     public void Build_InitPending_IsPendingAndNotInitialized()
     {
-        var init = new ContainerRecord("setup", "busybox", init: true) { Phase = ContainerPhase.Running, Pid = 9, StartedAt = T0 };
+        var init = new ContainerRecord("setup", "busybox", init: true) { Phase = ContainerPhase.Running, Pid = 9, ContainerId = "process://9", StartedAt = T0 };
         var main = new ContainerRecord("app", "busybox", init: false) { WaitingReason = "PodInitializing" };
         var status = PodStatusDocument.Build([init], [main], "10.0.0.5", T0, null, T0);
         status["phase"]!.ToString().Should().Be("Pending");

@@ -117,6 +117,12 @@ internal sealed partial class ResourceHandler
         }
 
         var node = (await storage.GetAsync(NodesKind, string.Empty, nodeName, ct)).Object;
+        if (IsHollow(node))
+        {
+            // A hollow container writes nothing: its log is empty, as kubemark's fake runtime's is.
+            return;
+        }
+
         var url = new UriBuilder("https", KubeletHost(node, nodeName), KubeletPort(node))
         {
             Path = $"/containerLogs/{info.Namespace}/{info.Name}/{container}",

@@ -79,6 +79,11 @@ internal sealed partial class ResourceHandler
         }
 
         var node = (await storage.GetAsync(NodesKind, string.Empty, nodeName, ct)).Object;
+        if (IsHollow(node))
+        {
+            throw HollowNodeRefusal(info.Subresource, info.Name, nodeName);
+        }
+
         var host = KubeletHost(node, nodeName);
         var port = KubeletPort(node);
         var authority = host.Contains(':', StringComparison.Ordinal) ? $"[{host}]:{port}" : $"{host}:{port}";

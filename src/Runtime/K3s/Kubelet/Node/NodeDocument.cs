@@ -116,7 +116,7 @@ internal static class NodeDocument
                 ["bootID"] = facts.BootId,
                 ["kernelVersion"] = facts.KernelVersion,
                 ["osImage"] = facts.OsImage,
-                ["containerRuntimeVersion"] = $"process://{Cli.RuntimeVersion.Version}",
+                ["containerRuntimeVersion"] = $"{settings.ContainerRuntime}://{Cli.RuntimeVersion.Version}",
                 ["kubeletVersion"] = Cli.RuntimeVersion.Version,
                 ["kubeProxyVersion"] = Cli.RuntimeVersion.Version,
                 ["operatingSystem"] = "linux",

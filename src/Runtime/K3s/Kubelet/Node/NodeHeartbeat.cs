@@ -48,7 +48,7 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
         {
             try
             {
-                var status = NodeDocument.Status(settings, NodeProbe.Read(settings.AgentDirectory), null, time.GetUtcNow());
+                var status = NodeDocument.Status(settings, Facts(), null, time.GetUtcNow());
                 var node = await api.GetAsync(_nodePath, ct);
                 if (node is null)
                 {
@@ -101,7 +101,7 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
     private async Task PostStatusAsync(DateTimeOffset now, CancellationToken ct)
     {
         _schedule.StatusChecked(now);
-        var status = NodeDocument.Status(settings, NodeProbe.Read(settings.AgentDirectory), _conditions, now);
+        var status = NodeDocument.Status(settings, Facts(), _conditions, now);
         var fingerprint = NodeDocument.Fingerprint(status);
         if (!_schedule.StatusPostDue(now, fingerprint))
         {
@@ -114,7 +114,7 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
             }
 
             _conditions = stored;
-            status = NodeDocument.Status(settings, NodeProbe.Read(settings.AgentDirectory), _conditions, now);
+            status = NodeDocument.Status(settings, Facts(), _conditions, now);
             fingerprint = NodeDocument.Fingerprint(status);
         }
 
@@ -153,6 +153,8 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
             _schedule.Failed();
         }
     }
+
+    private NodeFacts Facts() => settings.FixedFacts ?? NodeProbe.Read(settings.AgentDirectory);
 
     private static string ConditionStatuses(JsonArray? conditions) =>
         string.Join(',', (conditions ?? []).OfType<JsonObject>().Select(c => $"{c["type"]?.GetValue<string>()}={c["status"]?.GetValue<string>()}").Order(StringComparer.Ordinal));

@@ -6,9 +6,14 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// A running container: its process (which leads its own process group) and the tasks copying its output to the
 /// log file. <see cref="WaitAsync"/> returns the exit code as a shell reports it (128 + n when signal n ended it).
 /// </summary>
-internal sealed class ContainerProcess(Process process, Task logs) : IDisposable
+internal sealed class ContainerProcess(Process process, Task logs) : IRunningContainer
 {
     public int Pid { get; } = process.Id;
+
+    /// <inheritdoc/>
+    public string Id => $"process://{Pid}";
+
+    int? IRunningContainer.Pid => Pid;
 
     public async Task<int> WaitAsync(CancellationToken ct)
     {

@@ -47,5 +47,6 @@ internal sealed class ContainerRecord(string name, string image, bool init)
 
     public bool Done { get; set; }
 
-    public string? ContainerId => Pid is { } pid ? $"process://{pid}" : null;
+    /// <summary>The running container's CRI ID (<see cref="IRunningContainer.Id"/>); null when none runs.</summary>
+    public string? ContainerId { get; set; }
 }

@@ -13,7 +13,7 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// <c>deletionGracePeriodSeconds</c>; a pod gone from the API has its containers stopped. On shutdown the workers
 /// are left to the process's exit: pods keep no state here that a restart would need.
 /// </summary>
-internal sealed partial class PodSync(ApiClient api, ProcessRuntime runtime, Prober prober, KubeletSettings settings, TimeProvider time, ILogger logger)
+internal sealed partial class PodSync(ApiClient api, IContainerRuntime runtime, IProber prober, KubeletSettings settings, TimeProvider time, ILogger logger)
 {
     private readonly Dictionary<string, PodWorker> _workers = new(StringComparer.Ordinal);
 

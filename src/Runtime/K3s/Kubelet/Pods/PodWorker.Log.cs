@@ -4,8 +4,8 @@ internal sealed partial class PodWorker
 {
     private static partial class Log
     {
-        [LoggerMessage(EventId = 7120, Level = LogLevel.Information, Message = "Pod {Namespace}/{Pod}: container {Container} started as process {Pid}")]
-        public static partial void Started(ILogger logger, string @namespace, string pod, string container, int pid);
+        [LoggerMessage(EventId = 7120, Level = LogLevel.Information, Message = "Pod {Namespace}/{Pod}: container {Container} started as {ContainerId}")]
+        public static partial void Started(ILogger logger, string @namespace, string pod, string container, string containerId);
 
         [LoggerMessage(EventId = 7121, Level = LogLevel.Information, Message = "Pod {Namespace}/{Pod}: container {Container} exited with code {ExitCode}")]
         public static partial void Exited(ILogger logger, string @namespace, string pod, string container, int exitCode);

@@ -16,8 +16,8 @@ namespace K3sLab.K3s.Kubelet.Pods;
 internal sealed partial class PodWorker
 {
     private readonly ApiClient _api;
-    private readonly ProcessRuntime _runtime;
-    private readonly Prober _prober;
+    private readonly IContainerRuntime _runtime;
+    private readonly IProber _prober;
     private readonly PodVolumes _volumes;
     private Dictionary<string, string> _volumeDirectories = new(StringComparer.Ordinal);
     private readonly KubeletSettings _settings;
@@ -35,7 +35,7 @@ internal sealed partial class PodWorker
     private TimeSpan _grace;
     private bool _deleteWhenStopped;
 
-    public PodWorker(ApiClient api, ProcessRuntime runtime, Prober prober, KubeletSettings settings, JsonObject pod, TimeProvider time, ILogger logger)
+    public PodWorker(ApiClient api, IContainerRuntime runtime, IProber prober, KubeletSettings settings, JsonObject pod, TimeProvider time, ILogger logger)
     {
         _volumes = new PodVolumes(api, settings);
         _api = api;
@@ -174,7 +174,7 @@ internal sealed partial class PodWorker
         {
             var spec = Spec(record);
             var env = ContainerEnvironment.Build(_pod, spec, _settings.NodeIp.ToString(), out var configError);
-            var argv = env is null ? null : ContainerCommand.Resolve(spec, env, out configError);
+            var argv = env is null ? null : _runtime.Command(spec, env, out configError);
             List<VolumeMount>? mounts = null;
             try
             {
@@ -200,7 +200,7 @@ internal sealed partial class PodWorker
             }
 
             var startedAt = _time.GetUtcNow();
-            ContainerProcess process;
+            IRunningContainer process;
             try
             {
                 process = _runtime.Start(argv, env, spec["workingDir"]?.GetValue<string>(), LogFile(record), mounts);
@@ -222,6 +222,7 @@ internal sealed partial class PodWorker
                 {
                     record.Phase = ContainerPhase.Running;
                     record.Pid = process.Pid;
+                    record.ContainerId = process.Id;
                     record.StartedAt = startedAt;
                     record.WaitingMessage = null;
 
@@ -230,7 +231,7 @@ internal sealed partial class PodWorker
                     record.Ready = ProbeSpec.From(spec, "readinessProbe") is null;
                 }
 
-                Log.Started(_logger, Namespace, Name, record.Name, process.Pid);
+                Log.Started(_logger, Namespace, Name, record.Name, process.Id);
                 MarkDirty();
                 int code;
                 using var probing = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -255,7 +256,7 @@ internal sealed partial class PodWorker
                     lock (_gate)
                     {
                         record.Phase = ContainerPhase.Terminated;
-                        record.Exit = new ContainerExit(code, code == 0 ? "Completed" : "Error", null, startedAt, _time.GetUtcNow(), $"process://{process.Pid}");
+                        record.Exit = new ContainerExit(code, code == 0 ? "Completed" : "Error", null, startedAt, _time.GetUtcNow(), process.Id);
                         record.Done = true;
                     }
 
@@ -268,7 +269,7 @@ internal sealed partial class PodWorker
                 }
 
                 Log.Exited(_logger, Namespace, Name, record.Name, code);
-                var exit = new ContainerExit(code, code == 0 ? "Completed" : "Error", null, startedAt, _time.GetUtcNow(), $"process://{process.Pid}");
+                var exit = new ContainerExit(code, code == 0 ? "Completed" : "Error", null, startedAt, _time.GetUtcNow(), process.Id);
                 if (!await ExitedAsync(record, backOff, exit, ct))
                 {
                     return true;
@@ -298,6 +299,7 @@ internal sealed partial class PodWorker
         lock (_gate)
         {
             record.Pid = null;
+            record.ContainerId = null;
             if (!restart)
             {
                 record.Phase = ContainerPhase.Terminated;

@@ -11,7 +11,7 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// port is looked up in the container's ports); <c>tcpSocket</c> succeeds when a connection opens. Each attempt is
 /// bounded by the probe's timeout, which counts as a failure. Thread-safe.
 /// </summary>
-internal sealed class Prober : IDisposable
+internal sealed class Prober : IProber, IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
 

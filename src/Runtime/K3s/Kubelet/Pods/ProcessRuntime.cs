@@ -15,13 +15,18 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// <c>PATH</c> first, so a missing one fails as <c>StartError</c> with the runtime's message rather than as an exit.
 /// Stateless; thread-safe.
 /// </summary>
-internal sealed class ProcessRuntime(TimeProvider time)
+internal sealed class ProcessRuntime(TimeProvider time) : IContainerRuntime
 {
     private const string SetSid = "/usr/bin/setsid";
 
     private const string Unshare = "/usr/bin/unshare";
 
-    public ContainerProcess Start(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string? workingDir, string logFile, IReadOnlyList<VolumeMount> mounts)
+    /// <inheritdoc/>
+    public IReadOnlyList<string>? Command(System.Text.Json.Nodes.JsonObject container, IReadOnlyDictionary<string, string> environment, out string? error) =>
+        ContainerCommand.Resolve(container, environment, out error);
+
+    /// <inheritdoc/>
+    public IRunningContainer Start(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string? workingDir, string logFile, IReadOnlyList<VolumeMount> mounts)
     {
         var program = Executable(argv[0], environment.GetValueOrDefault("PATH") ?? string.Empty)
             ?? throw new ContainerStartException($"exec: \"{argv[0]}\": executable file not found in $PATH");
