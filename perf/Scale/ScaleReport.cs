@@ -17,7 +17,7 @@ internal static class ScaleReport
         var md = new StringBuilder()
             .AppendLine("# Scale: hollow nodes, heartbeats and pod churn")
             .AppendLine()
-            .AppendLine(inv, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores shared with other builds (load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end): figures are from a loaded host. ")
+            .AppendLine(inv, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores (load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; the server, the hollow process and the load generator share them, and other work on the host skews the figures).")
             .AppendLine(inv, $"Real `k3s server` (SQLite, scheduler and controllers on, no kubelet of its own) and one `k3s hollow-nodes --count {o.Nodes}` process: real kubelet loops (registration, Lease every 10 s, node status, pod sync), a runtime that runs nothing, each node with its own client certificate obtained as an agent does.")
             .AppendLine()
             .AppendLine("| measure | value | goal |")
