@@ -81,6 +81,16 @@ internal static class ApiReport
 
         md.AppendLine()
             .AppendLine(Inv, $"Server RSS at the end of the run: {figures.ServerFinalRssMiB:0} MiB.");
+        Plots.PercentilePlot.Write(
+            directory,
+            "api-latency",
+            "API request latency by phase",
+            [.. figures.Creates.Select(c => ($"create, {c.Clients} client{(c.Clients == 1 ? string.Empty : "s")}", c.Latency)), .. new[] { figures.Get, figures.List }.OfType<PhaseRun>().Select(r => (r.Phase, r.Latency))]);
+        Plots.PercentilePlot.Write(directory, "api-watch", "Watch delivery latency from send", figures.Watches.Select(w => ($"{w.Watchers:N0} watchers", w.FromSend)));
+        md.AppendLine()
+            .AppendLine("![API request latency percentiles](api-latency.svg)")
+            .AppendLine()
+            .AppendLine("![watch delivery latency percentiles](api-watch.svg)");
         await File.WriteAllTextAsync(Path.Combine(directory, "api.md"), md.ToString(), ct);
 
         var json = JsonSerializer.Serialize(new

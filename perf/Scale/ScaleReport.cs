@@ -79,6 +79,8 @@ internal static class ScaleReport
             ["meetsSlo"] = f.MeetsSlo,
             ["loadAverage"] = File.ReadAllText("/proc/loadavg").Split(' ')[0],
         };
+        Plots.PercentilePlot.Write(directory, "scale-latency", $"API latency under pod churn, {o.Nodes} hollow nodes", f.ChurnLatencies);
+        md.AppendLine().AppendLine("![API latency percentiles under pod churn](scale-latency.svg)");
         await File.WriteAllTextAsync(Path.Combine(directory, "scale.md"), md.ToString(), ct);
         await File.WriteAllTextAsync(Path.Combine(directory, "scale.json"), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }), ct);
     }
