@@ -118,6 +118,12 @@ internal sealed class StoreReport(StoreSuiteOptions options, string k3s)
             }
         }
 
+        Plots.PercentilePlot.Write(directory, "store-put", "Put latency, ours and etcd side by side", _writes.Select(w => ($"{w.Side}, {w.Run.Clients} client{(w.Run.Clients == 1 ? string.Empty : "s")}", w.Run.Latency)));
+        Plots.PercentilePlot.Write(directory, "store-watch", "Watch delivery latency", _watches.Select(w => ($"{w.Side}, {w.Run.Watchers} watchers", w.Run.Latency)));
+        md.AppendLine()
+            .AppendLine("![put latency percentiles](store-put.svg)")
+            .AppendLine()
+            .AppendLine("![watch delivery latency percentiles](store-watch.svg)");
         await File.WriteAllTextAsync(Path.Combine(directory, "store.md"), md.ToString(), ct);
         var json = JsonSerializer.Serialize(new
         {
