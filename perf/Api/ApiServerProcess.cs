@@ -40,21 +40,10 @@ internal sealed class ApiServerProcess : IAsyncDisposable
     public string TlsDirectory => Path.Combine(_root.FullName, "data", "server", "tls");
 
     /// <summary>User plus system CPU seconds the server has used.</summary>
-    public double CpuSeconds()
-    {
-        // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime in clock ticks.
-        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-    }
+    public double CpuSeconds() => ProcessStats.CpuSecondsOf(_process.Id);
 
     /// <summary>The server's resident memory now, in MiB.</summary>
-    public double RssMiB()
-    {
-        var kib = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        return double.Parse(kib, CultureInfo.InvariantCulture) / 1024.0;
-    }
+    public double RssMiB() => ProcessStats.ResidentMiB(_process.Id);
 
     public static Task<ApiServerProcess> StartAsync(string k3s, CancellationToken ct) => StartAsync(k3s, kubelet: false, [], ct);
 

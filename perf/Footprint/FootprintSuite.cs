@@ -115,13 +115,10 @@ internal static class FootprintSuite
 
             var readyMs = watch.Elapsed.TotalMilliseconds;
             await Task.Delay(IdleSettle, cancellationToken);
-            var cpuBefore = CpuTicks(process.Id);
+            var cpuBefore = ProcessStats.CpuSecondsOf(process.Id);
             await Task.Delay(IdleWindow, cancellationToken);
-            var cpuTicks = CpuTicks(process.Id) - cpuBefore;
-            var rssKiB = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-                .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-            const double clockTicksPerSecond = 100.0;
-            return new IdleFigures(readyMs, double.Parse(rssKiB, CultureInfo.InvariantCulture) / 1024.0, cpuTicks / clockTicksPerSecond / IdleWindow.TotalSeconds * 100);
+            var cpuSeconds = ProcessStats.CpuSecondsOf(process.Id) - cpuBefore;
+            return new IdleFigures(readyMs, ProcessStats.ResidentMiB(process.Id), cpuSeconds / IdleWindow.TotalSeconds * 100);
         }
         finally
         {
@@ -129,14 +126,6 @@ internal static class FootprintSuite
             await process.WaitForExitAsync(CancellationToken.None);
             dir.Delete(recursive: true);
         }
-    }
-
-    private static long CpuTicks(int pid)
-    {
-        // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime.
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
     }
 
     private static double Percentile(List<double> sorted, double q) => sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(q * sorted.Count))];

@@ -85,10 +85,7 @@ internal sealed class MemberProcess : IAsyncDisposable
 
         try
         {
-            // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime in clock ticks.
-            var stat = File.ReadAllText($"/proc/{process.Id}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return _cpuOfEarlierRuns + ((long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0);
+            return _cpuOfEarlierRuns + ProcessStats.CpuSecondsOf(process.Id);
         }
         catch (IOException)
         {

@@ -48,13 +48,7 @@ internal sealed class StoreProcess : IAsyncDisposable
     public long DiskBytes() => _root.EnumerateFiles("*", SearchOption.AllDirectories).Sum(SafeLength);
 
     /// <summary>User plus system CPU seconds the store process has used.</summary>
-    public double CpuSeconds()
-    {
-        // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime in clock ticks.
-        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-    }
+    public double CpuSeconds() => ProcessStats.CpuSecondsOf(_process.Id);
 
     public static Task<StoreProcess> StartEtcdAsync(CancellationToken ct)
     {
