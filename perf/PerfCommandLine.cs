@@ -99,8 +99,11 @@ internal static class PerfCommandLine
                 {
                     WatchOnly = args.Contains("--watch-only"),
                     WatchDuration = Seconds(args) ?? api.WatchDuration,
-                    WatchWritesPerSecond = IntArg(args, "--rate", api.WatchWritesPerSecond),
                 };
+                if (args.Contains("--rate"))
+                {
+                    api = api.WithWatchRate(IntArg(args, "--rate", 0));
+                }
 
                 return await ApiSuite.RunAsync(output, api, args.Contains("--gate"), cancel.Token);
             case "lab":
@@ -122,7 +125,7 @@ internal static class PerfCommandLine
                 var scale = args.Contains("--quick") ? Scale.ScaleOptions.Quick : Scale.ScaleOptions.Full;
                 return await Scale.ScaleSuite.RunAsync(output, scale with { Nodes = IntArg(args, "--nodes", scale.Nodes) }, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

@@ -17,6 +17,11 @@ internal static class ApiGoals
     public const double ListP99Ms = 50;
     public const double WatchP99Ms = 100;
 
+    /// <summary>Issue 11's fan-out goal: events delivered per second to 1,000 watchers together.</summary>
+    public const double WatchEventsPerSecond = 100_000;
+
+    public const int WatchGoalWatchers = 1000;
+
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static List<ApiGoal> Evaluate(ApiFigures figures)
@@ -47,10 +52,20 @@ internal static class ApiGoals
         foreach (var watch in figures.Watches)
         {
             goals.Add(new ApiGoal(
-                string.Create(Inv, $"watch, {watch.Watchers:N0} watchers"),
+                string.Create(Inv, $"watch, {watch.Watchers:N0} watchers at {watch.WritesPerSecondAsked} writes/s"),
                 string.Create(Inv, $"event p99 <= {WatchP99Ms:0} ms"),
                 string.Create(Inv, $"p99 {watch.FromSend.Ms(99):0.0} ms from send ({watch.FromAck.Ms(99):0.0} ms from ack), {watch.Delivered:N0}/{watch.Expected:N0} delivered"),
                 watch.FromSend.Ms(99) <= WatchP99Ms && watch.Complete));
+        }
+
+        var fanout = figures.Watches.Where(w => w.Watchers >= WatchGoalWatchers).MaxBy(w => w.EventsPerSecond);
+        if (fanout is not null)
+        {
+            goals.Add(new ApiGoal(
+                string.Create(Inv, $"watch fan-out, {WatchGoalWatchers:N0} watchers (issue 11)"),
+                string.Create(Inv, $">= {WatchEventsPerSecond:N0} events/s delivered with p99 <= {WatchP99Ms:0} ms"),
+                string.Create(Inv, $"{fanout.EventsPerSecond:N0} events/s ({fanout.WritesPerSecond:0} of {fanout.WritesPerSecondAsked} writes/s asked), p99 {fanout.FromSend.Ms(99):0.0} ms from send"),
+                fanout.EventsPerSecond >= WatchEventsPerSecond && fanout.FromSend.Ms(99) <= WatchP99Ms && fanout.Complete));
         }
 
         return goals;

@@ -20,11 +20,11 @@ internal static class ApiPhases
             await MeasureRequestsAsync(server, connections, options, figures, ct);
         }
 
-        foreach (var watchers in options.WatcherLevels)
+        foreach (var level in options.WatchLevels)
         {
-            var watch = await WatchFanout.RunAsync(server, connections, options, watchers, ct);
+            var watch = await WatchFanout.RunAsync(server, connections, options, level, ct);
             figures.Watches.Add(watch);
-            Progress($"watch: {watch.Watchers} watchers on {watch.Connections} connections: {watch.Delivered}/{watch.Expected} delivered, p50 {watch.FromSend.Ms(50):0.00} ms, p99 {watch.FromSend.Ms(99):0.00} ms from send ({watch.FromAck.Ms(99):0.00} ms from ack), server {watch.ServerCpuSeconds / watch.Seconds:0.00} cores, {watch.ServerRssMiB:0} MiB, generator {watch.ClientCpuSeconds / watch.Seconds:0.00} cores");
+            Progress($"watch: {watch.Watchers} watchers on {watch.Connections} connections, {watch.WritesPerSecondAsked} writes/s asked, {watch.WritesPerSecond:0} produced: {watch.Delivered}/{watch.Expected} delivered ({watch.EventsPerSecond:0} events/s), p50 {watch.FromSend.Ms(50):0.00} ms, p99 {watch.FromSend.Ms(99):0.00} ms from send ({watch.FromAck.Ms(99):0.00} ms from ack), server {watch.ServerCpuSeconds / watch.Seconds:0.00} cores, {watch.ServerRssMiB:0} MiB, generator {watch.ClientCpuSeconds / watch.Seconds:0.00} cores");
         }
     }
 

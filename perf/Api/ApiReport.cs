@@ -31,7 +31,7 @@ internal static class ApiReport
             .AppendLine("The load generator is one .NET process on the same cores, so it competes with the server for CPU (its own CPU is the last column).")
             .AppendLine("Server CPU and RSS are read from /proc; CPU is in cores averaged over the phase.")
             .AppendLine()
-            .AppendLine("## Goals (issue 5)")
+            .AppendLine("## Goals (issues 5 and 11)")
             .AppendLine()
             .AppendLine("| goal | target | measured | verdict |")
             .AppendLine("|---|---|---|---|");
@@ -67,16 +67,18 @@ internal static class ApiReport
         }
 
         md.AppendLine()
-            .AppendLine(Inv, $"## Watch delivery: one writer creates {options.WatchWritesPerSecond} ConfigMaps/s for {options.WatchDuration.TotalSeconds:0} s in a namespace every watcher watches")
+            .AppendLine(Inv, $"## Watch delivery: one writer creates ConfigMaps at a fixed rate for {options.WatchDuration.TotalSeconds:0} s in a namespace every watcher watches")
             .AppendLine()
+            .AppendLine(Inv, $"The writer sends each create on schedule with up to {options.WatchWritesInFlight} in flight (an open model). \"Events/s\" counts deliveries to all watchers")
+            .AppendLine("together, from the first create sent to the last event received; the generator parses every event, so on this host it competes with the server for the same cores.")
             .AppendLine("\"From send\" is receipt minus the moment the writer began sending that create (the create's own latency included);")
             .AppendLine("\"from ack\" is receipt minus the moment the writer had its 201 (0 when the event arrived first). The goal is judged from send.")
             .AppendLine()
-            .AppendLine("| watchers | connections | delivered / expected | duplicates | out of order | p50 from send | p99 from send | max from send | p50 from ack | p99 from ack | create p99 | server CPU | server RSS after | generator CPU |")
-            .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            .AppendLine("| watchers | writes/s asked | writes/s produced | events/s delivered | connections | delivered / expected | duplicates | out of order | p50 from send | p99 from send | max from send | p50 from ack | p99 from ack | create p99 | server CPU | server RSS after | generator CPU |")
+            .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var w in figures.Watches)
         {
-            md.AppendLine(Inv, $"| {w.Watchers:N0} | {w.Connections} | {w.Delivered:N0} / {w.Expected:N0} | {w.Duplicates} | {w.OutOfOrder} | {w.FromSend.Ms(50):0.00} ms | {w.FromSend.Ms(99):0.00} ms | {w.FromSend.MaxMs:0.0} ms | {w.FromAck.Ms(50):0.00} ms | {w.FromAck.Ms(99):0.00} ms | {w.WriteLatency.Ms(99):0.00} ms | {w.ServerCpuSeconds / w.Seconds:0.00} cores | {w.ServerRssMiB:0} MiB | {w.ClientCpuSeconds / w.Seconds:0.00} cores |");
+            md.AppendLine(Inv, $"| {w.Watchers:N0} | {w.WritesPerSecondAsked} | {w.WritesPerSecond:0} | {w.EventsPerSecond:N0} | {w.Connections} | {w.Delivered:N0} / {w.Expected:N0} | {w.Duplicates} | {w.OutOfOrder} | {w.FromSend.Ms(50):0.00} ms | {w.FromSend.Ms(99):0.00} ms | {w.FromSend.MaxMs:0.0} ms | {w.FromAck.Ms(50):0.00} ms | {w.FromAck.Ms(99):0.00} ms | {w.WriteLatency.Ms(99):0.00} ms | {w.ServerCpuSeconds / w.Seconds:0.00} cores | {w.ServerRssMiB:0} MiB | {w.ClientCpuSeconds / w.Seconds:0.00} cores |");
         }
 
         md.AppendLine()
@@ -86,7 +88,7 @@ internal static class ApiReport
             "api-latency",
             "API request latency by phase",
             [.. figures.Creates.Select(c => ($"create, {c.Clients} client{(c.Clients == 1 ? string.Empty : "s")}", c.Latency)), .. new[] { figures.Get, figures.List }.OfType<PhaseRun>().Select(r => (r.Phase, r.Latency))]);
-        Plots.PercentilePlot.Write(directory, "api-watch", "Watch delivery latency from send", figures.Watches.Select(w => ($"{w.Watchers:N0} watchers", w.FromSend)));
+        Plots.PercentilePlot.Write(directory, "api-watch", "Watch delivery latency from send", figures.Watches.Select(w => ($"{w.Watchers:N0} watchers, {w.WritesPerSecondAsked} writes/s", w.FromSend)));
         md.AppendLine()
             .AppendLine("![API request latency percentiles](api-latency.svg)")
             .AppendLine()
@@ -105,6 +107,7 @@ internal static class ApiReport
             serverIdleRssMiB = Math.Round(figures.ServerIdleRssMiB, 1),
             serverFinalRssMiB = Math.Round(figures.ServerFinalRssMiB, 1),
             goals = goals.Select(g => new { g.Name, g.Target, g.Figure, g.Passed }),
+            byPhase = ByPhase(figures),
             failures,
             phases = figures.Phases.Select(p => new
             {
@@ -127,6 +130,9 @@ internal static class ApiReport
             watches = figures.Watches.Select(w => new
             {
                 w.Watchers,
+                w.WritesPerSecondAsked,
+                writesPerSecond = Math.Round(w.WritesPerSecond, 1),
+                eventsPerSecond = Math.Round(w.EventsPerSecond),
                 w.Connections,
                 w.Writes,
                 w.Expected,
@@ -148,5 +154,25 @@ internal static class ApiReport
         }, JsonOptions);
         await File.WriteAllTextAsync(Path.Combine(directory, "api.json"), json + "\n", ct);
         Console.Write(md.ToString());
+    }
+
+    /// <summary>
+    /// Each phase's rate and p99 under a stable name (<c>create x16</c>, <c>get x4</c>, <c>watch 1000 at 20/s</c>), so a
+    /// baseline's JSON pointer names the phase it gates whatever phases ran before it (a quick run has fewer).
+    /// </summary>
+    private static Dictionary<string, object> ByPhase(ApiFigures figures)
+    {
+        var phases = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var p in figures.Phases)
+        {
+            phases[string.Create(Inv, $"{p.Phase} x{p.Clients}")] = new { perSecond = Math.Round(p.PerSecond), p50Ms = p.Latency.Ms(50), p99Ms = p.Latency.Ms(99) };
+        }
+
+        foreach (var w in figures.Watches)
+        {
+            phases[string.Create(Inv, $"watch {w.Watchers} at {w.WritesPerSecondAsked}/s")] = new { eventsPerSecond = Math.Round(w.EventsPerSecond), p50Ms = w.FromSend.Ms(50), p99Ms = w.FromSend.Ms(99) };
+        }
+
+        return phases;
     }
 }

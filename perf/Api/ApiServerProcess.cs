@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Text;
 using K3sLab.Lab.Host;
 
@@ -17,9 +18,10 @@ internal sealed class ApiServerProcess : IAsyncDisposable
     private readonly DirectoryInfo _root;
     private readonly StringBuilder _log = new();
 
-    private ApiServerProcess(DirectoryInfo root, int port, ProcessStartInfo start)
+    private ApiServerProcess(DirectoryInfo root, IPAddress address, int port, ProcessStartInfo start)
     {
         _root = root;
+        Address = address;
         Port = port;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
@@ -30,14 +32,20 @@ internal sealed class ApiServerProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>The loopback address it binds: 127.0.0.1 unless it was started on its own (an embedded-store member needs one for its peer ports).</summary>
+    public IPAddress Address { get; }
+
     public int Port { get; }
 
     public int ProcessId => _process.Id;
 
-    public Uri BaseAddress => new(string.Create(CultureInfo.InvariantCulture, $"https://127.0.0.1:{Port}"));
+    public Uri BaseAddress => new(string.Create(CultureInfo.InvariantCulture, $"https://{Address}:{Port}"));
+
+    /// <summary>Its <c>--data-dir</c>: the join token is <c>server/token</c> under it.</summary>
+    public string DataDirectory => Path.Combine(_root.FullName, "data");
 
     /// <summary>The folder of the cluster's certificates: server-ca.crt and client-admin.crt/.key.</summary>
-    public string TlsDirectory => Path.Combine(_root.FullName, "data", "server", "tls");
+    public string TlsDirectory => Path.Combine(DataDirectory, "server", "tls");
 
     /// <summary>User plus system CPU seconds the server has used.</summary>
     public double CpuSeconds() => ProcessStats.CpuSecondsOf(_process.Id);
@@ -47,17 +55,21 @@ internal sealed class ApiServerProcess : IAsyncDisposable
 
     public static Task<ApiServerProcess> StartAsync(string k3s, CancellationToken ct) => StartAsync(k3s, kubelet: false, [], ct);
 
-    /// <summary>A server with its own kubelet (node <c>perf</c>, kubelet API on a free port) when <paramref name="kubelet"/>, and <paramref name="extra"/> flags.</summary>
-    public static async Task<ApiServerProcess> StartAsync(string k3s, bool kubelet, string[] extra, CancellationToken ct)
+    /// <summary>
+    /// A server with its own kubelet (node <c>perf</c>, kubelet API on a free port) when <paramref name="kubelet"/>,
+    /// and <paramref name="extra"/> flags, bound to <paramref name="address"/> (127.0.0.1 when null).
+    /// </summary>
+    public static async Task<ApiServerProcess> StartAsync(string k3s, bool kubelet, string[] extra, CancellationToken ct, IPAddress? address = null)
     {
         var root = Directory.CreateTempSubdirectory("k3slab-perf-api-");
+        address ??= IPAddress.Loopback;
         var port = Loopback.FreePort();
         var start = new ProcessStartInfo(k3s);
         string[] args =
         [
             "server",
             "--data-dir", Path.Combine(root.FullName, "data"),
-            "--bind-address", "127.0.0.1",
+            "--bind-address", address.ToString(),
             "--https-listen-port", port.ToString(CultureInfo.InvariantCulture),
             "--write-kubeconfig", Path.Combine(root.FullName, "k3s.yaml"),
             "--node-name", "perf",
@@ -69,7 +81,7 @@ internal sealed class ApiServerProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        var server = new ApiServerProcess(root, port, start);
+        var server = new ApiServerProcess(root, address, port, start);
         try
         {
             await server.WaitUntilReadyAsync(ct);
@@ -124,7 +136,7 @@ internal sealed class ApiServerProcess : IAsyncDisposable
             }
 
             // Only the readiness probe skips certificate checks: the certificates it would check against are written during start-up.
-            if (await Loopback.AcceptsAsync(Port, ct) && File.Exists(Path.Combine(TlsDirectory, "client-admin.key")))
+            if (await Loopback.AcceptsAsync(Address, Port, ct) && File.Exists(Path.Combine(TlsDirectory, "client-admin.key")))
             {
                 try
                 {

@@ -20,12 +20,14 @@ internal sealed record ApiSuiteOptions
 
     public int ListPageLimit { get; init; } = 500;
 
-    public required IReadOnlyList<int> WatcherLevels { get; init; }
+    /// <summary>The watch fan-out levels, run one after another, each in its own namespace.</summary>
+    public required IReadOnlyList<WatchLevel> WatchLevels { get; init; }
+
+    /// <summary>Creates the writer may have in flight at once: it sends on schedule (an open model) up to this bound.</summary>
+    public int WatchWritesInFlight { get; init; } = 64;
 
     /// <summary>Watch streams per HTTP/2 connection (Kestrel allows 100 streams on one connection by default).</summary>
     public int WatchersPerConnection { get; init; } = 100;
-
-    public int WatchWritesPerSecond { get; init; } = 20;
 
     /// <summary>Only the watch fan-out phases (<c>k3slab bench watch</c>): no create, get or list phases before them.</summary>
     public bool WatchOnly { get; init; }
@@ -44,6 +46,10 @@ internal sealed record ApiSuiteOptions
     /// <summary>A bound on every closed-loop phase, whatever its count.</summary>
     public required TimeSpan PhaseTimeout { get; init; }
 
+    /// <summary>These options with every watch level's rate set to <paramref name="writesPerSecond"/> (<c>--rate</c>).</summary>
+    public ApiSuiteOptions WithWatchRate(int writesPerSecond) =>
+        this with { WatchLevels = [.. WatchLevels.Select(l => l with { WritesPerSecond = writesPerSecond }).Distinct()] };
+
     public static ApiSuiteOptions Full { get; } = new()
     {
         CreateClients = [1, 16, 64],
@@ -51,7 +57,7 @@ internal sealed record ApiSuiteOptions
         GetClients = 4,
         Gets = 20_000,
         Lists = 200,
-        WatcherLevels = [100, 1000],
+        WatchLevels = [new(100, 20), new(1000, 20), new(1000, 100)],
         WatchDuration = TimeSpan.FromSeconds(15),
         PhaseTimeout = TimeSpan.FromSeconds(60),
     };
@@ -63,7 +69,7 @@ internal sealed record ApiSuiteOptions
         GetClients = 4,
         Gets = 2_000,
         Lists = 20,
-        WatcherLevels = [100, 1000],
+        WatchLevels = [new(100, 20), new(1000, 20)],
         WatchDuration = TimeSpan.FromSeconds(3),
         PhaseTimeout = TimeSpan.FromSeconds(20),
     };

@@ -8,17 +8,20 @@ namespace K3sLab.Perf.Api;
 /// <summary>
 /// Many watchers on one namespace: <c>watchers</c> HTTP/2 watch streams (<c>?watch=1&amp;resourceVersion=</c> the
 /// namespace's current version, as an informer watches after its list) spread over a few connections, then one
-/// writer creating stamped ConfigMaps at a fixed rate. Every watcher must see every create exactly once and in order;
-/// each delivery's latency is timed against the writer's send and acknowledgement of that create.
+/// writer creating stamped ConfigMaps at a fixed rate: an open model that sends each create on schedule, with up to
+/// <see cref="ApiSuiteOptions.WatchWritesInFlight"/> in flight, so a slow create does not slow the ones after it.
+/// Every watcher must see every create exactly once and in commit order; each delivery's latency is timed against
+/// the writer's send and acknowledgement of that create.
 /// </summary>
 internal static class WatchFanout
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task<WatchFanoutRun> RunAsync(ApiServerProcess server, AdminConnections control, ApiSuiteOptions options, int watchers, CancellationToken ct)
+    public static async Task<WatchFanoutRun> RunAsync(ApiServerProcess server, AdminConnections control, ApiSuiteOptions options, WatchLevel level, CancellationToken ct)
     {
-        var ns = string.Create(CultureInfo.InvariantCulture, $"perf-watch-{watchers}");
+        var watchers = level.Watchers;
+        var ns = string.Create(CultureInfo.InvariantCulture, $"perf-watch-{watchers}-at-{level.WritesPerSecond}");
         var created = await ApiRequests.CreateNamespaceAsync(control[0], ns, ct);
         if (created is not null)
         {
@@ -34,7 +37,7 @@ internal static class WatchFanout
             throw new InvalidOperationException($"could not create the primer object in {ns}: {primed}");
         }
 
-        var writes = (int)(options.WatchWritesPerSecond * options.WatchDuration.TotalSeconds);
+        var writes = (int)(level.WritesPerSecond * options.WatchDuration.TotalSeconds);
         var connectionCount = Math.Max(1, (watchers + options.WatchersPerConnection - 1) / options.WatchersPerConnection);
         using var connections = new AdminConnections(server, connectionCount, HttpVersion.Version20, Timeout.InfiniteTimeSpan);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -72,34 +75,27 @@ internal static class WatchFanout
             var cpuBefore = server.CpuSeconds();
             var clientCpuBefore = Environment.CpuUsage.TotalTime;
             var clock = Stopwatch.StartNew();
+            using var inFlight = new SemaphoreSlim(options.WatchWritesInFlight);
+            var creates = new List<Task>(writes);
             for (var i = 0; i < writes; i++)
             {
-                var due = TimeSpan.FromSeconds((double)i / options.WatchWritesPerSecond) - clock.Elapsed;
+                var due = TimeSpan.FromSeconds((double)i / level.WritesPerSecond) - clock.Elapsed;
                 if (due > TimeSpan.Zero)
                 {
                     await Task.Delay(due, ct);
                 }
 
-                sent[i] = Stopwatch.GetTimestamp();
-                using var response = await control[0].PostAsync(ConfigMaps.Collection(ns), ConfigMaps.StampedBody(ConfigMaps.Name(i), i, sent[i]), ct);
-                await response.Content.LoadIntoBufferAsync(ct);
-                acked[i] = Stopwatch.GetTimestamp();
-                if (response.StatusCode == HttpStatusCode.Created)
-                {
-                    writeLatency.Record(Stopwatch.GetElapsedTime(sent[i], acked[i]));
-                }
-                else
-                {
-                    writeErrors++;
-                    firstError ??= $"create {i} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}";
-                }
+                await inFlight.WaitAsync(ct);
+                creates.Add(CreateAsync(i));
             }
 
-            var produced = writes / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            if (writes > 1 && produced < 0.9 * options.WatchWritesPerSecond)
+            await Task.WhenAll(creates);
+            var writing = clock.Elapsed.TotalSeconds;
+            var produced = writes / Math.Max(writing, 1e-9);
+            if (writes > 1 && produced < 0.9 * level.WritesPerSecond)
             {
                 await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"warning: asked for {options.WatchWritesPerSecond} writes/s, but this host produced {produced:0}/s (one writer, p50 {writeLatency.Ms(50):0.0} ms per create): the rate is out of reach here, and the figures are for {produced:0}/s"));
+                    $"warning: asked for {level.WritesPerSecond} writes/s with {watchers} watchers, but this host produced {produced:0}/s with up to {options.WatchWritesInFlight} creates in flight (p50 {writeLatency.Ms(50):0.0} ms per create): the rate is out of reach here, and the figures are for {produced:0}/s"));
             }
 
             var expected = (long)writes * watchers;
@@ -115,6 +111,8 @@ internal static class WatchFanout
             var clientCpu = (Environment.CpuUsage.TotalTime - clientCpuBefore).TotalSeconds;
             await StopAsync(stop, responses, readers);
 
+            var lastReceipt = streams.SelectMany(st => st.Received).DefaultIfEmpty(0).Max();
+            var deliveredPerSecond = writes == 0 || lastReceipt <= sent[0] ? 0 : streams.Sum(st => (long)st.Delivered) / Stopwatch.GetElapsedTime(sent[0], lastReceipt).TotalSeconds;
             var fromSend = new Latencies();
             var fromAck = new Latencies();
             foreach (var stream in streams)
@@ -132,6 +130,9 @@ internal static class WatchFanout
             firstError ??= streams.Select(s => s.Error).FirstOrDefault(e => e is not null);
             return new WatchFanoutRun(
                 watchers,
+                level.WritesPerSecond,
+                produced,
+                deliveredPerSecond,
                 connectionCount,
                 writes,
                 expected,
@@ -147,6 +148,40 @@ internal static class WatchFanout
                 cpu,
                 rss,
                 clientCpu);
+
+            async Task CreateAsync(int i)
+            {
+                try
+                {
+                    sent[i] = Stopwatch.GetTimestamp();
+                    using var response = await control[0].PostAsync(ConfigMaps.Collection(ns), ConfigMaps.StampedBody(ConfigMaps.Name(i), i, sent[i]), ct);
+                    await response.Content.LoadIntoBufferAsync(ct);
+                    acked[i] = Stopwatch.GetTimestamp();
+                    if (response.StatusCode == HttpStatusCode.Created)
+                    {
+                        lock (writeLatency)
+                        {
+                            writeLatency.Record(Stopwatch.GetElapsedTime(sent[i], acked[i]));
+                        }
+                    }
+                    else
+                    {
+                        var error = $"create {i} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}";
+                        Interlocked.Increment(ref writeErrors);
+                        Interlocked.CompareExchange(ref firstError, error, null);
+                    }
+                }
+                catch (HttpRequestException e)
+                {
+                    acked[i] = Stopwatch.GetTimestamp();
+                    Interlocked.Increment(ref writeErrors);
+                    Interlocked.CompareExchange(ref firstError, $"create {i} failed: {e.Message}", null);
+                }
+                finally
+                {
+                    inFlight.Release();
+                }
+            }
         }
         finally
         {

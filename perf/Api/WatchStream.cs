@@ -6,12 +6,16 @@ namespace K3sLab.Perf.Api;
 /// <summary>
 /// One watcher's side of a watch: reads the JSON-lines event stream and, for every event that carries a stamp
 /// (<see cref="ConfigMaps.StampKey"/>), notes when it arrived by the write's sequence number. A sequence seen twice
-/// is a duplicate, a sequence lower than one already seen is out of order, and an ERROR event ends the stream.
+/// is a duplicate; an event whose resourceVersion is not above the one before it is out of order (the writer may
+/// have several creates in flight, so commit order, not sequence order, is what a watch must follow); an ERROR event
+/// ends the stream.
 /// Only its own reading task writes to it; read its figures after that task has ended.
 /// </summary>
 internal sealed class WatchStream(int writes)
 {
     private static readonly byte[] StampMarker = System.Text.Encoding.UTF8.GetBytes($"\"{ConfigMaps.StampKey}\":\"");
+
+    private static readonly byte[] VersionMarker = "\"resourceVersion\":\""u8.ToArray();
 
     /// <summary>Stopwatch timestamp at which each write's event arrived; 0 when it has not.</summary>
     public long[] Received { get; } = new long[writes];
@@ -29,7 +33,7 @@ internal sealed class WatchStream(int writes)
     {
         var buffer = new byte[64 * 1024];
         var filled = 0;
-        var highest = -1;
+        var highest = 0UL;
         try
         {
             while (true)
@@ -74,7 +78,7 @@ internal sealed class WatchStream(int writes)
         }
     }
 
-    private bool OnLine(ReadOnlySpan<byte> line, long now, ref int highest)
+    private bool OnLine(ReadOnlySpan<byte> line, long now, ref ulong highest)
     {
         var at = line.IndexOf(StampMarker);
         if (at < 0)
@@ -100,12 +104,19 @@ internal sealed class WatchStream(int writes)
             return false;
         }
 
-        if (sequence < highest)
+        var versionAt = line.IndexOf(VersionMarker);
+        if (versionAt < 0 || !Utf8Parser.TryParse(line[(versionAt + VersionMarker.Length)..], out ulong version, out _))
+        {
+            Error ??= "an event carried no resourceVersion";
+            return false;
+        }
+
+        if (version <= highest)
         {
             OutOfOrder++;
         }
 
-        highest = Math.Max(highest, sequence);
+        highest = Math.Max(highest, version);
         Received[sequence] = now;
         Delivered++;
         return true;

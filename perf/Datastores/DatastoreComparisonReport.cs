@@ -22,7 +22,8 @@ internal static class DatastoreComparisonReport
             .AppendLine(Inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores (load average {loadAtStart} at the start) by `K3sLab.Perf datastores`; runtime `{k3s}`.")
             .AppendLine("Each datastore in turn under a fresh `k3s server --disable-agent` on loopback, with the api suite's phases and the same load:")
             .AppendLine(Inv, $"{options.CreatesPerLevel:N0} ConfigMap creates from {options.CreateClients[^1]} clients, {options.Gets:N0} GETs from {options.GetClients} clients, {options.Lists} LISTs of {options.ListObjects:N0} objects,")
-            .AppendLine(Inv, $"and {options.WatcherLevels[0]} watchers for {options.WatchDuration.TotalSeconds:0} s at {options.WatchWritesPerSecond} writes/s. The load generator shares the cores. The external datastores run on the same host, so their CPU competes too.")
+            .AppendLine(Inv, $"and {options.WatchLevels[0].Watchers} watchers for {options.WatchDuration.TotalSeconds:0} s at {options.WatchLevels[0].WritesPerSecond} writes/s. The load generator shares the cores. The external datastores run on the same host, so their CPU competes too.")
+            .AppendLine("The 3-server row drives the first of three servers on one host (its RSS only); the two joined servers replicate every write on the same 2 cores.")
             .AppendLine()
             .AppendLine("| datastore | create/s | create p99 | GET/s | GET p99 | LIST p99 | watch p99 (from ack) | server RSS at end | create/s vs SQLite |")
             .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");

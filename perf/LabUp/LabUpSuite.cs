@@ -142,6 +142,14 @@ internal static class LabUpSuite
             md.AppendLine(inv, $"| {group.Key} | {sorted.Count} | {sorted[sorted.Count / 2]:0.0} MiB | {sorted[^1]:0.0} MiB | {(goalMb == 0 ? string.Empty : $"≤ {goalMb} MB")} | {verdict} |");
         }
 
+        Plots.TrialPlot.Write(
+            directory,
+            "lab",
+            "k3slab up: time to a Ready cluster",
+            "seconds",
+            [.. ups.GroupBy(u => u.Shape).Select(g => ($"{g.Key} (servers+agents)", (IReadOnlyList<double>)[.. g.Select(u => u.Seconds)]))],
+            [("goal for 3+5: 15 s", 15), ("k3d HA create, 63-84 s (issue 11's anchor; its low end)", 63)]);
+        md.AppendLine().AppendLine("![time to Ready per run](lab.svg)");
         var json = new JsonObject
         {
             ["up"] = new JsonArray([.. ups.Select(u => (JsonNode)new JsonObject { ["cluster"] = u.Shape, ["seconds"] = u.Seconds })]),

@@ -128,6 +128,20 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             md.AppendLine(Inv, $"{side}, each trial (seconds): {string.Join(", ", trials.Select(t => t.RecoverySeconds.ToString("0.000", Inv)))}").AppendLine();
         }
 
+        Plots.PercentilePlot.Write(directory, "raft-puts", "Put latency through the leader, 3 members each", _writes.Select(w => (string.Create(Inv, $"{w.Side}, {w.Run.Clients} client{(w.Run.Clients == 1 ? string.Empty : "s")}"), w.Run.Latency)));
+        md.AppendLine("![put latency percentiles, ours and etcd's](raft-puts.svg)").AppendLine();
+        if (_failovers.Count > 0)
+        {
+            Plots.TrialPlot.Write(
+                directory,
+                "raft-failover",
+                "Write recovery after SIGKILL of the leader",
+                "seconds from the kill to the first acknowledged put",
+                _failovers.Select(f => (f.Side, (IReadOnlyList<double>)[.. f.Trials.Select(t => t.RecoverySeconds)])),
+                [(string.Create(Inv, $"goal {options.FailoverGoal.TotalSeconds:0} s"), options.FailoverGoal.TotalSeconds)]);
+            md.AppendLine("![write recovery per trial](raft-failover.svg)").AppendLine();
+        }
+
         await File.WriteAllTextAsync(Path.Combine(directory, "raft.md"), md.ToString(), ct);
         var json = JsonSerializer.Serialize(new
         {

@@ -9,14 +9,14 @@ internal static class BenchSuites
     public static IReadOnlyList<BenchSuite> All { get; } =
     [
         new("api", "The API server (issue 5): creates, gets, lists and watch fan-out against one k3s server on SQLite; --duration and --rate set the watch phases", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate, [new(BenchProgram.Perf, ["api"], ["--quick"])]),
-        new("watch", "Only the api suite's watch fan-out (100 and 1,000 watchers of one namespace); --duration and --rate set the writer", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate, [new(BenchProgram.Perf, ["api", "--watch-only"], ["--quick"])]),
+        new("watch", "Only the api suite's watch fan-out: 100 and 1,000 watchers of one namespace at 20 writes/s, then 1,000 at 100 writes/s (issue 11's 100,000 events/s); --duration and --rate set the writer", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate, [new(BenchProgram.Perf, ["api", "--watch-only"], ["--quick"])]),
         new("store", "The datastore (issue 3): ours and real etcd on the same host, puts, watch latency and churn; --duration sets each load level", BenchKnobs.Quick | BenchKnobs.Duration, [new(BenchProgram.Perf, ["store"], ["--quick"])]),
         new("raft", "The replicated datastore (issue 4): 3 members of ours and of etcd, put throughput side by side, then leader failover; --duration sets each load level", BenchKnobs.Quick | BenchKnobs.Duration, [new(BenchProgram.Perf, ["raft"], ["--quick"])]),
         new("up", "Lab clusters in Docker: time to Ready and memory per node, 3+5 and 1+0 by default or --servers/--agents", BenchKnobs.Quick | BenchKnobs.Servers, [new(BenchProgram.Perf, ["lab"], ["--repeats", "1"])]),
         new("failover", "Failover: Raft leader kills (the raft suite's failover trials) and the agent load balancer's server outages (agentlb)", BenchKnobs.Quick, [new(BenchProgram.Perf, ["raft", "--failover-only"], ["--quick"]), new(BenchProgram.Perf, ["agentlb"], ["--trials", "5"])]),
         new("footprint", "Memory of an idle server and agent (issue 1's budgets)", BenchKnobs.None, [new(BenchProgram.Perf, ["footprint"], [])]),
         new("scheduling", "The scheduler: pods placed per second and time to Running on simulated nodes", BenchKnobs.Quick, [new(BenchProgram.Perf, ["scheduling"], ["--pods", "200", "--nodes", "10", "--startup", "20"])]),
-        new("datastores", "Issue 12's comparison: the api phases with one load on SQLite, the embedded Raft store, real etcd 3.4 and PostgreSQL in one run, with ratios to SQLite", BenchKnobs.Quick, [new(BenchProgram.Perf, ["datastores"], ["--quick"])]),
+        new("datastores", "Issue 12's comparison: the api phases with one load on SQLite, the embedded Raft store (1 member, and 3 servers), real etcd 3.4 and PostgreSQL in one run, with ratios to SQLite", BenchKnobs.Quick, [new(BenchProgram.Perf, ["datastores"], ["--quick"])]),
         new("scale", "Hollow nodes (issues 8 and 11): 500 kubelets with a fake runtime in one process, memory per node, API p50/p99 under heartbeats and pod churn, pod start latency; --quick for 100", BenchKnobs.Quick, [new(BenchProgram.Perf, ["scale"], ["--quick"])]),
         new("micro", "Micro-benchmarks of the runtime's hot paths: managed bytes allocated per operation (what the CI gate compares)", BenchKnobs.None, [new(BenchProgram.Micro, ["--alloc"], [])]),
     ];

@@ -15,12 +15,15 @@ public static class Loopback
     }
 
     /// <summary>Whether something accepts TCP connections on 127.0.0.1:<paramref name="port"/> right now.</summary>
-    public static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken)
+    public static Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken) => AcceptsAsync(IPAddress.Loopback, port, cancellationToken);
+
+    /// <summary>Whether something accepts TCP connections on <paramref name="address"/>:<paramref name="port"/> right now.</summary>
+    public static async Task<bool> AcceptsAsync(IPAddress address, int port, CancellationToken cancellationToken)
     {
         using var client = new TcpClient();
         try
         {
-            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+            await client.ConnectAsync(address, port, cancellationToken);
             return true;
         }
         catch (SocketException)

@@ -58,6 +58,15 @@ public sealed partial class RuntimeArtifact
             File.Copy(file, Path.Combine(LabPaths.RuntimeBin, Path.GetFileName(file)), overwrite: true);
         }
 
+        // A publish cut short (a killed compiler, a full disk) can leave a truncated executable behind a successful
+        // exit; only one that runs may be stamped as current, or every later build would ship it.
+        var check = await HostCommand.RunAsync(LabPaths.RuntimeExecutable, ["--version"], cancellationToken, workingDirectory: LabPaths.Root);
+        if (!check.Succeeded)
+        {
+            File.Delete(LabPaths.RuntimeExecutable);
+            throw new LabSetupException($"The published runtime does not run ('k3s --version' exit {check.ExitCode}); it was removed, so the next build publishes again.\n{check.Tail(10)}");
+        }
+
         await File.WriteAllTextAsync(StampPath, fingerprint, cancellationToken);
         var published = ContentHash();
         Log.Published(_logger, LabPaths.RuntimeExecutable, new FileInfo(LabPaths.RuntimeExecutable).Length / 1024 / 1024.0, published);

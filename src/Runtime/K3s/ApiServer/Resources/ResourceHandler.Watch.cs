@@ -81,6 +81,12 @@ internal sealed partial class ResourceHandler
         var ticks = progress is null ? Task.CompletedTask : TickAsync(progress.Writer, timeout, ticking.Token);
         try
         {
+            if (table is null && string.IsNullOrEmpty(query["labelSelector"]) && string.IsNullOrEmpty(query["fieldSelector"]))
+            {
+                await WatchStoredAsync(context, resource, kind, info.Namespace, name, after, progress?.Reader, deadline.Token);
+                return;
+            }
+
             await foreach (var e in storage.WatchAsync(kind, info.Namespace, name, after, progress?.Reader, deadline.Token))
             {
                 if (e.Type == "ERROR")
@@ -167,9 +173,19 @@ internal sealed partial class ResourceHandler
         // With a table (kubectl get -w), every event but ERROR carries a one-row table, columns included.
         var payload = table is null || type == "ERROR" ? obj : TableConverter.Convert(table, columns, [obj], new JsonObject { ["resourceVersion"] = obj["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow());
 
-        // Written straight from the object: no copy of it under a new parent, no string on the way to UTF-8.
         var line = new ArrayBufferWriter<byte>(1024);
-        using (var json = new Utf8JsonWriter(line))
+        WriteEventLine(line, type, payload);
+        await context.Response.Body.WriteAsync(line.WrittenMemory, ct);
+        await context.Response.Body.FlushAsync(ct);
+    }
+
+    /// <summary>
+    /// One watch event as a JSON line, written straight from the object: no copy of it under a new parent, no string
+    /// on the way to UTF-8.
+    /// </summary>
+    private static void WriteEventLine(IBufferWriter<byte> output, string type, JsonObject payload)
+    {
+        using (var json = new Utf8JsonWriter(output))
         {
             json.WriteStartObject();
             json.WriteString("type", type);
@@ -178,9 +194,7 @@ internal sealed partial class ResourceHandler
             json.WriteEndObject();
         }
 
-        line.Write("\n"u8);
-        await context.Response.Body.WriteAsync(line.WrittenMemory, ct);
-        await context.Response.Body.FlushAsync(ct);
+        output.Write("\n"u8);
     }
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);

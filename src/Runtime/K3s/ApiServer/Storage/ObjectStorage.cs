@@ -250,6 +250,32 @@ internal sealed class ObjectStorage(IRevisionedStore store)
     /// </summary>
     public async IAsyncEnumerable<ObjectEvent> WatchAsync(ResourceKind kind, string ns, string? name, long afterRevision, ChannelReader<bool>? progress, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await foreach (var events in WatchStoredAsync(kind, ns, name, afterRevision, progress, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var e in events)
+            {
+                yield return e switch
+                {
+                    { Status: { } status } => new ObjectEvent(e.Type, status),
+                    { Value: null } => new ObjectEvent(e.Type, new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = e.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) } }),
+                    { Value: { } value } => new ObjectEvent(e.Type, WithVersion(Deserialize(value), e.Revision))
+                    {
+                        Previous = e.Previous is { } before ? WithVersion(Deserialize(before.Value), before.ModRevision) : null,
+                    },
+                };
+            }
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="WatchAsync(ResourceKind, string, string?, long, ChannelReader{bool}?, CancellationToken)"/>, with
+    /// the objects left in their stored bytes, and the events that are ready together in one list: a watcher that
+    /// fell behind writes what it owes at once instead of one event at a time. The last list ends with the ERROR
+    /// event when the watch ends on compaction.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<StoredObjectEvent>> WatchStoredAsync(ResourceKind kind, string ns, string? name, long afterRevision, ChannelReader<bool>? progress, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        const int MostEventsAtOnce = 256;
         var range = name is null ? KeyRange.Prefix(Bytes(kind.ListPrefix(ns))) : KeyRange.Single(Bytes(kind.Key(ns, name)));
         using var watch = Store.Watch(new WatchRequest(range, afterRevision + 1) { PrevKv = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -269,39 +295,47 @@ internal sealed class ObjectStorage(IRevisionedStore store)
         }, CancellationToken.None);
         try
         {
-            await foreach (var batch in watch.Batches.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            var ended = false;
+            while (!ended && await watch.Batches.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (batch.CompactRevision != 0)
+                var events = new List<StoredObjectEvent>();
+                while (!ended && events.Count < MostEventsAtOnce && watch.Batches.TryRead(out var batch))
                 {
-                    yield return new ObjectEvent("ERROR", ExpiredStatus(afterRevision, batch.CompactRevision));
-                    yield break;
-                }
-
-                if (batch.IsCanceled)
-                {
-                    yield break;
-                }
-
-                if (batch.Events.Count == 0 && progress is not null)
-                {
-                    yield return new ObjectEvent("BOOKMARK", new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = batch.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
-                    continue;
-                }
-
-                foreach (var e in batch.Events)
-                {
-                    if (e.IsDelete)
+                    if (batch.CompactRevision != 0)
                     {
-                        if (e.PrevKv is { } prev)
-                        {
-                            yield return new ObjectEvent("DELETED", WithVersion(Deserialize(prev.Value), e.Kv.ModRevision));
-                        }
-
-                        continue;
+                        events.Add(new StoredObjectEvent("ERROR", null, 0) { Status = ExpiredStatus(afterRevision, batch.CompactRevision) });
+                        ended = true;
                     }
+                    else if (batch.IsCanceled)
+                    {
+                        ended = true;
+                    }
+                    else if (batch.Events.Count == 0 && progress is not null)
+                    {
+                        events.Add(new StoredObjectEvent("BOOKMARK", null, batch.Revision));
+                    }
+                    else
+                    {
+                        foreach (var e in batch.Events)
+                        {
+                            if (e.IsDelete)
+                            {
+                                if (e.PrevKv is { } prev)
+                                {
+                                    events.Add(new StoredObjectEvent("DELETED", prev.Value, e.Kv.ModRevision));
+                                }
+                            }
+                            else
+                            {
+                                events.Add(new StoredObjectEvent(e.Kv.Version == 1 ? "ADDED" : "MODIFIED", e.Kv.Value, e.Kv.ModRevision) { Previous = e.PrevKv });
+                            }
+                        }
+                    }
+                }
 
-                    var previous = e.PrevKv is { } before ? WithVersion(Deserialize(before.Value), before.ModRevision) : null;
-                    yield return new ObjectEvent(e.Kv.Version == 1 ? "ADDED" : "MODIFIED", WithVersion(Deserialize(e.Kv.Value), e.Kv.ModRevision)) { Previous = previous };
+                if (events.Count > 0)
+                {
+                    yield return events;
                 }
             }
         }
@@ -359,7 +393,10 @@ internal sealed class ObjectStorage(IRevisionedStore store)
     }
 
     /// <summary>A stored object as the API serves it: parsed, with its resourceVersion set.</summary>
-    public static JsonObject Materialize(KeyValue kv) => WithVersion(Deserialize(kv.Value), kv.ModRevision);
+    public static JsonObject Materialize(KeyValue kv) => Materialize(kv.Value, kv.ModRevision);
+
+    /// <summary>A stored object's bytes as the object with <paramref name="revision"/> as its resourceVersion.</summary>
+    public static JsonObject Materialize(byte[] value, long revision) => WithVersion(Deserialize(value), revision);
 
     private static JsonObject Deserialize(byte[] value) =>
         JsonNode.Parse(value) as JsonObject ?? throw new JsonException("a stored object is not a JSON object");

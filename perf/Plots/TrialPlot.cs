@@ -1,0 +1,57 @@
+using ScottPlot;
+
+namespace K3sLab.Perf.Plots;
+
+/// <summary>
+/// Repeated trials of one measurement (a failover gap, a cluster's time to Ready) as SVG and PNG next to a suite's
+/// report: one marker per trial, one colour per series, and optional horizontal reference lines for a goal or an
+/// anchor (k3s's, k3d's or etcd's own figure), so a reader sees the spread and the distance to the target at once.
+/// </summary>
+internal static class TrialPlot
+{
+    /// <summary>Writes <paramref name="fileName"/>.svg and .png into <paramref name="directory"/>; empty series are left out.</summary>
+    public static void Write(
+        string directory,
+        string fileName,
+        string title,
+        string valueLabel,
+        IEnumerable<(string Label, IReadOnlyList<double> Values)> series,
+        IEnumerable<(string Label, double Value)>? references = null)
+    {
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel("trial");
+        plot.YLabel(valueLabel);
+        var most = 0;
+        foreach (var (label, values) in series.Where(s => s.Values.Count > 0))
+        {
+            var xs = Enumerable.Range(1, values.Count).Select(i => (double)i).ToArray();
+            var dots = plot.Add.Scatter(xs, [.. values]);
+            dots.LegendText = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{label} (median {Median(values):0.###})");
+            dots.LineWidth = 0;
+            dots.MarkerSize = 8;
+            most = Math.Max(most, values.Count);
+        }
+
+        foreach (var (label, value) in references ?? [])
+        {
+            var line = plot.Add.HorizontalLine(value);
+            line.LegendText = label;
+            line.LinePattern = LinePattern.Dashed;
+            line.LineWidth = 1.5f;
+        }
+
+        plot.Axes.SetLimitsX(0.5, Math.Max(most, 1) + 0.5);
+        plot.Axes.Margins(bottom: 0);
+        plot.ShowLegend(Alignment.UpperRight);
+        Directory.CreateDirectory(directory);
+        plot.SaveSvg(Path.Combine(directory, fileName + ".svg"), 1000, 560);
+        plot.SavePng(Path.Combine(directory, fileName + ".png"), 1000, 560);
+    }
+
+    private static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}
