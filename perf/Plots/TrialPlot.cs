@@ -23,6 +23,7 @@ internal static class TrialPlot
         plot.XLabel("trial");
         plot.YLabel(valueLabel);
         var most = 0;
+        var highest = 0.0;
         foreach (var (label, values) in series.Where(s => s.Values.Count > 0))
         {
             var xs = Enumerable.Range(1, values.Count).Select(i => (double)i).ToArray();
@@ -31,6 +32,7 @@ internal static class TrialPlot
             dots.LineWidth = 0;
             dots.MarkerSize = 8;
             most = Math.Max(most, values.Count);
+            highest = Math.Max(highest, values.Max());
         }
 
         foreach (var (label, value) in references ?? [])
@@ -39,10 +41,15 @@ internal static class TrialPlot
             line.LegendText = label;
             line.LinePattern = LinePattern.Dashed;
             line.LineWidth = 1.5f;
+            highest = Math.Max(highest, value);
         }
 
-        plot.Axes.SetLimitsX(0.5, Math.Max(most, 1) + 0.5);
-        plot.Axes.Margins(bottom: 0);
+        // Durations from zero, so the eye compares them as ratios; a tick on every trial (every fifth past 30).
+        most = Math.Max(most, 1);
+        var step = most <= 30 ? 1 : 5;
+        var ticks = Enumerable.Range(1, most).Where(t => t == 1 || t % step == 0).Select(t => (double)t).ToArray();
+        plot.Axes.Bottom.SetTicks(ticks, [.. ticks.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        plot.Axes.SetLimits(0.5, most + 0.5, 0, highest > 0 ? highest * 1.15 : 1);
         plot.ShowLegend(Alignment.UpperRight);
         Directory.CreateDirectory(directory);
         plot.SaveSvg(Path.Combine(directory, fileName + ".svg"), 1000, 560);

@@ -128,8 +128,11 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             md.AppendLine(Inv, $"{side}, each trial (seconds): {string.Join(", ", trials.Select(t => t.RecoverySeconds.ToString("0.000", Inv)))}").AppendLine();
         }
 
-        Plots.PercentilePlot.Write(directory, "raft-puts", "Put latency through the leader, 3 members each", _writes.Select(w => (string.Create(Inv, $"{w.Side}, {w.Run.Clients} client{(w.Run.Clients == 1 ? string.Empty : "s")}"), w.Run.Latency)));
-        md.AppendLine("![put latency percentiles, ours and etcd's](raft-puts.svg)").AppendLine();
+        if (_writes.Count > 0)
+        {
+            Plots.PercentilePlot.Write(directory, "raft-puts", "Put latency through the leader, 3 members each", _writes.Select(w => (string.Create(Inv, $"{w.Side}, {w.Run.Clients} client{(w.Run.Clients == 1 ? string.Empty : "s")}"), w.Run.Latency)));
+            md.AppendLine("![put latency percentiles, ours and etcd's](raft-puts.svg)").AppendLine();
+        }
         if (_failovers.Count > 0)
         {
             Plots.TrialPlot.Write(
