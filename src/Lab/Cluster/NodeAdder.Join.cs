@@ -39,8 +39,14 @@ public sealed partial class NodeAdder
     /// its list and waited for, so none joins through a balancer being replaced. Returns once every new container
     /// runs, without waiting for Ready or voters: the caller decides what to wait for, and how long.
     /// </summary>
+    /// <param name="cluster">The cluster's name.</param>
+    /// <param name="servers">How many servers join.</param>
+    /// <param name="agents">How many agents join.</param>
+    /// <param name="balancerTimeout">How long the recreated balancer may take to answer.</param>
+    /// <param name="balancerRecreated">Called once the recreated balancer answers, before any new node is created (not called without new servers).</param>
+    /// <param name="cancellationToken">Stops the join; nodes already created stay.</param>
     /// <exception cref="LabSetupException">The join is refused (<see cref="JoinProblem"/>, one server on SQLite), or the balancer did not answer within <paramref name="balancerTimeout"/>.</exception>
-    public async Task<IReadOnlyList<LabNode>> JoinAsync(string cluster, int servers, int agents, TimeSpan balancerTimeout, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LabNode>> JoinAsync(string cluster, int servers, int agents, TimeSpan balancerTimeout, Action? balancerRecreated, CancellationToken cancellationToken)
     {
         LabNaming.ValidateClusterName(cluster);
         var nodes = await provider.ListNodesAsync(cluster, cancellationToken);
@@ -79,6 +85,8 @@ public sealed partial class NodeAdder
             {
                 throw new LabSetupException($"the recreated load balancer {balancer.Name} did not answer /ping within {balancerTimeout.TotalSeconds:0} s");
             }
+
+            balancerRecreated?.Invoke();
         }
 
         var created = await Task.WhenAll(specs.Select(s => provider.CreateNodeAsync(s, cancellationToken)));

@@ -21,7 +21,9 @@ public sealed partial class ScenarioRunner
         IReadOnlyList<LabNode> joined;
         try
         {
-            joined = await new NodeAdder(provider, logger).JoinAsync(cluster.Name, step.Servers, step.Agents, BalancerTimeout, cancellationToken);
+            // The balancer's recreation is when clients through it see their reconnect: on the timeline at that moment.
+            joined = await new NodeAdder(provider, logger).JoinAsync(
+                cluster.Name, step.Servers, step.Agents, BalancerTimeout, () => state.Record.Event("fault", "load balancer recreated in front of the joining servers too"), cancellationToken);
         }
         catch (LabSetupException e)
         {
@@ -37,7 +39,7 @@ public sealed partial class ScenarioRunner
             state.StartedWith[name] = await provider.InspectAsync(node, cancellationToken);
         }
 
-        state.Record.Event("fault", $"join {string.Join(", ", names)} at once" + (step.Servers > 0 ? " (load balancer recreated with the new servers first)" : ""));
+        state.Record.Event("fault", $"join {string.Join(", ", names)} at once (their containers started)");
     }
 
     /// <summary>Moves the node to a spare address across a clean restart, then follows it there.</summary>
