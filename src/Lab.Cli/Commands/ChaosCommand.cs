@@ -28,10 +28,12 @@ internal static class ChaosCommand
         var list = new Command("list", "List the library's scenarios");
         list.SetAction(_ =>
         {
-            foreach (var s in ScenarioLibrary.All())
+            var all = ScenarioLibrary.All();
+            var width = all.Max(s => s.Name.Length);
+            foreach (var s in all)
             {
-                Console.WriteLine($"{s.Name,-22} {s.Servers} servers, {s.Agents} agents{(s.Datastore == LabDatastore.Auto ? "" : $", datastore {LabDatastores.Word(s.Datastore)}")}{(s.References.Count > 0 ? $"  ({string.Join(", ", s.References)})" : "")}");
-                Console.WriteLine($"{"",-22} {s.Description}");
+                Console.WriteLine($"{s.Name.PadRight(width)} {s.Servers} servers, {s.Agents} agents{(s.Datastore == LabDatastore.Auto ? "" : $", datastore {LabDatastores.Word(s.Datastore)}")}{(s.References.Count > 0 ? $"  ({string.Join(", ", s.References)})" : "")}");
+                Console.WriteLine($"{new string(' ', width)} {s.Description}");
             }
 
             return 0;

@@ -87,13 +87,8 @@ public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
             {
                 // The balancer first, so the new server joins through one that already lists it and is not
                 // recreated under a join in progress.
-                step = "recreating the load balancer with the new server";
-                var lb = await provider.SpecOfAsync(balancer, deadline.Token);
-                await provider.RemoveAsync(balancer, deadline.Token);
-                await provider.CreateNodeAsync(lb with { Command = ClusterCreator.LoadBalancerCommand(servers.Select(s => s.Address).Append(address)) }, deadline.Token);
-                step = "waiting for the recreated load balancer to answer";
-                await ClusterCreator.WaitAsync(() => ClusterCreator.PingAsync(api, deadline.Token), deadline.Token);
-                Log.BalancerUpdated(logger, balancer.Name, servers.Count + 1);
+                step = "recreating the load balancer with the new server and waiting for it to answer";
+                await RecreateBalancerAsync(balancer, [.. servers.Select(s => s.Address), address], deadline.Token);
             }
 
             step = $"creating {LabNaming.NodeName(cluster, role, index)}";

@@ -59,7 +59,50 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         }
     }
 
-    public async Task<LabNode> CreateNodeAsync(NodeSpec spec, CancellationToken cancellationToken)
+    public Task<LabNode> CreateNodeAsync(NodeSpec spec, CancellationToken cancellationToken) => CreateAsync(spec, [], cancellationToken);
+
+    public async Task<LabNode> RecreateAsync(LabNode node, NodeSpec spec, IReadOnlyList<string> keep, CancellationToken cancellationToken)
+    {
+        if (spec.Cluster != node.Cluster || LabNaming.NodeName(spec.Cluster, spec.Role, spec.Index) != node.Name)
+        {
+            throw new LabSetupException($"{node.Name} can only be made again under its own name, not as {LabNaming.NodeName(spec.Cluster, spec.Role, spec.Index)}");
+        }
+
+        var disk = new List<(string Parent, MemoryStream Tar)>();
+        try
+        {
+            foreach (var path in keep)
+            {
+                var tar = new MemoryStream();
+                disk.Add((Path.GetDirectoryName(path) ?? "/", tar));
+                if (!await CopyOutAsync(node, path, tar, cancellationToken))
+                {
+                    disk.RemoveAt(disk.Count - 1);
+                }
+
+                tar.Position = 0;
+            }
+
+            await RemoveAsync(node, cancellationToken);
+            try
+            {
+                return await CreateAsync(spec, disk, cancellationToken);
+            }
+            catch (Exception e) when (e is DockerApiException or HttpRequestException or IOException)
+            {
+                throw new LabSetupException($"{node.Name} was removed to be made again at {spec.Address}, and creating it failed: {e.Message}; its disk is lost");
+            }
+        }
+        finally
+        {
+            foreach (var (_, tar) in disk)
+            {
+                await tar.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<LabNode> CreateAsync(NodeSpec spec, IReadOnlyList<(string Parent, MemoryStream Tar)> disk, CancellationToken cancellationToken)
     {
         var name = LabNaming.NodeName(spec.Cluster, spec.Role, spec.Index);
         var network = LabNaming.NetworkName(spec.Cluster);
@@ -108,6 +151,11 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
             {
                 using var archive = NodeFiles.Archive(spec.Files);
                 await docker.Containers.ExtractArchiveToContainerAsync(created.ID, new CopyToContainerParameters { Path = "/" }, archive, cancellationToken);
+            }
+
+            foreach (var (parent, tar) in disk)
+            {
+                await docker.Containers.ExtractArchiveToContainerAsync(created.ID, new CopyToContainerParameters { Path = parent }, tar, cancellationToken);
             }
 
             await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);

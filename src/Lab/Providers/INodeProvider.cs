@@ -38,6 +38,14 @@ public interface INodeProvider
     Task<LabNode> ReimageAsync(LabNode node, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Replaces a stopped node by one made from <paramref name="spec"/> under the same name (e.g. another address and
+    /// command), carrying the folders <paramref name="keep"/> over from its disk and starting it: the disk moved to a
+    /// machine with another address. Folders the node does not have are skipped. If the new node cannot be created,
+    /// the old one is gone with its disk: the exception says so.
+    /// </summary>
+    Task<LabNode> RecreateAsync(LabNode node, NodeSpec spec, IReadOnlyList<string> keep, CancellationToken cancellationToken);
+
+    /// <summary>
     /// What the node was made from, read back from the engine: image, command, environment, address, published
     /// ports, limits and provisioned files. Creating a node from it (with a new name or command) makes its twin.
     /// </summary>

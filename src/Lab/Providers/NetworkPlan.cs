@@ -25,6 +25,32 @@ public sealed record NetworkPlan(IPNetwork Subnet)
     };
 
     /// <summary>
+    /// An address of <paramref name="role"/>'s range that none of <paramref name="inUse"/> holds, taken from the top
+    /// of the range down, so the next nodes added (which count up from the bottom) do not meet it soon: where a node
+    /// moved by <c>change-ip</c> goes.
+    /// </summary>
+    public IPAddress SpareAddress(NodeRole role, IEnumerable<IPAddress> inUse)
+    {
+        var max = role switch
+        {
+            NodeRole.Server => MaxServers,
+            NodeRole.Agent => MaxAgents,
+            _ => throw new LabSetupException($"only servers and agents move to another address, not {LabNaming.RoleWord(role)} nodes"),
+        };
+        var taken = inUse.ToHashSet();
+        for (var index = max - 1; index >= 0; index--)
+        {
+            var address = AddressOf(role, index);
+            if (!taken.Contains(address))
+            {
+                return address;
+            }
+        }
+
+        throw new LabSetupException($"every {LabNaming.RoleWord(role)} address of {Subnet} is taken");
+    }
+
+    /// <summary>
     /// Picks the first 172.28.N.0/24 (N = 0..255) that overlaps none of the subnets already in use on this
     /// engine, or fails with the reason.
     /// </summary>

@@ -53,3 +53,9 @@ public sealed record LeaderElected(IReadOnlyList<string> Not) : Expectation
 {
     public override string Describe() => Not.Count == 0 ? "a leader" : $"a leader other than {string.Join(", ", Not)}";
 }
+
+/// <summary>The node's Node object reports the node's current lab address as its InternalIP (after <c>change-ip</c>, the new one).</summary>
+public sealed record InternalIpIsCurrent(string Node) : Expectation
+{
+    public override string Describe() => $"{Node} reports its current address as InternalIP";
+}

@@ -10,10 +10,10 @@ namespace K3sLab.Scenarios.Chaos.Definitions;
 /// <c>- wait: 5s</c>, <c>- expect: {writes: ok, via: lb, within: 10s}</c>; see <c>docs/chaos.md</c> for the
 /// whole vocabulary. Anything unknown (a step, a key, a check) is refused with its line, never ignored.
 /// </summary>
-public static class ScenarioParser
+public static partial class ScenarioParser
 {
     private static readonly string[] StepNames =
-        ["load", "stop-load", "wait", "isolate", "partition", "drop", "loss", "heal", "expect", "delete-node", .. NodeActions.ByName.Keys];
+        ["load", "stop-load", "wait", "isolate", "partition", "drop", "loss", "heal", "expect", "delete-node", "join", "change-ip", .. NodeActions.ByName.Keys];
 
     public static ScenarioDefinition Parse(string yaml, string source)
     {
@@ -62,6 +62,7 @@ public static class ScenarioParser
             Datastore = datastore,
         };
         TopologyRules.Check(definition);
+        CheckJoins(definition);
         return definition;
     }
 
@@ -82,7 +83,7 @@ public static class ScenarioParser
         return true;
     }
 
-    private sealed class Reader(string source)
+    private sealed partial class Reader(string source)
     {
         public ScenarioFormatException Error(YamlNode node, string message) => new($"{source}:{node.Start.Line}: {message}");
 
@@ -156,6 +157,8 @@ public static class ScenarioParser
                 "drop" => Drop(line, value!),
                 "delete-node" => new DeleteNodeStep(line, Text(value ?? node)),
                 "loss" => Loss(line, value!),
+                "join" => Join(line, value ?? node),
+                "change-ip" => Targeted(value ?? node, (target, bind) => new ChangeIpStep(line, target, bind)),
                 "expect" => Expect(line, value as YamlMappingNode ?? throw Error(node, "expect takes a mapping, e.g. {writes: ok, within: 10s}")),
                 _ when NodeActions.ByName.TryGetValue(kind, out var action) => Targeted(value!, (target, bind) => new NodeStep(line, action, target, bind)),
                 _ => throw Error(node, $"unknown step '{kind}' (known steps: {string.Join(", ", StepNames)})"),
@@ -234,11 +237,16 @@ public static class ScenarioParser
 
         private ExpectStep Expect(int line, YamlMappingNode m)
         {
-            OnlyKeys(m, "writes", "via", "readyz", "node", "nodes-ready", "voters", "leader", "not", "within", "for", "log");
+            OnlyKeys(m, "writes", "via", "readyz", "node", "nodes-ready", "voters", "leader", "not", "within", "for", "log", "internal-ip");
             var within = Duration(m, "within") ?? Duration(m, "for") ?? throw Error(m, "expect needs 'within' (or 'for' with writes: refused)");
             if (Scalar(m, "log") is { } text)
             {
                 return new ExpectStep(line, new LogContains(Scalar(m, "node") ?? throw Error(m, "log needs 'node'"), text), within);
+            }
+
+            if (Scalar(m, "internal-ip") is { } moved)
+            {
+                return new ExpectStep(line, new InternalIpIsCurrent(moved), within);
             }
 
             Expectation condition = (Scalar(m, "writes"), Scalar(m, "readyz"), Child(m, "nodes-ready"), Scalar(m, "voters"), Scalar(m, "leader")) switch
@@ -249,7 +257,7 @@ public static class ScenarioParser
                 (null, null, { } nodes, null, null) => new NodesReady(nodes is YamlScalarNode { Value: "all" } ? [] : Names(nodes)),
                 (null, null, null, { } voters, null) => new VotersAre(Int(m, "voters")!.Value),
                 (null, null, null, null, "elected") => new LeaderElected(Child(m, "not") is { } not ? Names(not) : []),
-                _ => throw Error(m, "expect takes exactly one of: writes: ok|refused, readyz: ok|failing, nodes-ready: all|[nodes], voters: N, leader: elected, log: <text>"),
+                _ => throw Error(m, "expect takes exactly one of: writes: ok|refused, readyz: ok|failing, nodes-ready: all|[nodes], voters: N, leader: elected, log: <text>, internal-ip: <node>"),
             };
             return new ExpectStep(line, condition, within);
         }

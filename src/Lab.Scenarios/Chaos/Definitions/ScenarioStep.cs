@@ -98,3 +98,24 @@ public sealed record ExpectStep(int Line, Expectation Condition, TimeSpan Within
 {
     public override string Describe() => $"expect: {Condition.Describe()} within {Format(Within)}";
 }
+
+/// <summary>
+/// Adds <see cref="Servers"/> servers and <see cref="Agents"/> agents to the running cluster at once, as
+/// <c>k3slab up</c> starts its joining nodes: the load balancer is recreated once with every new server in its list,
+/// then every new node's container is created together. They take the next indices (<c>server-3</c>, ...), so later
+/// steps and checks name them. The step ends when their containers run; <c>expect</c> waits for Ready or voters.
+/// </summary>
+public sealed record JoinStep(int Line, int Servers, int Agents) : ScenarioStep(Line)
+{
+    public override string Describe() => $"join: {Servers} server(s), {Agents} agent(s) at once";
+}
+
+/// <summary>
+/// Moves a node to another address on the lab network across a clean restart (k3d#550): stopped, its disk carried
+/// over to a container of the same name at a spare address (with its <c>--node-ip</c> changed), started again.
+/// A server's new address also replaces its old one in the load balancer's list.
+/// </summary>
+public sealed record ChangeIpStep(int Line, string Target, string? As) : ScenarioStep(Line)
+{
+    public override string Describe() => $"change-ip: {Target}" + (As is null ? "" : $" as {As}");
+}

@@ -45,6 +45,7 @@ public static class TopologyRules
     {
         NodeStep n => [n.Target],
         IsolateStep s => [s.Target],
+        ChangeIpStep c => [c.Target],
         PartitionStep p => [.. p.Groups.SelectMany(g => g)],
         OneWayStep d => [d.From, d.To],
         LossStep l => [l.Target],
@@ -53,6 +54,7 @@ public static class TopologyRules
         ExpectStep { Condition: WritesRefused w } => [w.Via],
         ExpectStep { Condition: ReadyzIs r } => [r.Node],
         ExpectStep { Condition: LogContains l } => [l.Node],
+        ExpectStep { Condition: InternalIpIsCurrent i } => [i.Node],
         DeleteNodeStep d => [d.Target],
         ExpectStep { Condition: NodesReady r } => r.Nodes,
         ExpectStep { Condition: LeaderElected l } => l.Not,

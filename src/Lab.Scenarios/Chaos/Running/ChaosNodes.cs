@@ -8,12 +8,16 @@ namespace K3sLab.Scenarios.Chaos.Running;
 /// The nodes of the cluster under test by short name (<c>server-0</c>, <c>agent-1</c>, <c>lb</c>, and an external
 /// datastore's <c>etcd-0</c>.. or <c>postgres-0</c>), names bound by steps (<c>as: victim</c>), and the dynamic
 /// references <c>leader</c> and <c>follower</c>, resolved from the datastore members' own view at the moment a step
-/// runs. The members are the servers on the embedded store, and the etcd nodes on an external etcd cluster.
+/// runs. The members are the servers on the embedded store, and the etcd nodes on an external etcd cluster. The set
+/// grows when a <c>join</c> step adds nodes and follows a node <c>change-ip</c> moves (<see cref="Track"/>); readers
+/// on other threads (the observers) always see a whole set, old or new.
 /// </summary>
 public sealed class ChaosNodes
 {
-    private readonly Dictionary<string, LabNode> _byShort;
     private readonly Dictionary<string, string> _bound = new(StringComparer.Ordinal);
+
+    // Replaced whole, never changed in place: the observers read it from their own loops while a step adds a node.
+    private volatile Dictionary<string, LabNode> _byShort;
 
     public ChaosNodes(LabCluster cluster)
     {
@@ -50,6 +54,23 @@ public sealed class ChaosNodes
     public IReadOnlyList<string> K3sNodes => [.. Names.Where(n => LabNaming.IsK3sNode(_byShort[n].Role))];
 
     public LabNode this[string shortName] => _byShort[shortName];
+
+    /// <summary>
+    /// Adds a node the run created (<c>join</c>), or replaces one the run made again under its name (<c>change-ip</c>:
+    /// a new address). Later steps, checks and the observers see it from then on. Called by one step at a time.
+    /// </summary>
+    public void Track(LabNode node)
+    {
+        if (node.Cluster != Cluster.Name)
+        {
+            throw new ChaosRunException($"{node.Name} belongs to cluster '{node.Cluster}', not '{Cluster.Name}'");
+        }
+
+        _byShort = new Dictionary<string, LabNode>(_byShort, StringComparer.Ordinal) { [ShortName(Cluster.Name, node)] = node };
+    }
+
+    /// <summary>The next free index of a role, which a node joined now gets.</summary>
+    public int NextIndex(NodeRole role) => _byShort.Values.Where(n => n.Role == role).Select(n => n.Index + 1).DefaultIfEmpty(0).Max();
 
     /// <summary>Whether a reference can take API requests: <c>lb</c>, a server, or (when members are servers) a dynamic reference.</summary>
     public bool ServesApi(string reference) =>

@@ -88,6 +88,8 @@ public sealed partial class ScenarioRunner
                 var logged = await state.ResolveAsync(l.Node, cancellationToken);
                 var log = await provider.LogsAsync(state.Nodes[logged], cancellationToken);
                 return (log.Contains(l.Text, StringComparison.Ordinal), log.Length == 0 ? "no output" : "last line: " + log.TrimEnd().Split('\n')[^1]);
+            case InternalIpIsCurrent i:
+                return await InternalIpAsync(state, await state.ResolveAsync(i.Node, cancellationToken), cancellationToken);
             case LeaderElected l:
                 var excluded = new List<string>();
                 foreach (var reference in l.Not)
@@ -99,6 +101,28 @@ public sealed partial class ScenarioRunner
                 return (leader is not null && !excluded.Contains(leader), leader ?? "no agreed leader");
             default:
                 throw new ChaosRunException($"expectation '{condition.Describe()}' is not implemented");
+        }
+    }
+
+    /// <summary>Whether the node's Node object (read through the balancer) lists the node's current address as its InternalIP.</summary>
+    private static async Task<(bool Holds, string Seen)> InternalIpAsync(RunState state, string name, CancellationToken cancellationToken)
+    {
+        var node = state.Nodes[name];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ApiEndpoints.RequestTimeout);
+        try
+        {
+            var read = await state.Endpoints.For("lb").CoreV1.ReadNodeAsync(node.Name, cancellationToken: timeout.Token);
+            var internalIps = read.Status?.Addresses?.Where(a => a.Type == "InternalIP").Select(a => a.Address).ToList() ?? [];
+            return (internalIps.Contains(node.Address.ToString()), $"InternalIP {(internalIps.Count == 0 ? "none" : string.Join(", ", internalIps))}, address {node.Address}");
+        }
+        catch (HttpOperationException e)
+        {
+            return (false, $"{(int)e.Response.StatusCode} reading Node {node.Name}");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return (false, "the API did not answer");
         }
     }
 

@@ -96,6 +96,12 @@ public sealed partial class ScenarioRunner
             case HealStep:
                 await HealNetworkAsync(state, cancellationToken);
                 break;
+            case JoinStep join:
+                await JoinAsync(join, state, cancellationToken);
+                break;
+            case ChangeIpStep move:
+                await ChangeIpAsync(move, state, cancellationToken);
+                break;
             case ExpectStep expect:
                 await ExpectAsync(expect, state, cancellationToken);
                 break;

@@ -1,5 +1,4 @@
 using K3sLab.Lab.Cluster;
-using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Chaos.Checks;
 using K3sLab.Scenarios.Chaos.Definitions;
@@ -23,7 +22,7 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
     public async Task<ChaosRunResult> RunAsync(ScenarioDefinition scenario, int seed, int repeat, CancellationToken cancellationToken)
     {
         var nodes = new ChaosNodes(cluster);
-        CheckReferences(scenario, nodes);
+        var joined = CheckReferences(scenario, nodes);
         var record = new RunRecord(new RunClock());
         var etcdctl = new Etcdctl(provider);
         using var endpoints = new ApiEndpoints(nodes);
@@ -34,8 +33,8 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         await using var watchers = new WatchWorkload(endpoints, record);
         state.Workload = workload;
         state.Watchers = watchers;
-        var watched = WatchedForRestarts(scenario, nodes);
-        foreach (var node in watched)
+        var watched = WatchedForRestarts(scenario, nodes, joined);
+        foreach (var node in watched.Where(n => !joined.ContainsKey(n)))
         {
             state.StartedWith[node] = await provider.InspectAsync(nodes[node], cancellationToken);
         }
@@ -113,7 +112,8 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
             var ended = new Dictionary<string, NodeRuntime?>(StringComparer.Ordinal);
             foreach (var node in watched)
             {
-                ended[node] = await InspectOrNullAsync(nodes[node], cancellationToken);
+                // A node of a join that never ran was never created: not inspected at the end, so the check says so.
+                ended[node] = nodes.ResolveStatic(node) is null ? null : await InspectOrNullAsync(nodes[node], cancellationToken);
             }
 
             checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state, history, ended)));
@@ -145,11 +145,6 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         _ => throw new ChaosRunException($"check {spec.Kind} is not implemented"),
     };
 
-    /// <summary>The nodes a <c>no-restarts</c> check names, resolved; only node names are allowed there.</summary>
-    private static IReadOnlyList<string> WatchedForRestarts(ScenarioDefinition scenario, ChaosNodes nodes) =>
-        [.. scenario.Checks.Where(c => c.Kind == CheckKind.NoRestarts).SelectMany(c => c.Nodes).Select(n => nodes.ResolveStatic(n)
-            ?? throw new ScenarioFormatException($"{scenario.Source}: no-restarts names nodes, and '{n}' is none of {string.Join(", ", nodes.Names)}")).Distinct()];
-
     private async Task<NodeRuntime?> InspectOrNullAsync(LabNode node, CancellationToken cancellationToken)
     {
         try
@@ -159,44 +154,6 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         catch (Exception e) when (e is Docker.DotNet.DockerApiException or HttpRequestException or IOException)
         {
             return null;
-        }
-    }
-
-    /// <summary>
-    /// Every node reference must name a node, a dynamic reference, or a name bound by an earlier step; requests go to
-    /// servers or the balancer only; and the cluster must run the datastore the scenario asks for.
-    /// </summary>
-    internal static void CheckReferences(ScenarioDefinition scenario, ChaosNodes nodes)
-    {
-        var wanted = scenario.Datastore.Resolve(scenario.Servers);
-        var external = nodes.ExternalDatastore;
-        if ((wanted.IsExternal() || external is not null) && wanted != external)
-        {
-            throw new ScenarioFormatException($"{scenario.Source}: the scenario asks for datastore {LabDatastores.Word(wanted)}, and cluster '{nodes.Cluster.Name}' runs {(external is { } e ? LabDatastores.Word(e) : "none outside its servers")}");
-        }
-
-        var bound = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var step in scenario.Steps)
-        {
-            foreach (var reference in TopologyRules.References(step).Where(r => !nodes.IsKnown(r, bound)))
-            {
-                throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: no node '{reference}' in a cluster of {scenario.Servers} servers and {scenario.Agents} agents (nodes: {string.Join(", ", nodes.Names)}; also leader, follower, and names bound earlier with 'as')");
-            }
-
-            foreach (var reference in TopologyRules.ApiReferences(step).Where(r => !nodes.ServesApi(r)))
-            {
-                throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: '{reference}' serves no Kubernetes API; requests and readyz go to a server or lb");
-            }
-
-            if (step is NodeStep { Action: NodeAction.Reimage } reimage && (nodes.ResolveStatic(reimage.Target) is { } target ? nodes[target].Role == NodeRole.Etcd : nodes.ExternalDatastore == LabDatastore.Etcd && reimage.Target is "leader" or "follower"))
-            {
-                throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: an etcd member cannot be re-imaged: with an empty data dir it cannot rejoin its cluster (that takes etcdctl member remove and add); kill, stop or isolate it instead");
-            }
-
-            if (((step as NodeStep)?.As ?? (step as IsolateStep)?.As) is { } name)
-            {
-                bound.Add(name);
-            }
         }
     }
 }

@@ -14,6 +14,9 @@ public sealed class ApiEndpoints(ChaosNodes nodes) : IDisposable
 
     private readonly Dictionary<string, Kubernetes> _clients = new(StringComparer.Ordinal);
 
+    // Clients forgotten while requests may still use them; disposed with the rest.
+    private readonly List<Kubernetes> _retired = [];
+
     /// <summary>The client for <paramref name="via"/> (<c>lb</c> or a server's short name).</summary>
     public Kubernetes For(string via)
     {
@@ -35,9 +38,21 @@ public sealed class ApiEndpoints(ChaosNodes nodes) : IDisposable
         }
     }
 
+    /// <summary>Drops the client for <paramref name="via"/>, so the next request goes to the node's current address (after <c>change-ip</c>).</summary>
+    public void Forget(string via)
+    {
+        lock (_clients)
+        {
+            if (_clients.Remove(via, out var client))
+            {
+                _retired.Add(client);
+            }
+        }
+    }
+
     public void Dispose()
     {
-        foreach (var client in _clients.Values)
+        foreach (var client in _clients.Values.Concat(_retired))
         {
             client.Dispose();
         }
