@@ -64,8 +64,8 @@ internal static class AgentLbReport
             "API back through the agent's balancer after SIGKILL of its active server",
             "seconds from the kill to the first 200",
             [
-                ("killed the datastore leader", [.. trials.Where(t => t.KilledWasLeader && !double.IsInfinity(t.RecoverySeconds)).Select(t => t.RecoverySeconds)]),
-                ("killed a follower", [.. trials.Where(t => !t.KilledWasLeader && !double.IsInfinity(t.RecoverySeconds)).Select(t => t.RecoverySeconds)]),
+                ("killed the datastore leader", [.. trials.Where(t => t.KilledWasLeader && !double.IsInfinity(t.RecoverySeconds)).Select(t => (t.Trial, t.RecoverySeconds))]),
+                ("killed a follower", [.. trials.Where(t => !t.KilledWasLeader && !double.IsInfinity(t.RecoverySeconds)).Select(t => (t.Trial, t.RecoverySeconds))]),
             ],
             [("goal 1 s", 1)]);
         md.AppendLine().AppendLine("![API back per trial](agentlb.svg)");

@@ -147,7 +147,7 @@ internal static class LabUpSuite
             "lab",
             "k3slab up: time to a Ready cluster",
             "seconds",
-            [.. ups.GroupBy(u => u.Shape).Select(g => ($"{g.Key} (servers+agents)", (IReadOnlyList<double>)[.. g.Select(u => u.Seconds)]))],
+            [.. ups.GroupBy(u => u.Shape).Select(g => ($"{g.Key} (servers+agents)", Plots.TrialPlot.Numbered(g.Select(u => u.Seconds))))],
             [("goal for 3+5: 15 s", 15), ("k3d HA create, 63-84 s (issue 11's anchor; its low end)", 63)]);
         md.AppendLine().AppendLine("![time to Ready per run](lab.svg)");
         var json = new JsonObject

@@ -140,7 +140,7 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
                 "raft-failover",
                 "Write recovery after SIGKILL of the leader",
                 "seconds from the kill to the first acknowledged put",
-                _failovers.Select(f => (f.Side, (IReadOnlyList<double>)[.. f.Trials.Select(t => t.RecoverySeconds)])),
+                _failovers.Select(f => (f.Side, (IReadOnlyList<(int, double)>)[.. f.Trials.Select(t => (t.Trial, t.RecoverySeconds))])),
                 [(string.Create(Inv, $"goal {options.FailoverGoal.TotalSeconds:0} s"), options.FailoverGoal.TotalSeconds)]);
             md.AppendLine("![write recovery per trial](raft-failover.svg)").AppendLine();
         }
