@@ -157,7 +157,7 @@ internal static class ApiReport
     }
 
     /// <summary>
-    /// Each phase's rate and p99 under a stable name (<c>create x16</c>, <c>get x4</c>, <c>watch 1000 at 20/s</c>), so a
+    /// Each phase's rate and p99 under a stable name (<c>create x16</c>, <c>get x4</c>, <c>watch 1000 at 20 writes</c>), so a
     /// baseline's JSON pointer names the phase it gates whatever phases ran before it (a quick run has fewer).
     /// </summary>
     private static Dictionary<string, object> ByPhase(ApiFigures figures)
@@ -170,7 +170,7 @@ internal static class ApiReport
 
         foreach (var w in figures.Watches)
         {
-            phases[string.Create(Inv, $"watch {w.Watchers} at {w.WritesPerSecondAsked}/s")] = new { eventsPerSecond = Math.Round(w.EventsPerSecond), p50Ms = w.FromSend.Ms(50), p99Ms = w.FromSend.Ms(99) };
+            phases[string.Create(Inv, $"watch {w.Watchers} at {w.WritesPerSecondAsked} writes")] = new { eventsPerSecond = Math.Round(w.EventsPerSecond), p50Ms = w.FromSend.Ms(50), p99Ms = w.FromSend.Ms(99) };
         }
 
         return phases;
