@@ -50,6 +50,10 @@ internal sealed record ApiSuiteOptions
     public ApiSuiteOptions WithWatchRate(int writesPerSecond) =>
         this with { WatchLevels = [.. WatchLevels.Select(l => l with { WritesPerSecond = writesPerSecond }).Distinct()] };
 
+    /// <summary>
+    /// The full run. Its last watch level offers 110,000 events/s to 1,000 watchers: issue 11's goal is 100,000 delivered,
+    /// and a level offering exactly that could only ever measure a hair under it (the window runs to the last receipt).
+    /// </summary>
     public static ApiSuiteOptions Full { get; } = new()
     {
         CreateClients = [1, 16, 64],
@@ -57,7 +61,7 @@ internal sealed record ApiSuiteOptions
         GetClients = 4,
         Gets = 20_000,
         Lists = 200,
-        WatchLevels = [new(100, 20), new(1000, 20), new(1000, 100)],
+        WatchLevels = [new(100, 20), new(1000, 20), new(1000, 110)],
         WatchDuration = TimeSpan.FromSeconds(15),
         PhaseTimeout = TimeSpan.FromSeconds(60),
     };
