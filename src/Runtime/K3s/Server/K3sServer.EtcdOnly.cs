@@ -21,6 +21,8 @@ internal sealed partial class K3sServer
             Log.EtcdOnlyNoKubelet(_logger);
         }
 
+        // The service-account signing key travels in the bootstrap data other servers join with, though nothing here signs with it.
+        ServiceAccountKey.Ensure(settings.DataDir.ServerTls).Dispose();
         var store = member.Store;
         var supervisor = new SupervisorSettings(settings.Critical)
         {
