@@ -40,6 +40,7 @@ internal sealed partial class K3sServer
                 }
             },
         };
+        await WaitPublishedAsync(member, cancellationToken);
         await using var app = SupervisorHost.Build(settings.BindAddress, settings.HttpsListenPort, tls, settings.DataDir, supervisor, logging);
         await app.StartAsync(cancellationToken);
         Log.EtcdOnlyListening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
@@ -55,5 +56,28 @@ internal sealed partial class K3sServer
 
         await app.StopAsync(CancellationToken.None);
         return 0;
+    }
+
+    /// <summary>
+    /// A new member's name and client URLs reach the member list through the log, a moment after it votes. Joiners
+    /// read <c>/db/info</c> for a client URL to join through, so the supervisor opens only once this member lists one
+    /// (a full server gets that moment for free while its API starts).
+    /// </summary>
+    private static async Task WaitPublishedAsync(ReplicatedMember member, CancellationToken cancellationToken)
+    {
+        var host = member.Host;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            while (host.Members.Find(host.MemberId) is not { ClientUrls.Count: > 0 })
+            {
+                await Task.Delay(50, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Serve anyway: a joiner then fails with a message that names the missing client URL.
+        }
     }
 }
