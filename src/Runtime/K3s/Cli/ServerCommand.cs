@@ -51,6 +51,8 @@ internal static class ServerCommand
         var schedulerArg = EnvOption.List("--kube-scheduler-arg", null, "Customized flag for kube-scheduler process (this build: leader-elect-*=)");
         var disableControllerManager = EnvOption.Flag("--disable-controller-manager", null, "(components) Do not run kube-controller-manager");
         var disableScheduler = EnvOption.Flag("--disable-scheduler", null, "(components) Do not run kube-scheduler");
+        var disableApiServer = EnvOption.Flag("--disable-apiserver", null, "(components) Do not run kube-apiserver");
+        var disableEtcd = EnvOption.Flag("--disable-etcd", null, "(components) Do not run etcd");
 
         var command = new Command("server", "Run management server");
         foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, datastoreCa, datastoreCert, datastoreKey, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns }.Concat(snapshotOptions.All))
@@ -63,6 +65,8 @@ internal static class ServerCommand
         command.Options.Add(schedulerArg);
         command.Options.Add(disableControllerManager);
         command.Options.Add(disableScheduler);
+        command.Options.Add(disableApiServer);
+        command.Options.Add(disableEtcd);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var loggers = RuntimeLogging.Create();
@@ -104,6 +108,8 @@ internal static class ServerCommand
                     ClusterReset = parse.GetValue(snapshotOptions.ClusterReset),
                     ClusterResetRestorePath = parse.GetValue(snapshotOptions.RestorePath),
                     Snapshots = snapshotOptions.Resolve(parse),
+                    DisableEtcd = parse.GetValue(disableEtcd),
+                    DisableApiServer = parse.GetValue(disableApiServer),
                     Controllers = ComponentArgs.Apply(
                         Controllers.ControllerSettings.Default with { DisableControllerManager = parse.GetValue(disableControllerManager), DisableScheduler = parse.GetValue(disableScheduler) },
                         parse.GetValue(controllerManagerArg)!,

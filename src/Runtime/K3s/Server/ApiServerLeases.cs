@@ -163,6 +163,7 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
                 var addresses = live.Kvs.Select(kv => Encoding.UTF8.GetString(kv.Value)).Where(a => IPAddress.TryParse(a, out _)).Order(StringComparer.Ordinal).ToList();
                 await UpdateEndpointsAsync(addresses, cancellationToken).ConfigureAwait(false);
                 await UpdateSliceAsync(addresses, cancellationToken).ConfigureAwait(false);
+                await ApiAddressKey.WriteAsync(Store, [.. addresses.Select(a => a.Contains(':', StringComparison.Ordinal) ? $"[{a}]:{_port}" : $"{a}:{_port}")], cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (ApiStatusException e) when (e.Code == 409 && attempt < 5)

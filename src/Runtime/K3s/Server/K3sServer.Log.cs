@@ -31,6 +31,15 @@ internal sealed partial class K3sServer
         [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Starting the kubelet for node {Node}")]
         public static partial void StartingKubelet(ILogger logger, string node);
 
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Control-plane-only server (--disable-etcd): using the cluster's datastore {Endpoints} as an etcd client, at revision {Revision}")]
+        public static partial void ClusterDatastoreOpened(ILogger logger, string endpoints, long revision);
+
+        [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "etcd-only server (--disable-apiserver): serving the supervisor on https://{Address}:{Port}, no Kubernetes API")]
+        public static partial void EtcdOnlyListening(ILogger logger, string address, int port);
+
+        [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "This build runs no kubelet on an etcd-only server (--disable-apiserver); it registers no Node, as with --disable-agent")]
+        public static partial void EtcdOnlyNoKubelet(ILogger logger);
+
         [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "PLANTED BUG ACTIVE: {Bug} ({Variable} is set; this server is deliberately broken for a test)")]
         public static partial void PlantedBug(ILogger logger, string bug, string variable);
     }

@@ -33,18 +33,19 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             Log.PlantedBug(_logger, bug, PlantedBugs.Variable);
         }
         ClusterReset.CheckFlags(settings);
+        ServerRoles.Check(settings, EmbeddedDatastore.HasData(settings.DataDir));
         if (settings.ClusterReset)
         {
             await ClusterReset.RunAsync(settings, loggers.CreateLogger("k3s.etcd"), cancellationToken);
             return 0;
         }
 
-        var embedded = EmbeddedDatastore.Chosen(settings);
-        var joinMembers = await JoinAsync(embedded, cancellationToken);
+        var embedded = !settings.DisableEtcd && EmbeddedDatastore.Chosen(settings);
+        var joinMembers = await JoinAsync(embedded || settings.DisableEtcd, cancellationToken);
         var bootstrapOptions = new ServerBootstrapOptions(
             settings.DataDir, settings.Token, settings.AgentToken, settings.NodeName, [settings.NodeIp], settings.TlsSans,
             settings.ClusterDomain, settings.ServiceCidr, settings.HttpsListenPort);
-        var (shared, boot) = await BootstrapAsync(embedded, bootstrapOptions, cancellationToken);
+        var (shared, boot) = await BootstrapAsync(embedded || settings.DisableEtcd, bootstrapOptions, cancellationToken);
         using var tls = boot.Tls;
 
         var server = $"https://127.0.0.1:{settings.HttpsListenPort}";
@@ -52,12 +53,18 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         Log.WroteKubeconfig(_logger, settings.KubeconfigPath);
 
         using var logging = new Cli.LoggerFactoryProvider(loggers);
-        using var etcdTls = embedded ? EtcdTls.Ensure(settings.DataDir.EtcdTls, settings.NodeName, [settings.NodeIp]) : null;
+        using var etcdTls = embedded || settings.DisableEtcd ? EtcdTls.Ensure(settings.DataDir.EtcdTls, settings.NodeName, [settings.NodeIp]) : null;
         ReplicatedMember? member = null;
         IRevisionedStore store;
         try
         {
-            if (etcdTls is not null)
+            if (settings.DisableEtcd)
+            {
+                var endpoints = ClusterEtcdClient.Endpoints(joinMembers!, settings.ServerUrl!);
+                (store, var description) = await ExternalDatastore.OpenAsync(ClusterEtcdClient.AsDatastore(settings, endpoints, etcdTls!), loggers, cancellationToken);
+                Log.ClusterDatastoreOpened(_logger, description, store.CurrentRevision);
+            }
+            else if (etcdTls is not null)
             {
                 ClusterReset.ClearFlag(settings.DataDir);
                 member = await EmbeddedDatastore.StartAsync(settings, etcdTls, settings.ServerUrl, joinMembers, loggers, logging, cancellationToken);
@@ -82,6 +89,11 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await using var ownedMember = member;
         await using var ownedStore = member is null ? store as IAsyncDisposable : null;
         await using var snapshots = member is null || settings.Snapshots.Disabled ? null : StartSnapshots(store);
+        if (settings.DisableApiServer)
+        {
+            return await ServeEtcdOnlyAsync(member!, tls, logging, cancellationToken);
+        }
+
         var storage = new ObjectStorage(store);
         await using var compactor = new StoreCompactor(store, settings.CompactionInterval, TimeProvider.System, loggers.CreateLogger("k3s.compactor"));
         await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
@@ -197,7 +209,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         }
     }
 
-    private async Task<IReadOnlyList<Etcd.ClusterMember>?> JoinAsync(bool embedded, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Etcd.ClusterMember>?> JoinAsync(bool joinsEmbedded, CancellationToken cancellationToken)
     {
         if (settings.ServerUrl is not { } url || EmbeddedDatastore.HasData(settings.DataDir))
         {
@@ -209,7 +221,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             throw new BootstrapException("--server needs --token (or K3S_TOKEN): the token of a server of the cluster to join");
         }
 
-        if (!embedded)
+        if (!joinsEmbedded)
         {
             throw new BootstrapException("--server with --datastore-endpoint is not supported by this build: servers of an external datastore each point at it instead of joining a server");
         }

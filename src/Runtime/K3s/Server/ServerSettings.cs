@@ -71,6 +71,12 @@ internal sealed record ServerSettings(
     /// <summary><c>--kubelet-arg=port=</c>: the kubelet API's port.</summary>
     public int KubeletPort { get; init; } = Kubelet.KubeletSettings.DefaultPort;
 
+    /// <summary><c>--disable-etcd</c>: run no datastore member; use the embedded datastore of the cluster joined through <c>--server</c> as an etcd client.</summary>
+    public bool DisableEtcd { get; init; }
+
+    /// <summary><c>--disable-apiserver</c>: run no Kubernetes API; with the embedded datastore this is an etcd-only server.</summary>
+    public bool DisableApiServer { get; init; }
+
     /// <summary>The controller manager and scheduler: whether they run, leader election and node monitoring.</summary>
     public Controllers.ControllerSettings Controllers { get; init; } = K3sLab.K3s.Controllers.ControllerSettings.Default;
 }

@@ -27,7 +27,20 @@ internal static class SupervisorEndpoints
     public static bool AllowsAnonymous(HttpContext context) =>
         context.Request.Path.Value == "/db/info" && IsLocal(context);
 
+    /// <summary>Every supervisor endpoint: those <see cref="MapJoin"/> maps, and the node certificates and readiness a server with an API serves.</summary>
     public static void Map(IEndpointRouteBuilder app, DataDir dataDir, SupervisorSettings settings, KubeletCertificates kubeletCertificates)
+    {
+        MapJoin(app, dataDir, settings);
+        app.MapPost("/v1-k3s/serving-kubelet.crt", context => ForNodes(context, () => kubeletCertificates.HandleAsync(context, serving: true)));
+        app.MapPost("/v1-k3s/client-kubelet.crt", context => ForNodes(context, () => kubeletCertificates.HandleAsync(context, serving: false)));
+        app.MapGet("/v1-k3s/readyz", context => ForNodes(context, () => PlainAsync(context, StatusCodes.Status200OK, "ok")));
+    }
+
+    /// <summary>
+    /// The endpoints that need no Kubernetes API, which an etcd-only server serves too: the public ones, the CA files,
+    /// <c>/v1-k3s/config</c>, <c>/v1-k3s/apiservers</c>, <c>/v1-k3s/server-bootstrap</c> and <c>/db/info</c>.
+    /// </summary>
+    public static void MapJoin(IEndpointRouteBuilder app, DataDir dataDir, SupervisorSettings settings)
     {
         var serverCa = Path.Combine(dataDir.ServerTls, "server-ca.crt");
         var clientCa = Path.Combine(dataDir.ServerTls, "client-ca.crt");
@@ -45,9 +58,6 @@ internal static class SupervisorEndpoints
 
             await JsonAsync(context, list.ToJsonString());
         }));
-        app.MapPost("/v1-k3s/serving-kubelet.crt", context => ForNodes(context, () => kubeletCertificates.HandleAsync(context, serving: true)));
-        app.MapPost("/v1-k3s/client-kubelet.crt", context => ForNodes(context, () => kubeletCertificates.HandleAsync(context, serving: false)));
-        app.MapGet("/v1-k3s/readyz", context => ForNodes(context, () => PlainAsync(context, StatusCodes.Status200OK, "ok")));
         app.MapGet("/v1-k3s/config", context => ForNodes(context, () => JsonAsync(context, settings.Config.ToJson())));
         app.MapGet("/v1-k3s/server-bootstrap", context => ForServers(context, () => settings.Members is null
             ? PlainAsync(context, StatusCodes.Status400BadRequest, "etcd disabled")
