@@ -105,7 +105,9 @@ internal static class PerfCommandLine
                     api = api.WithWatchRate(IntArg(args, "--rate", 0));
                 }
 
-                return await ApiSuite.RunAsync(output, api, args.Contains("--gate"), cancel.Token);
+                var clusterIndex = Array.IndexOf(args, "--cluster");
+                var cluster = clusterIndex >= 0 && clusterIndex + 1 < args.Length ? args[clusterIndex + 1] : null;
+                return await ApiSuite.RunAsync(output, api, args.Contains("--gate"), cancel.Token, cluster);
             case "lab":
                 var repeatsIndex = Array.IndexOf(args, "--repeats");
                 var repeats = repeatsIndex >= 0 && repeatsIndex + 1 < args.Length ? int.Parse(args[repeatsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 5;
@@ -125,7 +127,7 @@ internal static class PerfCommandLine
                 var scale = args.Contains("--quick") ? Scale.ScaleOptions.Quick : Scale.ScaleOptions.Full;
                 return await Scale.ScaleSuite.RunAsync(output, scale with { Nodes = IntArg(args, "--nodes", scale.Nodes) }, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--cluster NAME], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

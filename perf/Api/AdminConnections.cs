@@ -15,14 +15,14 @@ internal sealed class AdminConnections : IDisposable
     private readonly X509Certificate2 _certificate;
     private readonly X509Certificate2 _ca;
 
-    /// <param name="server">The server, whose certificates the clients use.</param>
+    /// <param name="server">The target, whose certificates the clients use.</param>
     /// <param name="count">Clients, each with its own connections.</param>
     /// <param name="version">HTTP/2 or HTTP/1.1, exactly.</param>
     /// <param name="timeout">A bound on each whole request (HttpClient.Timeout), or infinite for watches.</param>
-    public AdminConnections(ApiServerProcess server, int count, Version version, TimeSpan timeout)
+    public AdminConnections(IApiTarget server, int count, Version version, TimeSpan timeout)
     {
-        _certificate = X509Certificate2.CreateFromPemFile(Path.Combine(server.TlsDirectory, "client-admin.crt"), Path.Combine(server.TlsDirectory, "client-admin.key"));
-        _ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(server.TlsDirectory, "server-ca.crt"));
+        _certificate = server.LoadClientCertificate();
+        _ca = server.LoadCa();
         for (var i = 0; i < count; i++)
         {
             _clients.Add(Create(server.BaseAddress, version, timeout));

@@ -9,9 +9,37 @@ namespace K3sLab.Perf.Api;
 /// </summary>
 internal static class ApiPhases
 {
-    private const string ListNamespace = "perf-list";
 
-    public static async Task MeasureAsync(ApiServerProcess server, ApiSuiteOptions options, ApiFigures figures, CancellationToken ct)
+    private static string ListNamespace(IApiTarget server) => server.NamespacePrefix + "-list";
+
+    /// <summary>
+    /// Deletes every namespace a run on <paramref name="server"/> may have created (on a cluster that outlives the
+    /// run); one that is missing is fine, any other answer is reported, not thrown.
+    /// </summary>
+    public static async Task DeleteNamespacesAsync(IApiTarget server, ApiSuiteOptions options, CancellationToken ct)
+    {
+        using var connections = new AdminConnections(server, 1, System.Net.HttpVersion.Version20, TimeSpan.FromSeconds(30));
+        var names = options.CreateClients.Select(c => string.Create(CultureInfo.InvariantCulture, $"{server.NamespacePrefix}-create-c{c}"))
+            .Append(ListNamespace(server))
+            .Concat(options.WatchLevels.Select(l => string.Create(CultureInfo.InvariantCulture, $"{server.NamespacePrefix}-watch-{l.Watchers}-at-{l.WritesPerSecond}")));
+        foreach (var ns in names)
+        {
+            try
+            {
+                using var response = await connections[0].DeleteAsync($"/api/v1/namespaces/{ns}", ct);
+                if (!response.IsSuccessStatusCode && response.StatusCode != System.Net.HttpStatusCode.NotFound)
+                {
+                    await Console.Error.WriteLineAsync($"warning: could not delete namespace {ns}: {(int)response.StatusCode}");
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                await Console.Error.WriteLineAsync($"warning: could not delete namespace {ns}: {e.Message}");
+            }
+        }
+    }
+
+    public static async Task MeasureAsync(IApiTarget server, ApiSuiteOptions options, ApiFigures figures, CancellationToken ct)
     {
         using var connections = new AdminConnections(server, options.Connections, options.HttpVersion, options.RequestTimeout);
         await WarmAsync(connections, ct);
@@ -29,11 +57,11 @@ internal static class ApiPhases
     }
 
     /// <summary>The closed-loop phases: creates at each concurrency, the GET baselines, GETs by name, full and paged LISTs.</summary>
-    private static async Task MeasureRequestsAsync(ApiServerProcess server, AdminConnections connections, ApiSuiteOptions options, ApiFigures figures, CancellationToken ct)
+    private static async Task MeasureRequestsAsync(IApiTarget server, AdminConnections connections, ApiSuiteOptions options, ApiFigures figures, CancellationToken ct)
     {
         foreach (var clients in options.CreateClients)
         {
-            var ns = string.Create(CultureInfo.InvariantCulture, $"perf-create-c{clients}");
+            var ns = string.Create(CultureInfo.InvariantCulture, $"{server.NamespacePrefix}-create-c{clients}");
             await RequireAsync(ApiRequests.CreateNamespaceAsync(connections[0], ns, ct), ns);
             var run = await ClosedLoop.RunAsync(server, connections, "create", clients, options.CreatesPerLevel, options.PhaseTimeout, (client, i, token) => ApiRequests.CreateAsync(client, ns, ConfigMaps.Name((int)i), token), ct);
             figures.Creates.Add(run);
@@ -49,7 +77,7 @@ internal static class ApiPhases
 
         if (options.CreateClients.Count > 0)
         {
-            var ns = string.Create(CultureInfo.InvariantCulture, $"perf-create-c{options.CreateClients[^1]}");
+            var ns = string.Create(CultureInfo.InvariantCulture, $"{server.NamespacePrefix}-create-c{options.CreateClients[^1]}");
             var random = new Random(5);
             figures.Get = await ClosedLoop.RunAsync(server, connections, "get", options.GetClients, options.Gets, options.PhaseTimeout, (client, _, token) =>
             {
@@ -65,7 +93,7 @@ internal static class ApiPhases
         }
 
         await SeedListAsync(server, connections, options, ct);
-        figures.List = await ClosedLoop.RunAsync(server, connections, "list 1,000 (no limit)", 1, options.Lists, options.PhaseTimeout, (client, _, token) => ApiRequests.ListAsync(client, ListNamespace, options.ListObjects, token), ct);
+        figures.List = await ClosedLoop.RunAsync(server, connections, "list 1,000 (no limit)", 1, options.Lists, options.PhaseTimeout, (client, _, token) => ApiRequests.ListAsync(client, ListNamespace(server), options.ListObjects, token), ct);
         Progress(figures.List);
         figures.ListPages = await ListPagesAsync(server, connections, options, ct);
         Progress(figures.ListPages);
@@ -85,10 +113,10 @@ internal static class ApiPhases
         }));
 
     /// <summary>The listed namespace with exactly the objects asked for, created untimed by 16 clients.</summary>
-    private static async Task SeedListAsync(ApiServerProcess server, AdminConnections connections, ApiSuiteOptions options, CancellationToken ct)
+    private static async Task SeedListAsync(IApiTarget server, AdminConnections connections, ApiSuiteOptions options, CancellationToken ct)
     {
-        await RequireAsync(ApiRequests.CreateNamespaceAsync(connections[0], ListNamespace, ct), ListNamespace);
-        var seed = await ClosedLoop.RunAsync(server, connections, "seed", 16, options.ListObjects, options.PhaseTimeout, (client, i, token) => ApiRequests.CreateAsync(client, ListNamespace, ConfigMaps.Name((int)i), token), ct);
+        await RequireAsync(ApiRequests.CreateNamespaceAsync(connections[0], ListNamespace(server), ct), ListNamespace(server));
+        var seed = await ClosedLoop.RunAsync(server, connections, "seed", 16, options.ListObjects, options.PhaseTimeout, (client, i, token) => ApiRequests.CreateAsync(client, ListNamespace(server), ConfigMaps.Name((int)i), token), ct);
         if (seed.Errors > 0)
         {
             throw new InvalidOperationException($"could not create the {options.ListObjects} objects to list: {seed.FirstError}");
@@ -99,14 +127,14 @@ internal static class ApiPhases
     /// Paged passes over the listed namespace, one page per timed request; every pass must add up to every object.
     /// One client, so each page follows the previous one's continue token.
     /// </summary>
-    private static async Task<PhaseRun> ListPagesAsync(ApiServerProcess server, AdminConnections connections, ApiSuiteOptions options, CancellationToken ct)
+    private static async Task<PhaseRun> ListPagesAsync(IApiTarget server, AdminConnections connections, ApiSuiteOptions options, CancellationToken ct)
     {
         var pagesPerPass = (options.ListObjects + options.ListPageLimit - 1) / options.ListPageLimit;
         string? next = null;
         var seen = 0;
         return await ClosedLoop.RunAsync(server, connections, string.Create(CultureInfo.InvariantCulture, $"list 1,000 (limit={options.ListPageLimit}, per page)"), 1, (long)options.Lists * pagesPerPass, options.PhaseTimeout, async (client, _, token) =>
         {
-            var (error, shape) = await ApiRequests.ListPageAsync(client, ListNamespace, options.ListPageLimit, next, token);
+            var (error, shape) = await ApiRequests.ListPageAsync(client, ListNamespace(server), options.ListPageLimit, next, token);
             if (error is not null)
             {
                 next = null;

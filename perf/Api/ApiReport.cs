@@ -16,20 +16,21 @@ internal static class ApiReport
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static async Task WriteAsync(string directory, ApiSuiteOptions options, ApiFigures figures, string k3s, CancellationToken ct)
+    /// <summary>Writes api.md, api.json and the plots; <paramref name="target"/> is one sentence on what was measured (a fresh server and its runtime, or a lab cluster).</summary>
+    public static async Task WriteAsync(string directory, ApiSuiteOptions options, ApiFigures figures, string target, CancellationToken ct)
     {
         Directory.CreateDirectory(directory);
         var goals = ApiGoals.Evaluate(figures);
         var failures = ApiGoals.Failures(figures);
         var http = options.HttpVersion == System.Net.HttpVersion.Version20 ? "HTTP/2" : "HTTP/1.1";
         var md = new StringBuilder()
-            .AppendLine("# API server benchmarks: one `k3s server` on SQLite")
+            .AppendLine("# API server benchmarks")
             .AppendLine()
-            .AppendLine(Inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores (load average {figures.LoadAtStart} at start, {figures.LoadAtEnd} at the end; other work on the host skews the figures) by `K3sLab.Perf api`; runtime `{k3s}`.")
-            .AppendLine(Inv, $"One `k3s server --disable-agent` (SQLite) on loopback, started in {figures.ServerStartSeconds:0.0} s, {figures.ServerIdleRssMiB:0} MiB RSS when ready. Clients authenticate with")
+            .AppendLine(Inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores (load average {figures.LoadAtStart} at start, {figures.LoadAtEnd} at the end; other work on the host skews the figures) by `K3sLab.Perf api`.")
+            .AppendLine(Inv, $"{target}. Clients authenticate with")
             .AppendLine(Inv, $"the admin client certificate and speak {http} over TLS (watches always HTTP/2) with JSON bodies, spread over {options.Connections} connections.")
             .AppendLine("The load generator is one .NET process on the same cores, so it competes with the server for CPU (its own CPU is the last column).")
-            .AppendLine("Server CPU and RSS are read from /proc; CPU is in cores averaged over the phase.")
+            .AppendLine("Server CPU is in cores averaged over the phase.")
             .AppendLine()
             .AppendLine("## Goals (issues 5 and 11)")
             .AppendLine()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using K3sLab.Lab.Host;
 
@@ -10,7 +11,7 @@ namespace K3sLab.Perf.Api;
 /// One <c>k3s server --disable-agent</c> under test, started fresh in its own temp folder on a free loopback port
 /// (SQLite, its default datastore), ready once <c>/readyz</c> answers 200. Killed and deleted on dispose.
 /// </summary>
-internal sealed class ApiServerProcess : IAsyncDisposable
+internal sealed class ApiServerProcess : IAsyncDisposable, IApiTarget
 {
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
 
@@ -46,6 +47,12 @@ internal sealed class ApiServerProcess : IAsyncDisposable
 
     /// <summary>The folder of the cluster's certificates: server-ca.crt and client-admin.crt/.key.</summary>
     public string TlsDirectory => Path.Combine(DataDirectory, "server", "tls");
+
+    public string NamespacePrefix => "perf";
+
+    public X509Certificate2 LoadClientCertificate() => X509Certificate2.CreateFromPemFile(Path.Combine(TlsDirectory, "client-admin.crt"), Path.Combine(TlsDirectory, "client-admin.key"));
+
+    public X509Certificate2 LoadCa() => X509CertificateLoader.LoadCertificateFromFile(Path.Combine(TlsDirectory, "server-ca.crt"));
 
     /// <summary>User plus system CPU seconds the server has used.</summary>
     public double CpuSeconds() => ProcessStats.CpuSecondsOf(_process.Id);

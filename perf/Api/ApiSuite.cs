@@ -12,8 +12,13 @@ namespace K3sLab.Perf.Api;
 /// </summary>
 internal static class ApiSuite
 {
-    public static async Task<int> RunAsync(string outputDirectory, ApiSuiteOptions options, bool gate, CancellationToken ct)
+    public static async Task<int> RunAsync(string outputDirectory, ApiSuiteOptions options, bool gate, CancellationToken ct, string? cluster = null)
     {
+        if (cluster is not null)
+        {
+            return await RunOnClusterAsync(outputDirectory, options, gate, cluster, ct);
+        }
+
         var k3s = LabPaths.RuntimeExecutable;
         if (!File.Exists(k3s))
         {
@@ -52,7 +57,55 @@ internal static class ApiSuite
             }
         }
 
-        await ApiReport.WriteAsync(outputDirectory, options, figures, k3s, ct);
+        return await ReportAsync(outputDirectory, options, figures, gate, $"One `k3s server --disable-agent` (SQLite) on loopback, started in {figures.ServerStartSeconds:0.0} s, {figures.ServerIdleRssMiB:0} MiB RSS when ready; runtime `{k3s}`", clock, ct);
+    }
+
+    /// <summary>
+    /// The same phases against a running lab cluster (<c>--cluster NAME</c>) through its load balancer; partial figures
+    /// are still written when the cluster stops answering mid-run. The run's namespaces are deleted at the end.
+    /// </summary>
+    private static async Task<int> RunOnClusterAsync(string outputDirectory, ApiSuiteOptions options, bool gate, string name, CancellationToken ct)
+    {
+        var figures = new ApiFigures { LoadAtStart = ApiFigures.LoadAverage() };
+        var clock = Stopwatch.StartNew();
+        ClusterTarget target;
+        try
+        {
+            target = await ClusterTarget.OpenAsync(name, ct);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or k8s.Exceptions.KubeConfigException)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
+
+        figures.ServerIdleRssMiB = target.RssMiB();
+        var description = $"Lab cluster `{name}` ({target.Servers} server container(s)) through its load balancer at {target.BaseAddress}; server CPU and RSS are all its server containers' together, from their cgroups";
+        ApiPhases.Progress($"lab cluster {name}: {target.Servers} server(s) at {target.BaseAddress}, {figures.ServerIdleRssMiB:0} MiB in its servers");
+        var failed = false;
+        try
+        {
+            await ApiPhases.MeasureAsync(target, options, figures, ct);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"error: the api suite could not drive lab cluster '{name}' at {target.BaseAddress}: {e.Message}; the phases measured so far are written");
+            failed = true;
+        }
+        finally
+        {
+            await ApiPhases.DeleteNamespacesAsync(target, options, CancellationToken.None);
+        }
+
+        figures.ServerFinalRssMiB = target.RssMiB();
+        figures.LoadAtEnd = ApiFigures.LoadAverage();
+        var verdict = await ReportAsync(outputDirectory, options, figures, gate, description, clock, ct);
+        return failed ? 1 : verdict;
+    }
+
+    private static async Task<int> ReportAsync(string outputDirectory, ApiSuiteOptions options, ApiFigures figures, bool gate, string description, Stopwatch clock, CancellationToken ct)
+    {
+        await ApiReport.WriteAsync(outputDirectory, options, figures, description, ct);
         var failures = ApiGoals.Failures(figures);
         foreach (var failure in failures)
         {

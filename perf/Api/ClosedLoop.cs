@@ -13,7 +13,7 @@ internal delegate Task<string?> ApiOperation(HttpClient client, long index, Canc
 /// </summary>
 internal static class ClosedLoop
 {
-    public static async Task<PhaseRun> RunAsync(ApiServerProcess server, AdminConnections connections, string phase, int clients, long count, TimeSpan timeout, ApiOperation operation, CancellationToken ct)
+    public static async Task<PhaseRun> RunAsync(IApiTarget server, AdminConnections connections, string phase, int clients, long count, TimeSpan timeout, ApiOperation operation, CancellationToken ct)
     {
         var issued = -1L;
         var errors = 0L;

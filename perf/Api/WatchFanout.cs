@@ -18,10 +18,10 @@ internal static class WatchFanout
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task<WatchFanoutRun> RunAsync(ApiServerProcess server, AdminConnections control, ApiSuiteOptions options, WatchLevel level, CancellationToken ct)
+    public static async Task<WatchFanoutRun> RunAsync(IApiTarget server, AdminConnections control, ApiSuiteOptions options, WatchLevel level, CancellationToken ct)
     {
         var watchers = level.Watchers;
-        var ns = string.Create(CultureInfo.InvariantCulture, $"perf-watch-{watchers}-at-{level.WritesPerSecond}");
+        var ns = string.Create(CultureInfo.InvariantCulture, $"{server.NamespacePrefix}-watch-{watchers}-at-{level.WritesPerSecond}");
         var created = await ApiRequests.CreateNamespaceAsync(control[0], ns, ct);
         if (created is not null)
         {

@@ -16,6 +16,7 @@ internal enum BenchKnobs
     Duration = 2,
     Rate = 4,
     Servers = 8,
+    Cluster = 16,
 }
 
 /// <summary>One run of a benchmark program: its arguments, and those <c>--quick</c> adds.</summary>
@@ -48,9 +49,18 @@ internal sealed record BenchSuite(string Name, string Description, BenchKnobs Kn
             options.Add("--servers/--agents");
         }
 
+        if (Knobs.HasFlag(BenchKnobs.Cluster))
+        {
+            options.Add("--cluster");
+        }
+
         return string.Join(", ", options);
     }
 }
 
 /// <summary>What the user asked <c>k3slab bench &lt;suite&gt;</c> for; null means the suite's default.</summary>
-internal sealed record BenchRequest(string Out, bool Quick, double? DurationSeconds, int? Rate, int? Servers, int? Agents);
+internal sealed record BenchRequest(string Out, bool Quick, double? DurationSeconds, int? Rate, int? Servers, int? Agents)
+{
+    /// <summary>A running lab cluster to measure instead of processes the suite starts itself.</summary>
+    public string? Cluster { get; init; }
+}

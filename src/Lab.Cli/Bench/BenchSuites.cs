@@ -8,8 +8,8 @@ internal static class BenchSuites
 {
     public static IReadOnlyList<BenchSuite> All { get; } =
     [
-        new("api", "The API server (issue 5): creates, gets, lists and watch fan-out against one k3s server on SQLite; --duration and --rate set the watch phases", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate, [new(BenchProgram.Perf, ["api"], ["--quick"])]),
-        new("watch", "Only the api suite's watch fan-out: 100 and 1,000 watchers of one namespace at 20 writes/s, then 1,000 at 110 writes/s (110,000 events/s offered against issue 11's goal of 100,000 delivered); --duration and --rate set the writer", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate, [new(BenchProgram.Perf, ["api", "--watch-only"], ["--quick"])]),
+        new("api", "The API server (issue 5): creates, gets, lists and watch fan-out against one k3s server on SQLite, or a running lab cluster with --cluster; --duration and --rate set the watch phases", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate | BenchKnobs.Cluster, [new(BenchProgram.Perf, ["api"], ["--quick"])]),
+        new("watch", "Only the api suite's watch fan-out: 100 and 1,000 watchers of one namespace at 20 writes/s, then 1,000 at 110 writes/s (110,000 events/s offered against issue 11's goal of 100,000 delivered); --duration and --rate set the writer, --cluster measures a running lab cluster", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate | BenchKnobs.Cluster, [new(BenchProgram.Perf, ["api", "--watch-only"], ["--quick"])]),
         new("store", "The datastore (issue 3): ours and real etcd on the same host, puts, watch latency and churn; --duration sets each load level", BenchKnobs.Quick | BenchKnobs.Duration, [new(BenchProgram.Perf, ["store"], ["--quick"])]),
         new("raft", "The replicated datastore (issue 4): 3 members of ours and of etcd, put throughput side by side, then leader failover; --duration sets each load level", BenchKnobs.Quick | BenchKnobs.Duration, [new(BenchProgram.Perf, ["raft"], ["--quick"])]),
         new("up", "Lab clusters in Docker: time to Ready and memory per node, 3+5 and 1+0 by default or --servers/--agents", BenchKnobs.Quick | BenchKnobs.Servers, [new(BenchProgram.Perf, ["lab"], ["--repeats", "1"])]),
@@ -32,6 +32,19 @@ internal static class BenchSuites
         Refuse(suite, BenchKnobs.Duration, request.DurationSeconds is not null, "--duration");
         Refuse(suite, BenchKnobs.Rate, request.Rate is not null, "--rate");
         Refuse(suite, BenchKnobs.Servers, request.Servers is not null || request.Agents is not null, "--servers/--agents");
+        Refuse(suite, BenchKnobs.Cluster, request.Cluster is not null, "--cluster");
+        if (request.Cluster is { } cluster)
+        {
+            try
+            {
+                K3sLab.Lab.Providers.LabNaming.ValidateClusterName(cluster);
+            }
+            catch (K3sLab.Lab.LabSetupException e)
+            {
+                throw new Lab.Bench.BenchInputException($"--cluster: {e.Message}");
+            }
+        }
+
         if (request.DurationSeconds is <= 0 || request.Rate is <= 0 || request.Servers is < 1 || request.Agents is < 0)
         {
             throw new Lab.Bench.BenchInputException("--duration and --rate must be positive, --servers at least 1 and --agents at least 0");
@@ -61,6 +74,11 @@ internal static class BenchSuites
         if (request.Servers is not null || request.Agents is not null)
         {
             args.AddRange(["--servers", (request.Servers ?? 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "--agents", (request.Agents ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        if (request.Cluster is { } cluster)
+        {
+            args.AddRange(["--cluster", cluster]);
         }
 
         args.AddRange(["--out", request.Out]);

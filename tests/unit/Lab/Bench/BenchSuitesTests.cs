@@ -54,5 +54,29 @@ public sealed class BenchSuitesTests
         run.Should().Throw<BenchInputException>().WithMessage("*--rate must be positive*");
     }
 
+    [Fact]
+    public void CommandLines_ApiOnACluster_PassesTheClusterName()
+    {
+        var runs = BenchSuites.CommandLines(Suite("api"), new BenchRequest("out", Quick: true, null, null, null, null) { Cluster = "ha3" });
+
+        runs.Single().Args.Should().Equal("api", "--quick", "--cluster", "ha3", "--out", "out");
+    }
+
+    [Fact]
+    public void CommandLines_ClusterOnASuiteThatStartsItsOwn_IsRefused()
+    {
+        var run = () => BenchSuites.CommandLines(Suite("store"), new BenchRequest("out", Quick: false, null, null, null, null) { Cluster = "ha3" });
+
+        run.Should().Throw<BenchInputException>().WithMessage("suite 'store' takes no --cluster; it takes --out, --quick, --duration");
+    }
+
+    [Fact]
+    public void CommandLines_InvalidClusterName_IsRefused()
+    {
+        var run = () => BenchSuites.CommandLines(Suite("watch"), new BenchRequest("out", Quick: false, null, null, null, null) { Cluster = "Bad_Name" });
+
+        run.Should().Throw<BenchInputException>().WithMessage("--cluster: 'Bad_Name' is not a valid cluster name*");
+    }
+
     private static BenchSuite Suite(string name) => BenchSuites.All.Single(s => s.Name == name);
 }
