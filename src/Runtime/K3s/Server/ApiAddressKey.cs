@@ -15,18 +15,9 @@ internal static class ApiAddressKey
 
     private static readonly byte[] KeyBytes = Encoding.UTF8.GetBytes(Key);
 
-    /// <summary>Stores <paramref name="addresses"/> unless the key already holds exactly them, so a steady cluster writes nothing.</summary>
-    public static async Task WriteAsync(IRevisionedStore store, IReadOnlyList<string> addresses, CancellationToken cancellationToken)
-    {
-        var value = Encoding.UTF8.GetBytes(Render(addresses));
-        var current = await store.RangeAsync(new RangeQuery(KeyRange.Single(KeyBytes)), cancellationToken).ConfigureAwait(false);
-        if (current.Kvs.Count == 1 && current.Kvs[0].Value.AsSpan().SequenceEqual(value))
-        {
-            return;
-        }
-
-        await store.TxnAsync(TxnRequest.Of(new PutOp(KeyBytes, value)), cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>Stores <paramref name="rendered"/> (<see cref="Render"/>'s form); every API server stores the same list, so the last write wins harmlessly.</summary>
+    public static Task PutAsync(IRevisionedStore store, string rendered, CancellationToken cancellationToken) =>
+        store.TxnAsync(TxnRequest.Of(new PutOp(KeyBytes, Encoding.UTF8.GetBytes(rendered))), cancellationToken);
 
     /// <summary>The stored addresses; empty when the key is missing or not a JSON array of strings.</summary>
     public static async Task<IReadOnlyList<string>> ReadAsync(IRevisionedStore store, CancellationToken cancellationToken)

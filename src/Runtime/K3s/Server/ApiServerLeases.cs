@@ -26,6 +26,9 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
     private readonly ObjectStorage _storage;
     private readonly string _address;
     private readonly int _port;
+
+    /// <summary>What this server last stored in <c>k3s/apiaddresses</c>; null until it has stored anything.</summary>
+    private string? _storedApiAddresses;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
@@ -150,6 +153,25 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
     }
 
     /// <summary>
+    /// Keeps <c>k3s/apiaddresses</c> (read by etcd-only servers) equal to the live addresses, writing only when they
+    /// differ from what this server stored last: a steady cluster adds no datastore request to each tick. (Reading
+    /// the key back every tick put a linearizable read in the lease loop and slowed API failover after a datastore
+    /// leader's death from about 1.1 s to 1.8 s, measured with the agentlb suite.)
+    /// </summary>
+    private async Task StoreApiAddressesAsync(IReadOnlyList<string> addresses, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> withPort = [.. addresses.Select(a => a.Contains(':', StringComparison.Ordinal) ? $"[{a}]:{_port}" : $"{a}:{_port}")];
+        var rendered = ApiAddressKey.Render(withPort);
+        if (rendered == _storedApiAddresses)
+        {
+            return;
+        }
+
+        await ApiAddressKey.PutAsync(Store, rendered, cancellationToken).ConfigureAwait(false);
+        _storedApiAddresses = rendered;
+    }
+
+    /// <summary>
     /// Writes the live addresses into the Endpoints and the EndpointSlice. Every server reconciles on its own tick, so
     /// two may write at once: a conflict re-reads the leases and tries again (a few times; then the next tick does).
     /// </summary>
@@ -163,7 +185,7 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
                 var addresses = live.Kvs.Select(kv => Encoding.UTF8.GetString(kv.Value)).Where(a => IPAddress.TryParse(a, out _)).Order(StringComparer.Ordinal).ToList();
                 await UpdateEndpointsAsync(addresses, cancellationToken).ConfigureAwait(false);
                 await UpdateSliceAsync(addresses, cancellationToken).ConfigureAwait(false);
-                await ApiAddressKey.WriteAsync(Store, [.. addresses.Select(a => a.Contains(':', StringComparison.Ordinal) ? $"[{a}]:{_port}" : $"{a}:{_port}")], cancellationToken).ConfigureAwait(false);
+                await StoreApiAddressesAsync(addresses, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (ApiStatusException e) when (e.Code == 409 && attempt < 5)
