@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace K3sLab.K3s.Bootstrap;
@@ -8,7 +9,7 @@ namespace K3sLab.K3s.Bootstrap;
 /// A crash leaves either the old file or the new one, never half of either. Each write has its own temporary file,
 /// so two processes writing the same path at once (agents sharing a machine's node password) cannot trip on each other.
 /// </summary>
-internal static class AtomicFile
+internal static partial class AtomicFile
 {
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     public const UnixFileMode WorldReadable = OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
@@ -28,18 +29,34 @@ internal static class AtomicFile
     /// </summary>
     public static bool TryCreate(string path, string content, UnixFileMode mode = OwnerOnly)
     {
+        // File.Move without overwrite checks for the target and then renames, so two writers can both "win" and the
+        // later rename replaces the first one's content. link(2) creates the name only if it is free, atomically.
         var temporary = WriteTemporary(path, content, mode);
         try
         {
-            File.Move(temporary, path, overwrite: false);
-            return true;
+            if (Link(temporary, path) == 0)
+            {
+                return true;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EExist)
+            {
+                return false;
+            }
+
+            throw new IOException($"cannot create {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
-        catch (IOException) when (File.Exists(path))
+        finally
         {
             File.Delete(temporary);
-            return false;
         }
     }
+
+    private const int EExist = 17;
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string existing, string created);
 
     /// <summary>Deletes temporaries of <paramref name="path"/> that a writer which crashed left over a minute ago.</summary>
     private static void RemoveStaleTemporaries(string path)
