@@ -126,7 +126,7 @@ for tier in "${tiers[@]}"; do
     # API smoke: one k3s server under creates, gets, lists and 100/1,000 watchers; fails on a refused request or a lost,
     # repeated or reordered watch event. Speed goals are reported in .results/perf/api.md; the p99s and the create rate
     # are gated against perf/baselines/api.json with generous tolerances (4x a quiet host's p99 plus a few ms).
-    if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll api --quick --out "$results/perf" >"$results/perf-api.log" 2>&1 \
+    if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll api --quick --threshold "errors<0.1%" --threshold "p99.9<5s" --out "$results/perf" >"$results/perf-api.log" 2>&1 \
       && ./k3slab bench gate --baseline perf/baselines/api.json --results "$results/perf" >>"$results/perf-api.log" 2>&1; then
       tp=$((tp + 1)); echo "  api smoke and p99 gate: $(grep -cE '^\[[^]]*\] (create|get|list|watch)' "$results/perf-api.log") measurements, every request acknowledged, no lost watch events; $(tail -1 "$results/perf-api.log") (.results/perf/api.md)"
     else

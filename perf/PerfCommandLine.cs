@@ -95,11 +95,21 @@ internal static class PerfCommandLine
                     api = api with { Connections = int.Parse(args[connectionsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) };
                 }
 
-                api = api with
+                try
                 {
-                    WatchOnly = args.Contains("--watch-only"),
-                    WatchDuration = Seconds(args) ?? api.WatchDuration,
-                };
+                    api = api with
+                    {
+                        WatchOnly = args.Contains("--watch-only"),
+                        WatchDuration = Seconds(args) ?? api.WatchDuration,
+                        Thresholds = [.. args.Select((a, i) => (a, i)).Where(p => p.a == "--threshold" && p.i + 1 < args.Length).Select(p => K3sLab.Lab.Bench.LoadThreshold.Parse(args[p.i + 1]))],
+                    };
+                }
+                catch (K3sLab.Lab.Bench.BenchInputException e)
+                {
+                    await Console.Error.WriteLineAsync($"error: --threshold: {e.Message}");
+                    return 2;
+                }
+
                 if (args.Contains("--rate"))
                 {
                     api = api.WithWatchRate(IntArg(args, "--rate", 0));
@@ -127,7 +137,7 @@ internal static class PerfCommandLine
                 var scale = args.Contains("--quick") ? Scale.ScaleOptions.Quick : Scale.ScaleOptions.Full;
                 return await Scale.ScaleSuite.RunAsync(output, scale with { Nodes = IntArg(args, "--nodes", scale.Nodes) }, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--cluster NAME], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

@@ -17,7 +17,7 @@ internal static class ApiReport
     };
 
     /// <summary>Writes api.md, api.json and the plots; <paramref name="target"/> is one sentence on what was measured (a fresh server and its runtime, or a lab cluster).</summary>
-    public static async Task WriteAsync(string directory, ApiSuiteOptions options, ApiFigures figures, string target, CancellationToken ct)
+    public static async Task WriteAsync(string directory, ApiSuiteOptions options, ApiFigures figures, string target, IReadOnlyList<Lab.Bench.ThresholdVerdict> thresholds, CancellationToken ct)
     {
         Directory.CreateDirectory(directory);
         var goals = ApiGoals.Evaluate(figures);
@@ -53,6 +53,19 @@ internal static class ApiReport
             md.AppendLine(Inv, $"- {failure}");
         }
 
+        if (thresholds.Count > 0)
+        {
+            md.AppendLine()
+                .AppendLine("## Thresholds (--threshold; any FAIL fails the run)")
+                .AppendLine()
+                .AppendLine("| threshold | phase | measured | verdict |")
+                .AppendLine("|---|---|---|---|");
+            foreach (var t in thresholds)
+            {
+                md.AppendLine(Inv, $"| `{t.Threshold}` | {t.Phase} | {t.Measured} | {(t.Passed ? "PASS" : "FAIL")} |");
+            }
+        }
+
         md.AppendLine()
             .AppendLine(Inv, $"## Requests: closed loops, small ConfigMaps (~200 bytes of data); creates {options.CreatesPerLevel:N0} per level, each level in a new namespace")
             .AppendLine()
@@ -64,7 +77,7 @@ internal static class ApiReport
             .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var p in figures.Phases)
         {
-            md.AppendLine(Inv, $"| {p.Phase} | {p.Clients} | {p.Succeeded:N0} | {p.Errors} | {p.PerSecond:N0} | {p.Latency.Ms(50):0.00} ms | {p.Latency.Ms(99):0.00} ms | {p.Latency.MaxMs:0.0} ms | {p.ServerCpuSeconds / p.Seconds:0.00} cores | {p.CpuMsPerRequest:0.00} ms | {p.ServerRssMiB:0} MiB | {p.ClientCpuSeconds / p.Seconds:0.00} cores |");
+            md.AppendLine(Inv, $"| {p.Phase} | {p.Clients} | {p.Succeeded:N0} | {(p.Errors == 0 ? "0" : $"{p.Errors} ({p.ErrorKinds})")} | {p.PerSecond:N0} | {p.Latency.Ms(50):0.00} ms | {p.Latency.Ms(99):0.00} ms | {p.Latency.MaxMs:0.0} ms | {p.ServerCpuSeconds / p.Seconds:0.00} cores | {p.CpuMsPerRequest:0.00} ms | {p.ServerRssMiB:0} MiB | {p.ClientCpuSeconds / p.Seconds:0.00} cores |");
         }
 
         md.AppendLine()
@@ -74,12 +87,14 @@ internal static class ApiReport
             .AppendLine("together, from the first create sent to the last event received; the generator parses every event, so on this host it competes with the server for the same cores.")
             .AppendLine("\"From send\" is receipt minus the moment the writer began sending that create (the create's own latency included);")
             .AppendLine("\"from ack\" is receipt minus the moment the writer had its 201 (0 when the event arrived first). The goal is judged from send.")
+            .AppendLine("\"Create p99 from schedule\" times each create from the moment the open model meant to send it (coordinated-omission correction):")
+            .AppendLine("it exceeds \"create p99\" when the writer was held back by its in-flight bound or the server stalled.")
             .AppendLine()
-            .AppendLine("| watchers | writes/s asked | writes/s produced | events/s delivered | connections | delivered / expected | duplicates | out of order | p50 from send | p99 from send | max from send | p50 from ack | p99 from ack | create p99 | server CPU | server RSS after | generator CPU |")
-            .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            .AppendLine("| watchers | writes/s asked | writes/s produced | events/s delivered | connections | delivered / expected | duplicates | out of order | p50 from send | p99 from send | max from send | p50 from ack | p99 from ack | create p99 | create p99 from schedule | server CPU | server RSS after | generator CPU |")
+            .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var w in figures.Watches)
         {
-            md.AppendLine(Inv, $"| {w.Watchers:N0} | {w.WritesPerSecondAsked} | {w.WritesPerSecond:0} | {w.EventsPerSecond:N0} | {w.Connections} | {w.Delivered:N0} / {w.Expected:N0} | {w.Duplicates} | {w.OutOfOrder} | {w.FromSend.Ms(50):0.00} ms | {w.FromSend.Ms(99):0.00} ms | {w.FromSend.MaxMs:0.0} ms | {w.FromAck.Ms(50):0.00} ms | {w.FromAck.Ms(99):0.00} ms | {w.WriteLatency.Ms(99):0.00} ms | {w.ServerCpuSeconds / w.Seconds:0.00} cores | {w.ServerRssMiB:0} MiB | {w.ClientCpuSeconds / w.Seconds:0.00} cores |");
+            md.AppendLine(Inv, $"| {w.Watchers:N0} | {w.WritesPerSecondAsked} | {w.WritesPerSecond:0} | {w.EventsPerSecond:N0} | {w.Connections} | {w.Delivered:N0} / {w.Expected:N0} | {w.Duplicates} | {w.OutOfOrder} | {w.FromSend.Ms(50):0.00} ms | {w.FromSend.Ms(99):0.00} ms | {w.FromSend.MaxMs:0.0} ms | {w.FromAck.Ms(50):0.00} ms | {w.FromAck.Ms(99):0.00} ms | {w.WriteLatency.Ms(99):0.00} ms | {w.WriteFromSchedule.Ms(99):0.00} ms | {w.ServerCpuSeconds / w.Seconds:0.00} cores | {w.ServerRssMiB:0} MiB | {w.ClientCpuSeconds / w.Seconds:0.00} cores |");
         }
 
         md.AppendLine()
@@ -90,10 +105,17 @@ internal static class ApiReport
             "API request latency by phase",
             [.. figures.Creates.Select(c => ($"create, {c.Clients} client{(c.Clients == 1 ? string.Empty : "s")}", c.Latency)), .. new[] { figures.Get, figures.List }.OfType<PhaseRun>().Select(r => (r.Phase, r.Latency))]);
         Plots.PercentilePlot.Write(directory, "api-watch", "Watch delivery latency from send", figures.Watches.Select(w => ($"{w.Watchers:N0} watchers, {w.WritesPerSecondAsked} writes/s", w.FromSend)));
+        var files = Load.LoadFiles.Write(directory, "api", Series(figures));
         md.AppendLine()
             .AppendLine("![API request latency percentiles](api-latency.svg)")
             .AppendLine()
-            .AppendLine("![watch delivery latency percentiles](api-watch.svg)");
+            .AppendLine("![watch delivery latency percentiles](api-watch.svg)")
+            .AppendLine()
+            .AppendLine("p99 (solid) and p50 (dashed) per second of each phase, by completion time (watch phases: by receipt, from send):")
+            .AppendLine()
+            .AppendLine("![latency over the run](api-over-time.svg)")
+            .AppendLine()
+            .AppendLine("Per phase and per second as CSV, HdrHistogram percentile files (.hgrm, ms) and interval log (.hlog, µs): " + string.Join(", ", files.Where(f => !f.EndsWith(".svg", StringComparison.Ordinal) && !f.EndsWith(".hgrm", StringComparison.Ordinal)).Append("api-hgrm/").Select(f => $"`{f}`")) + ".");
         await File.WriteAllTextAsync(Path.Combine(directory, "api.md"), md.ToString(), ct);
 
         var json = JsonSerializer.Serialize(new
@@ -110,6 +132,7 @@ internal static class ApiReport
             goals = goals.Select(g => new { g.Name, g.Target, g.Figure, g.Passed }),
             byPhase = ByPhase(figures),
             failures,
+            thresholds = thresholds.Select(t => new { t.Threshold, t.Phase, t.Measured, t.Passed }),
             phases = figures.Phases.Select(p => new
             {
                 p.Phase,
@@ -121,8 +144,11 @@ internal static class ApiReport
                 seconds = Math.Round(p.Seconds, 3),
                 perSecond = Math.Round(p.PerSecond),
                 p50Ms = p.Latency.Ms(50),
+                p90Ms = p.Latency.Ms(90),
                 p99Ms = p.Latency.Ms(99),
+                p999Ms = p.Latency.Ms(99.9),
                 maxMs = p.Latency.MaxMs,
+                errorsByKind = p.ErrorKinds.Counts().ToDictionary(k => k.Kind, k => k.Count),
                 serverCpuSeconds = p.ServerCpuSeconds,
                 serverCpuMsPerRequest = Math.Round(p.CpuMsPerRequest, 3),
                 serverRssMiB = Math.Round(p.ServerRssMiB, 1),
@@ -148,6 +174,7 @@ internal static class ApiReport
                 p50FromAckMs = w.FromAck.Ms(50),
                 p99FromAckMs = w.FromAck.Ms(99),
                 createP99Ms = w.WriteLatency.Ms(99),
+                createP99FromScheduleMs = w.WriteFromSchedule.Ms(99),
                 serverCpuSeconds = w.ServerCpuSeconds,
                 serverRssMiB = Math.Round(w.ServerRssMiB, 1),
                 generatorCpuSeconds = w.ClientCpuSeconds,
@@ -155,6 +182,29 @@ internal static class ApiReport
         }, JsonOptions);
         await File.WriteAllTextAsync(Path.Combine(directory, "api.json"), json + "\n", ct);
         Console.Write(md.ToString());
+    }
+
+    /// <summary>Every phase and watch level as the shared load files and thresholds see them; a watch level's latencies are its deliveries' from send.</summary>
+    public static IReadOnlyList<Load.LoadSeries> Series(ApiFigures figures) =>
+    [
+        .. figures.Phases.Select(p => new Load.LoadSeries(p.Name, p.Latency, p.Timeline, p.Succeeded, p.Errors, p.PerSecond, p.ErrorKinds)),
+        .. figures.Watches.Select(w => new Load.LoadSeries(w.Name, w.FromSend, w.Deliveries, w.Delivered, w.Expected - w.Delivered + w.WriteErrors, w.EventsPerSecond, WatchErrors(w))),
+    ];
+
+    private static Load.ErrorKinds WatchErrors(WatchFanoutRun w)
+    {
+        var kinds = new Load.ErrorKinds();
+        if (w.Expected > w.Delivered)
+        {
+            kinds.Add("event not delivered", w.Expected - w.Delivered);
+        }
+
+        if (w.WriteErrors > 0)
+        {
+            kinds.Add("create failed", w.WriteErrors);
+        }
+
+        return kinds;
     }
 
     /// <summary>
@@ -166,12 +216,12 @@ internal static class ApiReport
         var phases = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (var p in figures.Phases)
         {
-            phases[string.Create(Inv, $"{p.Phase} x{p.Clients}")] = new { perSecond = Math.Round(p.PerSecond), p50Ms = p.Latency.Ms(50), p99Ms = p.Latency.Ms(99) };
+            phases[p.Name] = new { perSecond = Math.Round(p.PerSecond), p50Ms = p.Latency.Ms(50), p99Ms = p.Latency.Ms(99) };
         }
 
         foreach (var w in figures.Watches)
         {
-            phases[string.Create(Inv, $"watch {w.Watchers} at {w.WritesPerSecondAsked} writes")] = new { eventsPerSecond = Math.Round(w.EventsPerSecond), p50Ms = w.FromSend.Ms(50), p99Ms = w.FromSend.Ms(99) };
+            phases[w.Name] = new { eventsPerSecond = Math.Round(w.EventsPerSecond), p50Ms = w.FromSend.Ms(50), p99Ms = w.FromSend.Ms(99) };
         }
 
         return phases;

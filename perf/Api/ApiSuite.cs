@@ -7,7 +7,8 @@ namespace K3sLab.Perf.Api;
 /// <summary>
 /// The API server benchmarks of issue 5 against one <c>k3s server --disable-agent</c> on SQLite (the phases are in
 /// <see cref="ApiPhases"/>). Writes <c>api.md</c> and <c>api.json</c>. Exit 1 when a request fails or goes unsent, a
-/// watch event is lost, repeated or reordered, or the server cannot be driven at all; with <c>gate</c> also when a
+/// watch event is lost, repeated or reordered, a threshold of <see cref="ApiSuiteOptions.Thresholds"/> fails, or the
+/// server cannot be driven at all; with <c>gate</c> also when a
 /// speed goal is missed. Without it, missed goals are reported only.
 /// </summary>
 internal static class ApiSuite
@@ -105,11 +106,19 @@ internal static class ApiSuite
 
     private static async Task<int> ReportAsync(string outputDirectory, ApiSuiteOptions options, ApiFigures figures, bool gate, string description, Stopwatch clock, CancellationToken ct)
     {
-        await ApiReport.WriteAsync(outputDirectory, options, figures, description, ct);
+        var series = ApiReport.Series(figures).Select(s => s.Figures()).ToList();
+        var thresholds = options.Thresholds.SelectMany(t => t.Judge(series)).ToList();
+        await ApiReport.WriteAsync(outputDirectory, options, figures, description, thresholds, ct);
         var failures = ApiGoals.Failures(figures);
         foreach (var failure in failures)
         {
             await Console.Error.WriteLineAsync($"check failed: {failure}");
+        }
+
+        var crossed = thresholds.Where(t => !t.Passed).ToList();
+        foreach (var t in crossed)
+        {
+            await Console.Error.WriteLineAsync($"threshold failed: {t.Threshold} on {t.Phase}: {t.Measured}");
         }
 
         var missed = ApiGoals.Evaluate(figures).Where(g => !g.Passed).ToList();
@@ -118,7 +127,7 @@ internal static class ApiSuite
             await Console.Error.WriteLineAsync($"goal missed{(gate ? string.Empty : " (reported, not gated)")}: {goal.Name}: {goal.Figure}; target {goal.Target}");
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"api: {failures.Count} correctness failures, {missed.Count} missed goals, {clock.Elapsed.TotalSeconds:0} s"));
-        return failures.Count > 0 || (gate && missed.Count > 0) ? 1 : 0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"api: {failures.Count} correctness failures, {missed.Count} missed goals, {thresholds.Count - crossed.Count} of {thresholds.Count} threshold checks passed, {clock.Elapsed.TotalSeconds:0} s"));
+        return failures.Count > 0 || crossed.Count > 0 || (gate && missed.Count > 0) ? 1 : 0;
     }
 }

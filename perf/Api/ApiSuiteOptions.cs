@@ -46,6 +46,9 @@ internal sealed record ApiSuiteOptions
     /// <summary>A bound on every closed-loop phase, whatever its count.</summary>
     public required TimeSpan PhaseTimeout { get; init; }
 
+    /// <summary>Conditions the run must meet or fail (<c>--threshold p99&lt;50ms</c>), judged per phase after the run.</summary>
+    public IReadOnlyList<K3sLab.Lab.Bench.LoadThreshold> Thresholds { get; init; } = [];
+
     /// <summary>These options with every watch level's rate set to <paramref name="writesPerSecond"/> (<c>--rate</c>).</summary>
     public ApiSuiteOptions WithWatchRate(int writesPerSecond) =>
         this with { WatchLevels = [.. WatchLevels.Select(l => l with { WritesPerSecond = writesPerSecond }).Distinct()] };

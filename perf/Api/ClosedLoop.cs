@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using K3sLab.Perf.Load;
 using K3sLab.Perf.Store;
 
 namespace K3sLab.Perf.Api;
@@ -22,6 +23,8 @@ internal static class ClosedLoop
         var cpuBefore = server.CpuSeconds();
         var clientCpuBefore = Environment.CpuUsage.TotalTime;
         var clock = Stopwatch.StartNew();
+        var timeline = Timeline.StartNow();
+        var kinds = new ErrorKinds();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async i =>
         {
             await Task.Yield();
@@ -32,6 +35,7 @@ internal static class ClosedLoop
             {
                 var start = Stopwatch.GetTimestamp();
                 string? error;
+                string? kind = null;
                 try
                 {
                     error = await operation(client, index, ct);
@@ -39,20 +43,27 @@ internal static class ClosedLoop
                 catch (HttpRequestException e)
                 {
                     error = e.Message;
+                    kind = ErrorKinds.OfException(e);
                 }
                 catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
                 {
                     error = $"no answer within the request timeout: {e.Message}";
+                    kind = ErrorKinds.OfException(e);
                 }
 
+                var end = Stopwatch.GetTimestamp();
                 if (error is null)
                 {
-                    latencies.RecordSince(start);
+                    var elapsed = Stopwatch.GetElapsedTime(start, end);
+                    latencies.Record(elapsed);
+                    timeline.Record(end, elapsed);
                 }
                 else
                 {
                     Interlocked.Increment(ref errors);
                     Interlocked.CompareExchange(ref firstError, error, null);
+                    kinds.Add(kind ?? ErrorKinds.OfDescription(error));
+                    timeline.Error(end);
                 }
             }
         }));
@@ -64,8 +75,13 @@ internal static class ClosedLoop
         {
             // A request never sent is one the phase owed: it fails the run as an error would.
             firstError ??= $"only {sent} of {count} requests were sent within the {timeout.TotalSeconds:0} s bound";
+            kinds.Add("not sent in time", unsent);
         }
 
-        return new PhaseRun(phase, clients, count, latency.Count, errors + unsent, firstError, seconds, latency, server.CpuSeconds() - cpuBefore, server.RssMiB(), (Environment.CpuUsage.TotalTime - clientCpuBefore).TotalSeconds);
+        return new PhaseRun(phase, clients, count, latency.Count, errors + unsent, firstError, seconds, latency, server.CpuSeconds() - cpuBefore, server.RssMiB(), (Environment.CpuUsage.TotalTime - clientCpuBefore).TotalSeconds)
+        {
+            Timeline = timeline,
+            ErrorKinds = kinds,
+        };
     }
 }

@@ -1,3 +1,4 @@
+using K3sLab.Perf.Load;
 using K3sLab.Perf.Store;
 
 namespace K3sLab.Perf.Api;
@@ -9,6 +10,15 @@ namespace K3sLab.Perf.Api;
 /// </summary>
 internal sealed record PhaseRun(string Phase, int Clients, long Requested, long Succeeded, long Errors, string? FirstError, double Seconds, Latencies Latency, double ServerCpuSeconds, double ServerRssMiB, double ClientCpuSeconds)
 {
+    /// <summary>Successes and failures per second of the phase, by completion time.</summary>
+    public Timeline? Timeline { get; init; }
+
+    /// <summary>The failures by kind (HTTP status, timeout, transport).</summary>
+    public ErrorKinds ErrorKinds { get; init; } = new();
+
+    /// <summary>The phase's stable name in reports and thresholds: <c>create x16</c>, <c>get x4</c>.</summary>
+    public string Name => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Phase} x{Clients}");
+
     public double PerSecond => Seconds > 0 ? Succeeded / Seconds : 0;
 
     /// <summary>Server CPU milliseconds per request: where a saturated server's time goes, independent of the client count.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using K3sLab.Perf.Load;
 using K3sLab.Perf.Store;
 
 namespace K3sLab.Perf.Api;
@@ -70,11 +71,13 @@ internal static class WatchFanout
             var sent = new long[writes];
             var acked = new long[writes];
             var writeLatency = new Latencies();
+            var writeFromSchedule = new Latencies();
             var writeErrors = 0L;
             string? firstError = null;
             var cpuBefore = server.CpuSeconds();
             var clientCpuBefore = Environment.CpuUsage.TotalTime;
             var clock = Stopwatch.StartNew();
+            var origin = Stopwatch.GetTimestamp();
             using var inFlight = new SemaphoreSlim(options.WatchWritesInFlight);
             var creates = new List<Task>(writes);
             for (var i = 0; i < writes; i++)
@@ -115,13 +118,16 @@ internal static class WatchFanout
             var deliveredPerSecond = writes == 0 || lastReceipt <= sent[0] ? 0 : streams.Sum(st => (long)st.Delivered) / Stopwatch.GetElapsedTime(sent[0], lastReceipt).TotalSeconds;
             var fromSend = new Latencies();
             var fromAck = new Latencies();
+            var deliveries = Timeline.StartingAt(origin);
             foreach (var stream in streams)
             {
                 for (var i = 0; i < writes; i++)
                 {
                     if (stream.Received[i] != 0)
                     {
-                        fromSend.Record(Stopwatch.GetElapsedTime(sent[i], stream.Received[i]));
+                        var latency = Stopwatch.GetElapsedTime(sent[i], stream.Received[i]);
+                        fromSend.Record(latency);
+                        deliveries.Record(stream.Received[i], latency);
                         fromAck.Record(stream.Received[i] > acked[i] ? Stopwatch.GetElapsedTime(acked[i], stream.Received[i]) : TimeSpan.Zero);
                     }
                 }
@@ -147,7 +153,11 @@ internal static class WatchFanout
                 writeLatency,
                 cpu,
                 rss,
-                clientCpu);
+                clientCpu)
+            {
+                Deliveries = deliveries,
+                WriteFromSchedule = writeFromSchedule,
+            };
 
             async Task CreateAsync(int i)
             {
@@ -159,9 +169,13 @@ internal static class WatchFanout
                     acked[i] = Stopwatch.GetTimestamp();
                     if (response.StatusCode == HttpStatusCode.Created)
                     {
+                        // From the moment the open model meant to send it, so a writer held back by the in-flight
+                        // bound (or a stalled server) shows in the figure instead of being omitted.
+                        var scheduled = origin + (long)((double)i / level.WritesPerSecond * Stopwatch.Frequency);
                         lock (writeLatency)
                         {
                             writeLatency.Record(Stopwatch.GetElapsedTime(sent[i], acked[i]));
+                            writeFromSchedule.Record(Stopwatch.GetElapsedTime(Math.Min(scheduled, sent[i]), acked[i]));
                         }
                     }
                     else

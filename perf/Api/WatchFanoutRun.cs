@@ -1,3 +1,4 @@
+using K3sLab.Perf.Load;
 using K3sLab.Perf.Store;
 
 namespace K3sLab.Perf.Api;
@@ -30,5 +31,18 @@ internal sealed record WatchFanoutRun(
     double ServerRssMiB,
     double ClientCpuSeconds)
 {
+    /// <summary>Deliveries per second by receipt time, each with its latency from send.</summary>
+    public Timeline? Deliveries { get; init; }
+
+    /// <summary>
+    /// Each create's latency from the moment the open model scheduled it (HdrHistogram's coordinated-omission
+    /// correction): a writer held back by its in-flight bound, or a server that stalled, shows here and not in
+    /// <see cref="WriteLatency"/>, which starts when the request was actually sent.
+    /// </summary>
+    public Latencies WriteFromSchedule { get; init; } = new();
+
+    /// <summary>The level's stable name in reports and thresholds: <c>watch 1000 at 20 writes</c>.</summary>
+    public string Name => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"watch {Watchers} at {WritesPerSecondAsked} writes");
+
     public bool Complete => Delivered == Expected && Duplicates == 0 && OutOfOrder == 0 && WriteErrors == 0 && FirstError is null;
 }

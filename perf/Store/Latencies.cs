@@ -10,6 +10,9 @@ internal sealed class Latencies
 
     public long Count => _histogram.TotalCount;
 
+    /// <summary>The histogram itself (microseconds), for HdrHistogram's own file formats.</summary>
+    public HdrHistogram.HistogramBase Histogram => _histogram;
+
     public void RecordSince(long startTimestamp) => Record(Stopwatch.GetElapsedTime(startTimestamp));
 
     public void Record(TimeSpan elapsed) => _histogram.RecordValue(Math.Max(1, (long)(elapsed.Ticks / 10)));

@@ -17,6 +17,7 @@ internal enum BenchKnobs
     Rate = 4,
     Servers = 8,
     Cluster = 16,
+    Threshold = 32,
 }
 
 /// <summary>One run of a benchmark program: its arguments, and those <c>--quick</c> adds.</summary>
@@ -54,6 +55,11 @@ internal sealed record BenchSuite(string Name, string Description, BenchKnobs Kn
             options.Add("--cluster");
         }
 
+        if (Knobs.HasFlag(BenchKnobs.Threshold))
+        {
+            options.Add("--threshold");
+        }
+
         return string.Join(", ", options);
     }
 }
@@ -63,4 +69,7 @@ internal sealed record BenchRequest(string Out, bool Quick, double? DurationSeco
 {
     /// <summary>A running lab cluster to measure instead of processes the suite starts itself.</summary>
     public string? Cluster { get; init; }
+
+    /// <summary>Conditions the run must meet or fail (<c>p99&lt;50ms</c>, <c>errors&lt;0.1%</c>), as the user typed them.</summary>
+    public IReadOnlyList<string> Thresholds { get; init; } = [];
 }

@@ -78,5 +78,29 @@ public sealed class BenchSuitesTests
         run.Should().Throw<BenchInputException>().WithMessage("--cluster: 'Bad_Name' is not a valid cluster name*");
     }
 
+    [Fact]
+    public void CommandLines_Thresholds_ArePassedInOrder()
+    {
+        var runs = BenchSuites.CommandLines(Suite("api"), new BenchRequest("out", Quick: true, null, null, null, null) { Thresholds = ["p99<50ms", "create:errors<0.1%"] });
+
+        runs.Single().Args.Should().Equal("api", "--quick", "--threshold", "p99<50ms", "--threshold", "create:errors<0.1%", "--out", "out");
+    }
+
+    [Fact]
+    public void CommandLines_MalformedThreshold_IsRefusedBeforeTheRun()
+    {
+        var run = () => BenchSuites.CommandLines(Suite("watch"), new BenchRequest("out", Quick: false, null, null, null, null) { Thresholds = ["p99 under 50ms"] });
+
+        run.Should().Throw<BenchInputException>().WithMessage("threshold 'p99 under 50ms' is not*");
+    }
+
+    [Fact]
+    public void CommandLines_ThresholdOnASuiteWithoutThem_IsRefused()
+    {
+        var run = () => BenchSuites.CommandLines(Suite("up"), new BenchRequest("out", Quick: false, null, null, null, null) { Thresholds = ["p99<50ms"] });
+
+        run.Should().Throw<BenchInputException>().WithMessage("suite 'up' takes no --threshold*");
+    }
+
     private static BenchSuite Suite(string name) => BenchSuites.All.Single(s => s.Name == name);
 }
