@@ -132,7 +132,13 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
         {
             Plots.PercentilePlot.Write(directory, "raft-puts", "Put latency through the leader, 3 members each", _writes.Select(w => (string.Create(Inv, $"{w.Side}, {w.Run.Clients} client{(w.Run.Clients == 1 ? string.Empty : "s")}"), w.Run.Latency)));
             md.AppendLine("![put latency percentiles, ours and etcd's](raft-puts.svg)").AppendLine();
+            Load.LoadFiles.Write(directory, "raft", [.. _writes.Select(w => w.Run.Series(w.Side))]);
+            md.AppendLine("Put p99 (solid) and p50 (dashed) per second of each level; per level and per second as CSV (`raft.csv`, `raft-intervals.csv`), HdrHistogram files in `raft-hgrm/` (ms) and `raft-intervals.hlog` (µs):")
+                .AppendLine()
+                .AppendLine("![put latency over the run](raft-over-time.svg)")
+                .AppendLine();
         }
+
         if (_failovers.Count > 0)
         {
             Plots.TrialPlot.Write(

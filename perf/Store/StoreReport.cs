@@ -120,10 +120,17 @@ internal sealed class StoreReport(StoreSuiteOptions options, string k3s)
 
         Plots.PercentilePlot.Write(directory, "store-put", "Put latency, ours and etcd side by side", _writes.Select(w => ($"{w.Side}, {w.Run.Clients} client{(w.Run.Clients == 1 ? string.Empty : "s")}", w.Run.Latency)));
         Plots.PercentilePlot.Write(directory, "store-watch", "Watch delivery latency", _watches.Select(w => ($"{w.Side}, {w.Run.Watchers} watchers", w.Run.Latency)));
+        Load.LoadFiles.Write(directory, "store", [.. _writes.Select(w => w.Run.Series(w.Side))]);
         md.AppendLine()
             .AppendLine("![put latency percentiles](store-put.svg)")
             .AppendLine()
-            .AppendLine("![watch delivery latency percentiles](store-watch.svg)");
+            .AppendLine("![watch delivery latency percentiles](store-watch.svg)")
+            .AppendLine()
+            .AppendLine("Put p99 (solid) and p50 (dashed) per second of each level:")
+            .AppendLine()
+            .AppendLine("![put latency over the run](store-over-time.svg)")
+            .AppendLine()
+            .AppendLine("Per level and per second as CSV (`store.csv`, `store-intervals.csv`), HdrHistogram percentile files (`store-hgrm/`, ms) and interval log (`store-intervals.hlog`, µs).");
         await File.WriteAllTextAsync(Path.Combine(directory, "store.md"), md.ToString(), ct);
         var json = JsonSerializer.Serialize(new
         {

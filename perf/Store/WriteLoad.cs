@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using K3sLab.K3s.Etcd.Wire;
+using K3sLab.Perf.Load;
 
 namespace K3sLab.Perf.Store;
 
@@ -8,6 +9,15 @@ namespace K3sLab.Perf.Store;
 internal sealed record WriteLevel(int Clients, long Writes, long Errors, string? FirstError, double Seconds, Latencies Latency, double StoreCpuSeconds)
 {
     public double WritesPerSecond => Writes / Seconds;
+
+    /// <summary>Puts and failures per second of the level, by completion time.</summary>
+    public Timeline? Timeline { get; init; }
+
+    /// <summary>Failures by gRPC status code.</summary>
+    public ErrorKinds ErrorKinds { get; init; } = new();
+
+    /// <summary>This level as the shared load files see it, named <c>&lt;side&gt; put x&lt;clients&gt;</c>.</summary>
+    public LoadSeries Series(string side) => new(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{side} put x{Clients}"), Latency, Timeline, Writes, Errors, WritesPerSecond, ErrorKinds);
 }
 
 /// <summary>
@@ -38,6 +48,8 @@ internal static class WriteLoad
         var parts = new Latencies[clients];
         var cpuBefore = cpuSeconds();
         var clock = Stopwatch.StartNew();
+        var timeline = Timeline.StartNow();
+        var kinds = new ErrorKinds();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async i =>
         {
             var latencies = parts[i] = new Latencies();
@@ -49,10 +61,15 @@ internal static class WriteLoad
                 try
                 {
                     await kvs[i].PutAsync(request, cancellationToken: ct);
-                    latencies.RecordSince(start);
+                    var end = Stopwatch.GetTimestamp();
+                    var elapsed = Stopwatch.GetElapsedTime(start, end);
+                    latencies.Record(elapsed);
+                    timeline.Record(end, elapsed);
                 }
                 catch (RpcException e)
                 {
+                    timeline.Error(Stopwatch.GetTimestamp());
+                    kinds.Add("gRPC " + e.StatusCode);
                     Interlocked.Increment(ref errors);
                     Interlocked.CompareExchange(ref firstError, $"{e.StatusCode}: {e.Status.Detail}", null);
                 }
@@ -60,6 +77,6 @@ internal static class WriteLoad
         }));
         var seconds = clock.Elapsed.TotalSeconds;
         var latency = Latencies.Merge(parts);
-        return new WriteLevel(clients, latency.Count, errors, firstError, seconds, latency, cpuSeconds() - cpuBefore);
+        return new WriteLevel(clients, latency.Count, errors, firstError, seconds, latency, cpuSeconds() - cpuBefore) { Timeline = timeline, ErrorKinds = kinds };
     }
 }
