@@ -32,6 +32,7 @@ internal static class SimCommand
         var bug = new Option<string>("--plant-bug") { Description = "Test-only planted bug: " + string.Join(" | ", s_bugs.Keys), DefaultValueFactory = _ => "none" };
         bug.AcceptOnlyFromAmong([.. s_bugs.Keys]);
         var trace = new Option<bool>("--trace") { Description = "Print each seed's event log (use with --seeds 1)" };
+        var peerDown = new Option<bool>("--peer-down-reports") { Description = "Tell survivors' cores of process deaths as a transport seeing a refused connection does (RaftNode.ReportPeerDown), plus a few wrong reports" };
         var workers = new Option<int>("--workers") { Description = "Seeds run in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("sim", "Run the deterministic Raft simulator: mixed faults, then heal; checks safety, convergence, linearizability and watch guarantees");
         cmd.Options.Add(seeds);
@@ -39,6 +40,7 @@ internal static class SimCommand
         cmd.Options.Add(members);
         cmd.Options.Add(bug);
         cmd.Options.Add(trace);
+        cmd.Options.Add(peerDown);
         cmd.Options.Add(workers);
         cmd.SetAction((parseResult, ct) =>
         {
@@ -47,12 +49,13 @@ internal static class SimCommand
             var count = Math.Max(1, parseResult.GetValue(seeds));
             var size = parseResult.GetValue(members);
             var tracing = parseResult.GetValue(trace);
+            var reports = parseResult.GetValue(peerDown);
             var results = new SimulationResult?[count];
             var watch = Stopwatch.StartNew();
             var gate = new object();
             Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parseResult.GetValue(workers)), CancellationToken = ct }, i =>
             {
-                var result = new ClusterSimulator(new SimulationOptions(first + i) { Members = size, Bug = planted, Trace = tracing, TraceSink = tracing && count == 1 ? Console.WriteLine : null }).Run();
+                var result = new ClusterSimulator(new SimulationOptions(first + i) { Members = size, Bug = planted, PeerDownReports = reports, Trace = tracing, TraceSink = tracing && count == 1 ? Console.WriteLine : null }).Run();
                 results[i] = result;
                 if (!result.Passed || count == 1)
                 {
@@ -68,12 +71,13 @@ internal static class SimCommand
             var liveness = done.Count(r => r.Kind == FailureKind.Liveness);
             var undecided = done.Count(r => r.Stats.LinearizabilityUndecided);
             var firstFailure = Array.FindIndex(results, r => r is { Passed: false });
+            var reportsText = reports ? string.Create(CultureInfo.InvariantCulture, $", {done.Sum(r => r.Stats.PeerDownReports)} peer-down reports ({done.Sum(r => r.Stats.WrongPeerDownReports)} wrong)") : string.Empty;
             var perHour = done.Count / Math.Max(watch.Elapsed.TotalHours, 1e-9);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{done.Count} seeds ({first}..{first + count - 1}), {safety} safety violations, {liveness} liveness failures, {undecided} undecided linearizability checks; " +
                 $"first failure after {(firstFailure < 0 ? "-" : (firstFailure + 1).ToString(CultureInfo.InvariantCulture))} seeds; " +
                 $"{done.Sum(r => r.Stats.Operations)} client ops, {done.Sum(r => r.Stats.AcknowledgedWrites)} acknowledged writes, {done.Sum(r => r.Stats.Crashes)} crashes ({done.Sum(r => r.Stats.PowerLosses)} power losses, {done.Sum(r => r.Stats.TornTails)} torn tails), {done.Sum(r => r.Stats.Partitions)} partitions, {done.Sum(r => r.Stats.Pauses)} pauses, " +
-                $"{done.Sum(r => r.Stats.SnapshotsMade)} snapshots made ({done.Sum(r => r.Stats.SnapshotsReceived)} installed), {done.Sum(r => r.Stats.Isolations)} cut-offs, {done.Sum(r => r.Stats.Transfers)} transfers, {done.Sum(r => r.Stats.ConfChanges)} membership changes, {done.Sum(r => r.Stats.ReadIndexReads)} read-index reads; " +
+                $"{done.Sum(r => r.Stats.SnapshotsMade)} snapshots made ({done.Sum(r => r.Stats.SnapshotsReceived)} installed), {done.Sum(r => r.Stats.Isolations)} cut-offs, {done.Sum(r => r.Stats.Transfers)} transfers, {done.Sum(r => r.Stats.ConfChanges)} membership changes, {done.Sum(r => r.Stats.ReadIndexReads)} read-index reads{reportsText}; " +
                 $"{watch.Elapsed.TotalSeconds:F1}s on {parseResult.GetValue(workers)} workers, {perHour:F0} seeds/hour"));
             return Task.FromResult(safety + liveness == 0 ? 0 : 1);
         });

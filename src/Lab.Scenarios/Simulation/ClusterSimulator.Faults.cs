@@ -85,6 +85,10 @@ internal sealed partial class ClusterSimulator
         _trace.Event(_now, $"member {member.Id} {(powerLoss ? "loses power" : "crashes")}{(how.Length > 0 ? " " + how : "")}; down until {member.UntilTick}" +
             (powerLoss && unsynced > 0 ? $"; {unsynced} unsynced bytes, {kept} kept" : ""));
         OnMemberGone(member);
+        if (!powerLoss)
+        {
+            ReportProcessDeath(member);
+        }
     }
 
     private void ResumeMember(SimulatedMember member)

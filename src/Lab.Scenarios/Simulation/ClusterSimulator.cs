@@ -123,6 +123,7 @@ internal sealed partial class ClusterSimulator : IMemberHost
         for (var t = 0; t < _options.SafetyTicks; t++)
         {
             InjectFaults();
+            InjectWrongPeerDownReport();
             Step();
         }
         EndIsolation("the safety phase ends");
@@ -359,6 +360,8 @@ internal sealed partial class ClusterSimulator : IMemberHost
             Transfers = _transfers,
             ConfChanges = _confChanges,
             ReadIndexReads = _readIndexReads,
+            PeerDownReports = _peerDownReports,
+            WrongPeerDownReports = _wrongPeerDownReports,
         };
     }
 }

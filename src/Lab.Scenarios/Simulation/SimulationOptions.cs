@@ -35,6 +35,13 @@ internal sealed record SimulationOptions(int Seed)
 
     public PlantedBug Bug { get; init; } = PlantedBug.None;
 
+    /// <summary>
+    /// Report process deaths to the surviving members' cores as a transport that sees a refused connection does
+    /// (<c>RaftNode.ReportPeerDown</c>), plus a few wrong reports about live leaders. Off by default, so the fixed
+    /// seeds and the planted bugs' first catching seeds stay as measured; its own tests run seeds with it on.
+    /// </summary>
+    public bool PeerDownReports { get; init; }
+
     /// <summary>Keep the readable event log (costs time; the trace hash is always computed).</summary>
     public bool Trace { get; init; }
 

@@ -38,6 +38,8 @@ internal sealed record SimulationStats
     public int Transfers { get; init; }
     public int ConfChanges { get; init; }
     public int ReadIndexReads { get; init; }
+    public int PeerDownReports { get; init; }
+    public int WrongPeerDownReports { get; init; }
 }
 
 /// <summary>The outcome of one seed. <see cref="TraceHash"/> is equal for equal runs (replay check).</summary>

@@ -7,20 +7,17 @@ public sealed partial class RaftNode
         switch (m.Type)
         {
             case MessageType.Append:
-                _electionElapsed = 0;
-                Leader = m.From;
+                HeardFromLeader(m.From);
                 HandleAppend(m);
                 break;
             case MessageType.Heartbeat:
-                _electionElapsed = 0;
-                Leader = m.From;
+                HeardFromLeader(m.From);
                 // The leader only sends a commit index this member is known to hold.
                 _log.CommitTo(Math.Min(m.Commit, _log.LastIndex));
                 Send(new Message(MessageType.HeartbeatResponse, Id, m.From, Term) { Context = m.Context });
                 break;
             case MessageType.Snapshot:
-                _electionElapsed = 0;
-                Leader = m.From;
+                HeardFromLeader(m.From);
                 HandleSnapshot(m);
                 break;
             case MessageType.TimeoutNow when IsVoter:

@@ -10,7 +10,7 @@ namespace K3sLab.Raft.Tests;
 /// "cluster N [prevote=false] [checkquorum=false] [keep=K]" (members 1..N), "join ID" (a member with no membership),
 /// "tick N" (ticks every member N times, delivering after each), "propose ID TEXT", "compact ID",
 /// "add-learner ID TARGET", "add-voter ID TARGET", "promote ID TARGET", "remove ID TARGET" (proposed on ID),
-/// "transfer ID TARGET", "read-index ID CONTEXT", "isolate ID", "partition 1,2 3,4,5", "heal", "restart ID",
+/// "transfer ID TARGET", "read-index ID CONTEXT", "peer-down ID MEMBER" (ID's transport saw MEMBER's process die), "isolate ID", "partition 1,2 3,4,5", "heal", "restart ID",
 /// "status", "members", "progress ID".
 /// </summary>
 internal sealed class ScriptedCluster
@@ -96,6 +96,9 @@ internal sealed class ScriptedCluster
                 break;
             case "read-index":
                 Node(args[1]).ReadIndex(Encoding.UTF8.GetBytes(args[2]));
+                break;
+            case "peer-down":
+                Node(args[1]).ReportPeerDown(Id(args[2]));
                 break;
             case "isolate":
                 Cut([Id(args[1])], _members.Keys.Where(k => k != Id(args[1])));

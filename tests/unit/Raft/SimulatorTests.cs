@@ -76,6 +76,18 @@ public sealed class SimulatorTests
     }
 
     [Fact]
+    public void Run_200SeedsWithPeerDownReports_NoSafetyOrLivenessFailure()
+    {
+        // Followers told of their leader's death campaign early, and wrong reports about live leaders happen too:
+        // neither may cost safety or convergence.
+        var results = Enumerable.Range(1, 200).AsParallel().Select(seed => new ClusterSimulator(new SimulationOptions(seed) { PeerDownReports = true }).Run()).ToList();
+
+        results.Where(r => !r.Passed).Select(r => r.ToString()).Should().BeEmpty();
+        results.Sum(r => r.Stats.PeerDownReports).Should().BePositive();
+        results.Sum(r => r.Stats.WrongPeerDownReports).Should().BePositive();
+    }
+
+    [Fact]
     public void RaftConfig_Default_TestOnlyPlantedBugHooksOff()
     {
         new RaftConfig().CountLearnerVotes.Should().BeFalse();

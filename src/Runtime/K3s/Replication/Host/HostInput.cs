@@ -19,6 +19,9 @@ internal abstract record HostInput
 
     public sealed record Unreachable(ulong Member) : HostInput;
 
+    /// <summary>The transport saw a member's process die (its stream ended, its port refuses connections).</summary>
+    public sealed record PeerDown(ulong Member) : HostInput;
+
     public sealed record SnapshotSent(ulong Member, bool Ok) : HostInput;
 
     /// <summary>A snapshot captured on the loop at <paramref name="Index"/> has been encoded off it (see RaftHost.Snapshot.cs).</summary>

@@ -83,6 +83,9 @@ internal sealed partial class RaftHost
             case HostInput.Unreachable u:
                 _node.ReportUnreachable(u.Member);
                 break;
+            case HostInput.PeerDown d:
+                _node.ReportPeerDown(d.Member);
+                break;
             case HostInput.SnapshotSent s:
                 _node.ReportSnapshot(s.Member, s.Ok);
                 break;
@@ -133,6 +136,27 @@ internal sealed partial class RaftHost
             _readsQueued.AddRange(_readsInFlight[id].Waiters.Where(w => !w.Task.IsCompleted));
             _readsInFlight.Remove(id);
         }
+    }
+
+    /// <summary>
+    /// Reads asked of a leader that is gone will never be answered; without this they would wait out their age (an
+    /// election timeout) before being asked again, which after a leader's death added up to 0.8 s to every read that
+    /// was in flight. A new leader gets them at once, on the next round.
+    /// </summary>
+    private void ReissueReads(ulong leader)
+    {
+        if (leader == RaftNode.None || _readsInFlight.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (waiters, _) in _readsInFlight.Values)
+        {
+            _readsQueued.AddRange(waiters.Where(w => !w.Task.IsCompleted));
+        }
+
+        _readsInFlight.Clear();
+        _inbox.Writer.TryWrite(new HostInput.Run(static () => { }));
     }
 
     private void FailReads(Exception reason)
@@ -190,6 +214,7 @@ internal sealed partial class RaftHost
         if (ready.SoftState is { } soft && soft.Leader != _lastLeader)
         {
             _lastLeader = soft.Leader;
+            ReissueReads(soft.Leader);
             Log.LeaderChanged(_logger, MemberId, soft.Leader, _node.Term);
             _machine.LeaderChanged(soft.Leader, soft.Leader == MemberId);
         }

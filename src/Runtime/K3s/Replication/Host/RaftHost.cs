@@ -46,6 +46,7 @@ internal sealed partial class RaftHost : IAsyncDisposable
             ClusterId = clusterId,
         };
         _transport.SnapshotSent = (id, ok) => _inbox.Writer.TryWrite(new HostInput.SnapshotSent(id, ok));
+        _transport.PeerDown = id => _inbox.Writer.TryWrite(new HostInput.PeerDown(id));
         var random = options.Seed is { } seed ? new Random(seed) : new Random();
         var hardState = storage.HardState ?? default;
         _writtenHardState = hardState;

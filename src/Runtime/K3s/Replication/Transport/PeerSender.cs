@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Threading.Channels;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -18,6 +19,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private const int MaxBatch = 256;
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly Channel<Message> _queue = System.Threading.Channels.Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stop = new();
@@ -25,12 +27,14 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly ulong _from;
     private readonly ulong _to;
     private readonly Action<ulong> _unreachable;
+    private readonly Action<ulong> _peerDown;
     private readonly Action<ulong, bool> _snapshotSent;
     private readonly ILogger _logger;
     private readonly Task _loop;
 
-    public PeerSender(ulong clusterId, ulong from, ulong to, string url, PeerChannels channels, Action<ulong> unreachable, Action<ulong, bool> snapshotSent, ILogger logger)
+    public PeerSender(ulong clusterId, ulong from, ulong to, string url, PeerChannels channels, Action<ulong> unreachable, Action<ulong> peerDown, Action<ulong, bool> snapshotSent, ILogger logger)
     {
+        _peerDown = peerDown;
         _snapshotSent = snapshotSent;
         _clusterId = clusterId;
         _from = from;
@@ -76,6 +80,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 }
 
                 using var call = client.Stream(cancellationToken: _stop.Token);
+                _ = WatchForPeerDeathAsync(call.ResponseAsync);
                 while (true)
                 {
                     var batch = new PeerBatch { ClusterId = _clusterId, From = _from, To = _to };
@@ -167,6 +172,55 @@ internal sealed partial class PeerSender : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The peer answers the stream only when it ends it, so the response failing while this member is not stopping
+    /// means the peer's end went away. Then find out whether its process died: a connection to its peer port that is
+    /// refused means nothing listens there any more (a kernel answers so for a dead process; a partition or a machine
+    /// without power does not answer at all). The core then stops waiting a whole election timeout for a dead leader.
+    /// </summary>
+    private async Task WatchForPeerDeathAsync(Task<StreamClosed> response)
+    {
+        try
+        {
+            await response.ConfigureAwait(false);
+            return;
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Internal && !_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception)
+        {
+            return;
+        }
+
+        if (await PortRefusesAsync().ConfigureAwait(false))
+        {
+            Log.PeerDown(_logger, _to, Url);
+            _peerDown(_to);
+        }
+    }
+
+    private async Task<bool> PortRefusesAsync()
+    {
+        var uri = new Uri(Url);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            await socket.ConnectAsync(uri.Host, uri.Port, timeout.Token).ConfigureAwait(false);
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
@@ -179,6 +233,9 @@ internal sealed partial class PeerSender : IAsyncDisposable
     {
         [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "Peer {Peer:x16} at {Url} is unreachable: {Reason}")]
         public static partial void Unreachable(ILogger logger, ulong peer, string url, string reason);
+
+        [LoggerMessage(EventId = 4112, Level = LogLevel.Warning, Message = "Peer {Peer:x16} at {Url} is down: its stream ended and its peer port refuses connections")]
+        public static partial void PeerDown(ILogger logger, ulong peer, string url);
 
         [LoggerMessage(EventId = 4111, Level = LogLevel.Information, Message = "Peer {Peer:x16} at {Url} is reachable again")]
         public static partial void Reconnected(ILogger logger, ulong peer, string url);

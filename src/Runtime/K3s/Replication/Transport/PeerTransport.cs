@@ -18,6 +18,9 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
     /// <summary>The cluster id every batch carries; set once it is known (a joining member learns it from MemberAdd).</summary>
     public ulong ClusterId { get; set; }
 
+    /// <summary>Told that a member's process is gone (<see cref="PeerSender"/>: its stream ended and its port refuses connections).</summary>
+    public Action<ulong> PeerDown { get; set; } = _ => { };
+
     /// <summary>Told whether a snapshot message reached its receiver (true) or was dropped (false).</summary>
     public Action<ulong, bool> SnapshotSent { get; set; } = (_, _) => { };
 
@@ -68,7 +71,7 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
                 }
                 else
                 {
-                    next[id] = new PeerSender(ClusterId, self, id, url, _channels, unreachable, (to, ok) => SnapshotSent(to, ok), logger);
+                    next[id] = new PeerSender(ClusterId, self, id, url, _channels, unreachable, to => PeerDown(to), (to, ok) => SnapshotSent(to, ok), logger);
                 }
             }
 
