@@ -109,6 +109,29 @@ public sealed class ReplicatedStoreTests
     }
 
     [Fact]
+    public async Task LeaderProcessGone_FollowersSeeItsPortRefuse_ElectBeforeAnyElectionTimeoutRunsOut()
+    {
+        // An election timeout of 3 s: without the transport's report the survivors' leases (3 s since the last
+        // heartbeat) refuse every vote, so no member can lead again before then. With it, both forget the dead leader at
+        // once and one campaigns within half an election timeout (1.5 s) plus the round trips.
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await InProcessCluster.StartAsync(3, ct, o => o with { ElectionTimeout = TimeSpan.FromSeconds(3) });
+        await PutAsync(cluster.Leader.Store, "before", "v", ct);
+        var oldLeader = cluster.Leader.Host.Name;
+        var oldTerm = cluster.Leader.Host.Status.Term;
+
+        var stopped = System.Diagnostics.Stopwatch.StartNew();
+        await cluster.StopAsync(oldLeader);
+        await cluster.WaitAsync(() => cluster.Running.Any(m => m.Host.IsLeader), TimeSpan.FromSeconds(2.9), "a survivor to lead before an election timeout could have run out", ct);
+        var elected = stopped.Elapsed;
+
+        var leader = cluster.Leader;
+        leader.Host.Status.Term.Should().BeGreaterThan(oldTerm);
+        await PutAsync(leader.Store, "after", "v", ct);
+        elected.Should().BeLessThan(TimeSpan.FromSeconds(3), "the survivors may not wait out a lease on a leader whose port refuses connections");
+    }
+
+    [Fact]
     public async Task NewMemberAfterCompaction_CatchesUpFromASnapshot()
     {
         var ct = TestContext.Current.CancellationToken;
