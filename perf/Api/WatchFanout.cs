@@ -78,7 +78,9 @@ internal static class WatchFanout
             var clientCpuBefore = Environment.CpuUsage.TotalTime;
             var clock = Stopwatch.StartNew();
             var origin = Stopwatch.GetTimestamp();
-            using var inFlight = new SemaphoreSlim(options.WatchWritesInFlight);
+            // Not disposed: a cancelled run leaves creates in flight that still release it; without a wait handle
+            // taken, a SemaphoreSlim holds nothing to free.
+            var inFlight = new SemaphoreSlim(options.WatchWritesInFlight);
             var creates = new List<Task>(writes);
             for (var i = 0; i < writes; i++)
             {

@@ -12,7 +12,9 @@ internal static class TimelinePlot
 {
     public static void Write(string directory, string fileName, string title, IEnumerable<(string Label, double OffsetSeconds, IReadOnlyList<IntervalStats> Intervals)> series)
     {
+        // Twenty colours: the api suite has a dozen phases, and ten would repeat.
         var plot = new Plot();
+        plot.Add.Palette = new ScottPlot.Palettes.Category20();
         plot.Title(title);
         plot.XLabel("seconds into the run");
         plot.YLabel("latency (ms, log scale)");
