@@ -185,8 +185,10 @@ internal sealed partial class PeerSender : IAsyncDisposable
             await response.ConfigureAwait(false);
             return;
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Internal && !_stop.IsCancellationRequested)
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled && !_stop.IsCancellationRequested)
         {
+            // Whatever the status (Unavailable, Internal, Unknown: it depends on where the connection broke), the
+            // probe decides; Cancelled is this sender ending the call itself.
         }
         catch (Exception)
         {
