@@ -31,6 +31,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly Action<ulong, bool> _snapshotSent;
     private readonly ILogger _logger;
     private readonly Task _loop;
+    private int _downLogged;
 
     public PeerSender(ulong clusterId, ulong from, ulong to, string url, PeerChannels channels, Action<ulong> unreachable, Action<ulong> peerDown, Action<ulong, bool> snapshotSent, ILogger logger)
     {
@@ -124,6 +125,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
                         {
                             Log.Reconnected(_logger, _to, Url);
                             wasDown = false;
+                            Volatile.Write(ref _downLogged, 0);
                         }
 
                         backoff = MinBackoff;
@@ -146,6 +148,10 @@ internal sealed partial class PeerSender : IAsyncDisposable
                 {
                     Log.Unreachable(_logger, _to, Url, e.Message);
                     wasDown = true;
+
+                    // A write that failed first ends the call itself, so the response watch sees only a cancellation:
+                    // the first failure of a link asks the same question.
+                    _ = ProbeAndReportAsync();
                 }
 
                 // What was queued for a dead link is stale by the time it comes back; Raft resends what matters.
@@ -195,9 +201,22 @@ internal sealed partial class PeerSender : IAsyncDisposable
             return;
         }
 
+        await ProbeAndReportAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reports the peer down when its port refuses a connection. The core hears every such report (it ignores those
+    /// about a member that does not lead it); the log says it once until the peer is reachable again.
+    /// </summary>
+    private async Task ProbeAndReportAsync()
+    {
         if (await PortRefusesAsync().ConfigureAwait(false))
         {
-            Log.PeerDown(_logger, _to, Url);
+            if (Interlocked.Exchange(ref _downLogged, 1) == 0)
+            {
+                Log.PeerDown(_logger, _to, Url);
+            }
+
             _peerDown(_to);
         }
     }
