@@ -20,6 +20,9 @@ internal sealed class ApiFigures
     /// <summary>The same namespace read in pages of <see cref="ApiSuiteOptions.ListPageLimit"/>, timed per page.</summary>
     public PhaseRun? ListPages { get; set; }
 
+    /// <summary>The mixed loads (20 % creates, 50 % gets, 20 % updates, 10 % deletes), one per object size.</summary>
+    public List<PhaseRun> Mixes { get; } = [];
+
     public List<WatchFanoutRun> Watches { get; } = [];
 
     /// <summary>The host's 1, 5 and 15 minute load averages when the run began and ended: other work on the machine skews every figure.</summary>
@@ -36,5 +39,5 @@ internal sealed class ApiFigures
     /// <summary>The host's load averages now, as /proc/loadavg gives them.</summary>
     public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
-    public IEnumerable<PhaseRun> Phases => Creates.Concat(Baselines).Concat(new[] { Get, List, ListPages }.OfType<PhaseRun>());
+    public IEnumerable<PhaseRun> Phases => Creates.Concat(Baselines).Concat(new[] { Get }.OfType<PhaseRun>()).Concat(Mixes).Concat(new[] { List, ListPages }.OfType<PhaseRun>());
 }

@@ -21,6 +21,7 @@ internal static class ApiPhases
         using var connections = new AdminConnections(server, 1, System.Net.HttpVersion.Version20, TimeSpan.FromSeconds(30));
         var names = options.CreateClients.Select(c => string.Create(CultureInfo.InvariantCulture, $"{server.NamespacePrefix}-create-c{c}"))
             .Append(ListNamespace(server))
+            .Concat(MixedLoad.Namespaces(server, options))
             .Concat(options.WatchLevels.Select(l => string.Create(CultureInfo.InvariantCulture, $"{server.NamespacePrefix}-watch-{l.Watchers}-at-{l.WritesPerSecond}")));
         foreach (var ns in names)
         {
@@ -92,6 +93,13 @@ internal static class ApiPhases
             Progress(figures.Get);
         }
 
+        foreach (var kib in options.MixSizesKiB)
+        {
+            var mix = await MixedLoad.RunAsync(server, connections, options, kib, ct);
+            figures.Mixes.Add(mix);
+            Progress(mix);
+        }
+
         await SeedListAsync(server, connections, options, ct);
         figures.List = await ClosedLoop.RunAsync(server, connections, "list 1,000 (no limit)", 1, options.Lists, options.PhaseTimeout, (client, _, token) => ApiRequests.ListAsync(client, ListNamespace(server), options.ListObjects, token), ct);
         Progress(figures.List);
@@ -155,7 +163,7 @@ internal static class ApiPhases
         }, ct);
     }
 
-    private static async Task RequireAsync(Task<string?> request, string what)
+    public static async Task RequireAsync(Task<string?> request, string what)
     {
         if (await request is { } error)
         {

@@ -72,6 +72,8 @@ internal static class ApiReport
             .AppendLine("The two baselines read nothing from the store: `/version` is public (TLS, HTTP/2, routing), `/api/v1` is authenticated")
             .AppendLine("(client certificate, RBAC, metrics); a GET of an object adds the store read and its JSON.")
             .AppendLine(Inv, $"GETs pick a random object among the last level's; LISTs read a namespace holding exactly {options.ListObjects:N0} ConfigMaps, whole (no limit) or in pages of {options.ListPageLimit} (timed per page).")
+            .AppendLine(Inv, $"The mixed loads send {options.MixRequests:N0} requests each with {options.MixClients} clients, in kine's benchmark proportions: 20 % creates, 50 % GETs, 20 % unconditional")
+            .AppendLine("updates (PUT without resourceVersion) and 10 % deletes, with ConfigMaps of 1 KiB or 50 KiB of data; GETs and updates hit 200 seeded objects, deletes take objects seeded for them.")
             .AppendLine()
             .AppendLine("| phase | clients | requests | errors | req/s | p50 | p99 | max | server CPU | server CPU per request | server RSS after | generator CPU |")
             .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -103,7 +105,7 @@ internal static class ApiReport
             directory,
             "api-latency",
             "API request latency by phase",
-            [.. figures.Creates.Select(c => ($"create, {c.Clients} client{(c.Clients == 1 ? string.Empty : "s")}", c.Latency)), .. new[] { figures.Get, figures.List }.OfType<PhaseRun>().Select(r => (r.Phase, r.Latency))]);
+            [.. figures.Creates.Select(c => ($"create, {c.Clients} client{(c.Clients == 1 ? string.Empty : "s")}", c.Latency)), .. new[] { figures.Get, figures.List }.OfType<PhaseRun>().Concat(figures.Mixes).Select(r => (r.Phase, r.Latency))]);
         Plots.PercentilePlot.Write(directory, "api-watch", "Watch delivery latency from send", figures.Watches.Select(w => ($"{w.Watchers:N0} watchers, {w.WritesPerSecondAsked} writes/s", w.FromSend)));
         var files = Load.LoadFiles.Write(directory, "api", Series(figures));
         md.AppendLine()

@@ -15,6 +15,26 @@ internal static class ApiRequests
         return await CheckAsync(response, HttpStatusCode.Created, ct);
     }
 
+    /// <summary>Creates a ConfigMap of <paramref name="bytes"/> bytes of data.</summary>
+    public static async Task<string?> CreateSizedAsync(HttpClient client, string ns, string name, int bytes, CancellationToken ct)
+    {
+        using var response = await client.PostAsync(ConfigMaps.Collection(ns), ConfigMaps.SizedBody(name, bytes), ct);
+        return await CheckAsync(response, HttpStatusCode.Created, ct);
+    }
+
+    /// <summary>Replaces a ConfigMap unconditionally (a PUT without resourceVersion, as <c>kubectl replace</c> without it sends).</summary>
+    public static async Task<string?> UpdateAsync(HttpClient client, string ns, string name, int bytes, CancellationToken ct)
+    {
+        using var response = await client.PutAsync(ConfigMaps.Item(ns, name), ConfigMaps.SizedBody(name, bytes), ct);
+        return await CheckAsync(response, HttpStatusCode.OK, ct);
+    }
+
+    public static async Task<string?> DeleteAsync(HttpClient client, string ns, string name, CancellationToken ct)
+    {
+        using var response = await client.DeleteAsync(ConfigMaps.Item(ns, name), ct);
+        return await CheckAsync(response, HttpStatusCode.OK, ct);
+    }
+
     public static async Task<string?> CreateNamespaceAsync(HttpClient client, string ns, CancellationToken ct)
     {
         using var response = await client.PostAsync("/api/v1/namespaces", ConfigMaps.Namespace(ns), ct);

@@ -12,6 +12,15 @@ internal sealed record ApiSuiteOptions
 
     public required int Gets { get; init; }
 
+    /// <summary>Object sizes of the mixed load (issue 11: 1 KiB and 50 KiB); one phase each.</summary>
+    public IReadOnlyList<int> MixSizesKiB { get; init; } = [1, 50];
+
+    /// <summary>Requests of each mixed-load phase.</summary>
+    public long MixRequests { get; init; }
+
+    /// <summary>Concurrent clients of the mixed load.</summary>
+    public int MixClients { get; init; } = 16;
+
     /// <summary>Objects in the listed namespace: issue 5 asks for exactly 1,000.</summary>
     public int ListObjects { get; init; } = 1000;
 
@@ -63,6 +72,7 @@ internal sealed record ApiSuiteOptions
         CreatesPerLevel = 10_000,
         GetClients = 4,
         Gets = 20_000,
+        MixRequests = 10_000,
         Lists = 200,
         WatchLevels = [new(100, 20), new(1000, 20), new(1000, 110)],
         WatchDuration = TimeSpan.FromSeconds(15),
@@ -75,6 +85,7 @@ internal sealed record ApiSuiteOptions
         CreatesPerLevel = 500,
         GetClients = 4,
         Gets = 2_000,
+        MixRequests = 500,
         Lists = 20,
         WatchLevels = [new(100, 20), new(1000, 20)],
         WatchDuration = TimeSpan.FromSeconds(3),

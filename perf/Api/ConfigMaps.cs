@@ -25,6 +25,10 @@ internal static class ConfigMaps
     public static HttpContent Body(string name) =>
         Json($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}"},"data":{"filler":"{{{Filler}}}"}}""");
 
+    /// <summary>A ConfigMap whose data holds <paramref name="bytes"/> bytes of filler (the mixed load's 1 KiB and 50 KiB objects).</summary>
+    public static HttpContent SizedBody(string name, int bytes) =>
+        Json($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}"},"data":{"filler":"{{{new string('y', bytes)}}}"}}""");
+
     public static HttpContent StampedBody(string name, int sequence, long timestamp) =>
         Json(string.Create(CultureInfo.InvariantCulture, $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}"},"data":{"filler":"{{{Filler}}}","{{{StampKey}}}":"{{{sequence}}}.{{{timestamp}}}"}}"""));
 

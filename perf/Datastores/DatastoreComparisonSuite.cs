@@ -15,8 +15,8 @@ internal static class DatastoreComparisonSuite
 {
     /// <summary>One create level, GETs, LISTs and 100 watchers: about half a minute per datastore.</summary>
     public static ApiSuiteOptions Profile(bool quick) => quick
-        ? new ApiSuiteOptions { CreateClients = [16], CreatesPerLevel = 500, GetClients = 4, Gets = 1_000, Lists = 10, WatchLevels = [new(100, 20)], WatchDuration = TimeSpan.FromSeconds(3), PhaseTimeout = TimeSpan.FromSeconds(20) }
-        : new ApiSuiteOptions { CreateClients = [16], CreatesPerLevel = 5_000, GetClients = 4, Gets = 10_000, Lists = 100, WatchLevels = [new(100, 20)], WatchDuration = TimeSpan.FromSeconds(10), PhaseTimeout = TimeSpan.FromSeconds(60) };
+        ? new ApiSuiteOptions { CreateClients = [16], CreatesPerLevel = 500, GetClients = 4, Gets = 1_000, Lists = 10, WatchLevels = [new(100, 20)], WatchDuration = TimeSpan.FromSeconds(3), PhaseTimeout = TimeSpan.FromSeconds(20), MixSizesKiB = [] }
+        : new ApiSuiteOptions { CreateClients = [16], CreatesPerLevel = 5_000, GetClients = 4, Gets = 10_000, Lists = 100, WatchLevels = [new(100, 20)], WatchDuration = TimeSpan.FromSeconds(10), PhaseTimeout = TimeSpan.FromSeconds(60), MixSizesKiB = [] };
 
     public static async Task<int> RunAsync(string outputDirectory, IReadOnlyList<string> datastores, bool quick, CancellationToken ct)
     {
