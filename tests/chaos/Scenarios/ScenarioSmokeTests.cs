@@ -79,9 +79,14 @@ public sealed class ScenarioSmokeTests(NodeImageFixture image) : IClassFixture<N
         var ct = TestContext.Current.CancellationToken;
         var scenario = WithLoad(ScenarioLibrary.Find("leader-partition"), 2, 5);
 
-        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 7, _reports, null, PlantedBug: "ack-before-commit"), ct)).Single();
+        // The bug shows only if a client of the cut-off server sends a write in the second or so before that server
+        // notices it lost its quorum and steps down. One run missed that window once in five on 2026-12-02 (two
+        // writes reached the cut server, both after it stepped down); two runs with different seeds must catch it at
+        // least once, and the run that does must name the violated check with its evidence.
+        var runs = await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(2, 7, _reports, null, PlantedBug: "ack-before-commit"), ct);
 
-        run.Passed.Should().BeFalse($"the planted bug must be caught: {run.Verdict} (reports in {_reports})");
+        var run = runs.FirstOrDefault(r => !r.Passed) ?? runs[^1];
+        run.Passed.Should().BeFalse($"the planted bug must be caught in one of {runs.Count} runs: {string.Join("; ", runs.Select(r => r.Verdict))} (reports in {_reports})");
         var violated = run.Checks.Where(c => !c.Passed && c.Name is "linearizable" or "no-lost-writes" or "watch-guarantees" or "converged").ToList();
         violated.Should().NotBeEmpty($"a write the cut-off leader acknowledged alone is overwritten by the new leader: {run.Verdict} (reports in {_reports})");
         violated.Should().OnlyContain(c => c.Details.Count > 0, "each violation carries its evidence");
