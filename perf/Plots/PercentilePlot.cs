@@ -41,11 +41,7 @@ internal static class PercentilePlot
         }
 
         plot.Axes.Bottom.SetTicks([.. new[] { 50.0, 90, 99, 99.9, 99.99 }.Select(Nines)], ["50 %", "90 %", "99 %", "99.9 %", "99.99 %"]);
-        if (highest >= lowest)
-        {
-            var decades = Enumerable.Range((int)Math.Floor(lowest), (int)Math.Ceiling(highest) - (int)Math.Floor(lowest) + 1).Select(d => (double)d).ToArray();
-            plot.Axes.Left.SetTicks(decades, [.. decades.Select(d => Math.Pow(10, d).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture))]);
-        }
+        LogScale.SetDecadeTicks(plot, lowest, highest);
 
         plot.ShowLegend(Alignment.LowerRight);
         Directory.CreateDirectory(directory);

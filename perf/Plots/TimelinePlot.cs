@@ -46,11 +46,7 @@ internal static class TimelinePlot
             highest = Math.Max(highest, points.Max(i => Math.Log10(i.P99Ms)));
         }
 
-        if (highest >= lowest)
-        {
-            var decades = Enumerable.Range((int)Math.Floor(lowest), (int)Math.Ceiling(highest) - (int)Math.Floor(lowest) + 1).Select(d => (double)d).ToArray();
-            plot.Axes.Left.SetTicks(decades, [.. decades.Select(d => Math.Pow(10, d).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture))]);
-        }
+        LogScale.SetDecadeTicks(plot, lowest, highest);
 
         plot.ShowLegend(Edge.Right);
         Directory.CreateDirectory(directory);
