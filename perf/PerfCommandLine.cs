@@ -126,7 +126,9 @@ internal static class PerfCommandLine
             case "agentlb":
                 var lbTrialsIndex = Array.IndexOf(args, "--trials");
                 var lbTrials = lbTrialsIndex >= 0 && lbTrialsIndex + 1 < args.Length ? int.Parse(args[lbTrialsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 20;
-                return await AgentLbSuite.RunAsync(output, lbTrials, cancel.Token);
+                return args.Contains("--lab")
+                    ? await AgentLb.LabAgentLbSuite.RunAsync(output, lbTrials, cancel.Token)
+                    : await AgentLbSuite.RunAsync(output, lbTrials, cancel.Token);
             case "scheduling":
                 return await SchedulingSuite.RunAsync(output, IntArg(args, "--pods", 1000), IntArg(args, "--nodes", 50), IntArg(args, "--startup", 100), cancel.Token);
             case "datastores":
@@ -137,7 +139,7 @@ internal static class PerfCommandLine
                 var scale = args.Contains("--quick") ? Scale.ScaleOptions.Quick : Scale.ScaleOptions.Full;
                 return await Scale.ScaleSuite.RunAsync(output, scale with { Nodes = IntArg(args, "--nodes", scale.Nodes) }, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

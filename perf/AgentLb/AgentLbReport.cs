@@ -4,23 +4,27 @@ using System.Text.Json.Nodes;
 
 namespace K3sLab.Perf.AgentLb;
 
-/// <summary>Writes the failover trials as <c>agentlb.md</c> (distribution and every trial) and <c>agentlb.json</c>.</summary>
+/// <summary>
+/// Writes the failover trials as <c>&lt;stem&gt;.md</c> (distribution and every trial), <c>&lt;stem&gt;.json</c> and a
+/// plot: <c>agentlb</c> for local processes, <c>agentlb-lab</c> for lab containers.
+/// </summary>
 internal static class AgentLbReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static async Task WriteAsync(string directory, string k3s, IReadOnlyList<AgentLbTrial> trials, CancellationToken ct)
+    public static async Task WriteAsync(string directory, string stem, string k3s, string setup, IReadOnlyList<AgentLbTrial> trials, CancellationToken ct)
     {
         Directory.CreateDirectory(directory);
         var md = new StringBuilder()
             .AppendLine("# Agent load balancer failover: kill the agent's active server")
             .AppendLine()
             .AppendLine(Inv, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, `{k3s}`, {Environment.ProcessorCount} cores, load average {LoadAverage()}.")
-            .AppendLine("Three `k3s server --cluster-init` servers (`--disable-agent`) and one `k3s agent`, each on its own loopback address.")
+            .AppendLine(setup)
             .AppendLine("Each trial kills (SIGKILL) the server the agent's balancer has ACTIVE. *API back*: from the kill to the first")
-            .AppendLine("`GET /api/v1/nodes/a1` through the agent's balancer, each on a new connection (as each kubectl run opens one)")
+            .AppendLine("`GET /api/v1/nodes/<agent>` through the agent's balancer, each on a new connection (as each kubectl run opens one)")
             .AppendLine("with a 1 s timeout, 20 ms apart, that answers 200. *Lease renewed*: from the kill to the first renewal of the")
             .AppendLine("agent's node Lease after it (the kubelet renews every 10 s; a node goes NotReady after 40 s without one).")
+            .AppendLine("Both run from just before the kill call; *kill call* is how long that call took to return, included in both.")
             .AppendLine()
             .AppendLine("| killed server | trials | API back: min | p50 | p90 | max | ≤ 1 s | lease renewed: max |")
             .AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -36,11 +40,11 @@ internal static class AgentLbReport
         }
 
         md.AppendLine()
-            .AppendLine("| trial | killed | leader | API back | failed requests | lease renewed |")
-            .AppendLine("|---:|---|---|---:|---:|---:|");
+            .AppendLine("| trial | killed | leader | API back | failed requests | lease renewed | kill call |")
+            .AppendLine("|---:|---|---|---:|---:|---:|---:|");
         foreach (var t in trials)
         {
-            md.AppendLine(Inv, $"| {t.Trial} | {t.Killed} | {(t.KilledWasLeader ? "yes" : "no")} | {Ms(t.RecoverySeconds)} | {t.FailedProbes} | {t.LeaseRenewedSeconds:0.0} s |");
+            md.AppendLine(Inv, $"| {t.Trial} | {t.Killed} | {(t.KilledWasLeader ? "yes" : "no")} | {Ms(t.RecoverySeconds)} | {t.FailedProbes} | {t.LeaseRenewedSeconds:0.0} s | {Ms(t.KillCallSeconds)} |");
         }
 
         var json = new JsonArray();
@@ -54,13 +58,14 @@ internal static class AgentLbReport
                 ["recoverySeconds"] = t.RecoverySeconds,
                 ["failedProbes"] = t.FailedProbes,
                 ["leaseRenewedSeconds"] = t.LeaseRenewedSeconds,
+                ["killCallSeconds"] = t.KillCallSeconds,
             });
         }
 
         // A trial with no answer in 30 s has no place on the scale; the table above counts it.
         Plots.TrialPlot.Write(
             directory,
-            "agentlb",
+            stem,
             "API back through the agent's balancer after SIGKILL of its active server",
             "seconds from the kill to the first 200",
             [
@@ -68,9 +73,9 @@ internal static class AgentLbReport
                 ("killed a follower", [.. trials.Where(t => !t.KilledWasLeader && !double.IsInfinity(t.RecoverySeconds)).Select(t => (t.Trial, t.RecoverySeconds))]),
             ],
             [("goal 1 s", 1)]);
-        md.AppendLine().AppendLine("![API back per trial](agentlb.svg)");
-        await File.WriteAllTextAsync(Path.Combine(directory, "agentlb.md"), md.ToString(), ct);
-        await File.WriteAllTextAsync(Path.Combine(directory, "agentlb.json"), new JsonObject { ["trials"] = json }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }), ct);
+        md.AppendLine().AppendLine(Inv, $"![API back per trial]({stem}.svg)");
+        await File.WriteAllTextAsync(Path.Combine(directory, stem + ".md"), md.ToString(), ct);
+        await File.WriteAllTextAsync(Path.Combine(directory, stem + ".json"), new JsonObject { ["trials"] = json }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }), ct);
     }
 
     private static string Ms(double seconds) => double.IsInfinity(seconds) ? "none in 30 s" : string.Create(Inv, $"{seconds * 1000:0} ms");

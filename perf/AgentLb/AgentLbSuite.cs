@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using K3sLab.Lab;
 
 namespace K3sLab.Perf.AgentLb;
@@ -17,14 +16,15 @@ namespace K3sLab.Perf.AgentLb;
 /// until the balancer has taken it back. Writes <c>agentlb.md</c> and <c>agentlb.json</c>; exit 1 when a trial does
 /// not recover within 30 s.
 /// </summary>
-internal static partial class AgentLbSuite
+internal static class AgentLbSuite
 {
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(120);
-    private static readonly TimeSpan RecoveryDeadline = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>Issue 7's bound on the API's return through the agent's balancer; a slower trial leaves its logs.</summary>
     private static readonly TimeSpan Goal = TimeSpan.FromSeconds(1);
+
+    private const string LocalSetup = "Three `k3s server --cluster-init` servers (`--disable-agent`) and one `k3s agent`, each on its own loopback address.";
 
     public static async Task<int> RunAsync(string outputDirectory, int trials, CancellationToken ct)
     {
@@ -68,16 +68,17 @@ internal static partial class AgentLbSuite
             agent.Start();
 
             var lb = new Uri($"https://127.0.0.1:{lbPort}");
-            await WaitUntilAsync(async () => servers.All(s => s.IsRunning) && await GetAsync(lb, "/api/v1/nodes/a1", admin, ca, ct) == HttpStatusCode.OK && AllListed(agent.Log, servers), StartDeadline, () => $"the agent did not register through its load balancer with all three servers listed\n{agent.Log}", ct);
+            var throughBalancer = new ApiProbe(lb, admin, ca);
+            await BalancerLog.WaitUntilAsync(async () => servers.All(s => s.IsRunning) && await throughBalancer.GetAsync("/api/v1/nodes/a1", ProbeTimeout, ct) == HttpStatusCode.OK && BalancerLog.AllListed(agent.Log, servers.Select(s => s.Address)), StartDeadline, () => $"the agent did not register through its load balancer with all three servers listed\n{agent.Log}", ct);
             Progress($"3 servers and agent a1 up; load balancer on {lb}");
 
             var results = new List<AgentLbTrial>();
             for (var trial = 1; trial <= trials; trial++)
             {
-                var active = ActiveServer(agent.Log) is { } address ? servers.Single(s => $"{s.Address}:6443" == address) : throw new InvalidOperationException($"the agent's load balancer has no ACTIVE server\n{agent.Log}");
+                var active = BalancerLog.ActiveServer(agent.Log) is { } address ? servers.Single(s => $"{s.Address}:6443" == address) : throw new InvalidOperationException($"the agent's load balancer has no ACTIVE server\n{agent.Log}");
                 var wasLeader = await IsLeaderAsync(active, root, ct);
                 var marks = servers.Select(s => s.Log.Length).Append(agent.Log.Length).ToArray();
-                var result = await TrialAsync(trial, active, wasLeader, lb, admin, ca, ct);
+                var result = await FailoverTrialRun.RunAsync(trial, active.Name, wasLeader, active.KillAsync, throughBalancer, "a1", ct);
                 results.Add(result);
                 if (result.RecoverySeconds > Goal.TotalSeconds)
                 {
@@ -88,16 +89,16 @@ internal static partial class AgentLbSuite
 
                 var mark = agent.Log.Length;
                 active.Start();
-                await WaitUntilAsync(
-                    () => Task.FromResult(Regex.IsMatch(agent.Log[mark..], $@"Server {Regex.Escape($"{active.Address}:6443")}@\w+->(RECOVERING|PREFERRED|HEALTHY|ACTIVE)") && AllListed(agent.Log, servers)),
+                await BalancerLog.WaitUntilAsync(
+                    () => Task.FromResult(BalancerLog.TookBack(agent.Log[mark..], active.Address) && BalancerLog.AllListed(agent.Log, servers.Select(s => s.Address))),
                     StartDeadline,
                     () => $"the balancer did not take {active.Name} back after it restarted\n{agent.Log[mark..]}\n{active.Log}",
                     ct);
-                await WaitUntilAsync(async () => await GetAsync(new Uri($"https://{active.Address}:6443"), "/readyz", admin, ca, ct) == HttpStatusCode.OK, StartDeadline, () => $"{active.Name} is not ready after its restart\n{active.Log}", ct);
+                await BalancerLog.WaitUntilAsync(async () => await new ApiProbe(new Uri($"https://{active.Address}:6443"), admin, ca).GetAsync("/readyz", ProbeTimeout, ct) == HttpStatusCode.OK, StartDeadline, () => $"{active.Name} is not ready after its restart\n{active.Log}", ct);
             }
 
-            await AgentLbReport.WriteAsync(outputDirectory, k3s, results, ct);
-            return results.All(r => r.RecoverySeconds <= RecoveryDeadline.TotalSeconds) ? 0 : 1;
+            await AgentLbReport.WriteAsync(outputDirectory, "agentlb", k3s, LocalSetup, results, ct);
+            return results.All(r => r.RecoverySeconds <= FailoverTrialRun.RecoveryDeadline.TotalSeconds) ? 0 : 1;
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {
@@ -140,101 +141,6 @@ internal static partial class AgentLbSuite
         Progress($"trial {result.Trial} took over {Goal.TotalMilliseconds:0} ms: every process's log since the kill is in {path}");
     }
 
-    private static async Task<AgentLbTrial> TrialAsync(int trial, NodeUnderTest active, bool wasLeader, Uri lb, X509Certificate2 admin, X509Certificate2 ca, CancellationToken ct)
-    {
-        var killedAt = DateTimeOffset.UtcNow;
-        var clock = Stopwatch.StartNew();
-        await active.KillAsync();
-        var failed = 0;
-        double recovered = double.PositiveInfinity;
-        while (clock.Elapsed < RecoveryDeadline)
-        {
-            if (await GetAsync(lb, "/api/v1/nodes/a1", admin, ca, ct) == HttpStatusCode.OK)
-            {
-                recovered = clock.Elapsed.TotalSeconds;
-                break;
-            }
-
-            failed++;
-            await Task.Delay(20, ct);
-        }
-
-        double renewed = double.PositiveInfinity;
-        while (clock.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            if (await LeaseRenewTimeAsync(lb, admin, ca, ct) is { } at && at > killedAt)
-            {
-                renewed = clock.Elapsed.TotalSeconds;
-                break;
-            }
-
-            await Task.Delay(200, ct);
-        }
-
-        return new AgentLbTrial(trial, active.Name, wasLeader, recovered, failed, renewed);
-    }
-
-    private static async Task<DateTimeOffset?> LeaseRenewTimeAsync(Uri lb, X509Certificate2 admin, X509Certificate2 ca, CancellationToken ct)
-    {
-        var body = await GetBodyAsync(lb, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/a1", admin, ca, ct);
-        return body is not null && JsonNode.Parse(body)?["spec"]?["renewTime"]?.GetValue<string>() is { } text
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
-    }
-
-    /// <summary>One request on a new connection (as each kubectl run makes), bounded by <see cref="ProbeTimeout"/>.</summary>
-    private static async Task<HttpStatusCode?> GetAsync(Uri server, string path, X509Certificate2 admin, X509Certificate2 ca, CancellationToken ct)
-    {
-        using var client = Client(server, admin, ca);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(ProbeTimeout);
-        try
-        {
-            using var response = await client.GetAsync(path, timeout.Token);
-            return response.StatusCode;
-        }
-        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            return null;
-        }
-    }
-
-    private static async Task<string?> GetBodyAsync(Uri server, string path, X509Certificate2 admin, X509Certificate2 ca, CancellationToken ct)
-    {
-        using var client = Client(server, admin, ca);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
-        try
-        {
-            using var response = await client.GetAsync(path, timeout.Token);
-            return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync(timeout.Token) : null;
-        }
-        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            return null;
-        }
-    }
-
-    private static HttpClient Client(Uri server, X509Certificate2 admin, X509Certificate2 ca)
-    {
-        var handler = new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero };
-        handler.SslOptions.ClientCertificates = [admin];
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-        {
-            if (certificate is null)
-            {
-                return false;
-            }
-
-            using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(leaf);
-        };
-        return new HttpClient(handler) { BaseAddress = server, Timeout = Timeout.InfiniteTimeSpan };
-    }
-
     /// <summary>Whether the member on <paramref name="server"/> leads the datastore, from etcdctl's endpoint status.</summary>
     private static async Task<bool> IsLeaderAsync(NodeUnderTest server, DirectoryInfo root, CancellationToken ct)
     {
@@ -271,7 +177,7 @@ internal static partial class AgentLbSuite
     }
 
     private static async Task WaitListeningAsync(NodeUnderTest server, CancellationToken ct) =>
-        await WaitUntilAsync(
+        await BalancerLog.WaitUntilAsync(
             async () =>
             {
                 using var client = new TcpClient();
@@ -289,31 +195,5 @@ internal static partial class AgentLbSuite
             () => $"{server.Name} is not listening\n{server.Log}",
             ct);
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within, Func<string> failure, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > within)
-            {
-                throw new TimeoutException(failure());
-            }
-
-            await Task.Delay(100, ct);
-        }
-    }
-
-    /// <summary>Whether the balancer's latest list names all three servers.</summary>
-    private static bool AllListed(string log, IEnumerable<NodeUnderTest> servers) =>
-        ListUpdate().Matches(log).LastOrDefault()?.Groups[1].Value is { } list && servers.All(s => list.Contains($"{s.Address}:6443", StringComparison.Ordinal));
-
-    private static string? ActiveServer(string log) => ActiveTransition().Matches(log).LastOrDefault()?.Groups[1].Value;
-
     private static void Progress(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
-
-    [GeneratedRegex(@"Server (\S+)@\w+->ACTIVE")]
-    private static partial Regex ActiveTransition();
-
-    [GeneratedRegex(@"server addresses -> \[([^\]]*)\]")]
-    private static partial Regex ListUpdate();
 }

@@ -25,6 +25,7 @@ internal sealed partial class AgentTunnels : IAsyncDisposable
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(3);
 
     private readonly Func<IReadOnlyList<string>> _servers;
+    private readonly Action<string> _closed;
     private readonly X509Certificate2 _client;
     private readonly X509Certificate2 _ca;
     private readonly IPEndPoint _kubelet;
@@ -38,11 +39,16 @@ internal sealed partial class AgentTunnels : IAsyncDisposable
     /// <param name="client">The kubelet's client certificate with its key; the caller keeps ownership.</param>
     /// <param name="ca">The cluster (server) CA; the caller keeps ownership.</param>
     /// <param name="kubelet">Where this node's kubelet API answers locally.</param>
+    /// <param name="closed">
+    /// Called with a server's address when its tunnel ends after it had connected, unless this side is stopping it:
+    /// the balancer fails that server at once (<see cref="LoadBalancer.LoadBalancerHost.ReportTunnelClosed"/>).
+    /// </param>
     /// <param name="time">The clock for the delays.</param>
     /// <param name="logger">Connection events, in k3s's words.</param>
-    public AgentTunnels(Func<IReadOnlyList<string>> servers, X509Certificate2 client, X509Certificate2 ca, IPEndPoint kubelet, TimeProvider time, ILogger logger)
+    public AgentTunnels(Func<IReadOnlyList<string>> servers, X509Certificate2 client, X509Certificate2 ca, IPEndPoint kubelet, Action<string> closed, TimeProvider time, ILogger logger)
     {
         _servers = servers;
+        _closed = closed;
         _client = client;
         _ca = ca;
         _kubelet = kubelet;
@@ -119,6 +125,7 @@ internal sealed partial class AgentTunnels : IAsyncDisposable
         while (!ct.IsCancellationRequested)
         {
             Log.Connecting(_logger, url.ToString());
+            var connected = false;
             try
             {
                 var socket = new ClientWebSocket();
@@ -144,6 +151,7 @@ internal sealed partial class AgentTunnels : IAsyncDisposable
                 }
 
                 Log.Connected(_logger, url.ToString());
+                connected = true;
                 await using var session = new TunnelSession(socket, DialAsync, _logger);
                 await session.RunAsync(ct);
                 if (!ct.IsCancellationRequested)
@@ -159,6 +167,11 @@ internal sealed partial class AgentTunnels : IAsyncDisposable
                 }
 
                 Log.Failed(_logger, url.ToString(), e.Message);
+            }
+
+            if (connected && !ct.IsCancellationRequested)
+            {
+                _closed(address);
             }
 
             try

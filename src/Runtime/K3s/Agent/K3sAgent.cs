@@ -84,7 +84,7 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
                 ServerPort = settings.KubeletPort,
             };
             await using var kubelet = Kubelet.Kubelet.Start(kubeletSettings, client, ca, serving, clientCa, TimeProvider.System, loggers);
-            await using var tunnels = new AgentTunnels(() => balancer.Servers, client, ca, kubeletSettings.LocalServerEndpoint, TimeProvider.System, loggers.CreateLogger("k3s.tunnel"));
+            await using var tunnels = new AgentTunnels(() => balancer.Servers, client, ca, kubeletSettings.LocalServerEndpoint, balancer.ReportTunnelClosed, TimeProvider.System, loggers.CreateLogger("k3s.tunnel"));
             var trim = StartupMemoryTrim.RunAsync(TimeProvider.System, cancellationToken);
             try
             {

@@ -1,6 +1,9 @@
 namespace K3sLab.K3s.Cli;
 
-/// <summary>The runtime's log output: one line per event on stderr, UTC timestamps, as k3s's logs read.</summary>
+/// <summary>
+/// The runtime's log output: one line per event on stderr with UTC timestamps, as k3s's logs read, but to the
+/// millisecond: explaining a failover needs the order and spacing of events within one second.
+/// </summary>
 internal static partial class RuntimeLogging
 {
     public static ILoggerFactory Create() => LoggerFactory.Create(builder =>
@@ -13,7 +16,7 @@ internal static partial class RuntimeLogging
         {
             console.SingleLine = true;
             console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ssZ ";
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
 
         // Same provider; this only sends every level to stderr, keeping stdout for command output.

@@ -110,6 +110,23 @@ public sealed class LoadBalancerHostTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ActiveServerHangs_ItsTunnelClosed_FailsOverAtOnce_WithoutWaitingForACheckOrADial()
+    {
+        var (lb, active, old) = await WithActiveServerAsync();
+        var other = active == _a ? _b : _a;
+
+        // A container taken down with its network: the tunnel's close arrives, but the address answers nothing.
+        active.Stop(resetConnections: false);
+        lb.ReportTunnelClosed(active.Address);
+        await old.ReadToCloseAsync();
+
+        lb.States[active.Address].Should().Be(ServerState.Failed);
+        _log.Lines.Select(l => l.Message).Should().Contain($"Server {active.Address}@ACTIVE->FAILED from closed tunnel");
+        (await GreetAsync(lb)).Should().Be(other.Name, "the next client goes to the other server, not into the dead one's dial timeout");
+        _log.Lines.Select(l => l.Message).Should().NotContain(m => m.Contains("failed dial", StringComparison.Ordinal), "no dial went to the dead server");
+    }
+
+    [Fact]
     public async Task HealthLoop_RunsOnTheInjectedClock_AndFailsTheActiveServer()
     {
         var interval = TimeSpan.FromSeconds(2);

@@ -59,6 +59,31 @@ public sealed class ServerListTests
     }
 
     [Fact]
+    public void ActiveServer_TunnelClosed_FailsAtOnce_AndClosesItsConnections()
+    {
+        var list = WithActive(A);
+
+        var decision = list.TunnelClosed(A, T0);
+
+        decision.CloseConnectionsTo.Should().Equal(A);
+        decision.Transitions.Single().ToString().Should().Be($"Server {A}@ACTIVE->FAILED from closed tunnel");
+        list.DialOrder().Should().Equal([B, Default, A], "the next dial goes to the other server, not the one whose tunnel closed");
+    }
+
+    [Fact]
+    public void TunnelClosed_FailedOrUnknownServer_ChangesNothing()
+    {
+        var list = WithActive(A);
+        list.HealthChecked(B, healthy: false, T0);
+        list.DialFailed(B, T0);
+
+        list.TunnelClosed(B, T0).Should().Be(LoadBalancerDecision.None, "B has failed already");
+        list.TunnelClosed("10.0.0.9:6443", T0).Should().Be(LoadBalancerDecision.None, "a server off the list has no state to change");
+        list.TunnelClosed(Default, T0).Should().Be(LoadBalancerDecision.None, "the standby default has no tunnel state that counts");
+        list.States[A].Should().Be(ServerState.Active);
+    }
+
+    [Fact]
     public void RecoveredServer_TakesConnectionsBackFromTheDefault()
     {
         // A dies, B is gone too: the agent falls back to the default server, its last resort.

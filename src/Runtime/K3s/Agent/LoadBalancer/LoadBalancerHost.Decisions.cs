@@ -16,6 +16,25 @@ internal sealed partial class LoadBalancerHost
         Enact(decision, close);
     }
 
+    /// <summary>
+    /// The agent's tunnel to <paramref name="address"/> ended after it had connected (<see cref="AgentTunnels"/>).
+    /// A killed server's kernel closes the tunnel at once even where its address then stops answering (a container
+    /// taken down with its network), while a health check or a dial would wait out its timeout: so the server fails
+    /// now and its connections are closed, and the next dial goes to another server.
+    /// </summary>
+    public void ReportTunnelClosed(string address)
+    {
+        LoadBalancerDecision decision;
+        List<ProxiedConnection>? close;
+        lock (_gate)
+        {
+            decision = _servers.TunnelClosed(address, _time.GetUtcNow());
+            close = Collect(decision);
+        }
+
+        Enact(decision, close);
+    }
+
     /// <summary>Reports a health-check result under the lock, then enacts the decision.</summary>
     private void ReportHealth(string address, bool healthy)
     {

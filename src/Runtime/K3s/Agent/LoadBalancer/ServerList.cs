@@ -141,6 +141,16 @@ internal sealed class ServerList(bool neverFailBack = false)
             ? Fail(address, "failed dial", now)
             : LoadBalancerDecision.None;
 
+    /// <summary>
+    /// The agent's tunnel to the server ended after it had connected: its process closed the connection or its
+    /// kernel reset it, so the server is gone or restarting. k3s takes the tunnel's state as the server's health; the
+    /// states a failed dial fails are failed here too, without waiting for the next health-check round.
+    /// </summary>
+    public LoadBalancerDecision TunnelClosed(string address, DateTimeOffset now) =>
+        _servers.TryGetValue(address, out var entry) && entry.State is ServerState.Healthy or ServerState.Preferred or ServerState.Active or ServerState.Unchecked or ServerState.Recovering
+            ? Fail(address, "closed tunnel", now)
+            : LoadBalancerDecision.None;
+
     public LoadBalancerDecision HealthChecked(string address, bool healthy, DateTimeOffset now)
     {
         if (!_servers.TryGetValue(address, out var entry))

@@ -21,6 +21,8 @@ internal sealed partial class RaftHost
 
         public void Deliver(IReadOnlyList<Message> messages) => host._inbox.Writer.TryWrite(new HostInput.Receive(messages));
 
+        public void StreamBroken(ulong memberId) => host._transport.CheckPeer(memberId);
+
         public Task<(ulong Term, ulong Index)?> ProposeForwardedAsync(byte[] entry, CancellationToken cancellationToken) =>
             host.IsLeader ? host.ProposeAsLeaderAsync(entry) : Task.FromResult<(ulong Term, ulong Index)?>(null);
 

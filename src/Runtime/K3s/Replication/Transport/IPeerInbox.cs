@@ -14,6 +14,12 @@ internal interface IPeerInbox
     /// <summary>Queues Raft messages for the host loop; never blocks on the loop.</summary>
     void Deliver(IReadOnlyList<Message> messages);
 
+    /// <summary>
+    /// A stream <paramref name="memberId"/> was sending on broke off: its connection was closed or reset from its
+    /// side. The transport then asks whether that member died (<see cref="PeerSender"/>'s probe).
+    /// </summary>
+    void StreamBroken(ulong memberId);
+
     /// <summary>Proposes an encoded store request on behalf of another member; null when this member is not the leader.</summary>
     Task<(ulong Term, ulong Index)?> ProposeForwardedAsync(byte[] entry, CancellationToken cancellationToken);
 

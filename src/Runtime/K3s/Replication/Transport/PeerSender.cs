@@ -19,7 +19,13 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private const int MaxBatch = 256;
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How long the probe waits for any answer. A live peer's kernel answers a SYN by itself, within a millisecond on
+    /// a LAN, whatever its process is doing; so "no answer" in this time after the peer closed its stream means its
+    /// machine or container went away with its address, not that it is slow.
+    /// </summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(250);
 
     private readonly Channel<Message> _queue = System.Threading.Channels.Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stop = new();
@@ -151,7 +157,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
                     // A write that failed first ends the call itself, so the response watch sees only a cancellation:
                     // the first failure of a link asks the same question.
-                    _ = ProbeAndReportAsync();
+                    _ = ProbeAndReportAsync(PeerClosure.ClosedByPeer(e));
                 }
 
                 // What was queued for a dead link is stale by the time it comes back; Raft resends what matters.
@@ -186,6 +192,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
     /// </summary>
     private async Task WatchForPeerDeathAsync(Task<StreamClosed> response)
     {
+        bool closedByPeer;
         try
         {
             await response.ConfigureAwait(false);
@@ -195,33 +202,58 @@ internal sealed partial class PeerSender : IAsyncDisposable
         {
             // Whatever the status (Unavailable, Internal, Unknown: it depends on where the connection broke), the
             // probe decides; Cancelled is this sender ending the call itself.
+            closedByPeer = PeerClosure.ClosedByPeer(e);
         }
         catch (Exception)
         {
             return;
         }
 
-        await ProbeAndReportAsync().ConfigureAwait(false);
+        await ProbeAndReportAsync(closedByPeer).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Reports the peer down when its port refuses a connection. The core hears every such report (it ignores those
-    /// about a member that does not lead it); the log says it once until the peer is reachable again.
+    /// The peer's own stream to this member broke off from its side (<see cref="RaftPeerService"/>): the same
+    /// question as when this member's stream to it ends, asked from the other direction, so a death is noticed by
+    /// whichever stream sees it first.
     /// </summary>
-    private async Task ProbeAndReportAsync()
+    public void CheckAfterPeerClosed()
     {
-        if (await PortRefusesAsync().ConfigureAwait(false))
+        if (!_stop.IsCancellationRequested)
         {
-            if (Interlocked.Exchange(ref _downLogged, 1) == 0)
-            {
-                Log.PeerDown(_logger, _to, Url);
-            }
-
-            _peerDown(_to);
+            _ = ProbeAndReportAsync(closedByPeer: true);
         }
     }
 
-    private async Task<bool> PortRefusesAsync()
+    /// <summary>
+    /// Reports the peer down on the evidence <see cref="PeerClosure.IsDeath"/> accepts. The core hears every such
+    /// report (it ignores those about a member that does not lead it); the log says it once until the peer is
+    /// reachable again.
+    /// </summary>
+    private async Task ProbeAndReportAsync(bool closedByPeer)
+    {
+        var probe = await ProbeAsync().ConfigureAwait(false);
+        if (!PeerClosure.IsDeath(closedByPeer, probe))
+        {
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _downLogged, 1) == 0)
+        {
+            if (probe == PortProbe.Refused)
+            {
+                Log.PeerDown(_logger, _to, Url);
+            }
+            else
+            {
+                Log.PeerGone(_logger, _to, Url, (int)ProbeTimeout.TotalMilliseconds);
+            }
+        }
+
+        _peerDown(_to);
+    }
+
+    private async Task<PortProbe> ProbeAsync()
     {
         var uri = new Uri(Url);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -230,15 +262,20 @@ internal sealed partial class PeerSender : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(uri.Host, uri.Port, timeout.Token).ConfigureAwait(false);
-            return false;
+            return PortProbe.Answered;
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
         {
-            return true;
+            return PortProbe.Refused;
+        }
+        catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+        {
+            return PortProbe.NoAnswer;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            return false;
+            // Unreachable network, no route, stopping: no evidence either way.
+            return PortProbe.Failed;
         }
     }
 
@@ -257,6 +294,9 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
         [LoggerMessage(EventId = 4112, Level = LogLevel.Warning, Message = "Peer {Peer:x16} at {Url} is down: its stream ended and its peer port refuses connections")]
         public static partial void PeerDown(ILogger logger, ulong peer, string url);
+
+        [LoggerMessage(EventId = 4113, Level = LogLevel.Warning, Message = "Peer {Peer:x16} at {Url} is down: it closed its stream and its address gave no answer within {Ms} ms")]
+        public static partial void PeerGone(ILogger logger, ulong peer, string url, int ms);
 
         [LoggerMessage(EventId = 4111, Level = LogLevel.Information, Message = "Peer {Peer:x16} at {Url} is reachable again")]
         public static partial void Reconnected(ILogger logger, ulong peer, string url);

@@ -85,6 +85,24 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
         }
     }
 
+    /// <summary>
+    /// The member's stream to this one broke off from its side: its sender here probes whether it died. Unknown
+    /// members are ignored.
+    /// </summary>
+    public void CheckPeer(ulong id)
+    {
+        Dictionary<ulong, PeerSender> senders;
+        lock (_gate)
+        {
+            senders = _senders;
+        }
+
+        if (senders.TryGetValue(id, out var sender))
+        {
+            sender.CheckAfterPeerClosed();
+        }
+    }
+
     /// <summary>Queues messages to their receivers; messages to unknown members are dropped (and reported unreachable).</summary>
     public void Send(IReadOnlyList<Message> messages)
     {

@@ -8,23 +8,35 @@ internal sealed partial class RaftPeerService(IPeerInbox inbox, ILogger<RaftPeer
 {
     public override async Task<StreamClosed> Stream(IAsyncStreamReader<PeerBatch> requestStream, ServerCallContext context)
     {
-        var checkedSender = false;
-        await foreach (var batch in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        ulong sender = 0;
+        try
         {
-            if (!checkedSender)
+            await foreach (var batch in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
             {
-                CheckCluster(batch.ClusterId, context);
-                if (!inbox.Knows(batch.From))
+                if (sender == 0)
                 {
-                    // A removed member, or one that joined a cluster we have not heard of yet; etcd answers 410 Gone.
-                    Log.UnknownPeer(logger, batch.From, context.Peer);
-                    throw new RpcException(new Status(StatusCode.PermissionDenied, $"member {batch.From:x16} is not a member of cluster {inbox.ClusterId:x16}"));
+                    CheckCluster(batch.ClusterId, context);
+                    if (!inbox.Knows(batch.From))
+                    {
+                        // A removed member, or one that joined a cluster we have not heard of yet; etcd answers 410 Gone.
+                        Log.UnknownPeer(logger, batch.From, context.Peer);
+                        throw new RpcException(new Status(StatusCode.PermissionDenied, $"member {batch.From:x16} is not a member of cluster {inbox.ClusterId:x16}"));
+                    }
+
+                    sender = batch.From;
                 }
 
-                checkedSender = true;
+                inbox.Deliver([.. batch.Messages.Select(MessageMapping.FromWire)]);
             }
-
-            inbox.Deliver([.. batch.Messages.Select(MessageMapping.FromWire)]);
+        }
+        catch (Exception e) when (sender != 0 && e is IOException or OperationCanceledException)
+        {
+            // The sender's connection closed or was reset before its stream ended: it may have died (a sender that
+            // ends its stream itself completes it). This server sets no keep-alive of its own, so a partition does
+            // not end up here; the probe that follows tells a dead peer from a live one.
+            Log.StreamLost(logger, sender, e.Message);
+            inbox.StreamBroken(sender);
+            throw;
         }
 
         return new StreamClosed();
@@ -89,6 +101,9 @@ internal sealed partial class RaftPeerService(IPeerInbox inbox, ILogger<RaftPeer
     {
         [LoggerMessage(EventId = 4100, Level = LogLevel.Warning, Message = "Refused a peer from cluster {Theirs:x16} (ours is {Ours:x16}) at {Peer}")]
         public static partial void OtherCluster(ILogger logger, ulong theirs, ulong ours, string peer);
+
+        [LoggerMessage(EventId = 4114, Level = LogLevel.Warning, Message = "Lost the streaming connection from peer {Peer:x16}: {Reason}")]
+        public static partial void StreamLost(ILogger logger, ulong peer, string reason);
 
         [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Refused a stream from unknown member {Member:x16} at {Peer}")]
         public static partial void UnknownPeer(ILogger logger, ulong member, string peer);
