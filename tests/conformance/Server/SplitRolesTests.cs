@@ -91,6 +91,45 @@ public sealed class SplitRolesTests : IAsyncLifetime
         TestContext.Current.SendDiagnosticMessage($"split roles: 3 etcd-only members up in {etcdUp.TotalSeconds:0.0} s, control-plane-only server listening {(controlPlaneUp - etcdUp).TotalSeconds:0.0} s later, first write after killing its member {failover.TotalSeconds:0.0} s");
     }
 
+    [Fact]
+    public async Task ControlPlaneOnlyServer_FollowsTheVoters_AndServesWhenOnlyAMemberThatJoinedAfterItIsLeft()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var e1 = _cluster.Server("e1", 1);
+        e1.Start(["--cluster-init", .. EtcdOnly]);
+        await e1.WaitListeningAsync(Start, ct);
+        var token = e1.Token;
+        var e2 = _cluster.Server("e2", 2);
+        e2.Start(["--server", e1.Url, "--token", token, .. EtcdOnly]);
+        await Eventually.UntilAsync(() => e1.MembersAsync(ct), m => m.Count == 2 && m.All(x => !x.IsLearner), Start, ct);
+
+        // The control plane starts while the store has two voters: its first list names only those.
+        var cp = _cluster.Server("cp", 4);
+        cp.Start("--disable-etcd", "--server", e1.Url, "--token", token);
+        await cp.WaitListeningAsync(Start, ct);
+        (await Eventually.UntilAsync(() => cp.KubectlAsync(ct, "create", "configmap", "follow-one", "--from-literal=k=v"), r => r.ExitCode == 0, Start, ct)).ExitCode.Should().Be(0, cp.Log);
+
+        // A third voter joins later; the control plane takes it into its list.
+        var e3 = _cluster.Server("e3", 3);
+        e3.Start(["--server", e1.Url, "--token", token, .. EtcdOnly]);
+        await Eventually.UntilAsync(() => e1.MembersAsync(ct), m => m.Count == 3 && m.All(x => !x.IsLearner), Start, ct);
+        await Eventually.TrueAsync(() => cp.Log.Contains($"datastore endpoints -> [{e1.EtcdUrl},{e2.EtcdUrl},{e3.EtcdUrl}]", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the control plane follows the new voter", ct);
+
+        // The first two leave the membership and die: only the member the control plane was never told of at start is left.
+        foreach (var gone in new[] { e1, e2 })
+        {
+            var id = await MemberIdAsync(e3, gone.Name, ct);
+            var removed = await Etcdctl.RunAsync(e3.EtcdUrl, [.. e3.EtcdctlTls, "member", "remove", id.ToString("x", System.Globalization.CultureInfo.InvariantCulture)], null, TimeSpan.FromSeconds(20), ct);
+            removed.ExitCode.Should().Be(0, $"{removed.Stderr}\n{e3.Log}");
+            await gone.KillAsync();
+        }
+
+        var written = await Eventually.UntilAsync(() => cp.KubectlAsync(ct, "create", "configmap", "follow-two", "--from-literal=k=w"), r => r.ExitCode == 0, Start, ct);
+        written.ExitCode.Should().Be(0, $"{written.Stderr}\n{cp.Log}");
+        (await cp.KubectlAsync(ct, "get", "configmap", "follow-one", "-o", "jsonpath={.data.k}")).Stdout.Should().Be("v");
+        await Eventually.TrueAsync(() => cp.Log.Contains($"datastore endpoints -> [{e3.EtcdUrl}]", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the removed members leave the control plane's list", ct);
+    }
+
     [Theory]
     [InlineData("invalid flag use; --server is required with --disable-etcd", "--disable-etcd")]
     [InlineData("invalid flag use; cannot use --disable-apiserver with --datastore-endpoint", "--disable-apiserver", "--disable-controller-manager", "--disable-scheduler", "--datastore-endpoint", "sqlite:///tmp/k3slab-split.db")]
@@ -103,6 +142,14 @@ public sealed class SplitRolesTests : IAsyncLifetime
         var code = await node.WaitExitAsync(TimeSpan.FromSeconds(30), ct);
         code.Should().NotBe(0, node.Log);
         node.Log.Should().Contain(message);
+    }
+
+    /// <summary>The member id of the server named <paramref name="name"/> (its member name starts with the node name), as <paramref name="at"/> lists it.</summary>
+    private static async Task<ulong> MemberIdAsync(ServerNode at, string name, CancellationToken ct)
+    {
+        var result = await Etcdctl.RunAsync(at.EtcdUrl, [.. at.EtcdctlTls, "member", "list", "-w", "json"], null, TimeSpan.FromSeconds(10), ct);
+        var member = (JsonNode.Parse(result.Stdout)?["members"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(m => m["name"]?.GetValue<string>().StartsWith(name + "-", StringComparison.Ordinal) == true);
+        return member?["ID"]?.GetValue<ulong>() ?? throw new InvalidOperationException($"{at.Name} lists no member named {name}-*: {result.Stdout}{result.Stderr}");
     }
 
     /// <summary>A GET on a server's supervisor port as the token's <c>server</c> user, trusting any certificate (the test only reads answers).</summary>

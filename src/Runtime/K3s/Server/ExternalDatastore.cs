@@ -35,7 +35,13 @@ internal static class ExternalDatastore
                 var path = endpoint is null ? settings.DataDir.SqliteDatabase : SqliteFile.PathFromEndpoint(endpoint);
                 return (SqliteStore.Open(new SqliteStoreOptions(path), loggers.CreateLogger("k3s.datastore")), path);
             case DatastoreKind.Etcd:
-                var etcd = new EtcdClientOptions(EtcdEndpointList.Parse(endpoint!)) { CaFile = settings.DatastoreTls.CaFile, CertFile = settings.DatastoreTls.CertFile, KeyFile = settings.DatastoreTls.KeyFile };
+                var etcd = new EtcdClientOptions(EtcdEndpointList.Parse(endpoint!))
+                {
+                    CaFile = settings.DatastoreTls.CaFile,
+                    CertFile = settings.DatastoreTls.CertFile,
+                    KeyFile = settings.DatastoreTls.KeyFile,
+                    MembershipRefresh = settings.DisableEtcd ? Embedded.ClusterEtcdClient.MembershipRefresh : TimeSpan.Zero,
+                };
                 return (await EtcdClientStore.ConnectAsync(etcd, loggers.CreateLogger("k3s.datastore"), cancellationToken).ConfigureAwait(false), $"etcd {etcd.Endpoints.Describe()}");
             case DatastoreKind.Postgres:
                 var postgres = PostgresStore.Open(new PostgresStoreOptions(endpoint!), loggers.CreateLogger("k3s.datastore"));

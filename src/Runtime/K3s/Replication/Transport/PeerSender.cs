@@ -88,6 +88,13 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
                 using var call = client.Stream(cancellationToken: _stop.Token);
                 _ = WatchForPeerDeathAsync(call.ResponseAsync);
+
+                // A follower sends nothing to another follower for as long as the leader lives, so a call can sit
+                // idle long after its peer restarted and ended it. Waiting for the next message also ends when the
+                // call does, and that message then goes on a new call at once, instead of failing on the dead one and
+                // waiting out a back-off (a pre-vote lost that way cost 1.3 s of an election in the lab).
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                _ = call.ResponseAsync.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), idle, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 while (true)
                 {
                     var batch = new PeerBatch { ClusterId = _clusterId, From = _from, To = _to };
@@ -137,7 +144,18 @@ internal sealed partial class PeerSender : IAsyncDisposable
                         backoff = MinBackoff;
                     }
 
-                    if (!await _queue.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+                    bool more;
+                    try
+                    {
+                        more = await _queue.Reader.WaitToReadAsync(idle.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+                    {
+                        // The peer ended this call while there was nothing to send: open a new one for the next message.
+                        break;
+                    }
+
+                    if (!more)
                     {
                         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
                         return;
@@ -276,6 +294,19 @@ internal sealed partial class PeerSender : IAsyncDisposable
         {
             // Unreachable network, no route, stopping: no evidence either way.
             return PortProbe.Failed;
+        }
+    }
+
+    /// <summary>Cancels unless the source is gone already (the call ends when it is disposed, after its idle source).</summary>
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call ended because this sender left it.
         }
     }
 

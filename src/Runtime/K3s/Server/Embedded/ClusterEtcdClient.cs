@@ -8,11 +8,15 @@ namespace K3sLab.K3s.Server.Embedded;
 /// How a control-plane-only server (<c>--disable-etcd</c>) reaches the cluster's embedded datastore: as an etcd client
 /// of its voting members' client URLs (the join server's member first), with this server's <c>server-client</c>
 /// certificate issued from the cluster's etcd server CA. The connection itself is the external-etcd backend's, whose
-/// client fails over from a member that stops answering to the next one; k3s puts a local load balancer
-/// (<c>k3s-etcd-server-load-balancer</c>) in the same place.
+/// client fails over from a member that stops answering to the next one, and here also reads the member list every
+/// <see cref="MembershipRefresh"/> to follow voters that join or leave later; k3s puts a local load balancer
+/// (<c>k3s-etcd-server-load-balancer</c>) in the same place and keeps its list current from the same member list.
 /// </summary>
 internal static class ClusterEtcdClient
 {
+    /// <summary>How often a control-plane-only server rereads the voters it may call.</summary>
+    public static readonly TimeSpan MembershipRefresh = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// The voters' client URLs, comma-separated as <c>--datastore-endpoint</c> takes them: the join server's own member
     /// first, then the others in member-list order. Learners are left out: they do not serve reads consistently yet.

@@ -26,4 +26,11 @@ internal sealed record EtcdClientOptions(EtcdEndpointList Endpoints)
 
     /// <summary>How often the client asks for the cluster's revision, so <see cref="IRevisionedStore.CurrentRevision"/> follows other writers too.</summary>
     public TimeSpan RevisionRefresh { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often the client reads the member list and makes the voters' client URLs its endpoints; zero (the default,
+    /// as for k3s's <c>--datastore-endpoint</c>) keeps the flag's list. A <c>--disable-etcd</c> server sets it, so it
+    /// follows the embedded store's members as they join and leave.
+    /// </summary>
+    public TimeSpan MembershipRefresh { get; init; } = TimeSpan.Zero;
 }

@@ -45,7 +45,7 @@ internal sealed partial class EtcdClientStore
         timeout.CancelAfter(CompactLookupTimeout);
         try
         {
-            var member = _members[_members.Preferred];
+            var member = _members.Preferred;
             using var call = member.Watch.Watch(CallOptions(timeout.Token, Timeout.InfiniteTimeSpan));
             var probe = new Wire.WatchCreateRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("compact_rev_key"), StartRevision = 1 };
             await call.RequestStream.WriteAsync(new Wire.WatchRequest { CreateRequest = probe }, timeout.Token).ConfigureAwait(false);

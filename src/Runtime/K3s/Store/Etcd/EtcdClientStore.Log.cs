@@ -24,6 +24,9 @@ internal sealed partial class EtcdClientStore
         [LoggerMessage(EventId = 4515, Level = LogLevel.Information, Message = "The etcd cluster {Endpoints} answers again at revision {Revision}")]
         public static partial void ClusterAnswers(ILogger logger, string endpoints, long revision);
 
+        [LoggerMessage(EventId = 4517, Level = LogLevel.Information, Message = "The etcd cluster's voting members changed: datastore endpoints -> [{Endpoints}]")]
+        public static partial void EndpointsChanged(ILogger logger, string endpoints);
+
         [LoggerMessage(EventId = 4516, Level = LogLevel.Debug, Message = "An etcd watch on {Endpoint} broke ({Error}); resuming at revision {Revision} on the next member")]
         public static partial void WatchResuming(ILogger logger, string endpoint, long revision, string error);
     }

@@ -59,9 +59,9 @@ internal sealed partial class EtcdClientStore
     public async Task DefragmentAsync(CancellationToken cancellationToken)
     {
         var failures = new List<string>();
-        for (var i = 0; i < _members.Count; i++)
+        var members = _members.Current;
+        foreach (var member in members)
         {
-            var member = _members[i];
             try
             {
                 await member.Maintenance.DefragmentAsync(new Wire.DefragmentRequest(), CallOptions(cancellationToken, TimeSpan.FromMinutes(5))).ConfigureAwait(false);
@@ -74,7 +74,7 @@ internal sealed partial class EtcdClientStore
 
         if (failures.Count > 0)
         {
-            throw new StoreException(StoreError.Unavailable, $"defragmentation failed on {failures.Count} of {_members.Count} members: {string.Join("; ", failures)}");
+            throw new StoreException(StoreError.Unavailable, $"defragmentation failed on {failures.Count} of {members.Count} members: {string.Join("; ", failures)}");
         }
     }
 }

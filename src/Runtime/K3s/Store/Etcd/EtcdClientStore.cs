@@ -23,6 +23,7 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _refresh;
+    private readonly Task _follow;
     private long _revision;
     private long _compacted;
 
@@ -34,6 +35,7 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
         _revision = revision;
         ProgressOrdered = progressOrdered;
         _refresh = options.RevisionRefresh > TimeSpan.Zero ? Task.Run(RefreshLoopAsync) : Task.CompletedTask;
+        _follow = options.MembershipRefresh > TimeSpan.Zero ? Task.Run(FollowMembershipAsync) : Task.CompletedTask;
     }
 
     public long CurrentRevision => Interlocked.Read(ref _revision);
@@ -118,15 +120,15 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
     /// </summary>
     internal async Task<T> CallAsync<T>(string what, bool idempotent, Func<EtcdMember, CallOptions, Task<T>> call, CancellationToken cancellationToken)
     {
-        var start = _members.Preferred;
+        var members = _members.Current;
+        var start = EtcdMembers.IndexOf(members, _members.Preferred);
         EtcdFailure? last = null;
 
         // What a member that was reached said ("no leader", "request timed out") tells the caller more than a refused connection.
         EtcdFailure? reached = null;
-        for (var attempt = 0; attempt < _members.Count; attempt++)
+        for (var attempt = 0; attempt < members.Count; attempt++)
         {
-            var index = (start + attempt) % _members.Count;
-            var member = _members[index];
+            var member = members[(start + attempt) % members.Count];
             try
             {
                 return await call(member, CallOptions(cancellationToken)).ConfigureAwait(false);
@@ -144,17 +146,17 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
                     throw await CompactedAsync(last.Exception, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (!last.TryNextEndpoint(idempotent) || attempt == _members.Count - 1)
+                if (!last.TryNextEndpoint(idempotent) || attempt == members.Count - 1)
                 {
                     if (last.MemberFault)
                     {
-                        _members.Failed(index);
+                        _members.Failed(member);
                     }
 
                     throw (reached ?? last).Exception;
                 }
 
-                _members.Failed(index);
+                _members.Failed(member);
                 Log.TryingNextMember(_logger, what, member.Display, last.Exception.Message);
             }
             catch (RpcException) when (cancellationToken.IsCancellationRequested)
@@ -176,6 +178,7 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _refresh.ConfigureAwait(false);
+        await _follow.ConfigureAwait(false);
         _members.Dispose();
         _stop.Dispose();
     }

@@ -66,8 +66,7 @@ internal sealed class EtcdClientWatch : IStoreWatch
         {
             while (!_stop.IsCancellationRequested && !_cursor.Ended)
             {
-                var index = _store.Members.Preferred;
-                var member = _store.Members[index];
+                var member = _store.Members.Preferred;
                 var generation = ++_generation;
                 try
                 {
@@ -83,7 +82,7 @@ internal sealed class EtcdClientWatch : IStoreWatch
                 catch (Exception e) when (!_stop.IsCancellationRequested)
                 {
                     var why = e is RpcException rpc ? EtcdRpcErrors.Classify(rpc, member.Display).Exception.Message : $"{e.GetType().Name}: {e.Message}";
-                    _store.Members.Failed(index);
+                    _store.Members.Failed(member);
                     EtcdClientStore.Log.WatchResuming(_store.Logger, member.Display, _cursor.ResumeRevision, why);
                 }
 

@@ -21,9 +21,8 @@ internal static class EtcdStartup
         for (var attempt = 1; ; attempt++)
         {
             var failures = new List<EtcdStartupFailure>();
-            for (var i = 0; i < members.Count; i++)
+            foreach (var member in members.Current)
             {
-                var member = members[i];
                 var remaining = deadline - DateTime.UtcNow;
                 var timeout = remaining < options.RequestTimeout ? (remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1)) : options.RequestTimeout;
                 try
