@@ -31,9 +31,13 @@ public sealed class ApiMetricsTests
 
         watch.Complete(200);
         watch.Dispose();
+        GC.Collect(); // the GC figures are those of the last collection: make sure there was one
         var closed = metrics.Render();
         closed.Should().Contain("verb=\"WATCH\",version=\"v1\"} 0\n").And.NotContain("apiserver_request_duration_seconds_bucket{component=\"apiserver\",dry_run=\"\",group=\"apps\"");
         closed.Should().Contain("apiserver_current_inflight_requests{request_kind=\"readOnly\"} 0\n");
         closed.Should().Contain("process_resident_memory_bytes ");
+        closed.Should().MatchRegex(@"\ndotnet_gc_heap_size_bytes [1-9][0-9]*\n", "the heap holds at least this test's objects");
+        closed.Should().MatchRegex(@"\ndotnet_gc_committed_bytes [1-9][0-9]*\n");
+        closed.Should().Contain("dotnet_collection_count_total{generation=\"2\"} ").And.Contain("# TYPE dotnet_gc_fragmented_bytes gauge\n");
     }
 }

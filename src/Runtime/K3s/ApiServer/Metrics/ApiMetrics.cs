@@ -10,7 +10,8 @@ namespace K3sLab.K3s.ApiServer.Metrics;
 /// The API server's Prometheus metrics under kube-apiserver's names and labels, so dashboards and alerts written
 /// for it work unchanged: <c>apiserver_request_total</c> and <c>apiserver_request_duration_seconds</c> (watches
 /// excluded, as kube-apiserver excludes long-running requests), <c>apiserver_longrunning_requests</c> (open
-/// watches), <c>apiserver_current_inflight_requests</c>, plus the standard <c>process_*</c> metrics.
+/// watches), <c>apiserver_current_inflight_requests</c>, plus the standard <c>process_*</c> metrics and the managed
+/// heap's (<c>dotnet_*</c>).
 /// Written in the Prometheus text format 0.0.4.
 /// </summary>
 internal sealed class ApiMetrics
@@ -86,6 +87,32 @@ internal sealed class ApiMetrics
         text.Append(CultureInfo.InvariantCulture, $"process_resident_memory_bytes {process.WorkingSet64}\n");
         text.Append("# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n# TYPE process_start_time_seconds gauge\n");
         text.Append(CultureInfo.InvariantCulture, $"process_start_time_seconds {new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeSeconds()}\n");
+        GcMetrics(text);
+    }
+
+    /// <summary>
+    /// The managed heap beside the resident size, under prometheus-net's names where it has them
+    /// (<c>dotnet_total_memory_bytes</c>, <c>dotnet_collection_count_total</c>) and the GC's own figures after the last
+    /// collection: what the heap holds, how much of it is free space between objects, and what it has committed. The
+    /// resident size minus the committed heap is native memory (the SQLite page cache, TLS, stacks) and mapped files.
+    /// </summary>
+    private static void GcMetrics(StringBuilder text)
+    {
+        var info = GC.GetGCMemoryInfo();
+        text.Append("# HELP dotnet_total_memory_bytes Total known allocated memory in the managed heap.\n# TYPE dotnet_total_memory_bytes gauge\n");
+        text.Append(CultureInfo.InvariantCulture, $"dotnet_total_memory_bytes {GC.GetTotalMemory(forceFullCollection: false)}\n");
+        text.Append("# HELP dotnet_collection_count_total Garbage collections since the process started, by generation.\n# TYPE dotnet_collection_count_total counter\n");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"dotnet_collection_count_total{{generation=\"{generation}\"}} {GC.CollectionCount(generation)}\n");
+        }
+
+        text.Append("# HELP dotnet_gc_heap_size_bytes Managed heap size after the last collection, free space between objects included.\n# TYPE dotnet_gc_heap_size_bytes gauge\n");
+        text.Append(CultureInfo.InvariantCulture, $"dotnet_gc_heap_size_bytes {info.HeapSizeBytes}\n");
+        text.Append("# HELP dotnet_gc_fragmented_bytes Free space between objects in the managed heap after the last collection.\n# TYPE dotnet_gc_fragmented_bytes gauge\n");
+        text.Append(CultureInfo.InvariantCulture, $"dotnet_gc_fragmented_bytes {info.FragmentedBytes}\n");
+        text.Append("# HELP dotnet_gc_committed_bytes Memory the garbage collector has committed for the managed heap.\n# TYPE dotnet_gc_committed_bytes gauge\n");
+        text.Append(CultureInfo.InvariantCulture, $"dotnet_gc_committed_bytes {info.TotalCommittedBytes}\n");
     }
 
     private static string MetricVerb(string verb) => verb switch
