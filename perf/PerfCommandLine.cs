@@ -103,10 +103,15 @@ internal static class PerfCommandLine
                         WatchDuration = Seconds(args) ?? api.WatchDuration,
                         Thresholds = [.. args.Select((a, i) => (a, i)).Where(p => p.a == "--threshold" && p.i + 1 < args.Length).Select(p => K3sLab.Lab.Bench.LoadThreshold.Parse(args[p.i + 1]))],
                     };
+                    var rampIndex = Array.IndexOf(args, "--ramp");
+                    if (rampIndex >= 0)
+                    {
+                        api = api with { Ramp = rampIndex + 1 < args.Length ? K3sLab.Lab.Bench.ArrivalSchedule.Parse(args[rampIndex + 1]) : throw new K3sLab.Lab.Bench.BenchInputException("--ramp needs FROM-TO/s:SECONDS, e.g. 100-2000/s:20") };
+                    }
                 }
                 catch (K3sLab.Lab.Bench.BenchInputException e)
                 {
-                    await Console.Error.WriteLineAsync($"error: --threshold: {e.Message}");
+                    await Console.Error.WriteLineAsync($"error: {e.Message}");
                     return 2;
                 }
 
@@ -139,7 +144,7 @@ internal static class PerfCommandLine
                 var scale = args.Contains("--quick") ? Scale.ScaleOptions.Quick : Scale.ScaleOptions.Full;
                 return await Scale.ScaleSuite.RunAsync(output, scale with { Nodes = IntArg(args, "--nodes", scale.Nodes) }, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--ramp FROM-TO/s:SECONDS] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

@@ -23,6 +23,9 @@ internal sealed class ApiFigures
     /// <summary>The mixed loads (20 % creates, 50 % gets, 20 % updates, 10 % deletes), one per object size.</summary>
     public List<PhaseRun> Mixes { get; } = [];
 
+    /// <summary>The open-model create ramp, when the run had one.</summary>
+    public OpenLoopRun? Ramp { get; set; }
+
     public List<WatchFanoutRun> Watches { get; } = [];
 
     /// <summary>The host's 1, 5 and 15 minute load averages when the run began and ended: other work on the machine skews every figure.</summary>
@@ -39,5 +42,5 @@ internal sealed class ApiFigures
     /// <summary>The host's load averages now, as /proc/loadavg gives them.</summary>
     public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
-    public IEnumerable<PhaseRun> Phases => Creates.Concat(Baselines).Concat(new[] { Get }.OfType<PhaseRun>()).Concat(Mixes).Concat(new[] { List, ListPages }.OfType<PhaseRun>());
+    public IEnumerable<PhaseRun> Phases => Creates.Concat(Baselines).Concat(new[] { Get }.OfType<PhaseRun>()).Concat(Mixes).Concat(new[] { Ramp?.Run }.OfType<PhaseRun>()).Concat(new[] { List, ListPages }.OfType<PhaseRun>());
 }

@@ -22,6 +22,7 @@ internal static class ApiPhases
         var names = options.CreateClients.Select(c => string.Create(CultureInfo.InvariantCulture, $"{server.NamespacePrefix}-create-c{c}"))
             .Append(ListNamespace(server))
             .Concat(MixedLoad.Namespaces(server, options))
+            .Append(server.NamespacePrefix + "-ramp")
             .Concat(options.WatchLevels.Select(l => string.Create(CultureInfo.InvariantCulture, $"{server.NamespacePrefix}-watch-{l.Watchers}-at-{l.WritesPerSecond}")));
         foreach (var ns in names)
         {
@@ -98,6 +99,18 @@ internal static class ApiPhases
             var mix = await MixedLoad.RunAsync(server, connections, options, kib, ct);
             figures.Mixes.Add(mix);
             Progress(mix);
+        }
+
+        if (options.Ramp is { } ramp)
+        {
+            var ns = server.NamespacePrefix + "-ramp";
+            await RequireAsync(ApiRequests.CreateNamespaceAsync(connections[0], ns, ct), ns);
+            figures.Ramp = await OpenLoop.RunAsync(server, connections, $"create ramp {ramp}", ramp, options.RampInFlight, options.RequestTimeout, (client, i, token) => ApiRequests.CreateSizedAsync(client, ns, ConfigMaps.Name((int)i), 1024, token), ct);
+            Progress(figures.Ramp.Run);
+            if (figures.Ramp.FellBehind() is { } behind)
+            {
+                Progress(string.Create(CultureInfo.InvariantCulture, $"ramp: from second {behind.Second} on, {behind.Answered:0} answered of {behind.Asked:0} asked{(figures.Ramp.HeldBack > 0 ? $" ({figures.Ramp.HeldBack} requests held back by the generator's bound of {options.RampInFlight} in flight)" : string.Empty)}"));
+            }
         }
 
         await SeedListAsync(server, connections, options, ct);

@@ -82,6 +82,11 @@ internal static class ApiReport
             md.AppendLine(Inv, $"| {p.Phase} | {p.Clients} | {p.Succeeded:N0} | {(p.Errors == 0 ? "0" : $"{p.Errors} ({p.ErrorKinds})")} | {p.PerSecond:N0} | {p.Latency.Ms(50):0.00} ms | {p.Latency.Ms(99):0.00} ms | {p.Latency.MaxMs:0.0} ms | {p.ServerCpuSeconds / p.Seconds:0.00} cores | {p.CpuMsPerRequest:0.00} ms | {p.ServerRssMiB:0} MiB | {p.ClientCpuSeconds / p.Seconds:0.00} cores |");
         }
 
+        if (figures.Ramp is { } ramp)
+        {
+            RampReport.Append(md, directory, ramp, options.RampInFlight);
+        }
+
         md.AppendLine()
             .AppendLine(Inv, $"## Watch delivery: one writer creates ConfigMaps at a fixed rate for {options.WatchDuration.TotalSeconds:0} s in a namespace every watcher watches")
             .AppendLine()
@@ -133,6 +138,7 @@ internal static class ApiReport
             serverFinalRssMiB = Math.Round(figures.ServerFinalRssMiB, 1),
             goals = goals.Select(g => new { g.Name, g.Target, g.Figure, g.Passed }),
             byPhase = ByPhase(figures),
+            ramp = figures.Ramp is { } r ? RampReport.Json(r) : null,
             failures,
             thresholds = thresholds.Select(t => new { t.Threshold, t.Phase, t.Measured, t.Passed }),
             phases = figures.Phases.Select(p => new

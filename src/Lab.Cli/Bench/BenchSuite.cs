@@ -18,6 +18,7 @@ internal enum BenchKnobs
     Servers = 8,
     Cluster = 16,
     Threshold = 32,
+    Ramp = 64,
 }
 
 /// <summary>One run of a benchmark program: its arguments, and those <c>--quick</c> adds.</summary>
@@ -60,6 +61,11 @@ internal sealed record BenchSuite(string Name, string Description, BenchKnobs Kn
             options.Add("--threshold");
         }
 
+        if (Knobs.HasFlag(BenchKnobs.Ramp))
+        {
+            options.Add("--ramp");
+        }
+
         return string.Join(", ", options);
     }
 }
@@ -72,4 +78,7 @@ internal sealed record BenchRequest(string Out, bool Quick, double? DurationSeco
 
     /// <summary>Conditions the run must meet or fail (<c>p99&lt;50ms</c>, <c>errors&lt;0.1%</c>), as the user typed them.</summary>
     public IReadOnlyList<string> Thresholds { get; init; } = [];
+
+    /// <summary>The open-model create ramp, <c>FROM-TO/s:SECONDS</c> as the user typed it; null keeps the suite's.</summary>
+    public string? Ramp { get; init; }
 }

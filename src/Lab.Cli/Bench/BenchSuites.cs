@@ -8,8 +8,8 @@ internal static class BenchSuites
 {
     public static IReadOnlyList<BenchSuite> All { get; } =
     [
-        new("api", "The API server (issue 5): creates, gets, lists and watch fan-out against one k3s server on SQLite, or a running lab cluster with --cluster; --duration and --rate set the watch phases", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate | BenchKnobs.Cluster | BenchKnobs.Threshold, [new(BenchProgram.Perf, ["api"], ["--quick"])]),
-        new("watch", "Only the api suite's watch fan-out: 100 and 1,000 watchers of one namespace at 20 writes/s, then 1,000 at 110 writes/s (110,000 events/s offered against issue 11's goal of 100,000 delivered); --duration and --rate set the writer, --cluster measures a running lab cluster", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate | BenchKnobs.Cluster | BenchKnobs.Threshold, [new(BenchProgram.Perf, ["api", "--watch-only"], ["--quick"])]),
+        new("api", "The API server (issue 5): creates, gets, lists, an open-model create ramp and watch fan-out against one k3s server on SQLite, or a running lab cluster with --cluster; --duration and --rate set the watch phases, --ramp the create ramp", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate | BenchKnobs.Cluster | BenchKnobs.Threshold | BenchKnobs.Ramp, [new(BenchProgram.Perf, ["api"], ["--quick"])]),
+        new("watch", "Only the api suite's watch fan-out: 100 and 1,000 watchers of one namespace at 20 writes/s, then 1,000 at 110 writes/s (110,000 events/s offered against issue 11's goal of 100,000 delivered), then 10,000 at 5 writes/s; --duration and --rate set the writer, --cluster measures a running lab cluster", BenchKnobs.Quick | BenchKnobs.Duration | BenchKnobs.Rate | BenchKnobs.Cluster | BenchKnobs.Threshold, [new(BenchProgram.Perf, ["api", "--watch-only"], ["--quick"])]),
         new("store", "The datastore (issue 3): ours and real etcd on the same host, puts, watch latency and churn; --duration sets each load level", BenchKnobs.Quick | BenchKnobs.Duration, [new(BenchProgram.Perf, ["store"], ["--quick"])]),
         new("raft", "The replicated datastore (issue 4): 3 members of ours and of etcd, put throughput side by side, then leader failover; --duration sets each load level", BenchKnobs.Quick | BenchKnobs.Duration, [new(BenchProgram.Perf, ["raft"], ["--quick"])]),
         new("up", "Lab clusters in Docker: time to Ready and memory per node, 3+5 and 1+0 by default or --servers/--agents", BenchKnobs.Quick | BenchKnobs.Servers, [new(BenchProgram.Perf, ["lab"], ["--repeats", "1"])]),
@@ -34,6 +34,12 @@ internal static class BenchSuites
         Refuse(suite, BenchKnobs.Servers, request.Servers is not null || request.Agents is not null, "--servers/--agents");
         Refuse(suite, BenchKnobs.Cluster, request.Cluster is not null, "--cluster");
         Refuse(suite, BenchKnobs.Threshold, request.Thresholds.Count > 0, "--threshold");
+        Refuse(suite, BenchKnobs.Ramp, request.Ramp is not null, "--ramp");
+        if (request.Ramp is { } ramp)
+        {
+            Lab.Bench.ArrivalSchedule.Parse(ramp);
+        }
+
         foreach (var threshold in request.Thresholds)
         {
             // Refused before the run starts, not after minutes of load.
@@ -90,6 +96,11 @@ internal static class BenchSuites
         foreach (var threshold in request.Thresholds)
         {
             args.AddRange(["--threshold", threshold]);
+        }
+
+        if (request.Ramp is { } ramp)
+        {
+            args.AddRange(["--ramp", ramp]);
         }
 
         args.AddRange(["--out", request.Out]);

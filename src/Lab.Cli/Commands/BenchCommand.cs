@@ -8,7 +8,7 @@ using K3sLab.Lab.Bench;
 namespace K3sLab.Cli.Commands;
 
 /// <summary>
-/// <c>k3slab bench &lt;suite&gt; [--out dir] [--quick] [--duration s] [--rate r] [--servers n] [--cluster name] [--threshold t]</c> runs one benchmark
+/// <c>k3slab bench &lt;suite&gt; [--out dir] [--quick] [--duration s] [--rate r] [--servers n] [--cluster name] [--threshold t] [--ramp FROM-TO/s:SECONDS]</c> runs one benchmark
 /// suite (see <see cref="BenchSuites"/>) and leaves its <c>&lt;suite&gt;.md</c> and <c>.json</c> in the folder;
 /// <c>k3slab bench gate</c> compares such results with a checked-in baseline (<see cref="BenchGateCommand"/>).
 /// </summary>
@@ -35,10 +35,11 @@ internal static class BenchCommand
         var servers = new Option<int?>("--servers", "-s") { Description = "Servers of the cluster to bring up (up)" };
         var agents = new Option<int?>("--agents", "-a") { Description = "Agents of the cluster to bring up (up)" };
         var cluster = new Option<string?>("--cluster") { Description = "A running lab cluster to measure instead of a fresh server (api, watch)" };
+        var ramp = new Option<string?>("--ramp") { Description = "The open-model create ramp, FROM-TO/s:SECONDS (e.g. 100-3000/s:15): creates sent on schedule at a rising rate (api)" };
         var threshold = new Option<string[]>("--threshold") { Description = "A condition the run must meet or it fails, [phase:]metric op value: p99<50ms, errors<0.1%, create:rate>=2000/s; repeatable (api, watch)" };
         var output = OutputFormat.CreateOption();
         var command = new Command(suite.Name, $"{suite.Description}. Takes {suite.OptionList()}");
-        foreach (var option in new Option[] { outDir, quick, duration, rate, servers, agents, cluster, threshold, output })
+        foreach (var option in new Option[] { outDir, quick, duration, rate, servers, agents, cluster, threshold, ramp, output })
         {
             command.Options.Add(option);
         }
@@ -50,7 +51,7 @@ internal static class BenchCommand
             IReadOnlyList<(BenchProgram Program, string[] Args)> runs;
             try
             {
-                runs = BenchSuites.CommandLines(suite, new BenchRequest(folder, parse.GetValue(quick), parse.GetValue(duration), parse.GetValue(rate), parse.GetValue(servers), parse.GetValue(agents)) { Cluster = parse.GetValue(cluster), Thresholds = parse.GetValue(threshold) ?? [] });
+                runs = BenchSuites.CommandLines(suite, new BenchRequest(folder, parse.GetValue(quick), parse.GetValue(duration), parse.GetValue(rate), parse.GetValue(servers), parse.GetValue(agents)) { Cluster = parse.GetValue(cluster), Thresholds = parse.GetValue(threshold) ?? [], Ramp = parse.GetValue(ramp) });
             }
             catch (BenchInputException e)
             {

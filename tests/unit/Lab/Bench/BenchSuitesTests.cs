@@ -102,5 +102,18 @@ public sealed class BenchSuitesTests
         run.Should().Throw<BenchInputException>().WithMessage("suite 'up' takes no --threshold*");
     }
 
+    [Fact]
+    public void CommandLines_Ramp_IsPassedToTheApiSuite_AndAMalformedOneOrAnotherSuiteIsRefused()
+    {
+        var runs = BenchSuites.CommandLines(Suite("api"), new BenchRequest("out", Quick: false, null, null, null, null) { Ramp = "100-3000/s:15" });
+        runs.Single().Args.Should().Equal("api", "--ramp", "100-3000/s:15", "--out", "out");
+
+        var malformed = () => BenchSuites.CommandLines(Suite("api"), new BenchRequest("out", Quick: false, null, null, null, null) { Ramp = "fast" });
+        malformed.Should().Throw<BenchInputException>().WithMessage("arrival schedule 'fast' is not*");
+
+        var watch = () => BenchSuites.CommandLines(Suite("watch"), new BenchRequest("out", Quick: false, null, null, null, null) { Ramp = "100-3000/s:15" });
+        watch.Should().Throw<BenchInputException>().WithMessage("suite 'watch' takes no --ramp*");
+    }
+
     private static BenchSuite Suite(string name) => BenchSuites.All.Single(s => s.Name == name);
 }
