@@ -13,7 +13,8 @@ namespace K3sLab.ChaosTests.Scenarios;
 /// The library scenarios that change the cluster's membership or addresses mid-run, each once on a lab cluster made
 /// here (so the nodes' logs can be read after the run): four servers joining one at the same moment under load
 /// (k3s#7000) must all become voters without a restart, each added as a learner once; an agent moved to another
-/// address with its disk (k3d#550) must come back Ready with the new InternalIP. Both must pass every check. A
+/// address with its disk (k3d#550) must come back Ready with the new InternalIP; a server moved the same way must have
+/// its datastore member moved and vote again without exiting. Each must pass every check. A
 /// failure message carries the run's verdict and where its reports are; the diagnostic messages carry the measured
 /// times.
 /// </summary>
@@ -74,6 +75,28 @@ public sealed class MembershipScenarioTests(NodeImageFixture image) : IClassFixt
         var internalIp = run.Steps.Single(s => s.Step.StartsWith("expect: agent-0 reports", StringComparison.Ordinal));
         var change = run.Steps.Single(s => s.Step.StartsWith("change-ip", StringComparison.Ordinal));
         TestContext.Current.SendDiagnosticMessage(string.Create(CultureInfo.InvariantCulture, $"agent-0 {before} -> {moved.Address}: change-ip step {change.End - change.Start:0.0} s, new InternalIP {internalIp.End - internalIp.Start:0.0} s after it; run {run.Duration.TotalSeconds:0} s"));
+    }
+
+    [Fact]
+    public async Task ServerIpChange_ItsMemberIsMovedAndVotesAgain_WithoutARestart_AndEveryCheckPasses()
+    {
+        _ = image.Image;
+        var ct = TestContext.Current.CancellationToken;
+        var scenario = ScenarioLibrary.Find("server-ip-change");
+        await using var cluster = await new K3sLabClusterBuilder().WithName(Name()).WithServers(3).WithAgents(1).WithDatastore(LabDatastore.Embedded).BuildAndStartAsync(ct);
+        var before = cluster.Node("server-2").Node.Address;
+
+        var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 23, _reports, cluster.Name), ct)).Single();
+
+        run.Passed.Should().BeTrue($"{run.Verdict} (reports in {_reports})");
+        var moved = (await cluster.Provider.ListNodesAsync(cluster.Name, ct)).Single(n => n.Name.EndsWith("-server-2", StringComparison.Ordinal));
+        moved.Address.Should().NotBe(before);
+        var log = await cluster.Provider.LogsAsync(moved, ct);
+        log.Should().Contain($"The cluster now reaches this member at https://{moved.Address}:2380", "the member had the cluster update its peer URL");
+        (await cluster.Provider.InspectAsync(moved, ct)).RestartCount.Should().Be(0, $"the moved server never exited:\n{log}");
+        var internalIp = run.Steps.Single(s => s.Step.StartsWith("expect: server-2 reports", StringComparison.Ordinal));
+        var voters = run.Steps.Single(s => s.Step.StartsWith("expect: 3 voters", StringComparison.Ordinal));
+        TestContext.Current.SendDiagnosticMessage(string.Create(CultureInfo.InvariantCulture, $"server-2 {before} -> {moved.Address}: new InternalIP {internalIp.End - internalIp.Start:0.0} s, 3 voters {voters.End - voters.Start:0.0} s after; run {run.Duration.TotalSeconds:0} s"));
     }
 
     private static string Name() => "cj" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3]);

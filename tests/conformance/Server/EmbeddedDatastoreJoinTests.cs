@@ -6,7 +6,8 @@ namespace K3sLab.ConformanceTests.Server;
 /// k3s's HA join with the embedded datastore, on real <c>k3s server</c> processes (each on its own loopback address
 /// with k3s's fixed ports), checked with etcdctl 3.4 and kubectl: <c>--cluster-init</c>, joins through
 /// <c>--server</c> + <c>--token</c> (at the same moment, as k3s#7000 reports), restarts from a server's own data while
-/// the first server is down (k3s#4746, #2316), and the refusals k3s gives a bad join.
+/// the first server is down (k3s#4746, #2316), a restart at another address (k3d#550), and the refusals k3s gives a
+/// bad join.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class EmbeddedDatastoreJoinTests : IAsyncLifetime
@@ -63,6 +64,40 @@ public sealed class EmbeddedDatastoreJoinTests : IAsyncLifetime
         var lost = await KubectlAsync(second, ct, "create", "configmap", "ha-three", "--from-literal=k=x");
         lost.ExitCode.Should().NotBe(0);
         lost.Stderr.Should().MatchRegex("etcdserver: (no leader|request timed out)");
+    }
+
+    [Fact]
+    public async Task ServerBackAtAnotherAddress_TheClusterMovesItsMember_AndItServesAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var first = Node("m1", 21);
+        first.Start("--cluster-init");
+        await first.WaitListeningAsync(Start, ct);
+        string[] join = ["--server", first.Url, "--token", first.Token];
+        var second = Node("m2", 22);
+        var third = Node("m3", 23);
+        second.Start(join);
+        await second.WaitListeningAsync(Start, ct);
+        third.Start(join);
+        await third.WaitListeningAsync(Start, ct);
+        await WaitVotersAsync(first, ["m1", "m2", "m3"], ct);
+
+        await third.StopAsync();
+        (await KubectlAsync(first, ct, "create", "configmap", "while-away", "--from-literal=k=v")).ExitCode.Should().Be(0);
+        var moved = _cluster.Moved(third, 24);
+        moved.Start(join);
+        await moved.WaitListeningAsync(Start, ct);
+
+        var newUrl = $"https://{moved.Address}:2380";
+        var urls = await Eventually.UntilAsync(() => first.PeerUrlsAsync(ct), l => l.Any(m => m.Name.StartsWith("m3-", StringComparison.Ordinal) && m.PeerUrl == newUrl), TimeSpan.FromSeconds(30), ct);
+        urls.Should().Contain(m => m.Name.StartsWith("m3-", StringComparison.Ordinal) && m.PeerUrl == newUrl, $"the member list names the new address\n{moved.Log}");
+        var write = await Eventually.UntilAsync(() => KubectlAsync(moved, ct, "create", "configmap", "after-move", "--from-literal=k=w"), r => r.ExitCode == 0, TimeSpan.FromSeconds(30), ct);
+        write.ExitCode.Should().Be(0, $"{write.Stderr}\n{moved.Log}");
+        var missed = await KubectlAsync(moved, ct, "get", "configmap", "while-away", "-o", "jsonpath={.data.k}");
+        missed.Stdout.Should().Be("v", missed.Stderr);
+        var log = await Eventually.UntilAsync(() => Task.FromResult(moved.Log), l => l.Contains($"The cluster now reaches this member at {newUrl}", StringComparison.Ordinal), TimeSpan.FromSeconds(10), ct);
+        log.Should().Contain("asking the cluster to update its member entry").And.Contain($"The cluster now reaches this member at {newUrl}");
+        await WaitVotersAsync(first, ["m1", "m2", "m3"], ct);
     }
 
     [Fact]

@@ -20,6 +20,17 @@ internal sealed class LoopbackCluster(string prefix) : IAsyncDisposable
     public ServerNode Server(string name, byte host, bool runsKubelet = false) =>
         Add(new ServerNode(name, Address(host), Root.FullName) { RunsKubelet = runsKubelet });
 
+    /// <summary>
+    /// The same server at another loopback address with a copy of its data dir, as a machine or container that came
+    /// back with a new IP and its disk; <paramref name="node"/> must be stopped.
+    /// </summary>
+    public ServerNode Moved(ServerNode node, byte host)
+    {
+        var moved = Server(node.Name, host, node.RunsKubelet);
+        Copy(new DirectoryInfo(node.DataDir), moved.DataDir);
+        return moved;
+    }
+
     public AgentNode Agent(string name, byte host, int loadBalancerPort) => Add(new AgentNode(name, Address(host), Root.FullName, loadBalancerPort));
 
     public async ValueTask DisposeAsync()
@@ -30,6 +41,20 @@ internal sealed class LoopbackCluster(string prefix) : IAsyncDisposable
         }
 
         Root.Delete(recursive: true);
+    }
+
+    private static void Copy(DirectoryInfo from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in from.EnumerateFiles())
+        {
+            file.CopyTo(Path.Combine(to, file.Name));
+        }
+
+        foreach (var directory in from.EnumerateDirectories())
+        {
+            Copy(directory, Path.Combine(to, directory.Name));
+        }
     }
 
     private T Add<T>(T node)

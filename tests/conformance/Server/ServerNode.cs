@@ -97,4 +97,16 @@ internal sealed class ServerNode(string name, IPAddress address, string root) : 
 
         return [.. list.OfType<JsonObject>().Select(m => (m["name"]?.GetValue<string>() ?? string.Empty, m["isLearner"]?.GetValue<bool>() ?? false))];
     }
+
+    /// <summary>Each member's name and first peer URL as <c>etcdctl member list</c> shows them here; empty while it does not answer.</summary>
+    public async Task<IReadOnlyList<(string Name, string PeerUrl)>> PeerUrlsAsync(CancellationToken ct)
+    {
+        var result = await Etcdctl.RunAsync(EtcdUrl, [.. EtcdctlTls, "member", "list", "-w", "json"], null, TimeSpan.FromSeconds(10), ct);
+        if (result.ExitCode != 0 || JsonNode.Parse(result.Stdout)?["members"] is not JsonArray list)
+        {
+            return [];
+        }
+
+        return [.. list.OfType<JsonObject>().Select(m => (m["name"]?.GetValue<string>() ?? string.Empty, (m["peerURLs"] as JsonArray)?.FirstOrDefault()?.GetValue<string>() ?? string.Empty))];
+    }
 }

@@ -51,6 +51,7 @@ internal sealed class RaftCluster(RaftHost host) : IClusterView
 
     private async Task<(ClusterMember Added, IReadOnlyList<ClusterMember> Members)> AddMemberSerializedAsync(IReadOnlyList<string> peerUrls, bool isLearner, CancellationToken cancellationToken)
     {
+        CheckPeerUrls(peerUrls);
         var members = host.Members.List;
         if (members.Any(m => m.PeerUrls.Intersect(peerUrls, StringComparer.OrdinalIgnoreCase).Any()))
         {
@@ -93,8 +94,64 @@ internal sealed class RaftCluster(RaftHost host) : IClusterView
         return host.Members.List;
     }
 
-    public Task<IReadOnlyList<ClusterMember>> UpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken) =>
-        throw EtcdErrors.NotSupported("changing a member's peer URLs; remove the member and add it again");
+    /// <summary>
+    /// etcd's MemberUpdate: a replicated entry that every member applies (its member table and its sender to that
+    /// member move to the new URL). A member that restarts at another address asks for it through another member,
+    /// since until it commits nothing reaches the new address. Answers once this member has applied it.
+    /// </summary>
+    public async Task<IReadOnlyList<ClusterMember>> UpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken)
+    {
+        CheckPeerUrls(peerUrls);
+        await _changes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _ = host.Members.Find(id) ?? throw MemberNotFound();
+            if (host.Members.List.Any(m => m.Id != id && m.PeerUrls.Intersect(peerUrls, StringComparer.OrdinalIgnoreCase).Any()))
+            {
+                throw new EtcdRequestException(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
+            }
+
+            var started = TimeProvider.System.GetTimestamp();
+            if (!HasPeerUrls(id, peerUrls))
+            {
+                var data = new EntryPayload(PayloadKind.UpdatePeerUrls, host.MemberId, 0, MemberTable.EncodePeerUrlUpdate(id, peerUrls)).Encode();
+                await host.ProposeAsync(data, cancellationToken).ConfigureAwait(false);
+            }
+
+            while (!HasPeerUrls(id, peerUrls))
+            {
+                _ = host.Members.Find(id) ?? throw MemberNotFound();
+                if (TimeProvider.System.GetElapsedTime(started) >= host.RequestTimeout)
+                {
+                    throw new StoreException(StoreError.Timeout, "the peer URL change was not committed in time");
+                }
+
+                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+            }
+
+            return host.Members.List;
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    private bool HasPeerUrls(ulong id, IReadOnlyList<string> peerUrls) => host.Members.Find(id) is { } member && member.PeerUrls.SequenceEqual(peerUrls);
+
+    /// <summary>etcd refuses an empty list and any URL that is not an absolute http or https URL.</summary>
+    private static void CheckPeerUrls(IReadOnlyList<string> peerUrls)
+    {
+        if (peerUrls.Count == 0)
+        {
+            throw new EtcdRequestException(StatusCode.InvalidArgument, "etcdserver: member peer URLs are not provided");
+        }
+
+        if (peerUrls.Any(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            throw new EtcdRequestException(StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid");
+        }
+    }
 
     public async Task MoveLeaderAsync(ulong target, CancellationToken cancellationToken)
     {

@@ -8,12 +8,16 @@ namespace K3sLab.K3s.Replication;
 
 /// <summary>
 /// One running member of the replicated store: its Raft host (WAL, snapshots, peer transport), the store on top,
-/// the peer server and the etcd client API. Start order: storage, host loop, peer port, client port.
+/// the peer server and the etcd client API. Start order: storage, host loop, peer port, client port; a member that
+/// restarted at another address then has the cluster update its peer URL (<see cref="PeerUrlRepair"/>).
 /// </summary>
 internal sealed partial class ReplicatedMember : IAsyncDisposable
 {
     private readonly WebApplication _peer;
     private readonly WebApplication _client;
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _peerUrlRepair = Task.CompletedTask;
 
     private ReplicatedMember(ReplicatedStore store, WebApplication peer, WebApplication client)
     {
@@ -32,7 +36,7 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
         var store = new ReplicatedStore(loggers.CreateLogger("k3s.etcd.store"), TimeProvider.System);
         try
         {
-            var host = await OpenHostAsync(options, store, logger, cancellationToken).ConfigureAwait(false);
+            var (host, restarted) = await OpenHostAsync(options, store, logger, cancellationToken).ConfigureAwait(false);
             store.Attach(host);
             await host.StartAsync().ConfigureAwait(false);
             var peer = PeerServer.Build(host.Inbox, options.PeerListen, options.PeerTls, logging);
@@ -40,7 +44,13 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
             var client = EtcdServer.Build(store, new RaftCluster(host), options.ClientApi with { MemberName = options.Name }, logging);
             await client.StartAsync(cancellationToken).ConfigureAwait(false);
             Log.Started(logger, options.Name, host.MemberId, host.ClusterId, string.Join(",", options.AdvertiseClientUrls), string.Join(",", options.AdvertisePeerUrls));
-            return new ReplicatedMember(store, peer, client);
+            var member = new ReplicatedMember(store, peer, client);
+            if (restarted)
+            {
+                member._peerUrlRepair = Task.Run(() => PeerUrlRepair.RunAsync(host, options, logger, member._stopping.Token), CancellationToken.None);
+            }
+
+            return member;
         }
         catch
         {
@@ -49,7 +59,7 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
         }
     }
 
-    private static async Task<RaftHost> OpenHostAsync(ReplicatedMemberOptions options, ReplicatedStore store, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<(RaftHost Host, bool Restarted)> OpenHostAsync(ReplicatedMemberOptions options, ReplicatedStore store, ILogger logger, CancellationToken cancellationToken)
     {
         var directory = new MemberDirectory(options.MemberDirectory);
         var hostOptions = HostOptions(options, directory, memberId: 0);
@@ -60,14 +70,14 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
                 Log.Restarting(logger, directory.Wal);
             }
 
-            return await RaftHost.RestartAsync(hostOptions, store, logger, cancellationToken).ConfigureAwait(false);
+            return (await RaftHost.RestartAsync(hostOptions, store, logger, cancellationToken).ConfigureAwait(false), true);
         }
 
         Directory.CreateDirectory(directory.Path);
         if (options.JoinUrl is { } joinUrl)
         {
             var joined = await ClusterJoin.AddAsLearnerAsync(joinUrl, options.Name, options.AdvertisePeerUrls, options.JoinTls, options.JoinTimeout, logger, cancellationToken).ConfigureAwait(false);
-            return await RaftHost.JoinAsync(HostOptions(options, directory, joined.MemberId), joined.ClusterId, joined.Members, store, logger).ConfigureAwait(false);
+            return (await RaftHost.JoinAsync(HostOptions(options, directory, joined.MemberId), joined.ClusterId, joined.Members, store, logger).ConfigureAwait(false), false);
         }
 
         if (!options.ClusterInit)
@@ -76,7 +86,7 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
         }
 
         var memberId = MemberRebuild.NewId();
-        return await RaftHost.BootstrapAsync(HostOptions(options, directory, memberId), MemberRebuild.NewId(), options.AdvertisePeerUrls, store, logger, cancellationToken).ConfigureAwait(false);
+        return (await RaftHost.BootstrapAsync(HostOptions(options, directory, memberId), MemberRebuild.NewId(), options.AdvertisePeerUrls, store, logger, cancellationToken).ConfigureAwait(false), false);
     }
 
     private static RaftHostOptions HostOptions(ReplicatedMemberOptions options, MemberDirectory directory, ulong memberId)
@@ -102,6 +112,9 @@ internal sealed partial class ReplicatedMember : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _peerUrlRepair.ConfigureAwait(false);
+        _stopping.Dispose();
         using (var grace = new CancellationTokenSource(ShutdownGrace))
         {
             await _client.StopAsync(grace.Token).ConfigureAwait(false);

@@ -89,6 +89,23 @@ internal sealed class InProcessCluster : IAsyncDisposable
         return member;
     }
 
+    /// <summary>
+    /// Restarts a stopped member from its data on a new peer port, as a node that came back at another address:
+    /// the cluster still knows its old peer URL.
+    /// </summary>
+    public async Task<ReplicatedMember> RestartMovedAsync(string name, CancellationToken ct)
+    {
+        var peerPort = Loopback.FreePort();
+        var options = _members[name].Options with
+        {
+            PeerListen = new IPEndPoint(IPAddress.Loopback, peerPort),
+            AdvertisePeerUrls = [$"http://127.0.0.1:{peerPort}"],
+        };
+        var member = await ReplicatedMember.StartAsync(options, NullLoggerFactory.Instance, null, ct);
+        _members[name] = (options, member);
+        return member;
+    }
+
     /// <summary>A member's directory (its WAL and snapshots).</summary>
     public string MemberDirectory(string name) => _members[name].Options.MemberDirectory;
 

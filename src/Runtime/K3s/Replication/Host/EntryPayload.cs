@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace K3sLab.K3s.Replication.Host;
 
-/// <summary>What a normal log entry carries: a client request to apply to the store, or a member publishing its name.</summary>
+/// <summary>What a normal log entry carries: a client request to apply to the store, a member publishing its name, or a member's new peer URLs.</summary>
 internal enum PayloadKind : byte
 {
     /// <summary>An encoded store command (see <c>StoreCommandCodec</c>).</summary>
@@ -10,6 +10,9 @@ internal enum PayloadKind : byte
 
     /// <summary>A started member's name and client URLs, as etcd publishes member attributes.</summary>
     PublishMember = 2,
+
+    /// <summary>A member's new peer URLs (etcd's MemberUpdate): its id, then the URLs.</summary>
+    UpdatePeerUrls = 3,
 }
 
 /// <summary>

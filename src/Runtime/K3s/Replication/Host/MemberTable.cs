@@ -130,5 +130,25 @@ internal sealed class MemberTable
         return (reader.ReadString(), BinaryFields.ReadStrings(reader), BinaryFields.ReadStrings(reader));
     }
 
+    /// <summary>The body of an <see cref="PayloadKind.UpdatePeerUrls"/> entry: member id, then its peer URLs.</summary>
+    public static byte[] EncodePeerUrlUpdate(ulong id, IReadOnlyList<string> peerUrls)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(id);
+            BinaryFields.WriteStrings(writer, peerUrls);
+        }
+
+        return stream.ToArray();
+    }
+
+    public static (ulong Id, IReadOnlyList<string> PeerUrls) DecodePeerUrlUpdate(ReadOnlySpan<byte> body)
+    {
+        using var stream = new MemoryStream(body.ToArray());
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        return (reader.ReadUInt64(), BinaryFields.ReadStrings(reader));
+    }
+
     private void Publish() => Volatile.Write(ref _snapshot, [.. _members.Values]);
 }

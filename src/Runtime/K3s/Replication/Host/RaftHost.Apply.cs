@@ -34,6 +34,16 @@ internal sealed partial class RaftHost
 
                 await _transport.AddPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
                 break;
+            case PayloadKind.UpdatePeerUrls:
+                var (member, urls) = MemberTable.DecodePeerUrlUpdate(payload.Body.Span);
+                if (Members.Find(member) is { } before && !before.PeerUrls.SequenceEqual(urls))
+                {
+                    Members.UpdatePeerUrls(member, urls);
+                    Log.PeerUrlsChanged(_logger, entry.Index, member, string.Join(",", before.PeerUrls), string.Join(",", urls));
+                    await _transport.AddPeersAsync(Members.PeerUrls()).ConfigureAwait(false);
+                }
+
+                break;
             default:
                 _machine.Apply(entry.Index, payload);
                 break;

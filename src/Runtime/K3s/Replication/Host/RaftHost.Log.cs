@@ -33,5 +33,8 @@ internal sealed partial class RaftHost
 
         [LoggerMessage(EventId = 4009, Level = LogLevel.Debug, Message = "Dropped the snapshot encoded at index {Index}: the member moved on (applied {Applied}) with a received snapshot or a membership change; the next round takes another")]
         public static partial void SnapshotDropped(ILogger logger, ulong index, ulong applied);
+
+        [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Applied peer URL change at index {Index}: member {Member:x16} moved from {Before} to {After}")]
+        public static partial void PeerUrlsChanged(ILogger logger, ulong index, ulong member, string before, string after);
     }
 }

@@ -122,7 +122,8 @@ public sealed class ScenarioJoinTests
     {
         var names = ScenarioLibrary.All().Select(s => s.Name).ToList();
 
-        names.Should().Contain(["concurrent-server-joins", "agent-ip-change"]);
+        names.Should().Contain(["concurrent-server-joins", "agent-ip-change", "server-ip-change"]);
+        ScenarioLibrary.Find("server-ip-change").Steps.OfType<ChangeIpStep>().Single().Target.Should().Be("server-2");
         var joins = ScenarioLibrary.Find("concurrent-server-joins");
         (joins.Servers, joins.Datastore).Should().Be((1, Lab.Datastores.LabDatastore.Embedded));
         joins.Steps.OfType<JoinStep>().Single().Servers.Should().Be(4);
