@@ -66,15 +66,15 @@ internal static class StatusCommand
                 return 0;
             }
 
-            Console.WriteLine($"{"NODE",-34} {"ROLE",-8} {"ADDRESS",-15} {"CONTAINER",-10} READY");
+            Console.WriteLine($"{"NODE",-34} {"ROLE",-11} {"ADDRESS",-15} {"CONTAINER",-10} READY");
             foreach (var r in rows)
             {
-                Console.WriteLine($"{r.Name,-34} {r.Role,-8} {r.Address,-15} {r.State,-10} {r.Ready}");
+                Console.WriteLine($"{r.Name,-34} {r.Role,-11} {r.Address,-15} {r.State,-10} {r.Ready}");
             }
 
             var external = nodes.Where(n => LabNaming.IsDatastore(n.Role)).ToList();
             Console.WriteLine(external.Count > 0
-                ? $"datastore: external {LabNaming.RoleWord(external[0].Role)}, {rows.Count(r => r.Ready == "healthy")} of {external.Count} node(s) healthy"
+                ? $"datastore: {(external[0].Role == NodeRole.EtcdServer ? "etcd-only servers (split topology)" : "external " + LabNaming.RoleWord(external[0].Role))}, {rows.Count(r => r.Ready == "healthy")} of {external.Count} node(s) healthy"
                 : voters.Count == 0 ? "datastore voters: none reported (SQLite, or no server answers)" : $"datastore voters: {string.Join(", ", voters)}");
             Console.WriteLine($"kubeconfig: {kubeconfig}");
             return 0;

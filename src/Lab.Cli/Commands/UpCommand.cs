@@ -10,7 +10,7 @@ using K3sLab.Lab.Providers;
 namespace K3sLab.Cli.Commands;
 
 /// <summary>
-/// <c>k3slab up [--name c] [--servers N] [--agents M] [--datastore sqlite|embedded|etcd|postgres]</c>: builds (or
+/// <c>k3slab up [--name c] [--servers N] [--agents M] [--datastore sqlite|embedded|etcd|postgres] [--topology stacked|external|split]</c>: builds (or
 /// reuses) the node image (and the datastore image for etcd or PostgreSQL), then creates a cluster of Docker nodes
 /// behind a load balancer and waits until every node is Ready and, on the embedded store, every server a voter.
 /// Prints the summary and the kubeconfig to use.
@@ -24,6 +24,8 @@ internal static class UpCommand
         var agents = new Option<int>("--agents", "-a") { Description = "Number of agents", DefaultValueFactory = _ => 0 };
         var datastore = new Option<string>("--datastore") { Description = "sqlite (one server only), embedded, etcd (a 3-member etcd cluster with TLS) or postgres (a PostgreSQL node); auto: sqlite for one server, embedded for more", DefaultValueFactory = _ => "auto" };
         datastore.AcceptOnlyFromAmong([.. LabDatastores.Words]);
+        var topology = new Option<string?>("--topology") { Description = "The HA layout: stacked (the embedded datastore on the servers, as --datastore embedded), external (a 3-member real etcd cluster, as --datastore etcd) or split (3 etcd-only k3s servers, and the --servers as control-plane-only servers)" };
+        topology.AcceptOnlyFromAmong([.. LabDatastores.TopologyWords]);
         var apiPort = new Option<int>("--api-port") { Description = "Host port on 127.0.0.1 for the API (0: a free port)", DefaultValueFactory = _ => 0 };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for every node to be Ready", DefaultValueFactory = _ => 180 };
         var keep = new Option<bool>("--keep-on-failure") { Description = "Keep the containers when creation fails, for inspection" };
@@ -32,7 +34,7 @@ internal static class UpCommand
         var noNetAdmin = new Option<bool>("--no-net-admin") { Description = "Create nodes without the NET_ADMIN capability (network faults then cannot be injected)" };
         var output = OutputFormat.CreateOption();
         var command = new Command("up", "Create a cluster: servers and agents as Docker containers behind a load balancer, with a kubeconfig");
-        foreach (var option in new Option[] { name, servers, agents, datastore, apiPort, timeout, keep, serverArgs, agentArgs, noNetAdmin, output })
+        foreach (var option in new Option[] { name, servers, agents, datastore, topology, apiPort, timeout, keep, serverArgs, agentArgs, noNetAdmin, output })
         {
             command.Options.Add(option);
         }
@@ -42,7 +44,7 @@ internal static class UpCommand
             var logger = new ConsoleProgressLogger();
             var spec = new ClusterSpec(parse.GetValue(name)!, parse.GetValue(servers), parse.GetValue(agents), parse.GetValue(apiPort), TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(keep))
             {
-                Datastore = LabDatastores.Parse(parse.GetValue(datastore)) ?? LabDatastore.Auto,
+                Datastore = LabDatastores.Choose(parse.GetResult(datastore) is { Implicit: false } ? parse.GetValue(datastore) : null, parse.GetValue(topology)),
                 ServerArgs = parse.GetValue(serverArgs)!,
                 AgentArgs = parse.GetValue(agentArgs)!,
                 NetworkAdmin = !parse.GetValue(noNetAdmin),
@@ -54,7 +56,7 @@ internal static class UpCommand
             }
 
             var image = await LabPrerequisites.EnsureNodeImageAsync(logger, cancellationToken);
-            var datastoreImage = spec.External ? await LabPrerequisites.EnsureDatastoreImageAsync(logger, cancellationToken) : null;
+            var datastoreImage = spec.ResolvedDatastore.NeedsDatastoreImage() ? await LabPrerequisites.EnsureDatastoreImageAsync(logger, cancellationToken) : null;
             using var docker = DockerEngine.CreateClient();
             var cluster = await new ClusterCreator(new DockerProvider(docker), logger).CreateAsync(spec, image, cancellationToken, datastoreImage);
             if (parse.GetValue(output) == OutputFormat.Json)
@@ -70,6 +72,7 @@ internal static class UpCommand
                     LabDatastore.Embedded => $", {spec.Servers} datastore voter(s)",
                     LabDatastore.Etcd => $", on {spec.EtcdMembers} etcd member(s)",
                     LabDatastore.Postgres => ", on PostgreSQL",
+                    LabDatastore.Split => $", on {spec.EtcdMembers} etcd-only server(s)",
                     _ => ", on SQLite",
                 };
                 Console.WriteLine($"cluster '{cluster.Name}' is up in {cluster.Elapsed.TotalSeconds:0.0} s: {spec.Servers} server(s) and {spec.Agents} agent(s) Ready{store}");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Providers;
 using Microsoft.Extensions.Logging;
 
@@ -23,7 +24,7 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
 {
     /// <param name="spec">What to create.</param>
     /// <param name="image">The k3s node image.</param>
-    /// <param name="datastoreImage">The image of the external datastore's nodes; required when <see cref="ClusterSpec.External"/>.</param>
+    /// <param name="datastoreImage">The image of the external datastore's nodes; required for real etcd and PostgreSQL (split's etcd-only servers run <paramref name="image"/>).</param>
     /// <param name="cancellationToken">Cancels creation; what was made is removed.</param>
     public async Task<LabCluster> CreateAsync(ClusterSpec spec, string image, CancellationToken cancellationToken, string? datastoreImage = null)
     {
@@ -33,7 +34,7 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
             throw new LabSetupException(problem);
         }
 
-        if (spec.External && datastoreImage is null)
+        if (spec.ResolvedDatastore.NeedsDatastoreImage() && datastoreImage is null)
         {
             throw new LabSetupException($"--datastore {Datastores.LabDatastores.Word(spec.ResolvedDatastore)} needs the datastore image (LabPrerequisites.EnsureDatastoreImageAsync)");
         }
@@ -65,7 +66,7 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
             if (spec.External)
             {
                 step = $"starting the {Datastores.LabDatastores.Word(spec.ResolvedDatastore)} datastore nodes and waiting until they serve";
-                datastore = await new DatastoreNodes(provider, logger).CreateAsync(spec, plan, datastoreImage!, deadline.Token);
+                datastore = await new DatastoreNodes(provider, logger).CreateAsync(spec, plan, datastoreImage ?? image, token, deadline.Token);
             }
 
             // Nothing goes through the balancer before server-0 answers, so the two start together.

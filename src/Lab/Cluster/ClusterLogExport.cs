@@ -77,6 +77,13 @@ public sealed class ClusterLogExport(INodeProvider provider)
             await Try("data dir listing", async () => await ExecToFileAsync(node, ["ls", "-laR", "/var/lib/rancher/k3s/server/db", "/var/lib/rancher/k3s/agent/etc"], Path.Combine(folder, "data-dir.txt"), ct));
         }
 
+        if (node.IsRunning && node.Role == NodeRole.EtcdServer)
+        {
+            await Try("etcd members", async () => await ExecToFileAsync(node, [.. SplitTopology.EtcdctlArgs, "--command-timeout=5s", "member", "list", "-w", "table"], Path.Combine(folder, "etcd.txt"), ct));
+            await Try("etcd status", async () => await ExecToFileAsync(node, [.. SplitTopology.EtcdctlArgs, "--command-timeout=5s", "endpoint", "status", "-w", "table"], Path.Combine(folder, "etcd-status.txt"), ct));
+            await Try("data dir listing", async () => await ExecToFileAsync(node, ["ls", "-laR", "/var/lib/rancher/k3s/server/db"], Path.Combine(folder, "data-dir.txt"), ct));
+        }
+
         if (node.IsRunning && node.Role == NodeRole.Etcd)
         {
             await Try("etcd members", async () => await ExecToFileAsync(node, [.. EtcdTopology.EtcdctlArgs(EtcdTopology.LocalEndpoint), "--command-timeout=5s", "member", "list", "-w", "table"], Path.Combine(folder, "etcd.txt"), ct));

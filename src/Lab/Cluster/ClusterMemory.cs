@@ -51,7 +51,7 @@ public static class ClusterMemory
 
     private static int DatastoreNodes(ClusterSpec spec) => spec.ResolvedDatastore switch
     {
-        LabDatastore.Etcd => spec.EtcdMembers,
+        LabDatastore.Etcd or LabDatastore.Split => spec.EtcdMembers,
         LabDatastore.Postgres => 1,
         _ => 0,
     };

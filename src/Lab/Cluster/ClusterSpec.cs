@@ -30,7 +30,7 @@ public sealed record ClusterSpec(string Name, int Servers, int Agents, int ApiPo
     /// <summary>Where the servers keep their state: by default SQLite for one server and the embedded store for more.</summary>
     public LabDatastore Datastore { get; init; } = LabDatastore.Auto;
 
-    /// <summary>How many etcd members <see cref="LabDatastore.Etcd"/> starts (an odd number, 1 to 7; default 3).</summary>
+    /// <summary>How many etcd members <see cref="LabDatastore.Etcd"/> starts, or etcd-only servers <see cref="LabDatastore.Split"/> does (an odd number, 1 to 7; default 3).</summary>
     public int EtcdMembers { get; init; } = 3;
 
     /// <summary>The datastore with <see cref="LabDatastore.Auto"/> resolved by the number of servers.</summary>
@@ -39,7 +39,7 @@ public sealed record ClusterSpec(string Name, int Servers, int Agents, int ApiPo
     /// <summary>Whether the servers share the embedded (Raft) datastore: by default with more than one server.</summary>
     public bool Embedded => ResolvedDatastore == LabDatastore.Embedded;
 
-    /// <summary>Whether the servers keep their state in datastore nodes of the lab's own (etcd or PostgreSQL).</summary>
+    /// <summary>Whether the servers keep their state in datastore nodes of the lab's own (etcd, PostgreSQL or etcd-only servers).</summary>
     public bool External => ResolvedDatastore.IsExternal();
 
     /// <summary>Why this spec cannot be created, or null: node counts, the datastore's fit with the servers, and conflicting server flags.</summary>
@@ -55,9 +55,10 @@ public sealed record ClusterSpec(string Name, int Servers, int Agents, int ApiPo
             return "--datastore sqlite serves one server only: more servers share the embedded datastore (--datastore embedded) or an external one (--datastore etcd or postgres).";
         }
 
-        if (ResolvedDatastore == LabDatastore.Etcd && (EtcdMembers is < 1 or > Providers.NetworkPlan.MaxDatastoreNodes || EtcdMembers % 2 == 0))
+        if (ResolvedDatastore is LabDatastore.Etcd or LabDatastore.Split && (EtcdMembers is < 1 or > Providers.NetworkPlan.MaxDatastoreNodes || EtcdMembers % 2 == 0))
         {
-            return $"An etcd cluster here has an odd number of members from 1 to {Providers.NetworkPlan.MaxDatastoreNodes}; asked for {EtcdMembers}.";
+            var what = ResolvedDatastore == LabDatastore.Split ? "The etcd-only servers of --topology split are" : "An etcd cluster here has";
+            return $"{what} an odd number of members from 1 to {Providers.NetworkPlan.MaxDatastoreNodes}; asked for {EtcdMembers}.";
         }
 
         return DatastoreArgs.Conflict(ResolvedDatastore, ServerArgs);

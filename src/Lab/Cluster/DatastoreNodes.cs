@@ -13,15 +13,24 @@ public sealed record DatastoreConnection(IReadOnlyList<string> ServerArgs, IRead
 
 /// <summary>
 /// Starts a cluster's external datastore before its servers: the etcd members (a fresh CA and certificates, every
-/// member bootstrapping one new cluster) or the PostgreSQL node (a fresh password), then waits until it serves: every
-/// etcd member healthy as etcdctl sees it, or PostgreSQL accepting connections on its lab address.
+/// member bootstrapping one new cluster), the PostgreSQL node (a fresh password), or split topology's etcd-only k3s
+/// servers (the first initialising the embedded store, the others joining it), then waits until it serves: every
+/// etcd member healthy as etcdctl sees it, PostgreSQL accepting connections on its lab address, or every etcd-only
+/// server a started voter.
 /// </summary>
 public sealed partial class DatastoreNodes(INodeProvider provider, ILogger logger)
 {
-    public async Task<DatastoreConnection> CreateAsync(ClusterSpec spec, NetworkPlan plan, string image, CancellationToken cancellationToken)
+    /// <param name="spec">The cluster.</param>
+    /// <param name="plan">Its addresses.</param>
+    /// <param name="image">The datastore image (etcd, PostgreSQL) or, for split topology, the k3s node image.</param>
+    /// <param name="token">The cluster token (split topology's servers use it).</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public async Task<DatastoreConnection> CreateAsync(ClusterSpec spec, NetworkPlan plan, string image, string token, CancellationToken cancellationToken)
     {
         switch (spec.ResolvedDatastore)
         {
+            case LabDatastore.Split:
+                return await CreateEtcdServersAsync(spec, plan, image, token, cancellationToken);
             case LabDatastore.Etcd:
                 var etcd = new EtcdTopology(spec.Name, [.. Enumerable.Range(0, spec.EtcdMembers).Select(i => plan.AddressOf(NodeRole.Etcd, i))]);
                 var pki = DatastorePki.Create(spec.Name, etcd.Members, TimeProvider.System.GetUtcNow());
@@ -49,6 +58,26 @@ public sealed partial class DatastoreNodes(INodeProvider provider, ILogger logge
         }
     }
 
+    private async Task<DatastoreConnection> CreateEtcdServersAsync(ClusterSpec spec, NetworkPlan plan, string image, string token, CancellationToken cancellationToken)
+    {
+        var addresses = Enumerable.Range(0, spec.EtcdMembers).Select(i => plan.AddressOf(NodeRole.EtcdServer, i)).ToList();
+        var environment = spec.NodeEnvironment.Count > 0 ? spec.NodeEnvironment : null;
+        async Task<LabNode> StartAsync(int i)
+        {
+            var command = SplitTopology.EtcdServerCommand(addresses[i], token, i == 0 ? null : addresses[0], spec.ServerArgs);
+            var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, NodeRole.EtcdServer, i, addresses[i], image, command, environment, NetworkAdmin: spec.NetworkAdmin), cancellationToken);
+            Log.Created(logger, node.Name, addresses[i].ToString());
+            return node;
+        }
+
+        var first = await StartAsync(0);
+        await WaitAsync(() => ClusterCreator.PingAsync(new Uri($"https://{addresses[0]}:{LabNaming.ApiPort}"), cancellationToken), cancellationToken);
+        await Task.WhenAll(Enumerable.Range(1, spec.EtcdMembers - 1).Select(StartAsync));
+        await WaitAsync(async () => await DatastoreHealth.EtcdServerVotersAsync(provider, first, cancellationToken) >= spec.EtcdMembers, cancellationToken);
+        Log.EtcdServersReady(logger, spec.EtcdMembers);
+        return new DatastoreConnection(SplitTopology.ControlPlaneArgs(addresses[0]), [], $"{spec.EtcdMembers} etcd-only server(s)");
+    }
+
     private static async Task WaitAsync(Func<Task<bool>> condition, CancellationToken cancellationToken)
     {
         while (!await condition())
@@ -67,5 +96,8 @@ public sealed partial class DatastoreNodes(INodeProvider provider, ILogger logge
 
         [LoggerMessage(EventId = 9302, Level = LogLevel.Information, Message = "PostgreSQL on {Node} accepts connections")]
         public static partial void PostgresReady(ILogger logger, string node);
+
+        [LoggerMessage(EventId = 9303, Level = LogLevel.Information, Message = "etcd-only servers: {Members} started voter(s)")]
+        public static partial void EtcdServersReady(ILogger logger, int members);
     }
 }

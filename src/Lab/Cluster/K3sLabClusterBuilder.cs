@@ -90,7 +90,7 @@ public sealed class K3sLabClusterBuilder
     public async Task<RunningCluster> BuildAndStartAsync(CancellationToken cancellationToken = default)
     {
         var image = await LabPrerequisites.EnsureNodeImageAsync(_logger, cancellationToken);
-        var datastoreImage = _datastore.Resolve(_servers).IsExternal() ? await LabPrerequisites.EnsureDatastoreImageAsync(_logger, cancellationToken) : null;
+        var datastoreImage = _datastore.Resolve(_servers).NeedsDatastoreImage() ? await LabPrerequisites.EnsureDatastoreImageAsync(_logger, cancellationToken) : null;
         var docker = DockerEngine.CreateClient();
         try
         {

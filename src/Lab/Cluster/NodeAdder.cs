@@ -99,7 +99,8 @@ public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
             using var status = reader;
             step = $"waiting for {node.Name} to report Ready";
             await ClusterCreator.WaitAsync(() => status.IsReadySinceAsync(node.Name, since, deadline.Token), deadline.Token);
-            if (role == NodeRole.Server && (await status.VotersAsync(deadline.Token)).Count > 0)
+            // A control-plane-only server (split topology, --disable-etcd) adds no member.
+            if (role == NodeRole.Server && !spec.Command.Contains("--disable-etcd") && (await status.VotersAsync(deadline.Token)).Count > 0)
             {
                 step = $"waiting for {servers.Count + 1} datastore voters";
                 await ClusterCreator.WaitAsync(async () => (await status.VotersAsync(deadline.Token)).Count >= servers.Count + 1, deadline.Token);

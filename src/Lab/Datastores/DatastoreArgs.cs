@@ -13,11 +13,20 @@ public static class DatastoreArgs
     /// <summary>Flags that make or join an embedded store, which an external datastore replaces.</summary>
     private static readonly string[] EmbeddedOnly = ["--cluster-init", "--server", "-s", "--disable-etcd", "--cluster-reset", "--cluster-reset-restore-path"];
 
+    /// <summary>The role flags the lab gives split topology's etcd-only servers.</summary>
+    private static readonly string[] SplitOwned = ["--disable-apiserver", "--disable-controller-manager", "--disable-scheduler"];
+
     /// <summary>Why <paramref name="serverArgs"/> cannot be used with <paramref name="datastore"/> (already resolved), or null when they can.</summary>
     public static string? Conflict(LabDatastore datastore, IReadOnlyList<string> serverArgs)
     {
         var flags = serverArgs.Where(a => a.StartsWith('-')).Select(a => a.Split('=', 2)[0]).ToList();
         var word = LabDatastores.Word(datastore);
+        if (datastore == LabDatastore.Split)
+        {
+            return flags.FirstOrDefault(f => ExternalOwned.Contains(f, StringComparer.Ordinal) || EmbeddedOnly.Contains(f, StringComparer.Ordinal) || SplitOwned.Contains(f, StringComparer.Ordinal)) is { } owned
+                ? $"--k3s-server-arg {owned} conflicts with --topology split: the lab gives the etcd-only servers --cluster-init or --server and the --disable-apiserver/-controller-manager/-scheduler flags, and the control-plane servers --disable-etcd --server, itself"
+                : null;
+        }
         if (datastore.IsExternal())
         {
             if (flags.FirstOrDefault(f => ExternalOwned.Contains(f, StringComparer.Ordinal)) is { } owned)

@@ -5,8 +5,8 @@ namespace K3sLab.Lab.Datastores;
 
 /// <summary>
 /// Asks an external datastore node whether it serves, by running the engine's own client inside it: etcdctl
-/// <c>endpoint health</c> with the lab's client certificate (healthy means the member answers a quorum read), or
-/// <c>pg_isready</c> against PostgreSQL's lab address. A node that is stopped, paused or slow reads as unhealthy.
+/// <c>endpoint health</c> with the lab's client certificate (healthy means the member answers a quorum read), the
+/// same with an etcd-only k3s server's own client certificate, or <c>pg_isready</c> against PostgreSQL's lab address. A node that is stopped, paused or slow reads as unhealthy.
 /// </summary>
 public static class DatastoreHealth
 {
@@ -17,8 +17,25 @@ public static class DatastoreHealth
     {
         NodeRole.Etcd => await EtcdHealthyAsync(provider, node, EtcdTopology.LocalEndpoint, cancellationToken),
         NodeRole.Postgres => await SucceedsAsync(provider, node, PostgresTopology.Probe(node.Address), cancellationToken),
+        NodeRole.EtcdServer => await SucceedsAsync(provider, node, [.. SplitTopology.EtcdctlArgs, "--dial-timeout=2s", "--command-timeout=3s", "endpoint", "health"], cancellationToken),
         _ => null,
     };
+
+    /// <summary>How many started voters an etcd-only server's member list shows (0 when it does not answer).</summary>
+    public static async Task<int> EtcdServerVotersAsync(INodeProvider provider, LabNode node, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Bound);
+        try
+        {
+            var result = await provider.ExecAsync(node, [.. SplitTopology.EtcdctlArgs, "--dial-timeout=2s", "--command-timeout=3s", "member", "list", "-w", "simple"], timeout.Token);
+            return result.ExitCode == 0 ? SplitTopology.Voters(result.Stdout) : 0;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>Whether every endpoint in <paramref name="endpoints"/> (comma-separated) is healthy, asked from inside <paramref name="member"/>.</summary>
     public static Task<bool> EtcdHealthyAsync(INodeProvider provider, LabNode member, string endpoints, CancellationToken cancellationToken) =>

@@ -5,7 +5,8 @@ namespace K3sLab.Lab.Providers;
 /// <summary>
 /// Names and labels every provider uses, so a cluster can be found again from Docker alone:
 /// containers <c>k3slab-&lt;cluster&gt;-server-&lt;i&gt;</c>, <c>-agent-&lt;i&gt;</c>, <c>-lb</c>, the external datastore's
-/// <c>-etcd-&lt;i&gt;</c> or <c>-postgres-0</c>, network <c>k3slab-&lt;cluster&gt;</c>.
+/// <c>-etcd-&lt;i&gt;</c> or <c>-postgres-0</c>, split topology's etcd-only servers <c>-etcd-server-&lt;i&gt;</c>,
+/// network <c>k3slab-&lt;cluster&gt;</c>.
 /// </summary>
 public static partial class LabNaming
 {
@@ -41,6 +42,7 @@ public static partial class LabNaming
         NodeRole.Agent => "agent",
         NodeRole.Etcd => "etcd",
         NodeRole.Postgres => "postgres",
+        NodeRole.EtcdServer => "etcd-server",
         _ => "lb",
     };
 
@@ -51,14 +53,18 @@ public static partial class LabNaming
         "lb" => NodeRole.LoadBalancer,
         "etcd" => NodeRole.Etcd,
         "postgres" => NodeRole.Postgres,
+        "etcd-server" => NodeRole.EtcdServer,
         _ => null,
     };
 
-    /// <summary>Whether the role runs k3s (a server or an agent), as opposed to the balancer or a datastore node.</summary>
+    /// <summary>
+    /// Whether the role runs k3s and registers a Node (a server or an agent), as opposed to the balancer or a datastore
+    /// node (an etcd-only server runs k3s but no kubelet).
+    /// </summary>
     public static bool IsK3sNode(NodeRole role) => role is NodeRole.Server or NodeRole.Agent;
 
-    /// <summary>Whether the role is a node of an external datastore (etcd member or PostgreSQL).</summary>
-    public static bool IsDatastore(NodeRole role) => role is NodeRole.Etcd or NodeRole.Postgres;
+    /// <summary>Whether the role is a node of a datastore outside the API servers (etcd member, PostgreSQL, etcd-only server).</summary>
+    public static bool IsDatastore(NodeRole role) => role is NodeRole.Etcd or NodeRole.Postgres or NodeRole.EtcdServer;
 
     [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$")]
     private static partial Regex ClusterName();

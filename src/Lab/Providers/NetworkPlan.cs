@@ -20,7 +20,7 @@ public sealed record NetworkPlan(IPNetwork Subnet)
         NodeRole.LoadBalancer => Host(2),
         NodeRole.Server when index is >= 0 and < MaxServers => Host(10 + index),
         NodeRole.Agent when index is >= 0 and < MaxAgents => Host(100 + index),
-        NodeRole.Etcd or NodeRole.Postgres when index is >= 0 and < MaxDatastoreNodes => Host(3 + index),
+        NodeRole.Etcd or NodeRole.Postgres or NodeRole.EtcdServer when index is >= 0 and < MaxDatastoreNodes => Host(3 + index),
         _ => throw new LabSetupException($"A cluster has room for {MaxServers} servers, {MaxAgents} agents and {MaxDatastoreNodes} datastore nodes; {LabNaming.RoleWord(role)} {index} is out of range."),
     };
 

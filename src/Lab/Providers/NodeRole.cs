@@ -17,4 +17,10 @@ public enum NodeRole
 
     /// <summary>The external PostgreSQL the servers keep their state in (<c>--datastore postgres</c>).</summary>
     Postgres,
+
+    /// <summary>
+    /// An etcd-only <c>k3s server</c> (<c>--disable-apiserver --disable-controller-manager --disable-scheduler</c>):
+    /// a member of the embedded store that the control-plane-only servers use (<c>--topology split</c>).
+    /// </summary>
+    EtcdServer,
 }

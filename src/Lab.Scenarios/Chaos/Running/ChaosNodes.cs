@@ -45,6 +45,7 @@ public sealed class ChaosNodes
     public LabDatastore? ExternalDatastore =>
         _byShort.Values.Any(n => n.Role == NodeRole.Etcd) ? LabDatastore.Etcd
         : _byShort.Values.Any(n => n.Role == NodeRole.Postgres) ? LabDatastore.Postgres
+        : _byShort.Values.Any(n => n.Role == NodeRole.EtcdServer) ? LabDatastore.Split
         : null;
 
     /// <summary>The external datastore's nodes' short names (etcd members or PostgreSQL).</summary>
