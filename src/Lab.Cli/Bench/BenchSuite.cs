@@ -19,10 +19,15 @@ internal enum BenchKnobs
     Cluster = 16,
     Threshold = 32,
     Ramp = 64,
+    Lab = 128,
 }
 
 /// <summary>One run of a benchmark program: its arguments, and those <c>--quick</c> adds.</summary>
-internal sealed record BenchRun(BenchProgram Program, string[] Args, string[] QuickArgs);
+internal sealed record BenchRun(BenchProgram Program, string[] Args, string[] QuickArgs)
+{
+    /// <summary>What <c>--lab</c> adds to this run (none: the run is the same with and without it).</summary>
+    public string[] LabArgs { get; init; } = [];
+}
 
 /// <summary>A suite as <c>k3slab bench &lt;name&gt;</c> offers it: one or more program runs, all writing to the same folder.</summary>
 internal sealed record BenchSuite(string Name, string Description, BenchKnobs Knobs, IReadOnlyList<BenchRun> Runs)
@@ -66,6 +71,11 @@ internal sealed record BenchSuite(string Name, string Description, BenchKnobs Kn
             options.Add("--ramp");
         }
 
+        if (Knobs.HasFlag(BenchKnobs.Lab))
+        {
+            options.Add("--lab");
+        }
+
         return string.Join(", ", options);
     }
 }
@@ -81,4 +91,7 @@ internal sealed record BenchRequest(string Out, bool Quick, double? DurationSeco
 
     /// <summary>The open-model create ramp, <c>FROM-TO/s:SECONDS</c> as the user typed it; null keeps the suite's.</summary>
     public string? Ramp { get; init; }
+
+    /// <summary>Run what has a Docker form in lab containers (the agent load balancer's trials: <c>docker kill</c> of a server node).</summary>
+    public bool Lab { get; init; }
 }

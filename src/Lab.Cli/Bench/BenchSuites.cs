@@ -13,7 +13,7 @@ internal static class BenchSuites
         new("store", "The datastore (issue 3): ours and real etcd on the same host, puts, watch latency and churn; --duration sets each load level", BenchKnobs.Quick | BenchKnobs.Duration, [new(BenchProgram.Perf, ["store"], ["--quick"])]),
         new("raft", "The replicated datastore (issue 4): 3 members of ours and of etcd, put throughput side by side, then leader failover; --duration sets each load level", BenchKnobs.Quick | BenchKnobs.Duration, [new(BenchProgram.Perf, ["raft"], ["--quick"])]),
         new("up", "Lab clusters in Docker: time to Ready and memory per node, 3+5 and 1+0 by default or --servers/--agents", BenchKnobs.Quick | BenchKnobs.Servers, [new(BenchProgram.Perf, ["lab"], ["--repeats", "1"])]),
-        new("failover", "Failover: Raft leader kills (the raft suite's failover trials) and the agent load balancer's server outages (agentlb)", BenchKnobs.Quick, [new(BenchProgram.Perf, ["raft", "--failover-only"], ["--quick"]), new(BenchProgram.Perf, ["agentlb"], ["--trials", "5"])]),
+        new("failover", "Failover: Raft leader kills (the raft suite's failover trials) and the agent load balancer's server outages (agentlb); --lab runs the agent trials on lab containers (docker kill of a server node) instead of local processes", BenchKnobs.Quick | BenchKnobs.Lab, [new(BenchProgram.Perf, ["raft", "--failover-only"], ["--quick"]), new(BenchProgram.Perf, ["agentlb"], ["--trials", "5"]) { LabArgs = ["--lab"] }]),
         new("footprint", "Memory of an idle server and agent (issue 1's budgets)", BenchKnobs.None, [new(BenchProgram.Perf, ["footprint"], [])]),
         new("scheduling", "The scheduler: pods placed per second and time to Running on simulated nodes", BenchKnobs.Quick, [new(BenchProgram.Perf, ["scheduling"], ["--pods", "200", "--nodes", "10", "--startup", "20"])]),
         new("datastores", "Issue 12's comparison: the api phases with one load on SQLite, the embedded Raft store (1 member, and 3 servers), real etcd 3.4 and PostgreSQL in one run, with ratios to SQLite", BenchKnobs.Quick, [new(BenchProgram.Perf, ["datastores"], ["--quick"])]),
@@ -35,6 +35,7 @@ internal static class BenchSuites
         Refuse(suite, BenchKnobs.Cluster, request.Cluster is not null, "--cluster");
         Refuse(suite, BenchKnobs.Threshold, request.Thresholds.Count > 0, "--threshold");
         Refuse(suite, BenchKnobs.Ramp, request.Ramp is not null, "--ramp");
+        Refuse(suite, BenchKnobs.Lab, request.Lab, "--lab");
         if (request.Ramp is { } ramp)
         {
             Lab.Bench.ArrivalSchedule.Parse(ramp);
@@ -101,6 +102,11 @@ internal static class BenchSuites
         if (request.Ramp is { } ramp)
         {
             args.AddRange(["--ramp", ramp]);
+        }
+
+        if (request.Lab)
+        {
+            args.AddRange(run.LabArgs);
         }
 
         args.AddRange(["--out", request.Out]);

@@ -8,7 +8,7 @@ using K3sLab.Lab.Bench;
 namespace K3sLab.Cli.Commands;
 
 /// <summary>
-/// <c>k3slab bench &lt;suite&gt; [--out dir] [--quick] [--duration s] [--rate r] [--servers n] [--cluster name] [--threshold t] [--ramp FROM-TO/s:SECONDS]</c> runs one benchmark
+/// <c>k3slab bench &lt;suite&gt; [--out dir] [--quick] [--duration s] [--rate r] [--servers n] [--cluster name] [--threshold t] [--ramp FROM-TO/s:SECONDS] [--lab]</c> runs one benchmark
 /// suite (see <see cref="BenchSuites"/>) and leaves its <c>&lt;suite&gt;.md</c> and <c>.json</c> in the folder;
 /// <c>k3slab bench gate</c> compares such results with a checked-in baseline (<see cref="BenchGateCommand"/>).
 /// </summary>
@@ -39,7 +39,8 @@ internal static class BenchCommand
         var threshold = new Option<string[]>("--threshold") { Description = "A condition the run must meet or it fails, [phase:]metric op value: p99<50ms, errors<0.1%, create:rate>=2000/s; repeatable (api, watch)" };
         var output = OutputFormat.CreateOption();
         var command = new Command(suite.Name, $"{suite.Description}. Takes {suite.OptionList()}");
-        foreach (var option in new Option[] { outDir, quick, duration, rate, servers, agents, cluster, threshold, ramp, output })
+        var lab = new Option<bool>("--lab") { Description = "Run the agent load balancer's failover trials on lab containers, killing server nodes with docker kill (failover)" };
+        foreach (var option in new Option[] { outDir, quick, duration, rate, servers, agents, cluster, threshold, ramp, lab, output })
         {
             command.Options.Add(option);
         }
@@ -51,7 +52,7 @@ internal static class BenchCommand
             IReadOnlyList<(BenchProgram Program, string[] Args)> runs;
             try
             {
-                runs = BenchSuites.CommandLines(suite, new BenchRequest(folder, parse.GetValue(quick), parse.GetValue(duration), parse.GetValue(rate), parse.GetValue(servers), parse.GetValue(agents)) { Cluster = parse.GetValue(cluster), Thresholds = parse.GetValue(threshold) ?? [], Ramp = parse.GetValue(ramp) });
+                runs = BenchSuites.CommandLines(suite, new BenchRequest(folder, parse.GetValue(quick), parse.GetValue(duration), parse.GetValue(rate), parse.GetValue(servers), parse.GetValue(agents)) { Cluster = parse.GetValue(cluster), Thresholds = parse.GetValue(threshold) ?? [], Ramp = parse.GetValue(ramp), Lab = parse.GetValue(lab) });
             }
             catch (BenchInputException e)
             {

@@ -115,5 +115,16 @@ public sealed class BenchSuitesTests
         watch.Should().Throw<BenchInputException>().WithMessage("suite 'watch' takes no --ramp*");
     }
 
+    [Fact]
+    public void CommandLines_FailoverWithLab_RunsTheAgentTrialsInContainers_AndOtherSuitesRefuseIt()
+    {
+        var runs = BenchSuites.CommandLines(Suite("failover"), new BenchRequest("out", Quick: true, null, null, null, null) { Lab = true });
+
+        runs[0].Args.Should().Equal("raft", "--failover-only", "--quick", "--out", "out");
+        runs[1].Args.Should().Equal("agentlb", "--trials", "5", "--lab", "--out", "out");
+        var api = () => BenchSuites.CommandLines(Suite("api"), new BenchRequest("out", Quick: false, null, null, null, null) { Lab = true });
+        api.Should().Throw<BenchInputException>().WithMessage("suite 'api' takes no --lab*");
+    }
+
     private static BenchSuite Suite(string name) => BenchSuites.All.Single(s => s.Name == name);
 }
