@@ -81,6 +81,9 @@ public sealed class RunRecord
 
     public void Event(string kind, string text) => _timeline.Enqueue(new TimelineEvent(Clock.Seconds, kind, text));
 
+    /// <summary>An event that began at <paramref name="at"/> (seconds of <see cref="Clock"/>), recorded once it is known to have happened.</summary>
+    public void Event(string kind, string text, double at) => _timeline.Enqueue(new TimelineEvent(at, kind, text));
+
     public void Operation(OperationRecord operation) => _operations.Enqueue(operation);
 
     public void Member(MemberObservation observation) => _members.Enqueue(observation);
