@@ -33,6 +33,7 @@ internal static class SimCommand
         bug.AcceptOnlyFromAmong([.. s_bugs.Keys]);
         var trace = new Option<bool>("--trace") { Description = "Print each seed's event log (use with --seeds 1)" };
         var peerDown = new Option<bool>("--peer-down-reports") { Description = "Tell survivors' cores of process deaths as a transport seeing a refused connection does (RaftNode.ReportPeerDown), plus a few wrong reports" };
+        var scenario = new Option<string?>("--scenario") { Description = "Run a chaos scenario's steps (a library name, a YAML file, or 'all' for every library scenario the simulator can run) instead of the random fault mix" };
         var workers = new Option<int>("--workers") { Description = "Seeds run in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("sim", "Run the deterministic Raft simulator: mixed faults, then heal; checks safety, convergence, linearizability and watch guarantees");
         cmd.Options.Add(seeds);
@@ -42,6 +43,7 @@ internal static class SimCommand
         cmd.Options.Add(trace);
         cmd.Options.Add(peerDown);
         cmd.Options.Add(workers);
+        cmd.Options.Add(scenario);
         cmd.SetAction((parseResult, ct) =>
         {
             var planted = s_bugs[parseResult.GetValue(bug)!];
@@ -50,6 +52,14 @@ internal static class SimCommand
             var size = parseResult.GetValue(members);
             var tracing = parseResult.GetValue(trace);
             var reports = parseResult.GetValue(peerDown);
+            if (parseResult.GetValue(scenario) is { } scripted)
+            {
+                var workerCount = Math.Max(1, parseResult.GetValue(workers));
+                return Task.FromResult(scripted == "all"
+                    ? SimScenarioRun.RunAll(first, count, planted, workerCount, ct)
+                    : SimScenarioRun.Run(scripted, first, count, planted, tracing, workerCount, ct));
+            }
+
             var results = new SimulationResult?[count];
             var watch = Stopwatch.StartNew();
             var gate = new object();

@@ -7,6 +7,9 @@ internal sealed partial class ClusterSimulator
 {
     private const string TombstoneKey = "tombstone";
 
+    /// <summary>The key a scripted scenario's probe writes (<c>expect: writes</c>).</summary>
+    private const string ProbeKey = "probe";
+
     private readonly Random _clientRandom;
     private readonly List<SimulatedClient> _clients = [];
     private readonly List<KvOperation> _history = [];
@@ -19,19 +22,29 @@ internal sealed partial class ClusterSimulator
     {
         for (var i = 1; i <= _mix.Clients; i++)
         {
-            _clients.Add(new SimulatedClient(i, RandomLiveMember(_clientRandom).Id));
+            var pinned = Plan switch
+            {
+                { Routing: Scripted.ClientRouting.EachServer } plan => (ulong)((i - 1) % plan.Members) + 1,
+                { Routing: Scripted.ClientRouting.OneServer } plan => plan.PinnedMember,
+                _ => 0UL,
+            };
+            _clients.Add(new SimulatedClient(i, pinned != 0 ? pinned : RandomLiveMember(_clientRandom).Id) { Pinned = pinned });
         }
         // The final write of the heal phase, like etcd's robustness "tombstone" put: it must succeed.
         _tombstoneClient = new SimulatedClient(0, 1);
     }
 
-    private bool HasPendingClients() => _clients.Any(c => c.Pending is not null);
+    private bool HasPendingClients() => _clients.Any(c => c.Pending is not null) || _probe?.Pending is not null;
 
     private void TickClients()
     {
         foreach (var c in _clients)
         {
             TickClient(c, tombstone: false);
+        }
+        if (_probe is { } probe)
+        {
+            TickProbe(probe);
         }
         if (_healing && !_tombstoneAcknowledged)
         {
@@ -50,15 +63,16 @@ internal sealed partial class ClusterSimulator
             }
             return;
         }
-        if ((_healing && !tombstone) || _now < c.NextTick)
+        if ((!tombstone && c != _probe && (_healing || !_loadOn)) || _now < c.NextTick)
         {
             return;
         }
         var next = tombstone
             ? new KvCommand(NextRequestId(c), KvCommandKind.Put, TombstoneKey) { Value = $"end-{c.Sequence}" }
+            : c == _probe ? new KvCommand(NextRequestId(c), KvCommandKind.Put, ProbeKey) { Value = $"probe-{c.Sequence}" }
             : NextCommand(c);
         var target = _members[(int)c.LeaderGuess - 1];
-        var request = new ClientRequest(next, ++_clock, _now + _mix.ClientTimeout, target.Id, target.Incarnation);
+        var request = new ClientRequest(next, ++_clock, _now + _mix.ClientTimeout, target.Id, target.Incarnation) { Sent = _now };
         switch (target.Status)
         {
             case MemberStatus.Down:
@@ -123,6 +137,11 @@ internal sealed partial class ClusterSimulator
             p.Index = proposed.Index;
             return;
         }
+        if (c.Pinned != 0 && ForwardToLeader(member, p.Command) is { } forwarded)
+        {
+            p.Index = forwarded;
+            return;
+        }
         Refused(c, "not leader", node.Leader);
     }
 
@@ -154,7 +173,7 @@ internal sealed partial class ClusterSimulator
     {
         var p = c.Pending;
         c.Pending = null;
-        c.LeaderGuess = hint != RaftNode.None ? hint : RandomLiveMember(_clientRandom).Id;
+        c.LeaderGuess = c.Pinned != 0 ? c.Pinned : hint != RaftNode.None ? hint : RandomLiveMember(_clientRandom).Id;
         c.NextTick = _now + 1 + _clientRandom.Next(3);
         if (p is not null)
         {
@@ -174,6 +193,10 @@ internal sealed partial class ClusterSimulator
             MatchApplied(c, member, entry, result);
         }
         MatchApplied(_tombstoneClient, member, entry, result);
+        if (_probe is { } probe)
+        {
+            MatchApplied(probe, member, entry, result);
+        }
     }
 
     private void MatchApplied(SimulatedClient c, SimulatedMember member, Entry entry, KvResult? result)
@@ -204,7 +227,7 @@ internal sealed partial class ClusterSimulator
         var label = $"c{c.Id}#{(uint)cmd.RequestId}";
         if (result is not { } r)
         {
-            c.LeaderGuess = RandomLiveMember(_clientRandom).Id;
+            c.LeaderGuess = c.Pinned != 0 ? c.Pinned : RandomLiveMember(_clientRandom).Id;
             _trace.Event(_now, $"client {c.Id}: {cmd} {why}: outcome unknown");
             switch (cmd.Kind)
             {
@@ -245,6 +268,10 @@ internal sealed partial class ClusterSimulator
         if (r.Succeeded && index > 0)
         {
             _monitor.OnAcknowledged(index, term, cmd.RequestId);
+            if (c != _tombstoneClient)
+            {
+                OnWriteAcknowledged(p.Member, p.Sent, label, c == _probe);
+            }
         }
         if (c == _tombstoneClient)
         {

@@ -5,6 +5,8 @@ namespace K3sLab.Scenarios.Simulation;
 internal sealed partial class ClusterSimulator
 {
     private long _partitionUntil = -1;
+    private int _lossesWithUnsynced;
+    private long _unsyncedBytesLost;
 
     /// <summary>One tick of the safety phase's nemesis: partitions come and go, members crash, restart, pause, resume.</summary>
     private void InjectFaults()
@@ -75,19 +77,31 @@ internal sealed partial class ClusterSimulator
 
     private void CrashMember(SimulatedMember member, string how)
     {
-        var powerLoss = _faultRandom.NextDouble() < _mix.PowerLossShare;
+        // A scripted kill is a power loss by definition; the random nemesis draws it.
+        var scripted = _scriptedKills.Remove(member.Id);
+        var powerLoss = scripted || _faultRandom.NextDouble() < _mix.PowerLossShare;
         var unsynced = member.Disk.Length - member.Disk.SyncedLength;
         var kept = member.Crash(powerLoss, _faultRandom, _mix.TornChance);
         member.UntilTick = _now + 1 + _faultRandom.Next(80);
         _crashes++;
         _powerLosses += powerLoss ? 1 : 0;
         _crashAt[member.Id] = CrashPoint.None;
+        CountUnsyncedLoss(powerLoss, unsynced, kept);
         _trace.Event(_now, $"member {member.Id} {(powerLoss ? "loses power" : "crashes")}{(how.Length > 0 ? " " + how : "")}; down until {member.UntilTick}" +
             (powerLoss && unsynced > 0 ? $"; {unsynced} unsynced bytes, {kept} kept" : ""));
         OnMemberGone(member);
-        if (!powerLoss)
+        if (!powerLoss || scripted)
         {
             ReportProcessDeath(member);
+        }
+    }
+
+    private void CountUnsyncedLoss(bool powerLoss, long unsynced, long kept)
+    {
+        if (powerLoss && unsynced > kept)
+        {
+            _lossesWithUnsynced++;
+            _unsyncedBytesLost += unsynced - kept;
         }
     }
 

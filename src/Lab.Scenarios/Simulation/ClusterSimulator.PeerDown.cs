@@ -20,11 +20,24 @@ internal sealed partial class ClusterSimulator
 
     private void ReportProcessDeath(SimulatedMember dead)
     {
+        if (_options.Scenario is not null)
+        {
+            // As the host's transport sees it: the data the process sent before it died arrives first (TCP sends
+            // its FIN after it), and the port probe that confirms the death takes a few hundred milliseconds.
+            _deathReports.Add((_now + _mix.MaxDelay + 2, dead.Id, dead.Incarnation));
+            return;
+        }
+
         if (!_options.PeerDownReports)
         {
             return;
         }
 
+        TellPeersOfDeath(dead);
+    }
+
+    private void TellPeersOfDeath(SimulatedMember dead)
+    {
         foreach (var m in _members.Where(m => m.IsUp && m != dead && !_network.IsCut(dead.Id, m.Id)))
         {
             m.Node!.ReportPeerDown(dead.Id);

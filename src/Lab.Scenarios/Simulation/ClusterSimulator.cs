@@ -49,8 +49,8 @@ internal sealed partial class ClusterSimulator : IMemberHost
     {
         _options = options;
         var root = new Random(options.Seed);
-        var size = options.Members > 0 ? options.Members : root.NextDouble() < 0.7 ? 3 : 5;
-        _mix = FaultMix.Create(new Random(root.Next()));
+        var size = options.Scenario is { } plan ? plan.Members : options.Members > 0 ? options.Members : root.NextDouble() < 0.7 ? 3 : 5;
+        _mix = options.Scenario is { } scripted ? FaultMix.ForScenario(scripted, new Random(root.Next())) : FaultMix.Create(new Random(root.Next()));
         _faultRandom = new Random(root.Next());
         _nodeRandom = new Random(root.Next());
         _clientRandom = new Random(root.Next());
@@ -69,7 +69,9 @@ internal sealed partial class ClusterSimulator : IMemberHost
         })];
         _appliedBefore = new ulong[capacity + 1];
         _crashAt = new CrashPoint[capacity + 1];
-        _trace.Event(0, $"seed {options.Seed}: {size} members, bug {options.Bug}, faults {_mix}");
+        _trace.Event(0, options.Scenario is { } s
+            ? $"seed {options.Seed}: scenario {s.Definition.Name}, {size} members, bug {options.Bug}, clients {_mix.Clients} ({s.Routing}), keys {_mix.Keys}, watchers {_mix.Watchers}, delay<={_mix.MaxDelay}"
+            : $"seed {options.Seed}: {size} members, bug {options.Bug}, faults {_mix}");
         foreach (var m in _members.Where(m => m.Provisioned))
         {
             StartMember(m);
@@ -107,15 +109,31 @@ internal sealed partial class ClusterSimulator : IMemberHost
             kind = FailureKind.Liveness;
             failure = e.Message;
         }
+        catch (Scripted.ScenarioExpectationException e)
+        {
+            kind = FailureKind.Expectation;
+            failure = e.Message;
+        }
         if (failure is not null)
         {
             _trace.Event(_now, $"FAILED ({kind}): {failure}");
         }
-        return new SimulationResult(_options.Seed, kind, failure, Stats(), _trace.Hash, _trace.Lines);
+        return new SimulationResult(_options.Seed, kind, failure, Stats(), _trace.Hash, _trace.Lines)
+        {
+            ScriptSteps = _scriptSteps,
+            WidestWriteGap = _widestWriteGap,
+            ScenarioName = Plan?.Definition.Name,
+        };
     }
 
     private void RunSafetyPhase()
     {
+        if (Plan is { } plan)
+        {
+            RunScript(plan);
+            return;
+        }
+
         _network.DropRate = _mix.DropRate;
         _network.DuplicateRate = _mix.DuplicateRate;
         _network.ReorderRate = _mix.ReorderRate;
@@ -133,15 +151,22 @@ internal sealed partial class ClusterSimulator : IMemberHost
     private string? RunHealPhase()
     {
         _healing = true;
-        _network.Heal();
-        _trace.Event(_now, "heal: faults removed, every member restarted");
-        foreach (var m in _members.Where(m => m.IsLive))
+        if (Plan is not null)
         {
-            if (m.Status != MemberStatus.Down)
+            HealAfterScript();
+        }
+        else
+        {
+            _network.Heal();
+            _trace.Event(_now, "heal: faults removed, every member restarted");
+            foreach (var m in _members.Where(m => m.IsLive))
             {
-                m.Crash(powerLoss: false, _faultRandom, 0);
+                if (m.Status != MemberStatus.Down)
+                {
+                    m.Crash(powerLoss: false, _faultRandom, 0);
+                }
+                StartMember(m);
             }
-            StartMember(m);
         }
         var start = _now;
         while (_now - start < _options.HealTicks)
@@ -167,6 +192,7 @@ internal sealed partial class ClusterSimulator : IMemberHost
     {
         _now++;
         DeliverReports();
+        DeliverDeathReports();
         _network.TakeDue(_now, _due);
         if (_network.InFlight > MaxInFlight)
         {
@@ -346,6 +372,8 @@ internal sealed partial class ClusterSimulator : IMemberHost
             Crashes = _crashes,
             PowerLosses = _powerLosses,
             TornTails = _tornTails,
+            PowerLossesWithUnsynced = _lossesWithUnsynced,
+            UnsyncedBytesLost = _unsyncedBytesLost,
             Pauses = _pauses,
             Partitions = _partitions,
             MessagesDelivered = delivered,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using K3sLab.Scenarios.Simulation.Scripted;
 
 namespace K3sLab.Scenarios.Simulation;
 
@@ -65,6 +66,22 @@ internal sealed record FaultMix
             CompactionKeep = r.Next(8),
         };
     }
+
+    /// <summary>
+    /// The mix of a scripted scenario: no random faults (the steps inject them), the scenario's workload, the Docker
+    /// workload's 5 s request timeout, and seeded delays, compaction and torn-write chances.
+    /// </summary>
+    public static FaultMix ForScenario(ScenarioPlan plan, Random r) => new()
+    {
+        MaxDelay = 1 + r.Next(2),
+        TornChance = r.NextDouble(),
+        Clients = plan.Clients,
+        Keys = Math.Max(2, plan.Keys),
+        Watchers = plan.Watchers,
+        ClientTimeout = (int)ScenarioPlan.Ticks(TimeSpan.FromSeconds(5)),
+        CompactEvery = 20 + r.Next(181),
+        CompactionKeep = r.Next(8),
+    };
 
     /// <inheritdoc />
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,

@@ -70,7 +70,8 @@ internal static class NetworkPartition
         }
     }
 
-    private static void CutBetween(SimulatedNetwork network, ulong[] a, ulong[] b)
+    /// <summary>Cuts every link between the two sides, both ways.</summary>
+    public static void CutBetween(SimulatedNetwork network, ulong[] a, ulong[] b)
     {
         foreach (var x in a)
         {

@@ -14,6 +14,9 @@ internal sealed class ClientRequest(KvCommand command, long call, long deadline,
     public ulong Member { get; } = member;
     public int Incarnation { get; } = incarnation;
 
+    /// <summary>The tick the request was sent at.</summary>
+    public long Sent { get; init; }
+
     /// <summary>Where the leader put the entry; 0 while queued at a paused member.</summary>
     public ulong Index { get; set; }
 }
@@ -24,6 +27,9 @@ internal sealed class ClientRequest(KvCommand command, long call, long deadline,
 /// </summary>
 internal sealed class SimulatedClient(int id, ulong leaderGuess)
 {
+    /// <summary>The member this client always sends to (it forwards writes to its leader); 0: follow the leader.</summary>
+    public ulong Pinned { get; set; }
+
     public int Id { get; } = id;
     public ulong LeaderGuess { get; set; } = leaderGuess;
     public long NextTick { get; set; }

@@ -12,6 +12,7 @@ internal sealed class SimulatedNetwork(int members, Random random)
 {
     private readonly PriorityQueue<Message, (long At, long Seq)> _inFlight = new();
     private readonly bool[,] _cut = new bool[members + 1, members + 1];
+    private readonly double[] _incomingLoss = new double[members + 1];
     private long _seq;
 
     public double DropRate { get; set; }
@@ -40,6 +41,12 @@ internal sealed class SimulatedNetwork(int members, Random random)
     /// <summary>Cuts the link one way: nothing from <paramref name="from"/> reaches <paramref name="to"/>.</summary>
     public void Cut(ulong from, ulong to) => _cut[from, to] = true;
 
+    /// <summary>Drops a random <paramref name="probability"/> share of what <paramref name="member"/> receives (iptables statistic).</summary>
+    public void SetIncomingLoss(ulong member, double probability) => _incomingLoss[member] = probability;
+
+    /// <summary>Removes every member's random incoming loss.</summary>
+    public void ClearIncomingLoss() => Array.Clear(_incomingLoss);
+
     /// <summary>Restores the link one way.</summary>
     public void Uncut(ulong from, ulong to) => _cut[from, to] = false;
 
@@ -57,7 +64,7 @@ internal sealed class SimulatedNetwork(int members, Random random)
     public void Send(Message m, long now)
     {
         var cut = _cut[m.From, m.To];
-        if (cut || (DropRate > 0 && random.NextDouble() < DropRate))
+        if (cut || (DropRate > 0 && random.NextDouble() < DropRate) || (_incomingLoss[m.To] > 0 && random.NextDouble() < _incomingLoss[m.To]))
         {
             _dropped++;
             if (cut || m.Type == MessageType.Snapshot)

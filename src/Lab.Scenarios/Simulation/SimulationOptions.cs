@@ -36,6 +36,12 @@ internal sealed record SimulationOptions(int Seed)
     public PlantedBug Bug { get; init; } = PlantedBug.None;
 
     /// <summary>
+    /// Runs this chaos scenario's steps in the safety phase instead of the seed's random faults (members, workload
+    /// and faults come from it); the heal phase then only undoes what the steps left. Null: the random nemesis.
+    /// </summary>
+    public Scripted.ScenarioPlan? Scenario { get; init; }
+
+    /// <summary>
     /// Report process deaths to the surviving members' cores as a transport that sees a refused connection does
     /// (<c>RaftNode.ReportPeerDown</c>), plus a few wrong reports about live leaders. Off by default, so the fixed
     /// seeds and the planted bugs' first catching seeds stay as measured; its own tests run seeds with it on.

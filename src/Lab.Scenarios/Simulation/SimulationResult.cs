@@ -9,6 +9,8 @@ internal enum FailureKind
     Safety,
     /// <summary>The cluster did not converge within the heal budget.</summary>
     Liveness,
+    /// <summary>A scripted scenario's <c>expect</c> step or <c>write-gap</c> bound did not hold.</summary>
+    Expectation,
 }
 
 /// <summary>Counters of one run, for the per-seed summary.</summary>
@@ -24,6 +26,10 @@ internal sealed record SimulationStats
     public int Crashes { get; init; }
     public int PowerLosses { get; init; }
     public int TornTails { get; init; }
+
+    /// <summary>Power losses that dropped written but unsynced bytes, and how many bytes they dropped.</summary>
+    public int PowerLossesWithUnsynced { get; init; }
+    public long UnsyncedBytesLost { get; init; }
     public int Pauses { get; init; }
     public int Partitions { get; init; }
     public long MessagesDelivered { get; init; }
@@ -45,6 +51,12 @@ internal sealed record SimulationStats
 /// <summary>The outcome of one seed. <see cref="TraceHash"/> is equal for equal runs (replay check).</summary>
 internal sealed record SimulationResult(int Seed, FailureKind Kind, string? Failure, SimulationStats Stats, ulong TraceHash, IReadOnlyList<string> Trace)
 {
+    /// <summary>With a scripted scenario: each step as it ran, in virtual seconds.</summary>
+    public IReadOnlyList<Scripted.ScriptStepOutcome> ScriptSteps { get; init; } = [];
+
+    /// <summary>With a scripted scenario: the longest time without an acknowledged write while the load ran, and when it began (virtual seconds).</summary>
+    public (double Seconds, double From) WidestWriteGap { get; init; }
+
     public bool Passed => Kind == FailureKind.None;
 
     public int AcknowledgedWrites => Stats.AcknowledgedWrites;
@@ -52,5 +64,8 @@ internal sealed record SimulationResult(int Seed, FailureKind Kind, string? Fail
     /// <inheritdoc />
     public override string ToString() => Passed
         ? $"seed {Seed}: ok ({Stats.Members} members, {Stats.AcknowledgedWrites} acknowledged writes, {Stats.Operations} ops, {Stats.Leaders} leaders, converged in {Stats.HealTicksUsed} heal ticks, trace {TraceHash:x16})"
-        : $"seed {Seed}: FAILED ({Kind}): {Failure} (replay with: k3slab sim --seed {Seed} --seeds 1 --trace)";
+        : $"seed {Seed}: FAILED ({Kind}): {Failure} (replay with: k3slab sim{(ScenarioName is { } s ? $" --scenario {s}" : "")} --seed {Seed} --seeds 1 --trace)";
+
+    /// <summary>The scripted scenario's name, if the run had one.</summary>
+    public string? ScenarioName { get; init; }
 }
