@@ -109,11 +109,13 @@ internal static class OpenLoop
             var end = Stopwatch.GetTimestamp();
             if (error is null)
             {
-                var scheduled = Stopwatch.GetElapsedTime(origin, end) - dueAt;
+                // From the due time, or from the send when a timer let it go out early (up to a millisecond).
+                var fromSent = Stopwatch.GetElapsedTime(sendAt, end);
+                var scheduled = TimeSpan.FromTicks(Math.Max((Stopwatch.GetElapsedTime(origin, end) - dueAt).Ticks, fromSent.Ticks));
                 lock (gate)
                 {
                     fromSchedule.Record(scheduled);
-                    fromSend.Record(Stopwatch.GetElapsedTime(sendAt, end));
+                    fromSend.Record(fromSent);
                 }
 
                 timeline.Record(end, scheduled);

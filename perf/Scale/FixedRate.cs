@@ -5,7 +5,8 @@ namespace K3sLab.Perf.Scale;
 /// <summary>
 /// Starts an operation on a fixed schedule (<c>rate</c> per second) for a while, without waiting for earlier ones:
 /// a slow server does not slow the offered load. Each operation gets its index and the timestamp it was due at, so
-/// latency can be measured from when it should have started (no coordinated omission). Completes when every
+/// latency can be measured from when it should have started (no coordinated omission), or from when it did start if
+/// that was earlier. Completes when every
 /// started operation has.
 /// </summary>
 internal static class FixedRate
@@ -28,7 +29,9 @@ internal static class FixedRate
                 await Task.Delay(wait, ct);
             }
 
-            var due = start + (long)(offset.TotalSeconds * Stopwatch.Frequency);
+            // A timer may fire up to a millisecond early; an operation started before its due time is measured from
+            // its start, so latency is never shorter than the request itself took.
+            var due = Math.Min(start + (long)(offset.TotalSeconds * Stopwatch.Frequency), Stopwatch.GetTimestamp());
             var index = i;
             started.Add(Task.Run(() => operation(index, due), ct));
         }
