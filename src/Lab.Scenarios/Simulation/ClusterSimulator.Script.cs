@@ -128,6 +128,27 @@ internal sealed partial class ClusterSimulator
                 _partitions++;
                 _trace.Event(_now, $"partition {string.Join(" | ", groups.Select(g => $"[{string.Join(",", g)}]"))}");
                 return null;
+            case RingStep ring:
+                var members = ring.Nodes.Select(n => Resolve(n, step)).ToArray();
+                if (members.Any(m => m == 0))
+                {
+                    return "not all datastore members";
+                }
+
+                for (var i = 0; i < members.Length; i++)
+                {
+                    for (var j = 0; j < members.Length; j++)
+                    {
+                        if (i != j && !RingStep.Linked(i, j, members.Length))
+                        {
+                            _network.Cut(members[i], members[j]);
+                        }
+                    }
+                }
+
+                _partitions++;
+                _trace.Event(_now, $"majorities ring [{string.Join(" - ", members)}]");
+                return null;
             case OneWayStep drop:
                 var (from, to) = (Resolve(drop.From, step), Resolve(drop.To, step));
                 if (from == 0 || to == 0)

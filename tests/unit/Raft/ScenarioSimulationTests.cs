@@ -21,6 +21,7 @@ public sealed class ScenarioSimulationTests
         "frozen-leader",
         "leader-partition",
         "leader-power-loss",
+        "majorities-ring",
         "majority-loss",
         "minority-partition",
         "rolling-restart",

@@ -13,7 +13,7 @@ namespace K3sLab.Scenarios.Chaos.Definitions;
 public static partial class ScenarioParser
 {
     private static readonly string[] StepNames =
-        ["load", "stop-load", "wait", "isolate", "partition", "drop", "loss", "heal", "expect", "delete-node", "join", "change-ip", .. NodeActions.ByName.Keys];
+        ["load", "stop-load", "wait", "isolate", "partition", "ring", "drop", "loss", "heal", "expect", "delete-node", "join", "change-ip", .. NodeActions.ByName.Keys];
 
     public static ScenarioDefinition Parse(string yaml, string source)
     {
@@ -154,6 +154,9 @@ public static partial class ScenarioParser
                 "partition" => new PartitionStep(line, value is YamlSequenceNode groups && groups.Children.Count >= 2
                     ? [.. groups.Select(Names)]
                     : throw Error(node, "partition takes two or more groups: [[server-0], [server-1, server-2]]")),
+                "ring" => new RingStep(line, value is YamlSequenceNode ring && ring.Children.Count >= RingStep.MinimumNodes
+                    ? Names(value)
+                    : throw Error(node, $"ring takes {RingStep.MinimumNodes} or more nodes in ring order: [server-0, server-1, server-2, server-3, server-4]")),
                 "drop" => Drop(line, value!),
                 "delete-node" => new DeleteNodeStep(line, Text(value ?? node)),
                 "loss" => Loss(line, value!),

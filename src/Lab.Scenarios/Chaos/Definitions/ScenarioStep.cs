@@ -69,6 +69,29 @@ public sealed record PartitionStep(int Line, IReadOnlyList<IReadOnlyList<string>
     public override string Describe() => "partition: " + string.Join(" | ", Groups.Select(g => string.Join(", ", g)));
 }
 
+/// <summary>
+/// Jepsen's majorities ring: the nodes, in ring order, keep their links only to their nearest neighbours on each side,
+/// as many as it takes for each to see a majority of the ring (itself included); every other link between them is cut
+/// both ways. Each node sees a majority, and no two see the same one. Nodes not in the ring keep all their links.
+/// </summary>
+public sealed record RingStep(int Line, IReadOnlyList<string> Nodes) : ScenarioStep(Line)
+{
+    /// <summary>The fewest nodes that make a ring with a cut: with three, every node is the others' neighbour.</summary>
+    public const int MinimumNodes = 4;
+
+    /// <summary>How many neighbours on each side a node of a ring of <paramref name="count"/> keeps, so that it sees a majority.</summary>
+    public static int Reach(int count) => ((count / 2) + 1) / 2;
+
+    /// <summary>Whether positions <paramref name="i"/> and <paramref name="j"/> of a ring of <paramref name="count"/> stay linked.</summary>
+    public static bool Linked(int i, int j, int count)
+    {
+        var distance = Math.Abs(i - j);
+        return Math.Min(distance, count - distance) <= Reach(count);
+    }
+
+    public override string Describe() => $"ring: {string.Join(" - ", Nodes)}";
+}
+
 /// <summary>Drops packets from <see cref="From"/> to <see cref="To"/> only (an asymmetric link failure).</summary>
 public sealed record OneWayStep(int Line, string From, string To) : ScenarioStep(Line)
 {

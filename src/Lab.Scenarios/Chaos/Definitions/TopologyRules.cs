@@ -47,6 +47,7 @@ public static class TopologyRules
         IsolateStep s => [s.Target],
         ChangeIpStep c => [c.Target],
         PartitionStep p => [.. p.Groups.SelectMany(g => g)],
+        RingStep r => r.Nodes,
         OneWayStep d => [d.From, d.To],
         LossStep l => [l.Target],
         StartLoadStep { Via: not ("lb" or "each-server") } load => [load.Via],

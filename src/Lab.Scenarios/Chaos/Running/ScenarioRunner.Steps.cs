@@ -67,6 +67,9 @@ public sealed partial class ScenarioRunner
                 }
 
                 break;
+            case RingStep ring:
+                await RingAsync(ring, state, cancellationToken);
+                break;
             case OneWayStep drop:
                 var from = await state.ResolveAsync(drop.From, cancellationToken);
                 var to = await state.ResolveAsync(drop.To, cancellationToken);
@@ -120,6 +123,30 @@ public sealed partial class ScenarioRunner
         }
 
         state.Record.Event("fault", $"partition: {string.Join(", ", side)} cut off from {string.Join(", ", others)}");
+    }
+
+    /// <summary>Cuts every link of the ring's nodes except those to their nearest neighbours (<see cref="RingStep.Linked"/>).</summary>
+    private static async Task RingAsync(RingStep ring, RunState state, CancellationToken cancellationToken)
+    {
+        var nodes = new List<string>();
+        foreach (var reference in ring.Nodes)
+        {
+            nodes.Add(await state.ResolveAsync(reference, cancellationToken));
+        }
+
+        if (nodes.Distinct().Count() != nodes.Count)
+        {
+            throw new ChaosRunException($"ring names {string.Join(", ", nodes)}: a node may appear once");
+        }
+
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var far = nodes.Where((_, j) => !RingStep.Linked(i, j, nodes.Count)).Select(n => state.Nodes[n].Address).ToList();
+            await state.Faults.ApplyAsync(state.Nodes[nodes[i]], new Isolate(far), cancellationToken);
+            state.Partitioned.Add(nodes[i]);
+        }
+
+        state.Record.Event("fault", $"majorities ring {string.Join(" - ", nodes)}: each keeps its {RingStep.Reach(nodes.Count)} nearest on each side");
     }
 
     private async Task NodeActionAsync(NodeStep step, RunState state, CancellationToken cancellationToken)

@@ -86,6 +86,8 @@ internal sealed record ScenarioPlan(ScenarioDefinition Definition, int Clients, 
                 case LossStep s when !IsMember(s.Target):
                     skipped.Add($"{at} (not between datastore members)");
                     break;
+                case RingStep r when !r.Nodes.All(IsMember):
+                    throw new ScenarioNotSimulatableException(name, step.Line, "a ring of other nodes than datastore members changes what the members see in ways the simulator does not model");
                 case PartitionStep p when p.Groups.Count(g => g.Any(IsMember)) < 2:
                     skipped.Add($"{at} (separates no datastore members)");
                     break;

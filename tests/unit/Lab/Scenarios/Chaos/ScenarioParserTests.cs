@@ -97,6 +97,7 @@ public sealed class ScenarioParserTests
     [InlineData("  - expect: {writes: ok}", "demo.yaml:5: expect needs 'within'")]
     [InlineData("  - loss: {node: server-0, probability: 2}", "demo.yaml:5: loss needs a probability above 0 and at most 1")]
     [InlineData("  - partition: [[server-0]]", "demo.yaml:5: partition takes two or more groups")]
+    [InlineData("  - ring: [server-0, server-1, server-2]", "demo.yaml:5: ring takes 4 or more nodes in ring order")]
     [InlineData("  - load: {reads: 90%}", "demo.yaml:5: load takes 1-64 clients, 1-1000 keys, 0-64 watchers and reads of 0%-80%")]
     [InlineData("  - load: {reads: most}", "demo.yaml:5: 'reads' must be a percentage such as 10%, not 'most'")]
     public void Parse_BadStep_NamesTheLineAndTheProblem(string step, string message)
@@ -106,6 +107,35 @@ public sealed class ScenarioParserTests
         var parse = () => ScenarioParser.Parse(yaml, "demo.yaml");
 
         parse.Should().Throw<ScenarioFormatException>().Which.Message.Should().StartWith(message);
+    }
+
+    [Fact]
+    public void Parse_Ring_KeepsTheOrder()
+    {
+        var yaml = "name: r\ncluster: {servers: 5}\nsteps:\n  - ring: [server-2, server-0, leader, server-4, server-3]\n";
+
+        var ring = (RingStep)ScenarioParser.Parse(yaml, "r.yaml").Steps[0];
+
+        ring.Nodes.Should().Equal("server-2", "server-0", "leader", "server-4", "server-3");
+        ring.Describe().Should().Be("ring: server-2 - server-0 - leader - server-4 - server-3");
+    }
+
+    [Theory]
+    [InlineData(4, 1)]
+    [InlineData(5, 1)]
+    [InlineData(6, 2)]
+    [InlineData(7, 2)]
+    [InlineData(9, 2)]
+    public void Ring_EveryNodeSeesAMajority_AndNoTwoTheSameOne(int count, int reach)
+    {
+        RingStep.Reach(count).Should().Be(reach);
+        var seen = Enumerable.Range(0, count)
+            .Select(i => Enumerable.Range(0, count).Where(j => RingStep.Linked(i, j, count)).ToHashSet())
+            .ToList();
+
+        seen.Should().OnlyContain(s => s.Count > count / 2, "each node, itself included, sees a majority");
+        seen.Select(s => string.Join(",", s.Order())).Should().OnlyHaveUniqueItems("no two nodes see the same majority");
+        Enumerable.Range(0, count).Should().OnlyContain(i => Enumerable.Range(0, count).All(j => RingStep.Linked(i, j, count) == RingStep.Linked(j, i, count)), "the cuts are symmetric");
     }
 
     [Fact]
