@@ -76,7 +76,7 @@ internal sealed partial class ClusterSimulator
     {
         switch (step)
         {
-            case StartLoadStep:
+            case StartLoadStep or StartStoreLoadStep:
                 _loadOn = true;
                 _loadStarted = _loadStarted < 0 ? _now : _loadStarted;
                 return null;

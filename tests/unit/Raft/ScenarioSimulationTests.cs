@@ -25,6 +25,7 @@ public sealed class ScenarioSimulationTests
         "majority-loss",
         "minority-partition",
         "rolling-restart",
+        "store-leader-partition",
         "whole-cluster-restart",
     ];
 

@@ -13,7 +13,8 @@ public static class LinearizableCheck
 {
     public static CheckResult Run(IReadOnlyList<OperationRecord> operations)
     {
-        var history = operations.Where(o => o.Key.StartsWith("reg-", StringComparison.Ordinal)).Select(ToKv).OfType<KvOperation>().ToList();
+        // The Kubernetes API's registers and the etcd API's keys (store-load): each key's history is checked alone.
+        var history = operations.Where(o => o.Key.StartsWith("reg-", StringComparison.Ordinal) || o.Key.StartsWith("store-", StringComparison.Ordinal)).Select(ToKv).OfType<KvOperation>().ToList();
         var result = LinearizabilityChecker.Check(history);
         var counts = $"{history.Count:N0} operations on {history.Select(o => o.Key).Distinct().Count()} keys ({history.Count(o => o.IsIndeterminate):N0} with unknown outcome)";
         return result.Outcome switch
@@ -34,6 +35,9 @@ public static class LinearizableCheck
             ("cas", OperationOutcome.Ok) => KvOperation.Cas(o.Key, o.Expected, o.Value!, true, o.Call, o.Return, o.Revision) with { Label = label },
             ("cas", OperationOutcome.Failed) => KvOperation.Cas(o.Key, o.Expected, o.Value!, false, o.Call, o.Return) with { Label = label },
             ("cas", _) => KvOperation.Cas(o.Key, o.Expected, o.Value!, true, o.Call, KvOperation.Unknown) with { Label = label },
+            ("put", OperationOutcome.Ok) => KvOperation.Put(o.Key, o.Value!, o.Call, o.Return, o.Revision) with { Label = label },
+            ("put", OperationOutcome.Failed) => null,
+            ("put", _) => KvOperation.Put(o.Key, o.Value!, o.Call, KvOperation.Unknown) with { Label = label },
             _ => null,
         };
     }

@@ -8,6 +8,34 @@ namespace K3sLab.Scenarios.Chaos.Checks;
 /// </summary>
 public static class WatchGuaranteesCheck
 {
+    /// <summary>
+    /// The Kubernetes watchers against the namespace's history and the store watchers against their keys' history,
+    /// whichever ran (null: that workload had no watchers); the check holds when both do.
+    /// </summary>
+    internal static CheckResult Run(
+        (IReadOnlyList<WatchEvent>? History, IReadOnlyDictionary<string, IReadOnlyList<WatchStreamItem>> Streams)? api,
+        (IReadOnlyList<WatchEvent>? History, IReadOnlyDictionary<string, IReadOnlyList<WatchStreamItem>> Streams)? store)
+    {
+        if (store is not { } s)
+        {
+            return Run(api?.History, api?.Streams ?? new Dictionary<string, IReadOnlyList<WatchStreamItem>>());
+        }
+
+        var onStore = Run(s.History, s.Streams);
+        var storeResult = onStore with { Summary = "etcd API: " + onStore.Summary };
+        if (api is not { } a || a.Streams.Count == 0)
+        {
+            return storeResult;
+        }
+
+        var onApi = Run(a.History, a.Streams);
+        return (onApi.Passed && onStore.Passed ? onApi : onApi with { Passed = false }) with
+        {
+            Summary = $"Kubernetes API: {onApi.Summary}; etcd API: {onStore.Summary}",
+            Details = [.. onApi.Details, .. onStore.Details],
+        };
+    }
+
     internal static CheckResult Run(IReadOnlyList<WatchEvent>? history, IReadOnlyDictionary<string, IReadOnlyList<WatchStreamItem>> streams)
     {
         if (streams.Count == 0)

@@ -13,7 +13,7 @@ namespace K3sLab.Scenarios.Chaos.Definitions;
 public static partial class ScenarioParser
 {
     private static readonly string[] StepNames =
-        ["load", "stop-load", "wait", "isolate", "partition", "ring", "drop", "loss", "heal", "expect", "delete-node", "join", "change-ip", .. NodeActions.ByName.Keys];
+        ["load", "store-load", "stop-load", "wait", "isolate", "partition", "ring", "drop", "loss", "heal", "expect", "delete-node", "join", "change-ip", .. NodeActions.ByName.Keys];
 
     public static ScenarioDefinition Parse(string yaml, string source)
     {
@@ -147,6 +147,7 @@ public static partial class ScenarioParser
             return kind switch
             {
                 "load" => Load(line, value),
+                "store-load" => StoreLoad(line, value),
                 "stop-load" => new StopLoadStep(line),
                 "heal" => new HealStep(line),
                 "wait" => new WaitStep(line, Duration(value ?? node)),
@@ -219,6 +220,25 @@ public static partial class ScenarioParser
             return step.Clients is >= 1 and <= 64 && step.Keys is >= 1 and <= 1000 && step.Watchers is >= 0 and <= 64 && step.ReadPercent is >= 0 and <= 80
                 ? step
                 : throw Error(m, "load takes 1-64 clients, 1-1000 keys, 0-64 watchers and reads of 0%-80% (ledger appends are always 20%)");
+        }
+
+        private StartStoreLoadStep StoreLoad(int line, YamlNode? value)
+        {
+            if (value is not YamlMappingNode m)
+            {
+                return new StartStoreLoadStep(line, 3, 8, "each-server");
+            }
+
+            OnlyKeys(m, "clients", "keys", "via", "watchers");
+            var step = new StartStoreLoadStep(line, Int(m, "clients") ?? 3, Int(m, "keys") ?? 8, Scalar(m, "via") ?? "each-server", Int(m, "watchers") ?? 0);
+            if (step.Via == "lb")
+            {
+                throw Error(m, "store-load goes to the servers' datastore members (port 2379), not through the load balancer: give 'via: each-server' or a server");
+            }
+
+            return step.Clients is >= 1 and <= 64 && step.Keys is >= 1 and <= 1000 && step.Watchers is >= 0 and <= 64
+                ? step
+                : throw Error(m, "store-load takes 1-64 clients, 1-1000 keys and 0-64 watchers");
         }
 
         private OneWayStep Drop(int line, YamlNode value)

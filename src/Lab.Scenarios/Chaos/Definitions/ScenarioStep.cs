@@ -35,6 +35,21 @@ public sealed record StartLoadStep(int Line, int Clients, int Keys, string Via, 
     public override string Describe() => $"load: {Clients} clients, {Keys} keys, {Watchers} watchers, {ReadPercent}% reads, via {Via}";
 }
 
+/// <summary>
+/// Starts the store-level workload on the etcd v3 API of the servers' embedded datastore members (port 2379, the
+/// servers' own etcd client certificate): clients that read, put and compare-and-swap (Txn on the mod revision) keys
+/// under <c>/k3slab-chaos/</c>, and watchers of those keys that resume on the next server after a broken stream.
+/// </summary>
+/// <param name="Line">The step's YAML line.</param>
+/// <param name="Clients">Concurrent clients.</param>
+/// <param name="Keys">Keys shared by the clients.</param>
+/// <param name="Via"><c>each-server</c> (client i to server i mod n) or one server.</param>
+/// <param name="Watchers">Watchers of the keys, spread over the same servers.</param>
+public sealed record StartStoreLoadStep(int Line, int Clients, int Keys, string Via, int Watchers = 0) : ScenarioStep(Line)
+{
+    public override string Describe() => $"store-load: {Clients} etcd clients, {Keys} keys, {Watchers} watchers, via {Via}";
+}
+
 /// <summary>Stops the workload and waits for the clients' requests in flight to finish.</summary>
 public sealed record StopLoadStep(int Line) : ScenarioStep(Line)
 {

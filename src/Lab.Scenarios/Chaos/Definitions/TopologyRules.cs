@@ -14,6 +14,11 @@ public static class TopologyRules
     /// <exception cref="ScenarioFormatException">The scenario asks for members its datastore does not have.</exception>
     public static void Check(ScenarioDefinition scenario)
     {
+        if (scenario.Steps.OfType<StartStoreLoadStep>().FirstOrDefault() is { } store && scenario.Datastore.Resolve(scenario.Servers) != LabDatastore.Embedded)
+        {
+            throw new ScenarioFormatException($"{scenario.Source}:{store.Line}: store-load talks to the embedded datastore's members on the servers, and {Describe(scenario)} has none there; use 'load' (the Kubernetes API) instead");
+        }
+
         if (scenario.Replicated)
         {
             return;
@@ -51,6 +56,7 @@ public static class TopologyRules
         OneWayStep d => [d.From, d.To],
         LossStep l => [l.Target],
         StartLoadStep { Via: not ("lb" or "each-server") } load => [load.Via],
+        StartStoreLoadStep { Via: not "each-server" } store => [store.Via],
         ExpectStep { Condition: WritesSucceed { Via: not "lb" } w } => [w.Via],
         ExpectStep { Condition: WritesRefused w } => [w.Via],
         ExpectStep { Condition: ReadyzIs r } => [r.Node],
@@ -66,6 +72,7 @@ public static class TopologyRules
     public static IReadOnlyList<string> ApiReferences(ScenarioStep step) => step switch
     {
         StartLoadStep { Via: not ("lb" or "each-server") } load => [load.Via],
+        StartStoreLoadStep { Via: not "each-server" } store => [store.Via],
         ExpectStep { Condition: WritesSucceed { Via: not "lb" } w } => [w.Via],
         ExpectStep { Condition: WritesRefused w } => [w.Via],
         ExpectStep { Condition: ReadyzIs r } => [r.Node],

@@ -25,6 +25,12 @@ internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints 
 
     public WatchWorkload? Watchers { get; set; }
 
+    /// <summary>The etcd-API workload, created by the first <c>store-load</c> step.</summary>
+    internal Workloads.Store.StoreWorkload? Store { get; set; }
+
+    /// <summary>The channels the store workload uses (owned by the run).</summary>
+    internal Workloads.Store.StoreEndpoints? StoreEndpoints { get; set; }
+
     /// <summary>Nodes with network fault rules in place.</summary>
     public HashSet<string> Partitioned { get; } = new(StringComparer.Ordinal);
 

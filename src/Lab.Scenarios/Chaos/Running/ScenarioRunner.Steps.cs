@@ -30,8 +30,20 @@ public sealed partial class ScenarioRunner
                 }
 
                 break;
+            case StartStoreLoadStep store:
+                state.StoreEndpoints ??= await Workloads.Store.StoreEndpoints.CreateAsync(provider, state.Nodes, cancellationToken);
+                // The API probes of 'expect: writes' create ConfigMaps in the workload's namespace, with or without 'load'.
+                await Workloads.RegisterWorkload.EnsureNamespaceAsync(state.Endpoints.For("lb"), cancellationToken);
+                var servers = store.Via == "each-server" ? state.Nodes.Servers : (IReadOnlyList<string>)[await state.ResolveAsync(store.Via, cancellationToken)];
+                await state.Store!.StartAsync(state.StoreEndpoints, store.Clients, store.Keys, store.Watchers, servers, seed, cancellationToken);
+                break;
             case StopLoadStep:
                 await state.Workload!.StopAsync();
+                if (state.Store is { Started: true } running)
+                {
+                    await running.StopAsync();
+                }
+
                 break;
             case WaitStep wait:
                 await Task.Delay(wait.Duration, cancellationToken);

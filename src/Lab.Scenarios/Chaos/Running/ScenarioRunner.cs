@@ -31,8 +31,10 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         state.Readiness = readiness;
         await using var workload = new RegisterWorkload(endpoints, record, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..4]));
         await using var watchers = new WatchWorkload(endpoints, record);
+        await using var store = new Workloads.Store.StoreWorkload(record, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..4]));
         state.Workload = workload;
         state.Watchers = watchers;
+        state.Store = store;
         var watched = WatchedForRestarts(scenario, nodes, joined);
         foreach (var node in watched.Where(n => !joined.ContainsKey(n)))
         {
@@ -102,6 +104,15 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
                 history = await watchers.HistoryAsync(TimeSpan.FromSeconds(60), cancellationToken);
             }
 
+            IReadOnlyList<Checkers.WatchEvent>? storeHistory = null;
+            if (store.Started)
+            {
+                await store.StopAsync();
+                await store.FinalReadsAsync(nodes.Servers[0], TimeSpan.FromSeconds(60), cancellationToken);
+                storeHistory = await store.HistoryAsync(nodes.Servers[0], TimeSpan.FromSeconds(60), cancellationToken);
+            }
+
+            state.StoreEndpoints?.Dispose();
             var digests = scenario.Checks.Any(c => c.Kind == CheckKind.Converged) ? await DigestsAsync(state, etcdctl, cancellationToken) : [];
             if (state.Datastore is not null)
             {
@@ -116,7 +127,7 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
                 ended[node] = nodes.ResolveStatic(node) is null ? null : await InspectOrNullAsync(nodes[node], cancellationToken);
             }
 
-            checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state, history, ended)));
+            checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state, history, ended, storeHistory)));
             if (whole is not null)
             {
                 error = whole;
@@ -132,10 +143,12 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         return result;
     }
 
-    private static CheckResult Check(CheckSpec spec, RunRecord record, IReadOnlySet<string>? ledger, IReadOnlyList<MemberDigest> digests, RunState state, IReadOnlyList<Checkers.WatchEvent>? history, IReadOnlyDictionary<string, NodeRuntime?> ended) => spec.Kind switch
+    private static CheckResult Check(CheckSpec spec, RunRecord record, IReadOnlySet<string>? ledger, IReadOnlyList<MemberDigest> digests, RunState state, IReadOnlyList<Checkers.WatchEvent>? history, IReadOnlyDictionary<string, NodeRuntime?> ended, IReadOnlyList<Checkers.WatchEvent>? storeHistory) => spec.Kind switch
     {
         CheckKind.NoRestarts => NoRestartsCheck.Run(state.StartedWith, ended, [.. spec.Nodes.Select(n => state.Nodes.ResolveStatic(n) ?? n)]),
-        CheckKind.WatchGuarantees => WatchGuaranteesCheck.Run(history, state.Watchers!.Streams),
+        CheckKind.WatchGuarantees => WatchGuaranteesCheck.Run(
+            state.Watchers!.Started || state.Store is not { Started: true } ? (history, state.Watchers.Streams) : null,
+            state.Store is { Started: true } s && s.Streams.Count > 0 ? (storeHistory, s.Streams) : null),
         CheckKind.Linearizable => LinearizableCheck.Run(record.Operations),
         CheckKind.NoLostWrites => NoLostWritesCheck.Run(record.Operations, ledger),
         CheckKind.OneLeaderPerTerm => OneLeaderPerTermCheck.Run(record.Members),

@@ -106,7 +106,8 @@ public sealed class RegisterWorkload : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static async Task EnsureNamespaceAsync(Kubernetes api, CancellationToken cancellationToken)
+    /// <summary>Creates the workload's namespace unless it exists, retrying while the API is not there (60 s).</summary>
+    internal static async Task EnsureNamespaceAsync(Kubernetes api, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)

@@ -64,6 +64,10 @@ internal sealed record ScenarioPlan(ScenarioDefinition Definition, int Clients, 
                 case StartLoadStep l:
                     load ??= l;
                     break;
+                case StartStoreLoadStep s:
+                    // The simulator's clients are store-level clients already.
+                    load ??= new StartLoadStep(s.Line, s.Clients, s.Keys, s.Via, s.Watchers);
+                    break;
                 case NodeStep n when n.Action == NodeAction.Reimage && IsMember(n.Target):
                     throw new ScenarioNotSimulatableException(name, step.Line, "re-imaging a server makes it rejoin through the k3s join flow, which the simulator does not model");
                 case NodeStep n:

@@ -91,7 +91,7 @@ public sealed class ScenarioParserTests
     }
 
     [Theory]
-    [InlineData("  - explode: server-0", "demo.yaml:5: unknown step 'explode' (known steps: load, stop-load, wait")]
+    [InlineData("  - explode: server-0", "demo.yaml:5: unknown step 'explode' (known steps: load, store-load, stop-load, wait")]
     [InlineData("  - wait: soon", "demo.yaml:5: 'soon' is not a duration such as 500ms, 5s or 2m")]
     [InlineData("  - kill: {node: server-0, how: hard}", "demo.yaml:5: unknown key 'how' (allowed here: node, as)")]
     [InlineData("  - expect: {writes: ok}", "demo.yaml:5: expect needs 'within'")]
@@ -107,6 +107,28 @@ public sealed class ScenarioParserTests
         var parse = () => ScenarioParser.Parse(yaml, "demo.yaml");
 
         parse.Should().Throw<ScenarioFormatException>().Which.Message.Should().StartWith(message);
+    }
+
+    [Fact]
+    public void Parse_StoreLoad_BuildsTheStep_AndRefusesTheBalancer()
+    {
+        var yaml = "name: s\ncluster: {servers: 3}\nsteps:\n  - store-load: {clients: 4, keys: 6, watchers: 2, via: server-1}\n";
+
+        var step = (StartStoreLoadStep)ScenarioParser.Parse(yaml, "s.yaml").Steps[0];
+        var viaLb = () => ScenarioParser.Parse(yaml.Replace("server-1", "lb", StringComparison.Ordinal), "s.yaml");
+
+        step.Should().Be(new StartStoreLoadStep(4, 4, 6, "server-1", 2));
+        viaLb.Should().Throw<ScenarioFormatException>().WithMessage("s.yaml:4: store-load goes to the servers' datastore members (port 2379), not through the load balancer*");
+    }
+
+    [Fact]
+    public void TopologyCheck_StoreLoadOnPostgres_IsRefusedWithItsLine()
+    {
+        var yaml = "name: s\ncluster: {servers: 2, datastore: postgres}\nsteps:\n  - store-load: {clients: 1}\n";
+
+        var check = () => TopologyRules.Check(ScenarioParser.Parse(yaml, "s.yaml"));
+
+        check.Should().Throw<ScenarioFormatException>().WithMessage("s.yaml:4: store-load talks to the embedded datastore's members*");
     }
 
     [Fact]
