@@ -395,6 +395,12 @@ internal sealed partial class ClusterSimulator
                 return candidates.Count == 0
                     ? throw new ScenarioExpectationException($"line {step.Line}: {step.Describe()}: no running follower to name ({DescribeMembers()})")
                     : candidates[_faultRandom.Next(candidates.Count)].Id;
+            case var active when Chaos.Running.ChaosNodes.ActiveOf(active) is not null:
+                // No agents here: the server an agent's balancer uses is one of the running members, chosen by the seed.
+                var up = Live().Where(m => m.IsUp).ToList();
+                return up.Count == 0
+                    ? throw new ScenarioExpectationException($"line {step.Line}: {step.Describe()}: no running member to name ({DescribeMembers()})")
+                    : up[_faultRandom.Next(up.Count)].Id;
             default:
                 return ScenarioPlan.MemberOf(reference, Plan!.Members);
         }

@@ -53,6 +53,7 @@ public sealed record CheckSpec(CheckKind Kind, IReadOnlyList<string> Nodes, Time
         ["write-gap"] = CheckKind.WriteGap,
         ["watch-guarantees"] = CheckKind.WatchGuarantees,
         ["no-restarts"] = CheckKind.NoRestarts,
+        ["agent-failover"] = CheckKind.AgentFailover,
     };
 
     /// <inheritdoc />
@@ -80,4 +81,6 @@ public enum CheckKind
     WatchGuarantees,
     /// <summary>The named nodes' containers never restarted during the run (their k3s kept running through the faults).</summary>
     NoRestarts,
+    /// <summary>Every agent's load balancer moved to another server within the limit after its active server went down.</summary>
+    AgentFailover,
 }

@@ -190,6 +190,9 @@ public static partial class ScenarioParser
                 CheckKind.WriteGap => value is YamlMappingNode m && Duration(m, "max") is { } max
                     ? new CheckSpec(kind, [], max) { Line = line }
                     : throw Error(node, "write-gap takes a bound: '- write-gap: {max: 10s}'"),
+                CheckKind.AgentFailover => value is YamlMappingNode f && Duration(f, "max") is { } bound
+                    ? new CheckSpec(kind, [], bound) { Line = line }
+                    : throw Error(node, "agent-failover takes a bound: '- agent-failover: {max: 1s}'"),
                 _ => value is null ? new CheckSpec(kind, [], null) { Line = line } : throw Error(value, $"the check '{name}' takes no parameters"),
             };
         }

@@ -128,12 +128,19 @@ public sealed class ChaosNodes
                 ?? throw new ChaosRunException($"'follower': every member other than the leader {current} is down");
         }
 
-        throw new ChaosRunException($"no node '{reference}' in cluster '{Cluster.Name}' (nodes: {string.Join(", ", Names)}; also leader, follower, and names bound with 'as')");
+        throw new ChaosRunException($"no node '{reference}' in cluster '{Cluster.Name}' (nodes: {string.Join(", ", Names)}; also leader, follower, agent-N.active, and names bound with 'as')");
     }
 
     /// <summary>Checks a reference without resolving dynamic ones: known node, a dynamic name, or bound by an earlier step.</summary>
     public bool IsKnown(string reference, IReadOnlySet<string> boundSoFar) =>
-        _byShort.ContainsKey(reference) || reference is "leader" or "follower" || boundSoFar.Contains(reference);
+        _byShort.ContainsKey(reference) || reference is "leader" or "follower" || boundSoFar.Contains(reference)
+        || (ActiveOf(reference) is { } agent && _byShort.TryGetValue(agent, out var node) && node.Role == Lab.Providers.NodeRole.Agent);
+
+    /// <summary>The agent of an <c>agent-N.active</c> reference (the server that agent's load balancer has ACTIVE), or null.</summary>
+    public static string? ActiveOf(string reference) =>
+        reference.EndsWith(ActiveSuffix, StringComparison.Ordinal) ? reference[..^ActiveSuffix.Length] : null;
+
+    private const string ActiveSuffix = ".active";
 }
 
 /// <summary>A scenario step could not run; the message says which and why. The run heals its faults and still reports.</summary>

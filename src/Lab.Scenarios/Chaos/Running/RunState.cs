@@ -25,6 +25,9 @@ internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints 
 
     public WatchWorkload? Watchers { get; set; }
 
+    /// <summary>Each agent's container log at the end of the run, for <c>agent-failover</c>.</summary>
+    internal IReadOnlyDictionary<string, string> AgentLogs { get; set; } = new Dictionary<string, string>();
+
     /// <summary>The etcd-API workload, created by the first <c>store-load</c> step.</summary>
     internal Workloads.Store.StoreWorkload? Store { get; set; }
 
@@ -48,7 +51,12 @@ internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints 
         Datastore?.CurrentLeaderAsync(cancellationToken) ?? throw new ChaosRunException("'leader' and 'follower' need datastore members: the embedded store of more than one server, or datastore: etcd");
 
     public Task<string> ResolveAsync(string reference, CancellationToken cancellationToken) =>
-        Nodes.ResolveAsync(reference, LeaderAsync, cancellationToken, new HashSet<string>(Down.Concat(Paused), StringComparer.Ordinal));
+        ChaosNodes.ActiveOf(reference) is { } agent && ResolveActive is { } active
+            ? active(agent, cancellationToken)
+            : Nodes.ResolveAsync(reference, LeaderAsync, cancellationToken, new HashSet<string>(Down.Concat(Paused), StringComparer.Ordinal));
+
+    /// <summary>Resolves <c>agent-N.active</c>: the server that agent's load balancer has ACTIVE now (from its log).</summary>
+    internal Func<string, CancellationToken, Task<string>>? ResolveActive { get; set; }
 }
 
 /// <summary>An expectation did not hold in time; the message says what was seen instead.</summary>

@@ -35,6 +35,7 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         state.Workload = workload;
         state.Watchers = watchers;
         state.Store = store;
+        state.ResolveActive = (agent, ct) => ActiveServerAsync(nodes, agent, ct);
         var watched = WatchedForRestarts(scenario, nodes, joined);
         foreach (var node in watched.Where(n => !joined.ContainsKey(n)))
         {
@@ -127,6 +128,16 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
                 ended[node] = nodes.ResolveStatic(node) is null ? null : await InspectOrNullAsync(nodes[node], cancellationToken);
             }
 
+            var agentLogs = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (scenario.Checks.Any(c => c.Kind == CheckKind.AgentFailover))
+            {
+                foreach (var agent in nodes.Names.Where(n => nodes[n].Role == Lab.Providers.NodeRole.Agent))
+                {
+                    agentLogs[agent] = await provider.LogsAsync(nodes[agent], cancellationToken);
+                }
+            }
+
+            state.AgentLogs = agentLogs;
             checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state, history, ended, storeHistory)));
             if (whole is not null)
             {
@@ -143,9 +154,25 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         return result;
     }
 
+    /// <summary>The server <paramref name="agent"/>'s load balancer has ACTIVE now, read from the agent's own log.</summary>
+    private async Task<string> ActiveServerAsync(ChaosNodes nodes, string agent, CancellationToken cancellationToken)
+    {
+        var log = await provider.LogsAsync(nodes[agent], cancellationToken);
+        var address = AgentFailoverCheck.ActiveAt(AgentFailoverCheck.Transitions(log), DateTimeOffset.UtcNow)
+            ?? throw new ChaosRunException($"{agent}.active: {agent}'s load balancer has no ACTIVE server in its log");
+        return nodes.Servers.FirstOrDefault(s => $"{nodes[s].Address}:6443" == address)
+            ?? throw new ChaosRunException($"{agent}.active: {agent}'s load balancer has {address} ACTIVE, which is no server of the cluster");
+    }
+
     private static CheckResult Check(CheckSpec spec, RunRecord record, IReadOnlySet<string>? ledger, IReadOnlyList<MemberDigest> digests, RunState state, IReadOnlyList<Checkers.WatchEvent>? history, IReadOnlyDictionary<string, NodeRuntime?> ended, IReadOnlyList<Checkers.WatchEvent>? storeHistory) => spec.Kind switch
     {
         CheckKind.NoRestarts => NoRestartsCheck.Run(state.StartedWith, ended, [.. spec.Nodes.Select(n => state.Nodes.ResolveStatic(n) ?? n)]),
+        CheckKind.AgentFailover => AgentFailoverCheck.Run(
+            record.Timeline,
+            record.Clock.StartedAt,
+            state.AgentLogs,
+            state.Nodes.Servers.ToDictionary(s => s, s => $"{state.Nodes[s].Address}:6443", StringComparer.Ordinal),
+            spec.Limit!.Value),
         CheckKind.WatchGuarantees => WatchGuaranteesCheck.Run(
             state.Watchers!.Started || state.Store is not { Started: true } ? (history, state.Watchers.Streams) : null,
             state.Store is { Started: true } s && s.Streams.Count > 0 ? (storeHistory, s.Streams) : null),

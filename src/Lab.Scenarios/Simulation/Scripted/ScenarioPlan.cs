@@ -46,7 +46,8 @@ internal sealed record ScenarioPlan(ScenarioDefinition Definition, int Clients, 
         var skipped = new List<string>();
         var bindings = new Dictionary<string, bool>(StringComparer.Ordinal);
         bool IsMember(string reference) =>
-            reference is "leader" or "follower" || MemberOf(reference, definition.Servers) != 0 || bindings.GetValueOrDefault(reference);
+            reference is "leader" or "follower" || MemberOf(reference, definition.Servers) != 0 || bindings.GetValueOrDefault(reference)
+            || Chaos.Running.ChaosNodes.ActiveOf(reference) is not null;
         void Bind(string? alias, string target)
         {
             if (alias is not null)
@@ -114,7 +115,7 @@ internal sealed record ScenarioPlan(ScenarioDefinition Definition, int Clients, 
             }
         }
 
-        foreach (var check in definition.Checks.Where(c => c.Kind is CheckKind.NodesStayedReady or CheckKind.NoRestarts))
+        foreach (var check in definition.Checks.Where(c => c.Kind is CheckKind.NodesStayedReady or CheckKind.NoRestarts or CheckKind.AgentFailover))
         {
             skipped.Add($"line {check.Line}: check {check} (no kubelets or containers in the simulator)");
         }
