@@ -13,6 +13,7 @@ public sealed class ScenarioSimulationTests
     /// <summary>Library scenarios whose faults the simulator expresses: their servers' datastore members are all it models.</summary>
     public static readonly TheoryData<string> Simulatable =
     [
+        "agent-active-server-kill",
         "agent-ip-change",
         "agent-rotating-outages",
         "agent-server-death",
