@@ -52,6 +52,7 @@ public sealed class ScenarioSimulationTests
         refused["reimaged-agent"].Should().Contain("sqlite");
         refused["etcd-member-loss"].Should().Contain("embedded store").And.Contain("etcd");
         refused["sqlite-power-loss"].Should().Contain("sqlite");
+        refused["split-etcd-leader-loss"].Should().Contain("split");
     }
 
     [Theory]

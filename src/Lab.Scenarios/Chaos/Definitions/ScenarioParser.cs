@@ -47,7 +47,8 @@ public static partial class ScenarioParser
         var datastoreWord = reader.Scalar(cluster, "datastore");
         var datastore = datastoreWord is null ? LabDatastore.Auto
             : LabDatastores.Parse(datastoreWord) is { } named and not LabDatastore.Auto ? named
-            : throw reader.Error(cluster, $"datastore is one of sqlite, embedded, etcd, postgres; not '{datastoreWord}'");
+            : datastoreWord == "split" ? LabDatastore.Split
+            : throw reader.Error(cluster, $"datastore is one of sqlite, embedded, etcd, postgres, split; not '{datastoreWord}'");
         if (datastore == LabDatastore.Sqlite && servers > 1)
         {
             throw reader.Error(cluster, "datastore: sqlite serves one server only; more servers share the embedded store, etcd or postgres");

@@ -82,6 +82,8 @@ public static class TopologyRules
     private static string Describe(ScenarioDefinition scenario) => scenario.Datastore.Resolve(scenario.Servers) switch
     {
         LabDatastore.Postgres => "a cluster on PostgreSQL (datastore: postgres)",
+        LabDatastore.Etcd => "a cluster on an external etcd (datastore: etcd)",
+        LabDatastore.Split => "a split cluster, whose members are its etcd-only servers (datastore: split)",
         _ => "a single server on SQLite",
     };
 }

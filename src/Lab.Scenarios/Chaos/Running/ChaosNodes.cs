@@ -35,11 +35,14 @@ public sealed class ChaosNodes
 
     /// <summary>
     /// The datastore members' short names, in index order: the etcd nodes when the cluster has an external etcd
-    /// cluster, else the servers (members of the embedded store).
+    /// cluster, the etcd-only k3s servers of a split cluster, else the servers (members of the embedded store).
     /// </summary>
-    public IReadOnlyList<string> Members => ExternalDatastore == LabDatastore.Etcd
-        ? [.. _byShort.Where(p => p.Value.Role == NodeRole.Etcd).OrderBy(p => p.Value.Index).Select(p => p.Key)]
-        : Servers;
+    public IReadOnlyList<string> Members => ExternalDatastore switch
+    {
+        LabDatastore.Etcd => [.. _byShort.Where(p => p.Value.Role == NodeRole.Etcd).OrderBy(p => p.Value.Index).Select(p => p.Key)],
+        LabDatastore.Split => [.. _byShort.Where(p => p.Value.Role == NodeRole.EtcdServer).OrderBy(p => p.Value.Index).Select(p => p.Key)],
+        _ => Servers,
+    };
 
     /// <summary>The external datastore the cluster's nodes show (etcd or PostgreSQL nodes), or null.</summary>
     public LabDatastore? ExternalDatastore =>

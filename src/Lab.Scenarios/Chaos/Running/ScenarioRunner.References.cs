@@ -38,12 +38,12 @@ public sealed partial class ScenarioRunner
                 throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: '{reference}' serves no Kubernetes API; requests and readyz go to a server or lb");
             }
 
-            if (step is NodeStep { Action: NodeAction.Reimage } reimage && (nodes.ResolveStatic(reimage.Target) is { } target ? nodes[target].Role == NodeRole.Etcd : nodes.ExternalDatastore == LabDatastore.Etcd && reimage.Target is "leader" or "follower"))
+            if (step is NodeStep { Action: NodeAction.Reimage } reimage && (nodes.ResolveStatic(reimage.Target) is { } target ? nodes[target].Role is NodeRole.Etcd or NodeRole.EtcdServer : nodes.ExternalDatastore is LabDatastore.Etcd or LabDatastore.Split && reimage.Target is "leader" or "follower"))
             {
                 throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: an etcd member cannot be re-imaged: with an empty data dir it cannot rejoin its cluster (that takes etcdctl member remove and add); kill, stop or isolate it instead");
             }
 
-            if (step is ChangeIpStep move && (nodes.ResolveStatic(move.Target) is { } moved ? !LabNaming.IsK3sNode(nodes[moved].Role) : move.Target is "lb" || (nodes.ExternalDatastore == LabDatastore.Etcd && move.Target is "leader" or "follower")))
+            if (step is ChangeIpStep move && (nodes.ResolveStatic(move.Target) is { } moved ? !LabNaming.IsK3sNode(nodes[moved].Role) : move.Target is "lb" || (nodes.ExternalDatastore is LabDatastore.Etcd or LabDatastore.Split && move.Target is "leader" or "follower")))
             {
                 throw new ScenarioFormatException($"{scenario.Source}:{step.Line}: change-ip moves a server or an agent; '{move.Target}' is neither");
             }

@@ -170,7 +170,7 @@ public sealed partial class ScenarioRunner
         }
 
         var node = state.Nodes[name];
-        if (step.Action == NodeAction.Reimage && node.Role == Lab.Providers.NodeRole.Etcd)
+        if (step.Action == NodeAction.Reimage && node.Role is Lab.Providers.NodeRole.Etcd or Lab.Providers.NodeRole.EtcdServer)
         {
             throw new ChaosRunException($"{name} is an etcd member, which cannot be re-imaged: with an empty data dir it cannot rejoin its cluster");
         }

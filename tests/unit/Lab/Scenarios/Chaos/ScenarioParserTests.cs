@@ -132,6 +132,18 @@ public sealed class ScenarioParserTests
     }
 
     [Fact]
+    public void Parse_SplitDatastore_IsReplicated_AndRefusesStoreLoad()
+    {
+        var split = ScenarioParser.Parse("name: s\ncluster: {servers: 2, agents: 1, datastore: split}\nsteps:\n  - kill: leader\nchecks: [one-leader-per-term]\n", "s.yaml");
+        var store = () => ScenarioParser.Parse("name: s\ncluster: {servers: 2, datastore: split}\nsteps:\n  - store-load: {clients: 1}\n", "s.yaml");
+
+        split.Datastore.Should().Be(LabDatastore.Split);
+        split.Replicated.Should().BeTrue();
+        FluentActions.Invoking(() => TopologyRules.Check(split)).Should().NotThrow();
+        store.Should().Throw<ScenarioFormatException>().WithMessage("s.yaml:4: store-load talks to the embedded datastore's members on the servers, and a split cluster*");
+    }
+
+    [Fact]
     public void Parse_Ring_KeepsTheOrder()
     {
         var yaml = "name: r\ncluster: {servers: 5}\nsteps:\n  - ring: [server-2, server-0, leader, server-4, server-3]\n";
@@ -223,7 +235,7 @@ public sealed class ScenarioParserTests
     }
 
     [Theory]
-    [InlineData("cluster: {servers: 2, datastore: mysql}", "steps: [heal]", "d.yaml:2: datastore is one of sqlite, embedded, etcd, postgres; not 'mysql'")]
+    [InlineData("cluster: {servers: 2, datastore: mysql}", "steps: [heal]", "d.yaml:2: datastore is one of sqlite, embedded, etcd, postgres, split; not 'mysql'")]
     [InlineData("cluster: {servers: 2, datastore: sqlite}", "steps: [heal]", "d.yaml:2: datastore: sqlite serves one server only*")]
     [InlineData("cluster: {servers: 2, datastore: postgres}", "steps: [heal]\nchecks:\n  - linearizable\n  - converged", "d.yaml:6: the check 'converged' compares datastore members (embedded or etcd), and a cluster on PostgreSQL (datastore: postgres) has none*")]
     [InlineData("cluster: {servers: 2, datastore: postgres}", "steps: [heal]\nchecks: [one-leader-per-term]", "d.yaml:4: the check 'one-leader-per-term' compares datastore members*")]
