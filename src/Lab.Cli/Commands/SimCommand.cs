@@ -22,6 +22,7 @@ internal static class SimCommand
         ["read-before-applied"] = PlantedBug.ReadBeforeApplied,
         ["count-learner-vote"] = PlantedBug.CountLearnerVote,
         ["commit-without-quorum"] = PlantedBug.CommitWithoutQuorum,
+        ["stale-reads"] = PlantedBug.StaleReadAnyMember,
     };
 
     public static Command Create()

@@ -121,7 +121,7 @@ internal sealed partial class ClusterSimulator
     {
         var p = c.Pending!;
         var node = member.Node!;
-        if (_options.Bug == PlantedBug.StaleLocalRead && p.Command.Kind == KvCommandKind.Get && node.Role == RaftRole.Leader)
+        if (p.Command.Kind == KvCommandKind.Get && ((_options.Bug == PlantedBug.StaleLocalRead && node.Role == RaftRole.Leader) || _options.Bug == PlantedBug.StaleReadAnyMember))
         {
             var local = member.Kv.Get(p.Command.Key);
             Complete(c, new KvResult(p.Command.RequestId, true, 0, local?.Value, local?.ModRevision ?? 0), 0, 0, null);

@@ -19,6 +19,8 @@ internal enum PlantedBug
     CountLearnerVote,
     /// <summary>In the core (through the test-only <c>RaftConfig.CommitWithoutQuorum</c>): a leader commits, applies and acknowledges entries only it holds.</summary>
     CommitWithoutQuorum,
+    /// <summary>Every member answers reads from its own state, without the ReadIndex barrier (the Docker plant <c>stale-reads</c>).</summary>
+    StaleReadAnyMember,
 }
 
 /// <summary>One simulator run's shape. Each seed derives its own fault mix from <see cref="Seed"/>.</summary>

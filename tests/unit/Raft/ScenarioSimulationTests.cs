@@ -111,6 +111,15 @@ public sealed class ScenarioSimulationTests
     }
 
     [Fact]
+    public void Run_MinorityPartitionWithStaleReads_FailsLinearizability()
+    {
+        var plan = ScenarioPlan.From(ScenarioLibrary.Find("minority-partition"));
+        var results = Enumerable.Range(1, 3).Select(seed => new ClusterSimulator(new SimulationOptions(seed) { Scenario = plan, Bug = PlantedBug.StaleReadAnyMember }).Run()).ToList();
+
+        results.Should().OnlyContain(r => r.Kind == FailureKind.Safety && r.Failure!.StartsWith("history not linearizable on key", StringComparison.Ordinal), "members answering reads from their own state serve stale values");
+    }
+
+    [Fact]
     public void Run_MajorityLossExpectingWritesWithoutQuorum_FailsWithTheStepAndItsLine()
     {
         const string yaml = """
