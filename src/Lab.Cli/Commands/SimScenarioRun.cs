@@ -27,6 +27,12 @@ internal static class SimScenarioRun
             return 2;
         }
 
+        return Run(plan, first, count, bug, tracing, workers, ct);
+    }
+
+    private static int Run(ScenarioPlan plan, int first, int count, PlantedBug bug, bool tracing, int workers, CancellationToken ct)
+    {
+
         Console.WriteLine($"scenario {plan.Definition.Name}: {plan.Members} members, {plan.Clients} clients ({plan.Routing}), {plan.Keys} keys, {plan.Watchers} watchers; 1 tick = {ScenarioPlan.TickMilliseconds} ms of virtual time");
         foreach (var skipped in plan.Skipped)
         {
@@ -77,9 +83,10 @@ internal static class SimScenarioRun
         var failed = 0;
         foreach (var definition in ScenarioLibrary.All())
         {
+            ScenarioPlan plan;
             try
             {
-                ScenarioPlan.From(definition);
+                plan = ScenarioPlan.From(definition);
             }
             catch (ScenarioNotSimulatableException e)
             {
@@ -88,7 +95,7 @@ internal static class SimScenarioRun
                 continue;
             }
 
-            failed += Run(definition.Name, first, count, bug, tracing: false, workers, ct) == 0 ? 0 : 1;
+            failed += Run(plan, first, count, bug, tracing: false, workers, ct) == 0 ? 0 : 1;
             Console.WriteLine();
         }
 

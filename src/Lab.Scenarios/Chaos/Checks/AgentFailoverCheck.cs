@@ -83,8 +83,10 @@ public static partial class AgentFailoverCheck
     internal static IReadOnlyList<(DateTimeOffset At, string Address, string To)> Transitions(string log) =>
         [.. log.Split('\n')
             .Select(l => TransitionPattern().Match(l))
-            .Where(m => m.Success && DateTimeOffset.TryParse(m.Groups["at"].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
-            .Select(m => (DateTimeOffset.Parse(m.Groups["at"].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), m.Groups["address"].Value, m.Groups["to"].Value))];
+            .Where(m => m.Success)
+            .Select(m => (At: DateTimeOffset.TryParse(m.Groups["at"].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null, m))
+            .Where(t => t.At is not null)
+            .Select(t => (t.At!.Value, t.m.Groups["address"].Value, t.m.Groups["to"].Value))];
 
     /// <summary>Another server the balancer would dial next at <paramref name="at"/> (PREFERRED, HEALTHY or RECOVERING), or null.</summary>
     private static string? ReadyOther(IReadOnlyList<(DateTimeOffset At, string Address, string To)> transitions, DateTimeOffset at, string except)

@@ -134,9 +134,8 @@ internal sealed partial class StoreWorkload : IAsyncDisposable
                 var range = await new KV.KVClient(_endpoints!.For(server)).RangeAsync(new RangeRequest { Key = Wire(RunPrefix), RangeEnd = RunPrefixEnd, Limit = 1 }, deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);
                 return range.Header.Revision;
             }
-            catch (RpcException e) when (_record.Clock.Elapsed < deadline)
+            catch (RpcException) when (_record.Clock.Elapsed < deadline)
             {
-                _ = e;
                 await Task.Delay(500, cancellationToken);
             }
         }
