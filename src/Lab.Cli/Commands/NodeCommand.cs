@@ -70,10 +70,11 @@ internal static class NodeCommand
             var provider = new DockerProvider(docker);
             var target = await NodeLookup.FindAsync(provider, parse.GetValue(name)!, parse.GetValue(node)!, cancellationToken);
             var timeout = TimeSpan.FromSeconds(parse.GetValue(grace));
+            PowerLoss? powerLoss = null;
             switch (verb)
             {
                 case "kill":
-                    await provider.KillAsync(target, cancellationToken);
+                    powerLoss = await provider.KillAsync(target, cancellationToken);
                     break;
                 case "stop":
                     await provider.StopAsync(target, timeout, cancellationToken);
@@ -96,22 +97,31 @@ internal static class NodeCommand
                     break;
             }
 
-            Report(parse.GetValue(output)!, verb, target);
+            Report(parse.GetValue(output)!, verb, target, powerLoss);
             return 0;
         });
         return command;
     }
 
-    private static void Report(string format, string action, LabNode node)
+    private static void Report(string format, string action, LabNode node, PowerLoss? powerLoss = null)
     {
+        var kind = powerLoss switch
+        {
+            PowerLoss.UnsyncedWritesDropped => "unsynced-writes-dropped",
+            PowerLoss.ProcessesKilled => "processes-killed",
+            _ => null,
+        };
         if (format == OutputFormat.Json)
         {
-            var result = new NodeResult(node.Cluster, action, node.Name, node.Role.ToString().ToLowerInvariant(), node.Address.ToString());
+            var result = new NodeResult(node.Cluster, action, node.Name, node.Role.ToString().ToLowerInvariant(), node.Address.ToString(), kind);
             Console.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.NodeResult));
         }
         else
         {
-            Console.WriteLine(action == "add" ? $"add: {node.Name} at {node.Address}" : $"{action}: {node.Name}");
+            Console.WriteLine(action == "add" ? $"add: {node.Name} at {node.Address}"
+                : powerLoss == PowerLoss.UnsyncedWritesDropped ? $"{action}: {node.Name} (power loss: SIGKILL, and its data disk dropped every write not yet fsynced)"
+                : powerLoss == PowerLoss.ProcessesKilled ? $"{action}: {node.Name} (power loss: SIGKILL; the host's page cache keeps unsynced writes)"
+                : $"{action}: {node.Name}");
         }
     }
 }

@@ -5,6 +5,7 @@ using K3sLab.Lab;
 using K3sLab.Lab.Cluster;
 using K3sLab.Lab.Datastores;
 using K3sLab.Lab.Engine;
+using K3sLab.Lab.Host;
 using K3sLab.Lab.Providers;
 
 namespace K3sLab.Cli.Commands;
@@ -32,9 +33,13 @@ internal static class UpCommand
         var serverArgs = new Option<string[]>("--k3s-server-arg") { Description = "Extra flag for every k3s server (repeat)", DefaultValueFactory = _ => [] };
         var agentArgs = new Option<string[]>("--k3s-agent-arg") { Description = "Extra flag for every k3s agent (repeat)", DefaultValueFactory = _ => [] };
         var noNetAdmin = new Option<bool>("--no-net-admin") { Description = "Create nodes without the NET_ADMIN capability (network faults then cannot be injected)" };
+        var lossyDisks = new Option<bool>("--lossy-disks")
+        {
+            Description = "Give every server and agent a data disk of its own (a loop-mounted ext4 on the host; needs root) that drops writes not yet fsynced when the node is killed, as a power cut does",
+        };
         var output = OutputFormat.CreateOption();
         var command = new Command("up", "Create a cluster: servers and agents as Docker containers behind a load balancer, with a kubeconfig");
-        foreach (var option in new Option[] { name, servers, agents, datastore, topology, apiPort, timeout, keep, serverArgs, agentArgs, noNetAdmin, output })
+        foreach (var option in new Option[] { name, servers, agents, datastore, topology, apiPort, timeout, keep, serverArgs, agentArgs, noNetAdmin, lossyDisks, output })
         {
             command.Options.Add(option);
         }
@@ -48,11 +53,17 @@ internal static class UpCommand
                 ServerArgs = parse.GetValue(serverArgs)!,
                 AgentArgs = parse.GetValue(agentArgs)!,
                 NetworkAdmin = !parse.GetValue(noNetAdmin),
+                LossyDisks = parse.GetValue(lossyDisks),
             };
             LabNaming.ValidateClusterName(spec.Name);
             if (spec.Problem() is { } problem)
             {
                 throw new LabSetupException(problem);
+            }
+
+            if (spec.LossyDisks && LossyDisk.Problem() is { } diskProblem)
+            {
+                throw new LabSetupException($"--lossy-disks cannot be applied here: {diskProblem}.");
             }
 
             var image = await LabPrerequisites.EnsureNodeImageAsync(logger, cancellationToken);

@@ -4,7 +4,7 @@ namespace K3sLab.Cli.Output;
 internal sealed record DownResult(string Cluster, List<string> Deleted, string Network, string? ContextRemovedFrom);
 
 /// <summary>The machine-readable result of <c>k3slab node &lt;verb&gt; -o json</c>: what was done to which node.</summary>
-internal sealed record NodeResult(string Cluster, string Action, string Node, string Role, string Address);
+internal sealed record NodeResult(string Cluster, string Action, string Node, string Role, string Address, string? PowerLoss = null);
 
 /// <summary>
 /// The machine-readable result of <c>k3slab kubeconfig -o json</c>: the cluster's kubeconfig file and context, with

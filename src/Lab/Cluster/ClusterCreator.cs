@@ -139,7 +139,11 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
     private async Task CreateAsync(ClusterSpec spec, NodeRole role, int index, IPAddress address, string image, string[] command, CancellationToken ct, IReadOnlyDictionary<int, int>? ports = null, IReadOnlyList<NodeFile>? files = null)
     {
         var environment = role is NodeRole.Server or NodeRole.Agent && spec.NodeEnvironment.Count > 0 ? spec.NodeEnvironment : null;
-        var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, role, index, address, image, command, environment, PublishedTcpPorts: ports, NetworkAdmin: spec.NetworkAdmin) { Files = files ?? [] }, ct);
+        var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, role, index, address, image, command, environment, PublishedTcpPorts: ports, NetworkAdmin: spec.NetworkAdmin)
+        {
+            Files = files ?? [],
+            LossyDisk = spec.LossyDisks && role is NodeRole.Server or NodeRole.Agent,
+        }, ct);
         Log.NodeCreated(logger, node.Name, address.ToString());
     }
 

@@ -24,6 +24,13 @@ public sealed record ClusterSpec(string Name, int Servers, int Agents, int ApiPo
     /// </summary>
     public bool NetworkAdmin { get; init; } = true;
 
+    /// <summary>
+    /// Whether every server's, agent's and etcd-only server's data dir is a lossy disk of its own, so that a power loss
+    /// (<see cref="Providers.INodeProvider.KillAsync"/>) also drops the writes its k3s had not fsynced. Needs root and
+    /// loop devices on the host.
+    /// </summary>
+    public bool LossyDisks { get; init; }
+
     /// <summary>Extra <c>k3s agent</c> flags for every agent.</summary>
     public IReadOnlyList<string> AgentArgs { get; init; } = [];
 

@@ -65,7 +65,7 @@ public sealed partial class DatastoreNodes(INodeProvider provider, ILogger logge
         async Task<LabNode> StartAsync(int i)
         {
             var command = SplitTopology.EtcdServerCommand(addresses[i], token, i == 0 ? null : addresses[0], spec.ServerArgs);
-            var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, NodeRole.EtcdServer, i, addresses[i], image, command, environment, NetworkAdmin: spec.NetworkAdmin), cancellationToken);
+            var node = await provider.CreateNodeAsync(new NodeSpec(spec.Name, NodeRole.EtcdServer, i, addresses[i], image, command, environment, NetworkAdmin: spec.NetworkAdmin) { LossyDisk = spec.LossyDisks }, cancellationToken);
             Log.Created(logger, node.Name, addresses[i].ToString());
             return node;
         }

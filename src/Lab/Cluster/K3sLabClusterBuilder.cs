@@ -24,6 +24,7 @@ public sealed class K3sLabClusterBuilder
     private IReadOnlyDictionary<string, string> _nodeEnvironment = new Dictionary<string, string>();
     private LabDatastore _datastore = LabDatastore.Auto;
     private bool _networkAdmin = true;
+    private bool _lossyDisks;
 
     /// <summary>The cluster name (default: a random <c>t&lt;8 hex&gt;</c>, so parallel tests do not collide).</summary>
     public K3sLabClusterBuilder WithName(string name)
@@ -79,6 +80,13 @@ public sealed class K3sLabClusterBuilder
         return this;
     }
 
+    /// <summary>Gives every server and agent a data disk that loses unsynced writes on power loss (see <see cref="ClusterSpec.LossyDisks"/>).</summary>
+    public K3sLabClusterBuilder WithLossyDisks(bool lossy = true)
+    {
+        _lossyDisks = lossy;
+        return this;
+    }
+
     /// <summary>Where progress goes (image builds, nodes created, Ready).</summary>
     public K3sLabClusterBuilder WithLogger(ILogger logger)
     {
@@ -95,7 +103,7 @@ public sealed class K3sLabClusterBuilder
         try
         {
             var provider = new DockerProvider(docker);
-            var spec = new ClusterSpec(_name, _servers, _agents, 0, _timeout, KeepOnFailure: false) { ServerArgs = _serverArgs, AgentArgs = _agentArgs, NodeEnvironment = _nodeEnvironment, Datastore = _datastore, NetworkAdmin = _networkAdmin };
+            var spec = new ClusterSpec(_name, _servers, _agents, 0, _timeout, KeepOnFailure: false) { ServerArgs = _serverArgs, AgentArgs = _agentArgs, NodeEnvironment = _nodeEnvironment, Datastore = _datastore, NetworkAdmin = _networkAdmin, LossyDisks = _lossyDisks };
             var cluster = await new ClusterCreator(provider, _logger).CreateAsync(spec, image, cancellationToken, datastoreImage);
             return new RunningCluster(cluster, provider, docker);
         }

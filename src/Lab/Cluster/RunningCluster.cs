@@ -75,8 +75,8 @@ public sealed class ClusterNode(INodeProvider provider, LabNode node)
 {
     public LabNode Node { get; } = node;
 
-    /// <summary>SIGKILL to the whole container: power loss, as far as the node's processes can tell.</summary>
-    public Task KillAsync(CancellationToken cancellationToken = default) => provider.KillAsync(Node, cancellationToken);
+    /// <summary>SIGKILL to the whole container: power loss, as far as the node's processes can tell (and for its disk too, with a lossy disk).</summary>
+    public Task<PowerLoss> KillAsync(CancellationToken cancellationToken = default) => provider.KillAsync(Node, cancellationToken);
 
     /// <summary>SIGTERM, then SIGKILL after <paramref name="grace"/> (default 10 s).</summary>
     public Task StopAsync(TimeSpan? grace = null, CancellationToken cancellationToken = default) => provider.StopAsync(Node, grace ?? TimeSpan.FromSeconds(10), cancellationToken);

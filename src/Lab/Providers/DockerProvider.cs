@@ -10,6 +10,8 @@ namespace K3sLab.Lab.Providers;
 /// only record of a cluster. Nodes get NET_ADMIN (for fault injection with iptables), an init process that reaps
 /// orphans, and the <c>unless-stopped</c> restart policy so they come back after a daemon restart. A node's provisioned
 /// files are copied in between creating and starting it, and their paths kept in a label so a re-image restores them.
+/// A node asked for with <see cref="NodeSpec.LossyDisk"/> gets its data dir on a <see cref="Host.LossyDisk"/> of the
+/// host, bound in, and marked with a label; the disk goes when the node is removed.
 /// </summary>
 public sealed class DockerProvider(IDockerClient docker) : INodeProvider
 {
@@ -102,11 +104,72 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         }
     }
 
-    private async Task<LabNode> CreateAsync(NodeSpec spec, IReadOnlyList<(string Parent, MemoryStream Tar)> disk, CancellationToken cancellationToken)
+    private async Task<LabNode> CreateAsync(NodeSpec spec, IReadOnlyList<(string Parent, MemoryStream Tar)> keep, CancellationToken cancellationToken)
     {
         var name = LabNaming.NodeName(spec.Cluster, spec.Role, spec.Index);
         var network = LabNaming.NetworkName(spec.Cluster);
-        var created = await docker.Containers.CreateContainerAsync(
+        var disk = spec.LossyDisk ? await Host.LossyDisk.CreateAsync(name, cancellationToken) : null;
+        CreateContainerResponse created;
+        try
+        {
+            created = await CreateContainerAsync(spec, name, network, disk, cancellationToken);
+        }
+        catch
+        {
+            if (disk is not null)
+            {
+                await Host.LossyDisk.RemoveAsync(name, CancellationToken.None);
+            }
+
+            throw;
+        }
+
+        try
+        {
+            if (spec.Files.Count > 0)
+            {
+                using var archive = NodeFiles.Archive(spec.Files);
+                await docker.Containers.ExtractArchiveToContainerAsync(created.ID, new CopyToContainerParameters { Path = "/" }, archive, cancellationToken);
+            }
+
+            foreach (var (parent, tar) in keep)
+            {
+                await docker.Containers.ExtractArchiveToContainerAsync(created.ID, new CopyToContainerParameters { Path = parent }, tar, cancellationToken);
+            }
+
+            await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
+        }
+        catch
+        {
+            // Never leave a half-made node behind.
+            await docker.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None);
+            if (disk is not null)
+            {
+                await Host.LossyDisk.RemoveAsync(name, CancellationToken.None);
+            }
+
+            throw;
+        }
+
+        return new LabNode(name, spec.Cluster, spec.Role, spec.Index, spec.Address, "running");
+    }
+
+    private Task<CreateContainerResponse> CreateContainerAsync(NodeSpec spec, string name, string network, string? disk, CancellationToken cancellationToken)
+    {
+        var labels = new Dictionary<string, string>
+        {
+            [LabNaming.ClusterLabel] = spec.Cluster,
+            [LabNaming.RoleLabel] = LabNaming.RoleWord(spec.Role),
+            [LabNaming.IndexLabel] = spec.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [LabNaming.AddressLabel] = spec.Address.ToString(),
+            [LabNaming.FilesLabel] = string.Join(',', spec.Files.Select(f => f.Path)),
+        };
+        if (disk is not null)
+        {
+            labels[LabNaming.DiskLabel] = "lossy";
+        }
+
+        return docker.Containers.CreateContainerAsync(
             new CreateContainerParameters
             {
                 Name = name,
@@ -114,14 +177,7 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
                 Image = spec.Image,
                 Cmd = [.. spec.Command],
                 Env = [.. (spec.Environment ?? new Dictionary<string, string>()).Select(kv => $"{kv.Key}={kv.Value}")],
-                Labels = new Dictionary<string, string>
-                {
-                    [LabNaming.ClusterLabel] = spec.Cluster,
-                    [LabNaming.RoleLabel] = LabNaming.RoleWord(spec.Role),
-                    [LabNaming.IndexLabel] = spec.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    [LabNaming.AddressLabel] = spec.Address.ToString(),
-                    [LabNaming.FilesLabel] = string.Join(',', spec.Files.Select(f => f.Path)),
-                },
+                Labels = labels,
                 StopSignal = spec.StopSignal,
                 HostConfig = new HostConfig
                 {
@@ -131,6 +187,7 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
                     RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
                     Memory = spec.MemoryBytes ?? 0,
                     Tmpfs = new Dictionary<string, string> { ["/run"] = "rw" },
+                    Binds = disk is null ? [] : [$"{disk}:{LabNaming.DataDir}"],
                     PortBindings = (spec.PublishedTcpPorts ?? new Dictionary<int, int>()).ToDictionary(
                         p => $"{p.Key}/tcp",
                         p => (IList<PortBinding>)[new PortBinding { HostIP = "127.0.0.1", HostPort = p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) }]),
@@ -145,29 +202,6 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
                 },
             },
             cancellationToken);
-        try
-        {
-            if (spec.Files.Count > 0)
-            {
-                using var archive = NodeFiles.Archive(spec.Files);
-                await docker.Containers.ExtractArchiveToContainerAsync(created.ID, new CopyToContainerParameters { Path = "/" }, archive, cancellationToken);
-            }
-
-            foreach (var (parent, tar) in disk)
-            {
-                await docker.Containers.ExtractArchiveToContainerAsync(created.ID, new CopyToContainerParameters { Path = parent }, tar, cancellationToken);
-            }
-
-            await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
-        }
-        catch
-        {
-            // Never leave a half-made node behind.
-            await docker.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None);
-            throw;
-        }
-
-        return new LabNode(name, spec.Cluster, spec.Role, spec.Index, spec.Address, "running");
     }
 
     public async Task<IReadOnlyList<LabNode>> ListNodesAsync(string? cluster, CancellationToken cancellationToken)
@@ -185,8 +219,45 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
     public Task StopAsync(LabNode node, TimeSpan grace, CancellationToken cancellationToken) =>
         docker.Containers.StopContainerAsync(node.Name, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Ceiling(grace.TotalSeconds) }, cancellationToken);
 
-    public Task KillAsync(LabNode node, CancellationToken cancellationToken) =>
-        docker.Containers.KillContainerAsync(node.Name, new ContainerKillParameters { Signal = "KILL" }, cancellationToken);
+    public async Task<PowerLoss> KillAsync(LabNode node, CancellationToken cancellationToken)
+    {
+        if (!Host.LossyDisk.Exists(node.Name))
+        {
+            await docker.Containers.KillContainerAsync(node.Name, new ContainerKillParameters { Signal = "KILL" }, cancellationToken);
+            return PowerLoss.ProcessesKilled;
+        }
+
+        // The disk first: from this instant nothing more reaches it, then the processes stop. Power comes back to the
+        // disk (remounted with what was durable) once the container has exited, so the node can be started as usual.
+        Host.LossyDisk.CutPower(node.Name);
+        try
+        {
+            await docker.Containers.KillContainerAsync(node.Name, new ContainerKillParameters { Signal = "KILL" }, cancellationToken);
+        }
+        finally
+        {
+            await WaitExitedAsync(node.Name, cancellationToken);
+            await Host.LossyDisk.PowerOnAsync(node.Name, cancellationToken);
+        }
+
+        return PowerLoss.UnsyncedWritesDropped;
+    }
+
+    private async Task WaitExitedAsync(string name, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var inspect = await docker.Containers.InspectContainerAsync(name, cancellationToken);
+            if (inspect.State is not { Running: true })
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+
+        throw new LabSetupException($"{name} was killed but is still running after 10 s");
+    }
 
     public Task PauseAsync(LabNode node, CancellationToken cancellationToken) => docker.Containers.PauseContainerAsync(node.Name, cancellationToken);
 
@@ -220,6 +291,7 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         {
             Files = files,
             StopSignal = string.IsNullOrEmpty(config.StopSignal) ? null : config.StopSignal,
+            LossyDisk = config.Labels?.ContainsKey(LabNaming.DiskLabel) == true,
         };
     }
 
@@ -244,6 +316,11 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         }
         catch (DockerContainerNotFoundException)
         {
+        }
+
+        if (Host.LossyDisk.Exists(node.Name))
+        {
+            await Host.LossyDisk.RemoveAsync(node.Name, cancellationToken);
         }
     }
 
@@ -310,6 +387,12 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         foreach (var node in await ListNodesAsync(cluster, cancellationToken))
         {
             await RemoveAsync(node, cancellationToken);
+        }
+
+        // Disks whose container is already gone (a run that was killed half-way).
+        foreach (var orphan in Host.LossyDisk.List($"{LabNaming.NetworkName(cluster)}-"))
+        {
+            await Host.LossyDisk.RemoveAsync(orphan, cancellationToken);
         }
 
         try

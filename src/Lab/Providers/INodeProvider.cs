@@ -21,8 +21,11 @@ public interface INodeProvider
     /// <summary>Stops with SIGTERM, then SIGKILL after <paramref name="grace"/>.</summary>
     Task StopAsync(LabNode node, TimeSpan grace, CancellationToken cancellationToken);
 
-    /// <summary>SIGKILL to the whole node: no shutdown path runs (a power cut, as far as processes can tell).</summary>
-    Task KillAsync(LabNode node, CancellationToken cancellationToken);
+    /// <summary>
+    /// SIGKILL to the whole node: no shutdown path runs (a power cut, as far as processes can tell). A node with a
+    /// lossy disk also loses what it had not fsynced; the result says which was done. The node stays down until started.
+    /// </summary>
+    Task<PowerLoss> KillAsync(LabNode node, CancellationToken cancellationToken);
 
     Task PauseAsync(LabNode node, CancellationToken cancellationToken);
 

@@ -15,6 +15,10 @@ public static partial class LabNaming
     public const string IndexLabel = "k3slab.index";
     public const string AddressLabel = "k3slab.address";
     public const string FilesLabel = "k3slab.files";
+    public const string DiskLabel = "k3slab.disk";
+
+    /// <summary>The k3s data dir inside server, agent and etcd-only server nodes (k3s's default).</summary>
+    public const string DataDir = "/var/lib/rancher/k3s";
 
     /// <summary>Cluster names are DNS labels short enough to fit in container and host names.</summary>
     public static void ValidateClusterName(string cluster)

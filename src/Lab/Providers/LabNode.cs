@@ -35,6 +35,26 @@ public sealed record NodeSpec(
 
     /// <summary>The signal a clean stop sends first (Docker's default is SIGTERM); e.g. SIGINT for PostgreSQL's fast shutdown.</summary>
     public string? StopSignal { get; init; }
+
+    /// <summary>
+    /// Whether the node's data dir (<see cref="LabNaming.DataDir"/>) is a disk of its own that loses unsynced writes
+    /// when the node loses power (see <see cref="PowerLoss.UnsyncedWritesDropped"/>), instead of a folder in its
+    /// container, whose unsynced writes the host's page cache keeps.
+    /// </summary>
+    public bool LossyDisk { get; init; }
+}
+
+/// <summary>What a power loss (<see cref="INodeProvider.KillAsync"/>) did to the node.</summary>
+public enum PowerLoss
+{
+    /// <summary>SIGKILL to every process of the node. The host's page cache survives, so writes not yet fsynced still reach the disk.</summary>
+    ProcessesKilled,
+
+    /// <summary>
+    /// SIGKILL to every process, and the node's data disk shut down at the same instant without flushing: writes not yet
+    /// fsynced are lost, as on a machine whose power is cut.
+    /// </summary>
+    UnsyncedWritesDropped,
 }
 
 /// <summary>A file to place in a node: absolute path, content, and permission bits (owned by root).</summary>

@@ -1,3 +1,4 @@
+using K3sLab.Lab.Host;
 using K3sLab.Lab.Providers;
 using K3sLab.Tests.Support;
 
@@ -55,13 +56,37 @@ public sealed class DockerProviderTests(NodeImageFixture image) : IClassFixture<
         await Provider.PauseAsync(node, ct);
         (await Provider.ListNodesAsync(Cluster, ct)).Single().State.Should().Be("paused");
         await Provider.UnpauseAsync(node, ct);
-        await Provider.KillAsync(node, ct);
+        (await Provider.KillAsync(node, ct)).Should().Be(PowerLoss.ProcessesKilled, "a node without a lossy disk keeps its unsynced writes in the host's page cache");
         (await Provider.ListNodesAsync(Cluster, ct)).Single().State.Should().BeOneOf("exited", "restarting", "running");
 
         await Provider.DeleteClusterAsync(Cluster, ct);
 
         (await Provider.ListNodesAsync(Cluster, ct)).Should().BeEmpty();
         (await Engine.Networks.ListNetworksAsync(new Docker.DotNet.Models.NetworksListParameters(), ct)).Should().NotContain(n => n.Name == $"k3slab-{Cluster}");
+    }
+
+    [Fact]
+    public async Task Kill_LossyDisk_DropsWhatWasNotFsyncedAndKeepsWhatWas()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var plan = await Provider.EnsureNetworkAsync(Cluster, ct);
+        var node = await Provider.CreateNodeAsync(Spec(plan, NodeRole.Server, 0) with { LossyDisk = true }, ct);
+        (await Provider.SpecOfAsync(node, ct)).LossyDisk.Should().BeTrue("the disk is part of what a node is made from (re-image, join)");
+
+        // Two lines in one file, only the first fsynced; a second file never fsynced. Nothing on the host syncs in
+        // between: writeback would take 30 s (dirty_expire), and the kill follows at once.
+        var write = await Provider.ExecAsync(node, ["sh", "-c", $"cd {LabNaming.DataDir} && echo durable > log && sync log && echo lost >> log && echo lost > unsynced && cat log unsynced"], ct);
+        write.Stdout.Should().Be("durable\nlost\nlost\n", write.Stderr);
+
+        (await Provider.KillAsync(node, ct)).Should().Be(PowerLoss.UnsyncedWritesDropped);
+        await Provider.StartAsync(node, ct);
+
+        var read = await Provider.ExecAsync(node, ["sh", "-c", $"cd {LabNaming.DataDir} && cat log && ls"], ct);
+        read.Stdout.Should().Be("durable\nlog\nlost+found\n", "the fsynced line survives the power loss; the unsynced line and file do not");
+
+        await Provider.DeleteClusterAsync(Cluster, ct);
+        File.Exists(LossyDisk.ImagePath(node.Name)).Should().BeFalse("the disk goes with its node");
+        File.ReadAllText("/proc/self/mountinfo").Should().NotContain(LossyDisk.MountPath(node.Name));
     }
 
     [Fact]

@@ -29,6 +29,12 @@ public sealed record ScenarioDefinition(
     /// <summary>Where the servers keep their state (<c>cluster: {datastore: etcd}</c>); by default SQLite for one server, embedded for more.</summary>
     public LabDatastore Datastore { get; init; } = LabDatastore.Auto;
 
+    /// <summary>
+    /// Whether the k3s nodes' data dirs are lossy disks (<c>cluster: {disk: lossy}</c>), so that <c>kill</c> also drops
+    /// every write not yet fsynced; otherwise the host's page cache keeps them.
+    /// </summary>
+    public bool LossyDisks { get; init; }
+
     /// <summary>Whether the datastore has members with terms and leaders to observe (embedded or etcd).</summary>
     public bool Replicated => Datastore.IsReplicated(Servers);
 }

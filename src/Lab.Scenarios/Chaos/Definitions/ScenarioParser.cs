@@ -36,7 +36,7 @@ public static partial class ScenarioParser
         reader.OnlyKeys(root, "name", "description", "references", "cluster", "steps", "checks");
         var name = reader.Scalar(root, "name") ?? throw reader.Error(root, "the scenario has no name");
         var cluster = reader.Child(root, "cluster") as YamlMappingNode ?? throw reader.Error(root, "the scenario has no cluster: {servers: N, agents: M}");
-        reader.OnlyKeys(cluster, "servers", "agents", "datastore");
+        reader.OnlyKeys(cluster, "servers", "agents", "datastore", "disk");
         var servers = reader.Int(cluster, "servers") ?? 1;
         var agents = reader.Int(cluster, "agents") ?? 0;
         if (servers < 1 || agents < 0)
@@ -54,6 +54,18 @@ public static partial class ScenarioParser
             throw reader.Error(cluster, "datastore: sqlite serves one server only; more servers share the embedded store, etcd or postgres");
         }
 
+        var diskWord = reader.Scalar(cluster, "disk");
+        var lossyDisks = diskWord switch
+        {
+            null or "page-cache" => false,
+            "lossy" => true,
+            _ => throw reader.Error(cluster, $"disk is lossy (power loss drops unsynced writes) or page-cache (the default: they survive); not '{diskWord}'"),
+        };
+        if (lossyDisks && datastore is LabDatastore.Etcd or LabDatastore.Postgres)
+        {
+            throw reader.Error(cluster, "disk: lossy applies to k3s nodes; the etcd and postgres datastore nodes keep their data in their containers");
+        }
+
         var steps = (reader.Child(root, "steps") as YamlSequenceNode ?? throw reader.Error(root, "the scenario has no steps list")).Select(reader.Step).ToList();
         var checks = reader.Child(root, "checks") is YamlSequenceNode checkNodes ? checkNodes.Select(reader.Check).ToList() : [];
         var definition = new ScenarioDefinition(name, reader.Scalar(root, "description") ?? "", servers, agents, steps, checks)
@@ -61,6 +73,7 @@ public static partial class ScenarioParser
             References = reader.Child(root, "references") is YamlSequenceNode refs ? [.. refs.Select(reader.Text)] : [],
             Source = source,
             Datastore = datastore,
+            LossyDisks = lossyDisks,
         };
         TopologyRules.Check(definition);
         CheckJoins(definition);

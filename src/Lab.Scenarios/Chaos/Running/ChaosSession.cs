@@ -52,7 +52,7 @@ public sealed partial class ChaosSession(ILogger logger)
                 else
                 {
                     owned ??= await new K3sLabClusterBuilder().WithName($"{options.ClusterPrefix}{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])}")
-                        .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithDatastore(scenario.Datastore).WithLogger(logger)
+                        .WithServers(scenario.Servers).WithAgents(scenario.Agents).WithDatastore(scenario.Datastore).WithLossyDisks(scenario.LossyDisks).WithLogger(logger)
                         .WithNodeEnvironment(options.PlantedBug is { } bug ? new Dictionary<string, string> { ["K3SLAB_TEST_PLANTED_BUG"] = bug } : new Dictionary<string, string>())
                         .BuildAndStartAsync(cancellationToken);
                     (cluster, provider) = (owned.Info, owned.Provider);

@@ -178,12 +178,13 @@ public sealed partial class ScenarioRunner
         // The fault is placed on the timeline when it was asked for: a `docker kill` call takes 0.2-1.5 s, and the
         // cluster may already react (a new leader) before it returns.
         var issued = state.Record.Clock.Seconds;
+        var powerLoss = Lab.Providers.PowerLoss.ProcessesKilled;
         try
         {
             switch (step.Action)
             {
                 case NodeAction.Kill:
-                    await provider.KillAsync(node, cancellationToken);
+                    powerLoss = await provider.KillAsync(node, cancellationToken);
                     state.Down.Add(name);
                     break;
                 case NodeAction.Stop:
@@ -224,7 +225,8 @@ public sealed partial class ScenarioRunner
             step.Action is NodeAction.Start or NodeAction.Unpause ? "heal" : "fault",
             $"{NodeActions.Name(step.Action)} {name}" + step.Action switch
             {
-                NodeAction.Kill => $" (power loss: SIGKILL to the whole node; {took})",
+                NodeAction.Kill when powerLoss == Lab.Providers.PowerLoss.UnsyncedWritesDropped => $" (power loss: SIGKILL to the whole node, and its data disk shut down without flushing, so every write not yet fsynced is lost; {took})",
+                NodeAction.Kill => $" (power loss: SIGKILL to the whole node; its unsynced writes survive in the host's page cache; {took})",
                 NodeAction.Reimage => $" (removed with its disk, created afresh: new node password; {took})",
                 _ => $" ({took})",
             },

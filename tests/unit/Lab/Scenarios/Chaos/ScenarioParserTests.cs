@@ -234,9 +234,20 @@ public sealed class ScenarioParserTests
         ScenarioParser.Parse("name: d\ncluster: {servers: 1}\nsteps: [heal]\n", "d.yaml").Replicated.Should().BeFalse();
     }
 
+    [Fact]
+    public void Parse_Disk_IsLossyOnlyWhenAskedFor()
+    {
+        ScenarioParser.Parse("name: d\ncluster: {servers: 3, disk: lossy}\nsteps: [heal]\n", "d.yaml").LossyDisks.Should().BeTrue();
+        ScenarioParser.Parse("name: d\ncluster: {servers: 3, disk: page-cache}\nsteps: [heal]\n", "d.yaml").LossyDisks.Should().BeFalse();
+        ScenarioParser.Parse("name: d\ncluster: {servers: 3}\nsteps: [heal]\n", "d.yaml").LossyDisks.Should().BeFalse();
+        ScenarioLibrary.Find("sqlite-power-loss-lossy-disk").LossyDisks.Should().BeTrue();
+    }
+
     [Theory]
     [InlineData("cluster: {servers: 2, datastore: mysql}", "steps: [heal]", "d.yaml:2: datastore is one of sqlite, embedded, etcd, postgres, split; not 'mysql'")]
     [InlineData("cluster: {servers: 2, datastore: sqlite}", "steps: [heal]", "d.yaml:2: datastore: sqlite serves one server only*")]
+    [InlineData("cluster: {servers: 2, disk: flaky}", "steps: [heal]", "d.yaml:2: disk is lossy (power loss drops unsynced writes) or page-cache (the default: they survive); not 'flaky'")]
+    [InlineData("cluster: {servers: 2, datastore: etcd, disk: lossy}", "steps: [heal]", "d.yaml:2: disk: lossy applies to k3s nodes*")]
     [InlineData("cluster: {servers: 2, datastore: postgres}", "steps: [heal]\nchecks:\n  - linearizable\n  - converged", "d.yaml:6: the check 'converged' compares datastore members (embedded or etcd), and a cluster on PostgreSQL (datastore: postgres) has none*")]
     [InlineData("cluster: {servers: 2, datastore: postgres}", "steps: [heal]\nchecks: [one-leader-per-term]", "d.yaml:4: the check 'one-leader-per-term' compares datastore members*")]
     [InlineData("cluster: {servers: 2, datastore: postgres}", "steps:\n  - expect: {voters: 3, within: 5s}", "d.yaml:4: 'expect: 3 voters following the leader' needs datastore members*")]
