@@ -49,8 +49,9 @@ internal static class ChaosCommand
         var output = new Option<string>("--out") { Description = "Report folder", DefaultValueFactory = _ => "chaos-reports" };
         var cluster = new Option<string?>("--cluster") { Description = "Run on this existing lab cluster instead of creating one" };
         var prefix = new Option<string>("--cluster-prefix") { Description = "Name prefix of the cluster a run creates (<prefix><6 hex>), to tell apart clusters of several people on one engine", DefaultValueFactory = _ => "chaos" };
-        var plant = new Option<string?>("--plant-bug") { Description = "Test only: switch on a deliberate runtime bug in every server to see a check catch it: stale-reads" };
-        plant.AcceptOnlyFromAmong("stale-reads");
+        string[] bugs = ["stale-reads", "ack-before-commit", "never-fail-back", "ack-before-fsync"];
+        var plant = new Option<string?>("--plant-bug") { Description = $"Test only: switch on a deliberate runtime bug in every server and agent to see a check catch it: {string.Join(", ", bugs)}" };
+        plant.AcceptOnlyFromAmong(bugs);
         var run = new Command("run", "Run a scenario and write its reports");
         run.Arguments.Add(scenario);
         foreach (var option in new Option[] { repeat, seed, output, cluster, prefix, plant })

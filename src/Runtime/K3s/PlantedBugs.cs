@@ -13,7 +13,7 @@ internal static class PlantedBugs
     public const string Variable = "K3SLAB_TEST_PLANTED_BUG";
 
     /// <summary>Every bug that can be planted, for the start-up warning and for refusing a misspelt name.</summary>
-    public static IReadOnlyList<string> Known { get; } = ["stale-reads", "ack-before-commit", "never-fail-back", "perf-extra-allocation"];
+    public static IReadOnlyList<string> Known { get; } = ["stale-reads", "ack-before-commit", "never-fail-back", "perf-extra-allocation", "ack-before-fsync"];
 
     /// <summary>The bug switched on, or null.</summary>
     public static string? Active { get; } = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v : null;
@@ -43,6 +43,13 @@ internal static class PlantedBugs
     /// exists to catch exactly this kind of slip.
     /// </summary>
     public static bool PerfExtraAllocation { get; } = Active == "perf-extra-allocation";
+
+    /// <summary>
+    /// <c>ack-before-fsync</c>: the datastore acknowledges writes it has written but not fsynced (the Raft WAL skips its
+    /// fsync; SQLite runs with synchronous=OFF). Nothing shows until the page cache is lost with the power: then
+    /// acknowledged writes are gone, which a power loss on a lossy disk (<c>disk: lossy</c>) exposes.
+    /// </summary>
+    public static bool AckBeforeFsync { get; } = Active == "ack-before-fsync";
 
     /// <summary>Refuses to start with a name that plants nothing, so a misspelt test fails loudly instead of passing.</summary>
     public static void ThrowIfUnknown()

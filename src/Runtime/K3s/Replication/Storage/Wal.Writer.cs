@@ -95,7 +95,10 @@ internal sealed partial class Wal
         try
         {
             RandomAccess.Write(_current, buffer.WrittenSpan, _length);
-            RandomAccess.FlushToDisk(_current);
+            if (!PlantedBugs.AckBeforeFsync)
+            {
+                RandomAccess.FlushToDisk(_current);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -32,6 +32,11 @@ internal sealed class SqliteDialect(string path) : SqlDialect
         {
             db.Open();
             SqlCommands.Execute(db, SqliteSchema.Pragmas);
+            if (PlantedBugs.AckBeforeFsync)
+            {
+                SqlCommands.Execute(db, "PRAGMA synchronous = OFF;");
+            }
+
             return db;
         }
         catch
