@@ -18,6 +18,7 @@ public sealed class ScenarioSimulationTests
         "agent-rotating-outages",
         "agent-server-death",
         "alternating-outages",
+        "cluster-power-loss-lossy-disk",
         "cold-restart-without-init-server",
         "frozen-leader",
         "leader-partition",
@@ -52,6 +53,7 @@ public sealed class ScenarioSimulationTests
         refused["reimaged-agent"].Should().Contain("sqlite");
         refused["etcd-member-loss"].Should().Contain("embedded store").And.Contain("etcd");
         refused["sqlite-power-loss"].Should().Contain("sqlite");
+        refused["sqlite-power-loss-lossy-disk"].Should().Contain("sqlite");
         refused["split-etcd-leader-loss"].Should().Contain("split");
     }
 
