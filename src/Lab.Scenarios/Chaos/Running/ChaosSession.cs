@@ -24,7 +24,8 @@ public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, s
 /// <summary>
 /// Runs a scenario several times and writes every run's reports plus a summary of all of them (pass count, time per
 /// run, failover and recovery figures) and one JUnit file. Without an existing cluster it creates one shaped as the
-/// scenario asks and reuses it across repeats; a run after which the cluster did not recover gets a fresh one.
+/// scenario asks and reuses it across repeats; a run after which the cluster did not recover gets a fresh one, and so
+/// does every run of a scenario that adds nodes (<c>join</c>), which leaves the cluster larger than it found it.
 /// </summary>
 public sealed partial class ChaosSession(ILogger logger)
 {
@@ -33,6 +34,12 @@ public sealed partial class ChaosSession(ILogger logger)
         var results = new List<ChaosRunResult>();
         var folder = Path.Combine(options.Output, scenario.Name);
         RunningCluster? owned = null;
+        var addsNodes = scenario.Steps.Any(step => step is JoinStep);
+        if (addsNodes && options.Cluster is not null && options.Repeats > 1)
+        {
+            throw new ChaosRunException($"{scenario.Name} adds nodes to the cluster, so a second run would start from a larger cluster than the first: repeat it without --cluster (each run then gets a fresh cluster), or run it once on {options.Cluster}");
+        }
+
         using var docker = options.Cluster is null ? null : DockerEngine.CreateClient();
         try
         {
@@ -61,7 +68,7 @@ public sealed partial class ChaosSession(ILogger logger)
                 var result = await new ScenarioRunner(cluster, provider, logger).RunAsync(scenario, options.Seed + i, i + 1, cancellationToken);
                 results.Add(result);
                 await RunReports.WriteAsync(result, Path.Combine(folder, $"run-{i + 1}"), cancellationToken);
-                if (result.Error is not null && owned is not null)
+                if ((result.Error is not null || addsNodes) && owned is not null)
                 {
                     // The next repeat gets a fresh cluster whether or not this one can be removed.
                     var broken = owned;

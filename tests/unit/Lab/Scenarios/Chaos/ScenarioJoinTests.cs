@@ -138,4 +138,15 @@ public sealed class ScenarioJoinTests
         nodes.AddRange(Enumerable.Range(0, etcd).Select(i => new LabNode($"k3slab-c-etcd-{i}", "c", NodeRole.Etcd, i, IPAddress.Parse($"172.28.0.{3 + i}"), "running")));
         return new LabCluster("c", new Uri("https://127.0.0.1:6443"), "/nonexistent", "", nodes, TimeSpan.Zero);
     }
+
+    [Fact]
+    public async Task Session_RepeatingAJoinOnAnExistingCluster_IsRefusedBeforeAnythingRuns()
+    {
+        var scenario = ScenarioLibrary.Find("concurrent-server-joins");
+
+        var repeat = () => new ChaosSession(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            .RunAsync(scenario, new ChaosSessionOptions(2, 1, Path.Combine(Path.GetTempPath(), "k3slab-unused"), "dev"), TestContext.Current.CancellationToken);
+
+        (await repeat.Should().ThrowAsync<ChaosRunException>()).Which.Message.Should().Contain("adds nodes").And.Contain("without --cluster");
+    }
 }
