@@ -70,10 +70,11 @@ public sealed partial class ChaosSession(ILogger logger)
                 await RunReports.WriteAsync(result, Path.Combine(folder, $"run-{i + 1}"), cancellationToken);
                 if ((result.Error is not null || addsNodes) && owned is not null)
                 {
-                    // The next repeat gets a fresh cluster whether or not this one can be removed.
-                    var broken = owned;
+                    // A cluster that did not recover, or that the run grew, is not reused. The next repeat gets a fresh
+                    // one whether or not this one can be removed.
+                    var spent = owned;
                     owned = null;
-                    await RemoveAsync(broken);
+                    await RemoveAsync(spent);
                 }
             }
         }
