@@ -55,9 +55,12 @@ internal sealed class ExecProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    /// <summary>Starts <paramref name="argv"/> in <paramref name="target"/>'s context.</summary>
+    /// <summary>
+    /// Starts <paramref name="argv"/> in <paramref name="target"/>'s context; with <paramref name="tty"/>, on a
+    /// terminal of <paramref name="size"/> columns and rows from the start (null leaves it 0 by 0).
+    /// </summary>
     /// <exception cref="ContainerStartException">The program does not exist or could not start, in the runtime's words.</exception>
-    public static ExecProcess Start(ExecTarget target, IReadOnlyList<string> argv, bool tty)
+    public static ExecProcess Start(ExecTarget target, IReadOnlyList<string> argv, bool tty, (ushort Columns, ushort Rows)? size = null)
     {
         if (argv.Count == 0)
         {
@@ -93,6 +96,11 @@ internal sealed class ExecProcess : IDisposable
         if (tty)
         {
             pty = Pty.Open();
+            if (size is { } initial)
+            {
+                pty.Resize(initial.Columns, initial.Rows);
+            }
+
             args.AddRange(["/bin/sh", "-c", "t=$1; shift; exec \"$@\" <>\"$t\" >&0 2>&0", "sh", pty.SlavePath]);
         }
 

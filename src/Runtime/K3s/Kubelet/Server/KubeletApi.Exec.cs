@@ -6,12 +6,15 @@ namespace K3sLab.K3s.Kubelet.Server;
 // exec: a new process in the container's context, wired to the client's channels.
 internal sealed partial class KubeletApi
 {
+    private static readonly TimeSpan FirstSizeWait = TimeSpan.FromSeconds(1);
+
     private static async Task ExecAsync(RemoteCommandChannels channels, PodWorker worker, ExecTarget target, IReadOnlyList<string> command, RemoteCommandOptions options, ILogger logger, string ns, string pod, string container)
     {
+        var size = options.Tty ? await FirstSizeAsync(channels) : null;
         ExecProcess process;
         try
         {
-            process = ExecProcess.Start(target, command, options.Tty);
+            process = ExecProcess.Start(target, command, options.Tty, size is { } s ? (s.Width, s.Height) : null);
         }
         catch (Exception e) when (e is ContainerStartException or IOException)
         {
@@ -118,6 +121,28 @@ internal sealed partial class KubeletApi
                 // The client closed stdin: the command reads end of file.
                 await TryAsync(async () => await to.DisposeAsync());
             }
+        }
+    }
+
+    /// <summary>
+    /// The size a terminal client sends first, so the command starts on a terminal of that size: kubectl sends it as
+    /// soon as its streams are up, and a command that reads the size at once (<c>stty size</c>, a shell's prompt
+    /// layout) would otherwise see 0 by 0. A client that sends none within a second gets the terminal as it is.
+    /// </summary>
+    private static async Task<TerminalSize?> FirstSizeAsync(RemoteCommandChannels channels)
+    {
+        if (channels.Resize is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await channels.Resize.ReadAsync().AsTask().WaitAsync(FirstSizeWait);
+        }
+        catch (Exception e) when (e is TimeoutException or System.Threading.Channels.ChannelClosedException or OperationCanceledException)
+        {
+            return null;
         }
     }
 
