@@ -9,7 +9,7 @@ namespace K3sLab.K3s.Etcd;
 /// size rule (<c>--max-request-bytes</c>, 1.5 MiB by default: larger writes fail with "request is too large";
 /// beyond that plus gRPC's 512 KiB allowance the message itself is refused, as grpc-go does in etcd).
 /// </summary>
-internal sealed class EtcdEndpoint(IRevisionedStore store, IClusterView cluster)
+internal sealed class EtcdEndpoint(IRevisionedStore store, IClusterView cluster, LeaderLoss leaders)
 {
     public const int DefaultMaxRequestBytes = 1536 * 1024;
     private const int GrpcOverheadBytes = 512 * 1024;
@@ -17,6 +17,9 @@ internal sealed class EtcdEndpoint(IRevisionedStore store, IClusterView cluster)
     public IRevisionedStore Store { get; } = store;
 
     public IClusterView Cluster { get; } = cluster;
+
+    /// <summary>etcd's require-leader rule for streams (<c>hasleader</c> metadata).</summary>
+    public LeaderLoss Leaders { get; } = leaders;
 
     public int MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
 

@@ -23,7 +23,8 @@ internal static class EtcdServer
         builder.Logging.AddFilter("Grpc", debug ? LogLevel.Debug : LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", debug ? LogLevel.Debug : LogLevel.Warning);
 
-        var endpoint = new EtcdEndpoint(store, cluster) { MaxRequestBytes = options.MaxRequestBytes };
+        var leaders = new LeaderLoss(cluster, TimeProvider.System);
+        var endpoint = new EtcdEndpoint(store, cluster, leaders) { MaxRequestBytes = options.MaxRequestBytes };
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -48,12 +49,16 @@ internal static class EtcdServer
             }
         });
         builder.Services.AddSingleton(endpoint);
+
+        // From a factory, so the container disposes it (its timer) with the host.
+        builder.Services.AddSingleton(_ => leaders);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddGrpc(grpc =>
         {
             // Larger than etcd's limit so the services can answer etcd's own "request is too large".
             grpc.MaxReceiveMessageSize = 16 * 1024 * 1024;
             grpc.MaxSendMessageSize = null;
+            grpc.Interceptors.Add<RequireLeaderInterceptor>();
         });
 
         var app = builder.Build();

@@ -16,6 +16,9 @@ internal interface IClusterView
     /// <summary>The leader's member id, 0 when there is none.</summary>
     ulong Leader { get; }
 
+    /// <summary>How long a member waits without hearing a leader before it campaigns; the pace of <see cref="LeaderLoss"/>.</summary>
+    TimeSpan ElectionTimeout { get; }
+
     /// <summary>The last Raft index this member holds and the last it applied.</summary>
     (ulong Index, ulong Applied) RaftIndexes { get; }
 

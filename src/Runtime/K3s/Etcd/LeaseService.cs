@@ -19,20 +19,29 @@ internal sealed class LeaseService(EtcdEndpoint endpoint) : Wire.Lease.LeaseBase
             return new Wire.LeaseRevokeResponse { Header = endpoint.Header(revision) };
         });
 
-    /// <summary>One answer per request, in order; a lease that does not exist answers TTL 0, as etcd does.</summary>
+    /// <summary>
+    /// One answer per request, in order; a lease that does not exist answers TTL 0, as etcd does. A stream opened with
+    /// <c>hasleader: true</c> ends with "etcdserver: no leader" when the member loses its leader (<see cref="LeaderLoss"/>).
+    /// </summary>
     public override async Task LeaseKeepAlive(IAsyncStreamReader<Wire.LeaseKeepAliveRequest> requestStream, IServerStreamWriter<Wire.LeaseKeepAliveResponse> responseStream, ServerCallContext context)
     {
+        using var leaderBound = endpoint.Leaders.Link(context);
+        var token = leaderBound?.Token ?? context.CancellationToken;
         try
         {
-            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+            await foreach (var request in requestStream.ReadAllAsync(token).ConfigureAwait(false))
             {
                 var header = endpoint.Header(endpoint.Store.CurrentRevision);
-                var ttl = await endpoint.Store.KeepAliveAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
-                await responseStream.WriteAsync(new Wire.LeaseKeepAliveResponse { Header = header, ID = request.ID, TTL = ttl }, context.CancellationToken).ConfigureAwait(false);
+                var ttl = await endpoint.Store.KeepAliveAsync(request.ID, token).ConfigureAwait(false);
+                await responseStream.WriteAsync(new Wire.LeaseKeepAliveResponse { Header = header, ID = request.ID, TTL = ttl }, token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
+        }
+        catch (OperationCanceledException) when (leaderBound?.IsCancellationRequested == true)
+        {
+            throw LeaderLoss.NoLeader();
         }
     }
 

@@ -13,6 +13,9 @@ internal sealed class SingleMemberCluster(EtcdMember member, IRevisionedStore st
 
     public ulong Leader => member.MemberId;
 
+    /// <summary>etcd's default (1 s); a member that is always its own leader never loses it.</summary>
+    public TimeSpan ElectionTimeout => TimeSpan.FromSeconds(1);
+
     public (ulong Index, ulong Applied) RaftIndexes => ((ulong)store.CurrentRevision, (ulong)store.CurrentRevision);
 
     public bool IsLearner => false;

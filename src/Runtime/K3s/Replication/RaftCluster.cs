@@ -30,6 +30,8 @@ internal sealed class RaftCluster(RaftHost host) : IClusterView
 
     public ulong Leader => host.Status.Leader;
 
+    public TimeSpan ElectionTimeout => host.ElectionTimeout;
+
     public (ulong Index, ulong Applied) RaftIndexes => (host.Status.LastIndex, host.AppliedIndex);
 
     public bool IsLearner => host.Status.ConfState.IsLearner(host.MemberId);

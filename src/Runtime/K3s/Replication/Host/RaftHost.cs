@@ -74,6 +74,9 @@ internal sealed partial class RaftHost : IAsyncDisposable
     /// <summary>How long a request may wait to commit.</summary>
     public TimeSpan RequestTimeout => _options.RequestTimeout;
 
+    /// <summary>The election timeout: heartbeat interval times election ticks.</summary>
+    public TimeSpan ElectionTimeout => _options.ElectionTimeout;
+
     /// <summary>The cluster's members as etcd lists them (replicated; equal on every member that applied as far).</summary>
     public MemberTable Members { get; } = new();
 
