@@ -63,6 +63,12 @@ internal static class PerfCommandLine
                     raft = raft with { CheckPerfLoads = [] };
                 }
 
+                var roundsIndex = Array.IndexOf(args, "--rounds");
+                if (roundsIndex >= 0 && roundsIndex + 1 < args.Length)
+                {
+                    raft = raft with { Rounds = Math.Max(1, int.Parse(args[roundsIndex + 1], System.Globalization.CultureInfo.InvariantCulture)) };
+                }
+
                 if (args.Contains("--failover-only"))
                 {
                     raft = raft with { ClientLevels = [], CheckPerfLoads = [] };
@@ -144,7 +150,7 @@ internal static class PerfCommandLine
                 var scale = args.Contains("--quick") ? Scale.ScaleOptions.Quick : Scale.ScaleOptions.Full;
                 return await Scale.ScaleSuite.RunAsync(output, scale with { Nodes = IntArg(args, "--nodes", scale.Nodes) }, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--ramp FROM-TO/s:SECONDS] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--ramp FROM-TO/s:SECONDS] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--rounds N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }

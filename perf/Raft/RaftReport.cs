@@ -10,12 +10,12 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private readonly List<(string Side, WriteLevel Run)> _writes = [];
+    private readonly List<(string Side, WriteLevel Run, int Round)> _writes = [];
     private readonly List<(string Side, CheckPerfRun Run)> _checks = [];
     private readonly List<(string Side, bool Ok, string Table)> _memberLists = [];
     private readonly List<(string Side, List<FailoverTrial> Trials)> _failovers = [];
 
-    public void Add(string side, WriteLevel run) => _writes.Add((side, run));
+    public void Add(string side, WriteLevel run, int round) => _writes.Add((side, run, round));
 
     public void Add(string side, CheckPerfRun run) => _checks.Add((side, run));
 
@@ -23,13 +23,25 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
 
     public void Add(string side, List<FailoverTrial> trials) => _failovers.Add((side, trials));
 
-    /// <summary>Ours over etcd's put throughput at <paramref name="clients"/>; null when either is missing.</summary>
+    /// <summary>
+    /// Ours over etcd's put throughput at <paramref name="clients"/>: the median of the rounds' ratios (the one ratio
+    /// with one round); null when no round has both.
+    /// </summary>
     public double? Ratio(int clients)
     {
-        var etcd = _writes.FirstOrDefault(w => w.Side == "etcd" && w.Run.Clients == clients).Run;
-        var ours = _writes.FirstOrDefault(w => w.Side == "k3s" && w.Run.Clients == clients).Run;
-        return etcd is null || ours is null || etcd.WritesPerSecond == 0 ? null : ours.WritesPerSecond / etcd.WritesPerSecond;
+        var ratios = RoundRatios(clients);
+        return ratios.Count == 0 ? null : Median(ratios);
     }
+
+    /// <summary>Each round's ratio at <paramref name="clients"/>, sorted.</summary>
+    public List<double> RoundRatios(int clients) =>
+    [
+        .. Enumerable.Range(1, options.Rounds)
+            .Select(round => (Etcd: Level("etcd", clients, round), Ours: Level("k3s", clients, round)))
+            .Where(p => p.Etcd is { WritesPerSecond: > 0 } && p.Ours is not null)
+            .Select(p => p.Ours!.WritesPerSecond / p.Etcd!.WritesPerSecond)
+            .Order(),
+    ];
 
     /// <summary>
     /// What makes the run fail: our cluster refusing writes, not showing three started voters to etcdctl, or falling
@@ -63,8 +75,11 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             .AppendLine("timing on both (100 ms heartbeat, 1,000 ms election timeout). etcd is bootstrapped with a static `--initial-cluster`;")
             .AppendLine("ours forms by the k3s join flow (`--cluster-init` on m1, `--join <m1 client URL>` on m2 and m3, promoted from learner).")
             .AppendLine(options.SnapshotCount is { } count ? string.Create(Inv, $"Both clusters run with `--snapshot-count {count}`.") : "Each runs with its own default `--snapshot-count` (etcd 3.4: 100,000 entries; ours: 10,000).")
-            .AppendLine("The load generator is one .NET process on the same cores as the three members under test (one cluster runs at")
-            .AppendLine("a time), so it competes with the members for CPU; both clusters face the same generator.")
+            .AppendLine("The load generator is one .NET process on the same cores as the three members under test (one cluster takes")
+            .AppendLine("load at a time), so it competes with the members for CPU; both clusters face the same generator.")
+            .AppendLine(options.Rounds > 1
+                ? string.Create(Inv, $"Puts ran in {options.Rounds} rounds with both clusters up (the idle one only heartbeats); each round ran every level on both, etcd first in odd rounds and ours first in even ones. The ratio is the median of the rounds' ratios.")
+                : "Puts ran in one round, etcd's cluster first, then ours.")
             .AppendLine();
 
         md.AppendLine("## Membership (`etcdctl member list -w table`, etcdctl 3.4)").AppendLine();
@@ -77,19 +92,32 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             .AppendLine()
             .AppendLine("CPU is the three members' together (cores used on average over the level).")
             .AppendLine()
-            .AppendLine("| clients | etcd w/s | etcd p50 | etcd p99 | etcd p99.9 | etcd CPU | k3s w/s | k3s p50 | k3s p99 | k3s p99.9 | k3s CPU | k3s / etcd |")
-            .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            .AppendLine("| clients | round | etcd w/s | etcd p50 | etcd p99 | etcd p99.9 | etcd CPU | k3s w/s | k3s p50 | k3s p99 | k3s p99.9 | k3s CPU | k3s / etcd |")
+            .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var clients in options.ClientLevels)
         {
-            md.Append(Inv, $"| {clients} |");
-            foreach (var side in new[] { "etcd", "k3s" })
+            for (var round = 1; round <= options.Rounds; round++)
             {
-                var run = _writes.FirstOrDefault(w => w.Side == side && w.Run.Clients == clients).Run;
-                md.Append(run is null ? " – | – | – | – | – |" : string.Create(Inv,
-                    $" {run.WritesPerSecond:0} | {run.Latency.Ms(50):0.00} ms | {run.Latency.Ms(99):0.00} ms | {run.Latency.Ms(99.9):0.00} ms | {run.StoreCpuSeconds / run.Seconds:0.00} |"));
-            }
+                md.Append(Inv, $"| {clients} | {round} |");
+                foreach (var side in new[] { "etcd", "k3s" })
+                {
+                    var run = Level(side, clients, round);
+                    md.Append(run is null ? " – | – | – | – | – |" : string.Create(Inv,
+                        $" {run.WritesPerSecond:0} | {run.Latency.Ms(50):0.00} ms | {run.Latency.Ms(99):0.00} ms | {run.Latency.Ms(99.9):0.00} ms | {run.StoreCpuSeconds / run.Seconds:0.00} |"));
+                }
 
-            md.AppendLine(Inv, $" {(Ratio(clients) is { } r ? string.Create(Inv, $"{r:0.00}×") : "–")} |");
+                var (etcd, ours) = (Level("etcd", clients, round), Level("k3s", clients, round));
+                md.AppendLine(etcd is { WritesPerSecond: > 0 } && ours is not null ? string.Create(Inv, $" {ours.WritesPerSecond / etcd.WritesPerSecond:0.00}× |") : " – |");
+            }
+        }
+
+        md.AppendLine();
+        foreach (var clients in options.ClientLevels)
+        {
+            var ratios = RoundRatios(clients);
+            md.AppendLine(ratios.Count == 0
+                ? string.Create(Inv, $"- {clients} clients: no ratio.")
+                : string.Create(Inv, $"- {clients} clients: ours / etcd's puts per second, median of {ratios.Count} round(s) **{Median(ratios):0.00}×** (min {ratios[0]:0.00}×, max {ratios[^1]:0.00}×); {ratios.Count(r => r >= options.ThroughputGoal)} of {ratios.Count} at or above the goal."));
         }
 
         md.AppendLine().AppendLine(Inv, $"Goal: ≥ {options.ThroughputGoal:0.0}× etcd's throughput at each level.").AppendLine();
@@ -130,9 +158,9 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
 
         if (_writes.Count > 0)
         {
-            Plots.PercentilePlot.Write(directory, "raft-puts", "Put latency through the leader, 3 members each", _writes.Select(w => (string.Create(Inv, $"{w.Side}, {w.Run.Clients} client{(w.Run.Clients == 1 ? string.Empty : "s")}"), w.Run.Latency)));
+            Plots.PercentilePlot.Write(directory, "raft-puts", "Put latency through the leader, 3 members each", _writes.Select(w => (string.Create(Inv, $"{Label(w.Side, w.Round)}, {w.Run.Clients} client{(w.Run.Clients == 1 ? string.Empty : "s")}"), w.Run.Latency)));
             md.AppendLine("![put latency percentiles, ours and etcd's](raft-puts.svg)").AppendLine();
-            Load.LoadFiles.Write(directory, "raft", [.. _writes.Select(w => w.Run.Series(w.Side))]);
+            Load.LoadFiles.Write(directory, "raft", [.. _writes.Select(w => w.Run.Series(Label(w.Side, w.Round)))]);
             md.AppendLine("Put p99 (solid) and p50 (dashed) per second of each level; per level and per second as CSV (`raft.csv`, `raft-intervals.csv`), HdrHistogram files in `raft-hgrm/` (ms) and `raft-intervals.hlog` (µs):")
                 .AppendLine()
                 .AppendLine("![put latency over the run](raft-over-time.svg)")
@@ -157,14 +185,23 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             measuredUtc = DateTime.UtcNow,
             cores = Environment.ProcessorCount,
             membership = _memberLists.Select(m => new { cluster = m.Side, threeStartedVoters = m.Ok }),
-            writes = _writes.Select(w => new { cluster = w.Side, w.Run.Clients, w.Run.Writes, w.Run.Errors, writesPerSecond = Math.Round(w.Run.WritesPerSecond), p50Ms = w.Run.Latency.Ms(50), p99Ms = w.Run.Latency.Ms(99), p999Ms = w.Run.Latency.Ms(99.9), maxMs = w.Run.Latency.MaxMs, cpuCores = w.Run.StoreCpuSeconds / w.Run.Seconds }),
-            ratios = options.ClientLevels.Select(c => new { clients = c, k3sOverEtcd = Ratio(c) }),
+            rounds = options.Rounds,
+            writes = _writes.Select(w => new { cluster = w.Side, round = w.Round, w.Run.Clients, w.Run.Writes, w.Run.Errors, writesPerSecond = Math.Round(w.Run.WritesPerSecond), p50Ms = w.Run.Latency.Ms(50), p99Ms = w.Run.Latency.Ms(99), p999Ms = w.Run.Latency.Ms(99.9), maxMs = w.Run.Latency.MaxMs, cpuCores = w.Run.StoreCpuSeconds / w.Run.Seconds }),
+            ratios = options.ClientLevels.Select(c => new { clients = c, k3sOverEtcd = Ratio(c), perRound = RoundRatios(c) }),
             checkPerf = _checks.Select(c => new { cluster = c.Side, c.Run.Load, c.Run.Passed, c.Run.WritesPerSecond, c.Run.SlowestSeconds, c.Run.StddevSeconds }),
             failover = _failovers.Select(f => new { cluster = f.Side, recoverySeconds = f.Trials.Select(t => Math.Round(t.RecoverySeconds, 4)), withinGoal = f.Trials.Count(t => t.RecoverySeconds <= options.FailoverGoal.TotalSeconds) }),
         });
         await File.WriteAllTextAsync(Path.Combine(directory, "raft.json"), json + "\n", ct);
         Console.Write(md.ToString());
     }
+
+    private string Label(string side, int round) => options.Rounds > 1 ? string.Create(Inv, $"{side} r{round}") : side;
+
+    private WriteLevel? Level(string side, int clients, int round) =>
+        _writes.FirstOrDefault(w => w.Side == side && w.Run.Clients == clients && w.Round == round).Run;
+
+    private static double Median(List<double> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
 
     private static double? Percentile(List<double> sorted, double percentile) =>
         sorted.Count == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];

@@ -35,28 +35,24 @@ internal static class RaftSuite
             ("k3s", token => ClusterUnderTest.StartOursAsync(k3s, token)),
         };
 
+        if (options.Rounds > 1)
+        {
+            await RunRoundsAsync(report, options, k3s, ct);
+        }
+
         foreach (var (side, start) in starters)
         {
             // One fresh cluster per side for the put levels and check perf, another for the failover trials.
-            await using (var cluster = await start(ct))
+            if (options.Rounds == 1)
             {
-                var (ok, table) = await cluster.MemberListAsync(ct);
-                report.AddMemberList(side, ok, table);
-                Progress($"{cluster.Title}: {(ok ? "3 started voters" : "NOT 3 started voters:\n" + table)}");
+                await using var cluster = await start(ct);
+                await MemberListAsync(report, cluster, ct);
                 foreach (var clients in options.ClientLevels)
                 {
-                    var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30), ct);
-                    var level = await WriteLoad.RunAsync(leader.ClientUrl, cluster.CpuSeconds, clients, options.LevelDuration, ct);
-                    report.Add(side, level);
-                    Progress($"{side}: {clients} clients: {level.WritesPerSecond:0} w/s, p50 {level.Latency.Ms(50):0.00} ms, p99 {level.Latency.Ms(99):0.00} ms, p99.9 {level.Latency.Ms(99.9):0.00} ms, CPU {level.StoreCpuSeconds / level.Seconds:0.00} cores, errors {level.Errors}");
+                    await LevelAsync(report, cluster, clients, 1, options, ct);
                 }
 
-                foreach (var load in options.CheckPerfLoads)
-                {
-                    var check = await CheckPerf.RunAsync(cluster.Endpoints, load, ct);
-                    report.Add(side, check);
-                    Progress($"{side}: check perf --load={load}: {check.Verdicts}");
-                }
+                await CheckPerfAsync(report, cluster, options, ct);
             }
 
             if (options.FailoverTrials == 0)
@@ -80,6 +76,57 @@ internal static class RaftSuite
         }
 
         return failures.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Both clusters at once; every round runs each level on both, alternating which goes first. The idle cluster
+    /// only exchanges heartbeats meanwhile.
+    /// </summary>
+    private static async Task RunRoundsAsync(RaftReport report, RaftSuiteOptions options, string k3s, CancellationToken ct)
+    {
+        await using var etcd = await ClusterUnderTest.StartEtcdAsync(ct);
+        await using var ours = await ClusterUnderTest.StartOursAsync(k3s, ct);
+        await MemberListAsync(report, etcd, ct);
+        await MemberListAsync(report, ours, ct);
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            foreach (var clients in options.ClientLevels)
+            {
+                foreach (var cluster in round % 2 == 1 ? new[] { etcd, ours } : [ours, etcd])
+                {
+                    await LevelAsync(report, cluster, clients, round, options, ct);
+                }
+            }
+        }
+
+        await CheckPerfAsync(report, etcd, options, ct);
+        await CheckPerfAsync(report, ours, options, ct);
+    }
+
+    private static async Task MemberListAsync(RaftReport report, ClusterUnderTest cluster, CancellationToken ct)
+    {
+        var (ok, table) = await cluster.MemberListAsync(ct);
+        report.AddMemberList(cluster.Side, ok, table);
+        Progress($"{cluster.Title}: {(ok ? "3 started voters" : "NOT 3 started voters:\n" + table)}");
+    }
+
+    private static async Task LevelAsync(RaftReport report, ClusterUnderTest cluster, int clients, int round, RaftSuiteOptions options, CancellationToken ct)
+    {
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30), ct);
+        var level = await WriteLoad.RunAsync(leader.ClientUrl, cluster.CpuSeconds, clients, options.LevelDuration, ct);
+        report.Add(cluster.Side, level, round);
+        var which = options.Rounds > 1 ? $"round {round}, " : string.Empty;
+        Progress($"{cluster.Side}: {which}{clients} clients: {level.WritesPerSecond:0} w/s, p50 {level.Latency.Ms(50):0.00} ms, p99 {level.Latency.Ms(99):0.00} ms, p99.9 {level.Latency.Ms(99.9):0.00} ms, CPU {level.StoreCpuSeconds / level.Seconds:0.00} cores, errors {level.Errors}");
+    }
+
+    private static async Task CheckPerfAsync(RaftReport report, ClusterUnderTest cluster, RaftSuiteOptions options, CancellationToken ct)
+    {
+        foreach (var load in options.CheckPerfLoads)
+        {
+            var check = await CheckPerf.RunAsync(cluster.Endpoints, load, ct);
+            report.Add(cluster.Side, check);
+            Progress($"{cluster.Side}: check perf --load={load}: {check.Verdicts}");
+        }
     }
 
     private static void Progress(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");

@@ -12,6 +12,13 @@ internal sealed record RaftSuiteOptions
 
     public required int FailoverTrials { get; init; }
 
+    /// <summary>
+    /// Put rounds. With more than one, both clusters run side by side for the put levels, and each round runs every
+    /// level on both, etcd first in odd rounds and ours first in even ones, so a slow minute of the shared host falls
+    /// on both sides alike; the ratio reported is the median of the rounds' ratios.
+    /// </summary>
+    public int Rounds { get; init; } = 1;
+
     /// <summary>How long the steady load runs through the survivor before each kill.</summary>
     public required TimeSpan SteadyBeforeKill { get; init; }
 
