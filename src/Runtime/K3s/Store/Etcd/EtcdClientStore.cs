@@ -107,6 +107,9 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
         }
     }
 
+    /// <summary>The pauses before a member that answered "no leader" is asked again (1.5 s in all).</summary>
+    internal static readonly TimeSpan[] ElectionPauses = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(800)];
+
     /// <summary>Options for one call to one member: bounded by the request timeout, refused by a member without a leader.</summary>
     internal CallOptions CallOptions(CancellationToken cancellationToken, TimeSpan? timeout = null) =>
         new(RequireLeader(), timeout == Timeout.InfiniteTimeSpan ? null : DateTime.UtcNow + (timeout ?? _options.RequestTimeout), cancellationToken);
@@ -131,7 +134,7 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
             var member = members[(start + attempt) % members.Count];
             try
             {
-                return await call(member, CallOptions(cancellationToken)).ConfigureAwait(false);
+                return await WaitingOutElectionAsync(() => call(member, CallOptions(cancellationToken)), Task.Delay, cancellationToken).ConfigureAwait(false);
             }
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -166,6 +169,30 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
         }
 
         throw last?.Exception ?? new StoreException(StoreError.Unavailable, $"etcd {_members.Describe()}: no member to call");
+    }
+
+    /// <summary>
+    /// Runs one member's <paramref name="attempt"/>, asking again after each pause of <see cref="ElectionPauses"/>
+    /// while the member answers "no leader". A member refuses such a call before proposing it, so even a write may be
+    /// repeated; an election after a leader's death takes 0.2-2 s, and asking the same member again is what gets the
+    /// answer then: moving straight on would spend the call on the other members, which have no leader either, and on
+    /// the dead one, whose address may take seconds to fail. After the last pause the "no leader" goes to the caller.
+    /// </summary>
+    internal static async Task<T> WaitingOutElectionAsync<T>(Func<Task<T>> attempt, Func<TimeSpan, CancellationToken, Task> pause, CancellationToken cancellationToken)
+    {
+        foreach (var wait in ElectionPauses)
+        {
+            try
+            {
+                return await attempt().ConfigureAwait(false);
+            }
+            catch (RpcException e) when (!cancellationToken.IsCancellationRequested && EtcdRpcErrors.Classify(e, string.Empty).Exception.Error == StoreError.NoLeader)
+            {
+                await pause(wait, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return await attempt().ConfigureAwait(false);
     }
 
     public IStoreWatch Watch(WatchRequest request)
