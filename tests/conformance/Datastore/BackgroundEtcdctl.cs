@@ -49,6 +49,18 @@ internal sealed class BackgroundEtcdctl : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until stdout has at least <paramref name="lines"/> lines; false when the process exits or <paramref name="timeout"/> passes first. The process keeps running.</summary>
+    public async Task<bool> WaitForLinesAsync(int lines, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Count(_stdout) < lines && !_process.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, ct);
+        }
+
+        return Count(_stdout) >= lines;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

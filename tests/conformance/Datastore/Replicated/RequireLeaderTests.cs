@@ -41,7 +41,16 @@ public sealed class RequireLeaderTests
     {
         (await Etcdctl.RunAsync(clientUrl, [.. tls, "put", "k", "v"], stdin: null, Bound, ct)).ExitCode.Should().Be(0);
         await using var open = Etcdctl.Start(clientUrl, [.. tls, "watch", "k"]);
-        await Task.Delay(500, ct);
+
+        // The watch is open once it reports a put; until then, put again (the first may come before it is created).
+        var watching = false;
+        for (var attempt = 0; attempt < 50 && !watching; attempt++)
+        {
+            (await Etcdctl.RunAsync(clientUrl, [.. tls, "put", "k", "v"], stdin: null, Bound, ct)).ExitCode.Should().Be(0);
+            watching = await open.WaitForLinesAsync(1, TimeSpan.FromMilliseconds(200), ct);
+        }
+
+        watching.Should().BeTrue("the watch reports a put before the other members are killed");
         killOthers();
         var clock = Stopwatch.StartNew();
         var openWatch = await open.CollectAsync(0, Bound, ct);

@@ -186,7 +186,7 @@ internal sealed partial class EtcdClientStore : IRevisionedStore
             {
                 return await attempt().ConfigureAwait(false);
             }
-            catch (RpcException e) when (!cancellationToken.IsCancellationRequested && EtcdRpcErrors.Classify(e, string.Empty).Exception.Error == StoreError.NoLeader)
+            catch (RpcException e) when (!cancellationToken.IsCancellationRequested && EtcdRpcErrors.KnownEtcdError(e.StatusCode, e.Status.Detail) == StoreError.NoLeader)
             {
                 await pause(wait, cancellationToken).ConfigureAwait(false);
             }

@@ -56,7 +56,7 @@ internal static class EtcdRpcErrors
     }
 
     /// <summary>etcd's own failures, by code and exact message (etcd's rpctypes), as the kube-apiserver's client matches them.</summary>
-    private static StoreError? KnownEtcdError(StatusCode code, string detail) => (code, detail) switch
+    internal static StoreError? KnownEtcdError(StatusCode code, string detail) => (code, detail) switch
     {
         (StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted") => StoreError.Compacted,
         (StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision") => StoreError.FutureRevision,
