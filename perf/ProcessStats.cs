@@ -15,6 +15,9 @@ internal sealed record ProcessStats(double RssMiB, double PssMiB, double CpuSeco
     /// <summary>The process's resident memory now, in MiB.</summary>
     public static double ResidentMiB(int pid) => KiB($"/proc/{pid}/status", "VmRSS:") / 1024.0;
 
+    /// <summary>The most resident memory the process has had (<c>VmHWM</c>), in MiB.</summary>
+    public static double PeakResidentMiB(int pid) => KiB($"/proc/{pid}/status", "VmHWM:") / 1024.0;
+
     /// <summary>User plus system CPU seconds the process has used.</summary>
     public static double CpuSecondsOf(int pid)
     {

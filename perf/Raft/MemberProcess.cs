@@ -93,6 +93,24 @@ internal sealed class MemberProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Resident memory now and its peak over this run (<c>VmRSS</c>, <c>VmHWM</c>) in MiB; null when not running.</summary>
+    public (double RssMiB, double PeakMiB)? Memory()
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            return null;
+        }
+
+        try
+        {
+            return (ProcessStats.ResidentMiB(process.Id), ProcessStats.PeakResidentMiB(process.Id));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The tail of what the member wrote to stdout and stderr, to explain a failure.</summary>
     public string Log()
     {

@@ -14,6 +14,7 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
     private readonly List<(string Side, CheckPerfRun Run)> _checks = [];
     private readonly List<(string Side, bool Ok, string Table)> _memberLists = [];
     private readonly List<(string Side, List<FailoverTrial> Trials)> _failovers = [];
+    private readonly List<(string Side, string Stage, long Keys, List<(string Member, double RssMiB, double PeakMiB)> Members)> _memory = [];
 
     public void Add(string side, WriteLevel run, int round) => _writes.Add((side, run, round));
 
@@ -22,6 +23,12 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
     public void AddMemberList(string side, bool ok, string table) => _memberLists.Add((side, ok, table));
 
     public void Add(string side, List<FailoverTrial> trials) => _failovers.Add((side, trials));
+
+    /// <summary>Each member's resident memory at <paramref name="stage"/>, when the cluster held <paramref name="keys"/> keys put by the levels.</summary>
+    public void AddMemory(string side, string stage, long keys, List<(string Member, double RssMiB, double PeakMiB)> members) => _memory.Add((side, stage, keys, members));
+
+    /// <summary>The keys the put levels wrote to <paramref name="side"/> so far (every put is a new key).</summary>
+    public long KeysPut(string side) => _writes.Where(w => w.Side == side).Sum(w => w.Run.Writes);
 
     /// <summary>
     /// Ours over etcd's put throughput at <paramref name="clients"/>: the median of the rounds' ratios (the one ratio
@@ -136,6 +143,22 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             md.AppendLine();
         }
 
+        if (_memory.Count > 0)
+        {
+            md.AppendLine("## Memory of the members (`VmRSS` now, `VmHWM` peak, per member)")
+                .AppendLine()
+                .AppendLine("Every put of the levels is a new key of 256 bytes with a 1 KiB value; `check perf` adds keys of its own on top.")
+                .AppendLine()
+                .AppendLine("| cluster | when | keys put | RSS per member (MiB) | peak per member (MiB) |")
+                .AppendLine("|---|---|---:|---|---|");
+            foreach (var (side, stage, keys, members) in _memory)
+            {
+                md.AppendLine(Inv, $"| {side} | {stage} | {keys:N0} | {string.Join(" / ", members.Select(m => m.RssMiB.ToString("0", Inv)))} | {string.Join(" / ", members.Select(m => m.PeakMiB.ToString("0", Inv)))} |");
+            }
+
+            md.AppendLine();
+        }
+
         md.AppendLine("## Failover: SIGKILL the leader under a steady put load through a follower")
             .AppendLine()
             .AppendLine("Four writers put through one follower (each put with a 250 ms deadline, retried at once on failure). Recovery is from")
@@ -189,6 +212,7 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             writes = _writes.Select(w => new { cluster = w.Side, round = w.Round, w.Run.Clients, w.Run.Writes, w.Run.Errors, writesPerSecond = Math.Round(w.Run.WritesPerSecond), p50Ms = w.Run.Latency.Ms(50), p99Ms = w.Run.Latency.Ms(99), p999Ms = w.Run.Latency.Ms(99.9), maxMs = w.Run.Latency.MaxMs, cpuCores = w.Run.StoreCpuSeconds / w.Run.Seconds }),
             ratios = options.ClientLevels.Select(c => new { clients = c, k3sOverEtcd = Ratio(c), perRound = RoundRatios(c) }),
             checkPerf = _checks.Select(c => new { cluster = c.Side, c.Run.Load, c.Run.Passed, c.Run.WritesPerSecond, c.Run.SlowestSeconds, c.Run.StddevSeconds }),
+            memory = _memory.Select(m => new { cluster = m.Side, m.Stage, m.Keys, members = m.Members.Select(x => new { member = x.Member, rssMiB = Math.Round(x.RssMiB), peakMiB = Math.Round(x.PeakMiB) }) }),
             failover = _failovers.Select(f => new { cluster = f.Side, recoverySeconds = f.Trials.Select(t => Math.Round(t.RecoverySeconds, 4)), withinGoal = f.Trials.Count(t => t.RecoverySeconds <= options.FailoverGoal.TotalSeconds) }),
         });
         await File.WriteAllTextAsync(Path.Combine(directory, "raft.json"), json + "\n", ct);

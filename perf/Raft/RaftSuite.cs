@@ -52,7 +52,9 @@ internal static class RaftSuite
                     await LevelAsync(report, cluster, clients, 1, options, ct);
                 }
 
+                Memory(report, cluster, "after the put levels");
                 await CheckPerfAsync(report, cluster, options, ct);
+                Memory(report, cluster, "after check perf");
             }
 
             if (options.FailoverTrials == 0)
@@ -99,8 +101,21 @@ internal static class RaftSuite
             }
         }
 
+        Memory(report, etcd, "after the put rounds");
+        Memory(report, ours, "after the put rounds");
         await CheckPerfAsync(report, etcd, options, ct);
         await CheckPerfAsync(report, ours, options, ct);
+        Memory(report, etcd, "after check perf");
+        Memory(report, ours, "after check perf");
+    }
+
+    private static void Memory(RaftReport report, ClusterUnderTest cluster, string stage)
+    {
+        var members = cluster.Members.Select(m => (m.Name, Memory: m.Memory())).Where(m => m.Memory is not null)
+            .Select(m => (m.Name, m.Memory!.Value.RssMiB, m.Memory.Value.PeakMiB)).ToList();
+        var keys = report.KeysPut(cluster.Side);
+        report.AddMemory(cluster.Side, stage, keys, members);
+        Progress($"{cluster.Side}: {stage} ({keys:N0} keys put): RSS {string.Join(" / ", members.Select(m => $"{m.RssMiB:0}"))} MiB, peak {string.Join(" / ", members.Select(m => $"{m.PeakMiB:0}"))} MiB");
     }
 
     private static async Task MemberListAsync(RaftReport report, ClusterUnderTest cluster, CancellationToken ct)

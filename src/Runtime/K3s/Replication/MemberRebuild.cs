@@ -35,7 +35,8 @@ internal static class MemberRebuild
 
         var members = new MemberTable();
         members.Add(memberId, peerUrls, isLearner: false);
-        var data = SnapshotData.Encode(members, state.WriteSnapshot);
+        var view = state.CaptureSnapshot();
+        var data = SnapshotData.Encode(members, new StateSnapshot(view.Length, view.WriteTo));
         Directory.CreateDirectory(directory.Path);
         var snapshots = new SnapshotStore(directory.Snap, logger);
         await snapshots.SaveAsync(new SnapshotFile(Index, Term, [memberId], [], data), cancellationToken).ConfigureAwait(false);

@@ -50,7 +50,11 @@ internal static class OfflineReplay
 
         public void Apply(ulong index, EntryPayload payload) => State.Apply(StoreCommandCodec.Decode(payload.Body.Span), out _);
 
-        public Action<Stream> CaptureSnapshot() => State.CaptureSnapshot().WriteTo;
+        public StateSnapshot CaptureSnapshot()
+        {
+            var view = State.CaptureSnapshot();
+            return new StateSnapshot(view.Length, view.WriteTo);
+        }
 
         public void Restore(Stream source) => State = source == Stream.Null ? new MvccState() : MvccState.ReadSnapshot(source);
 

@@ -42,7 +42,7 @@ internal sealed partial class ReplicatedStore
         }
     }
 
-    Action<Stream> IReplicatedStateMachine.CaptureSnapshot()
+    StateSnapshot IReplicatedStateMachine.CaptureSnapshot()
     {
         MvccSnapshotView view;
         lock (_stateGate)
@@ -50,7 +50,7 @@ internal sealed partial class ReplicatedStore
             view = _state.CaptureSnapshot();
         }
 
-        return view.WriteTo;
+        return new StateSnapshot(view.Length, view.WriteTo);
     }
 
     void IReplicatedStateMachine.Restore(Stream source)

@@ -151,6 +151,39 @@ public sealed class ReplicatedStoreTests
     }
 
     /// <summary>
+    /// Members keep their newest snapshot's data only in its file. After every member restarts from its snapshot
+    /// file, whichever leads must still read that file to bring a new member up.
+    /// </summary>
+    [Fact]
+    public async Task NewMemberAfterEveryMemberRestartedFromASnapshot_CatchesUpFromTheFile()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await InProcessCluster.StartAsync(3, ct, o => o with { SnapshotCount = 40, SnapshotCatchUpEntries = 10 });
+        for (var i = 0; i < 200; i++)
+        {
+            await PutAsync(cluster.Leader.Store, $"r/{i}", new string('y', 100), ct);
+        }
+
+        await cluster.WaitAsync(() => cluster.Running.All(m => m.Host.Status.FirstIndex > 100), TimeSpan.FromSeconds(10), "every member to compact its log", ct);
+        foreach (var name in cluster.Running.Select(m => m.Host.Name).ToList())
+        {
+            await cluster.StopAsync(name);
+        }
+
+        foreach (var name in new[] { "m1", "m2", "m3" })
+        {
+            await cluster.RestartAsync(name, ct);
+        }
+
+        await cluster.WaitAsync(() => cluster.Running.Any(m => m.Host.IsLeader), TimeSpan.FromSeconds(10), "a leader after the restart", ct);
+        var joined = await cluster.AddAsync("m4", join: cluster.Leader.Host.Name, ct);
+        var leader = cluster.Leader;
+        await cluster.WaitAsync(() => joined.Store.CurrentRevision == leader.Store.CurrentRevision && !joined.Host.Status.ConfState.IsLearner(joined.Host.MemberId), TimeSpan.FromSeconds(30), "the new member to catch up and be promoted", ct);
+        (await joined.Store.HashKvAsync(0, ct)).Hash.Should().Be((await leader.Store.HashKvAsync(0, ct)).Hash);
+        (await joined.Store.RangeAsync(new RangeQuery(KeyRange.Prefix(B("r/"))) { CountOnly = true }, ct)).Count.Should().Be(200);
+    }
+
+    /// <summary>
     /// A member that joined after the bootstrap holds the bootstrap snapshot (index 0, the first member its only
     /// member) and sends it to the next joiner when it leads. Restoring that snapshot must not make the joiner forget
     /// how to reach the leader that sent it, or its replies never arrive and it stays a learner for good.

@@ -11,9 +11,10 @@ internal interface IReplicatedStateMachine
 
     /// <summary>
     /// Freezes the whole state for a snapshot, on the loop, and returns what writes it: the writer may run later on
-    /// any thread, concurrently with further applies, and must write the state as it was at this call.
+    /// any thread, concurrently with further applies, and must write the state as it was at this call, exactly
+    /// <see cref="StateSnapshot.Length"/> bytes.
     /// </summary>
-    Action<Stream> CaptureSnapshot();
+    StateSnapshot CaptureSnapshot();
 
     /// <summary>Replaces the state with a snapshot's; an empty stream means the empty state.</summary>
     void Restore(Stream source);

@@ -74,11 +74,14 @@ internal sealed partial class RaftHost
 
         // The WAL's commit index must reach the snapshot's before the marker that points past it.
         await FlushCommitAsync().ConfigureAwait(false);
-        var snapshot = _node.Compact(encoded.Index, encoded.Data);
+        // The core keeps the snapshot without its data (see RaftHost.SnapshotSource.cs); the file gets the data.
+        var snapshot = _node.Compact(encoded.Index, []) with { Data = encoded.Data };
         _snapshotIndex = snapshot.Index;
         _lastSnapshotBytes = snapshot.Data.Length;
         _bytesSinceSnapshot = 0;
-        _snapshotWrite = Task.Run(() => WriteSnapshotAsync(snapshot));
+        var inWrite = new SnapshotInWrite(snapshot.Index, snapshot.Term, snapshot.Data);
+        _inWrite = inWrite;
+        _snapshotWrite = Task.Run(() => WriteSnapshotAsync(snapshot, inWrite));
     }
 
     /// <summary>Waits for a snapshot write in progress (before the loop saves a received snapshot, and on shutdown).</summary>
@@ -87,11 +90,14 @@ internal sealed partial class RaftHost
         await _snapshotWrite.ConfigureAwait(false);
     }
 
-    private async Task WriteSnapshotAsync(Snapshot snapshot)
+    private async Task WriteSnapshotAsync(Snapshot snapshot, SnapshotInWrite inWrite)
     {
         try
         {
             await _storage.Snapshots.SaveAsync(ToFile(snapshot), _stop.Token).ConfigureAwait(false);
+
+            // From here a sender reads the file, and the data is garbage once this write's caller lets it go.
+            Interlocked.CompareExchange(ref _inWrite, null, inWrite);
             await _storage.Wal.SaveSnapshotMarkerAsync(new SnapshotMarker(snapshot.Index, snapshot.Term), _stop.Token).ConfigureAwait(false);
             var keep = (ulong)_options.Raft.CompactionKeepEntries;
             _storage.Wal.ReleaseBefore(snapshot.Index > keep ? snapshot.Index - keep : 0);

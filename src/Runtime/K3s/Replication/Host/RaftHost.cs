@@ -38,7 +38,6 @@ internal sealed partial class RaftHost : IAsyncDisposable
     {
         _options = options;
         _machine = machine;
-        _storage = storage;
         _logger = logger;
         ClusterId = clusterId;
         _transport = new PeerTransport(options.MemberId, options.PeerTls, id => _inbox.Writer.TryWrite(new HostInput.Unreachable(id)), logger)
@@ -47,6 +46,7 @@ internal sealed partial class RaftHost : IAsyncDisposable
         };
         _transport.SnapshotSent = (id, ok) => _inbox.Writer.TryWrite(new HostInput.SnapshotSent(id, ok));
         _transport.PeerDown = id => _inbox.Writer.TryWrite(new HostInput.PeerDown(id));
+        _transport.LoadSnapshot = LoadSnapshotDataAsync;
         var random = options.Seed is { } seed ? new Random(seed) : new Random();
         var hardState = storage.HardState ?? default;
         _writtenHardState = hardState;
@@ -59,7 +59,9 @@ internal sealed partial class RaftHost : IAsyncDisposable
             _applied.Advance(snapshot.Index);
         }
 
-        _node = new RaftNode(options.MemberId, bootstrap, options.Raft, random, hardState, snapshot, entries);
+        // The recovered snapshot and entries live on in the core and the state machine; the copies read from disk go.
+        _storage = storage with { Snapshot = null, Entries = [] };
+        _node = new RaftNode(options.MemberId, bootstrap, options.Raft, random, hardState, snapshot is null ? null : WithoutData(snapshot), entries);
         _status = _node.GetStatus();
     }
 

@@ -22,19 +22,43 @@ internal static class SnapshotData
     public static Func<byte[]> Capture(MemberTable members, IReplicatedStateMachine machine)
     {
         var header = Header(members);
-        var write = machine.CaptureSnapshot();
-        return () => Join(header, write);
+        var state = machine.CaptureSnapshot();
+        return () => Join(header, state);
     }
 
-    /// <summary>Encodes <paramref name="members"/> and a state machine snapshot that <paramref name="writeState"/> writes.</summary>
-    public static byte[] Encode(MemberTable members, Action<Stream> writeState) => Join(Header(members), writeState);
+    /// <summary>Encodes <paramref name="members"/> and a state machine snapshot.</summary>
+    public static byte[] Encode(MemberTable members, StateSnapshot state) => Join(Header(members), state);
 
-    private static byte[] Join(byte[] header, Action<Stream> writeState)
+    /// <summary>
+    /// One array of the exact final size, written in place: a large state costs one copy of itself, not the two to
+    /// four a growing buffer and its copy-out cost (each of them garbage the size of the state).
+    /// </summary>
+    private static byte[] Join(byte[] header, StateSnapshot state)
     {
-        using var stream = new MemoryStream();
-        stream.Write(header);
-        writeState(stream);
-        return stream.ToArray();
+        var length = header.Length + state.Length;
+        if (length > Array.MaxLength)
+        {
+            throw new InvalidOperationException($"the state is {state.Length} bytes, more than one snapshot can hold ({Array.MaxLength - header.Length} bytes)");
+        }
+
+        var data = new byte[length];
+        header.CopyTo(data, 0);
+        using var stream = new MemoryStream(data, header.Length, (int)state.Length, writable: true);
+        try
+        {
+            state.WriteTo(stream);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new InvalidOperationException($"the state machine wrote more snapshot bytes than the {state.Length} it announced", e);
+        }
+
+        if (stream.Position != state.Length)
+        {
+            throw new InvalidOperationException($"the state machine wrote {stream.Position} snapshot bytes, not the {state.Length} it announced");
+        }
+
+        return data;
     }
 
     private static byte[] Header(MemberTable members)

@@ -26,6 +26,22 @@ internal sealed class MvccSnapshotView
     /// <summary>The revision the view was taken at.</summary>
     public long Revision => _revision;
 
+    /// <summary>The number of bytes <see cref="WriteTo"/> writes, counted from the layout without encoding anything.</summary>
+    public long Length
+    {
+        get
+        {
+            // magic, version, revision, compacted revision, lease count, leases, change count, changes, CRC.
+            var length = MvccState.SnapshotMagicBytes.Length + 4L + 8 + 8 + 4 + (16L * _leases.Length) + 8 + 4;
+            foreach (var v in _log)
+            {
+                length += 4 + v.Key.Length + 8 + 4 + 8 + 8 + 8 + 4 + v.Value.Length;
+            }
+
+            return length;
+        }
+    }
+
     /// <summary>
     /// Writes the layout <see cref="MvccState.ReadSnapshot"/> reads: magic, version, revision, compacted revision,
     /// the leases in ID order, every held change in revision order, then a CRC-32C of everything before it.

@@ -14,9 +14,22 @@ internal static class SnapshotCodec
     public const uint Magic = 0x4E53334B;
     public const ushort Version = 1;
 
+    /// <summary>The whole file in one array (tests and small snapshots; <see cref="SnapshotStore"/> writes the parts instead).</summary>
     public static byte[] Encode(SnapshotFile snapshot)
     {
-        var size = 4 + 2 + 8 + 8 + 4 + (8 * snapshot.Voters.Count) + 4 + (8 * snapshot.Learners.Count) + 8 + snapshot.Data.Length + 4;
+        var header = EncodeHeader(snapshot);
+        var bytes = new byte[header.Length + snapshot.Data.Length + 4];
+        header.CopyTo(bytes, 0);
+        snapshot.Data.Span.CopyTo(bytes.AsSpan(header.Length));
+        var crc = Crc32C.Append(Crc32C.Append(0, header), snapshot.Data.Span);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(^4), crc);
+        return bytes;
+    }
+
+    /// <summary>Everything before the data: magic, version, index, term, members and the data length.</summary>
+    public static byte[] EncodeHeader(SnapshotFile snapshot)
+    {
+        var size = 4 + 2 + 8 + 8 + 4 + (8 * snapshot.Voters.Count) + 4 + (8 * snapshot.Learners.Count) + 8;
         var bytes = new byte[size];
         var p = bytes.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(p, Magic);
@@ -36,11 +49,15 @@ internal static class SnapshotCodec
         }
 
         BinaryPrimitives.WriteUInt64LittleEndian(p[at..], (ulong)snapshot.Data.Length);
-        at += 8;
-        snapshot.Data.Span.CopyTo(p[at..]);
-        at += snapshot.Data.Length;
-        BinaryPrimitives.WriteUInt32LittleEndian(p[at..], Crc32C.Append(0, p[..at]));
         return bytes;
+    }
+
+    /// <summary>The last four bytes: the CRC-32C of the header and the data.</summary>
+    public static byte[] EncodeTrailer(byte[] header, ReadOnlySpan<byte> data)
+    {
+        var trailer = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer, Crc32C.Append(Crc32C.Append(0, header), data));
+        return trailer;
     }
 
     /// <summary>Decodes a snapshot file; null with the reason if it is damaged.</summary>

@@ -26,13 +26,18 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
     {
         var path = Path.Combine(directory, snapshot.FileName);
         var temp = path + TempSuffix;
-        var bytes = SnapshotCodec.Encode(snapshot);
+        // Written in three parts straight from the snapshot's data: no copy of a large state is made to write it.
+        var header = SnapshotCodec.EncodeHeader(snapshot);
+        var trailer = SnapshotCodec.EncodeTrailer(header, snapshot.Data.Span);
+        var length = (long)header.Length + snapshot.Data.Length + trailer.Length;
         try
         {
             System.IO.Directory.CreateDirectory(directory);
             await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
             {
-                await file.WriteAsync(bytes, ct);
+                await file.WriteAsync(header, ct);
+                await file.WriteAsync(snapshot.Data, ct);
+                await file.WriteAsync(trailer, ct);
                 file.Flush(flushToDisk: true);
             }
 
@@ -42,10 +47,10 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             File.Delete(temp);
-            throw WalErrors.ToStore(e, directory, bytes.Length, $"the snapshot at index {snapshot.Index}");
+            throw WalErrors.ToStore(e, directory, length, $"the snapshot at index {snapshot.Index}");
         }
 
-        Log.Saved(logger, path, bytes.Length);
+        Log.Saved(logger, path, length);
         Purge();
     }
 

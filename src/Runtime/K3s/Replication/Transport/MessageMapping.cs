@@ -60,11 +60,21 @@ internal static class MessageMapping
             Transfer = w.Transfer,
             Context = w.Context.IsEmpty ? [] : w.Context.ToByteArray(),
             Entries = w.Entries.Count == 0 ? [] : [.. w.Entries.Select(FromWire)],
-            Snapshot = w.Snapshot is { } s ? new Snapshot(s.Index, s.Term, new ConfState([.. s.Voters], [.. s.Learners]), s.Data.ToByteArray()) : null,
+            Snapshot = w.Snapshot is { } s ? new Snapshot(s.Index, s.Term, new ConfState([.. s.Voters], [.. s.Learners]), Owned(s.Data)) : null,
         };
     }
 
     public static RaftEntry ToWire(Entry e) => new() { Index = e.Index, Term = e.Term, Type = (int)e.Type, Data = UnsafeByteOperations.UnsafeWrap(e.Data) };
 
-    public static Entry FromWire(RaftEntry e) => new(e.Index, e.Term, e.Data.ToByteArray()) { Type = (EntryType)e.Type };
+    public static Entry FromWire(RaftEntry e) => new(e.Index, e.Term, Owned(e.Data)) { Type = (EntryType)e.Type };
+
+    /// <summary>
+    /// The bytes of a field parsed from the wire, as an array: the parser's own array when the field fills it (a
+    /// received snapshot can be as large as the whole state; copying it would hold it twice), a copy otherwise.
+    /// The message they came from is dropped after mapping, and nobody writes to either.
+    /// </summary>
+    private static byte[] Owned(ByteString bytes) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes.Memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToByteArray();
 }

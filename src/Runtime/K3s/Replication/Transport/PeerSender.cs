@@ -35,12 +35,14 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly Action<ulong> _unreachable;
     private readonly Action<ulong> _peerDown;
     private readonly Action<ulong, bool> _snapshotSent;
+    private readonly Func<Snapshot, CancellationToken, Task<Snapshot>> _loadSnapshot;
     private readonly ILogger _logger;
     private readonly Task _loop;
     private int _downLogged;
 
-    public PeerSender(ulong clusterId, ulong from, ulong to, string url, PeerChannels channels, Action<ulong> unreachable, Action<ulong> peerDown, Action<ulong, bool> snapshotSent, ILogger logger)
+    public PeerSender(ulong clusterId, ulong from, ulong to, string url, PeerChannels channels, Action<ulong> unreachable, Action<ulong> peerDown, Action<ulong, bool> snapshotSent, Func<Snapshot, CancellationToken, Task<Snapshot>> loadSnapshot, ILogger logger)
     {
+        _loadSnapshot = loadSnapshot;
         _peerDown = peerDown;
         _snapshotSent = snapshotSent;
         _clusterId = clusterId;
@@ -58,6 +60,24 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
     /// <summary>The gRPC channel to the peer, also used for forwarding and lease calls.</summary>
     public GrpcChannel Channel { get; }
+
+    /// <summary>
+    /// The snapshot message with its data read in; null, and the snapshot reported not sent, when it cannot be read
+    /// (the leader tries again, with its newest snapshot then).
+    /// </summary>
+    private async Task<Message?> WithSnapshotDataAsync(Message m)
+    {
+        try
+        {
+            return m with { Snapshot = await _loadSnapshot(m.Snapshot!, _stop.Token).ConfigureAwait(false) };
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Log.SnapshotUnreadable(_logger, m.Snapshot!.Index, _to, e.Message);
+            _snapshotSent(_to, false);
+            return null;
+        }
+    }
 
     /// <summary>Queues a message; false (and the peer reported unreachable) when the queue is full.</summary>
     public bool TrySend(Message message)
@@ -113,8 +133,15 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
                     foreach (var m in pending)
                     {
-                        batch.Messages.Add(MessageMapping.ToWire(m));
-                        snapshots += m.Snapshot is null ? 0 : 1;
+                        if (m.Snapshot is null)
+                        {
+                            batch.Messages.Add(MessageMapping.ToWire(m));
+                        }
+                        else if (await WithSnapshotDataAsync(m).ConfigureAwait(false) is { } filled)
+                        {
+                            batch.Messages.Add(MessageMapping.ToWire(filled));
+                            snapshots++;
+                        }
                     }
 
                     if (batch.Messages.Count > 0)
@@ -328,6 +355,9 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
         [LoggerMessage(EventId = 4113, Level = LogLevel.Warning, Message = "Peer {Peer:x16} at {Url} is down: it closed its stream and its address gave no answer within {Ms} ms")]
         public static partial void PeerGone(ILogger logger, ulong peer, string url, int ms);
+
+        [LoggerMessage(EventId = 4115, Level = LogLevel.Error, Message = "Cannot send snapshot {Index} to peer {Peer:x16}: its file could not be read ({Reason})")]
+        public static partial void SnapshotUnreadable(ILogger logger, ulong index, ulong peer, string reason);
 
         [LoggerMessage(EventId = 4111, Level = LogLevel.Information, Message = "Peer {Peer:x16} at {Url} is reachable again")]
         public static partial void Reconnected(ILogger logger, ulong peer, string url);

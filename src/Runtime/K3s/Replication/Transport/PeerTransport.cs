@@ -24,6 +24,12 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
     /// <summary>Told whether a snapshot message reached its receiver (true) or was dropped (false).</summary>
     public Action<ulong, bool> SnapshotSent { get; set; } = (_, _) => { };
 
+    /// <summary>
+    /// Fills in the data of a snapshot message before it is sent, on the sender's task (the host keeps its newest
+    /// snapshot's data on disk); returns the snapshot unchanged when it already has it.
+    /// </summary>
+    public Func<Snapshot, CancellationToken, Task<Snapshot>> LoadSnapshot { get; set; } = static (s, _) => Task.FromResult(s);
+
     /// <summary>Makes the senders match <paramref name="peerUrls"/> (member id → peer URL), ignoring this member.</summary>
     public Task SetPeersAsync(IReadOnlyDictionary<ulong, string> peerUrls) => ReplaceAsync(peerUrls, keepOthers: false);
 
@@ -71,7 +77,7 @@ internal sealed class PeerTransport(ulong self, PeerTlsOptions? tls, Action<ulon
                 }
                 else
                 {
-                    next[id] = new PeerSender(ClusterId, self, id, url, _channels, unreachable, to => PeerDown(to), (to, ok) => SnapshotSent(to, ok), logger);
+                    next[id] = new PeerSender(ClusterId, self, id, url, _channels, unreachable, to => PeerDown(to), (to, ok) => SnapshotSent(to, ok), (s, ct) => LoadSnapshot(s, ct), logger);
                 }
             }
 

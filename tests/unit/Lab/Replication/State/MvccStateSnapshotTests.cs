@@ -82,6 +82,30 @@ public sealed class MvccStateSnapshotTests
         MvccStateTests.Snapshot(state).Should().NotEqual(atCapture);
     }
 
+    [Theory]
+    [InlineData(25)]
+    [InlineData(26)]
+    public void CapturedView_Length_IsWhatItWrites(int seed)
+    {
+        // The host sizes the snapshot's one array from Length before writing into it.
+        var w = new StoreWorkload(seed);
+        var state = new MvccState();
+        state.CaptureSnapshot().Length.Should().Be(MvccStateTests.Snapshot(state).Length);
+        for (var i = 0; i < 400; i++)
+        {
+            state.Apply(w.Command(state.Revision, state.CompactRevision, state.LeaseIds()), out _);
+            if (i % 50 == 49)
+            {
+                var view = state.CaptureSnapshot();
+                using var written = new MemoryStream();
+                view.WriteTo(written);
+                view.Length.Should().Be(written.Length, "after {0} commands", i + 1);
+            }
+        }
+
+        state.LeaseIds().Should().NotBeEmpty("the workload grants leases, whose records are part of the length");
+    }
+
     [Fact]
     public void ReadSnapshot_EmptyState_RoundTrips()
     {

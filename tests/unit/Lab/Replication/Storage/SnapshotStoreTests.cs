@@ -131,5 +131,41 @@ public sealed class SnapshotStoreTests
         await open.Should().ThrowAsync<SnapshotCorruptException>();
     }
 
+    [Fact]
+    public async Task ReadDataAsync_SavedSnapshot_ReturnsExactlyItsData()
+    {
+        using var t = new TempWal();
+        var store = new SnapshotStore(t.Member.Snap, NullLogger.Instance);
+        var big = new SnapshotFile(90, 3, [1, 2, 3], [4], Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray());
+        await store.SaveAsync(Snap(80, 3), Ct);
+        await store.SaveAsync(big, Ct);
+
+        (await store.ReadDataAsync(big.Marker, Ct)).Should().Equal(big.Data.ToArray());
+        Encoding.UTF8.GetString(await store.ReadDataAsync(new SnapshotMarker(80, 3), Ct)).Should().Be("state at 80");
+    }
+
+    [Fact]
+    public async Task ReadDataAsync_DamagedRenamedOrMissing_IsRefusedAndTheFileKept()
+    {
+        using var t = new TempWal();
+        var store = new SnapshotStore(t.Member.Snap, NullLogger.Instance);
+        await store.SaveAsync(Snap(10, 1), Ct);
+        await store.SaveAsync(Snap(20, 1), Ct);
+        var damaged = Path.Combine(t.Member.Snap, Snap(20, 1).FileName);
+        var bytes = await File.ReadAllBytesAsync(damaged, Ct);
+        bytes[^8] ^= 0x20;
+        await File.WriteAllBytesAsync(damaged, bytes, Ct);
+        File.Copy(Path.Combine(t.Member.Snap, Snap(10, 1).FileName), Path.Combine(t.Member.Snap, Snap(30, 1).FileName));
+
+        var flipped = async () => await store.ReadDataAsync(new SnapshotMarker(20, 1), Ct);
+        var misnamed = async () => await store.ReadDataAsync(new SnapshotMarker(30, 1), Ct);
+        var missing = async () => await store.ReadDataAsync(new SnapshotMarker(40, 1), Ct);
+
+        (await flipped.Should().ThrowAsync<InvalidDataException>()).WithMessage("*the checksum does not match*");
+        (await misnamed.Should().ThrowAsync<InvalidDataException>()).WithMessage("*is not the snapshot its name says*");
+        await missing.Should().ThrowAsync<FileNotFoundException>();
+        File.Exists(damaged).Should().BeTrue("a sender only reports a damaged file; recovery decides what to do with it");
+    }
+
     private static SnapshotFile Snap(ulong index, ulong term) => new(index, term, [1, 2, 3], [], Encoding.UTF8.GetBytes($"state at {index}"));
 }
