@@ -24,9 +24,6 @@ internal abstract record HostInput
 
     public sealed record SnapshotSent(ulong Member, bool Ok) : HostInput;
 
-    /// <summary>A snapshot captured on the loop at <paramref name="Index"/> has been encoded off it (see RaftHost.Snapshot.cs).</summary>
-    public sealed record SnapshotEncoded(ulong Index, byte[] Data) : HostInput;
-
     /// <summary>Runs on the loop between Readies (status copies, lease bookkeeping that needs the core's view).</summary>
     public sealed record Run(Action Action) : HostInput;
 }

@@ -14,7 +14,7 @@ internal sealed partial class RaftHost
         public static partial void SnapshotRestored(ILogger logger, ulong index, ulong term);
 
         [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Took a snapshot at index {Index} ({Bytes} bytes) and compacted the log")]
-        public static partial void SnapshotTaken(ILogger logger, ulong index, int bytes);
+        public static partial void SnapshotTaken(ILogger logger, ulong index, long bytes);
 
         [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Applied membership change at index {Index}: {Change} {Member:x16}; voters [{Voters}], learners [{Learners}]")]
         public static partial void MembershipChanged(ILogger logger, ulong index, string change, ulong member, string voters, string learners);

@@ -89,9 +89,6 @@ internal sealed partial class RaftHost
             case HostInput.SnapshotSent s:
                 _node.ReportSnapshot(s.Member, s.Ok);
                 break;
-            case HostInput.SnapshotEncoded encoded:
-                _snapshotEncoded = encoded;
-                break;
             case HostInput.Run run:
                 run.Action();
                 break;

@@ -5,26 +5,22 @@ namespace K3sLab.K3s.Replication.Host;
 
 /// <summary>
 /// Periodic snapshots (every <see cref="RaftHostOptions.SnapshotCount"/> applied entries, once those entries hold
-/// <see cref="RaftHostOptions.SnapshotLogFraction"/> of the last snapshot's bytes), encoded and written off the loop.
+/// <see cref="RaftHostOptions.SnapshotLogFraction"/> of the last snapshot's bytes), streamed to their file off the loop.
 /// </summary>
 /// <remarks>
-/// <para>Three steps. (1) On the loop, where the state matches the applied index, the state machine and member table
-/// are frozen (<see cref="SnapshotData.Capture"/>: reference copies, no encoding). (2) A background task encodes the
-/// frozen view and hands the bytes back to the loop as <see cref="HostInput.SnapshotEncoded"/>. (3) On the loop the
-/// core compacts at the captured index — unless the capture went stale meanwhile (a received snapshot or an applied
-/// configuration change, see <see cref="RaftNode.CanCompact"/>), in which case it is dropped and the next round
-/// captures again — and a background task writes the file (a copy of the whole state, then fsync), its WAL marker,
-/// and releases old WAL segments.</para>
+/// <para>On the loop, where the state matches the applied index, the state machine and member table are frozen
+/// (<see cref="SnapshotData.Capture"/>: reference copies, no encoding) and the core compacts at that index at once,
+/// keeping the snapshot without its data (see RaftHost.SnapshotSource.cs). A background task then encodes the frozen
+/// view straight into the snapshot file (its exact size is known up front, so no copy of the state is built in
+/// memory), fsyncs it, writes its WAL marker, and releases old WAL segments.</para>
 /// <para>So neither encoding nor writing a large state stops the loop (and its heartbeats). Until the marker is
 /// durable nothing depends on the new file: a crash restarts from the previous snapshot and the WAL, which still
-/// holds every entry since. One capture and one write run at a time; a failure of either stops the member as a
-/// failed WAL write does.</para>
+/// holds every entry since. A leader that must send the snapshot meanwhile waits for the file. One write runs at a
+/// time; its failure stops the member as a failed WAL write does.</para>
 /// </remarks>
 internal sealed partial class RaftHost
 {
     private Task _snapshotWrite = Task.CompletedTask;
-    private bool _snapshotEncoding;
-    private HostInput.SnapshotEncoded? _snapshotEncoded;
 
     /// <summary>Bytes of the entries applied since the last snapshot, and the last snapshot's size.</summary>
     private long _bytesSinceSnapshot;
@@ -32,76 +28,40 @@ internal sealed partial class RaftHost
 
     private async Task MaybeSnapshotAsync()
     {
-        if (_snapshotEncoded is { } encoded)
-        {
-            _snapshotEncoded = null;
-            _snapshotEncoding = false;
-            await CompactAndWriteAsync(encoded).ConfigureAwait(false);
-            return;
-        }
-
         var applied = _node.Applied;
-        if (_snapshotEncoding || applied < _snapshotIndex + _options.SnapshotCount || !_snapshotWrite.IsCompleted
-            || _bytesSinceSnapshot < _lastSnapshotBytes * _options.SnapshotLogFraction)
+        if (applied < _snapshotIndex + _options.SnapshotCount || !_snapshotWrite.IsCompleted
+            || _bytesSinceSnapshot < _lastSnapshotBytes * _options.SnapshotLogFraction || !_node.CanCompact(applied))
         {
             return;
         }
 
-        var encode = SnapshotData.Capture(Members, _machine);
-        _snapshotEncoding = true;
-        _ = Task.Run(() =>
-        {
-            try
-            {
-                _inbox.Writer.TryWrite(new HostInput.SnapshotEncoded(applied, encode()));
-            }
-            catch (Exception e)
-            {
-                _inbox.Writer.TryWrite(new HostInput.Run(() => throw new InvalidOperationException($"encoding the snapshot at index {applied} failed: {e.Message}", e)));
-            }
-        });
-    }
-
-    private async Task CompactAndWriteAsync(HostInput.SnapshotEncoded encoded)
-    {
-        if (!_node.CanCompact(encoded.Index))
-        {
-            Log.SnapshotDropped(_logger, encoded.Index, _node.Applied);
-            return;
-        }
-
-        await _snapshotWrite.ConfigureAwait(false);
+        var state = SnapshotData.Capture(Members, _machine);
 
         // The WAL's commit index must reach the snapshot's before the marker that points past it.
         await FlushCommitAsync().ConfigureAwait(false);
-        // The core keeps the snapshot without its data (see RaftHost.SnapshotSource.cs); the file gets the data.
-        var snapshot = _node.Compact(encoded.Index, []) with { Data = encoded.Data };
+        var snapshot = _node.Compact(applied, []);
         _snapshotIndex = snapshot.Index;
-        _lastSnapshotBytes = snapshot.Data.Length;
+        _lastSnapshotBytes = state.Length;
         _bytesSinceSnapshot = 0;
-        var inWrite = new SnapshotInWrite(snapshot.Index, snapshot.Term, snapshot.Data);
-        _inWrite = inWrite;
-        _snapshotWrite = Task.Run(() => WriteSnapshotAsync(snapshot, inWrite));
+        Volatile.Write(ref _snapshotWrite, Task.Run(() => WriteSnapshotAsync(snapshot, state)));
     }
 
     /// <summary>Waits for a snapshot write in progress (before the loop saves a received snapshot, and on shutdown).</summary>
     private async Task WaitSnapshotWriteAsync()
     {
-        await _snapshotWrite.ConfigureAwait(false);
+        await Volatile.Read(ref _snapshotWrite).ConfigureAwait(false);
     }
 
-    private async Task WriteSnapshotAsync(Snapshot snapshot, SnapshotInWrite inWrite)
+    private async Task WriteSnapshotAsync(Snapshot snapshot, StateSnapshot data)
     {
         try
         {
-            await _storage.Snapshots.SaveAsync(ToFile(snapshot), _stop.Token).ConfigureAwait(false);
-
-            // From here a sender reads the file, and the data is garbage once this write's caller lets it go.
-            Interlocked.CompareExchange(ref _inWrite, null, inWrite);
-            await _storage.Wal.SaveSnapshotMarkerAsync(new SnapshotMarker(snapshot.Index, snapshot.Term), _stop.Token).ConfigureAwait(false);
+            var marker = new SnapshotMarker(snapshot.Index, snapshot.Term);
+            await _storage.Snapshots.SaveAsync(marker, snapshot.ConfState.Voters, snapshot.ConfState.Learners, data.Length, data.WriteTo, _stop.Token).ConfigureAwait(false);
+            await _storage.Wal.SaveSnapshotMarkerAsync(marker, _stop.Token).ConfigureAwait(false);
             var keep = (ulong)_options.Raft.CompactionKeepEntries;
             _storage.Wal.ReleaseBefore(snapshot.Index > keep ? snapshot.Index - keep : 0);
-            Log.SnapshotTaken(_logger, snapshot.Index, snapshot.Data.Length);
+            Log.SnapshotTaken(_logger, snapshot.Index, data.Length);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {

@@ -5,8 +5,8 @@ namespace K3sLab.K3s.Replication.Host;
 
 /// <summary>
 /// The core holds this member's newest snapshot without its data: the bytes are a copy of the whole state, and the
-/// core only passes them through to a member that fell behind the log, which is rare. They live in the snapshot
-/// file, and in memory only while that file is being written.
+/// core only passes them through to a member that fell behind the log, which is rare. They live only in the
+/// snapshot file, which the host streams them into (RaftHost.Snapshot.cs).
 /// </summary>
 /// <remarks>
 /// A snapshot "on disk" is one at an index above 0 with empty data. This host never makes a real snapshot like that
@@ -17,9 +17,6 @@ namespace K3sLab.K3s.Replication.Host;
 /// </remarks>
 internal sealed partial class RaftHost
 {
-    /// <summary>The snapshot whose file is being written, with its data, until the file is durable.</summary>
-    private volatile SnapshotInWrite? _inWrite;
-
     /// <summary>True for a snapshot whose data the core does not hold.</summary>
     public static bool IsOnDisk(Snapshot snapshot) => snapshot.Index > 0 && snapshot.Data.Length == 0;
 
@@ -27,8 +24,8 @@ internal sealed partial class RaftHost
     private static Snapshot WithoutData(Snapshot snapshot) => snapshot.Index > 0 ? snapshot with { Data = [] } : snapshot;
 
     /// <summary>
-    /// Fills in the data of an on-disk snapshot for sending: from memory while its file is written, else from the
-    /// file (checked against its checksum).
+    /// Fills in the data of an on-disk snapshot for sending, from its file (checked against its checksum), once the
+    /// write in progress, if any, has made the file whole.
     /// </summary>
     private async Task<Snapshot> LoadSnapshotDataAsync(Snapshot snapshot, CancellationToken ct)
     {
@@ -37,9 +34,13 @@ internal sealed partial class RaftHost
             return snapshot;
         }
 
-        if (_inWrite is { } writing && writing.Index == snapshot.Index && writing.Term == snapshot.Term)
+        try
         {
-            return snapshot with { Data = writing.Data };
+            await WaitSnapshotWriteAsync().WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new IOException($"the snapshot file could not be written: {e.Message}", e);
         }
 
         var data = await _storage.Snapshots.ReadDataAsync(new SnapshotMarker(snapshot.Index, snapshot.Term), ct).ConfigureAwait(false);
@@ -54,6 +55,4 @@ internal sealed partial class RaftHost
             throw new InvalidDataException($"the snapshot received at index {snapshot.Index} (term {snapshot.Term}) carries no data; the sender did not fill it in");
         }
     }
-
-    private sealed record SnapshotInWrite(ulong Index, ulong Term, byte[] Data);
 }

@@ -13,17 +13,21 @@ internal static class SnapshotData
     private const int Version = 1;
 
     /// <summary>Encodes the snapshot data now.</summary>
-    public static byte[] Encode(MemberTable members, IReplicatedStateMachine machine) => Capture(members, machine)();
+    public static byte[] Encode(MemberTable members, IReplicatedStateMachine machine) => Join(Header(members), machine.CaptureSnapshot());
 
     /// <summary>
     /// Freezes the member table and the state machine now (on the loop, where both match the applied index) and
-    /// returns the encoder, which may run on any thread later.
+    /// returns the whole snapshot data's size and its writer, which may run on any thread later.
     /// </summary>
-    public static Func<byte[]> Capture(MemberTable members, IReplicatedStateMachine machine)
+    public static StateSnapshot Capture(MemberTable members, IReplicatedStateMachine machine)
     {
         var header = Header(members);
         var state = machine.CaptureSnapshot();
-        return () => Join(header, state);
+        return new StateSnapshot(header.Length + state.Length, destination =>
+        {
+            destination.Write(header);
+            WriteExactly(state, destination);
+        });
     }
 
     /// <summary>Encodes <paramref name="members"/> and a state machine snapshot.</summary>
@@ -44,21 +48,19 @@ internal static class SnapshotData
         var data = new byte[length];
         header.CopyTo(data, 0);
         using var stream = new MemoryStream(data, header.Length, (int)state.Length, writable: true);
-        try
-        {
-            state.WriteTo(stream);
-        }
-        catch (NotSupportedException e)
-        {
-            throw new InvalidOperationException($"the state machine wrote more snapshot bytes than the {state.Length} it announced", e);
-        }
-
-        if (stream.Position != state.Length)
-        {
-            throw new InvalidOperationException($"the state machine wrote {stream.Position} snapshot bytes, not the {state.Length} it announced");
-        }
-
+        WriteExactly(state, stream);
         return data;
+    }
+
+    /// <summary>Writes <paramref name="state"/>, checking that it writes exactly the bytes it announced.</summary>
+    private static void WriteExactly(StateSnapshot state, Stream destination)
+    {
+        var counted = new CountingStream(destination, state.Length);
+        state.WriteTo(counted);
+        if (counted.Written != state.Length)
+        {
+            throw new InvalidOperationException($"the state machine wrote {counted.Written} snapshot bytes, not the {state.Length} it announced");
+        }
     }
 
     private static byte[] Header(MemberTable members)

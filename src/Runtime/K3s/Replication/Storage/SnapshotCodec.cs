@@ -27,17 +27,20 @@ internal static class SnapshotCodec
     }
 
     /// <summary>Everything before the data: magic, version, index, term, members and the data length.</summary>
-    public static byte[] EncodeHeader(SnapshotFile snapshot)
+    public static byte[] EncodeHeader(SnapshotFile snapshot) => EncodeHeader(snapshot.Marker, snapshot.Voters, snapshot.Learners, snapshot.Data.Length);
+
+    /// <summary>Everything before the data of a snapshot whose data is <paramref name="dataLength"/> bytes.</summary>
+    public static byte[] EncodeHeader(SnapshotMarker marker, IReadOnlyList<ulong> voters, IReadOnlyList<ulong> learners, long dataLength)
     {
-        var size = 4 + 2 + 8 + 8 + 4 + (8 * snapshot.Voters.Count) + 4 + (8 * snapshot.Learners.Count) + 8;
+        var size = 4 + 2 + 8 + 8 + 4 + (8 * voters.Count) + 4 + (8 * learners.Count) + 8;
         var bytes = new byte[size];
         var p = bytes.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(p, Magic);
         BinaryPrimitives.WriteUInt16LittleEndian(p[4..], Version);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[6..], snapshot.Index);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[14..], snapshot.Term);
+        BinaryPrimitives.WriteUInt64LittleEndian(p[6..], marker.Index);
+        BinaryPrimitives.WriteUInt64LittleEndian(p[14..], marker.Term);
         var at = 22;
-        foreach (var ids in new[] { snapshot.Voters, snapshot.Learners })
+        foreach (var ids in new[] { voters, learners })
         {
             BinaryPrimitives.WriteUInt32LittleEndian(p[at..], (uint)ids.Count);
             at += 4;
@@ -48,7 +51,7 @@ internal static class SnapshotCodec
             }
         }
 
-        BinaryPrimitives.WriteUInt64LittleEndian(p[at..], (ulong)snapshot.Data.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(p[at..], (ulong)dataLength);
         return bytes;
     }
 

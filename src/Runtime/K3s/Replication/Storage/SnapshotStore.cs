@@ -22,22 +22,38 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
     /// snapshot before its WAL marker: a file the WAL does not name is ignored at load.
     /// </summary>
     /// <exception cref="Store.StoreException">The disk is full (NoSpace) or failed (Unavailable); no file was left under the final name.</exception>
-    public async Task SaveAsync(SnapshotFile snapshot, CancellationToken ct)
+    public Task SaveAsync(SnapshotFile snapshot, CancellationToken ct) =>
+        SaveAsync(snapshot.Marker, snapshot.Voters, snapshot.Learners, snapshot.Data.Length, s => s.Write(snapshot.Data.Span), ct);
+
+    /// <summary>
+    /// Writes a snapshot whose data <paramref name="writeData"/> streams into the file (exactly
+    /// <paramref name="dataLength"/> bytes, or the save fails), so a large state is never copied in memory to be
+    /// saved. Durability and errors as <see cref="SaveAsync(SnapshotFile, CancellationToken)"/>.
+    /// </summary>
+    public async Task SaveAsync(SnapshotMarker marker, IReadOnlyList<ulong> voters, IReadOnlyList<ulong> learners, long dataLength, Action<Stream> writeData, CancellationToken ct)
     {
-        var path = Path.Combine(directory, snapshot.FileName);
+        var path = Path.Combine(directory, SnapshotFile.NameOf(marker));
         var temp = path + TempSuffix;
-        // Written in three parts straight from the snapshot's data: no copy of a large state is made to write it.
-        var header = SnapshotCodec.EncodeHeader(snapshot);
-        var trailer = SnapshotCodec.EncodeTrailer(header, snapshot.Data.Span);
-        var length = (long)header.Length + snapshot.Data.Length + trailer.Length;
+        var header = SnapshotCodec.EncodeHeader(marker, voters, learners, dataLength);
+        var length = header.Length + dataLength + 4;
         try
         {
             System.IO.Directory.CreateDirectory(directory);
-            await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
             {
-                await file.WriteAsync(header, ct);
-                await file.WriteAsync(snapshot.Data, ct);
-                await file.WriteAsync(trailer, ct);
+                // The CRC covers the header and the data; the writer's own buffering sets the write size.
+                var crc = new State.Crc32CStream(file);
+                crc.Write(header);
+                var data = new Host.CountingStream(crc, dataLength);
+                writeData(data);
+                if (data.Written != dataLength)
+                {
+                    throw new InvalidOperationException($"the snapshot at index {marker.Index} wrote {data.Written} bytes of data, not the {dataLength} announced");
+                }
+
+                Span<byte> trailer = stackalloc byte[4];
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc.Crc);
+                file.Write(trailer);
                 file.Flush(flushToDisk: true);
             }
 
@@ -47,7 +63,12 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             File.Delete(temp);
-            throw WalErrors.ToStore(e, directory, length, $"the snapshot at index {snapshot.Index}");
+            throw WalErrors.ToStore(e, directory, length, $"the snapshot at index {marker.Index}");
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
         }
 
         Log.Saved(logger, path, length);

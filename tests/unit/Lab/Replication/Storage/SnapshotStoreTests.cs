@@ -167,5 +167,40 @@ public sealed class SnapshotStoreTests
         File.Exists(damaged).Should().BeTrue("a sender only reports a damaged file; recovery decides what to do with it");
     }
 
+    [Fact]
+    public async Task SaveAsync_StreamedData_IsTheSameFileAsTheArray()
+    {
+        using var t = new TempWal();
+        var store = new SnapshotStore(t.Member.Snap, NullLogger.Instance);
+        var data = Enumerable.Range(0, 200_000).Select(i => (byte)(i * 13)).ToArray();
+        var marker = new SnapshotMarker(50, 2);
+
+        await store.SaveAsync(marker, [1, 2], [3], data.Length, s =>
+        {
+            for (var at = 0; at < data.Length; at += 65_536)
+            {
+                s.Write(data.AsSpan(at, Math.Min(65_536, data.Length - at)));
+            }
+        }, Ct);
+
+        var file = await File.ReadAllBytesAsync(Path.Combine(t.Member.Snap, SnapshotFile.NameOf(marker)), Ct);
+        file.Should().Equal(SnapshotCodec.Encode(new SnapshotFile(50, 2, [1, 2], [3], data)));
+        (await store.ReadDataAsync(marker, Ct)).Should().Equal(data);
+    }
+
+    [Theory]
+    [InlineData(99)]
+    [InlineData(101)]
+    public async Task SaveAsync_StreamWritesOtherThanAnnounced_FailsAndLeavesNoFile(int written)
+    {
+        using var t = new TempWal();
+        var store = new SnapshotStore(t.Member.Snap, NullLogger.Instance);
+
+        var save = async () => await store.SaveAsync(new SnapshotMarker(60, 2), [1], [], 100, s => s.Write(new byte[written]), Ct);
+
+        await save.Should().ThrowAsync<InvalidOperationException>();
+        Directory.GetFiles(t.Member.Snap).Should().BeEmpty("neither the final name nor the temporary file may be left");
+    }
+
     private static SnapshotFile Snap(ulong index, ulong term) => new(index, term, [1, 2, 3], [], Encoding.UTF8.GetBytes($"state at {index}"));
 }
