@@ -31,9 +31,6 @@ internal sealed partial class RaftHost
         [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Handling one Ready took {Milliseconds:0} ms ({PersistMilliseconds:0} ms persisting and sending; {Entries} new entries, {Committed} committed, {Messages} messages): the disk or the CPU is too slow, and a slow loop delays heartbeats")]
         public static partial void SlowReady(ILogger logger, double milliseconds, double persistMilliseconds, int entries, int committed, int messages);
 
-        [LoggerMessage(EventId = 4009, Level = LogLevel.Debug, Message = "Dropped the snapshot encoded at index {Index}: the member moved on (applied {Applied}) with a received snapshot or a membership change; the next round takes another")]
-        public static partial void SnapshotDropped(ILogger logger, ulong index, ulong applied);
-
         [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Applied peer URL change at index {Index}: member {Member:x16} moved from {Before} to {After}")]
         public static partial void PeerUrlsChanged(ILogger logger, ulong index, ulong member, string before, string after);
     }

@@ -55,14 +55,6 @@ internal static class SnapshotCodec
         return bytes;
     }
 
-    /// <summary>The last four bytes: the CRC-32C of the header and the data.</summary>
-    public static byte[] EncodeTrailer(byte[] header, ReadOnlySpan<byte> data)
-    {
-        var trailer = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(trailer, Crc32C.Append(Crc32C.Append(0, header), data));
-        return trailer;
-    }
-
     /// <summary>Decodes a snapshot file; null with the reason if it is damaged.</summary>
     public static SnapshotFile? Decode(byte[] bytes, out string? problem)
     {
