@@ -12,6 +12,9 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
 
     private const string TempSuffix = ".tmp";
 
+    /// <summary>Bytes of a snapshot file written between flushes to disk (see <see cref="WritebackStream"/>).</summary>
+    private const long WritebackInterval = 8 << 20;
+
     public string Directory => directory;
 
     /// <summary>How many snapshot files are kept.</summary>
@@ -41,8 +44,9 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
             System.IO.Directory.CreateDirectory(directory);
             await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
             {
-                // The CRC covers the header and the data; the writer's own buffering sets the write size.
-                var crc = new State.Crc32CStream(file);
+                // The CRC covers the header and the data; the writer's own buffering sets the write size, and the
+                // file goes to disk in steps so the WAL's fsyncs never queue behind the whole of it.
+                var crc = new State.Crc32CStream(new WritebackStream(file, WritebackInterval));
                 crc.Write(header);
                 var data = new Host.CountingStream(crc, dataLength);
                 writeData(data);

@@ -188,6 +188,29 @@ public sealed class SnapshotStoreTests
         (await store.ReadDataAsync(marker, Ct)).Should().Equal(data);
     }
 
+    [Fact]
+    public async Task SaveAsync_StreamedAcrossSeveralWritebackFlushes_IsWhole()
+    {
+        // 20 MiB crosses the 8 MiB flush interval twice, with a write that straddles each boundary.
+        using var t = new TempWal();
+        var store = new SnapshotStore(t.Member.Snap, NullLogger.Instance);
+        var data = new byte[(20 << 20) + 123];
+        new Random(7).NextBytes(data);
+        var marker = new SnapshotMarker(70, 2);
+
+        await store.SaveAsync(marker, [1], [], data.Length, s =>
+        {
+            for (var at = 0; at < data.Length; at += 100_003)
+            {
+                s.Write(data.AsSpan(at, Math.Min(100_003, data.Length - at)));
+            }
+        }, Ct);
+
+        (await store.ReadDataAsync(marker, Ct)).Should().Equal(data);
+        var load = await store.LoadNewestAsync(_ => true, Ct);
+        load.Snapshot!.Data.ToArray().Should().Equal(data);
+    }
+
     [Theory]
     [InlineData(99)]
     [InlineData(101)]
