@@ -18,7 +18,7 @@ namespace K3sLab.K3s.Replication.Host;
 internal sealed partial class RaftHost
 {
     /// <summary>True for a snapshot whose data the core does not hold.</summary>
-    public static bool IsOnDisk(Snapshot snapshot) => snapshot.Index > 0 && snapshot.Data.Length == 0;
+    private static bool IsOnDisk(Snapshot snapshot) => snapshot.Index > 0 && snapshot.Data.Length == 0;
 
     /// <summary>The same snapshot as the core keeps it: without its data when that is on disk.</summary>
     private static Snapshot WithoutData(Snapshot snapshot) => snapshot.Index > 0 ? snapshot with { Data = [] } : snapshot;
