@@ -29,14 +29,6 @@ public static class Loopback
         for (var attempt = 0; attempt < 200; attempt++)
         {
             var port = Random.Shared.Next(FirstPort, EphemeralStart);
-            lock (HandedOut)
-            {
-                if (Recent.Contains(port))
-                {
-                    continue;
-                }
-            }
-
             try
             {
                 using var probe = new TcpListener(IPAddress.Loopback, port);

@@ -1,4 +1,5 @@
 using System.Text;
+using K3sLab.K3s.Replication.Storage;
 
 namespace K3sLab.K3s.Replication.Host;
 
@@ -23,10 +24,11 @@ internal static class SnapshotData
     {
         var header = Header(members);
         var state = machine.CaptureSnapshot();
+        // The file's writer checks the total it announced (SnapshotStore.SaveAsync), header included.
         return new StateSnapshot(header.Length + state.Length, destination =>
         {
             destination.Write(header);
-            WriteExactly(state, destination);
+            state.WriteTo(destination);
         });
     }
 

@@ -14,7 +14,7 @@ internal static class SnapshotCodec
     public const uint Magic = 0x4E53334B;
     public const ushort Version = 1;
 
-    /// <summary>The whole file in one array (tests and small snapshots; <see cref="SnapshotStore"/> writes the parts instead).</summary>
+    /// <summary>The whole file in one array: the format in one place beside <see cref="Decode"/>, and the reference the tests hold <see cref="SnapshotStore"/>'s streamed files to.</summary>
     public static byte[] Encode(SnapshotFile snapshot)
     {
         var header = EncodeHeader(snapshot);

@@ -48,7 +48,7 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
                 // file goes to disk in steps so the WAL's fsyncs never queue behind the whole of it.
                 var crc = new State.Crc32CStream(new WritebackStream(file, WritebackInterval));
                 crc.Write(header);
-                var data = new Host.CountingStream(crc, dataLength);
+                var data = new CountingStream(crc, dataLength);
                 writeData(data);
                 if (data.Written != dataLength)
                 {

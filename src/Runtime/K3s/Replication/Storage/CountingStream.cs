@@ -1,4 +1,4 @@
-namespace K3sLab.K3s.Replication.Host;
+namespace K3sLab.K3s.Replication.Storage;
 
 /// <summary>
 /// A write-only pass-through that counts the bytes written and refuses any beyond <paramref name="limit"/>, so a
@@ -24,7 +24,7 @@ internal sealed class CountingStream(Stream inner, long limit) : Stream
     {
         if (Written + buffer.Length > limit)
         {
-            throw new InvalidOperationException($"the state machine wrote more snapshot bytes than the {limit} it announced");
+            throw new InvalidOperationException($"the snapshot's writer wrote more snapshot bytes than the {limit} it announced");
         }
 
         inner.Write(buffer);
