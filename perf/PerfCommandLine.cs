@@ -12,7 +12,7 @@ namespace K3sLab.Perf;
 /// <summary>
 /// Entry point of the benchmark suites: <c>K3sLab.Perf &lt;suite&gt; [--out dir]</c>; each writes its results to files.
 /// Besides the flags in the usage line, <c>k3slab bench</c> maps to: store and raft <c>--duration S</c>, api
-/// <c>--watch-only --duration S --rate R</c>, raft <c>--failover-only</c>, lab <c>--servers N --agents M</c>.
+/// <c>--watch-only --duration S --rate R</c>, raft <c>--failover-only</c> and <c>--clients 1,200</c>, lab <c>--servers N --agents M</c>.
 /// </summary>
 internal static class PerfCommandLine
 {
@@ -67,6 +67,12 @@ internal static class PerfCommandLine
                 if (roundsIndex >= 0 && roundsIndex + 1 < args.Length)
                 {
                     raft = raft with { Rounds = Math.Max(1, int.Parse(args[roundsIndex + 1], System.Globalization.CultureInfo.InvariantCulture)) };
+                }
+
+                var clientsIndex = Array.IndexOf(args, "--clients");
+                if (clientsIndex >= 0 && clientsIndex + 1 < args.Length)
+                {
+                    raft = raft with { ClientLevels = [.. args[clientsIndex + 1].Split(',').Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture))] };
                 }
 
                 if (args.Contains("--failover-only"))

@@ -56,6 +56,15 @@ internal sealed class MemberProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        if (Path.GetFileName(_executable) == "k3s" && Environment.GetEnvironmentVariable("K3SLAB_PERF_K3S_ENV") is { Length: > 0 } extra)
+        {
+            foreach (var pair in extra.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                start.Environment[pair[..eq]] = pair[(eq + 1)..];
+            }
+        }
+
         _process?.Dispose();
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);

@@ -59,10 +59,17 @@ public sealed record Message(MessageType Type, ulong From, ulong To, ulong Term)
     /// <summary>On a vote request: the campaign follows a leadership transfer, so it overrides the leader lease.</summary>
     public bool Transfer { get; init; }
 
+    /// <summary>
+    /// On an append without entries: the leader knows the follower holds its whole log and only passes on the commit
+    /// index, so an accepted one is not answered (a refused one is). Saves a message and its handling for each
+    /// acknowledged entry, since each commit is broadcast.
+    /// </summary>
+    public bool CommitOnly { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => Type switch
     {
-        MessageType.Append => $"{From}->{To} {Type} t{Term} prev=({Index},t{LogTerm}) n={Entries.Count} commit={Commit}",
+        MessageType.Append => $"{From}->{To} {Type} t{Term} prev=({Index},t{LogTerm}) n={Entries.Count} commit={Commit}{(CommitOnly ? " commit-only" : "")}",
         MessageType.AppendResponse => $"{From}->{To} {Type} t{Term} index={Index}{(Reject ? $" reject hint={RejectHint}" : "")}",
         MessageType.Heartbeat => $"{From}->{To} {Type} t{Term} commit={Commit}",
         MessageType.PreVote or MessageType.Vote => $"{From}->{To} {Type} t{Term} last=({Index},t{LogTerm}){(Transfer ? " transfer" : "")}",

@@ -53,6 +53,11 @@ public sealed partial class RaftNode
         }
         var lastNew = _log.AppendAfter(m.Index, m.Entries);
         _log.CommitTo(Math.Min(m.Commit, lastNew));
+        if (m.CommitOnly && m.Entries.Count == 0)
+        {
+            // The leader already knows this member holds its whole log; a refusal above is still answered.
+            return;
+        }
         Send(new Message(MessageType.AppendResponse, Id, m.From, Term) { Index = lastNew });
     }
 }

@@ -109,6 +109,7 @@ public sealed partial class RaftNode
             }
             return;
         }
+        var wasPaused = pr.IsPaused(_config.MaxInflight);
         var updated = pr.MaybeUpdate(m.Index);
         var snapshotDone = pr.State == ProgressState.Snapshot && pr.Match >= pr.PendingSnapshot;
         if (!updated && !snapshotDone)
@@ -121,10 +122,13 @@ public sealed partial class RaftNode
         }
         if (MaybeCommit())
         {
-            BroadcastAppend();
+            BroadcastCommit();
         }
-        else
+        else if (wasPaused || pr.Next <= _log.LastIndex)
         {
+            // Entries are worth a message, and so is a follower that was paused, which missed the commit index of
+            // earlier broadcasts. Otherwise the follower already has the commit index: an empty append for every
+            // acknowledgement would cost a message and its answer per entry for nothing (etcd-io/raft sends none).
             SendAppend(m.From);
         }
         if (m.From == _leadTransferee && pr.Match == _log.LastIndex)
@@ -141,7 +145,22 @@ public sealed partial class RaftNode
         }
     }
 
-    private void SendAppend(ulong to)
+    /// <summary>The commit index moved: every follower hears of it at once (followers apply, and serve watches, from it).</summary>
+    private void BroadcastCommit()
+    {
+        foreach (var peer in Peers)
+        {
+            SendAppend(peer, commitBroadcast: true);
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="to"/> the entries it lacks, or an empty append with the commit index. An empty one is
+    /// commit-only (not answered when accepted) when its answer could tell nothing new: the follower acknowledged the
+    /// whole log, or this is a commit broadcast and the entries it lacks are in flight, their acknowledgement due.
+    /// A lost acknowledgement is still recovered: the heartbeat answer then sends an append that is answered.
+    /// </summary>
+    private void SendAppend(ulong to, bool commitBroadcast = false)
     {
         var pr = _progress[to];
         if (pr.IsPaused(_config.MaxInflight))
@@ -162,6 +181,7 @@ public sealed partial class RaftNode
             LogTerm = _log.Term(prev),
             Entries = entries,
             Commit = _log.Committed,
+            CommitOnly = entries.Count == 0 && pr.State == ProgressState.Replicate && (pr.Match == _log.LastIndex || commitBroadcast),
         });
         pr.Sent(entries.Count == 0 ? prev : entries[^1].Index);
     }

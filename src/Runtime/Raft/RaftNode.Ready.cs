@@ -51,7 +51,7 @@ public sealed partial class RaftNode
         }
         if (Role == RaftRole.Leader && _progress.TryGetValue(Id, out var self) && self.MaybeUpdate(_log.Stabled) && MaybeCommit())
         {
-            BroadcastAppend();
+            BroadcastCommit();
         }
     }
 }

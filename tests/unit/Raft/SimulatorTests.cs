@@ -60,13 +60,13 @@ public sealed class SimulatorTests
     /// (docs/performance.md): that seed fails with the bug and passes without it, so the failure is the bug's.
     /// </summary>
     [Theory]
-    [InlineData(PlantedBug.AckBeforeFsync, 135)]
-    [InlineData(PlantedBug.ForgetVoteOnRestart, 58)]
+    [InlineData(PlantedBug.AckBeforeFsync, 26)]
+    [InlineData(PlantedBug.ForgetVoteOnRestart, 256)]
     [InlineData(PlantedBug.StaleLocalRead, 10)]
     [InlineData(PlantedBug.CorruptSyncedWal, 5)]
-    [InlineData(PlantedBug.ReadBeforeApplied, 4)]
-    [InlineData(PlantedBug.CountLearnerVote, 11)]
-    [InlineData(PlantedBug.CommitWithoutQuorum, 2)]
+    [InlineData(PlantedBug.ReadBeforeApplied, 58)]
+    [InlineData(PlantedBug.CountLearnerVote, 302)]
+    [InlineData(PlantedBug.CommitWithoutQuorum, 1)]
     internal void Run_PlantedBug_FirstCatchingSeedFailsOnlyWithTheBug(PlantedBug bug, int seed)
     {
         var withBug = new ClusterSimulator(new SimulationOptions(seed) { Bug = bug }).Run();

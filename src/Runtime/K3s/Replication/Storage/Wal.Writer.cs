@@ -6,44 +6,84 @@ namespace K3sLab.K3s.Replication.Storage;
 
 internal sealed partial class Wal
 {
-    /// <summary>The single writer: drains the queue into one buffer, writes it, fsyncs, then completes every caller in it.</summary>
+    /// <summary>The queue's writer: drains the queue into one buffer, writes it, fsyncs, then completes every caller in it.</summary>
     private async Task RunAsync()
     {
         var reader = _queue.Reader;
         var batch = new List<WalWrite>();
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
         while (await reader.WaitToReadAsync())
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && reader.TryRead(out var write))
+            lock (_writeLock)
             {
-                batch.Add(write);
-            }
-
-            if (_failure is { } failure)
-            {
-                batch.ForEach(w => w.Fail(WalErrors.Stopped(failure)));
-                continue;
-            }
-
-            try
-            {
-                Commit(batch, buffer);
-                Counters.Saved(batch.Count);
-                batch.ForEach(w => w.Complete());
-            }
-            catch (Exception e)
-            {
-                var error = e switch
+                batch.Clear();
+                while (batch.Count < MaxBatch && reader.TryRead(out var write))
                 {
-                    StoreException store => store,
-                    IOException or UnauthorizedAccessException => WalErrors.ToStore(e, _directory, buffer.WrittenCount, Describe(batch)),
-                    _ => new StoreException(StoreError.Unavailable, $"the Raft WAL writer failed ({e.Message}); {Describe(batch)} was not acknowledged and the log accepts no more writes. Restart the server", e),
-                };
-                Volatile.Write(ref _failure, error);
-                Log.WriteFailed(_logger, e, _directory, error.Error);
-                batch.ForEach(w => w.Fail(error));
+                    batch.Add(write);
+                    Interlocked.Decrement(ref _queued);
+                }
+
+                WriteLocked(batch);
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="write"/> on the calling thread when nothing else is queued or being written, and returns
+    /// whether it did. A caller that waits for each save before making the next (the Raft host's loop) then pays for
+    /// no hand-over to the writer task and back, two thread wake-ups per save. Otherwise the save queues for the writer
+    /// and shares a batch.
+    /// </summary>
+    private bool TryWriteInline(WalWrite write)
+    {
+        if (Volatile.Read(ref _queued) > 0 || !_writeLock.TryEnter())
+        {
+            return false;
+        }
+
+        try
+        {
+            if (Volatile.Read(ref _queued) > 0 || _closed)
+            {
+                return false;
+            }
+
+            _inline.Clear();
+            _inline.Add(write);
+            WriteLocked(_inline);
+            return true;
+        }
+        finally
+        {
+            _writeLock.Exit();
+        }
+    }
+
+    /// <summary>Writes and fsyncs one batch, then completes or fails every save in it. Holds <see cref="_writeLock"/>.</summary>
+    private void WriteLocked(List<WalWrite> batch)
+    {
+        if (_failure is { } failure)
+        {
+            batch.ForEach(w => w.Fail(WalErrors.Stopped(failure)));
+            return;
+        }
+
+        try
+        {
+            Commit(batch, _buffer);
+            Counters.Saved(batch.Count);
+            batch.ForEach(w => w.Complete());
+        }
+        catch (Exception e)
+        {
+            var error = e switch
+            {
+                StoreException store => store,
+                IOException or UnauthorizedAccessException => WalErrors.ToStore(e, _directory, _buffer.WrittenCount, Describe(batch)),
+                _ => new StoreException(StoreError.Unavailable, $"the Raft WAL writer failed ({e.Message}); {Describe(batch)} was not acknowledged and the log accepts no more writes. Restart the server", e),
+            };
+            Volatile.Write(ref _failure, error);
+            Log.WriteFailed(_logger, e, _directory, error.Error);
+            batch.ForEach(w => w.Fail(error));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 using K3sLab.K3s.Store;
 using K3sLab.Raft;
@@ -9,7 +10,8 @@ namespace K3sLab.K3s.Replication.Storage;
 /// The Raft host's write-ahead log: hard states, entries and snapshot markers appended to segment files and fsynced
 /// before a save completes.
 /// <para>Group commit: one writer task takes every save that queued up while the previous fsync ran and writes them with
-/// one write and one fsync, so concurrent callers share the cost. Saves are written in the order they were called.</para>
+/// one write and one fsync, so concurrent callers share the cost. A save that finds nothing queued and nothing being
+/// written is written on its caller's thread instead. Saves are written in the order they were called.</para>
 /// <para>Failure: if a write or fsync fails, that batch fails with a <see cref="StoreException"/> (NoSpace for a full disk,
 /// else Unavailable), the bytes it may have left are cut off, and every later save fails too: after a failed fsync the
 /// file's state is unknown, so the WAL accepts nothing more until it is reopened (etcd panics for the same reason).
@@ -25,6 +27,11 @@ internal sealed partial class Wal : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Channel<WalWrite> _queue = Channel.CreateUnbounded<WalWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _segmentsLock = new();
+
+    // Held while a batch is written, by the writer task or by a caller writing inline (see TryWriteInline).
+    private readonly Lock _writeLock = new();
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly List<WalWrite> _inline = new(1);
     private readonly List<WalSegmentName> _segments;
     private readonly Task _loop;
     private SafeFileHandle _current;
@@ -34,6 +41,10 @@ internal sealed partial class Wal : IAsyncDisposable
     private HardState? _hardState;
     private SnapshotMarker _marker;
     private StoreException? _failure;
+    private bool _closed;
+
+    // Saves in the queue that the writer has not taken yet (the channel cannot count them).
+    private int _queued;
     private ulong _durableSnapshot;
 
     private Wal(string directory, WalOptions options, ILogger logger, WalMetadata metadata, List<WalSegmentName> segments, SafeFileHandle current, WalReplay.Tail tail)
@@ -181,6 +192,11 @@ internal sealed partial class Wal : IAsyncDisposable
     /// <summary>Stops accepting saves, waits for the queued ones and closes the segment.</summary>
     public async ValueTask DisposeAsync()
     {
+        lock (_writeLock)
+        {
+            _closed = true;
+        }
+
         _queue.Writer.TryComplete();
         await _loop;
         _current.Dispose();
@@ -194,8 +210,20 @@ internal sealed partial class Wal : IAsyncDisposable
             return Task.FromException(WalErrors.Stopped(failure));
         }
 
+        if (Volatile.Read(ref _closed))
+        {
+            return Task.FromException(new StoreException(StoreError.Unavailable, "the Raft log is closed"));
+        }
+
+        if (TryWriteInline(write))
+        {
+            return write.Task;
+        }
+
+        Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(write))
         {
+            Interlocked.Decrement(ref _queued);
             return Task.FromException(new StoreException(StoreError.Unavailable, "the Raft log is closed"));
         }
 

@@ -45,6 +45,7 @@ internal static class MessageCoalescing
                 {
                     Entries = second.Entries.Count == 0 ? first.Entries : first.Entries.Count == 0 ? second.Entries : [.. first.Entries, .. second.Entries],
                     Commit = Math.Max(first.Commit, second.Commit),
+                    CommitOnly = first.CommitOnly && second.CommitOnly,
                 };
                 return true;
             case MessageType.AppendResponse when !first.Reject && !second.Reject:

@@ -21,6 +21,7 @@ internal static class MessageMapping
             Reject = m.Reject,
             RejectHint = m.RejectHint,
             Transfer = m.Transfer,
+            CommitOnly = m.CommitOnly,
         };
         if (m.Context.Length > 0)
         {
@@ -58,6 +59,7 @@ internal static class MessageMapping
             Reject = w.Reject,
             RejectHint = w.RejectHint,
             Transfer = w.Transfer,
+            CommitOnly = w.CommitOnly,
             Context = w.Context.IsEmpty ? [] : w.Context.ToByteArray(),
             Entries = w.Entries.Count == 0 ? [] : [.. w.Entries.Select(FromWire)],
             Snapshot = w.Snapshot is { } s ? new Snapshot(s.Index, s.Term, new ConfState([.. s.Voters], [.. s.Learners]), Owned(s.Data)) : null,

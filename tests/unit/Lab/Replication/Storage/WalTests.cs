@@ -66,6 +66,28 @@ public sealed class WalTests
     }
 
     [Fact]
+    public async Task SaveAsync_NothingQueued_WrittenAndSyncedOnTheCallersThread()
+    {
+        using var t = new TempWal();
+        await using (var wal = t.Create())
+        {
+            var fsyncsBefore = wal.Counters.Fsyncs;
+
+            // The Raft host's loop waits for each save before the next: those need no hand-over to the writer task.
+            var save = wal.SaveAsync(new HardState(1, 0x11, 0), [E(1, 1)], Ct);
+
+            save.IsCompletedSuccessfully.Should().BeTrue("a save that finds the WAL idle is written before SaveAsync returns");
+            (wal.Counters.Fsyncs - fsyncsBefore).Should().Be(1);
+            await save;
+        }
+
+        var opened = await t.OpenAsync();
+        await using var _ = opened.Wal;
+        opened.Recovery.Entries.Select(e => e.Index).Should().Equal(1UL);
+        opened.Recovery.HardState.Should().Be(new HardState(1, 0x11, 0));
+    }
+
+    [Fact]
     public async Task OpenAsync_EntriesRewrittenAtLowerIndex_ReplaceTheSuffix()
     {
         using var t = new TempWal();
