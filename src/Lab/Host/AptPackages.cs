@@ -8,6 +8,10 @@ internal static class AptPackages
 {
     private static readonly Dictionary<string, string> NonInteractive = new() { ["DEBIAN_FRONTEND"] = "noninteractive" };
 
+    // One install at a time in this process: test fixtures that start together each ensure Docker, and the second
+    // apt-get would fail on the dpkg lock the first one holds.
+    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
+
     /// <summary>Installs <paramref name="packages"/> unless <paramref name="probe"/> is already on PATH.</summary>
     /// <returns>The probe's full path after the install.</returns>
     /// <exception cref="LabSetupException">Not root, no apt-get, or apt failed; the message says what to install.</exception>
@@ -29,7 +33,26 @@ internal static class AptPackages
             throw new LabSetupException($"{purpose} needs {probe}, and this host has no apt-get to install it: install the equivalent of Debian's {names} with your package manager.");
         }
 
-        string[] install = ["install", "-y", "-q", "--no-install-recommends", .. packages];
+        await OneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            return await InstallAsync(probe, packages, names, cancellationToken);
+        }
+        finally
+        {
+            OneAtATime.Release();
+        }
+    }
+
+    private static async Task<string> InstallAsync(string probe, IReadOnlyList<string> packages, string names, CancellationToken cancellationToken)
+    {
+        if (HostCommand.Which(probe) is { } installedMeanwhile)
+        {
+            return installedMeanwhile;
+        }
+
+        // Another process's apt (another k3slab, unattended-upgrades) is waited for rather than failed on.
+        string[] install = ["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "--no-install-recommends", .. packages];
         var result = await HostCommand.RunAsync("apt-get", install, cancellationToken, environment: NonInteractive);
         if (!result.Succeeded)
         {
