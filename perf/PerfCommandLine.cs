@@ -12,7 +12,7 @@ namespace K3sLab.Perf;
 /// <summary>
 /// Entry point of the benchmark suites: <c>K3sLab.Perf &lt;suite&gt; [--out dir]</c>; each writes its results to files.
 /// Besides the flags in the usage line, <c>k3slab bench</c> maps to: store and raft <c>--duration S</c>, api
-/// <c>--watch-only --duration S --rate R</c>, raft <c>--failover-only</c> and <c>--clients 1,200</c>, lab <c>--servers N --agents M</c>.
+/// <c>--watch-only --duration S --rate R</c>, raft <c>--failover-only</c>, lab <c>--servers N --agents M</c>.
 /// </summary>
 internal static class PerfCommandLine
 {
@@ -156,7 +156,7 @@ internal static class PerfCommandLine
                 var scale = args.Contains("--quick") ? Scale.ScaleOptions.Quick : Scale.ScaleOptions.Full;
                 return await Scale.ScaleSuite.RunAsync(output, scale with { Nodes = IntArg(args, "--nodes", scale.Nodes) }, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--ramp FROM-TO/s:SECONDS] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--rounds N] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--ramp FROM-TO/s:SECONDS] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--rounds N] [--clients 1,200] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
                 return 2;
         }
     }
