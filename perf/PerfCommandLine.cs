@@ -17,10 +17,18 @@ namespace K3sLab.Perf;
 internal static class PerfCommandLine
 {
     private const string DefaultOut = "perf/results";
+    private const string Usage = "usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--ramp FROM-TO/s:SECONDS] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--rounds N] [--clients 1,200] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N].";
 
     public static async Task<int> RunAsync(string[] args)
     {
         var suite = args.FirstOrDefault();
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            // Never a run: every suite takes minutes and writes its results over the last ones.
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
         var outIndex = Array.IndexOf(args, "--out");
         var output = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : DefaultOut;
         using var cancel = new CancellationTokenSource();
@@ -156,7 +164,7 @@ internal static class PerfCommandLine
                 var scale = args.Contains("--quick") ? Scale.ScaleOptions.Quick : Scale.ScaleOptions.Full;
                 return await Scale.ScaleSuite.RunAsync(output, scale with { Nodes = IntArg(args, "--nodes", scale.Nodes) }, cancel.Token);
             default:
-                await Console.Error.WriteLineAsync($"usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--ramp FROM-TO/s:SECONDS] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--rounds N] [--clients 1,200] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N]. Unknown suite '{suite}'.");
+                await Console.Error.WriteLineAsync($"{Usage} Unknown suite '{suite}'.");
                 return 2;
         }
     }
