@@ -61,6 +61,11 @@ internal sealed class MemberProcess : IAsyncDisposable
             foreach (var pair in extra.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
                 var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw new InvalidOperationException($"K3SLAB_PERF_K3S_ENV takes NAME=VALUE pairs separated by spaces; '{pair}' is not one");
+                }
+
                 start.Environment[pair[..eq]] = pair[(eq + 1)..];
             }
         }

@@ -25,11 +25,7 @@ public sealed class CommitBroadcastTests
     [Fact]
     public void Step_AckThatMovesNothing_NoEmptyAppendBack()
     {
-        var leader = ElectedLeaderWithFollowersCaughtUp();
-        var index = leader.Propose(Encoding.UTF8.GetBytes("a"))!.Value.Index;
-        Drain(leader);
-        leader.Step(new Message(MessageType.AppendResponse, 2, 1, leader.Term) { Index = index });
-        Drain(leader);
+        var (leader, index) = EntryCommittedByMember2();
 
         leader.Step(new Message(MessageType.AppendResponse, 3, 1, leader.Term) { Index = index });
         var ready = Drain(leader);
@@ -41,11 +37,7 @@ public sealed class CommitBroadcastTests
     [Fact]
     public void Step_HeartbeatAnswerFromAMemberWhoseAckWasLost_GetsAnAnsweredAppend()
     {
-        var leader = ElectedLeaderWithFollowersCaughtUp();
-        var index = leader.Propose(Encoding.UTF8.GetBytes("a"))!.Value.Index;
-        Drain(leader);
-        leader.Step(new Message(MessageType.AppendResponse, 2, 1, leader.Term) { Index = index });
-        Drain(leader);
+        var (leader, index) = EntryCommittedByMember2();
 
         // Member 3's acknowledgement of the entry never arrives; its heartbeat answer does.
         leader.Step(new Message(MessageType.HeartbeatResponse, 3, 1, leader.Term));
@@ -103,6 +95,18 @@ public sealed class CommitBroadcastTests
         follower.Step(new Message(MessageType.Append, 2, 1, 1) { Index = 3, LogTerm = 1, Entries = [new Entry(4, 1, [4])], Commit = 3, CommitOnly = true });
 
         Drain(follower).Messages.Should().ContainSingle().Which.Index.Should().Be(4);
+    }
+
+    /// <summary>A new entry that member 2 acknowledged, which committed it; member 3's acknowledgement is still due.</summary>
+    private static (RaftNode Leader, ulong Index) EntryCommittedByMember2()
+    {
+        var leader = ElectedLeaderWithFollowersCaughtUp();
+        var index = leader.Propose(Encoding.UTF8.GetBytes("a"))!.Value.Index;
+        Drain(leader);
+        leader.Step(new Message(MessageType.AppendResponse, 2, 1, leader.Term) { Index = index });
+        Drain(leader);
+        leader.Committed.Should().Be(index);
+        return (leader, index);
     }
 
     private static RaftNode FollowerWithLog(ulong last) =>

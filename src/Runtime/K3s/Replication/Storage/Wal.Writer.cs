@@ -19,7 +19,6 @@ internal sealed partial class Wal
                 while (batch.Count < MaxBatch && reader.TryRead(out var write))
                 {
                     batch.Add(write);
-                    Interlocked.Decrement(ref _queued);
                 }
 
                 WriteLocked(batch);
@@ -35,14 +34,14 @@ internal sealed partial class Wal
     /// </summary>
     private bool TryWriteInline(WalWrite write)
     {
-        if (Volatile.Read(ref _queued) > 0 || !_writeLock.TryEnter())
+        if (_queue.Reader.Count > 0 || !_writeLock.TryEnter())
         {
             return false;
         }
 
         try
         {
-            if (Volatile.Read(ref _queued) > 0 || _closed)
+            if (_queue.Reader.Count > 0 || _closed)
             {
                 return false;
             }

@@ -25,7 +25,9 @@ internal sealed partial class Wal : IAsyncDisposable
     private readonly string _directory;
     private readonly WalOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<WalWrite> _queue = Channel.CreateUnbounded<WalWrite>(new UnboundedChannelOptions { SingleReader = true });
+
+    // Not single-reader: that channel cannot count its items, and a save writes inline only when none are queued.
+    private readonly Channel<WalWrite> _queue = Channel.CreateUnbounded<WalWrite>();
     private readonly Lock _segmentsLock = new();
 
     // Held while a batch is written, by the writer task or by a caller writing inline (see TryWriteInline).
@@ -42,9 +44,6 @@ internal sealed partial class Wal : IAsyncDisposable
     private SnapshotMarker _marker;
     private StoreException? _failure;
     private bool _closed;
-
-    // Saves in the queue that the writer has not taken yet (the channel cannot count them).
-    private int _queued;
     private ulong _durableSnapshot;
 
     private Wal(string directory, WalOptions options, ILogger logger, WalMetadata metadata, List<WalSegmentName> segments, SafeFileHandle current, WalReplay.Tail tail)
@@ -220,10 +219,8 @@ internal sealed partial class Wal : IAsyncDisposable
             return write.Task;
         }
 
-        Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(write))
         {
-            Interlocked.Decrement(ref _queued);
             return Task.FromException(new StoreException(StoreError.Unavailable, "the Raft log is closed"));
         }
 
