@@ -3,8 +3,7 @@ namespace K3sLab.K3s.Replication.State;
 /// <summary>A key's entry in the state's ordered key index: the key and its newest change (<see cref="Head"/>), which links to the older ones.</summary>
 internal sealed class KeyHistory(byte[] key)
 {
-    /// <summary>Settable only so the index can reuse one probe for lookups.</summary>
-    public byte[] Key { get; set; } = key;
+    public byte[] Key { get; } = key;
 
     public KeyVersion? Head { get; set; }
 }

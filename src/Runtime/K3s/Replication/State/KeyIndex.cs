@@ -3,29 +3,37 @@ using K3sLab.K3s.Store;
 namespace K3sLab.K3s.Replication.State;
 
 /// <summary>
-/// The keys of the state in byte order (a red-black tree): point lookups and ordered scans of a
-/// <see cref="KeyRange"/> in O(log n + k). Not thread-safe.
+/// The keys of the state: a red-black tree in byte order for ordered scans of a <see cref="KeyRange"/> in
+/// O(log n + k), and a hash map beside it for point lookups. A put of a new key used to walk the tree twice (look up,
+/// then insert) and a put of an existing key once; with 256-byte keys each step of a walk compares two keys behind
+/// three pointers: the tree took 13 % of the members' CPU samples in a 200-client put level (up to 240,000 keys). The map is only ever looked up, never
+/// enumerated, so its per-process hash seed cannot change any order the state produces. Not thread-safe.
 /// </summary>
 internal sealed class KeyIndex
 {
     private readonly SortedSet<KeyHistory> _keys = new(KeyHistoryComparer.Instance);
-    private readonly KeyHistory _probe = new([]);
+    private readonly Dictionary<byte[], KeyHistory> _byKey = new(ByteKeyComparer.Instance);
 
     public int Count => _keys.Count;
 
-    public KeyHistory? Find(byte[] key)
+    public KeyHistory? Find(byte[] key) => _byKey.TryGetValue(key, out var history) ? history : null;
+
+    public void Add(KeyHistory history)
     {
-        _probe.Key = key;
-        var found = _keys.TryGetValue(_probe, out var history) ? history : null;
-        _probe.Key = [];
-        return found;
+        if (_keys.Add(history))
+        {
+            _byKey.Add(history.Key, history);
+        }
     }
 
-    public void Add(KeyHistory history) => _keys.Add(history);
+    public void Remove(KeyHistory history)
+    {
+        if (_keys.Remove(history))
+        {
+            _byKey.Remove(history.Key);
+        }
+    }
 
-    public void Remove(KeyHistory history) => _keys.Remove(history);
-
-    /// <summary>Every key, in order.</summary>
     public IEnumerable<KeyHistory> All => _keys;
 
     /// <summary>The keys <paramref name="range"/> names, in order (with <see cref="KeyRange"/>'s conventions).</summary>
