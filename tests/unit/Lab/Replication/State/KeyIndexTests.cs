@@ -1,6 +1,6 @@
-using System.Text;
 using K3sLab.K3s.Replication.State;
 using K3sLab.K3s.Store;
+using static K3sLab.Lab.Tests.Datastore.TempStore;
 
 namespace K3sLab.Lab.Tests.Replication.State;
 
@@ -71,10 +71,8 @@ public sealed class KeyIndexTests
             index.Find(B(key)).Should().BeSameAs(model.GetValueOrDefault(key), key);
         }
 
-        index.In(new KeyRange(B("/k/100"), B("/k/200"))).Select(h => Encoding.ASCII.GetString(h.Key)).Should()
+        index.In(new KeyRange(B("/k/100"), B("/k/200"))).Select(h => S(h.Key)).Should()
             .Equal(model.Keys.Where(k => string.CompareOrdinal(k, "/k/100") >= 0 && string.CompareOrdinal(k, "/k/200") < 0));
-        index.All.Select(h => Encoding.ASCII.GetString(h.Key)).Should().Equal(model.Keys);
+        index.All.Select(h => S(h.Key)).Should().Equal(model.Keys);
     }
-
-    private static byte[] B(string s) => Encoding.ASCII.GetBytes(s);
 }
