@@ -88,7 +88,9 @@ internal sealed partial class Wal
 
     private void Commit(List<WalWrite> batch, ArrayBufferWriter<byte> buffer)
     {
-        if (_length >= _options.SegmentSize)
+        // A segment that was not started from a zero-filled spare is closed as soon as a spare is ready: its
+        // fdatasyncs cost more (see WalSpare), and recovery reads an earlier segment's unused tail as such.
+        if (_length >= _options.SegmentSize || (!_zeroed && _spare is { Ready: true }))
         {
             try
             {
@@ -172,7 +174,10 @@ internal sealed partial class Wal
     private void Roll()
     {
         var name = new WalSegmentName(Segments[^1].Sequence + 1, _lastIndex + 1);
-        var (handle, tail) = StartSegment(_directory, _options, name, Metadata, new WalReplay.Tail([], 0, _crc, _lastIndex, _hardState, _marker));
+        var spare = _spare?.TryTake();
+        var (handle, tail) = StartSegment(_directory, _options, name, Metadata, new WalReplay.Tail([], 0, _crc, _lastIndex, _hardState, _marker), spare is null ? null : (spare, _spare!.Path));
+        _zeroed = spare is not null;
+        PrepareSpare();
         var previous = _current;
         _current = handle;
         _length = tail.Length;
@@ -189,14 +194,27 @@ internal sealed partial class Wal
         Log.Rolled(_logger, name.FileName, _lastIndex + 1);
     }
 
+    /// <summary>Starts preparing the next segment's file unless one is being prepared or ready (see <see cref="WalSpare"/>).</summary>
+    private void PrepareSpare()
+    {
+        if (!_options.Preallocate || _spare is { Taken: false, Failed: false })
+        {
+            return;
+        }
+
+        _spare?.Dispose();
+        _spare = WalSpare.Prepare(_directory, _options.SegmentSize, _logger);
+    }
+
     /// <summary>
     /// Writes a segment under a temporary name (header, then the current hard state and snapshot marker, so older
-    /// segments can be released), fsyncs it, renames it into place and fsyncs the directory.
+    /// segments can be released), fsyncs it, renames it into place and fsyncs the directory. With a
+    /// <paramref name="spare"/>, the records go over its zeroes and the spare's file becomes the segment.
     /// </summary>
-    private static (SafeFileHandle Handle, WalReplay.Tail Tail) StartSegment(string directory, WalOptions options, WalSegmentName name, WalMetadata metadata, WalReplay.Tail state)
+    private static (SafeFileHandle Handle, WalReplay.Tail Tail) StartSegment(string directory, WalOptions options, WalSegmentName name, WalMetadata metadata, WalReplay.Tail state, (SafeFileHandle Handle, string Path)? spare = null)
     {
         var path = Path.Combine(directory, name.FileName);
-        var temp = path + WalSegmentName.TempSuffix;
+        var temp = spare?.Path ?? path + WalSegmentName.TempSuffix;
         var buffer = new ArrayBufferWriter<byte>(256);
         var crc = WalCodec.AppendHeader(buffer, new WalSegmentHeader(name.Sequence, name.FirstIndex, metadata, state.Crc));
         if (state.HardState is { } hs)
@@ -212,9 +230,9 @@ internal sealed partial class Wal
         SafeFileHandle? handle = null;
         try
         {
-            handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.None, options.Preallocate ? options.SegmentSize : 0);
+            handle = spare?.Handle ?? File.OpenHandle(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.None, options.Preallocate ? options.SegmentSize : 0);
             RandomAccess.Write(handle, buffer.WrittenSpan, 0);
-            if (options.Preallocate)
+            if (options.Preallocate && spare is null)
             {
                 // The file takes its full length now, over the reserved blocks, so appends never change its size and
                 // each fsync has only the data to flush, not the inode (see WalOptions.Preallocate).

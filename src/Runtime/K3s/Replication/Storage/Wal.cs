@@ -46,6 +46,10 @@ internal sealed partial class Wal : IAsyncDisposable
     private bool _closed;
     private ulong _durableSnapshot;
 
+    // The next segment's file, being prepared or ready; and whether the current segment was started from one.
+    private WalSpare? _spare;
+    private bool _zeroed;
+
     private Wal(string directory, WalOptions options, ILogger logger, WalMetadata metadata, List<WalSegmentName> segments, SafeFileHandle current, WalReplay.Tail tail)
     {
         _directory = directory;
@@ -60,6 +64,7 @@ internal sealed partial class Wal : IAsyncDisposable
         _hardState = tail.HardState;
         _marker = tail.Marker;
         _durableSnapshot = tail.Marker.Index;
+        PrepareSpare();
         _loop = Task.Run(RunAsync);
     }
 
@@ -68,6 +73,9 @@ internal sealed partial class Wal : IAsyncDisposable
 
     /// <summary>What this WAL has written since it was opened.</summary>
     public WalCounters Counters { get; } = new();
+
+    /// <summary>Whether the next segment's zero-filled file is ready (<see cref="WalSpare"/>); false without preallocation.</summary>
+    public bool SpareReady => Volatile.Read(ref _spare) is { Ready: true };
 
     /// <summary>The directory holding the segments.</summary>
     public string Directory => _directory;
@@ -199,6 +207,7 @@ internal sealed partial class Wal : IAsyncDisposable
         _queue.Writer.TryComplete();
         await _loop;
         _current.Dispose();
+        _spare?.Dispose();
     }
 
     private Task EnqueueAsync(WalWrite write, CancellationToken ct)

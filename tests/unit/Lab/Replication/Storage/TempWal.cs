@@ -39,7 +39,7 @@ internal sealed class TempWal : IDisposable
     /// <summary>The only or the last segment file.</summary>
     public string LastSegment => Directory.GetFiles(WalDir, "*.wal").Order(StringComparer.Ordinal).Last();
 
-    /// <summary>The byte offset of every record in a segment (the header is record 0).</summary>
+    /// <summary>The byte offset of every record in a segment (the header is record 0), up to a preallocated segment's zeroed rest.</summary>
     public static List<int> RecordOffsets(byte[] file)
     {
         var offsets = new List<int>();
@@ -48,6 +48,11 @@ internal sealed class TempWal : IDisposable
         while (at < file.Length)
         {
             var frame = WalCodec.ReadFrame(file, at, crc, 1 << 26);
+            if (frame.Status == WalFrameStatus.Zero && !file.AsSpan(at).ContainsAnyExcept((byte)0))
+            {
+                break;
+            }
+
             frame.Status.Should().Be(WalFrameStatus.Valid);
             offsets.Add(at);
             crc = frame.StoredCrc;
