@@ -9,18 +9,25 @@ internal sealed class PeerChannels(PeerTlsOptions? tls) : IDisposable
     // Snapshots travel as one message; a lab store is far below this.
     private const int MaxMessageBytes = 512 * 1024 * 1024;
 
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
+    private static readonly string StreamPath = $"/{Wire.RaftPeer.Descriptor.FullName}/{nameof(Wire.RaftPeer.RaftPeerClient.Stream)}";
+
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
     public GrpcChannel For(string url) => _channels.GetOrAdd(url, Create);
+
+    /// <summary>Opens a <c>RaftPeer.Stream</c> call to <paramref name="url"/> on a connection of its own (<see cref="PeerStreamCall"/>).</summary>
+    public Task<PeerStreamCall> OpenStreamAsync(string url, CancellationToken cancellationToken) =>
+        PeerStreamCall.OpenAsync(new Uri(url), StreamPath, tls?.ClientOptions(), ConnectTimeout, cancellationToken);
 
     private GrpcChannel Create(string url)
     {
         var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
-            ConnectTimeout = TimeSpan.FromSeconds(1),
-            KeepAlivePingDelay = TimeSpan.FromSeconds(5),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            ConnectTimeout = ConnectTimeout,
+            KeepAlivePingDelay = PeerStreamCall.DefaultPingDelay,
+            KeepAlivePingTimeout = PeerStreamCall.DefaultPingTimeout,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
         };
         if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))

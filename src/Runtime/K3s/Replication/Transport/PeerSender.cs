@@ -20,6 +20,9 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a sender that is closing waits for the peer to answer the end of its stream.</summary>
+    private static readonly TimeSpan CompleteWait = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// How long the probe waits for any answer. A live peer's kernel answers a SYN by itself, within a millisecond on
     /// a LAN, whatever its process is doing; so "no answer" in this time after the peer closed its stream means its
@@ -36,6 +39,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
     private readonly Action<ulong> _peerDown;
     private readonly Action<ulong, bool> _snapshotSent;
     private readonly Func<Snapshot, CancellationToken, Task<Snapshot>> _loadSnapshot;
+    private readonly PeerChannels _channels;
     private readonly ILogger _logger;
     private readonly Task _loop;
     private int _downLogged;
@@ -51,6 +55,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
         Url = url;
         _unreachable = unreachable;
         _logger = logger;
+        _channels = channels;
         Channel = channels.For(url);
         _loop = Task.Run(RunAsync);
     }
@@ -93,7 +98,6 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var client = new RaftPeer.RaftPeerClient(Channel);
         var backoff = MinBackoff;
         var wasDown = false;
         var pending = new List<Message>(MaxBatch);
@@ -106,15 +110,15 @@ internal sealed partial class PeerSender : IAsyncDisposable
                     return;
                 }
 
-                using var call = client.Stream(cancellationToken: _stop.Token);
-                _ = WatchForPeerDeathAsync(call.ResponseAsync);
+                await using var call = await _channels.OpenStreamAsync(Url, _stop.Token).ConfigureAwait(false);
+                _ = WatchForPeerDeathAsync(call.Closed);
 
                 // A follower sends nothing to another follower for as long as the leader lives, so a call can sit
                 // idle long after its peer restarted and ended it. Waiting for the next message also ends when the
                 // call does, and that message then goes on a new call at once, instead of failing on the dead one and
                 // waiting out a back-off (a pre-vote lost that way cost 1.3 s of an election in the lab).
                 using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                _ = call.ResponseAsync.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), idle, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _ = call.Closed.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), idle, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 while (true)
                 {
                     var batch = new PeerBatch { ClusterId = _clusterId, From = _from, To = _to };
@@ -148,7 +152,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
                     {
                         try
                         {
-                            await call.RequestStream.WriteAsync(batch, _stop.Token).ConfigureAwait(false);
+                            await call.WriteAsync(batch, _stop.Token).ConfigureAwait(false);
                         }
                         catch when (snapshots > 0)
                         {
@@ -184,7 +188,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
 
                     if (!more)
                     {
-                        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+                        await call.CompleteAsync(CompleteWait).ConfigureAwait(false);
                         return;
                     }
                 }
@@ -193,7 +197,7 @@ internal sealed partial class PeerSender : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException)
+            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException or SocketException or System.Security.Authentication.AuthenticationException)
             {
                 if (!wasDown)
                 {
@@ -235,18 +239,18 @@ internal sealed partial class PeerSender : IAsyncDisposable
     /// refused means nothing listens there any more (a kernel answers so for a dead process; a partition or a machine
     /// without power does not answer at all). The core then stops waiting a whole election timeout for a dead leader.
     /// </summary>
-    private async Task WatchForPeerDeathAsync(Task<StreamClosed> response)
+    private async Task WatchForPeerDeathAsync(Task closed)
     {
         bool closedByPeer;
         try
         {
-            await response.ConfigureAwait(false);
+            await closed.ConfigureAwait(false);
             return;
         }
-        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled && !_stop.IsCancellationRequested)
+        catch (Exception e) when (e is not ObjectDisposedException && !_stop.IsCancellationRequested)
         {
-            // Whatever the status (Unavailable, Internal, Unknown: it depends on where the connection broke), the
-            // probe decides; Cancelled is this sender ending the call itself.
+            // Whatever broke (a reset, an early end, a refusal in the trailers), the probe decides; a disposed call is
+            // this sender ending it itself.
             closedByPeer = PeerClosure.ClosedByPeer(e);
         }
         catch (Exception)
