@@ -175,7 +175,7 @@ internal sealed partial class Wal
     {
         var name = new WalSegmentName(Segments[^1].Sequence + 1, _lastIndex + 1);
         var spare = _spare?.TryTake();
-        var (handle, tail) = StartSegment(_directory, _options, name, Metadata, new WalReplay.Tail([], 0, _crc, _lastIndex, _hardState, _marker), spare is null ? null : (spare, _spare!.Path));
+        var (handle, tail) = StartSegment(_directory, _options, name, Metadata, new WalReplay.Tail([], 0, _crc, _lastIndex, _hardState, _marker), spare);
         _zeroed = spare is not null;
         PrepareSpare();
         var previous = _current;

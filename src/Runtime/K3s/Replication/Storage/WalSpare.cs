@@ -47,10 +47,10 @@ internal sealed partial class WalSpare : IDisposable
     public static WalSpare Prepare(string directory, long length, ILogger logger) => new(directory, length, logger);
 
     /// <summary>
-    /// The prepared file's handle when it is ready now; null while it is still being prepared or when that failed.
-    /// The caller owns the handle and the file from then on.
+    /// The prepared file (its handle and path) when it is ready now; null while it is still being prepared or when
+    /// that failed. The caller owns the handle and the file from then on.
     /// </summary>
-    public SafeFileHandle? TryTake()
+    public (SafeFileHandle Handle, string Path)? TryTake()
     {
         if (_taken || !_prepared.IsCompletedSuccessfully || _prepared.Result is not { } handle)
         {
@@ -58,7 +58,7 @@ internal sealed partial class WalSpare : IDisposable
         }
 
         _taken = true;
-        return handle;
+        return (handle, Path);
     }
 
     /// <summary>Waits for the preparation to end; closes and deletes the file unless it was taken.</summary>

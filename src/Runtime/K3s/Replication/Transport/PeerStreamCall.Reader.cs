@@ -10,8 +10,6 @@ namespace K3sLab.K3s.Replication.Transport;
 /// <summary>The call's reading side: every frame the server sends, and the keep-alive.</summary>
 internal sealed partial class PeerStreamCall
 {
-    private static readonly TimeSpan KeepAliveCheck = TimeSpan.FromMilliseconds(100);
-
     private async Task ReadAsync()
     {
         var header = new byte[Http2Frame.HeaderLength];
@@ -213,7 +211,7 @@ internal sealed partial class PeerStreamCall
         {
             while (!_closed.Task.IsCompleted)
             {
-                await Task.Delay(KeepAliveCheck, _stop.Token).ConfigureAwait(false);
+                await Task.Delay(_keepAliveCheck, _stop.Token).ConfigureAwait(false);
                 var now = Environment.TickCount64;
                 var pinged = Volatile.Read(ref _pingSent);
                 if (pinged != 0 && now - pinged >= (long)_pingTimeout.TotalMilliseconds)

@@ -73,11 +73,15 @@ internal sealed partial class PeerStreamCall : IAsyncDisposable
     private readonly TimeSpan _pingDelay;
     private readonly TimeSpan _pingTimeout;
 
+    // A quarter of the shorter bound: late by at most that much, and an idle call wakes 0.8 times a second by default.
+    private readonly TimeSpan _keepAliveCheck;
+
     private PeerStreamCall(Stream stream, TimeSpan pingDelay, TimeSpan pingTimeout)
     {
         _stream = stream;
         _pingDelay = pingDelay;
         _pingTimeout = pingTimeout;
+        _keepAliveCheck = (pingDelay < pingTimeout ? pingDelay : pingTimeout) / 4;
         _reader = Task.Run(ReadAsync);
         _keepAlive = Task.Run(KeepAliveAsync);
     }
