@@ -147,6 +147,17 @@ internal sealed class MemberProcess : IAsyncDisposable
             return;
         }
 
+        // K3SLAB_PERF_MEMBER_LOGS=<folder>: every line each member prints, stamped with the local time, in
+        // <folder>/<etcd|k3s>-<member>.log, to line a slow second of the load up with what the members did.
+        if (Environment.GetEnvironmentVariable("K3SLAB_PERF_MEMBER_LOGS") is { Length: > 0 } folder)
+        {
+            lock (_log)
+            {
+                var file = Path.Combine(folder, $"{Path.GetFileName(_executable)}-{Name}.log");
+                File.AppendAllText(file, string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss.fff} {line}\n"));
+            }
+        }
+
         lock (_log)
         {
             if (_log.Length > 64 * 1024)

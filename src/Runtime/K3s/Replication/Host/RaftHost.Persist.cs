@@ -44,7 +44,7 @@ internal sealed partial class RaftHost
         if (ready.Snapshot is { } snapshot)
         {
             RefuseEmptySnapshot(snapshot);
-            await WaitSnapshotWriteAsync().ConfigureAwait(false);
+            await SupersedeSnapshotWriteAsync().ConfigureAwait(false);
             await _storage.Snapshots.SaveAsync(ToFile(snapshot), _stop.Token).ConfigureAwait(false);
             await _storage.Wal.SaveSnapshotMarkerAsync(new SnapshotMarker(snapshot.Index, snapshot.Term), _stop.Token).ConfigureAwait(false);
         }

@@ -307,6 +307,7 @@ internal sealed partial class RaftHost : IAsyncDisposable
 
         await _transport.DisposeAsync().ConfigureAwait(false);
         await _storage.Wal.DisposeAsync().ConfigureAwait(false);
+        _snapshotWriteCancel?.Dispose();
         _stop.Dispose();
     }
 }

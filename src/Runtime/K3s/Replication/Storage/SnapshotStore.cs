@@ -12,9 +12,6 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
 
     private const string TempSuffix = ".tmp";
 
-    /// <summary>Bytes of a snapshot file written between flushes to disk (see <see cref="WritebackStream"/>).</summary>
-    private const long WritebackInterval = 8 << 20;
-
     public string Directory => directory;
 
     /// <summary>How many snapshot files are kept.</summary>
@@ -24,16 +21,23 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
     /// Writes <paramref name="snapshot"/> durably, then deletes the oldest beyond <see cref="Retain"/>. Write the
     /// snapshot before its WAL marker: a file the WAL does not name is ignored at load.
     /// </summary>
+    /// <remarks>
+    /// Written at full speed: this is a snapshot received from the leader (or a rebuild's), and the member waits for
+    /// it. A snapshot of this member's own state goes through the paced overload.
+    /// </remarks>
     /// <exception cref="Store.StoreException">The disk is full (NoSpace) or failed (Unavailable); no file was left under the final name.</exception>
     public Task SaveAsync(SnapshotFile snapshot, CancellationToken ct) =>
-        SaveAsync(snapshot.Marker, snapshot.Voters, snapshot.Learners, snapshot.Data.Length, s => s.Write(snapshot.Data.Span), ct);
+        SaveAsync(snapshot.Marker, snapshot.Voters, snapshot.Learners, snapshot.Data.Length, s => s.Write(snapshot.Data.Span), ct, bytesPerSecond: 0);
 
     /// <summary>
     /// Writes a snapshot whose data <paramref name="writeData"/> streams into the file (exactly
     /// <paramref name="dataLength"/> bytes, or the save fails), so a large state is never copied in memory to be
-    /// saved. Durability and errors as <see cref="SaveAsync(SnapshotFile, CancellationToken)"/>.
+    /// saved. Durability and errors as <see cref="SaveAsync(SnapshotFile, CancellationToken)"/>. The file is written
+    /// at no more than <paramref name="bytesPerSecond"/> (0: unbounded; see <see cref="PacedWriteback"/>), which
+    /// blocks the calling thread while it waits; <paramref name="ct"/> also ends the write between its steps, leaving no
+    /// file behind.
     /// </summary>
-    public async Task SaveAsync(SnapshotMarker marker, IReadOnlyList<ulong> voters, IReadOnlyList<ulong> learners, long dataLength, Action<Stream> writeData, CancellationToken ct)
+    public async Task SaveAsync(SnapshotMarker marker, IReadOnlyList<ulong> voters, IReadOnlyList<ulong> learners, long dataLength, Action<Stream> writeData, CancellationToken ct, long bytesPerSecond = PacedWriteback.DefaultBytesPerSecond)
     {
         var path = Path.Combine(directory, SnapshotFile.NameOf(marker));
         var temp = path + TempSuffix;
@@ -45,8 +49,8 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
             await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
             {
                 // The CRC covers the header and the data; the writer's own buffering sets the write size, and the
-                // file goes to disk in steps so the WAL's fsyncs never queue behind the whole of it.
-                var crc = new State.Crc32CStream(new WritebackStream(file, WritebackInterval));
+                // file goes to disk in paced steps so the WAL's fsyncs never queue behind much of it.
+                var crc = new State.Crc32CStream(new WritebackStream(file, bytesPerSecond, ct));
                 crc.Write(header);
                 var data = new CountingStream(crc, dataLength);
                 writeData(data);
