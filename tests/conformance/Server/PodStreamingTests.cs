@@ -120,7 +120,19 @@ public sealed class PodStreamingTests : IAsyncLifetime
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
                 for (var i = 0; i < 3; i++)
                 {
-                    (await http.GetStringAsync($"http://127.0.0.1:{localPort}/", ct)).Should().Be("hello through port-forward\n", $"request {i} through kubectl {version} port-forward: {forward.Errors}");
+                    string body;
+                    try
+                    {
+                        body = await http.GetStringAsync($"http://127.0.0.1:{localPort}/", ct);
+                    }
+                    catch (HttpRequestException e)
+                    {
+                        // Seen once in a full run (connection reset on a fresh connection) and not reproduced in 7
+                        // runs alone: keep what kubectl said, which the exception does not carry.
+                        throw new InvalidOperationException($"request {i} through kubectl {version} port-forward failed ({e.Message}); kubectl's stderr: {forward.Errors}; stdout: {forward.Output}", e);
+                    }
+
+                    body.Should().Be("hello through port-forward\n", $"request {i} through kubectl {version} port-forward: {forward.Errors}");
                 }
 
                 forward.HasExited.Should().BeFalse($"the forward stays up: {forward.Errors}");
