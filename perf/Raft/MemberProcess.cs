@@ -12,6 +12,12 @@ internal sealed class MemberProcess : IAsyncDisposable
 {
     private readonly string _executable;
     private readonly StringBuilder _log = new();
+
+    /// <summary>
+    /// With K3SLAB_PERF_MEMBER_LOGS=&lt;folder&gt;, every line the member prints goes, stamped with the local time, to
+    /// &lt;folder&gt;/&lt;etcd|k3s&gt;-&lt;member&gt;.log too, to line a slow second of the load up with what the members did.
+    /// </summary>
+    private readonly string? _logCopy;
     private Process? _process;
     private double _cpuOfEarlierRuns;
 
@@ -22,6 +28,10 @@ internal sealed class MemberProcess : IAsyncDisposable
         ClientPort = clientPort;
         PeerPort = peerPort;
         DataDirectory = dataDirectory;
+        if (Environment.GetEnvironmentVariable("K3SLAB_PERF_MEMBER_LOGS") is { Length: > 0 } folder)
+        {
+            _logCopy = Path.Combine(folder, $"{Path.GetFileName(executable)}-{name}.log");
+        }
     }
 
     public string Name { get; }
@@ -147,19 +157,13 @@ internal sealed class MemberProcess : IAsyncDisposable
             return;
         }
 
-        // K3SLAB_PERF_MEMBER_LOGS=<folder>: every line each member prints, stamped with the local time, in
-        // <folder>/<etcd|k3s>-<member>.log, to line a slow second of the load up with what the members did.
-        if (Environment.GetEnvironmentVariable("K3SLAB_PERF_MEMBER_LOGS") is { Length: > 0 } folder)
-        {
-            lock (_log)
-            {
-                var file = Path.Combine(folder, $"{Path.GetFileName(_executable)}-{Name}.log");
-                File.AppendAllText(file, string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss.fff} {line}\n"));
-            }
-        }
-
         lock (_log)
         {
+            if (_logCopy is not null)
+            {
+                File.AppendAllText(_logCopy, string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss.fff} {line}\n"));
+            }
+
             if (_log.Length > 64 * 1024)
             {
                 _log.Remove(0, _log.Length - (32 * 1024));

@@ -13,9 +13,18 @@ internal readonly record struct Http2Frame(int Length, byte Type, byte Flags, in
     /// <summary>SETTINGS_MAX_FRAME_SIZE's initial value, the size every peer must accept (section 6.5.2).</summary>
     public const int DefaultMaxFrameSize = 16_384;
 
+    // Frame types (section 6).
+    public const byte Data = 0x0;
     public const byte Headers = 0x1;
+    public const byte RstStream = 0x3;
+    public const byte Settings = 0x4;
+    public const byte Ping = 0x6;
+    public const byte GoAway = 0x7;
+    public const byte WindowUpdate = 0x8;
     public const byte Continuation = 0x9;
 
+    // Flags; ACK is SETTINGS' and PING's, the others DATA's and HEADERS'.
+    public const byte Ack = 0x1;
     public const byte EndStream = 0x1;
     public const byte EndHeaders = 0x4;
     public const byte Padded = 0x8;

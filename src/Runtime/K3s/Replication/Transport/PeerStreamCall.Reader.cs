@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using Grpc.Core;
 using K3sLab.K3s.Etcd.Http2;
+using static K3sLab.K3s.Etcd.Http2.Http2Frame;
 
 namespace K3sLab.K3s.Replication.Transport;
 

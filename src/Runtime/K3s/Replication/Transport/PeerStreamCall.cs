@@ -6,6 +6,7 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using K3sLab.K3s.Etcd.Http2;
+using static K3sLab.K3s.Etcd.Http2.Http2Frame;
 
 namespace K3sLab.K3s.Replication.Transport;
 
@@ -41,15 +42,6 @@ internal sealed partial class PeerStreamCall : IAsyncDisposable
     private const int StreamId = 1;
     private const int DefaultWindow = 65_535;
     private const int ReceiveWindowUpdateAt = 32 * 1024;
-    private const byte Data = 0x0;
-    private const byte Headers = 0x1;
-    private const byte RstStream = 0x3;
-    private const byte Settings = 0x4;
-    private const byte Ping = 0x6;
-    private const byte GoAway = 0x7;
-    private const byte WindowUpdate = 0x8;
-    private const byte Continuation = 0x9;
-    private const byte Ack = 0x1;
     private const int SettingsInitialWindowSize = 0x4;
     private const int SettingsMaxFrameSize = 0x5;
 

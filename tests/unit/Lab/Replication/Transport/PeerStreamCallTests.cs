@@ -5,6 +5,7 @@ using Grpc.Core;
 using K3sLab.K3s.Replication.Transport;
 using K3sLab.K3s.Replication.Wire;
 using K3sLab.Lab.Host;
+using K3sLab.Lab.Tests.Agent;
 using K3sLab.Raft;
 
 namespace K3sLab.Lab.Tests.Replication.Transport;
@@ -45,7 +46,7 @@ public sealed class PeerStreamCallTests
             await call.WriteAsync(Batch(Append(i, 200)), Ct);
         }
 
-        await WaitAsync(() => inbox.Messages.Count == 200, "every message delivered");
+        await Eventually.TrueAsync(() => inbox.Messages.Count == 200, "every message delivered");
         inbox.Messages.Select(m => m.Entries[0].Index).Should().Equal(Enumerable.Range(1, 200).Select(i => (ulong)i));
         inbox.Messages[100].Entries[0].Data.ToArray().Should().Equal(big);
         inbox.Messages[0].Entries[0].Data.ToArray().Should().HaveCount(200);
@@ -81,7 +82,7 @@ public sealed class PeerStreamCallTests
         var server = await StartServerAsync(inbox);
         await using var call = await OpenAsync(server.Url);
         await call.WriteAsync(Batch(Append(1, 10)), Ct);
-        await WaitAsync(() => inbox.Messages.Count == 1, "the first message delivered");
+        await Eventually.TrueAsync(() => inbox.Messages.Count == 1, "the first message delivered");
 
         await server.DisposeAsync();
 
@@ -138,16 +139,6 @@ public sealed class PeerStreamCallTests
 
     private static Message Append(ulong index, byte[] data) =>
         new(MessageType.Append, Sender, Receiver, 1) { Index = index - 1, LogTerm = 1, Entries = [new Entry(index, 1, data)] };
-
-    private static async Task WaitAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, what);
-            await Task.Delay(10, Ct);
-        }
-    }
 
     private sealed class RunningServer(Microsoft.AspNetCore.Builder.WebApplication app, string url) : IAsyncDisposable
     {
