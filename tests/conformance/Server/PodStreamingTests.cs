@@ -103,7 +103,7 @@ public sealed class PodStreamingTests : IAsyncLifetime
 
             // An interactive shell on that terminal: typed lines run, and its exit code comes back.
             var shell = await ScriptAsync(server, version, "{kubectl} exec -ti shell -- sh", "echo typed$((40+2))\nexit 7\n", ct);
-            shell.Output.Should().Contain("typed42", $"kubectl {version} exec -ti runs what is typed");
+            shell.Output.Should().Contain("typed42", $"kubectl {version} exec -ti runs what is typed (the agent's exec log: {ExecLines(agent.Log)})");
             shell.ExitCode.Should().Be(7, shell.Output);
 
             // attach shows what the container writes from now on, on the stream it wrote it to.
@@ -230,6 +230,10 @@ public sealed class PodStreamingTests : IAsyncLifetime
         await process.WaitForExitAsync(timeout.Token);
         return new KubectlResult(process.ExitCode, await stdout, await stderr);
     }
+
+    /// <summary>The agent's last exec lines (started, exited, whether its output was read to the end).</summary>
+    private static string ExecLines(string log) =>
+        string.Join('\n', log.Split('\n').Where(l => l.Contains("Exec in", StringComparison.Ordinal)).TakeLast(6));
 
     /// <summary>
     /// Runs a shell line under script(1), so kubectl has a terminal; <c>{kubectl}</c> stands for the kubectl command.

@@ -2,7 +2,11 @@ using K3sLab.K3s.Kubelet.Pods;
 
 namespace K3sLab.Lab.Tests.Kubelet;
 
-/// <summary>A real command on a real pseudo-terminal: the size given at the start is what it reads first.</summary>
+/// <summary>
+/// Real commands on a real pseudo-terminal and on pipes: the size given at the start is what the command reads
+/// first; its output is read whole without anyone consuming it, and a background child holding the output open is
+/// cut off after the grace.
+/// </summary>
 [Trait("Category", "Integration")]
 public sealed class ExecProcessTerminalTests
 {
@@ -22,6 +26,51 @@ public sealed class ExecProcessTerminalTests
 
         System.Text.Encoding.ASCII.GetString(output.ToArray()).Trim().Should().Be(expected);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OutputRead_AfterTheCommandExits_HoldsEverythingItWroteBeforeAnyoneReads(bool tty)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var process = ExecProcess.Start(Target(), ["sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done; echo typed$((40+2)); exit 7"], tty);
+        (await process.WaitAsync(ct)).Should().Be(7);
+
+        // Nobody has read Stdout yet: the reader's thread took it all in by itself.
+        process.StopReadingAfter(TimeSpan.FromSeconds(30));
+        await process.OutputRead.WaitAsync(TimeSpan.FromSeconds(20), ct);
+        process.OutputEnded.Should().BeTrue("the command's own output ends when it exits");
+
+        var text = await new StreamReader(process.Stdout).ReadToEndAsync(ct);
+        text.Should().Contain("line0").And.Contain("line1999").And.EndWith(tty ? "typed42\r\n" : "typed42\n");
+    }
+
+    [Fact]
+    public async Task OutputRead_ABackgroundChildHoldsThePipes_StopsAfterTheGraceWithWhatCameBefore()
+    {
+        // Pipes only: a terminal's session ends when the command, its session leader, exits, and its background
+        // children lose the terminal with it.
+        var ct = TestContext.Current.CancellationToken;
+        using var process = ExecProcess.Start(Target(), ["sh", "-c", "sleep 60 & echo before; echo err >&2; exit 0"], tty: false);
+        try
+        {
+            (await process.WaitAsync(ct)).Should().Be(0);
+            process.StopReadingAfter(TimeSpan.FromMilliseconds(200));
+            await process.OutputRead.WaitAsync(TimeSpan.FromSeconds(20), ct);
+
+            process.OutputEnded.Should().BeFalse("sleep still holds stdout and stderr open");
+            (await new StreamReader(process.Stdout).ReadToEndAsync(ct)).Should().Be("before\n");
+            (await new StreamReader(process.Stderr!).ReadToEndAsync(ct)).Should().Be("err\n");
+        }
+        finally
+        {
+            // The command's session, with the sleep left in it.
+            ProcessGroups.Signal(process.Pid, ProcessGroups.SigKill);
+        }
+    }
+
+    private static ExecTarget Target() =>
+        new(new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" }, "/tmp", Environment.ProcessId, Stdin: false, Tty: false, "/dev/null", () => true);
 
     private static async Task CopyUntilEndAsync(Stream from, Stream to)
     {

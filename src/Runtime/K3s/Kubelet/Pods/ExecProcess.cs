@@ -8,7 +8,7 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// volumes), inside that namespace through <c>nsenter --mount</c>, so it sees the volumes where the container does.
 /// Without a TTY its stdin, stdout and stderr are pipes; with one they are the slave end of a <see cref="Pty"/>
 /// (opened by a small shell after <c>setsid</c>, so it becomes the command's controlling terminal) and the output
-/// is the master end.
+/// is the master end. Each output is read by an <see cref="OutputReader"/> on a thread of its own.
 /// </summary>
 internal sealed class ExecProcess : IDisposable
 {
@@ -17,8 +17,9 @@ internal sealed class ExecProcess : IDisposable
 
     private readonly Process _process;
     private readonly Pty? _pty;
-    private readonly FileStream? _terminalOutput;
     private readonly FileStream? _terminalInput;
+    private readonly OutputReader _stdout;
+    private readonly OutputReader? _stderr;
 
     private ExecProcess(Process process, Pty? pty)
     {
@@ -27,27 +28,28 @@ internal sealed class ExecProcess : IDisposable
         if (pty is null)
         {
             Stdin = process.StandardInput.BaseStream;
-            Stdout = process.StandardOutput.BaseStream;
-            Stderr = process.StandardError.BaseStream;
+            _stdout = OutputReader.Start(DescriptorOf(process.StandardOutput.BaseStream), "exec stdout");
+            _stderr = OutputReader.Start(DescriptorOf(process.StandardError.BaseStream), "exec stderr");
+            Stderr = _stderr.Output;
         }
         else
         {
             process.StandardInput.Close();
             process.StandardOutput.Close();
             process.StandardError.Close();
-            // Two streams over the master, so reading the terminal's output and writing its input never share one
-            // FileStream's state (both are synchronous reads and writes of the one descriptor).
-            _terminalOutput = new FileStream(pty.Master, FileAccess.Read, 0, isAsync: false);
+            // The terminal's input is written here; its output is read by the reader's thread alone.
             _terminalInput = new FileStream(pty.Master, FileAccess.Write, 0, isAsync: false);
             Stdin = _terminalInput;
-            Stdout = _terminalOutput;
+            _stdout = OutputReader.Start(pty.Master, "exec terminal");
         }
+
+        Stdout = _stdout.Output;
     }
 
     /// <summary>The command's stdin (with a TTY, the terminal's input).</summary>
     public Stream Stdin { get; }
 
-    /// <summary>The command's stdout (with a TTY, everything the terminal shows).</summary>
+    /// <summary>The command's stdout (with a TTY, everything the terminal shows); ends with the output.</summary>
     public Stream Stdout { get; }
 
     /// <summary>The command's stderr; null with a TTY.</summary>
@@ -149,6 +151,26 @@ internal sealed class ExecProcess : IDisposable
     /// <summary>Sets the terminal's size (no-op without a TTY).</summary>
     public void Resize(ushort columns, ushort rows) => _pty?.Resize(columns, rows);
 
+    /// <summary>
+    /// Completes when <see cref="Stdout"/> and <see cref="Stderr"/> hold everything that will be read: at the
+    /// output's end, or at the deadline set by <see cref="StopReadingAfter"/> when a background child still holds
+    /// it open.
+    /// </summary>
+    public Task OutputRead => _stderr is null ? _stdout.Ended : Task.WhenAll(_stdout.Ended, _stderr.Ended);
+
+    /// <summary>True once every output was read to its end (not stopped at the deadline).</summary>
+    public bool OutputEnded => Ended(_stdout) && (_stderr is null || Ended(_stderr));
+
+    /// <summary>
+    /// After the command exited: stops reading output that is still open once it has been quiet after
+    /// <paramref name="grace"/> (a background child holding it); output that ends sooner is read to its end.
+    /// </summary>
+    public void StopReadingAfter(TimeSpan grace)
+    {
+        _stdout.StopWhenIdleAfter(grace);
+        _stderr?.StopWhenIdleAfter(grace);
+    }
+
     public async Task<int> WaitAsync(CancellationToken ct)
     {
         await _process.WaitForExitAsync(ct);
@@ -166,11 +188,21 @@ internal sealed class ExecProcess : IDisposable
 
     public void Dispose()
     {
+        _stdout.Dispose();
+        _stderr?.Dispose();
         _terminalInput?.Dispose();
-        _terminalOutput?.Dispose();
         _pty?.Dispose();
         _process.Dispose();
     }
+
+    private static bool Ended(OutputReader reader) => reader.Ended.IsCompletedSuccessfully && reader.Ended.Result;
+
+    private static System.Runtime.InteropServices.SafeHandle DescriptorOf(Stream stream) => stream switch
+    {
+        System.IO.Pipes.PipeStream pipe => pipe.SafePipeHandle,
+        FileStream file => file.SafeFileHandle,
+        _ => throw new InvalidOperationException($"cannot read a {stream.GetType().Name} by its descriptor"),
+    };
 
     private static string? MountNamespace(int pid)
     {

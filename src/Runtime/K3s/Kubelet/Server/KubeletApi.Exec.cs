@@ -44,7 +44,8 @@ internal sealed partial class KubeletApi
             }
 
             var code = await exited;
-            await WhenDrainedAsync(stdout, stderr, options.Tty);
+            await WhenDrainedAsync(process, stdout, stderr, options.Tty, channels.ClientGone);
+            Log.ExecEnded(logger, ns, pod, container, process.Pid, code, process.OutputEnded ? "was read to its end" : "was cut off: another process still holds it open");
             await TryAsync(async () =>
             {
                 await channels.CloseOutputAsync(CancellationToken.None);
@@ -54,19 +55,17 @@ internal sealed partial class KubeletApi
     }
 
     /// <summary>
-    /// Waits for the output copies to finish after the command exited. Without a TTY the pipes end when every
-    /// process holding them is gone; a background child that keeps them open is waited for up to a few seconds. With
-    /// a TTY the terminal's master end reports the end (EIO) once the last slave is closed.
+    /// After the command exited, waits until its output is read and forwarded. What it wrote before it exited is
+    /// always read to the end: the readers run on threads of their own, so a busy host delays it but no deadline cuts
+    /// it off (a deadline of two seconds after the exit cut off a shell's last line once, in a full test run on two
+    /// busy cores). A terminal ends when the command, its session leader, exits; pipes that a background child still
+    /// holds are read for five more seconds (two for a terminal), then left. Forwarding ends early only when the
+    /// client goes away.
     /// </summary>
-    private static async Task WhenDrainedAsync(Task stdout, Task stderr, bool tty)
+    private static async Task WhenDrainedAsync(ExecProcess process, Task stdout, Task stderr, bool tty, Task clientGone)
     {
-        try
-        {
-            await Task.WhenAll(stdout, stderr).WaitAsync(TimeSpan.FromSeconds(tty ? 2 : 5));
-        }
-        catch (TimeoutException)
-        {
-        }
+        process.StopReadingAfter(TimeSpan.FromSeconds(tty ? 2 : 5));
+        await Task.WhenAny(Task.WhenAll(process.OutputRead, stdout, stderr), clientGone);
     }
 
     private static async Task CopyOutputAsync(Stream from, Stream? to)
@@ -85,7 +84,7 @@ internal sealed partial class KubeletApi
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.WebSockets.WebSocketException or OperationCanceledException)
         {
-            // EIO from a terminal whose command exited, or a client that went away.
+            // A client that went away.
         }
     }
 

@@ -19,6 +19,9 @@ internal sealed partial class KubeletApi
         [LoggerMessage(EventId = 4503, Level = LogLevel.Information, Message = "Exec in {Namespace}/{Pod} container {Container}: pid {Pid}")]
         public static partial void Exec(ILogger logger, string @namespace, string pod, string container, int pid);
 
+        [LoggerMessage(EventId = 4507, Level = LogLevel.Information, Message = "Exec in {Namespace}/{Pod} container {Container}: pid {Pid} exited with code {Code}; its output {Output}")]
+        public static partial void ExecEnded(ILogger logger, string @namespace, string pod, string container, int pid, int code, string output);
+
         [LoggerMessage(EventId = 4504, Level = LogLevel.Information, Message = "Exec in {Namespace}/{Pod} container {Container} could not start: {Error}")]
         public static partial void ExecFailed(ILogger logger, string @namespace, string pod, string container, string error);
 
