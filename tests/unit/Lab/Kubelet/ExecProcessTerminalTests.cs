@@ -69,6 +69,29 @@ public sealed class ExecProcessTerminalTests
         }
     }
 
+    [Fact]
+    public async Task Dispose_WhileTheOutputIsBeingRead_TheReadSeesTheEnd()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var process = ExecProcess.Start(Target(), ["sh", "-c", "echo first; exec sleep 60"], tty: false);
+        var pid = process.Pid;
+        try
+        {
+            var reader = new StreamReader(process.Stdout);
+            (await reader.ReadLineAsync(ct)).Should().Be("first");
+            var rest = reader.ReadToEndAsync(ct);
+
+            // The kubelet disposes an exec whose client went away while its output copy still reads.
+            process.Dispose();
+
+            (await rest.WaitAsync(TimeSpan.FromSeconds(10), ct)).Should().BeEmpty("the read ends cleanly, not with an error");
+        }
+        finally
+        {
+            ProcessGroups.Signal(pid, ProcessGroups.SigKill);
+        }
+    }
+
     private static ExecTarget Target() =>
         new(new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" }, "/tmp", Environment.ProcessId, Stdin: false, Tty: false, "/dev/null", () => true);
 

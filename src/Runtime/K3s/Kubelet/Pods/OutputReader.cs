@@ -60,13 +60,18 @@ internal sealed partial class OutputReader : IDisposable
     public void StopWhenIdleAfter(TimeSpan grace) =>
         Interlocked.Exchange(ref _deadline, Stopwatch.GetTimestamp() + (long)(grace.TotalSeconds * Stopwatch.Frequency));
 
+    /// <summary>
+    /// Stops reading; whoever reads <see cref="Output"/> then sees its end after what was already read (the pipe's
+    /// reading side is left to them, so a read in progress is never cut from under them).
+    /// </summary>
     public void Dispose()
     {
         _disposed = true;
-        _pipe.Reader.Complete();
+        _pipe.Writer.CancelPendingFlush();
         if (_thread.IsAlive && _thread.ManagedThreadId != Environment.CurrentManagedThreadId)
         {
-            // The thread polls every 50 ms and a read it starts has data waiting, so it ends promptly.
+            // The thread polls every 50 ms, a read it starts has data waiting, and a flush waiting for room is
+            // cancelled above, so it ends promptly.
             _thread.Join(TimeSpan.FromSeconds(2));
         }
     }
@@ -137,8 +142,10 @@ internal sealed partial class OutputReader : IDisposable
             if (n > 0)
             {
                 _pipe.Writer.Write(buffer.AsSpan(0, (int)n));
-                if (_pipe.Writer.FlushAsync().AsTask().GetAwaiter().GetResult().IsCompleted)
+                var flushed = _pipe.Writer.FlushAsync().AsTask().GetAwaiter().GetResult();
+                if (flushed.IsCompleted || flushed.IsCanceled)
                 {
+                    // Nobody reads any more, or this reader is being disposed.
                     return false;
                 }
 
