@@ -45,7 +45,10 @@ internal sealed partial class KubeletApi
 
             var code = await exited;
             await WhenDrainedAsync(process, stdout, stderr, options.Tty, channels.ClientGone);
-            Log.ExecEnded(logger, ns, pod, container, process.Pid, code, process.OutputEnded ? "was read to its end" : "was cut off: another process still holds it open");
+            var output = process.OutputEnded ? "was read to its end"
+                : channels.ClientGone.IsCompleted ? "was not all read: the client went away"
+                : "was cut off: another process still holds it open";
+            Log.ExecEnded(logger, ns, pod, container, process.Pid, code, output);
             await TryAsync(async () =>
             {
                 await channels.CloseOutputAsync(CancellationToken.None);
@@ -57,10 +60,10 @@ internal sealed partial class KubeletApi
     /// <summary>
     /// After the command exited, waits until its output is read and forwarded. What it wrote before it exited is
     /// always read to the end: the readers run on threads of their own, so a busy host delays it but no deadline cuts
-    /// it off (a deadline of two seconds after the exit cut off a shell's last line once, in a full test run on two
-    /// busy cores). A terminal ends when the command, its session leader, exits; pipes that a background child still
-    /// holds are read for five more seconds (two for a terminal), then left. Forwarding ends early only when the
-    /// client goes away.
+    /// it off (a full test run on two busy cores once lost a shell's last line, most likely to the two-second deadline
+    /// this had when the reads waited for the thread pool). A terminal ends when the command, its session leader,
+    /// exits; pipes that a background child still holds are read for five more seconds (two for a terminal), then
+    /// left. Forwarding ends early only when the client goes away.
     /// </summary>
     private static async Task WhenDrainedAsync(ExecProcess process, Task stdout, Task stderr, bool tty, Task clientGone)
     {
