@@ -85,9 +85,9 @@ internal sealed partial class OutputReader : IDisposable
             _descriptor.DangerousAddRef(ref added);
             reachedEnd = Pump((int)_descriptor.DangerousGetHandle());
         }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is ObjectDisposedException or IOException)
         {
-            // The pipe's reader went away, or the descriptor was closed under us: nothing more to deliver.
+            // The descriptor was closed before reading began, or poll or read failed: nothing more to deliver.
         }
         finally
         {
@@ -105,7 +105,7 @@ internal sealed partial class OutputReader : IDisposable
     private bool Pump(int fd)
     {
         var buffer = new byte[32 * 1024];
-        Span<PollFd> poll = [new PollFd { Fd = fd, Events = PollIn }];
+        var poll = new PollFd { Fd = fd, Events = PollIn };
         while (!_disposed)
         {
             var deadline = Interlocked.Read(ref _deadline);
@@ -115,8 +115,7 @@ internal sealed partial class OutputReader : IDisposable
                 return false;
             }
 
-            poll[0].Revents = 0;
-            var ready = Poll(ref MemoryMarshal.GetReference(poll), 1, PollMilliseconds);
+            var ready = Poll(ref poll, 1, PollMilliseconds);
             if (ready < 0)
             {
                 if (Marshal.GetLastPInvokeError() == EIntr)

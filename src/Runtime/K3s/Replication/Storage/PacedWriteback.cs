@@ -105,21 +105,25 @@ internal sealed partial class PacedWriteback
     /// </summary>
     private void Issue(long at, long length)
     {
-        if (!_rangeRefused && !_pipelined && Range(at, length, WaitBefore | StartWrite | WaitAfter))
+        if (!_rangeRefused && (_pipelined ? StartAndWaitBefore(at, length) : Range(at, length, WaitBefore | StartWrite | WaitAfter)))
         {
-            _waited = at + length;
-            return;
-        }
-
-        if (!_rangeRefused && _pipelined && Range(at, length, StartWrite) && Range(_waited, at - _waited, WaitBefore | StartWrite | WaitAfter))
-        {
-            _waited = at;
             return;
         }
 
         _rangeRefused = true;
         RandomAccess.FlushToDisk(_handle);
         _waited = at + length;
+    }
+
+    private bool StartAndWaitBefore(long at, long length)
+    {
+        if (!Range(at, length, StartWrite) || !Range(_waited, at - _waited, WaitBefore | StartWrite | WaitAfter))
+        {
+            return false;
+        }
+
+        _waited = at;
+        return true;
     }
 
     /// <summary>One sync_file_range call; false if the file system refuses it (the caller then fsyncs).</summary>
