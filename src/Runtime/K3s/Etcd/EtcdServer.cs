@@ -23,6 +23,7 @@ internal static class EtcdServer
         builder.Logging.AddFilter("Grpc", debug ? LogLevel.Debug : LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", debug ? LogLevel.Debug : LogLevel.Warning);
 
+        KestrelApplication.PreferInlineScheduling(builder);
         var leaders = new LeaderLoss(cluster, TimeProvider.System);
         var endpoint = new EtcdEndpoint(store, cluster, leaders) { MaxRequestBytes = options.MaxRequestBytes };
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -21,6 +21,7 @@ internal static class PeerServer
         var debug = Environment.GetEnvironmentVariable("K3S_DEBUG") == "true";
         builder.Logging.AddFilter("Grpc", debug ? LogLevel.Debug : LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", debug ? LogLevel.Debug : LogLevel.Warning);
+        KestrelApplication.PreferInlineScheduling(builder);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
