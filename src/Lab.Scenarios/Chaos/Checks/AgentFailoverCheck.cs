@@ -119,6 +119,23 @@ public static partial class AgentFailoverCheck
         return active;
     }
 
+    /// <summary>
+    /// Each server's last state at <paramref name="at"/> and since when, for an error that says where the balancer
+    /// stood: <c>172.28.0.10:6443 RECOVERING since 06:52:35.185</c>, or that its log has no transitions.
+    /// </summary>
+    internal static string DescribeStates(IReadOnlyList<(DateTimeOffset At, string Address, string To)> transitions, DateTimeOffset at)
+    {
+        var last = new SortedDictionary<string, (DateTimeOffset At, string To)>(StringComparer.Ordinal);
+        foreach (var (when, address, to) in transitions.Where(t => t.At <= at))
+        {
+            last[address] = (when, to);
+        }
+
+        return last.Count == 0
+            ? "no transitions in its log"
+            : string.Join(", ", last.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value.To} since {s.Value.At:HH:mm:ss.fff}")));
+    }
+
     [GeneratedRegex(@"^(?<at>\d{4}-\d\d-\d\dT[\d:.]+Z) .*\bServer (?<address>\S+)@(?<from>[A-Z]+)->(?<to>[A-Z]+) from ")]
     private static partial Regex TransitionPattern();
 

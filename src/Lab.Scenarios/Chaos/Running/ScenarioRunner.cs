@@ -19,6 +19,11 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
 {
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(180);
 
+    // How long an agent-N.active reference waits for the agent's balancer to have an ACTIVE server, and how often it
+    // reads the agent's log meanwhile. Five health-check rounds of the balancer's 2 s.
+    private static readonly TimeSpan ActiveWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ActivePoll = TimeSpan.FromMilliseconds(250);
+
     public async Task<ChaosRunResult> RunAsync(ScenarioDefinition scenario, int seed, int repeat, CancellationToken cancellationToken)
     {
         var nodes = new ChaosNodes(cluster);
@@ -35,7 +40,7 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         state.Workload = workload;
         state.Watchers = watchers;
         state.Store = store;
-        state.ResolveActive = (agent, ct) => ActiveServerAsync(nodes, agent, ct);
+        state.ResolveActive = (agent, ct) => ActiveServerAsync(nodes, record, agent, ct);
         var watched = WatchedForRestarts(scenario, nodes, joined);
         foreach (var node in watched.Where(n => !joined.ContainsKey(n)))
         {
@@ -154,14 +159,39 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         return result;
     }
 
-    /// <summary>The server <paramref name="agent"/>'s load balancer has ACTIVE now, read from the agent's own log.</summary>
-    private async Task<string> ActiveServerAsync(ChaosNodes nodes, string agent, CancellationToken cancellationToken)
+    /// <summary>
+    /// The server <paramref name="agent"/>'s load balancer has ACTIVE now, read from the agent's own log. A balancer
+    /// can be between servers for a moment (a health check that ran out of time on a busy host fails the active
+    /// server, and the next one is ACTIVE only when a client dials again, or when a RECOVERING server with connections
+    /// passes its next check), so the log is read again for up to <see cref="ActiveWait"/> before the step fails, and
+    /// a wait is noted on the timeline.
+    /// </summary>
+    private async Task<string> ActiveServerAsync(ChaosNodes nodes, RunRecord record, string agent, CancellationToken cancellationToken)
     {
-        var log = await provider.LogsAsync(nodes[agent], cancellationToken);
-        var address = AgentFailoverCheck.ActiveAt(AgentFailoverCheck.Transitions(log), DateTimeOffset.UtcNow)
-            ?? throw new ChaosRunException($"{agent}.active: {agent}'s load balancer has no ACTIVE server in its log");
-        return nodes.Servers.FirstOrDefault(s => $"{nodes[s].Address}:6443" == address)
-            ?? throw new ChaosRunException($"{agent}.active: {agent}'s load balancer has {address} ACTIVE, which is no server of the cluster");
+        var started = record.Clock.Seconds;
+        while (true)
+        {
+            var transitions = AgentFailoverCheck.Transitions(await provider.LogsAsync(nodes[agent], cancellationToken));
+            var now = DateTimeOffset.UtcNow;
+            if (AgentFailoverCheck.ActiveAt(transitions, now) is { } address)
+            {
+                var waited = record.Clock.Seconds - started;
+                if (waited >= ActivePoll.TotalSeconds)
+                {
+                    record.Event("note", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{agent}.active: waited {waited:0.00} s for {agent}'s load balancer to have an ACTIVE server ({address})"));
+                }
+
+                return nodes.Servers.FirstOrDefault(s => $"{nodes[s].Address}:6443" == address)
+                    ?? throw new ChaosRunException($"{agent}.active: {agent}'s load balancer has {address} ACTIVE, which is no server of the cluster");
+            }
+
+            if (record.Clock.Seconds - started >= ActiveWait.TotalSeconds)
+            {
+                throw new ChaosRunException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{agent}.active: {agent}'s load balancer had no ACTIVE server in its log for {ActiveWait.TotalSeconds:0} s; its servers then: {AgentFailoverCheck.DescribeStates(transitions, now)}"));
+            }
+
+            await Task.Delay(ActivePoll, cancellationToken);
+        }
     }
 
     private static CheckResult Check(CheckSpec spec, RunRecord record, IReadOnlySet<string>? ledger, IReadOnlyList<MemberDigest> digests, RunState state, IReadOnlyList<Checkers.WatchEvent>? history, IReadOnlyDictionary<string, NodeRuntime?> ended, IReadOnlyList<Checkers.WatchEvent>? storeHistory) => spec.Kind switch

@@ -96,14 +96,54 @@ public sealed class ServerListTests
         list.ConnectionsChanged(Default, +3);
         list.States[Default].Should().Be(ServerState.Standby, "the default is used, never promoted");
 
-        // A comes back: health checks move it through RECOVERING to PREFERRED, ahead of the default.
-        list.HealthChecked(A, true, T0.AddSeconds(5)).Transitions.Single().To.Should().Be(ServerState.Recovering);
-        list.HealthChecked(A, true, T0.AddSeconds(6)).Transitions.Single().To.Should().Be(ServerState.Preferred);
+        // A comes back: health checks move it through RECOVERING to PREFERRED, ahead of the default. The first success
+        // is not yet trusted; the second, which makes A PREFERRED, closes the default's connections: the fail-back.
+        var recovering = list.HealthChecked(A, true, T0.AddSeconds(5));
+        recovering.Transitions.Single().To.Should().Be(ServerState.Recovering);
+        recovering.CloseConnectionsTo.Should().BeEmpty();
+        var preferred = list.HealthChecked(A, true, T0.AddSeconds(6));
+        preferred.Transitions.Single().To.Should().Be(ServerState.Preferred);
+        preferred.CloseConnectionsTo.Should().Equal([Default], "their clients dial again and land on A, without waiting for a new client");
+        list.ConnectionsChanged(Default, -3);
+
         list.DialOrder()[0].Should().Be(A);
         var decision = list.DialSucceeded(A, T0.AddSeconds(7));
-
         list.States[A].Should().Be(ServerState.Active);
-        decision.CloseConnectionsTo.Should().Equal([Default], "closing them makes clients reconnect to the active server: the fail-back");
+        decision.CloseConnectionsTo.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void ClientStillOnTheDefault_NextPassingHealthCheck_ClosesItAgain()
+    {
+        var list = WithActive(A);
+        list.SetAddresses([A], T0);
+        list.DialFailed(A, T0);
+        list.ConnectionsChanged(A, -1);
+        list.HealthChecked(A, true, T0.AddSeconds(1));
+        list.HealthChecked(A, true, T0.AddSeconds(2));
+
+        // A client reached the default after the fail-back (a dial that raced it): the next passing check of A, with
+        // no transition, still sends it back.
+        list.DialSucceeded(Default, T0.AddSeconds(2));
+        list.ConnectionsChanged(Default, +1);
+        var decision = list.HealthChecked(A, true, T0.AddSeconds(3));
+
+        decision.Transitions.Should().BeEmpty();
+        decision.CloseConnectionsTo.Should().Equal([Default]);
+    }
+
+    [Fact]
+    public void DefaultInTheServerList_IsNotClosedByAnotherServersHealthCheck()
+    {
+        var list = new ServerList();
+        list.SetDefault(Default, T0);
+        list.SetAddresses([Default, A], T0);
+        list.DialSucceeded(Default, T0);
+        list.ConnectionsChanged(Default, +1);
+
+        list.HealthChecked(A, true, T0).CloseConnectionsTo.Should().BeEmpty();
+        list.HealthChecked(A, true, T0).CloseConnectionsTo.Should().BeEmpty("a listed default is a server like the others, not a last resort");
+        list.States[A].Should().Be(ServerState.Preferred);
     }
 
     [Fact]

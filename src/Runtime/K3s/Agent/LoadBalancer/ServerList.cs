@@ -11,7 +11,8 @@ namespace K3sLab.K3s.Agent.LoadBalancer;
 /// has connections, else PREFERRED; HEALTHY or PREFERRED + successful dial → ACTIVE; PREFERRED for over a minute
 /// without a dial → HEALTHY; any failure of HEALTHY, PREFERRED or ACTIVE → FAILED with its connections closed;
 /// UNCHECKED and RECOVERING fail only on a dial. A server becoming ACTIVE closes connections to FAILED, STANDBY,
-/// RECOVERING and HEALTHY servers, which moves clients back to it.
+/// RECOVERING and HEALTHY servers, which moves clients back to it. A passing health check that leaves a listed server
+/// PREFERRED, HEALTHY or ACTIVE closes the STANDBY default's connections, so clients that fell back to it return.
 /// </remarks>
 /// <param name="neverFailBack">
 /// Test-only planted bug (<c>never-fail-back</c>): a server the balancer lost, because it failed or because it left the
@@ -170,7 +171,7 @@ internal sealed class ServerList(bool neverFailBack = false)
             return LoadBalancerDecision.None;
         }
 
-        return entry.State switch
+        var decision = entry.State switch
         {
             ServerState.Failed or ServerState.Unchecked => Single(address, ServerState.Recovering, "successful health check", now),
             ServerState.Recovering when entry.Connections > 0 => Activate(address, "successful health check", now),
@@ -178,6 +179,25 @@ internal sealed class ServerList(bool neverFailBack = false)
             ServerState.Preferred when now - Max(entry.Since, entry.LastDial) > PreferredFor => Single(address, ServerState.Healthy, "successful health check", now),
             _ => LoadBalancerDecision.None,
         };
+        return FailBackFromDefault(decision, entry.State);
+    }
+
+    /// <summary>
+    /// A listed server that has passed its health checks (now PREFERRED, HEALTHY or ACTIVE) takes the clients back
+    /// from the STANDBY default: the default's connections are closed, so their clients dial again and reach that
+    /// server (k3s closes the default's connections once a healthy server exists). Without this, a long-lived
+    /// connection (the kubelet's HTTP/2 one) that fell back to the default would stay there until it broke by itself.
+    /// </summary>
+    private LoadBalancerDecision FailBackFromDefault(LoadBalancerDecision decision, ServerState checkedServerState)
+    {
+        if (checkedServerState is not (ServerState.Preferred or ServerState.Healthy or ServerState.Active)
+            || _default is null || !_servers.TryGetValue(_default, out var fallback)
+            || fallback.State != ServerState.Standby || fallback.Connections == 0 || decision.CloseConnectionsTo.Contains(_default))
+        {
+            return decision;
+        }
+
+        return new LoadBalancerDecision([.. decision.CloseConnectionsTo, _default], decision.Transitions);
     }
 
     /// <summary>The host opened (+1) or closed (-1) a proxied connection to <paramref name="address"/>.</summary>

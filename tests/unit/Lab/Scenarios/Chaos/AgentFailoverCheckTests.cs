@@ -38,6 +38,15 @@ public sealed class AgentFailoverCheckTests
     }
 
     [Fact]
+    public void DescribeStates_GivesEachServersLastStateAndSince()
+    {
+        var transitions = AgentFailoverCheck.Transitions(Log);
+
+        AgentFailoverCheck.DescribeStates(transitions, Start.AddSeconds(0.5)).Should().Be("no transitions in its log");
+        AgentFailoverCheck.DescribeStates(transitions, Start.AddSeconds(10.3)).Should().Be("172.28.0.10:6443 FAILED since 09:00:10.250, 172.28.0.11:6443 HEALTHY since 09:00:08.000");
+    }
+
+    [Fact]
     public void Run_KillOfTheActiveServer_TimesTheMoveFromTheFault()
     {
         TimelineEvent[] timeline = [new(10.0, "fault", "kill server-0 (power loss: SIGKILL to the whole node; the engine call took 0.30 s)")];
