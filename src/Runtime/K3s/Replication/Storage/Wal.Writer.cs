@@ -138,7 +138,7 @@ internal sealed partial class Wal
             RandomAccess.Write(_current, buffer.WrittenSpan, _length);
             if (!PlantedBugs.AckBeforeFsync)
             {
-                RandomAccess.FlushToDisk(_current);
+                DataSync.Flush(_current);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
