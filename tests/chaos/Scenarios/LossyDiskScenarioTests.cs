@@ -42,5 +42,13 @@ public sealed class LossyDiskScenarioTests(NodeImageFixture image) : IClassFixtu
         var lost = run.Checks.Single(c => c.Name == "no-lost-writes");
         lost.Passed.Should().BeFalse(run.Verdict);
         lost.Details.Should().NotBeEmpty("the evidence names the acknowledged writes that are gone");
+
+        // A failed run keeps every node's output beside its reports.
+        var logs = Path.Combine(_reports, scenario.Name, "run-1", "logs");
+        foreach (var node in new[] { "server-0", "agent-0" })
+        {
+            var log = Directory.GetFiles(logs, $"*-{node}.log").Should().ContainSingle($"{node}'s output is kept in {logs}").Subject;
+            new FileInfo(log).Length.Should().BePositive($"{log} holds {node}'s output");
+        }
     }
 }

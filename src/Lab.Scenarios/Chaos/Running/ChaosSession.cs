@@ -67,7 +67,13 @@ public sealed partial class ChaosSession(ILogger logger)
 
                 var result = await new ScenarioRunner(cluster, provider, logger).RunAsync(scenario, options.Seed + i, i + 1, cancellationToken);
                 results.Add(result);
-                await RunReports.WriteAsync(result, Path.Combine(folder, $"run-{i + 1}"), cancellationToken);
+                var runFolder = Path.Combine(folder, $"run-{i + 1}");
+                await RunReports.WriteAsync(result, runFolder, cancellationToken);
+                if (!result.Passed)
+                {
+                    await SaveLogsAsync(provider, cluster.Name, runFolder, cancellationToken);
+                }
+
                 if ((result.Error is not null || addsNodes) && owned is not null)
                 {
                     // A cluster that did not recover, or that the run grew, is not reused. The next repeat gets a fresh
@@ -94,6 +100,19 @@ public sealed partial class ChaosSession(ILogger logger)
         }
 
         return results;
+    }
+
+    /// <summary>Keeps the nodes' output with a failed run's reports; a failure to list the nodes is logged, never thrown.</summary>
+    private async Task SaveLogsAsync(INodeProvider provider, string cluster, string runFolder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await NodeLogs.SaveAsync(provider, cluster, runFolder, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.LogsNotSaved(logger, cluster, e.Message);
+        }
     }
 
     /// <summary>Removes a cluster this session created; a failure (Docker not answering) is logged, never thrown, so the reports are kept.</summary>
@@ -173,5 +192,8 @@ public sealed partial class ChaosSession(ILogger logger)
     {
         [LoggerMessage(EventId = 9203, Level = LogLevel.Warning, Message = "could not remove cluster {Cluster}: {Reason}; remove it with 'k3slab down --name {Cluster}'")]
         public static partial void RemoveFailed(ILogger logger, string cluster, string reason);
+
+        [LoggerMessage(EventId = 9204, Level = LogLevel.Warning, Message = "could not keep the node logs of cluster {Cluster} with the failed run's reports: {Reason}")]
+        public static partial void LogsNotSaved(ILogger logger, string cluster, string reason);
     }
 }
