@@ -17,7 +17,7 @@ namespace K3sLab.Perf;
 internal static class PerfCommandLine
 {
     private const string DefaultOut = "perf/results";
-    private const string Usage = "usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--ramp FROM-TO/s:SECONDS] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--rounds N] [--clients 1,200] [--no-check-perf] [--snapshot-count N] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N].";
+    private const string Usage = "usage: K3sLab.Perf <suite> [--out dir]; suites: footprint [--max-server-rss-mib N], store [--quick] [--churn-revisions N], api [--quick] [--gate] [--http1] [--connections N] [--watch-only] [--rate R] [--duration S] [--ramp FROM-TO/s:SECONDS] [--cluster NAME] [--threshold [phase:]metric<value ...], raft [--quick] [--trials N] [--rounds N] [--clients 1,200] [--no-check-perf] [--snapshot-count N] [--client grpc|direct] [--min-ratio R], agentlb [--trials N] [--lab], lab [--repeats N], scheduling [--pods N] [--nodes N] [--startup N], datastores [--quick] [--only sqlite,embedded,embedded3,etcd,postgres], scale [--quick] [--nodes N].";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -97,6 +97,12 @@ internal static class PerfCommandLine
                 if (snapshotIndex >= 0 && snapshotIndex + 1 < args.Length)
                 {
                     raft = raft with { SnapshotCount = ulong.Parse(args[snapshotIndex + 1], System.Globalization.CultureInfo.InvariantCulture) };
+                }
+
+                var clientIndex = Array.IndexOf(args, "--client");
+                if (clientIndex >= 0 && clientIndex + 1 < args.Length)
+                {
+                    raft = raft with { Client = Enum.Parse<PutClient>(args[clientIndex + 1], ignoreCase: true) };
                 }
 
                 var ratioIndex = Array.IndexOf(args, "--min-ratio");

@@ -30,6 +30,7 @@ internal sealed class MemberProcess : IAsyncDisposable
         DataDirectory = dataDirectory;
         if (Environment.GetEnvironmentVariable("K3SLAB_PERF_MEMBER_LOGS") is { Length: > 0 } folder)
         {
+            Directory.CreateDirectory(folder);
             _logCopy = Path.Combine(folder, $"{Path.GetFileName(executable)}-{name}.log");
         }
     }

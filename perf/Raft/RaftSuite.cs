@@ -128,7 +128,7 @@ internal static class RaftSuite
     private static async Task LevelAsync(RaftReport report, ClusterUnderTest cluster, int clients, int round, RaftSuiteOptions options, CancellationToken ct)
     {
         var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30), ct);
-        var level = await WriteLoad.RunAsync(leader.ClientUrl, cluster.CpuSeconds, clients, options.LevelDuration, ct);
+        var level = await WriteLoad.RunAsync(leader.ClientUrl, cluster.CpuSeconds, clients, options.LevelDuration, options.Client, ct);
         report.Add(cluster.Side, level, round);
         var which = options.Rounds > 1 ? $"round {round}, " : string.Empty;
         Progress($"{cluster.Side}: {which}{clients} clients: {level.WritesPerSecond:0} w/s, p50 {level.Latency.Ms(50):0.00} ms, p99 {level.Latency.Ms(99):0.00} ms, p99.9 {level.Latency.Ms(99.9):0.00} ms, CPU {level.StoreCpuSeconds / level.Seconds:0.00} cores, errors {level.Errors}");

@@ -1,3 +1,5 @@
+using K3sLab.Perf.Store;
+
 namespace K3sLab.Perf.Raft;
 
 /// <summary>How much load the raft suite puts on each cluster: the full run, or <c>--quick</c> for the CI smoke.</summary>
@@ -24,6 +26,9 @@ internal sealed record RaftSuiteOptions
 
     /// <summary>When set, passed as <c>--snapshot-count</c> to every member of both clusters (each side's default otherwise: etcd 3.4 100,000, ours 10,000).</summary>
     public ulong? SnapshotCount { get; init; }
+
+    /// <summary>The gRPC client the put levels drive both clusters with.</summary>
+    public PutClient Client { get; init; } = PutClient.Grpc;
 
     /// <summary>The bound on recovery after the leader is killed.</summary>
     public TimeSpan FailoverGoal { get; init; } = TimeSpan.FromSeconds(2);

@@ -33,7 +33,10 @@ internal static class WriteLoad
         RunAsync(store.Address, store.CpuSeconds, clients, duration, ct);
 
     /// <summary>The same loop against any gRPC address; <paramref name="cpuSeconds"/> reads the CPU the server side has used so far.</summary>
-    public static async Task<WriteLevel> RunAsync(string address, Func<double> cpuSeconds, int clients, TimeSpan duration, CancellationToken ct)
+    public static Task<WriteLevel> RunAsync(string address, Func<double> cpuSeconds, int clients, TimeSpan duration, PutClient client, CancellationToken ct) =>
+        client == PutClient.Direct ? DirectWriteLoad.RunAsync(address, cpuSeconds, clients, duration, MaxWritesPerLevel) : RunAsync(address, cpuSeconds, clients, duration, ct);
+
+    private static async Task<WriteLevel> RunAsync(string address, Func<double> cpuSeconds, int clients, TimeSpan duration, CancellationToken ct)
     {
         using var channels = new Channels(address, clients);
         var prefix = $"/perf/w{clients}/";
