@@ -97,7 +97,9 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
 
         md.AppendLine(Inv, $"## Puts: closed loop through the leader's client endpoint, one connection per client, 256-byte new keys, 1 KiB values, {options.LevelDuration.TotalSeconds:0} s per level")
             .AppendLine()
-            .AppendLine("CPU is the three members' together (cores used on average over the level).")
+            .AppendLine(options.Client == PutClient.Direct
+                ? "Client: `DirectUnaryConnection` (`--client direct`), one thread per connection, blocking socket calls. CPU is the three members' together (cores used on average over the level)."
+                : "Client: `Grpc.Net.Client`, async, one channel per connection. CPU is the three members' together (cores used on average over the level).")
             .AppendLine()
             .AppendLine("| clients | round | etcd w/s | etcd p50 | etcd p99 | etcd p99.9 | etcd CPU | k3s w/s | k3s p50 | k3s p99 | k3s p99.9 | k3s CPU | k3s / etcd |")
             .AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
