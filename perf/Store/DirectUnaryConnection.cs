@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
@@ -38,7 +39,7 @@ internal sealed class DirectUnaryConnection : IDisposable, IHeaderFieldSink
     private int _readStart;
     private int _readEnd;
     private byte[] _send = new byte[4 * 1024];
-    private readonly List<byte> _pendingBlock = [];
+    private readonly ArrayBufferWriter<byte> _pendingBlock = new(1024);
     private long _connectionSendWindow = DefaultWindow;
     private int _peerInitialWindow = DefaultWindow;
     private int _peerMaxFrameSize = DefaultMaxFrameSize;
@@ -55,14 +56,9 @@ internal sealed class DirectUnaryConnection : IDisposable, IHeaderFieldSink
     private DirectUnaryConnection(Socket socket, Uri address, string path)
     {
         _socket = socket;
-        var block = new List<byte>(256);
-        Literal(block, ":method", "POST");
-        Literal(block, ":scheme", "http");
-        Literal(block, ":path", path);
-        Literal(block, ":authority", address.Authority);
-        Literal(block, "content-type", "application/grpc");
-        Literal(block, "te", "trailers");
-        _headerBlock = [.. block];
+        var block = new ArrayBufferWriter<byte>(256);
+        HpackLiteral.WriteGrpcRequest(block, "http", address.Authority, path);
+        _headerBlock = block.WrittenSpan.ToArray();
     }
 
     /// <summary>Connects to <paramref name="address"/> (an <c>http://host:port</c> URL) for calls to <paramref name="path"/>, e.g. <c>/etcdserverpb.KV/Put</c>.</summary>
@@ -161,17 +157,6 @@ internal sealed class DirectUnaryConnection : IDisposable, IHeaderFieldSink
     {
     }
 
-    /// <summary>HPACK "literal header field without indexing, new name", no Huffman coding (RFC 7541 section 6.2.2).</summary>
-    private static void Literal(List<byte> block, string name, string value)
-    {
-        Span<byte> length = stackalloc byte[8];
-        block.Add(0);
-        block.AddRange(length[..HpackInteger.Write(length, name.Length, 7, 0)]);
-        block.AddRange(Encoding.ASCII.GetBytes(name));
-        block.AddRange(length[..HpackInteger.Write(length, value.Length, 7, 0)]);
-        block.AddRange(Encoding.ASCII.GetBytes(value));
-    }
-
     /// <summary>The client preface, SETTINGS (no push, a 1 GiB stream window) and a connection WINDOW_UPDATE to 1 GiB.</summary>
     private void SendOpening()
     {
@@ -268,21 +253,18 @@ internal sealed class DirectUnaryConnection : IDisposable, IHeaderFieldSink
             }
 
             payload = payload[..^padding];
-            _pendingBlock.Clear();
+            _pendingBlock.ResetWrittenCount();
             _pendingEnds = frame.StreamId == _streamId && (frame.Flags & EndStream) != 0;
         }
 
-        foreach (var b in payload)
-        {
-            _pendingBlock.Add(b);
-        }
+        _pendingBlock.Write(payload);
 
         if ((frame.Flags & EndHeaders) == 0)
         {
             return false;
         }
 
-        if (!_hpack.TryDecode(_pendingBlock.ToArray(), this))
+        if (!_hpack.TryDecode(_pendingBlock.WrittenSpan, this))
         {
             throw new IOException("the server sent a header block this client cannot decode");
         }

@@ -17,14 +17,14 @@ internal static class DirectWriteLoad
     public static async Task<WriteLevel> RunAsync(string address, Func<double> cpuSeconds, int clients, TimeSpan duration, long maxWrites)
     {
         var prefix = $"/perf/w{clients}/";
-        var connections = new DirectUnaryConnection[clients];
+        var connections = new DirectUnaryConnection?[clients];
         try
         {
             // Connect and warm up: one untimed put per connection so connection setup is not measured.
             for (var i = 0; i < clients; i++)
             {
                 connections[i] = DirectUnaryConnection.Open(address, PutPath, CallTimeout);
-                var (status, message) = connections[i].Call(new PutRequest { Key = Payloads.Key(prefix + "warm/", i), Value = Payloads.Value });
+                var (status, message) = connections[i]!.Call(new PutRequest { Key = Payloads.Key(prefix + "warm/", i), Value = Payloads.Value });
                 if (status != 0)
                 {
                     throw new InvalidOperationException($"the warm-up put through {address} failed: gRPC status {status}: {message}");
@@ -45,7 +45,8 @@ internal static class DirectWriteLoad
                 var random = new Random(i);
                 while (clock.Elapsed < duration && Interlocked.Increment(ref issued) <= maxWrites)
                 {
-                    if (connections[i] is null && !TryReconnect(connections, i, address, kinds, ref errors, ref firstError, timeline))
+                    var connection = connections[i];
+                    if (connection is null && !TryReconnect(connections, i, address, kinds, ref errors, ref firstError, timeline, out connection))
                     {
                         continue;
                     }
@@ -56,7 +57,7 @@ internal static class DirectWriteLoad
                     string kind;
                     try
                     {
-                        var (status, message) = connections[i].Call(request);
+                        var (status, message) = connection!.Call(request);
                         if (status == 0)
                         {
                             var end = Stopwatch.GetTimestamp();
@@ -73,8 +74,8 @@ internal static class DirectWriteLoad
                     {
                         kind = "transport: " + e.GetType().Name;
                         failure = e.Message;
-                        connections[i].Dispose();
-                        connections[i] = null!;
+                        connection!.Dispose();
+                        connections[i] = null;
                     }
 
                     timeline.Error(Stopwatch.GetTimestamp());
@@ -101,11 +102,12 @@ internal static class DirectWriteLoad
     }
 
     /// <summary>Opens a replacement connection for slot <paramref name="i"/>; a failure counts as one error and waits 100 ms.</summary>
-    private static bool TryReconnect(DirectUnaryConnection[] connections, int i, string address, ErrorKinds kinds, ref long errors, ref string? firstError, Timeline timeline)
+    private static bool TryReconnect(DirectUnaryConnection?[] connections, int i, string address, ErrorKinds kinds, ref long errors, ref string? firstError, Timeline timeline, out DirectUnaryConnection? connection)
     {
+        connection = null;
         try
         {
-            connections[i] = DirectUnaryConnection.Open(address, PutPath, CallTimeout);
+            connection = connections[i] = DirectUnaryConnection.Open(address, PutPath, CallTimeout);
             return true;
         }
         catch (System.Net.Sockets.SocketException e)

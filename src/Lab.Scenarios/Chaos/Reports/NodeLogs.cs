@@ -10,7 +10,7 @@ namespace K3sLab.Scenarios.Chaos.Reports;
 /// </summary>
 public static class NodeLogs
 {
-    public static async Task<int> SaveAsync(INodeProvider provider, string cluster, string folder, CancellationToken cancellationToken)
+    public static async Task SaveAsync(INodeProvider provider, string cluster, string folder, CancellationToken cancellationToken)
     {
         var nodes = await provider.ListNodesAsync(cluster, cancellationToken);
         var logs = Path.Combine(folder, "logs");
@@ -29,7 +29,5 @@ public static class NodeLogs
 
             await File.WriteAllTextAsync(Path.Combine(logs, node.Name + ".log"), text, cancellationToken);
         }
-
-        return nodes.Count;
     }
 }

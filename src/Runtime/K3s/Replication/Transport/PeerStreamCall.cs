@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using K3sLab.K3s.Etcd.Http2;
@@ -214,12 +213,7 @@ internal sealed partial class PeerStreamCall : IAsyncDisposable
     private static byte[] Opening(Uri url, string path)
     {
         var block = new ArrayBufferWriter<byte>(256);
-        Literal(block, ":method", "POST");
-        Literal(block, ":scheme", url.Scheme.ToLowerInvariant());
-        Literal(block, ":path", path);
-        Literal(block, ":authority", url.Authority);
-        Literal(block, "content-type", "application/grpc");
-        Literal(block, "te", "trailers");
+        HpackLiteral.WriteGrpcRequest(block, url.Scheme.ToLowerInvariant(), url.Authority, path);
         if (block.WrittenCount > Http2Frame.DefaultMaxFrameSize)
         {
             throw new ArgumentException($"the request headers for {url} do not fit one frame", nameof(url));
@@ -237,19 +231,6 @@ internal sealed partial class PeerStreamCall : IAsyncDisposable
         new Http2Frame(block.WrittenCount, Headers, Http2Frame.EndHeaders, StreamId).Write(output.AsSpan(at));
         block.WrittenSpan.CopyTo(output.AsSpan(at + Http2Frame.HeaderLength));
         return output;
-    }
-
-    /// <summary>HPACK "literal header field without indexing, new name", no Huffman coding (RFC 7541 section 6.2.2).</summary>
-    private static void Literal(ArrayBufferWriter<byte> block, string name, string value)
-    {
-        var span = block.GetSpan(16 + (2 * (name.Length + value.Length)));
-        var at = 0;
-        span[at++] = 0;
-        at += HpackInteger.Write(span[at..], name.Length, 7, 0);
-        at += Encoding.ASCII.GetBytes(name, span[at..]);
-        at += HpackInteger.Write(span[at..], value.Length, 7, 0);
-        at += Encoding.ASCII.GetBytes(value, span[at..]);
-        block.Advance(at);
     }
 
     /// <summary>Takes up to <paramref name="wanted"/> bytes of send credit, waiting while either window is empty.</summary>
