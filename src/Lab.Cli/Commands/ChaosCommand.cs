@@ -45,6 +45,7 @@ internal static class ChaosCommand
     {
         var scenario = new Argument<string>("scenario") { Description = "A library scenario name (see 'chaos list') or a path to a scenario YAML file" };
         var repeat = new Option<int>("--repeat") { Description = "How many runs", DefaultValueFactory = _ => 1 };
+        var stop = new Option<bool>("--stop-on-failure") { Description = "End at the first failed run instead of making every repeat (hunting a rare failure)" };
         var seed = new Option<int>("--seed") { Description = "The first run's seed (run i uses seed + i - 1)", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Report folder", DefaultValueFactory = _ => "chaos-reports" };
         var cluster = new Option<string?>("--cluster") { Description = "Run on this existing lab cluster instead of creating one" };
@@ -54,7 +55,7 @@ internal static class ChaosCommand
         plant.AcceptOnlyFromAmong(bugs);
         var run = new Command("run", "Run a scenario and write its reports");
         run.Arguments.Add(scenario);
-        foreach (var option in new Option[] { repeat, seed, output, cluster, prefix, plant })
+        foreach (var option in new Option[] { repeat, stop, seed, output, cluster, prefix, plant })
         {
             run.Options.Add(option);
         }
@@ -80,7 +81,7 @@ internal static class ChaosCommand
             LabNaming.ValidateClusterName(clusterPrefix + "000000");
 
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
-            var options = new ChaosSessionOptions(Math.Max(1, parse.GetValue(repeat)), parse.GetValue(seed), Path.GetFullPath(parse.GetValue(output)!), parse.GetValue(cluster), parse.GetValue(plant)) { ClusterPrefix = clusterPrefix };
+            var options = new ChaosSessionOptions(Math.Max(1, parse.GetValue(repeat)), parse.GetValue(seed), Path.GetFullPath(parse.GetValue(output)!), parse.GetValue(cluster), parse.GetValue(plant)) { ClusterPrefix = clusterPrefix, StopOnFailure = parse.GetValue(stop) };
             IReadOnlyList<ChaosRunResult> results;
             try
             {
@@ -96,7 +97,8 @@ internal static class ChaosCommand
                 Console.WriteLine(r.Verdict);
             }
 
-            Console.WriteLine($"{results.Count(r => r.Passed)}/{results.Count} runs passed; reports in {Path.Combine(options.Output, definition.Name)}");
+            var stopped = results.Count < options.Repeats && !results[^1].Passed ? $" (stopped at the first failure; {options.Repeats} asked)" : "";
+            Console.WriteLine($"{results.Count(r => r.Passed)}/{results.Count} runs passed{stopped}; reports in {Path.Combine(options.Output, definition.Name)}");
             return results.All(r => r.Passed) ? 0 : 1;
         });
         return run;

@@ -19,6 +19,18 @@ public sealed record ChaosSessionOptions(int Repeats, int Seed, string Output, s
 {
     /// <summary>The name prefix of a cluster the session creates: <c>&lt;prefix&gt;&lt;6 hex&gt;</c>.</summary>
     public string ClusterPrefix { get; init; } = "chaos";
+
+    /// <summary>
+    /// Ends the session at the first failed run instead of running every repeat: a hunt for a rare failure wants the
+    /// first occurrence, its reports and node logs, not the time the remaining repeats would take.
+    /// </summary>
+    public bool StopOnFailure { get; init; }
+
+    /// <summary>
+    /// How long each run waits after healing for every node to be Ready and the datastore whole again. A run whose
+    /// cluster is known not to come back (a planted bug that loses the cluster's data) can say so sooner.
+    /// </summary>
+    public TimeSpan RecoveryTimeout { get; init; } = ScenarioRunner.DefaultRecoveryTimeout;
 }
 
 /// <summary>
@@ -34,6 +46,7 @@ public sealed partial class ChaosSession(ILogger logger)
         var results = new List<ChaosRunResult>();
         var folder = Path.Combine(options.Output, scenario.Name);
         RunningCluster? owned = null;
+        var stoppedEarly = false;
         var addsNodes = scenario.Steps.Any(step => step is JoinStep);
         if (addsNodes && options.Cluster is not null && options.Repeats > 1)
         {
@@ -65,7 +78,7 @@ public sealed partial class ChaosSession(ILogger logger)
                     (cluster, provider) = (owned.Info, owned.Provider);
                 }
 
-                var result = await new ScenarioRunner(cluster, provider, logger).RunAsync(scenario, options.Seed + i, i + 1, cancellationToken);
+                var result = await new ScenarioRunner(cluster, provider, logger) { RecoveryTimeout = options.RecoveryTimeout }.RunAsync(scenario, options.Seed + i, i + 1, cancellationToken);
                 results.Add(result);
                 var runFolder = Path.Combine(folder, $"run-{i + 1}");
                 await RunReports.WriteAsync(result, runFolder, cancellationToken);
@@ -82,6 +95,12 @@ public sealed partial class ChaosSession(ILogger logger)
                     owned = null;
                     await RemoveAsync(spent);
                 }
+
+                if (!result.Passed && options.StopOnFailure && i + 1 < options.Repeats)
+                {
+                    stoppedEarly = true;
+                    break;
+                }
             }
         }
         finally
@@ -89,7 +108,7 @@ public sealed partial class ChaosSession(ILogger logger)
             if (results.Count > 0)
             {
                 Directory.CreateDirectory(folder);
-                await File.WriteAllTextAsync(Path.Combine(folder, "summary.md"), Summary(scenario, results), CancellationToken.None);
+                await File.WriteAllTextAsync(Path.Combine(folder, "summary.md"), Summary(scenario, results, stoppedEarly ? options.Repeats : null), CancellationToken.None);
                 await File.WriteAllTextAsync(Path.Combine(folder, "junit.xml"), RunReports.JUnit(results).ToString(), CancellationToken.None);
             }
 
@@ -128,13 +147,22 @@ public sealed partial class ChaosSession(ILogger logger)
         }
     }
 
-    /// <summary>A summary of all runs: verdicts, time per run, and the widest write gap (the failover time) per run with its distribution.</summary>
-    public static string Summary(ScenarioDefinition scenario, IReadOnlyList<ChaosRunResult> results)
+    /// <summary>
+    /// A summary of all runs: verdicts, time per run, and the widest write gap (the failover time) per run with its
+    /// distribution. <paramref name="stoppedOf"/> is the number of runs asked when the session stopped at a failure
+    /// before making them all, which the summary then says.
+    /// </summary>
+    public static string Summary(ScenarioDefinition scenario, IReadOnlyList<ChaosRunResult> results, int? stoppedOf = null)
     {
         var md = new StringBuilder();
         var passed = results.Count(r => r.Passed);
         md.AppendLine(CultureInfo.InvariantCulture, $"# {scenario.Name}: {passed}/{results.Count} runs passed");
         md.AppendLine().AppendLine(scenario.Description).AppendLine();
+        if (stoppedOf is { } asked)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"Stopped at the first failure: run {results.Count} of the {asked} asked (stop on failure).").AppendLine();
+        }
+
         var gaps = results.Select(r => Checks.WriteGapCheck.WidestGap(r.Record.Operations).Gap.TotalSeconds).Order().ToList();
         var durations = results.Select(r => r.Duration.TotalSeconds).Order().ToList();
         md.AppendLine(CultureInfo.InvariantCulture, $"Time per run: median {Median(durations):0.0} s, max {durations[^1]:0.0} s. Widest write gap (failover) per run: median {Median(gaps):0.00} s, max {gaps[^1]:0.00} s, min {gaps[0]:0.00} s.");

@@ -17,12 +17,16 @@ namespace K3sLab.Scenarios.Chaos.Running;
 /// </summary>
 public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider provider, ILogger logger)
 {
-    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(180);
+    /// <summary>How long a run waits, after healing, for every node to be Ready and the datastore whole again.</summary>
+    public static readonly TimeSpan DefaultRecoveryTimeout = TimeSpan.FromSeconds(180);
 
     // How long an agent-N.active reference waits for the agent's balancer to have an ACTIVE server, and how often it
     // reads the agent's log meanwhile. Five health-check rounds of the balancer's 2 s.
     private static readonly TimeSpan ActiveWait = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ActivePoll = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long the run waits after healing for the cluster to be whole again before it reports it did not recover.</summary>
+    public TimeSpan RecoveryTimeout { get; init; } = DefaultRecoveryTimeout;
 
     public async Task<ChaosRunResult> RunAsync(ScenarioDefinition scenario, int seed, int repeat, CancellationToken cancellationToken)
     {

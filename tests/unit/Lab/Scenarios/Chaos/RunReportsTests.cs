@@ -41,7 +41,15 @@ public sealed class RunReportsTests : IDisposable
     {
         var summary = ChaosSession.Summary(Run(true).Scenario, [Run(true), Run(false)]);
 
-        summary.Should().StartWith("# demo: 1/2 runs passed").And.Contain("Widest write gap (failover) per run: median 2.00 s");
+        summary.Should().StartWith("# demo: 1/2 runs passed").And.Contain("Widest write gap (failover) per run: median 2.00 s").And.NotContain("Stopped");
+    }
+
+    [Fact]
+    public void Summary_StoppedAtAFailure_SaysHowManyRunsWereAsked()
+    {
+        var summary = ChaosSession.Summary(Run(true).Scenario, [Run(true), Run(false)], stoppedOf: 20);
+
+        summary.Should().StartWith("# demo: 1/2 runs passed").And.Contain("Stopped at the first failure: run 2 of the 20 asked");
     }
 
     private static ChaosRunResult Run(bool passed)
