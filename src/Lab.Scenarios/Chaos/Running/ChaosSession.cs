@@ -43,6 +43,7 @@ public sealed partial class ChaosSession(ILogger logger)
 {
     public async Task<IReadOnlyList<ChaosRunResult>> RunAsync(ScenarioDefinition scenario, ChaosSessionOptions options, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RecoveryTimeout, TimeSpan.Zero, nameof(options.RecoveryTimeout));
         var results = new List<ChaosRunResult>();
         var folder = Path.Combine(options.Output, scenario.Name);
         RunningCluster? owned = null;
