@@ -10,7 +10,7 @@ namespace K3sLab.Cli.Commands;
 
 /// <summary>
 /// <c>k3slab chaos list</c> shows the scenario library; <c>k3slab chaos run &lt;scenario|file&gt; [--repeat N]
-/// [--seed S] [--out dir] [--cluster c]</c> runs one on a fresh cluster (or an existing one), writes each run's
+/// [--stop-on-failure] [--recovery-timeout S] [--seed S] [--out dir] [--cluster c]</c> runs one on a fresh cluster (or an existing one), writes each run's
 /// JSON, Markdown, JUnit and HTML reports, prints one verdict line per run and exits 1 when any run failed.
 /// </summary>
 internal static class ChaosCommand
@@ -46,6 +46,18 @@ internal static class ChaosCommand
         var scenario = new Argument<string>("scenario") { Description = "A library scenario name (see 'chaos list') or a path to a scenario YAML file" };
         var repeat = new Option<int>("--repeat") { Description = "How many runs", DefaultValueFactory = _ => 1 };
         var stop = new Option<bool>("--stop-on-failure") { Description = "End at the first failed run instead of making every repeat (hunting a rare failure)" };
+        var recovery = new Option<double>("--recovery-timeout")
+        {
+            Description = "Seconds a run waits, after the heal, for the cluster to be whole again before it fails the run",
+            DefaultValueFactory = _ => ScenarioRunner.DefaultRecoveryTimeout.TotalSeconds,
+        };
+        recovery.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is var seconds && (seconds <= 0 || !double.IsFinite(seconds)))
+            {
+                r.AddError($"--recovery-timeout must be a number of seconds above 0 (got {seconds})");
+            }
+        });
         var seed = new Option<int>("--seed") { Description = "The first run's seed (run i uses seed + i - 1)", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Report folder", DefaultValueFactory = _ => "chaos-reports" };
         var cluster = new Option<string?>("--cluster") { Description = "Run on this existing lab cluster instead of creating one" };
@@ -55,7 +67,7 @@ internal static class ChaosCommand
         plant.AcceptOnlyFromAmong(bugs);
         var run = new Command("run", "Run a scenario and write its reports");
         run.Arguments.Add(scenario);
-        foreach (var option in new Option[] { repeat, stop, seed, output, cluster, prefix, plant })
+        foreach (var option in new Option[] { repeat, stop, recovery, seed, output, cluster, prefix, plant })
         {
             run.Options.Add(option);
         }
@@ -81,7 +93,7 @@ internal static class ChaosCommand
             LabNaming.ValidateClusterName(clusterPrefix + "000000");
 
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
-            var options = new ChaosSessionOptions(Math.Max(1, parse.GetValue(repeat)), parse.GetValue(seed), Path.GetFullPath(parse.GetValue(output)!), parse.GetValue(cluster), parse.GetValue(plant)) { ClusterPrefix = clusterPrefix, StopOnFailure = parse.GetValue(stop) };
+            var options = new ChaosSessionOptions(Math.Max(1, parse.GetValue(repeat)), parse.GetValue(seed), Path.GetFullPath(parse.GetValue(output)!), parse.GetValue(cluster), parse.GetValue(plant)) { ClusterPrefix = clusterPrefix, StopOnFailure = parse.GetValue(stop), RecoveryTimeout = TimeSpan.FromSeconds(parse.GetValue(recovery)) };
             IReadOnlyList<ChaosRunResult> results;
             try
             {
