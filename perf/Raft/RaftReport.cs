@@ -11,12 +11,23 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     private readonly List<(string Side, WriteLevel Run, int Round)> _writes = [];
+    private readonly List<(string Side, int Clients, int Round, double Ms)> _probes = [];
     private readonly List<(string Side, CheckPerfRun Run)> _checks = [];
     private readonly List<(string Side, bool Ok, string Table)> _memberLists = [];
     private readonly List<(string Side, List<FailoverTrial> Trials)> _failovers = [];
     private readonly List<(string Side, string Stage, long Keys, List<(string Member, double RssMiB, double PeakMiB)> Members)> _memory = [];
 
+    /// <summary>The host's own disk and CPU, measured before the clusters started.</summary>
+    public HostCalibration.Result? Host { get; set; }
+
     public void Add(string side, WriteLevel run, int round) => _writes.Add((side, run, round));
+
+    /// <summary>The fixed one-core workload's time just before a level (<see cref="HostCalibration.CpuWork"/>).</summary>
+    public void AddProbe(string side, int clients, int round, double ms) => _probes.Add((side, clients, round, ms));
+
+    /// <summary>Levels whose probe took over <see cref="HostCalibration.DisturbedFactor"/> times the calibration's: the host was busy with something else.</summary>
+    private List<(string Side, int Clients, int Round, double Ms)> Disturbed() =>
+        Host is { } host ? [.. _probes.Where(p => p.Ms > host.CpuWorkMs * HostCalibration.DisturbedFactor)] : [];
 
     public void Add(string side, CheckPerfRun run) => _checks.Add((side, run));
 
@@ -77,7 +88,7 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
         var md = new StringBuilder()
             .AppendLine("# Replicated datastore benchmarks: 3-member k3s datastore and 3-member etcd 3.4, side by side")
             .AppendLine()
-            .AppendLine(Inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores ({Host()}) by `K3sLab.Perf raft`; runtime `{k3s}` (NativeAOT), etcd `/usr/bin/etcd` ({StoreReport.EtcdVersion()}).")
+            .AppendLine(Inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores ({HostName()}) by `K3sLab.Perf raft`; runtime `{k3s}` (NativeAOT), etcd `/usr/bin/etcd` ({StoreReport.EtcdVersion()}).")
             .AppendLine("Each cluster is three processes on loopback ports with fresh data folders in the temp folder, with etcd's default")
             .AppendLine("timing on both (100 ms heartbeat, 1,000 ms election timeout). etcd is bootstrapped with a static `--initial-cluster`;")
             .AppendLine("ours forms by the k3s join flow (`--cluster-init` on m1, `--join <m1 client URL>` on m2 and m3, promoted from learner).")
@@ -88,6 +99,21 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
                 ? string.Create(Inv, $"Puts ran in {options.Rounds} rounds with both clusters up (the idle one only heartbeats); each round ran every level on both, etcd first in odd rounds and ours first in even ones. The ratio is the median of the rounds' ratios.")
                 : "Puts ran in one round, etcd's cluster first, then ours.")
             .AppendLine();
+
+        if (Host is { } host)
+        {
+            md.AppendLine("## The host, before either cluster started")
+                .AppendLine()
+                .AppendLine("| probe | figure |")
+                .AppendLine("|---|---|")
+                .AppendLine(Inv, $"| 2 KiB write + `fdatasync` in the temp folder, one writer ({host.Alone.Syncs:N0} syncs) | p50 {host.Alone.P50Us:0} µs, p99 {host.Alone.P99Us:0} µs |")
+                .AppendLine(Inv, $"| the same, three writers at once ({host.ThreeAtOnce.Syncs:N0} syncs) | p50 {host.ThreeAtOnce.P50Us:0} µs, p99 {host.ThreeAtOnce.P99Us:0} µs |")
+                .AppendLine(Inv, $"| fixed one-core workload (sort 1,000,000 longs, map 300,000 keys), best of 3 | {host.CpuWorkMs:0} ms |")
+                .AppendLine()
+                .AppendLine("Both stores are bound by these: a put at one client waits for syncs on two members and for every step between")
+                .AppendLine("them. Figures from hosts whose probes differ do not compare; the ratio between the stores in one run does.")
+                .AppendLine();
+        }
 
         md.AppendLine("## Membership (`etcdctl member list -w table`, etcdctl 3.4)").AppendLine();
         foreach (var (side, ok, table) in _memberLists)
@@ -130,6 +156,15 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
         }
 
         md.AppendLine().AppendLine(Inv, $"Goal: ≥ {options.ThroughputGoal:0.0}× etcd's throughput at each level.").AppendLine();
+        if (Host is { } calibrated && _probes.Count > 0)
+        {
+            var disturbed = Disturbed();
+            md.AppendLine(Inv, $"Before each level the fixed one-core workload ran once more: {_probes.Min(p => p.Ms):0}-{_probes.Max(p => p.Ms):0} ms, against {calibrated.CpuWorkMs:0} ms before the clusters started.")
+                .AppendLine(disturbed.Count == 0
+                    ? string.Create(Inv, $"No level's probe took over {HostCalibration.DisturbedFactor:0.00}× that, so no level ran on a host busy with something else.")
+                    : string.Create(Inv, $"**{disturbed.Count} level(s) ran on a host busy with something else** (probe over {HostCalibration.DisturbedFactor:0.00}× the calibration): {string.Join(", ", disturbed.Select(d => string.Create(Inv, $"{d.Side} round {d.Round} at {d.Clients} client(s), {d.Ms:0} ms")))}. Their rates say more about the host than about the store."))
+                .AppendLine();
+        }
 
         if (_checks.Count > 0)
         {
@@ -209,9 +244,10 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
         {
             measuredUtc = DateTime.UtcNow,
             cores = Environment.ProcessorCount,
+            host = Host is { } h ? new { syncAloneP50Us = Math.Round(h.Alone.P50Us), syncAloneP99Us = Math.Round(h.Alone.P99Us), syncThreeAtOnceP50Us = Math.Round(h.ThreeAtOnce.P50Us), syncThreeAtOnceP99Us = Math.Round(h.ThreeAtOnce.P99Us), cpuWorkMs = Math.Round(h.CpuWorkMs) } : null,
             membership = _memberLists.Select(m => new { cluster = m.Side, threeStartedVoters = m.Ok }),
             rounds = options.Rounds,
-            writes = _writes.Select(w => new { cluster = w.Side, round = w.Round, w.Run.Clients, w.Run.Writes, w.Run.Errors, writesPerSecond = Math.Round(w.Run.WritesPerSecond), p50Ms = w.Run.Latency.Ms(50), p99Ms = w.Run.Latency.Ms(99), p999Ms = w.Run.Latency.Ms(99.9), maxMs = w.Run.Latency.MaxMs, cpuCores = w.Run.StoreCpuSeconds / w.Run.Seconds }),
+            writes = _writes.Select(w => new { cluster = w.Side, round = w.Round, w.Run.Clients, w.Run.Writes, w.Run.Errors, writesPerSecond = Math.Round(w.Run.WritesPerSecond), p50Ms = w.Run.Latency.Ms(50), p99Ms = w.Run.Latency.Ms(99), p999Ms = w.Run.Latency.Ms(99.9), maxMs = w.Run.Latency.MaxMs, cpuCores = w.Run.StoreCpuSeconds / w.Run.Seconds, hostProbeMs = _probes.Where(p => p.Side == w.Side && p.Clients == w.Run.Clients && p.Round == w.Round).Select(p => (double?)Math.Round(p.Ms)).FirstOrDefault() }),
             ratios = options.ClientLevels.Select(c => new { clients = c, k3sOverEtcd = Ratio(c), perRound = RoundRatios(c) }),
             checkPerf = _checks.Select(c => new { cluster = c.Side, c.Run.Load, c.Run.Passed, c.Run.WritesPerSecond, c.Run.SlowestSeconds, c.Run.StddevSeconds }),
             memory = _memory.Select(m => new { cluster = m.Side, m.Stage, m.Keys, members = m.Members.Select(x => new { member = x.Member, rssMiB = Math.Round(x.RssMiB), peakMiB = Math.Round(x.PeakMiB) }) }),
@@ -234,7 +270,7 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
 
     private static string Seconds(double? value) => value is { } v ? string.Create(Inv, $"{v:0.000} s") : "–";
 
-    private static string Host()
+    private static string HostName()
     {
         try
         {

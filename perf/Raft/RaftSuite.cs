@@ -12,6 +12,8 @@ namespace K3sLab.Perf.Raft;
 /// </summary>
 internal static class RaftSuite
 {
+    private static readonly TimeSpan CalibrationProbe = TimeSpan.FromSeconds(2);
+
     public static async Task<int> RunAsync(string outputDirectory, RaftSuiteOptions options, double minRatio, CancellationToken ct)
     {
         var k3s = LabPaths.RuntimeExecutable;
@@ -29,6 +31,10 @@ internal static class RaftSuite
 
         ClusterUnderTest.SharedFlags = options.SnapshotCount is { } count ? ["--snapshot-count", count.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
         var report = new RaftReport(options, k3s);
+
+        // Before any member runs, so the probes have the host to themselves.
+        report.Host = HostCalibration.Measure(CalibrationProbe);
+        Progress($"host: {report.Host.Summary}");
         var starters = new (string Side, Func<CancellationToken, Task<ClusterUnderTest>> Start)[]
         {
             ("etcd", ClusterUnderTest.StartEtcdAsync),
@@ -128,10 +134,12 @@ internal static class RaftSuite
     private static async Task LevelAsync(RaftReport report, ClusterUnderTest cluster, int clients, int round, RaftSuiteOptions options, CancellationToken ct)
     {
         var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30), ct);
+        var probe = HostCalibration.CpuWork();
+        report.AddProbe(cluster.Side, clients, round, probe);
         var level = await WriteLoad.RunAsync(leader.ClientUrl, cluster.CpuSeconds, clients, options.LevelDuration, options.Client, ct);
         report.Add(cluster.Side, level, round);
         var which = options.Rounds > 1 ? $"round {round}, " : string.Empty;
-        Progress($"{cluster.Side}: {which}{clients} clients: {level.WritesPerSecond:0} w/s, p50 {level.Latency.Ms(50):0.00} ms, p99 {level.Latency.Ms(99):0.00} ms, p99.9 {level.Latency.Ms(99.9):0.00} ms, CPU {level.StoreCpuSeconds / level.Seconds:0.00} cores, errors {level.Errors}");
+        Progress($"{cluster.Side}: {which}{clients} clients: {level.WritesPerSecond:0} w/s, p50 {level.Latency.Ms(50):0.00} ms, p99 {level.Latency.Ms(99):0.00} ms, p99.9 {level.Latency.Ms(99.9):0.00} ms, CPU {level.StoreCpuSeconds / level.Seconds:0.00} cores, errors {level.Errors}; host probe {probe:0} ms");
     }
 
     private static async Task CheckPerfAsync(RaftReport report, ClusterUnderTest cluster, RaftSuiteOptions options, CancellationToken ct)
