@@ -13,7 +13,7 @@ namespace K3sLab.Perf.Raft;
 /// </summary>
 internal static partial class HostCalibration
 {
-    /// <summary>A probe this many times slower than the calibration's means the host was busy with something else.</summary>
+    /// <summary>A probe this many times slower than the calibration's means the host was busy when a level started.</summary>
     public const double DisturbedFactor = 1.25;
 
     private const int RecordBytes = 2048;
@@ -108,7 +108,7 @@ internal static partial class HostCalibration
     /// <summary>
     /// A fixed workload of the kinds a store does (sorting, hashing strings into a map, allocating): the same on every
     /// host, so its time (in ms) says how fast one core of this one is. Run again before each level, it shows a host
-    /// that something else slowed down meanwhile (another tenant of the machine, a build).
+    /// busy at that moment (another tenant of the machine, a build, a member writing a snapshot).
     /// </summary>
     public static double CpuWork()
     {

@@ -25,7 +25,7 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
     /// <summary>The fixed one-core workload's time just before a level (<see cref="HostCalibration.CpuWork"/>).</summary>
     public void AddProbe(string side, int clients, int round, double ms) => _probes.Add((side, clients, round, ms));
 
-    /// <summary>Levels whose probe took over <see cref="HostCalibration.DisturbedFactor"/> times the calibration's: the host was busy with something else.</summary>
+    /// <summary>Levels whose probe took over <see cref="HostCalibration.DisturbedFactor"/> times the calibration's: the host was busy when they started.</summary>
     private List<(string Side, int Clients, int Round, double Ms)> Disturbed() =>
         Host is { } host ? [.. _probes.Where(p => p.Ms > host.CpuWorkMs * HostCalibration.DisturbedFactor)] : [];
 
@@ -161,8 +161,8 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             var disturbed = Disturbed();
             md.AppendLine(Inv, $"Before each level the fixed one-core workload ran once more: {_probes.Min(p => p.Ms):0}-{_probes.Max(p => p.Ms):0} ms, against {calibrated.CpuWorkMs:0} ms before the clusters started.")
                 .AppendLine(disturbed.Count == 0
-                    ? string.Create(Inv, $"No level's probe took over {HostCalibration.DisturbedFactor:0.00}× that, so no level ran on a host busy with something else.")
-                    : string.Create(Inv, $"**{disturbed.Count} level(s) ran on a host busy with something else** (probe over {HostCalibration.DisturbedFactor:0.00}× the calibration): {string.Join(", ", disturbed.Select(d => string.Create(Inv, $"{d.Side} round {d.Round} at {d.Clients} client(s), {d.Ms:0} ms")))}. Their rates say more about the host than about the store."))
+                    ? string.Create(Inv, $"No level's probe took over {HostCalibration.DisturbedFactor:0.00}× that: no level ran on a busy host.")
+                    : string.Create(Inv, $"**{disturbed.Count} level(s) started on a busy host** (probe over {HostCalibration.DisturbedFactor:0.00}× the calibration): {string.Join(", ", disturbed.Select(d => string.Create(Inv, $"{d.Side} round {d.Round} at {d.Clients} client(s), {d.Ms:0} ms")))}. The probe cannot tell what took the CPU: another tenant of the machine, a build, or a cluster's own background work, such as our members writing a snapshot (their logs say when; `K3SLAB_PERF_MEMBER_LOGS` keeps them)."))
                 .AppendLine();
         }
 
