@@ -10,11 +10,14 @@ namespace K3sLab.Cli.Commands;
 
 /// <summary>
 /// <c>k3slab chaos list</c> shows the scenario library; <c>k3slab chaos run &lt;scenario|file&gt; [--repeat N]
-/// [--stop-on-failure] [--recovery-timeout S] [--seed S] [--out dir] [--cluster c]</c> runs one on a fresh cluster (or an existing one), writes each run's
-/// JSON, Markdown, JUnit and HTML reports, prints one verdict line per run and exits 1 when any run failed.
+/// [--stop-on-failure] [--recovery-timeout S] [--seed S] [--out dir] [--cluster c]</c> runs one on a fresh cluster
+/// (or an existing one), writes each run's JSON, Markdown, JUnit and HTML reports, prints one verdict line per run and
+/// exits 1 when any run failed.
 /// </summary>
 internal static class ChaosCommand
 {
+    private const double MaxRecoverySeconds = 86_400;
+
     public static Command Create()
     {
         var command = new Command("chaos", "Run chaos scenarios (partitions, power loss, server failures) with checkers for quorum, failover and rejoin");
@@ -53,9 +56,9 @@ internal static class ChaosCommand
         };
         recovery.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double>() is var seconds && (seconds <= 0 || !double.IsFinite(seconds)))
+            if (r.GetValueOrDefault<double>() is var seconds && !(seconds > 0 && seconds <= MaxRecoverySeconds))
             {
-                r.AddError($"--recovery-timeout must be a number of seconds above 0 (got {seconds})");
+                r.AddError($"--recovery-timeout must be a number of seconds above 0 and at most {MaxRecoverySeconds:N0} (a day); got {seconds}");
             }
         });
         var seed = new Option<int>("--seed") { Description = "The first run's seed (run i uses seed + i - 1)", DefaultValueFactory = _ => 1 };

@@ -10,11 +10,12 @@ public sealed class ChaosCommandTests
     [InlineData("0")]
     [InlineData("-5")]
     [InlineData("NaN")]
-    public void RecoveryTimeout_OfNoTimeAtAll_IsRefusedWhenParsed(string seconds)
+    [InlineData("1e300")]
+    public void RecoveryTimeout_OfNoTimeOrMoreThanADay_IsRefusedWhenParsed(string seconds)
     {
         var result = LabCommandLine.Build().Parse(["chaos", "run", "minority-partition", "--recovery-timeout", seconds]);
 
-        result.Errors.Select(e => e.Message).Should().ContainSingle().Which.Should().Contain("--recovery-timeout must be a number of seconds above 0");
+        result.Errors.Select(e => e.Message).Should().ContainSingle().Which.Should().Contain("--recovery-timeout must be a number of seconds above 0 and at most 86,400");
     }
 
     [Fact]
