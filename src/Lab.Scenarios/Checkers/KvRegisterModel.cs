@@ -61,16 +61,17 @@ internal static class KvRegisterModel
         var mayMiss = unknown || !matches;
         if (op.IsIndeterminate)
         {
-            var n = 0;
+            // Only the applied case. An indeterminate CAS that missed changed nothing, which is the same as never
+            // linearizing it (the search need not linearize indeterminate operations at all); offering the miss as
+            // a step of its own only multiplied the states to search by every subset of such operations, and a
+            // history with many unanswered CASes (a power loss under load) ran out of search budget on them.
             if (matches)
             {
-                next[n++] = new(op.Value, UnknownRevision);
+                next[0] = new(op.Value, UnknownRevision);
+                return 1;
             }
-            if (mayMiss)
-            {
-                next[n++] = state;
-            }
-            return n;
+
+            return 0;
         }
         if (op.Succeeded)
         {

@@ -125,4 +125,19 @@ public sealed class LinearizabilityCheckerTests
         result.Outcome.Should().Be(LinearizabilityOutcome.Illegal);
         result.Steps.Should().BeLessThan(1L << 17);
     }
+
+    [Fact]
+    public void Check_ManyUnansweredCasesThatCannotApply_DecideWithinTheBudget()
+    {
+        // A power loss under load: 24 create-if-absent CASes get no answer while the key exists. None can apply, so
+        // each must leave the search as it was, not double the states it explores (2^24 subsets ran out of budget).
+        var unanswered = Enumerable.Range(0, 24).Select(i => KvOperation.Cas("k", 0, $"c{i}", true, 10 + i, Never));
+        var reads = Enumerable.Range(0, 24).Select(i => Get("a", 40 + (2 * i), 41 + (2 * i), 3));
+        KvOperation[] history = [Put("a", 0, 1, 3), .. unanswered, .. reads];
+
+        var ok = LinearizabilityChecker.Check(history);
+        ok.Outcome.Should().Be(LinearizabilityOutcome.Ok);
+        ok.Steps.Should().BeLessThan(1_000);
+        LinearizabilityChecker.Check([.. history, Get("c5", 200, 201)]).Outcome.Should().Be(LinearizabilityOutcome.Illegal);
+    }
 }
