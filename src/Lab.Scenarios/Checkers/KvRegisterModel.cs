@@ -7,8 +7,9 @@ internal readonly record struct KvRegisterState(string? Value, long ModRevision)
 
 /// <summary>
 /// The sequential specification of one key of a revisioned key-value store (a register with mod revisions and
-/// compare-and-swap). Nondeterministic where the history is: an indeterminate CAS may or may not have applied, and an
-/// indeterminate write leaves the revision unknown until a read pins it down.
+/// compare-and-swap). An indeterminate write may or may not have applied: applied, it is a step here that leaves the
+/// revision unknown until a read pins it down; not applied, the search simply never takes it (an indeterminate CAS
+/// that missed changed nothing, so it is no step of its own).
 /// </summary>
 internal static class KvRegisterModel
 {
@@ -18,75 +19,67 @@ internal static class KvRegisterModel
     /// <summary>The state of a key nobody wrote.</summary>
     public static KvRegisterState Initial => new(null, 0);
 
-    /// <summary>
-    /// Writes into <paramref name="next"/> every state <paramref name="op"/> may lead to from <paramref name="state"/>,
-    /// returning how many (0: the operation is illegal here; at most 2).
-    /// </summary>
-    public static int Step(KvRegisterState state, KvOperation op, Span<KvRegisterState> next)
+    /// <summary>The state <paramref name="op"/> leads to from <paramref name="state"/>; false when it is illegal there.</summary>
+    public static bool TryStep(KvRegisterState state, KvOperation op, out KvRegisterState next)
     {
+        next = state;
         var unknown = state.ModRevision == UnknownRevision;
         switch (op.Kind)
         {
             case KvOperationKind.Put:
                 if (op.IsIndeterminate || op.Revision == 0)
                 {
-                    next[0] = new(op.Value, UnknownRevision);
-                    return 1;
+                    next = new(op.Value, UnknownRevision);
+                    return true;
                 }
                 if (!unknown && op.Revision <= state.ModRevision)
                 {
-                    return 0; // revisions only grow
+                    return false; // revisions only grow
                 }
-                next[0] = new(op.Value, op.Revision);
-                return 1;
+                next = new(op.Value, op.Revision);
+                return true;
             case KvOperationKind.Get:
                 if (!string.Equals(op.Value, state.Value, StringComparison.Ordinal))
                 {
-                    return 0;
+                    return false;
                 }
                 if (op.Revision != 0 && !unknown && op.Revision != state.ModRevision)
                 {
-                    return 0;
+                    return false;
                 }
-                next[0] = unknown && op.Revision != 0 ? state with { ModRevision = op.Revision } : state;
-                return 1;
+                next = unknown && op.Revision != 0 ? state with { ModRevision = op.Revision } : state;
+                return true;
             default:
-                return StepCas(state, op, unknown, next);
+                return TryStepCas(state, op, unknown, out next);
         }
     }
 
-    private static int StepCas(KvRegisterState state, KvOperation op, bool unknown, Span<KvRegisterState> next)
+    private static bool TryStepCas(KvRegisterState state, KvOperation op, bool unknown, out KvRegisterState next)
     {
+        next = state;
         var matches = unknown ? op.ExpectedRevision != 0 : state.ModRevision == op.ExpectedRevision;
-        var mayMiss = unknown || !matches;
         if (op.IsIndeterminate)
         {
-            // Only the applied case. An indeterminate CAS that missed changed nothing, which is the same as never
-            // linearizing it (the search need not linearize indeterminate operations at all); offering the miss as
-            // a step of its own only multiplied the states to search by every subset of such operations, and a
-            // history with many unanswered CASes (a power loss under load) ran out of search budget on them.
-            if (matches)
+            // Only the applied case. One that missed changed nothing, which is the same as never linearizing it;
+            // offering the miss as a step of its own multiplied the states to search by every subset of such
+            // operations, and a history with many unanswered CASes (a power loss under load) ran out of budget.
+            if (!matches)
             {
-                next[0] = new(op.Value, UnknownRevision);
-                return 1;
+                return false;
             }
-
-            return 0;
+            next = new(op.Value, UnknownRevision);
+            return true;
         }
         if (op.Succeeded)
         {
             if (!matches || (!unknown && op.Revision != 0 && op.Revision <= state.ModRevision))
             {
-                return 0;
+                return false;
             }
-            next[0] = new(op.Value, op.Revision == 0 ? UnknownRevision : op.Revision);
-            return 1;
+            next = new(op.Value, op.Revision == 0 ? UnknownRevision : op.Revision);
+            return true;
         }
-        if (!mayMiss)
-        {
-            return 0;
-        }
-        next[0] = state;
-        return 1;
+        // A CAS that failed for certain: legal only where it could have missed.
+        return unknown || !matches;
     }
 }

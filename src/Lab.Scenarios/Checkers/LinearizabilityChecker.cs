@@ -99,38 +99,25 @@ internal static class LinearizabilityChecker
                     horizon = ops[i].Return;
                 }
             }
-            var buffer = default(TwoStates);
-            Span<KvRegisterState> next = buffer;
             for (var i = 0; i < ops.Length && ops[i].Call < horizon; i++)
             {
-                if (IsDone(i))
+                if (IsDone(i) || !KvRegisterModel.TryStep(state, ops[i], out var candidate))
                 {
                     continue;
                 }
-                var op = ops[i];
-                var count = KvRegisterModel.Step(state, op, next);
-                for (var k = 0; k < count; k++)
+                var determinate = ops[i].IsIndeterminate ? 0 : 1;
+                Flip(i);
+                _doneDeterminate += determinate;
+                var ok = Search(candidate);
+                _doneDeterminate -= determinate;
+                Flip(i);
+                if (ok)
                 {
-                    var candidate = next[k];
-                    Flip(i);
-                    _doneDeterminate += op.IsIndeterminate ? 0 : 1;
-                    var ok = Search(candidate);
-                    _doneDeterminate -= op.IsIndeterminate ? 0 : 1;
-                    Flip(i);
-                    if (ok)
-                    {
-                        return true;
-                    }
+                    return true;
                 }
             }
             return false;
         }
-    }
-
-    [System.Runtime.CompilerServices.InlineArray(2)]
-    private struct TwoStates
-    {
-        private KvRegisterState _first;
     }
 
     private readonly record struct MemoKey(ulong[] Done, KvRegisterState State);
