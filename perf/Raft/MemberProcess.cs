@@ -21,6 +21,9 @@ internal sealed class MemberProcess : IAsyncDisposable
     private Process? _process;
     private double _cpuOfEarlierRuns;
 
+    /// <summary>The background snapshot writes the member's log has announced, oldest first (guarded by the log's lock).</summary>
+    private readonly List<SnapshotWrite> _snapshotWrites = [];
+
     public MemberProcess(string name, string executable, int clientPort, int peerPort, string dataDirectory)
     {
         Name = name;
@@ -81,6 +84,15 @@ internal sealed class MemberProcess : IAsyncDisposable
             }
         }
 
+        lock (_log)
+        {
+            // A write the last run of the process never finished ended with it.
+            for (var i = 0; i < _snapshotWrites.Count; i++)
+            {
+                _snapshotWrites[i] = _snapshotWrites[i] with { Ended = _snapshotWrites[i].Ended ?? DateTime.UtcNow };
+            }
+        }
+
         _process?.Dispose();
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);
@@ -136,6 +148,15 @@ internal sealed class MemberProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The snapshot writes that were in progress at any moment of [<paramref name="from"/>, <paramref name="to"/>) (UTC).</summary>
+    public IReadOnlyList<SnapshotWrite> SnapshotWritesDuring(DateTime from, DateTime to)
+    {
+        lock (_log)
+        {
+            return [.. _snapshotWrites.Where(w => w.Overlaps(from, to))];
+        }
+    }
+
     /// <summary>The tail of what the member wrote to stdout and stderr, to explain a failure.</summary>
     public string Log()
     {
@@ -160,6 +181,7 @@ internal sealed class MemberProcess : IAsyncDisposable
 
         lock (_log)
         {
+            NoteSnapshotWrite(line);
             if (_logCopy is not null)
             {
                 File.AppendAllText(_logCopy, string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss.fff} {line}\n"));
@@ -171,6 +193,22 @@ internal sealed class MemberProcess : IAsyncDisposable
             }
 
             _log.AppendLine(line);
+        }
+    }
+
+    private void NoteSnapshotWrite(string line)
+    {
+        if (SnapshotWrite.TryParseStart(line, out var index, out var bytes))
+        {
+            _snapshotWrites.Add(new SnapshotWrite(Name, index, bytes, DateTime.UtcNow, null));
+        }
+        else if (SnapshotWrite.TryParseEnd(line, out index))
+        {
+            var open = _snapshotWrites.FindLastIndex(w => w.Index == index && w.Ended is null);
+            if (open >= 0)
+            {
+                _snapshotWrites[open] = _snapshotWrites[open] with { Ended = DateTime.UtcNow };
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
 
     private readonly List<(string Side, WriteLevel Run, int Round)> _writes = [];
     private readonly List<(string Side, int Clients, int Round, double Ms)> _probes = [];
+    private readonly List<(string Side, int Clients, int Round, List<SnapshotWrite> Writes)> _snapshotWrites = [];
     private readonly List<(string Side, CheckPerfRun Run)> _checks = [];
     private readonly List<(string Side, bool Ok, string Table)> _memberLists = [];
     private readonly List<(string Side, List<FailoverTrial> Trials)> _failovers = [];
@@ -28,6 +29,9 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
     /// <summary>Levels whose probe took over <see cref="HostCalibration.DisturbedFactor"/> times the calibration's: the host was busy when they started.</summary>
     private List<(string Side, int Clients, int Round, double Ms)> Disturbed() =>
         Host is { } host ? [.. _probes.Where(p => p.Ms > host.CpuWorkMs * HostCalibration.DisturbedFactor)] : [];
+
+    /// <summary>Our members' snapshot writes in progress during a level (on either side: both clusters share the host).</summary>
+    public void AddSnapshotWrites(string side, int clients, int round, List<SnapshotWrite> writes) => _snapshotWrites.Add((side, clients, round, writes));
 
     public void Add(string side, CheckPerfRun run) => _checks.Add((side, run));
 
@@ -162,7 +166,16 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             md.AppendLine(Inv, $"Before each level the fixed one-core workload ran once more: {_probes.Min(p => p.Ms):0}-{_probes.Max(p => p.Ms):0} ms, against {calibrated.CpuWorkMs:0} ms before the clusters started.")
                 .AppendLine(disturbed.Count == 0
                     ? string.Create(Inv, $"No level's probe took over {HostCalibration.DisturbedFactor:0.00}× that: no level ran on a busy host.")
-                    : string.Create(Inv, $"**{disturbed.Count} level(s) started on a busy host** (probe over {HostCalibration.DisturbedFactor:0.00}× the calibration): {string.Join(", ", disturbed.Select(d => string.Create(Inv, $"{d.Side} round {d.Round} at {d.Clients} client(s), {d.Ms:0} ms")))}. The probe cannot tell what took the CPU: another tenant of the machine, a build, or a cluster's own background work, such as our members writing a snapshot (their logs say when; `K3SLAB_PERF_MEMBER_LOGS` keeps them)."))
+                    : string.Create(Inv, $"**{disturbed.Count} level(s) started on a busy host** (probe over {HostCalibration.DisturbedFactor:0.00}× the calibration): {string.Join(", ", disturbed.Select(d => string.Create(Inv, $"{d.Side} round {d.Round} at {d.Clients} client(s), {d.Ms:0} ms")))}. The probe cannot tell what took the CPU: another tenant of the machine, a build, or a cluster's own background work, such as our members writing a snapshot (the next paragraph names those)."))
+                .AppendLine();
+        }
+
+        if (_snapshotWrites.Count > 0)
+        {
+            var during = _snapshotWrites.Where(l => l.Writes.Count > 0).ToList();
+            md.AppendLine(during.Count == 0
+                ? "None of our members wrote a snapshot during any level."
+                : string.Create(Inv, $"**Our members wrote snapshots during {during.Count} level(s)** (both clusters share the host's disk and CPU, so this counts for etcd's levels too; a write runs in the idle scheduling class, paced, and may finish long after the level that made it due): {string.Join("; ", during.Select(l => string.Create(Inv, $"{l.Side} round {l.Round} at {l.Clients} client(s): {string.Join(", ", l.Writes.Select(w => w.Describe()))}")))}."))
                 .AppendLine();
         }
 
@@ -247,7 +260,7 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
             host = Host is { } h ? new { syncAloneP50Us = Math.Round(h.Alone.P50Us), syncAloneP99Us = Math.Round(h.Alone.P99Us), syncThreeAtOnceP50Us = Math.Round(h.ThreeAtOnce.P50Us), syncThreeAtOnceP99Us = Math.Round(h.ThreeAtOnce.P99Us), cpuWorkMs = Math.Round(h.CpuWorkMs) } : null,
             membership = _memberLists.Select(m => new { cluster = m.Side, threeStartedVoters = m.Ok }),
             rounds = options.Rounds,
-            writes = _writes.Select(w => new { cluster = w.Side, round = w.Round, w.Run.Clients, w.Run.Writes, w.Run.Errors, writesPerSecond = Math.Round(w.Run.WritesPerSecond), p50Ms = w.Run.Latency.Ms(50), p99Ms = w.Run.Latency.Ms(99), p999Ms = w.Run.Latency.Ms(99.9), maxMs = w.Run.Latency.MaxMs, cpuCores = w.Run.StoreCpuSeconds / w.Run.Seconds, hostProbeMs = _probes.Where(p => p.Side == w.Side && p.Clients == w.Run.Clients && p.Round == w.Round).Select(p => (double?)Math.Round(p.Ms)).FirstOrDefault() }),
+            writes = _writes.Select(w => new { cluster = w.Side, round = w.Round, w.Run.Clients, w.Run.Writes, w.Run.Errors, writesPerSecond = Math.Round(w.Run.WritesPerSecond), p50Ms = w.Run.Latency.Ms(50), p99Ms = w.Run.Latency.Ms(99), p999Ms = w.Run.Latency.Ms(99.9), maxMs = w.Run.Latency.MaxMs, cpuCores = w.Run.StoreCpuSeconds / w.Run.Seconds, hostProbeMs = _probes.Where(p => p.Side == w.Side && p.Clients == w.Run.Clients && p.Round == w.Round).Select(p => (double?)Math.Round(p.Ms)).FirstOrDefault(), snapshotsWritten = _snapshotWrites.Where(l => l.Side == w.Side && l.Clients == w.Run.Clients && l.Round == w.Round).SelectMany(l => l.Writes).Select(x => new { member = x.Member, index = x.Index, bytes = x.Bytes, started = x.Started, ended = x.Ended }) }),
             ratios = options.ClientLevels.Select(c => new { clients = c, k3sOverEtcd = Ratio(c), perRound = RoundRatios(c) }),
             checkPerf = _checks.Select(c => new { cluster = c.Side, c.Run.Load, c.Run.Passed, c.Run.WritesPerSecond, c.Run.SlowestSeconds, c.Run.StddevSeconds }),
             memory = _memory.Select(m => new { cluster = m.Side, m.Stage, m.Keys, members = m.Members.Select(x => new { member = x.Member, rssMiB = Math.Round(x.RssMiB), peakMiB = Math.Round(x.PeakMiB) }) }),

@@ -55,7 +55,7 @@ internal static class RaftSuite
                 await MemberListAsync(report, cluster, ct);
                 foreach (var clients in options.ClientLevels)
                 {
-                    await LevelAsync(report, cluster, clients, 1, options, ct);
+                    await LevelAsync(report, cluster, clients, 1, options, side == "k3s" ? cluster : null, ct);
                 }
 
                 Memory(report, cluster, "after the put levels");
@@ -102,7 +102,7 @@ internal static class RaftSuite
             {
                 foreach (var cluster in round % 2 == 1 ? new[] { etcd, ours } : [ours, etcd])
                 {
-                    await LevelAsync(report, cluster, clients, round, options, ct);
+                    await LevelAsync(report, cluster, clients, round, options, ours, ct);
                 }
             }
         }
@@ -131,15 +131,24 @@ internal static class RaftSuite
         Progress($"{cluster.Title}: {(ok ? "3 started voters" : "NOT 3 started voters:\n" + table)}");
     }
 
-    private static async Task LevelAsync(RaftReport report, ClusterUnderTest cluster, int clients, int round, RaftSuiteOptions options, CancellationToken ct)
+    /// <summary>
+    /// One level on <paramref name="cluster"/>. <paramref name="ours"/>, when it is running, is asked which of its
+    /// members wrote a snapshot during the level: the members share the host's disk and CPU, so a snapshot written by
+    /// ours (even while it idles beside etcd's level) slows the level whoever serves it.
+    /// </summary>
+    private static async Task LevelAsync(RaftReport report, ClusterUnderTest cluster, int clients, int round, RaftSuiteOptions options, ClusterUnderTest? ours, CancellationToken ct)
     {
         var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30), ct);
         var probe = HostCalibration.CpuWork();
         report.AddProbe(cluster.Side, clients, round, probe);
+        var started = DateTime.UtcNow;
         var level = await WriteLoad.RunAsync(leader.ClientUrl, cluster.CpuSeconds, clients, options.LevelDuration, options.Client, ct);
+        var snapshots = ours?.Members.SelectMany(m => m.SnapshotWritesDuring(started, DateTime.UtcNow)).ToList() ?? [];
         report.Add(cluster.Side, level, round);
+        report.AddSnapshotWrites(cluster.Side, clients, round, snapshots);
         var which = options.Rounds > 1 ? $"round {round}, " : string.Empty;
-        Progress($"{cluster.Side}: {which}{clients} clients: {level.WritesPerSecond:0} w/s, p50 {level.Latency.Ms(50):0.00} ms, p99 {level.Latency.Ms(99):0.00} ms, p99.9 {level.Latency.Ms(99.9):0.00} ms, CPU {level.StoreCpuSeconds / level.Seconds:0.00} cores, errors {level.Errors}; host probe {probe:0} ms");
+        var during = snapshots.Count == 0 ? string.Empty : $"; snapshots written during it: {string.Join(", ", snapshots.Select(s => s.Describe()))}";
+        Progress($"{cluster.Side}: {which}{clients} clients: {level.WritesPerSecond:0} w/s, p50 {level.Latency.Ms(50):0.00} ms, p99 {level.Latency.Ms(99):0.00} ms, p99.9 {level.Latency.Ms(99.9):0.00} ms, CPU {level.StoreCpuSeconds / level.Seconds:0.00} cores, errors {level.Errors}; host probe {probe:0} ms{during}");
     }
 
     private static async Task CheckPerfAsync(RaftReport report, ClusterUnderTest cluster, RaftSuiteOptions options, CancellationToken ct)

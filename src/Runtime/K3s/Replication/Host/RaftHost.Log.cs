@@ -34,6 +34,9 @@ internal sealed partial class RaftHost
         [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Applied peer URL change at index {Index}: member {Member:x16} moved from {Before} to {After}")]
         public static partial void PeerUrlsChanged(ILogger logger, ulong index, ulong member, string before, string after);
 
+        [LoggerMessage(EventId = 4013, Level = LogLevel.Information, Message = "Writing a snapshot at index {Index} ({Bytes} bytes) in the background")]
+        public static partial void SnapshotStarted(ILogger logger, ulong index, long bytes);
+
         [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "Stopped writing this member's snapshot at index {Index}: the member is stopping, or a snapshot from the leader replaces it")]
         public static partial void SnapshotAbandoned(ILogger logger, ulong index);
     }

@@ -47,6 +47,7 @@ internal sealed partial class RaftHost
         _snapshotIndex = snapshot.Index;
         _lastSnapshotBytes = state.Length;
         _bytesSinceSnapshot = 0;
+        Log.SnapshotStarted(_logger, snapshot.Index, state.Length);
         _snapshotWriteCancel?.Dispose();
         var cancel = _snapshotWriteCancel = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
 
