@@ -36,7 +36,8 @@ public sealed class HollowNodeTests(HollowCluster cluster) : IClassFixture<Hollo
 
         await client.AppsV1.CreateNamespacedDeploymentAsync(Deployment("hollow-web", 20), "default", cancellationToken: ct);
         var started = Stopwatch.StartNew();
-        var pods = await Eventually.UntilAsync(() => client.CoreV1.ListNamespacedPodAsync("default", labelSelector: "app=hollow-web", cancellationToken: ct), l => l.Items.Count(Running) == 20, PodsWithin, ct);
+        // A pod runs before its container is ready: readiness waits for the first (passing) probe, as a kubelet's does.
+        var pods = await Eventually.UntilAsync(() => client.CoreV1.ListNamespacedPodAsync("default", labelSelector: "app=hollow-web", cancellationToken: ct), l => l.Items.Count(p => Running(p) && ContainersReady(p)) == 20, PodsWithin, ct);
         pods.Items.Where(Running).Should().HaveCount(20, $"the Deployment's pods run on hollow nodes\n{Tail(cluster.Log)}")
             .And.OnlyContain(p => p.Spec.NodeName.StartsWith("hollow-", StringComparison.Ordinal) && !string.IsNullOrEmpty(p.Status.PodIP))
             .And.OnlyContain(p => p.Status.ContainerStatuses.All(c => c.Ready && c.ContainerID.StartsWith("hollow://", StringComparison.Ordinal)));
@@ -60,6 +61,8 @@ public sealed class HollowNodeTests(HollowCluster cluster) : IClassFixture<Hollo
     private static bool Ready(V1Node node) => node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 
     private static bool Running(V1Pod pod) => pod.Status?.Phase == "Running" && pod.Metadata.DeletionTimestamp is null;
+
+    private static bool ContainersReady(V1Pod pod) => pod.Status?.ContainerStatuses is { Count: > 0 } statuses && statuses.All(c => c.Ready);
 
     private static string Tail(string log) => string.Join('\n', log.Split('\n').TakeLast(40));
 
