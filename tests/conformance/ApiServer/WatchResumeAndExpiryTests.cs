@@ -27,7 +27,7 @@ public sealed class WatchResumeAndExpiryTests : IAsyncLifetime
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(_server.Kubeconfig));
         var first = await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("a"), "default", cancellationToken: ct);
         var resumeFrom = first.Metadata.ResourceVersion;
-        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("b"), "default", cancellationToken: ct);
+        var second = await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("b"), "default", cancellationToken: ct);
         await client.CoreV1.DeleteNamespacedConfigMapAsync("a", "default", cancellationToken: ct);
 
         // Resume: the changes after the revision, in order, and nothing before it.
@@ -48,12 +48,14 @@ public sealed class WatchResumeAndExpiryTests : IAsyncLifetime
         resumed.Should().Equal((WatchEventType.Added, "b"), (WatchEventType.Deleted, "a"));
 
         // After two compaction ticks the revision is history: the watch ends with 410 Expired, the list is a 410.
+        // A watch from a resourceVersion starts at the revision after it, as kube-apiserver's does, so it expires only
+        // once the compaction passes that later revision (b's or beyond); a list at exactly b's revision tells when.
         var expired = await Eventually.UntilAsync(
             async () =>
             {
                 try
                 {
-                    await client.CoreV1.ListNamespacedConfigMapAsync("default", resourceVersion: resumeFrom, resourceVersionMatch: "Exact", cancellationToken: ct);
+                    await client.CoreV1.ListNamespacedConfigMapAsync("default", resourceVersion: second.Metadata.ResourceVersion, resourceVersionMatch: "Exact", cancellationToken: ct);
                     return 200;
                 }
                 catch (HttpOperationException e)
