@@ -27,7 +27,10 @@ internal sealed partial record SnapshotWrite(string Member, ulong Index, long By
         return match.Success;
     }
 
-    /// <summary>The member's line that ends one (event 4003, written; or 4012, abandoned): the index it was at.</summary>
+    /// <summary>
+    /// The member's line that ends one (event 4003, written, in its current wording or the one before; or 4012,
+    /// abandoned): the index it was at.
+    /// </summary>
     public static bool TryParseEnd(string line, out ulong index)
     {
         var match = EndLine().Match(line);
@@ -38,6 +41,6 @@ internal sealed partial record SnapshotWrite(string Member, ulong Index, long By
     [GeneratedRegex(@"\[4013\] Writing a snapshot at index (\d+) \((\d+) bytes\)")]
     private static partial Regex StartLine();
 
-    [GeneratedRegex(@"\[(?:4003\] Took a snapshot|4012\] Stopped writing this member's snapshot) at index (\d+)")]
+    [GeneratedRegex(@"\[(?:4003\] (?:Wrote the|Took a) snapshot|4012\] Stopped writing this member's snapshot) at index (\d+)")]
     private static partial Regex EndLine();
 }

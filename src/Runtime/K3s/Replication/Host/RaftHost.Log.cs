@@ -13,7 +13,7 @@ internal sealed partial class RaftHost
         [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Restored the state from a snapshot at index {Index} (term {Term})")]
         public static partial void SnapshotRestored(ILogger logger, ulong index, ulong term);
 
-        [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Took a snapshot at index {Index} ({Bytes} bytes) and compacted the log")]
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Wrote the snapshot at index {Index} ({Bytes} bytes) and released the WAL segments it makes unneeded")]
         public static partial void SnapshotTaken(ILogger logger, ulong index, long bytes);
 
         [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Applied membership change at index {Index}: {Change} {Member:x16}; voters [{Voters}], learners [{Learners}]")]
