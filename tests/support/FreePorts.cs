@@ -1,35 +1,17 @@
-using System.Net;
-using System.Net.Sockets;
+using K3sLab.Lab.Host;
 
 namespace K3sLab.Tests.Support;
 
 /// <summary>
-/// Ports for listeners a test starts on loopback. They come from below Linux's ephemeral range (32768 and up), so a
-/// client connection elsewhere on the machine cannot take one between the pick and the listener's start, and each is
-/// checked free by binding it first. (A random port up to 40000 once collided with a client port in CI.)
+/// Ports for listeners a test starts on loopback, from <see cref="Loopback.FreePort"/>: below Linux's ephemeral range
+/// (32768 and up), so a client connection elsewhere on the machine cannot take one between the pick and the
+/// listener's start (a random port up to 40000 once collided with a client port in CI); each checked free by binding
+/// it; and never one this process handed out recently. Tests take ports long before they listen on them, and some
+/// keep a port closed on purpose, while other test classes run at the same time: without that memory two of them
+/// could draw the same port.
 /// </summary>
 public static class FreePorts
 {
-    private const int First = 20000;
-    private const int EphemeralStart = 32768;
-
-    /// <summary>A port on 127.0.0.1 no one listens on now, outside the ephemeral range.</summary>
-    public static int Next()
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var port = Random.Shared.Next(First, EphemeralStart);
-            try
-            {
-                using var probe = new TcpListener(IPAddress.Loopback, port);
-                probe.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-
-        throw new InvalidOperationException($"no free port between {First} and {EphemeralStart} on 127.0.0.1 after 200 tries");
-    }
+    /// <summary>A port on 127.0.0.1 no one listens on now, outside the ephemeral range, not handed out recently.</summary>
+    public static int Next() => Loopback.FreePort();
 }

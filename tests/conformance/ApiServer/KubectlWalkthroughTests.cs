@@ -99,7 +99,9 @@ public abstract class KubectlWalkthroughSuite(IApiTarget server)
 
         (await Run(kubectl, ct, "delete", "ct" + id, "nightly", "-n", ns, "--wait")).Stdout.Should().Be($"crontab.{group} \"nightly\" deleted\n");
         (await Run(kubectl, ct, "delete", "-f", manifest, "--wait", "--ignore-not-found")).Stdout.Should().Contain($"customresourcedefinition.apiextensions.k8s.io \"{crd}\" deleted");
-        var gone = await Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, "get", "--raw", $"/apis/{group}/v1/crontabs");
+        // Each server stops serving the resource when its watch sees the definition go; in the lab the request may
+        // reach a server a moment behind the one that deleted it, as with several kube-apiservers.
+        var gone = await Eventually.UntilAsync(() => Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, "get", "--raw", $"/apis/{group}/v1/crontabs"), r => r.ExitCode != 0, TimeSpan.FromSeconds(10), ct);
         (gone.ExitCode, gone.Stderr).Should().Be((1, "Error from server (NotFound): the server could not find the requested resource\n"));
     }
 

@@ -34,9 +34,11 @@ public sealed class PostgresDatastoreTests(PostgresServer postgres) : IClassFixt
     [Fact]
     public async Task Server_OnPostgres_ServesConfigMapsWatchResumeAndSurvivesCompaction()
     {
-        await using var server = K3sServerProcess.With("--datastore-endpoint", postgres.Endpoint("k3s_crud"), "--kube-apiserver-arg=etcd-compaction-interval=5s");
+        await using var server = K3sServerProcess.With("--datastore-endpoint", postgres.Endpoint("k3s_crud"), "--kube-apiserver-arg=etcd-compaction-interval=10s");
         await server.InitializeAsync();
 
+        // The compactor compacts to the revision it saw a tick earlier: the watch below must start within one
+        // interval of b's creation, which takes two kubectl runs; 10 s leaves room on a loaded machine.
         await KubectlAsync(server, "create", "configmap", "a", "--from-literal=k=v1");
         var created = await KubectlAsync(server, "get", "configmap", "a", "-o", "jsonpath={.metadata.resourceVersion}");
         await KubectlAsync(server, "label", "configmap", "a", "step=two");
@@ -58,9 +60,9 @@ public sealed class PostgresDatastoreTests(PostgresServer postgres) : IClassFixt
         var gone = await Eventually.UntilAsync(
             () => Kubectl.RunAsync(Kubectl133, server.Kubeconfig, Ct, "get", "--raw", $"/api/v1/namespaces/default/configmaps?resourceVersion={created}&resourceVersionMatch=Exact"),
             r => r.ExitCode != 0,
-            TimeSpan.FromSeconds(30),
+            TimeSpan.FromSeconds(45),
             Ct);
-        gone.Stderr.Should().Contain("too old resource version", "the API server compacts every 5 s");
+        gone.Stderr.Should().Contain("too old resource version", "the API server compacts every 10 s");
         await Eventually.TrueAsync(() => server.Log.Contains("Compacted history through revision", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "the store deletes compacted rows from PostgreSQL", Ct);
 
         await KubectlAsync(server, "create", "configmap", "c", "--from-literal=k=after");

@@ -154,6 +154,10 @@ public sealed class PodStreamingTests : IAsyncLifetime
             roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: exec-get-only}
             subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: jane}]
             """, ct);
+
+        // The server authorizes from a policy cache its watch fills; wait until the binding is in it.
+        var granted = await Eventually.UntilAsync(() => KubectlAsync(server, "1.33", null, ct, "--as=jane", "auth", "can-i", "get", "pods/exec"), r => r.Stdout.Trim() == "yes", TimeSpan.FromSeconds(10), ct);
+        granted.Stdout.Trim().Should().Be("yes", granted.Stderr);
         var refused = await KubectlAsync(server, "1.27", null, ct, "--as=jane", "exec", "shell", "--", "true");
         refused.ExitCode.Should().NotBe(0);
         refused.Stderr.Should().Contain("User \"jane\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"default\"");
