@@ -25,12 +25,13 @@ internal sealed partial class ReplicatedStore
     }
 
     /// <summary>
-    /// The store's status. The size reported is the member's files (WAL segments and snapshots), the nearest thing to
-    /// etcd's database file; measuring the in-memory state would mean encoding it under the state lock, stalling applies.
+    /// The store's status. The size reported is the member's durable state (<see cref="Host.RaftHost.StateBytes"/>: the newest
+    /// snapshot and the log after it), the nearest thing to etcd's database file; measuring the in-memory state would
+    /// mean encoding it under the state lock, stalling applies.
     /// </summary>
     public Task<StoreStatus> StatusAsync(CancellationToken cancellationToken)
     {
-        var size = Host.DiskBytes();
+        var size = Host.StateBytes();
         lock (_stateGate)
         {
             return Task.FromResult(new StoreStatus(_state.Revision, _state.CompactRevision, size, size, Host.MemberId, Host.ClusterId, Host.Name));

@@ -91,9 +91,13 @@ internal sealed partial class RaftHost : IAsyncDisposable
 
     public ulong AppliedIndex => _applied.Applied;
 
-    /// <summary>Bytes in this member's files (WAL segments and snapshot files).</summary>
-    // The enumeration fills in each length as it lists, so a segment released meanwhile does not throw.
-    public long DiskBytes() => new DirectoryInfo(_options.Directory.Path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+    /// <summary>
+    /// Bytes of this member's durable state, the nearest thing to etcd's database file: the newest snapshot file and
+    /// the WAL's log after it. Older snapshots kept for fallback, the zeros preallocated in the WAL's current segment
+    /// and its spare next segment are left out, so a fresh member reports kilobytes, not the 128 MiB or more of
+    /// preallocated segments on its disk.
+    /// </summary>
+    public long StateBytes() => _storage.Snapshots.NewestBytes() + _storage.Wal.LogBytes();
 
     /// <summary>The WAL's counters (fsyncs, records, bytes), for status and benchmarks.</summary>
     public WalCounters WalCounters => _storage.Wal.Counters;

@@ -83,6 +83,29 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
         Purge();
     }
 
+    /// <summary>The size of the newest snapshot file (highest index, then term); 0 when there is none.</summary>
+    public long NewestBytes()
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        SnapshotMarker? newest = null;
+        long bytes = 0;
+        foreach (var file in new DirectoryInfo(directory).EnumerateFiles("*" + SnapshotCodec.Extension))
+        {
+            if (SnapshotCodec.TryParseName(file.Name, out var marker)
+                && (newest is not { } n || marker.Index > n.Index || (marker.Index == n.Index && marker.Term > n.Term)))
+            {
+                newest = marker;
+                bytes = file.Length;
+            }
+        }
+
+        return bytes;
+    }
+
     /// <summary>The snapshot files present, newest (highest index) first.</summary>
     public IReadOnlyList<SnapshotMarker> List()
     {

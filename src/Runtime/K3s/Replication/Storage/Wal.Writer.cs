@@ -179,12 +179,14 @@ internal sealed partial class Wal
         _zeroed = spare is not null;
         PrepareSpare();
         var previous = _current;
+        var previousLength = _length;
         _current = handle;
         _length = tail.Length;
         _crc = tail.Crc;
         previous.Dispose();
         lock (_segmentsLock)
         {
+            _closedLengths[_segments[^1].Sequence] = previousLength;
             _segments.Add(name);
         }
 

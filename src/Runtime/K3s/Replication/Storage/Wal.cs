@@ -35,6 +35,9 @@ internal sealed partial class Wal : IAsyncDisposable
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly List<WalWrite> _inline = new(1);
     private readonly List<WalSegmentName> _segments;
+
+    /// <summary>The bytes written to each segment this WAL closed, by sequence (guarded by <see cref="_segmentsLock"/>).</summary>
+    private readonly Dictionary<ulong, long> _closedLengths = [];
     private readonly Task _loop;
     private SafeFileHandle _current;
     private long _length;
@@ -90,6 +93,31 @@ internal sealed partial class Wal : IAsyncDisposable
                 return [.. _segments];
             }
         }
+    }
+
+    /// <summary>
+    /// Bytes of log the segments hold: what was written to each earlier segment, and to the current one so far. The
+    /// zeros preallocated after a segment's last record (a segment may close early, see Wal.Writer.cs) and the spare
+    /// segment made ready for the next hold no log, so they are not counted. A segment closed before this WAL was
+    /// opened counts at its file's length.
+    /// </summary>
+    public long LogBytes()
+    {
+        List<(WalSegmentName Name, long? Written)> closed;
+        lock (_segmentsLock)
+        {
+            closed = [.. _segments.Take(_segments.Count - 1).Select(s => (s, _closedLengths.TryGetValue(s.Sequence, out var n) ? n : (long?)null))];
+        }
+
+        long total = 0;
+        foreach (var (name, written) in closed)
+        {
+            // Exists fills in the length; a segment released meanwhile counts as 0 instead of throwing.
+            var file = new FileInfo(Path.Combine(_directory, name.FileName));
+            total += written ?? (file.Exists ? file.Length : 0);
+        }
+
+        return total + Volatile.Read(ref _length);
     }
 
     /// <summary>Whether <paramref name="directory"/> holds a WAL to open.</summary>
@@ -184,6 +212,7 @@ internal sealed partial class Wal : IAsyncDisposable
 
             released = _segments.GetRange(0, keep);
             _segments.RemoveRange(0, keep);
+            released.ForEach(s => _closedLengths.Remove(s.Sequence));
         }
 
         foreach (var segment in released)

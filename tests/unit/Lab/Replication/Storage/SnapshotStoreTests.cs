@@ -225,5 +225,19 @@ public sealed class SnapshotStoreTests
         Directory.GetFiles(t.Member.Snap).Should().BeEmpty("neither the final name nor the temporary file may be left");
     }
 
+    [Fact]
+    public async Task NewestBytes_IsTheNewestFilesSize_OrZero()
+    {
+        using var t = new TempWal();
+        var store = new SnapshotStore(t.Member.Snap, NullLogger.Instance);
+        store.NewestBytes().Should().Be(0);
+        await store.SaveAsync(Snap(10, 1), Ct);
+        await store.SaveAsync(new SnapshotFile(20, 1, [1, 2, 3], [], new byte[5000]), Ct);
+        await store.SaveAsync(Snap(15, 1), Ct);
+
+        store.NewestBytes().Should().Be(new FileInfo(Path.Combine(t.Member.Snap, new SnapshotFile(20, 1, [1, 2, 3], [], new byte[5000]).FileName)).Length)
+            .And.BeGreaterThan(5000);
+    }
+
     private static SnapshotFile Snap(ulong index, ulong term) => new(index, term, [1, 2, 3], [], Encoding.UTF8.GetBytes($"state at {index}"));
 }

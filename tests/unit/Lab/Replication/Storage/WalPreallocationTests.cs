@@ -100,4 +100,40 @@ public sealed class WalPreallocationTests
         var open = () => t.OpenAsync();
         await open.Should().ThrowAsync<WalCorruptException>();
     }
+
+    [Fact]
+    public async Task LogBytes_CountsWrittenLog_NotThePreallocatedZeros()
+    {
+        using var t = new TempWal(Preallocated with { SegmentSize = 4096 });
+        await using var wal = t.Create();
+        var fresh = wal.LogBytes();
+        fresh.Should().BeGreaterThan(0, "a new segment starts with its header").And.BeLessThan(Preallocated.SegmentSize / 8);
+        new FileInfo(t.LastSegment).Length.Should().Be(4096);
+
+        await wal.SaveAsync(null, [TempWal.E(1, 1, new string('x', 300))], TempWal.Ct);
+        var one = wal.LogBytes();
+        one.Should().BeGreaterThan(fresh + 300).And.BeLessThan(1024, "the record, and at most one more segment's header if the first closed early");
+
+        for (ulong i = 2; i <= 40; i++)
+        {
+            await wal.SaveAsync(null, [TempWal.E(i, 1, new string('x', 300))], TempWal.Ct);
+        }
+
+        // Each segment counts up to the end of its last record, the one being written and the earlier ones (a segment
+        // not started from a zero-filled spare closes early, with most of its preallocated length unused).
+        var segments = wal.Segments;
+        segments.Should().HaveCountGreaterThan(2);
+        long lastStarts = 0;
+        long files = 0;
+        foreach (var segment in segments)
+        {
+            var path = Path.Combine(t.WalDir, segment.FileName);
+            lastStarts += TempWal.RecordOffsets(await File.ReadAllBytesAsync(path, TempWal.Ct))[^1];
+            files += new FileInfo(path).Length;
+        }
+
+        var bytes = wal.LogBytes();
+        bytes.Should().BeGreaterThan(lastStarts).And.BeLessThanOrEqualTo(lastStarts + (segments.Count * 400), "a record of 300 bytes of data takes less than 400");
+        bytes.Should().BeLessThan(files);
+    }
 }
