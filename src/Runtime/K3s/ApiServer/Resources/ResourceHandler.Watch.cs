@@ -18,6 +18,7 @@ internal sealed partial class ResourceHandler
 
     /// <summary>kube-apiserver's bookmark cadence: about once a minute, and once more shortly before the watch times out.</summary>
     private static readonly TimeSpan BookmarkEvery = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan PreTimeoutMargin = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// A watch as a stream of JSON lines <c>{"type":...,"object":...}</c>. With <c>allowWatchBookmarks</c> it also
@@ -128,10 +129,14 @@ internal sealed partial class ResourceHandler
         }
     }
 
+    /// <summary>
+    /// Asks for a bookmark once a minute and a last one 2 s before <paramref name="timeout"/>, as kube-apiserver's
+    /// watch cache schedules them; a watch of 2 s or less gets no pre-timeout bookmark, as there.
+    /// </summary>
     private async Task TickAsync(ChannelWriter<bool> progress, TimeSpan timeout, CancellationToken ct)
     {
         var started = time.GetUtcNow();
-        var last = timeout > TimeSpan.FromSeconds(2) ? timeout - TimeSpan.FromSeconds(1) : TimeSpan.MaxValue;
+        var last = timeout > PreTimeoutMargin ? timeout - PreTimeoutMargin : TimeSpan.MaxValue;
         try
         {
             while (true)
