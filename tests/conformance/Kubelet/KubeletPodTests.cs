@@ -112,7 +112,8 @@ public sealed class KubeletPodTests(KubeletServer kubelet) : IClassFixture<Kubel
         // Back-off 10 s, then 20 s: the second restart comes about 30 s after the first exit.
         var later = await kubelet.PodUntilAsync("crasher", p => int.Parse(KubeletServer.At(KubeletServer.Container(p), "restartCount") ?? "0", CultureInfo.InvariantCulture) >= 2, TimeSpan.FromSeconds(75), ct);
         int.Parse(KubeletServer.At(KubeletServer.Container(later), "restartCount")!, CultureInfo.InvariantCulture).Should().BeGreaterThanOrEqualTo(2);
-        var table = await kubelet.KubectlAsync(ct, "get", "pod", "crasher");
+        // Each restart shows the container running for the moment before it exits again, so the table is polled.
+        var table = await Eventually.UntilAsync(() => kubelet.KubectlAsync(ct, "get", "pod", "crasher"), t => !t.Contains("Running", StringComparison.Ordinal), TimeSpan.FromSeconds(15), ct);
         table.Should().MatchRegex(@"crasher\s+0/1\s+(CrashLoopBackOff|Error)\s+[2-9]");
         await kubelet.KubectlAsync(ct, "delete", "pod", "crasher", "--timeout=60s");
     }

@@ -36,7 +36,9 @@ public sealed class KubeletRestartTests(KubeletServer kubelet) : IClassFixture<K
         node!["status"]!["conditions"]!.AsArray().Should().Contain(c => KubeletServer.At(c, "type") == "Ready" && KubeletServer.At(c, "status") == "True");
         (await Eventually.UntilAsync(() => Task.FromResult(KubeletServer.Alive(oldPid)), alive => !alive, TimeSpan.FromSeconds(5), ct))
             .Should().BeFalse("the new kubelet stopped the process its predecessor left running");
-        File.ReadAllLines(marker).Should().Equal("started", "started");
+        // The status shows the container running once its process exists, a moment before the shell writes its line.
+        (await Eventually.UntilAsync(() => Task.FromResult(File.ReadAllLines(marker)), lines => lines.Length >= 2, TimeSpan.FromSeconds(10), ct))
+            .Should().Equal("started", "started");
         KubeletServer.At(KubeletServer.Container(after), "restartCount").Should().Be("1", "the container was started once more");
         await kubelet.KubectlAsync(ct, "delete", "pod", "survivor", "--timeout=60s");
     }

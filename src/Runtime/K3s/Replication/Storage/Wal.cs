@@ -112,12 +112,20 @@ internal sealed partial class Wal : IAsyncDisposable
         long total = 0;
         foreach (var (name, written) in closed)
         {
-            // Exists fills in the length; a segment released meanwhile counts as 0 instead of throwing.
-            var file = new FileInfo(Path.Combine(_directory, name.FileName));
-            total += written ?? (file.Exists ? file.Length : 0);
+            total += written ?? ClosedBeforeReopen(name);
         }
 
         return total + Volatile.Read(ref _length);
+    }
+
+    /// <summary>
+    /// A segment closed before this WAL was opened counts at its file length, its unused tail included; one released
+    /// meanwhile counts as 0 (Exists fills in the length without throwing).
+    /// </summary>
+    private long ClosedBeforeReopen(WalSegmentName name)
+    {
+        var file = new FileInfo(Path.Combine(_directory, name.FileName));
+        return file.Exists ? file.Length : 0;
     }
 
     /// <summary>Whether <paramref name="directory"/> holds a WAL to open.</summary>

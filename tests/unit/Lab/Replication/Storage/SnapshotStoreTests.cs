@@ -232,10 +232,11 @@ public sealed class SnapshotStoreTests
         var store = new SnapshotStore(t.Member.Snap, NullLogger.Instance);
         store.NewestBytes().Should().Be(0);
         await store.SaveAsync(Snap(10, 1), Ct);
-        await store.SaveAsync(new SnapshotFile(20, 1, [1, 2, 3], [], new byte[5000]), Ct);
+        var newest = new SnapshotFile(20, 1, [1, 2, 3], [], new byte[5000]);
+        await store.SaveAsync(newest, Ct);
         await store.SaveAsync(Snap(15, 1), Ct);
 
-        store.NewestBytes().Should().Be(new FileInfo(Path.Combine(t.Member.Snap, new SnapshotFile(20, 1, [1, 2, 3], [], new byte[5000]).FileName)).Length)
+        store.NewestBytes().Should().Be(new FileInfo(Path.Combine(t.Member.Snap, newest.FileName)).Length)
             .And.BeGreaterThan(5000);
     }
 
