@@ -13,8 +13,14 @@ namespace K3sLab.K3s.ApiServer.Resources;
 
 internal sealed partial class ResourceHandler
 {
-    /// <summary>kube-apiserver's --min-request-timeout: a watch without timeoutSeconds ends after this long (its clients re-watch).</summary>
-    private static readonly TimeSpan DefaultWatchTimeout = TimeSpan.FromMinutes(30);
+    /// <summary>
+    /// kube-apiserver's --min-request-timeout: a watch without timeoutSeconds (or with 0) ends after between one and
+    /// two times this long, drawn per watch as there, so that watches started together do not all end together.
+    /// </summary>
+    private static readonly TimeSpan MinRequestTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>The longest timeoutSeconds honoured (a cancellation timer's range is about 49 days); longer asks get this.</summary>
+    private static readonly TimeSpan LongestWatch = TimeSpan.FromDays(30);
 
     /// <summary>kube-apiserver's bookmark cadence: about once a minute, and once more shortly before the watch times out.</summary>
     private static readonly TimeSpan BookmarkEvery = TimeSpan.FromMinutes(1);
@@ -34,7 +40,7 @@ internal sealed partial class ResourceHandler
         var query = context.Request.Query;
         var labels = LabelSelector.Parse(query["labelSelector"]);
         var fields = FieldSelector.Parse(query["fieldSelector"], resource.Kind);
-        var timeout = ParseLong(query["timeoutSeconds"], "timeoutSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultWatchTimeout;
+        var timeout = WatchTimeout(ParseLong(query["timeoutSeconds"], "timeoutSeconds"));
         var version = query["resourceVersion"].ToString();
         var name = info.Name.Length > 0 ? info.Name : null;
         bool Matches(JsonObject o) => labels.Matches(o) && fields.Matches(o) && (name is null || o["metadata"]?["name"]?.GetValue<string>() == name);
@@ -128,6 +134,10 @@ internal sealed partial class ResourceHandler
             await ticks;
         }
     }
+
+    private static TimeSpan WatchTimeout(long? seconds) => seconds is > 0
+        ? TimeSpan.FromSeconds(Math.Min(seconds.Value, (long)LongestWatch.TotalSeconds))
+        : MinRequestTimeout * (1 + Random.Shared.NextDouble());
 
     /// <summary>
     /// Asks for a bookmark once a minute and a last one 2 s before <paramref name="timeout"/>, as kube-apiserver's

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using K3sLab.Tests.Support;
+
+namespace K3sLab.ConformanceTests.ApiServer;
+
+/// <summary>
+/// How long a watch lasts, as kube-apiserver decides it: <c>timeoutSeconds=0</c> means "not given" (the server's
+/// default, 30 to 60 minutes), not "end now", and a timeout longer than the server can time is still a watch, not an
+/// error.
+/// </summary>
+[Trait("Category", "Conformance")]
+public sealed class WatchTimeoutTests(K3sServerProcess server) : IClassFixture<K3sServerProcess>
+{
+    [Theory]
+    [InlineData("0")]
+    [InlineData("9999999999")]
+    public async Task Watch_WithTimeoutSeconds_StaysOpenForTheNextChange(string timeoutSeconds)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = Admin();
+        var name = $"timeout-{timeoutSeconds.Length}";
+        var list = JsonNode.Parse(await http.GetStringAsync(server.Url + "/api/v1/namespaces/default/configmaps", ct))!;
+        var revision = list["metadata"]!["resourceVersion"]!.GetValue<string>();
+
+        using var watch = await http.GetAsync(
+            server.Url + $"/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds={timeoutSeconds}&resourceVersion={revision}",
+            HttpCompletionOption.ResponseHeadersRead,
+            ct);
+        watch.StatusCode.Should().Be(HttpStatusCode.OK, await ErrorBodyAsync(watch, ct));
+        using var body = new StreamReader(await watch.Content.ReadAsStreamAsync(ct));
+
+        using var created = await http.PostAsync(server.Url + "/api/v1/namespaces/default/configmaps", new StringContent($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}"}}""", Encoding.UTF8, "application/json"), ct);
+        created.EnsureSuccessStatusCode();
+
+        using var within = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        within.CancelAfter(TimeSpan.FromSeconds(20));
+        var line = await body.ReadLineAsync(within.Token);
+        line.Should().NotBeNull("the watch must still be open when the ConfigMap is created");
+        var e = JsonNode.Parse(line!)!;
+        e["type"]!.GetValue<string>().Should().Be("ADDED");
+        e["object"]!["metadata"]!["name"]!.GetValue<string>().Should().Be(name);
+    }
+
+    private static async Task<string> ErrorBodyAsync(HttpResponseMessage response, CancellationToken ct) =>
+        response.IsSuccessStatusCode ? string.Empty : await response.Content.ReadAsStringAsync(ct);
+
+    private HttpClient Admin()
+    {
+        var tls = Path.Combine(server.DataDir, "server", "tls");
+        return ClientCertificates.Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
+    }
+}
