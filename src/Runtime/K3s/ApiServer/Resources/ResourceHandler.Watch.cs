@@ -42,6 +42,9 @@ internal sealed partial class ResourceHandler
         var fields = FieldSelector.Parse(query["fieldSelector"], resource.Kind);
         var timeout = WatchTimeout(ParseLong(query["timeoutSeconds"], "timeoutSeconds"));
         var version = query["resourceVersion"].ToString();
+
+        // Malformed parameters are a 400 before the stream starts, not a stream that breaks after its 200.
+        var asked = version is "" or "0" ? 0 : ParseLong(version, "resourceVersion")!.Value;
         var name = info.Name.Length > 0 ? info.Name : null;
         bool Matches(JsonObject o) => labels.Matches(o) && fields.Matches(o) && (name is null || o["metadata"]?["name"]?.GetValue<string>() == name);
 
@@ -64,7 +67,7 @@ internal sealed partial class ResourceHandler
         long after;
         if (initialEvents)
         {
-            var initial = await storage.ListAsync(kind, info.Namespace, 0, null, version is "" or "0" ? 0 : ParseLong(version, "resourceVersion")!.Value, ct);
+            var initial = await storage.ListAsync(kind, info.Namespace, 0, null, asked, ct);
             after = initial.ResourceVersion;
             foreach (var item in initial.Items.Where(Matches))
             {
@@ -80,7 +83,7 @@ internal sealed partial class ResourceHandler
         else
         {
             // sendInitialEvents=false without a resourceVersion: changes from now on.
-            after = ParseLong(version, "resourceVersion") is { } asked and > 0 ? asked : storage.Store.CurrentRevision;
+            after = asked > 0 ? asked : storage.Store.CurrentRevision;
         }
 
         var progress = bookmarks ? Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite }) : null;

@@ -6,12 +6,12 @@ using K3sLab.Tests.Support;
 namespace K3sLab.ConformanceTests.ApiServer;
 
 /// <summary>
-/// How long a watch lasts, as kube-apiserver decides it: <c>timeoutSeconds=0</c> means "not given" (the server's
-/// default, 30 to 60 minutes), not "end now", and a timeout longer than the server can time is still a watch, not an
-/// error.
+/// A watch's query parameters as kube-apiserver reads them: <c>timeoutSeconds=0</c> means "not given" (the server's
+/// default, 30 to 60 minutes), not "end now"; a timeout longer than the server can time is still a watch, not an
+/// error; a malformed resourceVersion is a 400 Status before the stream starts, not a stream that breaks.
 /// </summary>
 [Trait("Category", "Conformance")]
-public sealed class WatchTimeoutTests(K3sServerProcess server) : IClassFixture<K3sServerProcess>
+public sealed class WatchParameterTests(K3sServerProcess server) : IClassFixture<K3sServerProcess>
 {
     [Theory]
     [InlineData("0")]
@@ -41,6 +41,23 @@ public sealed class WatchTimeoutTests(K3sServerProcess server) : IClassFixture<K
         var e = JsonNode.Parse(line!)!;
         e["type"]!.GetValue<string>().Should().Be("ADDED");
         e["object"]!["metadata"]!["name"]!.GetValue<string>().Should().Be(name);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("99999999999999999999")]
+    public async Task Watch_WithAMalformedResourceVersion_IsABadRequest(string resourceVersion)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = Admin();
+
+        using var watch = await http.GetAsync(server.Url + $"/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=5&resourceVersion={resourceVersion}", ct);
+
+        watch.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var status = JsonNode.Parse(await watch.Content.ReadAsStringAsync(ct))!;
+        status["kind"]!.GetValue<string>().Should().Be("Status");
+        status["reason"]!.GetValue<string>().Should().Be("BadRequest");
+        status["message"]!.GetValue<string>().Should().Contain(resourceVersion);
     }
 
     private static async Task<string> ErrorBodyAsync(HttpResponseMessage response, CancellationToken ct) =>
