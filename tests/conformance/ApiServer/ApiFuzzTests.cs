@@ -44,6 +44,7 @@ public sealed class ApiFuzzTests(K3sServerProcess server) : IClassFixture<K3sSer
         "?resourceVersion=abc", "?resourceVersion=999999999", "?resourceVersion=1&resourceVersionMatch=Exact", "?resourceVersionMatch=Sometimes",
         "?labelSelector=a%20in%20(", "?labelSelector=!!", "?labelSelector=a=b,c!=d,e", "?fieldSelector=metadata.name==x", "?fieldSelector=spec.bogus=1",
         "?watch=1&timeoutSeconds=1", "?watch=maybe", "?watch=true&resourceVersion=1&timeoutSeconds=1", "?timeoutSeconds=-5&watch=1",
+        "?watch=1&resourceVersion=abc&timeoutSeconds=1", "?watch=1&resourceVersion=99999999999999999999&timeoutSeconds=1",
         "?fieldValidation=Strict", "?fieldValidation=Loose", "?dryRun=All", "?dryRun=Some", "?as=Table", "?includeObject=Object",
         "?gracePeriodSeconds=-1", "?propagationPolicy=Sideways", "?pretty=true", "?%ZZ=1",
     ];
