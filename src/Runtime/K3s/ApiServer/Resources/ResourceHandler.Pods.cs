@@ -101,6 +101,7 @@ internal sealed partial class ResourceHandler
             throw ApiErrors.BadRequest("name in URL does not match name in Eviction object");
         }
 
+        var dryRun = IsDryRun(context, eviction["deleteOptions"] as JsonObject);
         var pod = (await storage.GetAsync(Pods, info.Namespace, info.Name, ct)).Object;
         var phase = pod["status"]?["phase"]?.GetValue<string>();
         var exempt = phase is "Succeeded" or "Failed" or "Pending" || pod["metadata"]?["deletionTimestamp"] is not null;
@@ -116,39 +117,32 @@ internal sealed partial class ResourceHandler
 
             if (budgets.Count == 1)
             {
-                await ChargeBudgetAsync(budgets[0], info.Name, ct);
+                await ChargeBudgetAsync(budgets[0], info.Name, dryRun, ct);
             }
         }
 
-        var dryRun = IsDryRun(context);
         await DeleteObjectAsync(ResourcePods, Pods, info.Namespace, info.Name, null, null, dryRun, ct);
         await WriteAsync(context, 201, Success(201));
     }
 
-    /// <summary>Takes one disruption from the budget, or refuses the eviction with 429 as kube-apiserver does.</summary>
-    private async Task ChargeBudgetAsync(JsonObject budget, string pod, CancellationToken ct)
+    /// <summary>
+    /// Takes one disruption from the budget, or refuses the eviction with 429 as kube-apiserver does. A dry run is
+    /// refused alike but takes nothing.
+    /// </summary>
+    private async Task ChargeBudgetAsync(JsonObject budget, string pod, bool dryRun, CancellationToken ct)
     {
         var budgetName = budget["metadata"]!["name"]!.GetValue<string>();
         var ns = budget["metadata"]!["namespace"]!.GetValue<string>();
+        if (dryRun)
+        {
+            CheckBudget(budget, budgetName);
+            return;
+        }
+
         await storage.UpdateAsync(DisruptionBudgets, ns, budgetName, null, current =>
         {
-            var generation = current["metadata"]?["generation"]?.GetValue<long>() ?? 0;
-            var status = current["status"] as JsonObject;
-            var observed = status?["observedGeneration"]?.GetValue<long>() ?? 0;
-            if (status is null || observed < generation)
-            {
-                throw TooManyRequests($"The disruption budget {budgetName} is still being processed by the server.");
-            }
-
-            var allowed = status["disruptionsAllowed"]?.GetValue<long>() ?? 0;
-            if (allowed <= 0)
-            {
-                var desired = status["desiredHealthy"]?.GetValue<long>() ?? 0;
-                var healthy = status["currentHealthy"]?.GetValue<long>() ?? 0;
-                throw TooManyRequests($"The disruption budget {budgetName} needs {desired} healthy pods and has {healthy} currently");
-            }
-
-            status["disruptionsAllowed"] = allowed - 1;
+            var status = CheckBudget(current, budgetName);
+            status["disruptionsAllowed"] = status["disruptionsAllowed"]!.GetValue<long>() - 1;
             if (status["disruptedPods"] is not JsonObject disrupted)
             {
                 status["disruptedPods"] = disrupted = [];
@@ -157,6 +151,28 @@ internal sealed partial class ResourceHandler
             disrupted[pod] = ObjectDefaults.Timestamp(time.GetUtcNow());
             return current;
         }, ct);
+    }
+
+    /// <summary>The budget's status when it allows one more disruption; otherwise the 429 kube-apiserver answers.</summary>
+    private static JsonObject CheckBudget(JsonObject current, string budgetName)
+    {
+        var generation = current["metadata"]?["generation"]?.GetValue<long>() ?? 0;
+        var status = current["status"] as JsonObject;
+        var observed = status?["observedGeneration"]?.GetValue<long>() ?? 0;
+        if (status is null || observed < generation)
+        {
+            throw TooManyRequests($"The disruption budget {budgetName} is still being processed by the server.");
+        }
+
+        var allowed = status["disruptionsAllowed"]?.GetValue<long>() ?? 0;
+        if (allowed <= 0)
+        {
+            var desired = status["desiredHealthy"]?.GetValue<long>() ?? 0;
+            var healthy = status["currentHealthy"]?.GetValue<long>() ?? 0;
+            throw TooManyRequests($"The disruption budget {budgetName} needs {desired} healthy pods and has {healthy} currently");
+        }
+
+        return status;
     }
 
     private static ApiResource ResourcePods { get; } = ApiResourceCatalog.BuiltIn.First(r => r.Group.Length == 0 && r.Name == "pods");

@@ -179,7 +179,7 @@ internal sealed partial class ResourceHandler
         long? expected = ParseLong(options?["preconditions"]?["resourceVersion"]?.GetValue<string>(), "preconditions.resourceVersion");
         var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
         var propagation = DeletionPropagation.Requested(context.Request.Query["propagationPolicy"].ToString(), context.Request.Query["orphanDependents"].ToString(), options);
-        await WriteAsync(context, 200, await DeleteObjectAsync(resource, kind, info.Namespace, info.Name, expected, expectedUid, IsDryRun(context), ct, RequestedGracePeriod(context, options), propagation));
+        await WriteAsync(context, 200, await DeleteObjectAsync(resource, kind, info.Namespace, info.Name, expected, expectedUid, IsDryRun(context, options), ct, RequestedGracePeriod(context, options), propagation));
     }
 
     /// <summary>
@@ -190,6 +190,7 @@ internal sealed partial class ResourceHandler
     {
         var options = context.Request.ContentLength > 0 ? await ReadBodyAsync(context, ct) : null;
         var propagation = DeletionPropagation.Requested(context.Request.Query["propagationPolicy"].ToString(), context.Request.Query["orphanDependents"].ToString(), options);
+        var dryRun = IsDryRun(context, options);
         var list = await ListAsync(context, info, resource, kind, ct);
         var deleted = new JsonArray();
         foreach (var item in ((JsonArray)list["items"]!).OfType<JsonObject>())
@@ -197,7 +198,7 @@ internal sealed partial class ResourceHandler
             var meta = (JsonObject)item["metadata"]!;
             try
             {
-                deleted.Add((JsonNode)await DeleteObjectAsync(resource, kind, meta["namespace"]?.GetValue<string>() ?? string.Empty, meta["name"]!.GetValue<string>(), null, null, IsDryRun(context), ct, RequestedGracePeriod(context, options), propagation));
+                deleted.Add((JsonNode)await DeleteObjectAsync(resource, kind, meta["namespace"]?.GetValue<string>() ?? string.Empty, meta["name"]!.GetValue<string>(), null, null, dryRun, ct, RequestedGracePeriod(context, options), propagation));
             }
             catch (ApiStatusException e) when (e.Code == 404)
             {
@@ -338,5 +339,5 @@ internal sealed partial class ResourceHandler
         }
     }
 
-    private static bool IsDryRun(HttpContext context) => context.Request.Query["dryRun"] == "All";
+    private static bool IsDryRun(HttpContext context, JsonObject? options = null) => DryRunOption.Requested(context.Request.Method, context.Request.Query["dryRun"], options);
 }
