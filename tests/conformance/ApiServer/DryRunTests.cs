@@ -7,7 +7,7 @@ namespace K3sLab.ConformanceTests.ApiServer;
 
 /// <summary>
 /// Server-side dry runs write nothing, wherever the client puts the option: kubectl's <c>--dry-run=server</c> sends
-/// <c>?dryRun=All</c> for creates, patches and applies, and <c>DeleteOptions.dryRun</c> in the body for deletes; an
+/// <c>?dryRun=All</c> for creates, patches, scales and applies, and <c>DeleteOptions.dryRun</c> in the body for deletes; an
 /// eviction carries it in its <c>deleteOptions</c>. A value other than <c>All</c> is a 422, not a real write.
 /// </summary>
 [Trait("Category", "Conformance")]
@@ -30,6 +30,7 @@ public sealed class DryRunTests(K3sServerProcess server) : IClassFixture<K3sServ
 
         await Run("create", "namespace", ns);
         await Run("create", "configmap", "kept", "-n", ns, "--from-literal=a=1");
+        await Run("create", "deployment", "web", "-n", ns, "--image=busybox", "--replicas=1");
         var before = await Run("get", "configmap", "kept", "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}");
 
         (await Run("create", "configmap", "never", "-n", ns, "--dry-run=server")).Should().Be("configmap/never created (server dry run)");
@@ -37,6 +38,9 @@ public sealed class DryRunTests(K3sServerProcess server) : IClassFixture<K3sServ
         (await Run("delete", "configmap", "kept", "-n", ns, "--dry-run=server")).Should().Be("configmap \"kept\" deleted (server dry run)");
         (await Run("delete", "configmaps", "--all", "-n", ns, "--dry-run=server")).Should().Contain("(server dry run)");
 
+        (await Run("scale", "deployment", "web", "-n", ns, "--replicas=5", "--dry-run=server")).Should().Be("deployment.apps/web scaled (server dry run)");
+
+        (await Run("get", "deployment", "web", "-n", ns, "-o", "jsonpath={.spec.replicas}")).Should().Be("1", "a dry-run scale stores nothing");
         (await Run("get", "configmap", "kept", "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}/{.metadata.labels}")).Should().Be(before + "/", "nothing was written");
         var never = await Kubectl.RunAsync(kubectl, server.Kubeconfig, ct, "get", "configmap", "never", "-n", ns);
         never.Stderr.Should().Contain("NotFound");

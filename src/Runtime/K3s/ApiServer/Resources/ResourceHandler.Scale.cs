@@ -38,7 +38,7 @@ internal sealed partial class ResourceHandler
 
     private async Task WriteScaledAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, long? expected, Func<JsonObject, JsonObject> change, CancellationToken ct)
     {
-        var updated = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, current =>
+        JsonObject Scaled(JsonObject current)
         {
             var scale = change(Scale(resource, current));
             var replicas = scale["spec"]?["replicas"] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0;
@@ -61,7 +61,22 @@ internal sealed partial class ResourceHandler
             }
 
             return next;
-        }, ct);
+        }
+
+        if (IsDryRun(context))
+        {
+            // Checked and answered as the write would be, stored nowhere (kubectl scale --dry-run=server).
+            var current = await storage.GetAsync(kind, info.Namespace, info.Name, ct);
+            if (expected is { } asked && asked != current.ResourceVersion)
+            {
+                throw ApiErrors.Conflict(info.Group, info.Resource, info.Name);
+            }
+
+            await WriteAsync(context, 200, Scale(resource, Scaled(current.Object)));
+            return;
+        }
+
+        var updated = await storage.UpdateAsync(kind, info.Namespace, info.Name, expected, Scaled, ct);
         await WriteAsync(context, 200, Scale(resource, updated.Object));
     }
 
