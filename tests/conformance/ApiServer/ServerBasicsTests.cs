@@ -71,6 +71,26 @@ public sealed class ServerBasicsTests(K3sServerProcess server) : IClassFixture<K
     }
 
     [Fact]
+    public async Task HealthEndpoints_ListTheirChecks_AsKubeApiserversDo()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = InsecureClient();
+        async Task<(HttpStatusCode, string)> Get(string path)
+        {
+            using var response = await http.GetAsync(server.Url + path, ct);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(ct));
+        }
+
+        (await Get("/readyz")).Should().Be((HttpStatusCode.OK, "ok"));
+        (await Get("/readyz?verbose")).Should().Be((HttpStatusCode.OK, "[+]ping ok\n[+]log ok\n[+]etcd ok\nreadyz check passed\n"));
+        (await Get("/livez?verbose")).Should().Be((HttpStatusCode.OK, "[+]ping ok\n[+]log ok\nlivez check passed\n"));
+        (await Get("/healthz?verbose&exclude=etcd&exclude=nope")).Should().Be((HttpStatusCode.OK, "[+]ping ok\n[+]log ok\n[+]etcd excluded: ok\nwarn: some health checks cannot be excluded: no matches for \"nope\"\nhealthz check passed\n"));
+        (await Get("/readyz/etcd")).Should().Be((HttpStatusCode.OK, "ok"));
+        (await Get("/livez/ping")).Should().Be((HttpStatusCode.OK, "ok"));
+        (await Get("/readyz/nope")).Item1.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task Cacerts_HashesToTheServerTokensCaHash()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -128,12 +128,7 @@ internal static class ApiHost
             new KubeletCertificates(tls, storage, TimeProvider.System));
         var version = VersionInfo.Render();
         app.MapGet("/version", context => Json(context, version));
-        foreach (var health in new[] { "/healthz", "/livez" })
-        {
-            app.MapGet(health, context => context.Response.WriteAsync("ok", context.RequestAborted));
-        }
-
-        app.MapGet("/readyz", context => DatastoreHealth.WriteReadyzAsync(context, storage.Store));
+        HealthEndpoints.Map(app, storage.Store);
         app.MapGet("/metrics", context =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
