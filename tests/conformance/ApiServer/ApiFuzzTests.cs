@@ -53,8 +53,7 @@ public sealed class ApiFuzzTests(K3sServerProcess server) : IClassFixture<K3sSer
     public async Task TenThousandRandomRequests_NeverGetA5xx_AndTheServerStillServes()
     {
         var ct = TestContext.Current.CancellationToken;
-        var tls = Path.Combine(server.DataDir, "server", "tls");
-        using var http = ClientCertificates.Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
+        using var http = ClientCertificates.Admin(server);
         http.Timeout = TimeSpan.FromSeconds(20);
         await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces", "application/json", """{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"fuzz"}}""", ct);
         await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces/fuzz/serviceaccounts", "application/json", """{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default"}}""", ct);
@@ -122,8 +121,7 @@ public sealed class ApiFuzzTests(K3sServerProcess server) : IClassFixture<K3sSer
     public async Task OversizedObjects_Get413Status(int size, string message)
     {
         var ct = TestContext.Current.CancellationToken;
-        var tls = Path.Combine(server.DataDir, "server", "tls");
-        using var http = ClientCertificates.Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
+        using var http = ClientCertificates.Admin(server);
         // A pod template: unlike config maps and secrets (1 MiB of data, a 422), nothing in it has a size limit of its own.
         var body = $$$$"""{"apiVersion":"v1","kind":"PodTemplate","metadata":{"name":"big-{{{{size}}}}"},"template":{"spec":{"containers":[{"name":"a","image":"a","args":["{{{{new string('x', size)}}}}"]}]}}}""";
         // Over HTTP/2, as kubectl speaks it: the server answers before it has read the body and ends the stream, where

@@ -33,6 +33,13 @@ internal static class ClientCertificates
         return (certPath, keyPath);
     }
 
+    /// <summary>An HTTPS client with the server's own admin certificate (system:masters).</summary>
+    public static HttpClient Admin(K3sServerProcess server)
+    {
+        var tls = Path.Combine(server.DataDir, "server", "tls");
+        return Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
+    }
+
     /// <summary>An HTTPS client that presents the certificate and trusts any server certificate (tests only).</summary>
     public static HttpClient Client(string cert, string key)
     {

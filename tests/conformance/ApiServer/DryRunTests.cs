@@ -50,7 +50,7 @@ public sealed class DryRunTests(K3sServerProcess server) : IClassFixture<K3sServ
     public async Task DeleteCollection_AndEviction_WithDryRunInTheBody_DeleteNothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var http = Admin();
+        using var http = ClientCertificates.Admin(server);
         await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces", """{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"dry-body"}}""", HttpStatusCode.Created, ct);
         await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces/dry-body/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"one"}}""", HttpStatusCode.Created, ct);
         await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces/dry-body/pods", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""", HttpStatusCode.Created, ct);
@@ -68,7 +68,7 @@ public sealed class DryRunTests(K3sServerProcess server) : IClassFixture<K3sServ
     public async Task UnsupportedDryRunValue_IsInvalid_AndWritesNothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var http = Admin();
+        using var http = ClientCertificates.Admin(server);
         var created = await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces/default/configmaps?dryRun=Some", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"some"}}""", HttpStatusCode.UnprocessableEntity, ct);
         created["reason"]!.GetValue<string>().Should().Be("Invalid");
         created["message"]!.GetValue<string>().Should().Be("""CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Some"}: supported values: "All" """.TrimEnd());
@@ -92,11 +92,5 @@ public sealed class DryRunTests(K3sServerProcess server) : IClassFixture<K3sServ
         var text = await response.Content.ReadAsStringAsync(ct);
         response.StatusCode.Should().Be(expected, $"{method} {path}: {text}");
         return JsonNode.Parse(text)!.AsObject();
-    }
-
-    private HttpClient Admin()
-    {
-        var tls = Path.Combine(server.DataDir, "server", "tls");
-        return ClientCertificates.Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
     }
 }

@@ -16,7 +16,7 @@ public sealed class StoredWatchTests(K3sServerProcess server) : IClassFixture<K3
     public async Task PlainWatch_WritesTheSameBytesAsTheParsedPath()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var http = Admin();
+        using var http = ClientCertificates.Admin(server);
         await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces", """{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"stored-watch"}}""", ct);
         var start = (await SendAsync(http, HttpMethod.Get, "/api/v1/namespaces/stored-watch/configmaps", null, ct))["metadata"]!["resourceVersion"]!.GetValue<string>();
 
@@ -32,12 +32,6 @@ public sealed class StoredWatchTests(K3sServerProcess server) : IClassFixture<K3
         plain.Should().Be(parsed);
         var types = plain.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)!["type"]!.GetValue<string>());
         types.Should().Equal("ADDED", "MODIFIED", "ADDED", "DELETED");
-    }
-
-    private HttpClient Admin()
-    {
-        var tls = Path.Combine(server.DataDir, "server", "tls");
-        return ClientCertificates.Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
     }
 
     private async Task<JsonObject> SendAsync(HttpClient http, HttpMethod method, string path, string? body, CancellationToken ct)

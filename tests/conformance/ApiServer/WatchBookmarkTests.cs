@@ -16,7 +16,7 @@ public sealed class WatchBookmarkTests(K3sServerProcess server) : IClassFixture<
     public async Task QuietWatch_GetsABookmarkBeforeItTimesOut()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var http = Admin();
+        using var http = ClientCertificates.Admin(server);
         var created = await PostAsync(http, "bookmark-quiet", ct);
         var revision = long.Parse(created["metadata"]!["resourceVersion"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
 
@@ -35,7 +35,7 @@ public sealed class WatchBookmarkTests(K3sServerProcess server) : IClassFixture<
     public async Task SendInitialEvents_EndsTheInitialStateWithAnAnnotatedBookmark()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var http = Admin();
+        using var http = ClientCertificates.Admin(server);
         await PostAsync(http, "bookmark-initial", ct);
 
         var events = await WatchAsync(http, "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=2", ct);
@@ -45,12 +45,6 @@ public sealed class WatchBookmarkTests(K3sServerProcess server) : IClassFixture<
         events[end]["type"]!.GetValue<string>().Should().Be("BOOKMARK");
         events.Take(end).Should().OnlyContain(e => e["type"]!.GetValue<string>() == "ADDED")
             .And.Contain(e => e["object"]!["metadata"]!["name"]!.GetValue<string>() == "bookmark-initial");
-    }
-
-    private HttpClient Admin()
-    {
-        var tls = Path.Combine(server.DataDir, "server", "tls");
-        return ClientCertificates.Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
     }
 
     private async Task<JsonObject> PostAsync(HttpClient http, string name, CancellationToken ct)

@@ -19,7 +19,7 @@ public sealed class WatchParameterTests(K3sServerProcess server) : IClassFixture
     public async Task Watch_WithTimeoutSeconds_StaysOpenForTheNextChange(string timeoutSeconds)
     {
         var ct = TestContext.Current.CancellationToken;
-        using var http = Admin();
+        using var http = ClientCertificates.Admin(server);
         var name = $"timeout-{timeoutSeconds.Length}";
         var list = JsonNode.Parse(await http.GetStringAsync(server.Url + "/api/v1/namespaces/default/configmaps", ct))!;
         var revision = list["metadata"]!["resourceVersion"]!.GetValue<string>();
@@ -49,7 +49,7 @@ public sealed class WatchParameterTests(K3sServerProcess server) : IClassFixture
     public async Task Watch_WithAMalformedResourceVersion_IsABadRequest(string resourceVersion)
     {
         var ct = TestContext.Current.CancellationToken;
-        using var http = Admin();
+        using var http = ClientCertificates.Admin(server);
 
         using var watch = await http.GetAsync(server.Url + $"/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=5&resourceVersion={resourceVersion}", ct);
 
@@ -62,10 +62,4 @@ public sealed class WatchParameterTests(K3sServerProcess server) : IClassFixture
 
     private static async Task<string> ErrorBodyAsync(HttpResponseMessage response, CancellationToken ct) =>
         response.IsSuccessStatusCode ? string.Empty : await response.Content.ReadAsStringAsync(ct);
-
-    private HttpClient Admin()
-    {
-        var tls = Path.Combine(server.DataDir, "server", "tls");
-        return ClientCertificates.Client(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
-    }
 }

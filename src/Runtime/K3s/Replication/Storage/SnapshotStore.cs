@@ -86,24 +86,14 @@ internal sealed partial class SnapshotStore(string directory, ILogger logger, in
     /// <summary>The size of the newest snapshot file (highest index, then term); 0 when there is none.</summary>
     public long NewestBytes()
     {
-        if (!System.IO.Directory.Exists(directory))
+        if (List() is not [var newest, ..])
         {
             return 0;
         }
 
-        SnapshotMarker? newest = null;
-        long bytes = 0;
-        foreach (var file in new DirectoryInfo(directory).EnumerateFiles("*" + SnapshotCodec.Extension))
-        {
-            if (SnapshotCodec.TryParseName(file.Name, out var marker)
-                && (newest is not { } n || marker.Index > n.Index || (marker.Index == n.Index && marker.Term > n.Term)))
-            {
-                newest = marker;
-                bytes = file.Length;
-            }
-        }
-
-        return bytes;
+        // Exists fills in the length; a file purged meanwhile counts as 0 instead of throwing.
+        var file = new FileInfo(Path.Combine(directory, SnapshotFile.NameOf(newest)));
+        return file.Exists ? file.Length : 0;
     }
 
     /// <summary>The snapshot files present, newest (highest index) first.</summary>
