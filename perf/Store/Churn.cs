@@ -92,7 +92,12 @@ internal static class Churn
                         await kv.CompactAsync(new CompactionRequest { Revision = target }, cancellationToken: done.Token);
                         compactions++;
                     }
-                    catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+                    catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && done.IsCancellationRequested)
+                    {
+                        // The writes finished while this compaction was under way: the run is over, not failed.
+                        break;
+                    }
+                    catch (RpcException e)
                     {
                         Volatile.Write(ref compacting, 0);
                         Interlocked.CompareExchange(ref firstError, $"compact: {e.StatusCode}: {e.Status.Detail}", null);
