@@ -6,6 +6,8 @@ namespace K3sLab.ConformanceTests.Kubelet;
 /// Volumes appear at their mount paths in the container's own mount namespace: a configMap and a secret as files
 /// (read through the node authorizer), a downwardAPI file, and an emptyDir shared by an init container and the
 /// main container; a configMap that does not exist keeps the pod in ContainerCreating with the kubelet's message.
+/// Environment variables come from config maps and secrets (a missing one holds the container in
+/// CreateContainerConfigError until it exists) and from the container's resources.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<KubeletServer>
@@ -88,5 +90,59 @@ public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<Ku
         KubeletServer.At(KubeletServer.Container(pod), "state", "waiting", "reason").Should().Be("ContainerCreating", kubelet.Server.Log);
         KubeletServer.At(KubeletServer.Container(pod), "state", "waiting", "message").Should().Be("MountVolume.SetUp failed for volume \"config\" : configmap \"not-there\" not found");
         await kubelet.KubectlAsync(ct, "delete", "pod", "missing-config", "--timeout=60s");
+    }
+
+    [Fact]
+    public async Task Env_FromConfigMapsSecretsAndResources_WaitsForAMissingSourceThenStarts()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await kubelet.ApplyAsync($$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: env-sources, namespace: default}
+            spec:
+              nodeName: {{KubeletServer.NodeName}}
+              restartPolicy: Never
+              containers:
+              - name: app
+                image: busybox
+                command: [sh, -c, 'echo "mode=$MODE password=$DB_PASSWORD url=$URL cpu=$CPU_MILLIS mem=$MEM_MI level=$LEVEL absent=${ABSENT-unset}"']
+                resources: {limits: {cpu: 250m, memory: 64Mi} }
+                envFrom:
+                - {prefix: DB_, secretRef: {name: late-secret} }
+                - {configMapRef: {name: never-made, optional: true} }
+                env:
+                - {name: MODE, valueFrom: {configMapKeyRef: {name: late-config, key: mode} } }
+                - {name: LEVEL, valueFrom: {configMapKeyRef: {name: late-config, key: level} } }
+                - {name: URL, value: 'db://$(DB_PASSWORD)@host/$(MODE)'}
+                - {name: CPU_MILLIS, valueFrom: {resourceFieldRef: {resource: limits.cpu, divisor: 1m} } }
+                - {name: MEM_MI, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi} } }
+                - {name: ABSENT, valueFrom: {secretKeyRef: {name: late-secret, key: nope, optional: true} } }
+            """, ct);
+
+        var waiting = await kubelet.PodUntilAsync("env-sources", p => KubeletServer.At(KubeletServer.Container(p), "state", "waiting", "reason") == "CreateContainerConfigError", TimeSpan.FromSeconds(60), ct);
+        KubeletServer.At(KubeletServer.Container(waiting), "state", "waiting", "message").Should().Be("secret \"late-secret\" not found", kubelet.Server.Log);
+
+        await kubelet.ApplyAsync("""
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: late-secret, namespace: default}
+            stringData: {PASSWORD: s3cret}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: late-config, namespace: default}
+            data: {mode: fast}
+            """, ct);
+        var missingKey = await kubelet.PodUntilAsync("env-sources", p => KubeletServer.At(KubeletServer.Container(p), "state", "waiting", "message")?.StartsWith("couldn't", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(60), ct);
+        KubeletServer.At(KubeletServer.Container(missingKey), "state", "waiting", "message").Should().Be("couldn't find key level in ConfigMap default/late-config");
+
+        await kubelet.KubectlAsync(ct, "patch", "configmap", "late-config", "--type=merge", "-p", """{"data":{"level":"debug"}}""");
+        var pod = await kubelet.PodUntilAsync("env-sources", p => KubeletServer.At(p, "status", "phase") is "Succeeded" or "Failed", TimeSpan.FromSeconds(60), ct);
+        KubeletServer.At(pod, "status", "phase").Should().Be("Succeeded", $"{pod}\n{kubelet.Server.Log}");
+        var uid = KubeletServer.At(pod, "metadata", "uid");
+        var log = File.ReadAllText(Path.Combine(kubelet.Server.DataDir, "agent", "logs", "pods", $"default_env-sources_{uid}", "app", "0.log"));
+        log.Should().Contain("F mode=fast password=s3cret url=db://s3cret@host/fast cpu=250 mem=64 level=debug absent=unset\n");
+        await kubelet.KubectlAsync(ct, "delete", "pod", "env-sources", "--timeout=60s");
     }
 }

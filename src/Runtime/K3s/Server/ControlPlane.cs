@@ -23,10 +23,11 @@ internal sealed class ControlPlane : IAsyncDisposable
 
     public ControllerManager? Scheduler { get; private set; }
 
-    /// <summary>The controllers kube-controller-manager runs here.</summary>
-    public static IReadOnlyList<IController> ControllerManagerControllers(ControllerSettings settings) =>
+    /// <summary>The controllers kube-controller-manager runs here; <paramref name="rootCaPem"/> is its <c>--root-ca-file</c>'s content.</summary>
+    public static IReadOnlyList<IController> ControllerManagerControllers(ControllerSettings settings, string rootCaPem) =>
     [
         new Controllers.ServiceAccounts.ServiceAccountController(),
+        new Controllers.Certificates.RootCaPublisher(rootCaPem),
         new Controllers.NodeLifecycle.NodeLifecycleController(settings),
         new Controllers.GarbageCollection.GarbageCollector(),
         new Controllers.DaemonSets.DaemonSetController(),
@@ -56,7 +57,7 @@ internal sealed class ControlPlane : IAsyncDisposable
         {
             var api = plane.Client(localApi, tls.Controller, tls, "kube-controller-manager");
             var events = new EventRecorder(api, settings.NodeName, time, loggers.CreateLogger("k3s.events"));
-            plane.ControllerManager = new ControllerManager("kube-controller-manager", api, caches, events, ControllerManagerControllers(options), identity, options.ControllerManagerElection, time, loggers);
+            plane.ControllerManager = new ControllerManager("kube-controller-manager", api, caches, events, ControllerManagerControllers(options, tls.ServerCa.Certificate.ExportCertificatePem() + "\n"), identity, options.ControllerManagerElection, time, loggers);
             plane._owned.Insert(0, events);
             plane._owned.Insert(0, plane.ControllerManager);
         }

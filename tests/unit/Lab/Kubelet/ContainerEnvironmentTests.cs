@@ -16,7 +16,7 @@ public sealed class ContainerEnvironmentTests
     [Fact]
     public void Build_DefaultsThenEnvInOrder_WithExpansionOfEarlierValues()
     {
-        var env = ContainerEnvironment.Build(Pod, Container("""[{"name":"A","value":"one"},{"name":"B","value":"$(A)-two"},{"name":"C","value":"$(D)"},{"name":"D","value":"late"}]"""), "10.0.0.5", out var error)!;
+        var env = ContainerEnvironment.Build(Pod, Container("""[{"name":"A","value":"one"},{"name":"B","value":"$(A)-two"},{"name":"C","value":"$(D)"},{"name":"D","value":"late"}]"""), "10.0.0.5", EnvSources.None, out var error)!;
         error.Should().BeNull();
         env["PATH"].Should().Be(ContainerEnvironment.DefaultPath);
         env["HOSTNAME"].Should().Be("web-1");
@@ -36,16 +36,93 @@ public sealed class ContainerEnvironmentTests
     [InlineData("status.hostIP", "10.0.0.5")]
     public void Build_FieldRef_ReadsTheDownwardApi(string path, string expected)
     {
-        var env = ContainerEnvironment.Build(Pod, Container("""[{"name":"X","valueFrom":{"fieldRef":{"fieldPath":""" + $"\"{path}\"" + "}}}]"), "10.0.0.5", out _)!;
+        var env = ContainerEnvironment.Build(Pod, Container("""[{"name":"X","valueFrom":{"fieldRef":{"fieldPath":""" + $"\"{path}\"" + "}}}]"), "10.0.0.5", EnvSources.None, out _)!;
         env["X"].Should().Be(expected);
     }
 
     [Fact]
-    public void Build_UnsupportedSource_IsAConfigErrorNamingIt()
+    public void Build_UnknownFieldPath_IsAConfigErrorNamingIt()
     {
-        ContainerEnvironment.Build(Pod, Container("""[{"name":"X","valueFrom":{"secretKeyRef":{"name":"s","key":"k"}}}]"""), "10.0.0.5", out var error).Should().BeNull();
-        error.Should().Contain("env X").And.Contain("secretKeyRef");
-        ContainerEnvironment.Build(Pod, Container("""[{"name":"X","valueFrom":{"fieldRef":{"fieldPath":"spec.nope"}}}]"""), "10.0.0.5", out error).Should().BeNull();
+        ContainerEnvironment.Build(Pod, Container("""[{"name":"X","valueFrom":{"fieldRef":{"fieldPath":"spec.nope"}}}]"""), "10.0.0.5", EnvSources.None, out var error).Should().BeNull();
         error.Should().Contain("spec.nope");
     }
+
+    [Fact]
+    public void Build_KeyRefs_ReadTheConfigMapAndTheDecodedSecret()
+    {
+        var env = ContainerEnvironment.Build(Pod, Container("""
+            [{"name":"MODE","valueFrom":{"configMapKeyRef":{"name":"settings","key":"mode"}}},
+             {"name":"PASSWORD","valueFrom":{"secretKeyRef":{"name":"db","key":"password"}}},
+             {"name":"URL","value":"db://$(PASSWORD)@host/$(MODE)"}]
+            """), "10.0.0.5", Sources, out var error)!;
+        error.Should().BeNull();
+        env["MODE"].Should().Be("fast");
+        env["PASSWORD"].Should().Be("s3cret");
+        env["URL"].Should().Be("db://s3cret@host/fast");
+    }
+
+    [Theory]
+    [InlineData("""{"configMapKeyRef":{"name":"nope","key":"mode"}}""", "configmap \"nope\" not found")]
+    [InlineData("""{"secretKeyRef":{"name":"nope","key":"password"}}""", "secret \"nope\" not found")]
+    [InlineData("""{"configMapKeyRef":{"name":"settings","key":"missing"}}""", "couldn't find key missing in ConfigMap shop/settings")]
+    [InlineData("""{"secretKeyRef":{"name":"db","key":"missing"}}""", "couldn't find key missing in Secret shop/db")]
+    public void Build_AMissingSource_IsTheKubeletsError_UnlessOptional(string valueFrom, string expected)
+    {
+        ContainerEnvironment.Build(Pod, Container($$"""[{"name":"X","valueFrom":{{valueFrom}}}]"""), "10.0.0.5", Sources, out var error).Should().BeNull();
+        error.Should().Be(expected);
+
+        var optional = valueFrom.Replace("}}", ",\"optional\":true}}", StringComparison.Ordinal);
+        var env = ContainerEnvironment.Build(Pod, Container($$"""[{"name":"X","valueFrom":{{optional}}},{"name":"Y","value":"y"}]"""), "10.0.0.5", Sources, out error)!;
+        error.Should().BeNull();
+        env.Should().NotContainKey("X", "an optional source that is missing leaves the variable out").And.ContainKey("Y");
+    }
+
+    [Fact]
+    public void Build_EnvFrom_ComesFirstWithItsPrefix_AndEnvOverridesIt()
+    {
+        var container = (JsonObject)JsonNode.Parse("""
+            {"name":"app","image":"busybox",
+             "envFrom":[{"configMapRef":{"name":"settings"}},{"prefix":"DB_","secretRef":{"name":"db"}},
+                        {"configMapRef":{"name":"absent","optional":true}},{"prefix":"BAD=","configMapRef":{"name":"settings"}}],
+             "env":[{"name":"mode","value":"$(mode)-override"}]}
+            """)!;
+        var env = ContainerEnvironment.Build(Pod, container, "10.0.0.5", Sources, out var error, out var skipped)!;
+        error.Should().BeNull();
+        env["mode"].Should().Be("fast-override", "env comes after envFrom and expands what envFrom set");
+        env["1st"].Should().Be("one", "1.33 takes any printable name but '='");
+        env["DB_password"].Should().Be("s3cret");
+        skipped.Should().Equal("Keys [BAD=1st, BAD=mode] from the EnvFrom configMap shop/settings were skipped since they are considered invalid environment variable names.");
+
+        container["envFrom"] = JsonNode.Parse("""[{"secretRef":{"name":"absent"}}]""");
+        ContainerEnvironment.Build(Pod, container, "10.0.0.5", Sources, out error).Should().BeNull();
+        error.Should().Be("secret \"absent\" not found");
+    }
+
+    [Theory]
+    [InlineData("limits.cpu", null, "1")]
+    [InlineData("limits.cpu", "1m", "250")]
+    [InlineData("requests.cpu", "1m", "100")]
+    [InlineData("limits.memory", "1Mi", "64")]
+    [InlineData("requests.memory", null, "67108864")]
+    [InlineData("limits.ephemeral-storage", "1Gi", "10")]
+    [InlineData("requests.ephemeral-storage", null, "0")]
+    public void Build_ResourceFieldRef_DividesAndRoundsUp_WithAllocatableForAMissingLimit(string resource, string? divisor, string expected)
+    {
+        var reference = new JsonObject { ["resource"] = resource };
+        if (divisor is not null)
+        {
+            reference["divisor"] = divisor;
+        }
+
+        var container = Container(new JsonArray { new JsonObject { ["name"] = "X", ["valueFrom"] = new JsonObject { ["resourceFieldRef"] = reference } } }.ToJsonString());
+        container["resources"] = JsonNode.Parse("""{"limits":{"cpu":"250m","memory":"64Mi"},"requests":{"cpu":"100m"}}""");
+        var env = ContainerEnvironment.Build(Pod, container, "10.0.0.5", Sources, out var error)!;
+        error.Should().BeNull();
+        env["X"].Should().Be(expected);
+    }
+
+    private static EnvSources Sources { get; } = new(
+        new Dictionary<string, JsonObject?> { ["settings"] = (JsonObject)JsonNode.Parse("""{"data":{"mode":"fast","1st":"one"}}""")! },
+        new Dictionary<string, JsonObject?> { ["db"] = (JsonObject)JsonNode.Parse("""{"data":{"password":"czNjcmV0"}}""")! },
+        (JsonObject)JsonNode.Parse("""{"cpu":"2","memory":"1Gi","ephemeral-storage":"10Gi"}""")!);
 }

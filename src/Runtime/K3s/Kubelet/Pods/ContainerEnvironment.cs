@@ -5,22 +5,33 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// <summary>
 /// A container's environment, in the order a container runtime builds it: the image defaults (<c>PATH</c>,
 /// <c>HOME</c>), <c>HOSTNAME</c> (the pod's hostname: pods share the node's network and UTS namespaces, so
-/// <c>hostname</c> prints the node's, but <c>$HOSTNAME</c> is the pod's as in any pod), then the container's
-/// <c>env</c> in order, each value's <c>$(VAR)</c> expanded against what came before. <c>valueFrom.fieldRef</c> takes
-/// the downward-API fields (<c>metadata.name</c>, <c>.namespace</c>, <c>.uid</c>, <c>.labels['k']</c>,
-/// <c>.annotations['k']</c>, <c>spec.nodeName</c>, <c>spec.serviceAccountName</c>, <c>status.hostIP</c>,
-/// <c>status.hostIPs</c>, <c>status.podIP</c>, <c>status.podIPs</c>); other sources are refused by name
-/// (<c>CreateContainerConfigError</c>). Pure.
+/// <c>hostname</c> prints the node's, but <c>$HOSTNAME</c> is the pod's as in any pod), then what the kubelet's
+/// <c>makeEnvironmentVariables</c> gives: every <c>envFrom</c> source in order (a config map's data or a secret's
+/// decoded data, each key behind the source's <c>prefix</c>; keys that are not environment variable names are
+/// skipped), then the container's <c>env</c> in order, each <c>value</c>'s <c>$(VAR)</c> expanded against what came
+/// before. <c>valueFrom</c> takes <c>fieldRef</c> (the downward-API fields: <c>metadata.name</c>, <c>.namespace</c>,
+/// <c>.uid</c>, <c>.labels['k']</c>, <c>.annotations['k']</c>, <c>spec.nodeName</c>, <c>spec.serviceAccountName</c>,
+/// <c>status.hostIP</c>, <c>status.hostIPs</c>, <c>status.podIP</c>, <c>status.podIPs</c>),
+/// <c>resourceFieldRef</c>, <c>configMapKeyRef</c> and <c>secretKeyRef</c>. A source that is missing is the
+/// kubelet's error (<c>configmap "x" not found</c>, <c>couldn't find key k in ConfigMap ns/x</c>) unless it is
+/// <c>optional</c>, when the variable is left out. Errors become <c>CreateContainerConfigError</c>. Pure: the
+/// objects read come in <see cref="EnvSources"/>.
 /// </summary>
 internal static class ContainerEnvironment
 {
     public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /// <summary>The environment, or null with <paramref name="error"/> set to the <c>CreateContainerConfigError</c> message.</summary>
-    public static Dictionary<string, string>? Build(JsonObject pod, JsonObject container, string podIp, out string? error)
+    public static Dictionary<string, string>? Build(JsonObject pod, JsonObject container, string podIp, EnvSources sources, out string? error) =>
+        Build(pod, container, podIp, sources, out error, out _);
+
+    /// <summary>As <see cref="Build(JsonObject, JsonObject, string, EnvSources, out string?)"/>; <paramref name="skipped"/> names the <c>envFrom</c> keys left out, one line per source, in the kubelet's event wording.</summary>
+    public static Dictionary<string, string>? Build(JsonObject pod, JsonObject container, string podIp, EnvSources sources, out string? error, out List<string> skipped)
     {
         error = null;
+        skipped = [];
         var name = pod["metadata"]?["name"]?.GetValue<string>() ?? string.Empty;
+        var ns = pod["metadata"]?["namespace"]?.GetValue<string>() ?? string.Empty;
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PATH"] = DefaultPath,
@@ -28,38 +39,128 @@ internal static class ContainerEnvironment
             ["HOSTNAME"] = pod["spec"]?["hostname"]?.GetValue<string>() is { Length: > 0 } hostname ? hostname : name,
         };
 
+        foreach (var from in (container["envFrom"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var secret = from["secretRef"] is JsonObject;
+            var reference = from["configMapRef"] as JsonObject ?? from["secretRef"] as JsonObject;
+            if (reference is null)
+            {
+                continue;
+            }
+
+            var source = reference["name"]?.GetValue<string>() ?? string.Empty;
+            var stored = (secret ? sources.Secrets : sources.ConfigMaps).GetValueOrDefault(source);
+            if (stored is null)
+            {
+                if (reference["optional"]?.GetValue<bool>() == true)
+                {
+                    continue;
+                }
+
+                error = $"{(secret ? "secret" : "configmap")} \"{source}\" not found";
+                return null;
+            }
+
+            var prefix = from["prefix"]?.GetValue<string>() ?? string.Empty;
+            var invalid = new List<string>();
+            foreach (var (key, value) in Data(stored, secret))
+            {
+                if (!IsVariableName(prefix + key))
+                {
+                    invalid.Add(prefix + key);
+                    continue;
+                }
+
+                env[prefix + key] = value;
+            }
+
+            if (invalid.Count > 0)
+            {
+                invalid.Sort(StringComparer.Ordinal);
+                skipped.Add($"Keys [{string.Join(", ", invalid)}] from the EnvFrom {(secret ? "secret" : "configMap")} {ns}/{source} were skipped since they are considered invalid environment variable names.");
+            }
+        }
+
         foreach (var item in (container["env"] as JsonArray ?? []).OfType<JsonObject>())
         {
             var key = item["name"]?.GetValue<string>() ?? string.Empty;
-            if (item["valueFrom"] is JsonObject from)
+            if (item["value"]?.GetValue<string>() is { Length: > 0 } || item["valueFrom"] is not JsonObject from)
             {
-                if (from["fieldRef"]?["fieldPath"]?.GetValue<string>() is not { } path)
+                env[key] = ContainerCommand.Expand(item["value"]?.GetValue<string>() ?? string.Empty, env);
+                continue;
+            }
+
+            string? value;
+            if (from["fieldRef"] is JsonObject fieldRef)
+            {
+                var path = fieldRef["fieldPath"]?.GetValue<string>() ?? string.Empty;
+                value = FieldRef(pod, path, podIp);
+                error = value is null ? $"env {key}: unsupported fieldRef fieldPath \"{path}\"" : null;
+            }
+            else if (from["resourceFieldRef"] is JsonObject resourceRef)
+            {
+                value = ResourceFieldRef.Value(pod, container, resourceRef, sources.Allocatable, out error);
+            }
+            else if ((from["configMapKeyRef"] ?? from["secretKeyRef"]) is JsonObject keyRef)
+            {
+                var secret = from["secretKeyRef"] is JsonObject;
+                var source = keyRef["name"]?.GetValue<string>() ?? string.Empty;
+                var wanted = keyRef["key"]?.GetValue<string>() ?? string.Empty;
+                var optional = keyRef["optional"]?.GetValue<bool>() == true;
+                var stored = (secret ? sources.Secrets : sources.ConfigMaps).GetValueOrDefault(source);
+                if (stored is null)
                 {
-                    error = $"env {key}: valueFrom.{from.Select(p => p.Key).FirstOrDefault() ?? "?"} is not supported by the process runtime yet; use value or fieldRef";
+                    if (optional)
+                    {
+                        continue;
+                    }
+
+                    error = $"{(secret ? "secret" : "configmap")} \"{source}\" not found";
                     return null;
                 }
 
-                if (FieldRef(pod, path, podIp) is not { } value)
+                value = Data(stored, secret).FirstOrDefault(p => p.Key == wanted).Value;
+                if (value is null)
                 {
-                    error = $"env {key}: unsupported fieldRef fieldPath \"{path}\"";
+                    if (optional)
+                    {
+                        continue;
+                    }
+
+                    error = $"couldn't find key {wanted} in {(secret ? "Secret" : "ConfigMap")} {ns}/{source}";
                     return null;
                 }
-
-                env[key] = value;
             }
             else
             {
-                env[key] = ContainerCommand.Expand(item["value"]?.GetValue<string>() ?? string.Empty, env);
+                value = null;
+                error = $"env {key}: valueFrom.{from.Select(p => p.Key).FirstOrDefault() ?? "?"} is not a source the kubelet knows";
             }
-        }
 
-        if (container["envFrom"] is JsonArray { Count: > 0 })
-        {
-            error = "envFrom is not supported by the process runtime yet; list the variables under env";
-            return null;
+            if (value is null)
+            {
+                return null;
+            }
+
+            env[key] = value;
         }
 
         return env;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="name"/> may name a variable: printable ASCII other than <c>=</c>, the rule kubelet 1.33
+    /// applies (RelaxedEnvironmentVariableValidation, on by default since 1.32).
+    /// </summary>
+    public static bool IsVariableName(string name) => name.Length > 0 && name.All(c => c is >= ' ' and <= '~' and not '=');
+
+    private static IEnumerable<KeyValuePair<string, string>> Data(JsonObject stored, bool secret)
+    {
+        foreach (var (key, value) in stored["data"] as JsonObject ?? [])
+        {
+            var text = value?.GetValue<string>() ?? string.Empty;
+            yield return new(key, secret ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(text)) : text);
+        }
     }
 
     /// <summary>The value of a downward-API field path, or null when the path is not one the kubelet serves.</summary>

@@ -47,6 +47,9 @@ internal sealed class ContainerRecord(string name, string image, bool init)
 
     public bool Done { get; set; }
 
+    /// <summary>The environment the current or last run started with; what a command exec'd into it gets.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; set; }
+
     /// <summary>The running container's CRI ID (<see cref="IRunningContainer.Id"/>); null when none runs.</summary>
     public string? ContainerId { get; set; }
 }

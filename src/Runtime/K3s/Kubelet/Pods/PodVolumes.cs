@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using K3sLab.K3s.Kubelet.Client;
 
@@ -7,7 +8,8 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// Materialises a pod's volumes as directories of the node, under
 /// <c>&lt;agent&gt;/pods/&lt;uid&gt;/volumes/&lt;kind&gt;/&lt;name&gt;</c> as the kubelet lays them out: <c>emptyDir</c> (an empty
 /// directory), <c>configMap</c> and <c>secret</c> (their keys as files, read through the API as the node authorizer
-/// allows for the node's pods), <c>downwardAPI</c> (fieldRef files) and <c>hostPath</c> (the node's own path,
+/// allows for the node's pods), <c>downwardAPI</c> (fieldRef files), <c>projected</c> (secret, configMap,
+/// downwardAPI and serviceAccountToken sources in one directory) and <c>hostPath</c> (the node's own path,
 /// created for <c>DirectoryOrCreate</c>). Other kinds, a missing object that is not <c>optional</c>, or a bad item
 /// are a <see cref="VolumeException"/> with the kubelet's <c>MountVolume.SetUp failed</c> wording.
 /// </summary>
@@ -111,6 +113,11 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings)
             return Write(Dir("kubernetes.io~downward-api"), VolumeFiles.FromDownwardApi(downward, pod, podIp));
         }
 
+        if (volume["projected"] is JsonObject projected)
+        {
+            return Write(Dir("kubernetes.io~projected"), await ProjectedFilesAsync(projected, ns, pod, podIp, ct));
+        }
+
         var (source, resource, key, kind, secret) = volume switch
         {
             _ when volume["configMap"] is JsonObject c => (c, "configmaps", c["name"]?.GetValue<string>(), "kubernetes.io~configmap", false),
@@ -128,14 +135,104 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings)
         return Write(Dir(kind), VolumeFiles.FromKeys(source, stored, secret));
     }
 
+    /// <summary>
+    /// The files of a <c>projected</c> volume: each source's (<c>secret</c>, <c>configMap</c>, <c>downwardAPI</c>,
+    /// <c>serviceAccountToken</c>) in one directory, with the volume's <c>defaultMode</c>. A token is asked of the
+    /// API as the kubelet asks it: a TokenRequest for the pod's service account, bound to the pod, with the source's
+    /// audience (none: the API server's) and lifetime (default one hour).
+    /// </summary>
+    private async Task<List<VolumeFile>> ProjectedFilesAsync(JsonObject projected, string ns, JsonObject pod, string podIp, CancellationToken ct)
+    {
+        var mode = VolumeFiles.Mode(projected["defaultMode"]) ?? VolumeFiles.DefaultMode;
+        var files = new List<VolumeFile>();
+        foreach (var source in (projected["sources"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            if (source["downwardAPI"] is JsonObject downward)
+            {
+                files.AddRange(VolumeFiles.FromDownwardApi(downward, pod, podIp, mode));
+            }
+            else if (source["serviceAccountToken"] is JsonObject token)
+            {
+                var path = VolumeFiles.CheckPath(token["path"]?.GetValue<string>() ?? string.Empty);
+                files.Add(new VolumeFile(path, Encoding.UTF8.GetBytes(await TokenAsync(token, ns, pod, ct)), mode));
+            }
+            else if ((source["secret"] ?? source["configMap"]) is JsonObject keys)
+            {
+                var secret = source["secret"] is JsonObject;
+                var name = keys["name"]?.GetValue<string>() ?? string.Empty;
+                var stored = await api.GetAsync($"/api/v1/namespaces/{ns}/{(secret ? "secrets" : "configmaps")}/{name}", ct);
+                if (stored is not null)
+                {
+                    files.AddRange(VolumeFiles.FromKeys(keys, stored, secret, mode));
+                }
+                else if (keys["optional"]?.GetValue<bool>() != true)
+                {
+                    throw new FormatException($"{(secret ? "secret" : "configmap")} \"{name}\" not found");
+                }
+            }
+            else
+            {
+                throw new FormatException($"projected source {source.Select(p => p.Key).FirstOrDefault() ?? "?"} is not supported by the process runtime");
+            }
+        }
+
+        return files;
+    }
+
+    private async Task<string> TokenAsync(JsonObject source, string ns, JsonObject pod, CancellationToken ct)
+    {
+        var account = pod["spec"]?["serviceAccountName"]?.GetValue<string>() is { Length: > 0 } named ? named : "default";
+        var spec = new JsonObject
+        {
+            ["audiences"] = source["audience"]?.GetValue<string>() is { Length: > 0 } audience ? new JsonArray(audience) : new JsonArray(),
+            ["expirationSeconds"] = TokenSeconds(source),
+            ["boundObjectRef"] = new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Pod",
+                ["name"] = pod["metadata"]?["name"]?.GetValue<string>(),
+                ["uid"] = pod["metadata"]?["uid"]?.GetValue<string>(),
+            },
+        };
+        var request = new JsonObject { ["apiVersion"] = "authentication.k8s.io/v1", ["kind"] = "TokenRequest", ["spec"] = spec };
+        try
+        {
+            var issued = await api.CreateAsync($"/api/v1/namespaces/{ns}/serviceaccounts/{account}/token", request, ct);
+            return issued["status"]?["token"]?.GetValue<string>() ?? throw new FormatException($"failed to fetch token: the TokenRequest for {ns}/{account} came back without one");
+        }
+        catch (ApiException e)
+        {
+            throw new FormatException($"failed to fetch token: {e.Message}");
+        }
+    }
+
+    /// <summary>A token source's lifetime in seconds: <c>expirationSeconds</c>, default one hour.</summary>
+    public static long TokenSeconds(JsonObject source) => source["expirationSeconds"] is JsonValue v && v.TryGetValue<long>(out var seconds) ? seconds : 3600;
+
+    /// <summary>
+    /// When the pod's projected tokens need writing again: at 80 % of the shortest token lifetime, as the kubelet's
+    /// token manager renews; null when the pod has none.
+    /// </summary>
+    public static TimeSpan? TokenRenewal(JsonObject pod)
+    {
+        var lifetimes = (pod["spec"]?["volumes"] as JsonArray ?? []).OfType<JsonObject>()
+            .SelectMany(v => (v["projected"]?["sources"] as JsonArray ?? []).OfType<JsonObject>())
+            .Select(s => s["serviceAccountToken"] as JsonObject).OfType<JsonObject>()
+            .Select(TokenSeconds).ToList();
+        return lifetimes.Count == 0 ? null : TimeSpan.FromSeconds(lifetimes.Min() * 0.8);
+    }
+
+    /// <summary>Writes each file whole under a temporary name and renames it into place, so a reader never sees half a file.</summary>
     private static string Write(string directory, IEnumerable<VolumeFile> files)
     {
         foreach (var file in files)
         {
             var path = Path.Combine(directory, file.Path);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(path, file.Content);
-            File.SetUnixFileMode(path, file.Mode);
+            var temporary = Path.Combine(Path.GetDirectoryName(path)!, $"..{Path.GetFileName(path)}.tmp");
+            File.WriteAllBytes(temporary, file.Content);
+            File.SetUnixFileMode(temporary, file.Mode);
+            File.Move(temporary, path, overwrite: true);
         }
 
         return directory;

@@ -70,24 +70,20 @@ internal sealed partial class PodWorker
         error = $"container not found (\"{container}\")";
         ContainerRecord? record;
         int pid;
+        IReadOnlyDictionary<string, string> env;
         lock (_gate)
         {
             record = _main.Concat(_init).FirstOrDefault(c => c.Name == container);
-            if (record is not { Phase: ContainerPhase.Running, Pid: { } running })
+            if (record is not { Phase: ContainerPhase.Running, Pid: { } running, Environment: { } started })
             {
                 return null;
             }
 
             pid = running;
+            env = started;
         }
 
         var spec = Spec(record);
-        var env = ContainerEnvironment.Build(_pod, spec, _settings.NodeIp.ToString(), out var configError);
-        if (env is null)
-        {
-            error = configError ?? error;
-            return null;
-        }
 
         var log = LogTarget(container, previous: false);
         return new ExecTarget(

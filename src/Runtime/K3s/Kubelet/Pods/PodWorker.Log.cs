@@ -34,6 +34,12 @@ internal sealed partial class PodWorker
         [LoggerMessage(EventId = 7130, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: {Error}; retrying in 5s")]
         public static partial void VolumeFailed(ILogger logger, string @namespace, string pod, string error);
 
+        [LoggerMessage(EventId = 7131, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: container {Container}: {Skipped}")]
+        public static partial void EnvKeysSkipped(ILogger logger, string @namespace, string pod, string container, string skipped);
+
+        [LoggerMessage(EventId = 7132, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: writing its volumes again failed, the old files stay until the next round: {Error}")]
+        public static partial void RenewFailed(ILogger logger, string @namespace, string pod, string error);
+
         [LoggerMessage(EventId = 7128, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: stopped {Count} container process(es) an earlier kubelet left running; starting the pod again")]
         public static partial void StoppedLeftovers(ILogger logger, string @namespace, string pod, int count);
     }

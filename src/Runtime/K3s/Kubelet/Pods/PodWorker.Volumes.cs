@@ -17,6 +17,11 @@ internal sealed partial class PodWorker
             try
             {
                 _volumeDirectories = await _volumes.PrepareAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token);
+                if (PodVolumes.TokenRenewal(_pod) is { } renewal)
+                {
+                    _ = Task.Run(() => RenewVolumesAsync(renewal));
+                }
+
                 return;
             }
             catch (VolumeException e)
@@ -40,6 +45,30 @@ internal sealed partial class PodWorker
 
             MarkDirty();
             await Task.Delay(TimeSpan.FromSeconds(5), _time, _terminate.Token);
+        }
+    }
+
+    /// <summary>
+    /// Writes the volumes again every <paramref name="every"/> (80 % of the shortest projected token's lifetime) until
+    /// the pod ends, so a token is replaced before it expires; config map and secret files are refreshed with it.
+    /// </summary>
+    private async Task RenewVolumesAsync(TimeSpan every)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(every, _time, _terminate.Token);
+                await _volumes.PrepareAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is VolumeException or HttpRequestException or ApiException or IOException or UnauthorizedAccessException)
+            {
+                Log.RenewFailed(_logger, Namespace, Name, e.Message);
+            }
         }
     }
 }

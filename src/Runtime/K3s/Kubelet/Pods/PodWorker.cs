@@ -15,6 +15,9 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// </summary>
 internal sealed partial class PodWorker
 {
+    /// <summary>How long a container that cannot be configured (a config map or secret missing) waits before the next try.</summary>
+    private static readonly TimeSpan ConfigRetry = TimeSpan.FromSeconds(5);
+
     private readonly ApiClient _api;
     private readonly IContainerRuntime _runtime;
     private readonly IProber _prober;
@@ -173,7 +176,14 @@ internal sealed partial class PodWorker
         while (!ct.IsCancellationRequested)
         {
             var spec = Spec(record);
-            var env = ContainerEnvironment.Build(_pod, spec, _settings.NodeIp.ToString(), out var configError);
+            var (sources, configError) = await EnvSourcesAsync(spec, ct);
+            var skipped = new List<string>();
+            var env = sources is null ? null : ContainerEnvironment.Build(_pod, spec, _settings.NodeIp.ToString(), sources, out configError, out skipped);
+            foreach (var line in skipped)
+            {
+                Log.EnvKeysSkipped(_logger, Namespace, Name, record.Name, line);
+            }
+
             var argv = env is null ? null : _runtime.Command(spec, env, out configError);
             List<VolumeMount>? mounts = null;
             try
@@ -196,7 +206,14 @@ internal sealed partial class PodWorker
 
                 Log.CreateFailed(_logger, Namespace, Name, record.Name, configError ?? string.Empty);
                 MarkDirty();
-                return false;
+                if (env is not null)
+                {
+                    return false;
+                }
+
+                // A config map, secret or key that is not there yet may be created: the kubelet tries again.
+                await Task.Delay(ConfigRetry, _time, ct);
+                continue;
             }
 
             var startedAt = _time.GetUtcNow();
@@ -225,6 +242,7 @@ internal sealed partial class PodWorker
                     record.ContainerId = process.Id;
                     record.StartedAt = startedAt;
                     record.WaitingMessage = null;
+                    record.Environment = env;
 
                     // Set with the phase, before the status can be posted: a run with a readiness probe starts unready,
                     // also after a restart of a container that was ready before.

@@ -9,7 +9,8 @@ internal sealed record VolumeFile(string Path, byte[] Content, UnixFileMode Mode
 /// <summary>
 /// The files of the projected kinds of volume, as the kubelet writes them: <c>configMap</c> (data and binaryData,
 /// or only <c>items</c> when given), <c>secret</c> (base64-decoded data), <c>downwardAPI</c> (fieldRef items, label
-/// and annotation maps as <c>key="value"</c> lines). Mode from the item, else <c>defaultMode</c>, else 0644. A path
+/// and annotation maps as <c>key="value"</c> lines). Mode from the item, else the <c>defaultMode</c> of the volume
+/// (of the <c>projected</c> volume for its sources), else 0644. A path
 /// that is absolute or climbs out with <c>..</c> is refused. Pure.
 /// </summary>
 internal static class VolumeFiles
@@ -18,7 +19,7 @@ internal static class VolumeFiles
 
     /// <summary>The files of a configMap or secret volume <paramref name="source"/> for the stored object.</summary>
     /// <exception cref="FormatException">An item names a key the object lacks, or a bad path.</exception>
-    public static List<VolumeFile> FromKeys(JsonObject source, JsonObject stored, bool secret)
+    public static List<VolumeFile> FromKeys(JsonObject source, JsonObject stored, bool secret, UnixFileMode? projectedMode = null)
     {
         var values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var (key, value) in stored["data"] as JsonObject ?? [])
@@ -31,7 +32,7 @@ internal static class VolumeFiles
             values[key] = Convert.FromBase64String(value?.GetValue<string>() ?? string.Empty);
         }
 
-        var mode = Mode(source["defaultMode"]) ?? DefaultMode;
+        var mode = projectedMode ?? Mode(source["defaultMode"]) ?? DefaultMode;
         if (source["items"] is JsonArray { Count: > 0 } items)
         {
             return [.. items.OfType<JsonObject>().Select(item =>
@@ -47,9 +48,9 @@ internal static class VolumeFiles
     }
 
     /// <summary>The files of a downwardAPI volume <paramref name="source"/> for <paramref name="pod"/>.</summary>
-    public static List<VolumeFile> FromDownwardApi(JsonObject source, JsonObject pod, string podIp)
+    public static List<VolumeFile> FromDownwardApi(JsonObject source, JsonObject pod, string podIp, UnixFileMode? projectedMode = null)
     {
-        var mode = Mode(source["defaultMode"]) ?? DefaultMode;
+        var mode = projectedMode ?? Mode(source["defaultMode"]) ?? DefaultMode;
         var files = new List<VolumeFile>();
         foreach (var item in (source["items"] as JsonArray ?? []).OfType<JsonObject>())
         {
@@ -70,11 +71,13 @@ internal static class VolumeFiles
     private static string Pairs(JsonObject? map) =>
         string.Join('\n', (map ?? []).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}=\"{p.Value}\""));
 
-    private static string CheckPath(string path) =>
+    /// <summary>A relative path inside a volume; one that is absolute or climbs out with <c>..</c> is a <see cref="FormatException"/>.</summary>
+    public static string CheckPath(string path) =>
         path.Length == 0 || path.StartsWith('/') || path.Split('/').Contains("..")
             ? throw new FormatException($"path \"{path}\" must be relative and may not contain '..'")
             : path;
 
-    private static UnixFileMode? Mode(JsonNode? node) =>
+    /// <summary>A mode field (<c>defaultMode</c>, <c>mode</c>) as permission bits; null when absent.</summary>
+    public static UnixFileMode? Mode(JsonNode? node) =>
         node is JsonValue v && int.TryParse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture, out var bits) ? (UnixFileMode)(bits & 0x1FF) : null;
 }

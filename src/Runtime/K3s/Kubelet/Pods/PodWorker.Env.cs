@@ -1,0 +1,42 @@
+using System.Text.Json.Nodes;
+using K3sLab.K3s.Kubelet.Client;
+
+namespace K3sLab.K3s.Kubelet.Pods;
+
+// Reading what a container's environment refers to, before each start.
+internal sealed partial class PodWorker
+{
+    /// <summary>
+    /// Fetches the config maps and secrets <paramref name="container"/>'s <c>env</c> and <c>envFrom</c> name (a missing
+    /// one is null, for <see cref="ContainerEnvironment"/> to judge by <c>optional</c>) and, for a
+    /// <c>resourceFieldRef</c>, this node's allocatable. When the API could not be asked, no sources and the reason:
+    /// the container then waits and its start is tried again.
+    /// </summary>
+    private async Task<(EnvSources? Sources, string? Error)> EnvSourcesAsync(JsonObject container, CancellationToken ct)
+    {
+        var references = EnvSources.References(container);
+        var needsNode = EnvSources.NeedsAllocatable(container);
+        if (references.Count == 0 && !needsNode)
+        {
+            return (EnvSources.None, null);
+        }
+
+        var configMaps = new Dictionary<string, JsonObject?>(StringComparer.Ordinal);
+        var secrets = new Dictionary<string, JsonObject?>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (resource, name) in references)
+            {
+                var stored = await _api.GetAsync($"/api/v1/namespaces/{Namespace}/{resource}/{name}", ct);
+                (resource == "secrets" ? secrets : configMaps)[name] = stored;
+            }
+
+            var node = needsNode ? await _api.GetAsync($"/api/v1/nodes/{_settings.NodeName}", ct) : null;
+            return (new EnvSources(configMaps, secrets, node?["status"]?["allocatable"] as JsonObject), null);
+        }
+        catch (Exception e) when (e is HttpRequestException or ApiException or IOException)
+        {
+            return (null, e.Message);
+        }
+    }
+}
