@@ -56,4 +56,24 @@ public sealed class VolumeFilesTests
             "mkdir -p -- '/etc/conf' && mount --bind -- '/var/lib/k/v/it'\\''s' '/etc/conf' && mount -o remount,bind,ro -- '/etc/conf' && " +
             "cd -- '/work' && exec \"$@\"");
     }
+
+    [Fact]
+    public void TokenRenewal_IsFourFifthsOfTheShortestProjectedTokenLifetime_OrNone()
+    {
+        PodVolumes.TokenRenewal(Json("""{"spec":{"volumes":[{"name":"a","emptyDir":{}}]}}""")).Should().BeNull();
+        var pod = Json("""
+            {"spec":{"volumes":[
+              {"name":"a","projected":{"sources":[{"serviceAccountToken":{"path":"token"}},{"configMap":{"name":"c"}}]}},
+              {"name":"b","projected":{"sources":[{"serviceAccountToken":{"path":"vault","audience":"vault","expirationSeconds":1000}}]}}]}}
+            """);
+        PodVolumes.TokenRenewal(pod).Should().Be(TimeSpan.FromSeconds(800));
+        PodVolumes.TokenRenewal(Json("""{"spec":{"volumes":[{"name":"a","projected":{"sources":[{"serviceAccountToken":{"path":"t"}}]}}]}}""")).Should().Be(TimeSpan.FromSeconds(2880), "the default lifetime is one hour");
+    }
+
+    [Fact]
+    public void FromKeys_InAProjectedVolume_TakesTheVolumesDefaultMode()
+    {
+        var files = VolumeFiles.FromKeys(Json("""{"name":"c","items":[{"key":"a","path":"x"},{"key":"b","path":"y","mode":256}]}"""), Json("""{"data":{"a":"1","b":"2"}}"""), secret: false, projectedMode: (UnixFileMode)0x1C0);
+        files.Select(f => f.Mode).Should().Equal((UnixFileMode)0x1C0, (UnixFileMode)256);
+    }
 }

@@ -39,6 +39,32 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings)
         return directories;
     }
 
+    /// <summary>
+    /// Writes every volume again, each on its own, as the kubelet's periodic volume sync does: one that fails (its
+    /// config map deleted, the API unreachable) keeps its old files and does not hold back the others, such as a
+    /// token that is due. Returns what failed, in the <c>MountVolume.SetUp failed</c> wording.
+    /// </summary>
+    public async Task<List<string>> RefreshAsync(JsonObject pod, string podIp, CancellationToken ct)
+    {
+        var uid = pod["metadata"]?["uid"]?.GetValue<string>() ?? string.Empty;
+        var ns = pod["metadata"]?["namespace"]?.GetValue<string>() ?? string.Empty;
+        var failures = new List<string>();
+        foreach (var volume in (pod["spec"]?["volumes"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var name = volume["name"]?.GetValue<string>() ?? string.Empty;
+            try
+            {
+                await PrepareOneAsync(volume, name, uid, ns, pod, podIp, ct);
+            }
+            catch (Exception e) when (e is FormatException or ApiException or HttpRequestException or IOException or UnauthorizedAccessException)
+            {
+                failures.Add($"MountVolume.SetUp failed for volume \"{name}\" : {e.Message}");
+            }
+        }
+
+        return failures;
+    }
+
     /// <summary>The bind mounts of a container: each <c>volumeMounts</c> entry (with <c>subPath</c>) onto its <c>mountPath</c>.</summary>
     public static List<VolumeMount> Mounts(JsonObject container, IReadOnlyDictionary<string, string> volumes)
     {

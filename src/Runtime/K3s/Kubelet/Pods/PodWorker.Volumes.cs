@@ -59,15 +59,14 @@ internal sealed partial class PodWorker
             try
             {
                 await Task.Delay(every, _time, _terminate.Token);
-                await _volumes.PrepareAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token);
+                foreach (var failure in await _volumes.RefreshAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token))
+                {
+                    Log.RenewFailed(_logger, Namespace, Name, failure);
+                }
             }
             catch (OperationCanceledException)
             {
                 return;
-            }
-            catch (Exception e) when (e is VolumeException or HttpRequestException or ApiException or IOException or UnauthorizedAccessException)
-            {
-                Log.RenewFailed(_logger, Namespace, Name, e.Message);
             }
         }
     }
