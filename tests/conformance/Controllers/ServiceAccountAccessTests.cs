@@ -80,6 +80,18 @@ public sealed class ServiceAccountAccessTests(ControllersServer fixture) : IClas
         ((int)response.StatusCode).Should().Be(201, body);
         var user = JsonNode.Parse(body)!["status"]!["userInfo"]!;
         user["username"]!.GetValue<string>().Should().Be("system:serviceaccount:projected:default");
+        var account = await fixture.GetAsync(ct, "serviceaccount", "default", "-n", "projected");
+        user["uid"]!.GetValue<string>().Should().Be(ControllersServer.At(account, "metadata", "uid"), "the user's uid is the service account's");
+        var node = await fixture.GetAsync(ct, "node", ControllersServer.NodeName);
+        var extra = user["extra"]!.AsObject();
+        extra.Select(p => p.Key).Should().Equal(
+            ["authentication.kubernetes.io/credential-id", "authentication.kubernetes.io/node-name", "authentication.kubernetes.io/node-uid", "authentication.kubernetes.io/pod-name", "authentication.kubernetes.io/pod-uid"],
+            "kube-apiserver 1.33 names the token's id and the pod and node it is bound to");
+        extra["authentication.kubernetes.io/pod-name"]![0]!.GetValue<string>().Should().Be("api-access");
+        extra["authentication.kubernetes.io/pod-uid"]![0]!.GetValue<string>().Should().Be(uid);
+        extra["authentication.kubernetes.io/node-name"]![0]!.GetValue<string>().Should().Be(ControllersServer.NodeName);
+        extra["authentication.kubernetes.io/node-uid"]![0]!.GetValue<string>().Should().Be(ControllersServer.At(node, "metadata", "uid"));
+        extra["authentication.kubernetes.io/credential-id"]![0]!.GetValue<string>().Should().StartWith("JTI=");
         var payload = token.Split('.')[1].Replace('-', '+').Replace('_', '/');
         var claims = JsonNode.Parse(Convert.FromBase64String(payload.PadRight(payload.Length + ((4 - (payload.Length % 4)) % 4), '=')))!;
         claims["kubernetes.io"]!["pod"]!["name"]!.GetValue<string>().Should().Be("api-access", "the kubelet asks for a token bound to the pod");

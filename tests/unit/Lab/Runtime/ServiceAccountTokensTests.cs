@@ -20,12 +20,23 @@ public sealed class ServiceAccountTokensTests : IDisposable
     public void Issued_ValidatesBack_WithKubesClaims()
     {
         var tokens = Tokens();
-        var (token, expires) = tokens.Issue(Builder with { PodName = "p", PodUid = "pod-uid" }, TimeSpan.FromHours(1));
+        var bound = Builder with { PodName = "p", PodUid = "pod-uid", Jti = "jti-1", NodeName = "n1", NodeUid = "node-uid" };
+        var (token, expires) = tokens.Issue(bound, TimeSpan.FromHours(1));
 
         expires.Should().Be(_time.GetUtcNow().AddHours(1));
         var claims = tokens.Validate(token, out _);
-        claims.Should().BeEquivalentTo(Builder with { PodName = "p", PodUid = "pod-uid" });
+        claims.Should().BeEquivalentTo(bound);
         claims!.User.Groups.Should().Equal("system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated");
+        claims.User.Uid.Should().Be(Builder.Uid, "a service account's user carries the account's uid");
+        claims.User.Extra.Should().BeEquivalentTo(new Dictionary<string, string[]>
+        {
+            ["authentication.kubernetes.io/credential-id"] = ["JTI=jti-1"],
+            ["authentication.kubernetes.io/node-name"] = ["n1"],
+            ["authentication.kubernetes.io/node-uid"] = ["node-uid"],
+            ["authentication.kubernetes.io/pod-name"] = ["p"],
+            ["authentication.kubernetes.io/pod-uid"] = ["pod-uid"],
+        });
+        tokens.Validate(tokens.Issue(Builder, TimeSpan.FromHours(1)).Token, out _)!.User.Extra.Keys.Should().Equal(["authentication.kubernetes.io/credential-id"], "an unbound token has only its id");
 
         using var payload = JsonDocument.Parse(Convert.FromBase64String(Pad(token.Split('.')[1])));
         payload.RootElement.GetProperty("sub").GetString().Should().Be("system:serviceaccount:ci:builder");

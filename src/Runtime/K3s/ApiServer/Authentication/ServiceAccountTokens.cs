@@ -4,12 +4,39 @@ using System.Text.Json;
 
 namespace K3sLab.K3s.ApiServer.Authentication;
 
-/// <summary>What a valid service-account token says: whose it is and what it is bound to.</summary>
-internal sealed record ServiceAccountClaims(string Namespace, string Name, string Uid, IReadOnlyList<string> Audiences, string? PodName, string? PodUid)
+/// <summary>
+/// What a valid service-account token says: whose it is, its id (<c>jti</c>) and what it is bound to: a pod, and the
+/// node that pod was on when the token was issued.
+/// </summary>
+internal sealed record ServiceAccountClaims(string Namespace, string Name, string Uid, IReadOnlyList<string> Audiences, string? PodName, string? PodUid, string? Jti = null, string? NodeName = null, string? NodeUid = null)
 {
     public string UserName => $"system:serviceaccount:{Namespace}:{Name}";
 
-    public UserInfo User => new(UserName, ["system:serviceaccounts", $"system:serviceaccounts:{Namespace}", "system:authenticated"]);
+    /// <summary>
+    /// The user kube-apiserver 1.33 makes of the token: the service account's uid, and as extra the credential id
+    /// (<c>JTI=...</c>) and the bound pod's and node's names and uids.
+    /// </summary>
+    public UserInfo User
+    {
+        get
+        {
+            var extra = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            void Add(string key, string? value)
+            {
+                if (!string.IsNullOrEmpty(value))
+                {
+                    extra["authentication.kubernetes.io/" + key] = [value];
+                }
+            }
+
+            Add("credential-id", Jti is null ? null : "JTI=" + Jti);
+            Add("node-name", NodeName);
+            Add("node-uid", NodeUid);
+            Add("pod-name", PodName);
+            Add("pod-uid", PodUid);
+            return new(UserName, ["system:serviceaccounts", $"system:serviceaccounts:{Namespace}", "system:authenticated"]) { Uid = Uid, Extra = extra };
+        }
+    }
 }
 
 /// <summary>
@@ -50,9 +77,17 @@ internal sealed class ServiceAccountTokens(RSA key, string issuer, IReadOnlyList
             w.WriteNumber("exp", expires.ToUnixTimeSeconds());
             w.WriteNumber("iat", now.ToUnixTimeSeconds());
             w.WriteString("iss", issuer);
-            w.WriteString("jti", Guid.NewGuid().ToString());
+            w.WriteString("jti", claims.Jti ?? Guid.NewGuid().ToString());
             w.WriteStartObject("kubernetes.io");
             w.WriteString("namespace", claims.Namespace);
+            if (claims.NodeName is not null)
+            {
+                w.WriteStartObject("node");
+                w.WriteString("name", claims.NodeName);
+                w.WriteString("uid", claims.NodeUid);
+                w.WriteEndObject();
+            }
+
             if (claims.PodName is not null)
             {
                 w.WriteStartObject("pod");
@@ -120,13 +155,17 @@ internal sealed class ServiceAccountTokens(RSA key, string issuer, IReadOnlyList
             var kubernetes = claims.GetProperty("kubernetes.io");
             var account = kubernetes.GetProperty("serviceaccount");
             var pod = kubernetes.TryGetProperty("pod", out var p) ? p : (JsonElement?)null;
+            var node = kubernetes.TryGetProperty("node", out var n) ? n : (JsonElement?)null;
             return new ServiceAccountClaims(
                 kubernetes.GetProperty("namespace").GetString()!,
                 account.GetProperty("name").GetString()!,
                 account.GetProperty("uid").GetString()!,
                 [.. tokenAudiences.Where(accepted.Contains)],
                 pod?.GetProperty("name").GetString(),
-                pod?.GetProperty("uid").GetString());
+                pod?.GetProperty("uid").GetString(),
+                claims.TryGetProperty("jti", out var jti) ? jti.GetString() : null,
+                node?.GetProperty("name").GetString(),
+                node?.GetProperty("uid").GetString());
         }
         catch (Exception e) when (e is FormatException or JsonException or KeyNotFoundException or InvalidOperationException or CryptographicException)
         {

@@ -22,6 +22,7 @@ internal sealed class TokenEndpoints(BearerAuthenticator authenticator, ObjectSt
 
     private static readonly ResourceKind ServiceAccounts = new(string.Empty, "serviceaccounts", true);
     private static readonly ResourceKind Pods = new(string.Empty, "pods", true);
+    private static readonly ResourceKind Nodes = new(string.Empty, "nodes", false);
 
     public async Task IssueAsync(HttpContext context, RequestInfo info)
     {
@@ -47,8 +48,8 @@ internal sealed class TokenEndpoints(BearerAuthenticator authenticator, ObjectSt
             audiences = [.. authenticator.Tokens.ApiAudiences];
         }
 
-        var (podName, podUid) = await BoundPodAsync(spec["boundObjectRef"] as JsonObject, info.Namespace, ct);
-        var claims = new ServiceAccountClaims(info.Namespace, info.Name, account["metadata"]!["uid"]!.GetValue<string>(), audiences, podName, podUid);
+        var (podName, podUid, nodeName, nodeUid) = await BoundPodAsync(spec["boundObjectRef"] as JsonObject, info.Namespace, ct);
+        var claims = new ServiceAccountClaims(info.Namespace, info.Name, account["metadata"]!["uid"]!.GetValue<string>(), audiences, podName, podUid, Guid.NewGuid().ToString(), nodeName, nodeUid);
         var (token, expires) = authenticator.Tokens.Issue(claims, TimeSpan.FromSeconds(seconds));
 
         spec["audiences"] = new JsonArray([.. audiences.Select(a => (JsonNode)JsonValue.Create(a))]);
@@ -100,6 +101,7 @@ internal sealed class TokenEndpoints(BearerAuthenticator authenticator, ObjectSt
                     ["username"] = claims.UserName,
                     ["uid"] = claims.Uid,
                     ["groups"] = new JsonArray([.. claims.User.Groups.Select(g => (JsonNode)JsonValue.Create(g))]),
+                    ["extra"] = new JsonObject(claims.User.Extra.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)new JsonArray([.. p.Value.Select(v => (JsonNode)JsonValue.Create(v))])))),
                 },
                 ["audiences"] = new JsonArray([.. claims.Audiences.Select(a => (JsonNode)JsonValue.Create(a))]),
             };
@@ -107,11 +109,15 @@ internal sealed class TokenEndpoints(BearerAuthenticator authenticator, ObjectSt
         await WriteAsync(context, review);
     }
 
-    private async Task<(string? Name, string? Uid)> BoundPodAsync(JsonObject? reference, string ns, CancellationToken ct)
+    /// <summary>
+    /// The pod a token is bound to and, as kube-apiserver 1.33 records it (ServiceAccountTokenPodNodeInfo), the node
+    /// the pod is scheduled to, when that node exists.
+    /// </summary>
+    private async Task<(string? Name, string? Uid, string? NodeName, string? NodeUid)> BoundPodAsync(JsonObject? reference, string ns, CancellationToken ct)
     {
         if (reference is null)
         {
-            return (null, null);
+            return (null, null, null, null);
         }
 
         var kind = reference["kind"]?.GetValue<string>();
@@ -128,7 +134,20 @@ internal sealed class TokenEndpoints(BearerAuthenticator authenticator, ObjectSt
             throw ApiErrors.Conflict(string.Empty, "pods", name, $"the UID in the bound object reference ({asked}) does not match the UID in record ({uid}). The object might have been deleted and then recreated");
         }
 
-        return (name, uid);
+        if (pod["spec"]?["nodeName"]?.GetValue<string>() is not { Length: > 0 } nodeName)
+        {
+            return (name, uid, null, null);
+        }
+
+        try
+        {
+            var node = (await storage.GetAsync(Nodes, string.Empty, nodeName, ct)).Object;
+            return (name, uid, nodeName, node["metadata"]?["uid"]?.GetValue<string>());
+        }
+        catch (ApiStatusException e) when (e.Code == 404)
+        {
+            return (name, uid, null, null);
+        }
     }
 
     private static Task WriteAsync(HttpContext context, JsonObject body)

@@ -119,11 +119,22 @@ internal sealed class AccessReviews(RbacPolicyCache policy)
             : throw ApiErrors.BadRequest("at least one of spec.user and spec.groups must be set");
     }
 
-    private static JsonObject UserJson(UserInfo user) => new()
+    private static JsonObject UserJson(UserInfo user)
     {
-        ["username"] = user.Name,
-        ["groups"] = Array(user.Groups),
-    };
+        var json = new JsonObject { ["username"] = user.Name };
+        if (user.Uid is { Length: > 0 } uid)
+        {
+            json["uid"] = uid;
+        }
+
+        json["groups"] = Array(user.Groups);
+        if (user.Extra.Count > 0)
+        {
+            json["extra"] = new JsonObject(user.Extra.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)Array(p.Value))));
+        }
+
+        return json;
+    }
 
     private static string Required(JsonObject attributes, string field) =>
         Text(attributes[field]) is { Length: > 0 } value ? value : throw ApiErrors.BadRequest($"the {field} of the attributes to review is required");
