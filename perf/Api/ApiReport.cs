@@ -71,7 +71,7 @@ internal static class ApiReport
             .AppendLine()
             .AppendLine("The two baselines read nothing from the store: `/version` is public (TLS, HTTP/2, routing), `/api/v1` is authenticated")
             .AppendLine("(client certificate, RBAC, metrics); a GET of an object adds the store read and its JSON.")
-            .AppendLine(Inv, $"GETs pick a random object among the last level's; LISTs read a namespace holding exactly {options.ListObjects:N0} ConfigMaps, whole (no limit) or in pages of {options.ListPageLimit} (timed per page).")
+            .AppendLine(Inv, $"GETs pick a random object among the last level's; LISTs read a namespace holding exactly {options.ListObjects:N0} ConfigMaps (and the cluster's kube-root-ca.crt where controllers run), whole (no limit) or in pages of {options.ListPageLimit} (timed per page).")
             .AppendLine(Inv, $"The mixed loads send {options.MixRequests:N0} requests each with {options.MixClients} clients, in kine's benchmark proportions: 20 % creates, 50 % GETs, 20 % unconditional")
             .AppendLine("updates (PUT without resourceVersion) and 10 % deletes, with ConfigMaps of 1 KiB or 50 KiB of data; GETs and updates hit 200 seeded objects, deletes take objects seeded for them.")
             .AppendLine()

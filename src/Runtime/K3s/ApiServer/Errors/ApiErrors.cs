@@ -68,6 +68,14 @@ internal static class ApiErrors
     public static ApiStatusException Timeout(string message, int retryAfterSeconds = 1) =>
         new(504, "Timeout", message, retryAfterSeconds: retryAfterSeconds);
 
+    /// <summary>
+    /// A read at a resourceVersion this server has not reached, as kube-apiserver's storage answers it: a 504 Timeout
+    /// with the cause client-go's reflector looks for (type ResourceVersionTooLarge, message "Too large resource
+    /// version") and one second to retry after, so a reflector relists instead of retrying the same version.
+    /// </summary>
+    public static ApiStatusException TooLargeResourceVersion(long asked, long current) =>
+        new(504, "Timeout", $"Too large resource version: {asked}, current: {current}", causes: [new("ResourceVersionTooLarge", "Too large resource version", string.Empty)], retryAfterSeconds: 1);
+
     public static ApiStatusException Internal(string message) =>
         new(500, "InternalError", $"Internal error occurred: {message}");
 

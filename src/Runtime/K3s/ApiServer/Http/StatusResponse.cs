@@ -107,7 +107,12 @@ internal static class StatusResponse
                 w.WriteStartObject();
                 w.WriteString("reason", cause.Reason);
                 w.WriteString("message", cause.Message);
-                w.WriteString("field", cause.Field);
+                if (cause.Field.Length > 0)
+                {
+                    // Go's StatusCause.Field is omitempty.
+                    w.WriteString("field", cause.Field);
+                }
+
                 w.WriteEndObject();
             }
 

@@ -23,7 +23,7 @@ internal sealed partial class ResourceHandler
         }
 
         var limit = ParseLong(query["limit"], "limit") ?? 0;
-        var revision = ListRevision(query["resourceVersion"], query["resourceVersionMatch"]);
+        var revision = await ListRevisionAsync(query["resourceVersion"], query["resourceVersionMatch"], ct);
         var page = await storage.ListStoredAsync(kind, info.Namespace, limit, query["continue"], revision, ct);
 
         var body = new ArrayBufferWriter<byte>(256 + page.Kvs.Sum(kv => kv.Value.Length + 32));

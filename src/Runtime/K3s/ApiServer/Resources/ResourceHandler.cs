@@ -25,6 +25,10 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
 
     private static readonly ResourceKind Namespaces = new(string.Empty, "namespaces", false);
 
+    /// <summary>How long a read at a resourceVersion ahead of this server waits for it, and how often it looks.</summary>
+    private static readonly TimeSpan FreshnessWait = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan FreshnessPoll = TimeSpan.FromMilliseconds(20);
+
     /// <summary>The namespaces kube-apiserver's NamespaceLifecycle admission refuses to delete.</summary>
     private static readonly HashSet<string> ImmortalNamespaces = ["default", "kube-system", "kube-public"];
 
@@ -93,6 +97,8 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
         switch (info.Verb)
         {
             case "get":
+                // A GET at a resourceVersion reads the newest object once this server has reached that version.
+                await FreshAsync(ParseLong(context.Request.Query["resourceVersion"], "resourceVersion") ?? 0, ct);
                 var got = (await storage.GetAsync(kind, info.Namespace, info.Name, ct)).Object;
                 await WriteAsync(context, 200, table is null ? got : TableConverter.Convert(table, Columns(resource), [got], new JsonObject { ["resourceVersion"] = got["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow()));
                 break;
@@ -134,7 +140,7 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
         var labels = LabelSelector.Parse(query["labelSelector"]);
         var fields = FieldSelector.Parse(query["fieldSelector"], resource.Kind);
         var limit = ParseLong(query["limit"], "limit") ?? 0;
-        var revision = ListRevision(query["resourceVersion"], query["resourceVersionMatch"]);
+        var revision = await ListRevisionAsync(query["resourceVersion"], query["resourceVersionMatch"], ct);
         var items = new JsonArray();
         string? next = query["continue"];
         long listRevision;
@@ -188,7 +194,7 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
     /// The list revision kube-apiserver would serve: unset and "0" mean the latest; with
     /// <c>resourceVersionMatch=Exact</c> that revision; otherwise the latest, which is never older than asked.
     /// </summary>
-    private long ListRevision(string? version, string? match)
+    private async Task<long> ListRevisionAsync(string? version, string? match, CancellationToken ct)
     {
         var asked = ParseLong(version, "resourceVersion") ?? 0;
         if (match is "Exact")
@@ -201,12 +207,27 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
             throw ApiErrors.BadRequest($"unsupported resourceVersionMatch \"{match}\": use Exact or NotOlderThan");
         }
 
-        if (asked > storage.Store.CurrentRevision)
-        {
-            throw ApiErrors.Timeout($"Too large resource version: {asked}, current: {storage.Store.CurrentRevision}");
-        }
-
+        await FreshAsync(asked, ct);
         return 0;
+    }
+
+    /// <summary>
+    /// Waits until this server's store has reached <paramref name="asked"/>, for at most 3 s as kube-apiserver's watch
+    /// cache waits (<c>waitUntilFreshAndBlock</c>), then answers "Too large resource version". A server of an HA
+    /// cluster a little behind the one a client read from catches up instead of failing the read.
+    /// </summary>
+    private async Task FreshAsync(long asked, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + FreshnessWait;
+        while (asked > storage.Store.CurrentRevision)
+        {
+            if (time.GetUtcNow() >= deadline)
+            {
+                throw ApiErrors.TooLargeResourceVersion(asked, storage.Store.CurrentRevision);
+            }
+
+            await Task.Delay(FreshnessPoll, time, ct);
+        }
     }
 
     private static long? ParseLong(string? value, string name) =>

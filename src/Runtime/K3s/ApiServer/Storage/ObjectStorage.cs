@@ -221,7 +221,7 @@ internal sealed class ObjectStorage(IRevisionedStore store)
         }
         catch (StoreException e) when (e.Error == StoreError.FutureRevision)
         {
-            throw ApiErrors.Timeout($"Too large resource version: {revision}, current: {Store.CurrentRevision}", retryAfterSeconds: 1);
+            throw ApiErrors.TooLargeResourceVersion(revision, Store.CurrentRevision);
         }
 
         var readAt = revision > 0 ? revision : result.Revision;
