@@ -51,6 +51,10 @@ public sealed class K3sServerProcess : IAsyncLifetime, IApiTarget
 
     public string Url => $"https://127.0.0.1:{Port}";
 
+    /// <summary>The CRI log file of one run of a container of a pod on this server's kubelet (<c>agent/logs/pods/ns_pod_uid/container/run.log</c>).</summary>
+    public string ContainerLog(string ns, string pod, string uid, string container, int run = 0) =>
+        Path.Combine(DataDir, "agent", "logs", "pods", $"{ns}_{pod}_{uid}", container, $"{run}.log");
+
     /// <summary>What the server logged so far, for failure messages.</summary>
     public string Log
     {

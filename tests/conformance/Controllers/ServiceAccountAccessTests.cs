@@ -60,7 +60,7 @@ public sealed class ServiceAccountAccessTests(ControllersServer fixture) : IClas
         var pod = await Eventually.UntilAsync(() => fixture.GetAsync(ct, "pod", "api-access", "-n", "projected"), p => ControllersServer.At(p, "status", "phase") is "Succeeded" or "Failed", TimeSpan.FromSeconds(60), ct);
         ControllersServer.At(pod, "status", "phase").Should().Be("Succeeded", $"{pod}\n{fixture.Server.Log}");
         var uid = ControllersServer.At(pod, "metadata", "uid")!;
-        var log = File.ReadAllText(Path.Combine(fixture.Server.DataDir, "agent", "logs", "pods", $"projected_api-access_{uid}", "app", "0.log"));
+        var log = File.ReadAllText(fixture.Server.ContainerLog("projected", "api-access", uid, "app"));
         log.Should().ContainAll("F projected\n", "F -----BEGIN CERTIFICATE-----\n", "F 644\n");
 
         // The token the kubelet wrote, presented over TLS verified by nothing but the volume's ca.crt.

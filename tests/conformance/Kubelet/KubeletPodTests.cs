@@ -52,7 +52,7 @@ public sealed class KubeletPodTests(KubeletServer kubelet) : IClassFixture<Kubel
         group.Should().HaveCountGreaterThanOrEqualTo(2, "sh and its sleep lead and share one process group");
 
         var uid = KubeletServer.At(pod, "metadata", "uid");
-        var logFile = Path.Combine(kubelet.Server.DataDir, "agent", "logs", "pods", $"default_hello_{uid}", "app", "0.log");
+        var logFile = kubelet.Server.ContainerLog("default", "hello", uid!, "app");
         var log = await Eventually.UntilAsync(() => Task.FromResult(File.Exists(logFile) ? File.ReadAllText(logFile) : string.Empty), l => l.Contains("hello", StringComparison.Ordinal), TimeSpan.FromSeconds(10), ct);
         log.Should().MatchRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hello from hello in default on test-server\n", "the log file is in the CRI format");
 

@@ -60,7 +60,7 @@ public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<Ku
         var pod = await kubelet.PodUntilAsync("volumes", p => KubeletServer.At(p, "status", "phase") is "Succeeded" or "Failed", TimeSpan.FromSeconds(60), ct);
         KubeletServer.At(pod, "status", "phase").Should().Be("Succeeded", $"{pod}\n{kubelet.Server.Log}");
         var uid = KubeletServer.At(pod, "metadata", "uid");
-        var log = File.ReadAllText(Path.Combine(kubelet.Server.DataDir, "agent", "logs", "pods", $"default_volumes_{uid}", "app", "0.log"));
+        var log = File.ReadAllText(kubelet.Server.ContainerLog("default", "volumes", uid!, "app"));
         log.Should().ContainAll("F hello-from-configmap\n", "F s3cr3t\n", "F volumes\n", "F from-init\n", "F read-only\n");
         (Directory.Exists("/k3slab-test/config") && Directory.EnumerateFileSystemEntries("/k3slab-test/config").Any())
             .Should().BeFalse("the volume was mounted in the container's own mount namespace, not the node's");
@@ -141,7 +141,7 @@ public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<Ku
         var pod = await kubelet.PodUntilAsync("env-sources", p => KubeletServer.At(p, "status", "phase") is "Succeeded" or "Failed", TimeSpan.FromSeconds(60), ct);
         KubeletServer.At(pod, "status", "phase").Should().Be("Succeeded", $"{pod}\n{kubelet.Server.Log}");
         var uid = KubeletServer.At(pod, "metadata", "uid");
-        var log = File.ReadAllText(Path.Combine(kubelet.Server.DataDir, "agent", "logs", "pods", $"default_env-sources_{uid}", "app", "0.log"));
+        var log = File.ReadAllText(kubelet.Server.ContainerLog("default", "env-sources", uid!, "app"));
         log.Should().Contain("F mode=fast password=s3cret url=db://s3cret@host/fast cpu=250 mem=64 level=debug absent=unset\n");
         await kubelet.KubectlAsync(ct, "delete", "pod", "env-sources", "--timeout=60s");
     }

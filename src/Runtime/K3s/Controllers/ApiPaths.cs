@@ -11,6 +11,7 @@ internal static class ApiPaths
     public static readonly ResourceKind Services = new(string.Empty, "services", true);
     public static readonly ResourceKind Endpoints = new(string.Empty, "endpoints", true);
     public static readonly ResourceKind ServiceAccounts = new(string.Empty, "serviceaccounts", true);
+    public static readonly ResourceKind ConfigMaps = new(string.Empty, "configmaps", true);
     public static readonly ResourceKind Events = new(string.Empty, "events", true);
     public static readonly ResourceKind ReplicaSets = new("apps", "replicasets", true);
     public static readonly ResourceKind Deployments = new("apps", "deployments", true);

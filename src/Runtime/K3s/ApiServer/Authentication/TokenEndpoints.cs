@@ -96,13 +96,7 @@ internal sealed class TokenEndpoints(BearerAuthenticator authenticator, ObjectSt
             : new JsonObject
             {
                 ["authenticated"] = true,
-                ["user"] = new JsonObject
-                {
-                    ["username"] = claims.UserName,
-                    ["uid"] = claims.Uid,
-                    ["groups"] = new JsonArray([.. claims.User.Groups.Select(g => (JsonNode)JsonValue.Create(g))]),
-                    ["extra"] = new JsonObject(claims.User.Extra.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)new JsonArray([.. p.Value.Select(v => (JsonNode)JsonValue.Create(v))])))),
-                },
+                ["user"] = claims.User.ToJson(),
                 ["audiences"] = new JsonArray([.. claims.Audiences.Select(a => (JsonNode)JsonValue.Create(a))]),
             };
         review["metadata"] ??= new JsonObject();

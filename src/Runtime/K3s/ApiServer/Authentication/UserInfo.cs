@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace K3sLab.K3s.ApiServer.Authentication;
 
 /// <summary>An authenticated user: the name and groups that authorization decides on, with the uid and extra attributes reviews report.</summary>
@@ -13,4 +15,23 @@ internal sealed record UserInfo(string Name, IReadOnlyList<string> Groups)
 
     /// <summary>The key under which the authenticated user is stored in <c>HttpContext.Items</c>.</summary>
     public const string ItemKey = "k3slab.user";
+
+    /// <summary>The user as review objects show it (<c>userInfo</c>, a TokenReview's <c>user</c>): username, uid, groups and extra, empty ones left out.</summary>
+    public JsonObject ToJson()
+    {
+        static JsonArray Array(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode)JsonValue.Create(v))]);
+        var json = new JsonObject { ["username"] = Name };
+        if (Uid is { Length: > 0 } uid)
+        {
+            json["uid"] = uid;
+        }
+
+        json["groups"] = Array(Groups);
+        if (Extra.Count > 0)
+        {
+            json["extra"] = new JsonObject(Extra.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)Array(p.Value))));
+        }
+
+        return json;
+    }
 }

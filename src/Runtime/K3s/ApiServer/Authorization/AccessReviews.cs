@@ -40,7 +40,7 @@ internal sealed class AccessReviews(RbacPolicyCache policy)
             "subjectaccessreviews" => Decide(Subject(spec), spec, string.Empty),
             "localsubjectaccessreviews" => Decide(Subject(spec), spec, info.Namespace),
             "selfsubjectrulesreviews" => Rules(user, spec),
-            _ => new JsonObject { ["userInfo"] = UserJson(user) },
+            _ => new JsonObject { ["userInfo"] = user.ToJson() },
         };
         review["metadata"] ??= new JsonObject();
         context.Response.StatusCode = 201;
@@ -117,23 +117,6 @@ internal sealed class AccessReviews(RbacPolicyCache policy)
         return name.Length > 0 || groups.Count > 0
             ? new UserInfo(name, groups)
             : throw ApiErrors.BadRequest("at least one of spec.user and spec.groups must be set");
-    }
-
-    private static JsonObject UserJson(UserInfo user)
-    {
-        var json = new JsonObject { ["username"] = user.Name };
-        if (user.Uid is { Length: > 0 } uid)
-        {
-            json["uid"] = uid;
-        }
-
-        json["groups"] = Array(user.Groups);
-        if (user.Extra.Count > 0)
-        {
-            json["extra"] = new JsonObject(user.Extra.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)Array(p.Value))));
-        }
-
-        return json;
     }
 
     private static string Required(JsonObject attributes, string field) =>

@@ -9,7 +9,9 @@ namespace K3sLab.K3s.Controllers.Certificates;
 /// whose <c>ca.crt</c> is the CA that signs the API server's certificate (k3s passes <c>server-ca.crt</c> as
 /// <c>--root-ca-file</c>), with kube's description annotation. It is created when a namespace appears, recreated if
 /// deleted, and put back if its data or annotation is changed; a namespace being deleted is left alone. Pods read it
-/// through the projected <c>kube-api-access</c> volume to trust the API server.
+/// through the projected <c>kube-api-access</c> volume to trust the API server. ConfigMaps are watched through the
+/// metadata-only cache the garbage collector already keeps (no second copy of every ConfigMap's data); the one
+/// config map's data is read live when it has to be compared.
 /// </summary>
 internal sealed class RootCaPublisher(string rootCaPem) : IController
 {
@@ -17,15 +19,13 @@ internal sealed class RootCaPublisher(string rootCaPem) : IController
 
     public const string Description = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.";
 
-    private static readonly ApiServer.Storage.ResourceKind ConfigMaps = new(string.Empty, "configmaps", true);
-
     public string Name => "root-ca-cert-publisher";
 
     public async Task RunAsync(ControllerContext context, CancellationToken ct)
     {
         using var queue = new WorkQueue(context.Time);
         var namespaces = await context.Caches.GetAsync(ApiPaths.Namespaces, ct);
-        var configMaps = await context.Caches.GetAsync(ConfigMaps, ct);
+        var configMaps = await context.Caches.GetAsync(ApiPaths.ConfigMaps, ct, metadataOnly: true);
         using var onNamespace = namespaces.Subscribe((_, after) =>
         {
             if (after is not null)
@@ -45,7 +45,7 @@ internal sealed class RootCaPublisher(string rootCaPem) : IController
     }
 
     /// <summary>Whether <paramref name="stored"/> already says what the publisher writes.</summary>
-    public bool IsCurrent(JsonObject stored) =>
+    private bool IsCurrent(JsonObject stored) =>
         stored["data"] is JsonObject { Count: 1 } data && data["ca.crt"]?.GetValue<string>() == rootCaPem
         && stored["metadata"]?["annotations"]?["kubernetes.io/description"]?.GetValue<string>() == Description;
 
@@ -60,7 +60,7 @@ internal sealed class RootCaPublisher(string rootCaPem) : IController
 
         try
         {
-            if (!configMaps.Items.TryGetValue(ObjectKeys.CacheKey(ns, ConfigMapName), out var stored))
+            if (!configMaps.Items.ContainsKey(ObjectKeys.CacheKey(ns, ConfigMapName)))
             {
                 var created = new JsonObject
                 {
@@ -74,12 +74,13 @@ internal sealed class RootCaPublisher(string rootCaPem) : IController
                     },
                     ["data"] = new JsonObject { ["ca.crt"] = rootCaPem },
                 };
-                await context.Api.CreateAsync(ApiPaths.For(ConfigMaps, ns), created, ct);
+                await context.Api.CreateAsync(ApiPaths.For(ApiPaths.ConfigMaps, ns), created, ct);
                 return;
             }
 
-            if (IsCurrent(stored))
+            if (await context.Api.GetAsync(ApiPaths.For(ApiPaths.ConfigMaps, ns, ConfigMapName), ct) is not { } stored || IsCurrent(stored))
             {
+                // Gone since the cache saw it (its deletion brings this namespace back), or as it should be.
                 return;
             }
 
@@ -89,7 +90,7 @@ internal sealed class RootCaPublisher(string rootCaPem) : IController
             var annotations = metadata["annotations"] as JsonObject ?? [];
             annotations["kubernetes.io/description"] = Description;
             metadata["annotations"] = annotations;
-            await context.Api.PutAsync(ApiPaths.For(ConfigMaps, ns, ConfigMapName), updated, ct);
+            await context.Api.PutAsync(ApiPaths.For(ApiPaths.ConfigMaps, ns, ConfigMapName), updated, ct);
         }
         catch (ApiException e) when (e.Status is HttpStatusCode.Conflict or HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
         {

@@ -4,7 +4,7 @@ namespace K3sLab.K3s.Controllers.GarbageCollection;
 
 /// <summary>
 /// A kind the garbage collector watches: its API group, <c>kind</c> as ownerReferences name it, and its store kind.
-/// <paramref name="MetadataOnly"/> marks kinds no other controller reads: the collector caches only their metadata,
+/// <paramref name="MetadataOnly"/> marks kinds no controller reads whole: the collector caches only their metadata,
 /// which is all it reads, instead of holding every object whole: their data, and Secrets' values, stay out of the
 /// controller manager's memory.
 /// </summary>
@@ -26,7 +26,7 @@ internal static class GcKinds
     public static readonly IReadOnlyList<GcKind> All =
     [
         new(string.Empty, "Pod", ApiPaths.Pods),
-        new(string.Empty, "ConfigMap", new ResourceKind(string.Empty, "configmaps", true), MetadataOnly: true),
+        new(string.Empty, "ConfigMap", ApiPaths.ConfigMaps, MetadataOnly: true),
         new(string.Empty, "Secret", new ResourceKind(string.Empty, "secrets", true), MetadataOnly: true),
         new(string.Empty, "Service", ApiPaths.Services),
         new(string.Empty, "ServiceAccount", ApiPaths.ServiceAccounts),

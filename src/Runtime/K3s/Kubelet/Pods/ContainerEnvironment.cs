@@ -119,7 +119,7 @@ internal static class ContainerEnvironment
                     return null;
                 }
 
-                value = Data(stored, secret).FirstOrDefault(p => p.Key == wanted).Value;
+                value = stored["data"]?[wanted] is JsonValue raw ? Decode(raw.GetValue<string>(), secret) : null;
                 if (value is null)
                 {
                     if (optional)
@@ -158,10 +158,12 @@ internal static class ContainerEnvironment
     {
         foreach (var (key, value) in stored["data"] as JsonObject ?? [])
         {
-            var text = value?.GetValue<string>() ?? string.Empty;
-            yield return new(key, secret ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(text)) : text);
+            yield return new(key, Decode(value?.GetValue<string>() ?? string.Empty, secret));
         }
     }
+
+    /// <summary>A data value as the container sees it: a secret's decoded from base64, a config map's as stored.</summary>
+    private static string Decode(string text, bool secret) => secret ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(text)) : text;
 
     /// <summary>The value of a downward-API field path, or null when the path is not one the kubelet serves.</summary>
     public static string? FieldRef(JsonObject pod, string path, string podIp)

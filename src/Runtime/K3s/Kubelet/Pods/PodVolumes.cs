@@ -144,21 +144,28 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings)
             return Write(Dir("kubernetes.io~projected"), await ProjectedFilesAsync(projected, ns, pod, podIp, ct));
         }
 
-        var (source, resource, key, kind, secret) = volume switch
+        var (source, key, kind, secret) = volume switch
         {
-            _ when volume["configMap"] is JsonObject c => (c, "configmaps", c["name"]?.GetValue<string>(), "kubernetes.io~configmap", false),
-            _ when volume["secret"] is JsonObject s => (s, "secrets", s["secretName"]?.GetValue<string>(), "kubernetes.io~secret", true),
+            _ when volume["configMap"] is JsonObject c => (c, c["name"]?.GetValue<string>(), "kubernetes.io~configmap", false),
+            _ when volume["secret"] is JsonObject s => (s, s["secretName"]?.GetValue<string>(), "kubernetes.io~secret", true),
             _ => throw new FormatException($"volume kind {volume.Select(p => p.Key).FirstOrDefault(k => k != "name") ?? "?"} is not supported by the process runtime yet"),
         };
-        var stored = await api.GetAsync($"/api/v1/namespaces/{ns}/{resource}/{key}", ct);
-        if (stored is null)
+        return Write(Dir(kind), await KeyFilesAsync(source, key ?? string.Empty, secret, ns, null, ct));
+    }
+
+    /// <summary>
+    /// The files of a config map or secret source (a volume's or a projection's): its keys as read through the API, or
+    /// none when it is missing and <c>optional</c>; missing otherwise is the kubelet's <c>configmap "x" not found</c>.
+    /// </summary>
+    private async Task<List<VolumeFile>> KeyFilesAsync(JsonObject source, string name, bool secret, string ns, UnixFileMode? projectedMode, CancellationToken ct)
+    {
+        var stored = await api.GetAsync($"/api/v1/namespaces/{ns}/{(secret ? "secrets" : "configmaps")}/{name}", ct);
+        if (stored is not null)
         {
-            return source["optional"]?.GetValue<bool>() == true
-                ? Write(Dir(kind), [])
-                : throw new FormatException($"{(secret ? "secret" : "configmap")} \"{key}\" not found");
+            return VolumeFiles.FromKeys(source, stored, secret, projectedMode);
         }
 
-        return Write(Dir(kind), VolumeFiles.FromKeys(source, stored, secret));
+        return source["optional"]?.GetValue<bool>() == true ? [] : throw new FormatException($"{(secret ? "secret" : "configmap")} \"{name}\" not found");
     }
 
     /// <summary>
@@ -184,17 +191,7 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings)
             }
             else if ((source["secret"] ?? source["configMap"]) is JsonObject keys)
             {
-                var secret = source["secret"] is JsonObject;
-                var name = keys["name"]?.GetValue<string>() ?? string.Empty;
-                var stored = await api.GetAsync($"/api/v1/namespaces/{ns}/{(secret ? "secrets" : "configmaps")}/{name}", ct);
-                if (stored is not null)
-                {
-                    files.AddRange(VolumeFiles.FromKeys(keys, stored, secret, mode));
-                }
-                else if (keys["optional"]?.GetValue<bool>() != true)
-                {
-                    throw new FormatException($"{(secret ? "secret" : "configmap")} \"{name}\" not found");
-                }
+                files.AddRange(await KeyFilesAsync(keys, keys["name"]?.GetValue<string>() ?? string.Empty, source["secret"] is JsonObject, ns, mode, ct));
             }
             else
             {

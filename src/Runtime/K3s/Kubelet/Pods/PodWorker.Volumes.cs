@@ -19,7 +19,7 @@ internal sealed partial class PodWorker
                 _volumeDirectories = await _volumes.PrepareAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token);
                 if (PodVolumes.TokenRenewal(_pod) is { } renewal)
                 {
-                    _ = Task.Run(() => RenewVolumesAsync(renewal));
+                    _volumeRenewal = Task.Run(() => RenewVolumesAsync(renewal));
                 }
 
                 return;

@@ -23,6 +23,7 @@ internal sealed partial class PodWorker
     private readonly IProber _prober;
     private readonly PodVolumes _volumes;
     private Dictionary<string, string> _volumeDirectories = new(StringComparer.Ordinal);
+    private Task _volumeRenewal = Task.CompletedTask;
     private readonly KubeletSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -158,7 +159,9 @@ internal sealed partial class PodWorker
         MarkDirty();
         _dirty.Writer.TryComplete();
         await writer;
-        // As the kubelet does, the pod's volumes are cleaned up before the pod object is deleted.
+        // As the kubelet does, the pod's volumes are cleaned up before the pod object is deleted, once no renewal can
+        // write into them again.
+        await _volumeRenewal.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _volumes.Remove(Uid);
         if (_deleteWhenStopped)
         {
