@@ -94,8 +94,9 @@ internal static partial class ClusterReset
     }
 
     /// <summary>
-    /// A running server holds its newest WAL segment open with an exclusive lock; resetting under it would move its
-    /// data away while it writes.
+    /// A running server holds its newest WAL segment open and locked (exclusively, or shared when the segment began as
+    /// a prepared spare); either lock refuses the exclusive one taken here. Resetting under a running server would move
+    /// its data away while it writes.
     /// </summary>
     private static void EnsureStopped(DataDir dir)
     {
