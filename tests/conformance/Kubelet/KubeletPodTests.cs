@@ -115,6 +115,13 @@ public sealed class KubeletPodTests(KubeletServer kubelet) : IClassFixture<Kubel
         // Each restart shows the container running for the moment before it exits again, so the table is polled.
         var table = await Eventually.UntilAsync(() => kubelet.KubectlAsync(ct, "get", "pod", "crasher"), t => !t.Contains("Running", StringComparison.Ordinal), TimeSpan.FromSeconds(15), ct);
         table.Should().MatchRegex(@"crasher\s+0/1\s+(CrashLoopBackOff|Error)\s+[2-9]");
+
+        // The kubelet's BackOff event names the container and the pod as kubelet's format.Pod does: name_namespace(uid).
+        var events = await kubelet.EventsUntilAsync("crasher", e => KubeletServer.Event(e, "BackOff") is not null, TimeSpan.FromSeconds(15), ct);
+        var backOff = KubeletServer.Event(events, "BackOff");
+        KubeletServer.At(backOff, "type").Should().Be("Warning", kubelet.Server.Log);
+        KubeletServer.At(backOff, "message").Should().Be($"Back-off restarting failed container app in pod crasher_default({KubeletServer.At(later, "metadata", "uid")})");
+        KubeletServer.At(backOff, "involvedObject", "fieldPath").Should().Be("spec.containers{app}");
         await kubelet.KubectlAsync(ct, "delete", "pod", "crasher", "--timeout=60s");
     }
 

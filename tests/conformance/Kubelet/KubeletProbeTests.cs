@@ -96,6 +96,27 @@ public sealed class KubeletProbeTests(KubeletServer kubelet) : IClassFixture<Kub
         var restarted = await kubelet.PodUntilAsync("unhealthy", p => int.Parse(KubeletServer.At(KubeletServer.Container(p), "restartCount") ?? "0", CultureInfo.InvariantCulture) >= 1, TimeSpan.FromSeconds(60), ct);
         int.Parse(KubeletServer.At(KubeletServer.Container(restarted), "restartCount") ?? "0", CultureInfo.InvariantCulture).Should().BeGreaterThanOrEqualTo(1, kubelet.Server.Log);
         KubeletServer.At(KubeletServer.Container(restarted), "lastState", "terminated", "exitCode").Should().Be("143", "sleep dies of the SIGTERM the kubelet sends");
+
+        // The kubelet's events tell why, as kubectl describe pod shows them: each failed attempt (counted), the kill, and
+        // both runs' Created and Started.
+        var events = await kubelet.EventsUntilAsync("unhealthy", e => KubeletServer.Event(e, "Started") is { } started && int.Parse(KubeletServer.At(started, "count") ?? "0", CultureInfo.InvariantCulture) >= 2, TimeSpan.FromSeconds(30), ct);
+        var unhealthy = KubeletServer.Event(events, "Unhealthy");
+        KubeletServer.At(unhealthy, "type").Should().Be("Warning", kubelet.Server.Log);
+        KubeletServer.At(unhealthy, "message").Should().MatchRegex($@"^Liveness probe failed: dial tcp [0-9.]+:{closed}: connect: connection refused$");
+        int.Parse(KubeletServer.At(unhealthy, "count")!, CultureInfo.InvariantCulture).Should().BeGreaterThanOrEqualTo(2, "failureThreshold 2: two failed attempts before the kill");
+        foreach (var e in events)
+        {
+            KubeletServer.At(e, "source", "component").Should().Be("kubelet");
+            KubeletServer.At(e, "source", "host").Should().Be(KubeletServer.NodeName);
+            KubeletServer.At(e, "involvedObject", "fieldPath").Should().Be("spec.containers{app}");
+            KubeletServer.At(e, "involvedObject", "uid").Should().Be(KubeletServer.At(restarted, "metadata", "uid"));
+        }
+
+        KubeletServer.At(KubeletServer.Event(events, "Killing"), "message").Should().Be("Container app failed liveness probe, will be restarted");
+        KubeletServer.At(KubeletServer.Event(events, "Created"), "message").Should().Be("Created container: app");
+        KubeletServer.At(KubeletServer.Event(events, "Started"), "message").Should().Be("Started container app");
+        var described = await kubelet.KubectlAsync(ct, "describe", "pod", "unhealthy");
+        described.Should().MatchRegex(@"Warning\s+Unhealthy\s+.*kubelet\s+Liveness probe failed: dial tcp").And.MatchRegex(@"Normal\s+Killing\s+.*kubelet\s+Container app failed liveness probe, will be restarted");
         await kubelet.KubectlAsync(ct, "delete", "pod", "unhealthy", "--timeout=60s");
     }
 }

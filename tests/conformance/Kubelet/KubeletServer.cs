@@ -43,6 +43,21 @@ public sealed class KubeletServer : IAsyncLifetime
     public Task<JsonObject?> PodUntilAsync(string name, Func<JsonObject, bool> done, TimeSpan within, CancellationToken ct) =>
         Eventually.UntilAsync(() => GetAsync(ct, "pod", name), p => p is not null && done(p), within, ct);
 
+    /// <summary>
+    /// Polls the events about a pod in <c>default</c> (the field selector <c>kubectl describe pod</c> uses) until
+    /// <paramref name="done"/> holds or <paramref name="within"/> passes; returns the last list seen.
+    /// </summary>
+    public async Task<List<JsonObject>> EventsUntilAsync(string pod, Func<List<JsonObject>, bool> done, TimeSpan within, CancellationToken ct)
+    {
+        async Task<List<JsonObject>> ListAsync() =>
+            (await GetAsync(ct, "events", "-n", "default", "--field-selector", $"involvedObject.kind=Pod,involvedObject.name={pod}"))?["items"]?.AsArray().OfType<JsonObject>().ToList() ?? [];
+
+        return await Eventually.UntilAsync(ListAsync, done, within, ct);
+    }
+
+    /// <summary>The one event with <paramref name="reason"/>, or null.</summary>
+    public static JsonObject? Event(List<JsonObject> events, string reason) => events.SingleOrDefault(e => At(e, "reason") == reason);
+
     /// <summary>The first container's status of a pod, or null.</summary>
     public static JsonObject? Container(JsonObject? pod) => pod?["status"]?["containerStatuses"]?[0] as JsonObject;
 

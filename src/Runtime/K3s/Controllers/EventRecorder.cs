@@ -6,7 +6,7 @@ using K3sLab.K3s.Kubelet.Client;
 namespace K3sLab.K3s.Controllers;
 
 /// <summary>
-/// Writes core/v1 Events as a component (<c>default-scheduler</c>, <c>deployment-controller</c>...) so
+/// Writes core/v1 Events as a component (<c>default-scheduler</c>, <c>deployment-controller</c>, <c>kubelet</c>...) so
 /// <c>kubectl describe</c> and <c>kubectl get events</c> show why something happened. Recording never blocks a
 /// reconcile: events go through a bounded queue (dropped when 1,000 are waiting) to one writer. A repeat of the same
 /// reason and message about the same object raises the first event's <c>count</c> and <c>lastTimestamp</c>, as
@@ -31,8 +31,12 @@ internal sealed partial class EventRecorder : IAsyncDisposable
         _writer = Task.Run(WriteAsync);
     }
 
-    /// <summary>Records an event about <paramref name="obj"/>, of <paramref name="kind"/> in <paramref name="apiVersion"/>; <paramref name="type"/> is <c>Normal</c> or <c>Warning</c>.</summary>
-    public void Record(JsonObject obj, string apiVersion, string kind, string component, string type, string reason, string message)
+    /// <summary>
+    /// Records an event about <paramref name="obj"/>, of <paramref name="kind"/> in <paramref name="apiVersion"/>;
+    /// <paramref name="type"/> is <c>Normal</c> or <c>Warning</c>. <paramref name="fieldPath"/> names a part of the
+    /// object, as the kubelet names a container (<c>spec.containers{app}</c>).
+    /// </summary>
+    public void Record(JsonObject obj, string apiVersion, string kind, string component, string type, string reason, string message, string? fieldPath = null)
     {
         var involved = new JsonObject
         {
@@ -42,6 +46,7 @@ internal sealed partial class EventRecorder : IAsyncDisposable
             ["uid"] = ObjectKeys.Uid(obj),
             ["apiVersion"] = apiVersion,
             ["resourceVersion"] = obj["metadata"]?["resourceVersion"]?.DeepClone(),
+            ["fieldPath"] = fieldPath,
         };
         _queue.Writer.TryWrite((involved, component, type, reason, message));
     }
@@ -73,7 +78,7 @@ internal sealed partial class EventRecorder : IAsyncDisposable
         var now = _time.GetUtcNow();
         var stamp = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var ns = involved["namespace"]?.GetValue<string>() ?? "default";
-        var correlation = $"{involved["uid"]}|{component}|{type}|{reason}|{message}";
+        var correlation = $"{involved["uid"]}|{involved["fieldPath"]}|{component}|{type}|{reason}|{message}";
         if (_seen.TryGetValue(correlation, out var seen))
         {
             try

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using K3sLab.K3s.Controllers;
 using K3sLab.K3s.Kubelet.Client;
 using K3sLab.K3s.Kubelet.Node;
 using K3sLab.K3s.Kubelet.Pods;
@@ -19,14 +20,16 @@ internal sealed class Kubelet : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop;
     private readonly ApiClient _api;
+    private readonly EventRecorder _events;
     private readonly Task _heartbeat;
     private readonly Task _pods;
     private readonly Task<KubeletApi?> _server;
     private int _disposed;
 
-    private Kubelet(ApiClient api, NodeHeartbeat heartbeat, PodSync sync, Func<PodSync, CancellationToken, Task<KubeletApi?>> serve)
+    private Kubelet(ApiClient api, EventRecorder events, NodeHeartbeat heartbeat, PodSync sync, Func<PodSync, CancellationToken, Task<KubeletApi?>> serve)
     {
         _api = api;
+        _events = events;
         _stop = new CancellationTokenSource();
         var ct = _stop.Token;
         _heartbeat = Task.Run(() => heartbeat.RunAsync(ct), ct);
@@ -51,10 +54,12 @@ internal sealed class Kubelet : IAsyncDisposable
         Directory.CreateDirectory(settings.AgentDirectory);
         var api = new ApiClient(settings.ApiServer, clientCertificate, serverCa);
         var logger = loggers.CreateLogger("k3s.kubelet");
+        var events = new EventRecorder(api, settings.NodeName, time, logger);
         return new Kubelet(
             api,
+            events,
             new NodeHeartbeat(api, settings, time, logger),
-            new PodSync(api, new ProcessRuntime(time), new Prober(), settings, time, logger),
+            new PodSync(api, new ProcessRuntime(time), new Prober(), events, settings, time, logger),
             async (sync, ct) =>
             {
                 try
@@ -80,10 +85,12 @@ internal sealed class Kubelet : IAsyncDisposable
     public static Kubelet StartHollow(KubeletSettings settings, X509Certificate2 clientCertificate, X509Certificate2 serverCa, IContainerRuntime runtime, TimeProvider time, ILogger logger)
     {
         var api = new ApiClient(settings.ApiServer, clientCertificate, serverCa);
+        var events = new EventRecorder(api, settings.NodeName, time, logger);
         return new Kubelet(
             api,
+            events,
             new NodeHeartbeat(api, settings, time, logger),
-            new PodSync(api, runtime, PassingProber.Instance, settings, time, logger),
+            new PodSync(api, runtime, PassingProber.Instance, events, settings, time, logger),
             (_, _) => Task.FromResult<KubeletApi?>(null));
     }
 
@@ -115,6 +122,8 @@ internal sealed class Kubelet : IAsyncDisposable
         {
         }
 
+        // Events still queued (a pod's last Killing) get up to 2 s to be written while the client is still open.
+        await _events.DisposeAsync();
         _api.Dispose();
         _stop.Dispose();
     }

@@ -3,10 +3,10 @@ using System.Text.Json.Nodes;
 namespace K3sLab.K3s.Kubelet.Pods;
 
 /// <summary>
-/// One probe attempt against a running container: true when it passed. <see cref="Prober"/> runs the probe for
+/// One probe attempt against a running container: whether it passed, and its output. <see cref="Prober"/> runs the probe for
 /// real; <see cref="PassingProber"/> stands in on hollow nodes. Thread-safe.
 /// </summary>
 internal interface IProber
 {
-    Task<bool> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, CancellationToken ct);
+    Task<ProbeResult> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, CancellationToken ct);
 }

@@ -15,6 +15,6 @@ internal sealed class PassingProber : IProber
     {
     }
 
-    public Task<bool> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, CancellationToken ct) =>
-        Task.FromResult(true);
+    public Task<ProbeResult> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, CancellationToken ct) =>
+        Task.FromResult(ProbeResult.Pass);
 }

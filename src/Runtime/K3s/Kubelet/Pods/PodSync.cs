@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using K3sLab.K3s.Controllers;
 using K3sLab.K3s.Kubelet.Client;
 
 namespace K3sLab.K3s.Kubelet.Pods;
@@ -13,7 +14,7 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// <c>deletionGracePeriodSeconds</c>; a pod gone from the API has its containers stopped. On shutdown the workers
 /// are left to the process's exit: pods keep no state here that a restart would need.
 /// </summary>
-internal sealed partial class PodSync(ApiClient api, IContainerRuntime runtime, IProber prober, KubeletSettings settings, TimeProvider time, ILogger logger)
+internal sealed partial class PodSync(ApiClient api, IContainerRuntime runtime, IProber prober, EventRecorder events, KubeletSettings settings, TimeProvider time, ILogger logger)
 {
     private readonly Dictionary<string, PodWorker> _workers = new(StringComparer.Ordinal);
 
@@ -97,7 +98,7 @@ internal sealed partial class PodSync(ApiClient api, IContainerRuntime runtime, 
                 return;
             }
 
-            worker = new PodWorker(api, runtime, prober, settings, pod, time, logger);
+            worker = new PodWorker(api, runtime, prober, events, settings, pod, time, logger);
             _workers[uid] = worker;
             _byName[(worker.Namespace, worker.Name)] = worker;
             worker.Start();

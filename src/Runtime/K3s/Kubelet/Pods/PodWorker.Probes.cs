@@ -26,7 +26,14 @@ internal sealed partial class PodWorker
             await Task.Delay(probe.InitialDelay, _time, ct);
             while (true)
             {
-                if (state.Record(await _prober.ProbeAsync(probe, spec, env, ip, ct)))
+                var result = await _prober.ProbeAsync(probe, spec, env, ip, ct);
+                if (!result.Passed)
+                {
+                    // Every failed attempt, as the kubelet's prober records it; the recorder counts the repeats.
+                    ContainerEvent(record, Warning, "Unhealthy", $"{(isLiveness ? "Liveness" : "Readiness")} probe failed: {result.Output}");
+                }
+
+                if (state.Record(result.Passed))
                 {
                     if (isLiveness)
                     {

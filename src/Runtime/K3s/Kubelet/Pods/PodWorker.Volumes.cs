@@ -34,6 +34,7 @@ internal sealed partial class PodWorker
             }
 
             Log.VolumeFailed(_logger, Namespace, Name, message);
+            PodEvent(Warning, "FailedMount", message);
             lock (_gate)
             {
                 foreach (var record in _init.Concat(_main))

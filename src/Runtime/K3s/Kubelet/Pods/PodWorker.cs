@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using K3sLab.K3s.Controllers;
 using K3sLab.K3s.Kubelet.Client;
 
 namespace K3sLab.K3s.Kubelet.Pods;
@@ -21,6 +22,7 @@ internal sealed partial class PodWorker
     private readonly ApiClient _api;
     private readonly IContainerRuntime _runtime;
     private readonly IProber _prober;
+    private readonly EventRecorder _events;
     private readonly PodVolumes _volumes;
     private Dictionary<string, string> _volumeDirectories = new(StringComparer.Ordinal);
     private Task _volumeRenewal = Task.CompletedTask;
@@ -39,12 +41,13 @@ internal sealed partial class PodWorker
     private TimeSpan _grace;
     private bool _deleteWhenStopped;
 
-    public PodWorker(ApiClient api, IContainerRuntime runtime, IProber prober, KubeletSettings settings, JsonObject pod, TimeProvider time, ILogger logger)
+    public PodWorker(ApiClient api, IContainerRuntime runtime, IProber prober, EventRecorder events, KubeletSettings settings, JsonObject pod, TimeProvider time, ILogger logger)
     {
         _volumes = new PodVolumes(api, settings);
         _api = api;
         _runtime = runtime;
         _prober = prober;
+        _events = events;
         _settings = settings;
         _time = time;
         _logger = logger;
@@ -185,6 +188,7 @@ internal sealed partial class PodWorker
             foreach (var line in skipped)
             {
                 Log.EnvKeysSkipped(_logger, Namespace, Name, record.Name, line);
+                PodEvent(Warning, "InvalidEnvironmentVariableNames", line);
             }
 
             var argv = env is null ? null : _runtime.Command(spec, env, out configError);
@@ -208,6 +212,7 @@ internal sealed partial class PodWorker
                 }
 
                 Log.CreateFailed(_logger, Namespace, Name, record.Name, configError ?? string.Empty);
+                ContainerEvent(record, Warning, "Failed", $"Error: {configError}");
                 MarkDirty();
                 if (env is not null)
                 {
@@ -228,6 +233,7 @@ internal sealed partial class PodWorker
             catch (ContainerStartException e)
             {
                 Log.StartFailed(_logger, Namespace, Name, record.Name, e.Message);
+                ContainerEvent(record, Warning, "Failed", $"Error: {e.Message}");
                 if (!await ExitedAsync(record, backOff, new ContainerExit(128, "StartError", e.Message, startedAt, _time.GetUtcNow(), null), ct))
                 {
                     return true;
@@ -253,6 +259,8 @@ internal sealed partial class PodWorker
                 }
 
                 Log.Started(_logger, Namespace, Name, record.Name, process.Id);
+                ContainerEvent(record, Normal, "Created", $"Created container: {record.Name}");
+                ContainerEvent(record, Normal, "Started", $"Started container {record.Name}");
                 MarkDirty();
                 int code;
                 using var probing = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -263,6 +271,7 @@ internal sealed partial class PodWorker
                     if (await Task.WhenAny(exited, unhealthy) == unhealthy && await unhealthy)
                     {
                         Log.LivenessFailed(_logger, Namespace, Name, record.Name);
+                        ContainerEvent(record, Normal, "Killing", $"Container {record.Name} failed liveness probe, will be restarted");
                         code = await process.StopAsync(CurrentGrace(), _time);
                     }
                     else
@@ -273,6 +282,7 @@ internal sealed partial class PodWorker
                 }
                 catch (OperationCanceledException)
                 {
+                    ContainerEvent(record, Normal, "Killing", $"Stopping container {record.Name}");
                     code = await process.StopAsync(CurrentGrace(), _time);
                     lock (_gate)
                     {
@@ -339,6 +349,11 @@ internal sealed partial class PodWorker
         }
 
         MarkDirty();
+        if (delay > TimeSpan.Zero)
+        {
+            ContainerEvent(record, Warning, "BackOff", $"Back-off restarting failed container {record.Name} in pod {Name}_{Namespace}({Uid})");
+        }
+
         await Task.Delay(delay, _time, ct);
         lock (_gate)
         {

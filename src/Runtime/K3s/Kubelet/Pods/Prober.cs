@@ -9,13 +9,14 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// Runs one probe attempt as the kubelet does: <c>exec</c> runs the command with the container's environment and
 /// succeeds on exit 0; <c>httpGet</c> succeeds on a status from 200 to 399 (host defaults to the pod IP, a named
 /// port is looked up in the container's ports); <c>tcpSocket</c> succeeds when a connection opens. Each attempt is
-/// bounded by the probe's timeout, which counts as a failure. Thread-safe.
+/// bounded by the probe's timeout, which counts as a failure. A failure says why in the kubelet's words (the command's
+/// output, the HTTP status, Go's dial error), for the <c>Unhealthy</c> event. Thread-safe.
 /// </summary>
 internal sealed class Prober : IProber, IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
 
-    public async Task<bool> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, CancellationToken ct)
+    public async Task<ProbeResult> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(spec.Timeout);
@@ -23,30 +24,39 @@ internal sealed class Prober : IProber, IDisposable
         {
             if (spec.Handler["exec"]?["command"] is JsonArray command)
             {
-                return await ExecAsync([.. command.Select(c => c?.GetValue<string>() ?? string.Empty)], environment, timeout.Token);
+                return await ExecAsync([.. command.Select(c => c?.GetValue<string>() ?? string.Empty)], environment, timeout.Token, ct);
             }
 
             if (spec.Handler["httpGet"] is JsonObject http)
             {
-                var host = http["host"]?.GetValue<string>() is { Length: > 0 } h ? h : podIp;
-                var scheme = (http["scheme"]?.GetValue<string>() ?? "HTTP").ToLowerInvariant();
-                var path = http["path"]?.GetValue<string>() ?? "/";
-                using var response = await _http.GetAsync(new Uri($"{scheme}://{host}:{Port(http["port"], container)}{(path.StartsWith('/') ? path : "/" + path)}"), timeout.Token);
-                return (int)response.StatusCode is >= 200 and < 400;
+                return await HttpGetAsync(http, container, podIp, timeout.Token, ct);
             }
 
             if (spec.Handler["tcpSocket"] is JsonObject tcp)
             {
-                using var client = new TcpClient();
-                await client.ConnectAsync(tcp["host"]?.GetValue<string>() is { Length: > 0 } th ? th : podIp, Port(tcp["port"], container), timeout.Token);
-                return true;
+                var host = tcp["host"]?.GetValue<string>() is { Length: > 0 } th ? th : podIp;
+                var port = Port(tcp["port"], container);
+                try
+                {
+                    using var client = new TcpClient();
+                    await client.ConnectAsync(host, port, timeout.Token);
+                    return ProbeResult.Pass;
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+                {
+                    return ProbeResult.Fail($"dial tcp {host}:{port}: {DialError(e)}");
+                }
             }
 
-            return false;
+            return ProbeResult.Fail("missing probe handler");
         }
-        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or SocketException or IOException or ContainerStartException or FormatException && !ct.IsCancellationRequested)
+        catch (FormatException e)
         {
-            return false;
+            return ProbeResult.Fail(e.Message);
+        }
+        catch (Exception e) when (e is ContainerStartException or IOException)
+        {
+            return ProbeResult.Fail(e.Message);
         }
     }
 
@@ -65,11 +75,50 @@ internal sealed class Prober : IProber, IDisposable
             && int.TryParse(v.ToJsonString(), CultureInfo.InvariantCulture, out var named) ? named : throw new FormatException($"port {text} is not a number or a named container port");
     }
 
-    private static async Task<bool> ExecAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, CancellationToken ct)
+    /// <summary>A GET that passes on 200-399, failing with the status or Go's error text, as the kubelet's HTTP prober does.</summary>
+    private async Task<ProbeResult> HttpGetAsync(JsonObject http, JsonObject container, string podIp, CancellationToken timeout, CancellationToken ct)
+    {
+        var host = http["host"]?.GetValue<string>() is { Length: > 0 } h ? h : podIp;
+        var scheme = (http["scheme"]?.GetValue<string>() ?? "HTTP").ToLowerInvariant();
+        var path = http["path"]?.GetValue<string>() ?? "/";
+        var port = Port(http["port"], container);
+        var url = $"{scheme}://{host}:{port}{(path.StartsWith('/') ? path : "/" + path)}";
+        try
+        {
+            using var response = await _http.GetAsync(new Uri(url), timeout);
+            var code = (int)response.StatusCode;
+            return code is >= 200 and < 400 ? ProbeResult.Pass : ProbeResult.Fail($"HTTP probe failed with statuscode: {code}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return ProbeResult.Fail($"Get \"{url}\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)");
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException socket)
+        {
+            return ProbeResult.Fail($"Get \"{url}\": dial tcp {host}:{port}: {DialError(socket)}");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            return ProbeResult.Fail($"Get \"{url}\": {e.Message}");
+        }
+    }
+
+    /// <summary>Go's words for a failed dial: <c>connect: connection refused</c>, <c>i/o timeout</c>.</summary>
+    private static string DialError(Exception e) => e switch
+    {
+        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => "connect: connection refused",
+        SocketException { SocketErrorCode: SocketError.HostUnreachable } => "connect: no route to host",
+        SocketException { SocketErrorCode: SocketError.NetworkUnreachable } => "connect: network is unreachable",
+        SocketException s => $"connect: {s.Message.ToLowerInvariant()}",
+        _ => "i/o timeout",
+    };
+
+    /// <summary>Runs the command; passes on exit 0. The output is what it printed (stdout, then stderr).</summary>
+    private static async Task<ProbeResult> ExecAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, CancellationToken timeout, CancellationToken ct)
     {
         if (argv.Count == 0 || ProcessRuntime.Executable(argv[0], environment.GetValueOrDefault("PATH") ?? string.Empty) is not { } program)
         {
-            return false;
+            return ProbeResult.Fail(argv.Count == 0 ? "exec probe has no command" : $"exec: \"{argv[0]}\": executable file not found in $PATH");
         }
 
         var start = new ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -84,20 +133,38 @@ internal sealed class Prober : IProber, IDisposable
             start.Environment[key] = value;
         }
 
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var drain = Task.WhenAll(process.StandardOutput.ReadToEndAsync(CancellationToken.None), process.StandardError.ReadToEndAsync(CancellationToken.None));
+        Process process;
         try
         {
-            await process.WaitForExitAsync(ct);
+            process = Process.Start(start)!;
         }
-        catch (OperationCanceledException)
+        catch (System.ComponentModel.Win32Exception e)
         {
-            process.Kill(entireProcessTree: true);
-            throw;
+            return ProbeResult.Fail($"exec: \"{argv[0]}\": {e.Message}");
         }
 
-        await drain;
-        return process.ExitCode == 0;
+        using (process)
+        {
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            try
+            {
+                await process.WaitForExitAsync(timeout);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                if (!ct.IsCancellationRequested)
+                {
+                    return ProbeResult.Fail($"command \"{string.Join(' ', argv)}\" timed out");
+                }
+
+                throw;
+            }
+
+            var output = await stdout + await stderr;
+            return process.ExitCode == 0 ? new ProbeResult(true, output) : ProbeResult.Fail(output);
+        }
     }
 }
