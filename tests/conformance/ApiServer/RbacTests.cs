@@ -77,6 +77,13 @@ public sealed class RbacTests(K3sServerProcess server) : IClassFixture<K3sServer
         // The admin may impersonate anyone (kubectl --as); the answer is the impersonated user's.
         (await Admin(kubectl, ct, "auth", "can-i", "list", "pods", "-n", ns, "--as", user)).Stdout.Trim().Should().Be("yes");
         (await Admin(kubectl, ct, "auth", "can-i", "list", "pods", "-n", "default", "--as", user)).Stdout.Trim().Should().Be("no");
+        if (kubectl != "1.27")
+        {
+            // The impersonated uid is the user's uid (kubectl --as-uid, the Impersonate-Uid header).
+            var whoami = await Admin(kubectl, ct, "auth", "whoami", "--as", user, "--as-group", "dev-" + suffix, "--as-uid", "uid-" + suffix, "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.uid} {.status.userInfo.groups}");
+            whoami.Stdout.Should().Be($"{user} uid-{suffix} [\"dev-{suffix}\",\"system:authenticated\"]", whoami.Stderr);
+        }
+
         var impersonating = await AsUser("get", "pods", "-n", ns, "--as", "system:admin");
         impersonating.ExitCode.Should().Be(1);
         impersonating.Stderr.Should().Contain($"users \"system:admin\" is forbidden: User \"{user}\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope");

@@ -49,6 +49,24 @@ public sealed class KubeletNodeTests(KubeletServer kubelet) : IClassFixture<Kube
     }
 
     [Fact]
+    public async Task DescribeNode_ShowsTheKubeletsStartingAndConditionEvents()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var described = await Eventually.UntilAsync(
+            () => kubelet.KubectlAsync(ct, "describe", "node", KubeletServer.NodeName),
+            d => d.Contains("status is now: NodeReady", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30),
+            ct);
+
+        // kubectl finds a node's events by a reference whose uid is the node's name, where the kubelet records them.
+        described.Should().MatchRegex(@"Normal\s+Starting\s+.*kubelet\s+Starting kubelet\.", kubelet.Server.Log);
+        foreach (var reason in new[] { "NodeHasSufficientMemory", "NodeHasNoDiskPressure", "NodeHasSufficientPID", "NodeReady" })
+        {
+            described.Should().MatchRegex($@"Normal\s+{reason}\s+.*kubelet\s+Node {KubeletServer.NodeName} status is now: {reason}");
+        }
+    }
+
+    [Fact]
     public async Task Kubelet_RenewsItsLease_Every10Seconds()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -143,6 +143,12 @@ public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<Ku
         var uid = KubeletServer.At(pod, "metadata", "uid");
         var log = File.ReadAllText(kubelet.Server.ContainerLog("default", "env-sources", uid!, "app"));
         log.Should().Contain("F mode=fast password=s3cret url=db://s3cret@host/fast cpu=250 mem=64 level=debug absent=unset\n");
+
+        // Each wait was a Warning Failed event with the kubelet's "Error: ..." message, then the run was Created and Started.
+        var events = await kubelet.EventsUntilAsync("env-sources", e => KubeletServer.Event(e, "Started") is not null, TimeSpan.FromSeconds(15), ct);
+        events.Where(e => KubeletServer.At(e, "reason") == "Failed").Select(e => $"{KubeletServer.At(e, "type")} {KubeletServer.At(e, "message")}")
+            .Should().BeEquivalentTo("Warning Error: secret \"late-secret\" not found", "Warning Error: couldn't find key level in ConfigMap default/late-config");
+        KubeletServer.At(KubeletServer.Event(events, "Created"), "message").Should().Be("Created container: app");
         await kubelet.KubectlAsync(ct, "delete", "pod", "env-sources", "--timeout=60s");
     }
 }

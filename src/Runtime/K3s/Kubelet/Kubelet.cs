@@ -58,7 +58,7 @@ internal sealed class Kubelet : IAsyncDisposable
         return new Kubelet(
             api,
             events,
-            new NodeHeartbeat(api, settings, time, logger),
+            new NodeHeartbeat(api, events, settings, time, logger),
             new PodSync(api, new ProcessRuntime(time), new Prober(), events, settings, time, logger),
             async (sync, ct) =>
             {
@@ -89,7 +89,7 @@ internal sealed class Kubelet : IAsyncDisposable
         return new Kubelet(
             api,
             events,
-            new NodeHeartbeat(api, settings, time, logger),
+            new NodeHeartbeat(api, events, settings, time, logger),
             new PodSync(api, runtime, PassingProber.Instance, events, settings, time, logger),
             (_, _) => Task.FromResult<KubeletApi?>(null));
     }

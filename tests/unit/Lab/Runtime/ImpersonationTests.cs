@@ -43,4 +43,33 @@ public sealed class ImpersonationTests
         refused.Should().Throw<ApiStatusException>().Which.Message.Should().Be("groups \"system:masters\" is forbidden: User \"op\" cannot impersonate resource \"groups\" in API group \"\" at the cluster scope");
         groupsOnly.Should().Throw<ApiStatusException>().Which.Code.Should().Be(400);
     }
+
+    [Fact]
+    public void UidAndExtras_AreCheckedEach_AndCarriedByTheUser()
+    {
+        var asked = new List<AccessRequest>();
+        var headers = new HeaderDictionary
+        {
+            ["Impersonate-User"] = "alice",
+            ["Impersonate-Uid"] = "a1b2",
+            ["Impersonate-Extra-Scopes"] = new(["view", "edit"]),
+            ["Impersonate-Extra-Example.com%2fteam"] = "blue",
+        };
+
+        var user = Impersonation.Apply(Operator, headers, (_, request) => { asked.Add(request); return true; });
+
+        user.Uid.Should().Be("a1b2");
+        user.Extra.Should().BeEquivalentTo(new Dictionary<string, IReadOnlyList<string>> { ["scopes"] = ["view", "edit"], ["example.com/team"] = ["blue"] });
+        asked.Select(a => (a.Resource, a.Subresource, a.Name)).Should().Equal(
+            ("users", "", "alice"), ("uids", "", "a1b2"), ("userextras", "scopes", "view"), ("userextras", "scopes", "edit"), ("userextras", "example.com/team", "blue"));
+    }
+
+    [Fact]
+    public void NoUidOrExtras_LeavesThemOut()
+    {
+        var user = Impersonation.Apply(Operator, new HeaderDictionary { ["Impersonate-User"] = "alice" }, (_, _) => true);
+
+        user.Uid.Should().BeNull();
+        user.Extra.Should().BeEmpty();
+    }
 }

@@ -8,6 +8,8 @@ namespace K3sLab.K3s.ApiServer.Authorization;
 /// <c>Impersonate-Group</c>, <c>Impersonate-Uid</c> and <c>Impersonate-Extra-*</c> headers replace the
 /// authenticated user for the rest of the request, if the real user may <c>impersonate</c> each of them (users,
 /// groups, service accounts, uids, user extras). Without the right the request is a 403 naming what was asked.
+/// The impersonated user carries the uid and the extras (keys unescaped and lowercased, as kube's filter reads them),
+/// so SelfSubjectReview (<c>kubectl auth whoami --as-uid</c>) and the audit see them.
 /// </summary>
 internal static class Impersonation
 {
@@ -44,15 +46,19 @@ internal static class Impersonation
         }
 
         checks.AddRange(requested.Select(g => new AccessRequest("impersonate", string.Empty, "groups", string.Empty, string.Empty, g)));
-        if (headers[UidHeader].ToString() is { Length: > 0 } uid)
+        var uid = headers[UidHeader].ToString();
+        if (uid.Length > 0)
         {
             checks.Add(new AccessRequest("impersonate", "authentication.k8s.io", "uids", string.Empty, string.Empty, uid));
         }
 
+        var extra = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var header in headers.Where(h => h.Key.StartsWith(ExtraPrefix, StringComparison.OrdinalIgnoreCase)))
         {
-            var key = Uri.UnescapeDataString(header.Key[ExtraPrefix.Length..]).ToLowerInvariant();
-            checks.AddRange(header.Value.Select(v => new AccessRequest("impersonate", "authentication.k8s.io", "userextras", key, string.Empty, v ?? string.Empty)));
+            var key = Uri.UnescapeDataString(header.Key[ExtraPrefix.Length..].ToLowerInvariant());
+            var values = header.Value.Select(v => v ?? string.Empty).ToList();
+            checks.AddRange(values.Select(v => new AccessRequest("impersonate", "authentication.k8s.io", "userextras", key, string.Empty, v)));
+            extra[key] = extra.TryGetValue(key, out var earlier) ? [.. earlier, .. values] : values;
         }
 
         foreach (var check in checks.Where(c => !allows(real, c)))
@@ -65,6 +71,6 @@ internal static class Impersonation
             groups.Add("system:authenticated");
         }
 
-        return new UserInfo(name, groups.Distinct().ToList());
+        return new UserInfo(name, groups.Distinct().ToList()) { Uid = uid.Length > 0 ? uid : null, Extra = extra };
     }
 }

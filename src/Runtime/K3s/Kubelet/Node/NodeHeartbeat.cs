@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using K3sLab.K3s.Controllers;
 using K3sLab.K3s.Kubelet.Client;
 
 namespace K3sLab.K3s.Kubelet.Node;
@@ -8,9 +9,11 @@ namespace K3sLab.K3s.Kubelet.Node;
 /// The IO around <see cref="HeartbeatSchedule"/> and <see cref="NodeDocument"/>: registers the Node (creating it,
 /// or merging this kubelet's labels, annotations and missing taints into the existing one), then renews the Lease
 /// and posts the status when the schedule says so, until cancelled. API errors are logged and retried; they never
-/// end the loop.
+/// end the loop. The Node's events (<c>Starting</c>, and <see cref="NodeStatusEvents"/> on condition changes) are
+/// recorded as the kubelet records them: about a reference whose uid is the node's name, which is where
+/// <c>kubectl describe node</c> looks.
 /// </summary>
-internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings settings, TimeProvider time, ILogger logger)
+internal sealed partial class NodeHeartbeat(ApiClient api, EventRecorder events, KubeletSettings settings, TimeProvider time, ILogger logger)
 {
     private readonly HeartbeatSchedule _schedule = new();
     private readonly string _nodePath = $"/api/v1/nodes/{settings.NodeName}";
@@ -50,6 +53,7 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
             {
                 var status = NodeDocument.Status(settings, Facts(), null, time.GetUtcNow());
                 var node = await api.GetAsync(_nodePath, ct);
+                var created = node is null;
                 if (node is null)
                 {
                     node = await api.CreateAsync("/api/v1/nodes", NodeDocument.New(settings, status), ct);
@@ -63,6 +67,13 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
 
                 _nodeUid = node["metadata"]?["uid"]?.GetValue<string>();
                 _conditions = node["status"]?["conditions"] as JsonArray;
+                NodeEvent("Starting", "Starting kubelet.");
+                if (created)
+                {
+                    // Created with its conditions, so they are new now; an existing Node's show at the first status post.
+                    RecordChanges(null, _conditions);
+                }
+
                 Registered.TrySetResult();
                 return;
             }
@@ -119,6 +130,7 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
         }
 
         var node = await api.MergePatchAsync(_nodePath + "/status", new JsonObject { ["status"] = status }, ct);
+        RecordChanges(_conditions, status["conditions"] as JsonArray);
         _conditions = node["status"]?["conditions"] as JsonArray ?? _conditions;
         _schedule.StatusPosted(now, fingerprint);
     }
@@ -158,4 +170,16 @@ internal sealed partial class NodeHeartbeat(ApiClient api, KubeletSettings setti
 
     private static string ConditionStatuses(JsonArray? conditions) =>
         string.Join(',', (conditions ?? []).OfType<JsonObject>().Select(c => $"{c["type"]?.GetValue<string>()}={c["status"]?.GetValue<string>()}").Order(StringComparer.Ordinal));
+
+    private void RecordChanges(JsonArray? previous, JsonArray? current)
+    {
+        foreach (var reason in NodeStatusEvents.Changed(previous, current))
+        {
+            NodeEvent(reason, NodeStatusEvents.Message(settings.NodeName, reason));
+        }
+    }
+
+    /// <summary>An event about this Node, referenced as the kubelet does (uid = the node's name).</summary>
+    private void NodeEvent(string reason, string message) =>
+        events.Record(new JsonObject { ["metadata"] = new JsonObject { ["name"] = settings.NodeName, ["uid"] = settings.NodeName } }, "v1", "Node", "kubelet", "Normal", reason, message);
 }

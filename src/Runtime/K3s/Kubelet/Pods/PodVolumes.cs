@@ -245,17 +245,36 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings)
         return lifetimes.Count == 0 ? null : TimeSpan.FromSeconds(lifetimes.Min() * 0.8);
     }
 
-    /// <summary>Writes each file whole under a temporary name and renames it into place, so a reader never sees half a file.</summary>
-    private static string Write(string directory, IEnumerable<VolumeFile> files)
+    /// <summary>
+    /// Writes each file whole under a temporary name and renames it into place, so a reader never sees half a file;
+    /// then removes the files (and emptied folders) of keys no longer there, as the kubelet's atomic writer does, so a
+    /// key deleted from a config map disappears from the pod too.
+    /// </summary>
+    internal static string Write(string directory, IEnumerable<VolumeFile> files)
     {
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
-            var path = Path.Combine(directory, file.Path);
+            var path = Path.GetFullPath(Path.Combine(directory, file.Path));
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var temporary = Path.Combine(Path.GetDirectoryName(path)!, $"..{Path.GetFileName(path)}.tmp");
             File.WriteAllBytes(temporary, file.Content);
             File.SetUnixFileMode(temporary, file.Mode);
             File.Move(temporary, path, overwrite: true);
+            wanted.Add(path);
+        }
+
+        foreach (var stale in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Where(f => !wanted.Contains(Path.GetFullPath(f))).ToList())
+        {
+            File.Delete(stale);
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(directory, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length).ToList())
+        {
+            if (!Directory.EnumerateFileSystemEntries(folder).Any())
+            {
+                Directory.Delete(folder);
+            }
         }
 
         return directory;
