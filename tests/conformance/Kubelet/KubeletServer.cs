@@ -1,17 +1,20 @@
 using System.Text.Json.Nodes;
+using K3sLab.Lab.Host;
 using K3sLab.Tests.Support;
 
 namespace K3sLab.ConformanceTests.Kubelet;
 
 /// <summary>
-/// A <c>k3s server</c> with its kubelet on (node <c>test-server</c>, an extra label and taint), shared by one test
-/// class, plus the kubectl calls the kubelet tests make. Disposal kills any pod process a failed test left.
+/// A <c>k3s server</c> with its kubelet on (node <c>test-server</c>, an extra label and taint, volumes written again
+/// every 2 s rather than every minute, its API on a free port: test classes run two at a time, and two kubelets on
+/// 10250 would answer each other's exec), shared by one test class, plus the kubectl calls the kubelet tests make.
+/// Disposal kills any pod process a failed test left.
 /// </summary>
 public sealed class KubeletServer : IAsyncLifetime
 {
     public const string NodeName = "test-server";
 
-    public K3sServerProcess Server { get; } = K3sServerProcess.WithKubelet("--node-label", "lab.k3s.io/suite=kubelet", "--node-taint", "lab.k3s.io/dedicated=tests:PreferNoSchedule");
+    public K3sServerProcess Server { get; } = K3sServerProcess.WithKubelet("--node-label", "lab.k3s.io/suite=kubelet", "--node-taint", "lab.k3s.io/dedicated=tests:PreferNoSchedule", "--kubelet-arg", "sync-frequency=2s", "--kubelet-arg", $"port={Loopback.FreePort()}");
 
     public ValueTask InitializeAsync() => Server.InitializeAsync();
 

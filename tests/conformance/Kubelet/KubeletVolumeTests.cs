@@ -93,6 +93,41 @@ public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<Ku
     }
 
     [Fact]
+    public async Task ConfigMapVolume_EditedWhileThePodRuns_ReachesTheContainer_AndARemovedKeyDisappears()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await kubelet.ApplyAsync($$"""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: live-config, namespace: default}
+            data: {mode: fast, level: debug}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: live-volume, namespace: default}
+            spec:
+              nodeName: {{KubeletServer.NodeName}}
+              terminationGracePeriodSeconds: 1
+              volumes:
+              - {name: config, configMap: {name: live-config} }
+              containers:
+              - name: app
+                image: busybox
+                command: [sleep, '3600']
+                volumeMounts: [{name: config, mountPath: /k3slab-test/live, readOnly: true}]
+            """, ct);
+        await kubelet.PodUntilAsync("live-volume", p => KubeletServer.At(p, "status", "phase") == "Running", TimeSpan.FromSeconds(60), ct);
+        Task<string> ReadAsync() => kubelet.KubectlAsync(ct, "exec", "live-volume", "--", "sh", "-c", "ls /k3slab-test/live; cat /k3slab-test/live/mode");
+        (await ReadAsync()).Should().Be("level\nmode\nfast", kubelet.Server.Log);
+
+        // The fixture's kubelet writes volumes every 2 s (--kubelet-arg sync-frequency=2s; the default is a minute).
+        await kubelet.KubectlAsync(ct, "patch", "configmap", "live-config", "--type=merge", "-p", """{"data":{"mode":"slow","level":null}}""");
+        var edited = await Eventually.UntilAsync(ReadAsync, r => r.EndsWith("slow", StringComparison.Ordinal), TimeSpan.FromSeconds(20), ct);
+        edited.Should().Be("mode\nslow", "the new value is there and the removed key's file is gone");
+        await kubelet.KubectlAsync(ct, "delete", "pod", "live-volume", "--timeout=60s");
+    }
+
+    [Fact]
     public async Task Env_FromConfigMapsSecretsAndResources_WaitsForAMissingSourceThenStarts()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -32,4 +32,7 @@ internal sealed record AgentSettings(
 
     /// <summary><c>--kubelet-arg=port=</c>: the kubelet API's port.</summary>
     public int KubeletPort { get; init; } = KubeletSettings.DefaultPort;
+
+    /// <summary><c>--kubelet-arg=sync-frequency=</c>: how often mounted volumes are written again.</summary>
+    public TimeSpan KubeletSyncFrequency { get; init; } = KubeletSettings.DefaultSyncFrequency;
 }

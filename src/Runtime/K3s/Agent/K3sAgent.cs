@@ -82,6 +82,7 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
             {
                 ServerAddress = settings.KubeletAddress,
                 ServerPort = settings.KubeletPort,
+                SyncFrequency = settings.KubeletSyncFrequency,
             };
             await using var kubelet = Kubelet.Kubelet.Start(kubeletSettings, client, ca, serving, clientCa, TimeProvider.System, loggers);
             await using var tunnels = new AgentTunnels(() => balancer.Servers, client, ca, kubeletSettings.LocalServerEndpoint, balancer.ReportTunnelClosed, TimeProvider.System, loggers.CreateLogger("k3s.tunnel"));

@@ -25,7 +25,7 @@ internal static class AgentCommand
         var nodeLabel = EnvOption.List("--node-label", null, "Registering and starting kubelet with set of labels");
         var nodeTaint = EnvOption.List("--node-taint", null, "Registering kubelet with set of taints");
         var lbPort = EnvOption.String("--lb-server-port", null, "K3S_LB_SERVER_PORT", "Local port for supervisor client load-balancer", "6444");
-        var kubeletArg = EnvOption.List("--kubelet-arg", null, "Customized flag for kubelet process (this build: address=, port=)");
+        var kubeletArg = EnvOption.List("--kubelet-arg", null, "Customized flag for kubelet process (this build: address=, port=, sync-frequency=)");
 
         var command = new Command("agent", "Run node agent");
         foreach (var option in new Option[] { dataDir, token, tokenFile, serverUrl, nodeName, withNodeId, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, lbPort })
@@ -53,7 +53,7 @@ internal static class AgentCommand
                     ParsePort(parse.GetValue(lbPort)!),
                     NodePasswordFile.PathFor(root));
                 var kubelet = KubeletArgs.Parse(parse.GetValue(kubeletArg)!);
-                settings = settings with { KubeletAddress = kubelet.Address, KubeletPort = kubelet.Port };
+                settings = settings with { KubeletAddress = kubelet.Address, KubeletPort = kubelet.Port, KubeletSyncFrequency = kubelet.SyncFrequency };
                 return await new K3sAgent(settings, loggers).RunAsync(cancellationToken);
             }
             catch (BootstrapException e)

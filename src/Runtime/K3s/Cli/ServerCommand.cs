@@ -46,7 +46,7 @@ internal static class ServerCommand
         var clusterCidr = EnvOption.String("--cluster-cidr", null, null, "IPv4/IPv6 network CIDRs to use for pod IPs", "10.42.0.0/16");
         var clusterDns = EnvOption.String("--cluster-dns", null, null, "IPv4 Cluster IP for coredns service. Should be in your service-cidr range", "10.43.0.10");
         var snapshotOptions = new SnapshotOptions();
-        var kubeletArg = EnvOption.List("--kubelet-arg", null, "Customized flag for kubelet process (this build: address=, port=)");
+        var kubeletArg = EnvOption.List("--kubelet-arg", null, "Customized flag for kubelet process (this build: address=, port=, sync-frequency=)");
         var controllerManagerArg = EnvOption.List("--kube-controller-manager-arg", null, "Customized flag for kube-controller-manager process (this build: node-monitor-grace-period=, node-monitor-period=, leader-elect-*=)");
         var schedulerArg = EnvOption.List("--kube-scheduler-arg", null, "Customized flag for kube-scheduler process (this build: leader-elect-*=)");
         var disableControllerManager = EnvOption.Flag("--disable-controller-manager", null, "(components) Do not run kube-controller-manager");
@@ -117,7 +117,7 @@ internal static class ServerCommand
                         logger),
                 };
                 var kubelet = KubeletArgs.Parse(parse.GetValue(kubeletArg)!);
-                settings = settings with { KubeletAddress = kubelet.Address, KubeletPort = kubelet.Port };
+                settings = settings with { KubeletAddress = kubelet.Address, KubeletPort = kubelet.Port, KubeletSyncFrequency = kubelet.SyncFrequency };
                 return await new K3sServer(settings, loggers).RunAsync(cancellationToken);
             }
             catch (BootstrapException e)

@@ -39,6 +39,16 @@ internal sealed record KubeletSettings(
     /// <summary>The kubelet's default API port, as in k3s and the kubelet.</summary>
     public const int DefaultPort = 10250;
 
+    /// <summary>The kubelet's default <c>--sync-frequency</c>.</summary>
+    public static readonly TimeSpan DefaultSyncFrequency = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How often a running pod's config map, secret, downward API and projected volumes are written again
+    /// (<c>--kubelet-arg=sync-frequency=</c>), so an edited config map reaches its pods, as the kubelet's periodic pod
+    /// sync does. Projected tokens are only requested again when 80 % of their lifetime has passed.
+    /// </summary>
+    public TimeSpan SyncFrequency { get; init; } = DefaultSyncFrequency;
+
     /// <summary>
     /// The address the kubelet API listens on (<c>--kubelet-arg=address=</c>); null means the node IP, so that several
     /// nodes share one machine in tests (the kubelet's own default is every address).

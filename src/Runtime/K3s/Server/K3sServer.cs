@@ -288,6 +288,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             Annotations = annotations,
             ServerAddress = settings.KubeletAddress,
             ServerPort = settings.KubeletPort,
+            SyncFrequency = settings.KubeletSyncFrequency,
         };
         Log.StartingKubelet(_logger, settings.NodeName);
         _kubeletCertificate = Kubelet.Client.NodeCredentials.Ensure(settings.DataDir.Agent, settings.NodeName, tls.ClientCa);

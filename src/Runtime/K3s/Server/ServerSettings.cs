@@ -71,6 +71,9 @@ internal sealed record ServerSettings(
     /// <summary><c>--kubelet-arg=port=</c>: the kubelet API's port.</summary>
     public int KubeletPort { get; init; } = Kubelet.KubeletSettings.DefaultPort;
 
+    /// <summary><c>--kubelet-arg=sync-frequency=</c>: how often mounted volumes are written again.</summary>
+    public TimeSpan KubeletSyncFrequency { get; init; } = Kubelet.KubeletSettings.DefaultSyncFrequency;
+
     /// <summary><c>--disable-etcd</c>: run no datastore member; use the embedded datastore of the cluster joined through <c>--server</c> as an etcd client.</summary>
     public bool DisableEtcd { get; init; }
 

@@ -58,16 +58,20 @@ public sealed class VolumeFilesTests
     }
 
     [Fact]
-    public void TokenRenewal_IsFourFifthsOfTheShortestProjectedTokenLifetime_OrNone()
+    public void Refresh_IsTheSyncFrequency_OrFourFifthsOfTheShortestTokenLifetimeWhenSooner_OrNone()
     {
-        PodVolumes.TokenRenewal(Json("""{"spec":{"volumes":[{"name":"a","emptyDir":{}}]}}""")).Should().BeNull();
+        var minute = TimeSpan.FromMinutes(1);
+        PodVolumes.Refresh(Json("""{"spec":{"volumes":[{"name":"a","emptyDir":{}},{"name":"h","hostPath":{"path":"/tmp"}}]}}"""), minute).Should().BeNull("nothing there changes with the API");
+        PodVolumes.Refresh(Json("""{"spec":{"volumes":[{"name":"a","configMap":{"name":"c"}}]}}"""), minute).Should().Be(minute, "an edited config map reaches the pod");
+        PodVolumes.Refresh(Json("""{"spec":{"volumes":[{"name":"a","secret":{"secretName":"s"}}]}}"""), TimeSpan.FromSeconds(5)).Should().Be(TimeSpan.FromSeconds(5));
         var pod = Json("""
             {"spec":{"volumes":[
               {"name":"a","projected":{"sources":[{"serviceAccountToken":{"path":"token"}},{"configMap":{"name":"c"}}]}},
               {"name":"b","projected":{"sources":[{"serviceAccountToken":{"path":"vault","audience":"vault","expirationSeconds":1000}}]}}]}}
             """);
-        PodVolumes.TokenRenewal(pod).Should().Be(TimeSpan.FromSeconds(800));
-        PodVolumes.TokenRenewal(Json("""{"spec":{"volumes":[{"name":"a","projected":{"sources":[{"serviceAccountToken":{"path":"t"}}]}}]}}""")).Should().Be(TimeSpan.FromSeconds(2880), "the default lifetime is one hour");
+        PodVolumes.Refresh(pod, TimeSpan.FromHours(1)).Should().Be(TimeSpan.FromSeconds(800), "the 1,000 s token is due at 80 %");
+        PodVolumes.Refresh(pod, minute).Should().Be(minute);
+        PodVolumes.Refresh(Json("""{"spec":{"volumes":[{"name":"a","projected":{"sources":[{"serviceAccountToken":{"path":"t"}}]}}]}}"""), TimeSpan.FromHours(2)).Should().Be(TimeSpan.FromSeconds(2880), "the default lifetime is one hour");
     }
 
     [Fact]

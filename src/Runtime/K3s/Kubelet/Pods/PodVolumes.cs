@@ -11,10 +11,14 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// allows for the node's pods), <c>downwardAPI</c> (fieldRef files), <c>projected</c> (secret, configMap,
 /// downwardAPI and serviceAccountToken sources in one directory) and <c>hostPath</c> (the node's own path,
 /// created for <c>DirectoryOrCreate</c>). Other kinds, a missing object that is not <c>optional</c>, or a bad item
-/// are a <see cref="VolumeException"/> with the kubelet's <c>MountVolume.SetUp failed</c> wording.
+/// are a <see cref="VolumeException"/> with the kubelet's <c>MountVolume.SetUp failed</c> wording. One per pod: it
+/// keeps the pod's projected tokens and requests one again only at 80 % of its lifetime, as the kubelet's token
+/// manager does, however often the volumes are written.
 /// </summary>
-internal sealed class PodVolumes(ApiClient api, KubeletSettings settings)
+internal sealed class PodVolumes(ApiClient api, KubeletSettings settings, TimeProvider time)
 {
+    private readonly Dictionary<string, (string Token, DateTimeOffset RenewAt)> _tokens = new(StringComparer.Ordinal);
+
     public string PodDirectory(string uid) => Path.Combine(settings.AgentDirectory, "pods", uid);
 
     /// <summary>Writes every volume of <paramref name="pod"/> and returns each volume's directory by name.</summary>
@@ -204,6 +208,27 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings)
 
     private async Task<string> TokenAsync(JsonObject source, string ns, JsonObject pod, CancellationToken ct)
     {
+        var key = $"{source["audience"]?.GetValue<string>()}|{TokenSeconds(source)}";
+        lock (_tokens)
+        {
+            if (_tokens.TryGetValue(key, out var kept) && time.GetUtcNow() < kept.RenewAt)
+            {
+                return kept.Token;
+            }
+        }
+
+        var requested = time.GetUtcNow();
+        var token = await RequestTokenAsync(source, ns, pod, ct);
+        lock (_tokens)
+        {
+            _tokens[key] = (token, requested + TimeSpan.FromSeconds(TokenSeconds(source) * 0.8));
+        }
+
+        return token;
+    }
+
+    private async Task<string> RequestTokenAsync(JsonObject source, string ns, JsonObject pod, CancellationToken ct)
+    {
         var account = pod["spec"]?["serviceAccountName"]?.GetValue<string>() is { Length: > 0 } named ? named : "default";
         var spec = new JsonObject
         {
@@ -233,16 +258,24 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings)
     public static long TokenSeconds(JsonObject source) => source["expirationSeconds"] is JsonValue v && v.TryGetValue<long>(out var seconds) ? seconds : 3600;
 
     /// <summary>
-    /// When the pod's projected tokens need writing again: at 80 % of the shortest token lifetime, as the kubelet's
-    /// token manager renews; null when the pod has none.
+    /// How often the pod's volumes are written again: every <paramref name="syncFrequency"/> when it has a config map,
+    /// secret, downward API or projected volume, so edits reach the pod, and no later than 80 % of its shortest
+    /// projected token's lifetime, as the kubelet's token manager renews; null when it has none of them.
     /// </summary>
-    public static TimeSpan? TokenRenewal(JsonObject pod)
+    public static TimeSpan? Refresh(JsonObject pod, TimeSpan syncFrequency)
     {
-        var lifetimes = (pod["spec"]?["volumes"] as JsonArray ?? []).OfType<JsonObject>()
+        var volumes = (pod["spec"]?["volumes"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        if (!volumes.Any(v => v["configMap"] is JsonObject || v["secret"] is JsonObject || v["downwardAPI"] is JsonObject || v["projected"] is JsonObject))
+        {
+            return null;
+        }
+
+        var lifetimes = volumes
             .SelectMany(v => (v["projected"]?["sources"] as JsonArray ?? []).OfType<JsonObject>())
             .Select(s => s["serviceAccountToken"] as JsonObject).OfType<JsonObject>()
             .Select(TokenSeconds).ToList();
-        return lifetimes.Count == 0 ? null : TimeSpan.FromSeconds(lifetimes.Min() * 0.8);
+        var renewal = lifetimes.Count == 0 ? syncFrequency : TimeSpan.FromSeconds(lifetimes.Min() * 0.8);
+        return renewal < syncFrequency ? renewal : syncFrequency;
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ internal sealed partial class PodWorker
             try
             {
                 _volumeDirectories = await _volumes.PrepareAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token);
-                if (PodVolumes.TokenRenewal(_pod) is { } renewal)
+                if (PodVolumes.Refresh(_pod, _settings.SyncFrequency) is { } renewal)
                 {
                     _volumeRenewal = Task.Run(() => RenewVolumesAsync(renewal));
                 }
@@ -50,8 +50,9 @@ internal sealed partial class PodWorker
     }
 
     /// <summary>
-    /// Writes the volumes again every <paramref name="every"/> (80 % of the shortest projected token's lifetime) until
-    /// the pod ends, so a token is replaced before it expires; config map and secret files are refreshed with it.
+    /// Writes the volumes again every <paramref name="every"/> (the sync frequency, or sooner when a projected token is
+    /// due) until the pod ends, so an edited config map or secret reaches the pod and a token is replaced before it
+    /// expires.
     /// </summary>
     private async Task RenewVolumesAsync(TimeSpan every)
     {

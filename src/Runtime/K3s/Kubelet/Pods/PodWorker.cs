@@ -43,7 +43,7 @@ internal sealed partial class PodWorker
 
     public PodWorker(ApiClient api, IContainerRuntime runtime, IProber prober, EventRecorder events, KubeletSettings settings, JsonObject pod, TimeProvider time, ILogger logger)
     {
-        _volumes = new PodVolumes(api, settings);
+        _volumes = new PodVolumes(api, settings, time);
         _api = api;
         _runtime = runtime;
         _prober = prober;
