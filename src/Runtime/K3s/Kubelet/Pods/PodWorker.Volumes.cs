@@ -64,6 +64,7 @@ internal sealed partial class PodWorker
                 foreach (var failure in await _volumes.RefreshAsync(_pod, _settings.NodeIp.ToString(), _terminate.Token))
                 {
                     Log.RenewFailed(_logger, Namespace, Name, failure);
+                    PodEvent(Warning, "FailedMount", failure);
                 }
             }
             catch (OperationCanceledException)
