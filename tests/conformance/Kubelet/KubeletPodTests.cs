@@ -108,8 +108,9 @@ public sealed class KubeletPodTests(KubeletServer kubelet) : IClassFixture<Kubel
         KubeletServer.At(container, "lastState", "terminated", "exitCode").Should().Be("1");
         KubeletServer.At(container, "lastState", "terminated", "reason").Should().Be("Error");
         KubeletServer.At(first, "status", "phase").Should().Be("Running", "a pod whose container restarts is Running");
+        KubeletServer.At(container, "restartCount").Should().Be("1", "the first restart is at once; the back-off starts at the second exit");
 
-        // Back-off 10 s, then 20 s: the second restart comes about 30 s after the first exit.
+        // The first restart is at once, then back-off 10 s, then 20 s: the third restart comes about 30 s after the first exit.
         var later = await kubelet.PodUntilAsync("crasher", p => int.Parse(KubeletServer.At(KubeletServer.Container(p), "restartCount") ?? "0", CultureInfo.InvariantCulture) >= 2, TimeSpan.FromSeconds(75), ct);
         int.Parse(KubeletServer.At(KubeletServer.Container(later), "restartCount")!, CultureInfo.InvariantCulture).Should().BeGreaterThanOrEqualTo(2);
         // Each restart shows the container running for the moment before it exits again, so the table is polled.

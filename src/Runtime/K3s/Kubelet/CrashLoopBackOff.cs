@@ -1,9 +1,10 @@
 namespace K3sLab.K3s.Kubelet;
 
 /// <summary>
-/// The kubelet's restart back-off for one container: the first restart waits 10 s, each further one twice as long,
-/// up to 5 minutes; a container that ran 10 minutes without exiting starts over at 10 s. Pure: the caller passes
-/// the times. While waiting, the container's status is <c>Waiting</c> with reason <c>CrashLoopBackOff</c>.
+/// The kubelet's restart back-off for one container, as its <c>flowcontrol.Backoff</c> works: the first restart is
+/// at once, the second waits 10 s, each further one twice as long, up to 5 minutes; a container that ran 10 minutes
+/// without exiting is restarted at once again and starts over. Pure: the caller passes the times. While waiting,
+/// the container's status is <c>Waiting</c> with reason <c>CrashLoopBackOff</c>.
 /// </summary>
 internal sealed class CrashLoopBackOff
 {
@@ -11,7 +12,7 @@ internal sealed class CrashLoopBackOff
     public static readonly TimeSpan Max = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan ResetAfterRunning = TimeSpan.FromMinutes(10);
 
-    private TimeSpan _next = Initial;
+    private TimeSpan? _next;
 
     /// <summary>The delay chosen for the most recent exit, or zero before the first.</summary>
     public TimeSpan Current { get; private set; }
@@ -22,13 +23,18 @@ internal sealed class CrashLoopBackOff
     /// <summary>Records an exit of a container that started at <paramref name="startedAt"/>; returns the delay before its restart.</summary>
     public TimeSpan Exited(DateTimeOffset startedAt, DateTimeOffset exitedAt)
     {
-        if (exitedAt - startedAt >= ResetAfterRunning)
+        if (_next is not { } next || exitedAt - startedAt >= ResetAfterRunning)
         {
+            // No back-off yet (or it expired while the container ran): restart at once, and wait from the next exit on.
+            Current = TimeSpan.Zero;
             _next = Initial;
         }
+        else
+        {
+            Current = next;
+            _next = next * 2 > Max ? Max : next * 2;
+        }
 
-        Current = _next;
-        _next = _next * 2 > Max ? Max : _next * 2;
         NotBefore = exitedAt + Current;
         return Current;
     }

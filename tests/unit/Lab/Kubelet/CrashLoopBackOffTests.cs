@@ -8,36 +8,38 @@ public sealed class CrashLoopBackOffTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void Exited_Repeatedly_DoublesFrom10sUpTo5m()
+    public void Exited_Repeatedly_RestartsAtOnceFirst_ThenDoublesFrom10sUpTo5m()
     {
         var backOff = new CrashLoopBackOff();
         var now = T0;
         var delays = new List<TimeSpan>();
-        for (var i = 0; i < 8; i++)
+        for (var i = 0; i < 9; i++)
         {
             delays.Add(backOff.Exited(now, now.AddSeconds(1)));
             now = backOff.NotBefore;
         }
 
-        delays.Select(d => (int)d.TotalSeconds).Should().Equal(10, 20, 40, 80, 160, 300, 300, 300);
+        delays.Select(d => (int)d.TotalSeconds).Should().Equal(0, 10, 20, 40, 80, 160, 300, 300, 300);
     }
 
     [Fact]
-    public void Exited_AfterRunningTenMinutes_StartsOverAt10s()
+    public void Exited_AfterRunningTenMinutes_RestartsAtOnce_ThenStartsOverAt10s()
     {
         var backOff = new CrashLoopBackOff();
-        backOff.Exited(T0, T0.AddSeconds(1));
-        backOff.Exited(T0.AddSeconds(11), T0.AddSeconds(12));
+        backOff.Exited(T0, T0.AddSeconds(1)).Should().Be(TimeSpan.Zero);
+        backOff.Exited(T0.AddSeconds(2), T0.AddSeconds(3)).Should().Be(TimeSpan.FromSeconds(10));
+        backOff.Exited(T0.AddSeconds(13), T0.AddSeconds(14)).Should().Be(TimeSpan.FromSeconds(20));
 
-        var delay = backOff.Exited(T0.AddMinutes(1), T0.AddMinutes(11));
-
-        delay.Should().Be(TimeSpan.FromSeconds(10));
+        backOff.Exited(T0.AddMinutes(1), T0.AddMinutes(11)).Should().Be(TimeSpan.Zero);
+        backOff.Exited(T0.AddMinutes(11), T0.AddMinutes(11).AddSeconds(1)).Should().Be(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
     public void IsBackingOff_UntilNotBefore()
     {
         var backOff = new CrashLoopBackOff();
+        backOff.Exited(T0, T0);
+        backOff.IsBackingOff(T0).Should().BeFalse("the first restart is at once");
         backOff.Exited(T0, T0.AddSeconds(2));
 
         backOff.IsBackingOff(T0.AddSeconds(11)).Should().BeTrue();
@@ -50,7 +52,7 @@ public sealed class CrashLoopBackOffTests
     {
         var backOff = new CrashLoopBackOff();
         var now = T0;
-        for (var i = 0; i < 6; i++)
+        for (var i = 0; i < 7; i++)
         {
             backOff.Exited(now, now);
             now = backOff.NotBefore;

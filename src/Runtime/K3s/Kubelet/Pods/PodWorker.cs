@@ -344,11 +344,17 @@ internal sealed partial class PodWorker
             record.Phase = ContainerPhase.Waiting;
             record.LastExit = exit;
             record.Exit = null;
-            record.WaitingReason = exit.Reason == "StartError" ? "RunContainerError" : "CrashLoopBackOff";
-            record.WaitingMessage = exit.Reason == "StartError" ? exit.Message : backOff.Message(record.Name, Name, Namespace, Uid);
+            var waits = delay > TimeSpan.Zero;
+            record.WaitingReason = exit.Reason == "StartError" ? "RunContainerError" : waits ? "CrashLoopBackOff" : "ContainerCreating";
+            record.WaitingMessage = exit.Reason == "StartError" ? exit.Message : waits ? backOff.Message(record.Name, Name, Namespace, Uid) : null;
         }
 
-        MarkDirty();
+        // A first restart is at once: its status is posted with the new run (running, restartCount and lastState).
+        if (delay > TimeSpan.Zero || exit.Reason == "StartError")
+        {
+            MarkDirty();
+        }
+
         if (delay > TimeSpan.Zero)
         {
             ContainerEvent(record, Warning, "BackOff", $"Back-off restarting failed container {record.Name} in pod {Name}_{Namespace}({Uid})");
