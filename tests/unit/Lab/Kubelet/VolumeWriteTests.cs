@@ -28,6 +28,20 @@ public sealed class VolumeWriteTests : IDisposable
     }
 
     [Fact]
+    public void Write_Again_LeavesAnUnchangedFileAlone_AndReplacesAChangedOne()
+    {
+        PodVolumes.Write(_dir, [File("same", "1"), File("edited", "a")]);
+        var same = Inode("same");
+        var edited = Inode("edited");
+
+        PodVolumes.Write(_dir, [File("same", "1"), File("edited", "b")]);
+
+        Inode("same").Should().Be(same, "a rewrite must not wake a watcher of an unchanged key");
+        Inode("edited").Should().NotBe(edited, "a changed key is renamed into place whole");
+        System.IO.File.ReadAllText(Path.Combine(_dir, "edited")).Should().Be("b");
+    }
+
+    [Fact]
     public void Write_Nothing_EmptiesTheFolderButKeepsIt()
     {
         PodVolumes.Write(_dir, [File("a", "1"), File("b/c", "2")]);
@@ -36,6 +50,15 @@ public sealed class VolumeWriteTests : IDisposable
 
         Directory.Exists(_dir).Should().BeTrue("the folder is what the container has mounted");
         Directory.EnumerateFileSystemEntries(_dir).Should().BeEmpty();
+    }
+
+    /// <summary>The file's inode number (<c>stat -c %i</c>): a rename into place gives a new one.</summary>
+    private string Inode(string name)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", Path.Combine(_dir, name)]) { RedirectStandardOutput = true })!;
+        var inode = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return inode;
     }
 
     private static VolumeFile File(string path, string content) => new(path, Encoding.UTF8.GetBytes(content), ReadOnly);
