@@ -27,6 +27,9 @@ internal static class ComponentArgs
                 case "leader-elect-lease-duration" or "leader-elect-renew-deadline" or "leader-elect-retry-period":
                     cm = Election(cm, key, Duration("--kube-controller-manager-arg", arg, value));
                     break;
+                case "controllers":
+                    settings = settings with { Selection = Selection(arg, value) };
+                    break;
                 default:
                     RuntimeLogging.Ignored(logger, $"--kube-controller-manager-arg {arg}: this build does not support the kube-controller-manager flag {key}; ignored");
                     break;
@@ -66,6 +69,18 @@ internal static class ComponentArgs
         if (settings.RenewDeadline >= settings.LeaseDuration || settings.RetryPeriod >= settings.RenewDeadline)
         {
             throw new BootstrapException($"{flag}: leader election needs retry-period < renew-deadline < lease-duration (got {settings.RetryPeriod.TotalSeconds}s, {settings.RenewDeadline.TotalSeconds}s, {settings.LeaseDuration.TotalSeconds}s)");
+        }
+    }
+
+    private static ControllerSelection Selection(string arg, string value)
+    {
+        try
+        {
+            return ControllerSelection.Parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw new BootstrapException($"--kube-controller-manager-arg {arg}: {e.Message}");
         }
     }
 

@@ -5,7 +5,7 @@ namespace K3sLab.K3s.Controllers;
 /// <summary>
 /// How a server runs its controller manager and scheduler: <c>--disable-controller-manager</c>,
 /// <c>--disable-scheduler</c>, and the upstream flags this build honours from <c>--kube-controller-manager-arg</c>
-/// and <c>--kube-scheduler-arg</c> (leader election timing, node monitoring).
+/// and <c>--kube-scheduler-arg</c> (leader election timing, node monitoring, <c>controllers</c>).
 /// </summary>
 internal sealed record ControllerSettings
 {
@@ -14,6 +14,9 @@ internal sealed record ControllerSettings
     public bool DisableControllerManager { get; init; }
 
     public bool DisableScheduler { get; init; }
+
+    /// <summary><c>controllers</c>: which of kube-controller-manager's controllers run (upstream <c>*</c>).</summary>
+    public ControllerSelection Selection { get; init; } = ControllerSelection.All;
 
     public LeaderElectionSettings ControllerManagerElection { get; init; } = LeaderElectionSettings.Default;
 

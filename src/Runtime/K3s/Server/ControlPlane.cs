@@ -23,21 +23,27 @@ internal sealed class ControlPlane : IAsyncDisposable
 
     public ControllerManager? Scheduler { get; private set; }
 
-    /// <summary>The controllers kube-controller-manager runs here; <paramref name="rootCaPem"/> is its <c>--root-ca-file</c>'s content.</summary>
+    /// <summary>
+    /// The controllers kube-controller-manager runs here, those of them its <c>controllers</c> list enables, each under
+    /// kube's name for it; <paramref name="rootCaPem"/> is its <c>--root-ca-file</c>'s content.
+    /// </summary>
     public static IReadOnlyList<IController> ControllerManagerControllers(ControllerSettings settings, string rootCaPem) =>
     [
-        new Controllers.ServiceAccounts.ServiceAccountController(),
-        new Controllers.Certificates.RootCaPublisher(rootCaPem),
-        new Controllers.NodeLifecycle.NodeLifecycleController(settings),
-        new Controllers.GarbageCollection.GarbageCollector(),
-        new Controllers.DaemonSets.DaemonSetController(),
-        new Controllers.Jobs.JobController(),
-        new Controllers.Jobs.TtlAfterFinishedController(),
-        new Controllers.Jobs.CronJobController(),
-        new Controllers.StatefulSets.StatefulSetController(),
-        new Controllers.Apps.ReplicaSetController(),
-        new Controllers.Apps.DeploymentController(),
-        new Controllers.Endpoints.EndpointsController(),
+        .. new (string Name, Func<IController> Create)[]
+        {
+            ("serviceaccount-controller", () => new Controllers.ServiceAccounts.ServiceAccountController()),
+            ("root-ca-certificate-publisher-controller", () => new Controllers.Certificates.RootCaPublisher(rootCaPem)),
+            ("node-lifecycle-controller", () => new Controllers.NodeLifecycle.NodeLifecycleController(settings)),
+            ("garbage-collector-controller", () => new Controllers.GarbageCollection.GarbageCollector()),
+            ("daemonset-controller", () => new Controllers.DaemonSets.DaemonSetController()),
+            ("job-controller", () => new Controllers.Jobs.JobController()),
+            ("ttl-after-finished-controller", () => new Controllers.Jobs.TtlAfterFinishedController()),
+            ("cronjob-controller", () => new Controllers.Jobs.CronJobController()),
+            ("statefulset-controller", () => new Controllers.StatefulSets.StatefulSetController()),
+            ("replicaset-controller", () => new Controllers.Apps.ReplicaSetController()),
+            ("deployment-controller", () => new Controllers.Apps.DeploymentController()),
+            ("endpoints-controller", () => new Controllers.Endpoints.EndpointsController()),
+        }.Where(c => settings.Selection.IsEnabled(c.Name)).Select(c => c.Create()),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>
