@@ -9,7 +9,12 @@ namespace K3sLab.Tests.Support;
 /// on a free loopback port with its own data dir, for tests that talk to it with real clients.
 /// Started once per test class; stopped with SIGTERM, then killed if it does not exit. Servers start with
 /// <c>--disable-agent</c> (tests register fake nodes and pods) and, like kube-apiserver's own integration tests,
-/// without the scheduler and controller manager, so what a test writes stays as written; <see cref="WithKubelet"/>
+/// without the scheduler and controller manager and without the ServiceAccount admission plugin
+/// (<c>disable-admission-plugins=ServiceAccount</c>: no controller makes the <c>default</c> accounts it would look
+/// for), so what a test writes stays as written. <see cref="WithKubelet"/> runs the server's kubelet with the
+/// admission plugin and the two controllers real pods need for it
+/// (<c>controllers=serviceaccount-controller,root-ca-certificate-publisher-controller</c>: every namespace gets its
+/// <c>default</c> ServiceAccount and <c>kube-root-ca.crt</c>); <see cref="WithKubelet"/>
 /// runs the server's kubelet (disposal then also kills the pod processes it left behind), and
 /// <see cref="WithControllers"/> runs the scheduler and controllers.
 /// </summary>
@@ -37,6 +42,11 @@ public sealed class K3sServerProcess : IAsyncLifetime, IApiTarget
 
     /// <summary>A server that runs its scheduler and controller manager, and its kubelet when <paramref name="kubelet"/>.</summary>
     public static K3sServerProcess WithControllers(bool kubelet, params string[] extraArguments) => new(extraArguments) { _kubelet = kubelet, _controllers = true };
+
+    private string[] ComponentFlags() =>
+        _controllers ? []
+        : _kubelet ? ["--disable-scheduler", "--kube-controller-manager-arg", "controllers=serviceaccount-controller,root-ca-certificate-publisher-controller"]
+        : ["--disable-scheduler", "--disable-controller-manager", "--kube-apiserver-arg", "disable-admission-plugins=ServiceAccount"];
 
     /// <summary>The server's process id, while it runs.</summary>
     public int ProcessId => _process?.Id ?? 0;
@@ -89,7 +99,7 @@ public sealed class K3sServerProcess : IAsyncLifetime, IApiTarget
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
-        string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], .. _controllers ? Array.Empty<string>() : ["--disable-scheduler", "--disable-controller-manager"], "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. DatastoreOverride(), .. _extraArguments];
+        string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], .. ComponentFlags(), "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. DatastoreOverride(), .. _extraArguments];
         foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);

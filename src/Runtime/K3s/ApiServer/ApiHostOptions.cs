@@ -7,4 +7,7 @@ internal sealed record ApiHostOptions(IPAddress BindAddress, int Port, string Ad
 {
     /// <summary>What the supervisor endpoints serve; defaults to the default critical configuration without an embedded datastore.</summary>
     public Supervisor.SupervisorSettings? Supervisor { get; init; }
+
+    /// <summary>Whether pods being created pass the ServiceAccount admission plugin.</summary>
+    public bool ServiceAccountAdmission { get; init; } = true;
 }

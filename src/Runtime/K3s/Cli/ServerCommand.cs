@@ -79,6 +79,7 @@ internal static class ServerCommand
                     throw new BootstrapException($"--https-listen-port {httpsPort} is not a TCP port (1-65535)");
                 }
 
+                var apiServerArgs = ApiServerArgs.Parse(parse.GetValue(apiserverArgs)!, logger);
                 var settings = new ServerSettings(
                     new DataDir(Path.GetFullPath(parse.GetValue(dataDir)!)),
                     ReadToken(parse.GetValue(token), parse.GetValue(tokenFile)),
@@ -100,7 +101,8 @@ internal static class ServerCommand
                     ServerUrl = ParseServerUrl(parse.GetValue(serverUrl)),
                     ClusterCidr = parse.GetValue(clusterCidr)!,
                     ClusterDns = parse.GetValue(clusterDns)!,
-                    CompactionInterval = CompactionInterval(parse.GetValue(apiserverArgs)!, logger),
+                    CompactionInterval = apiServerArgs.CompactionInterval,
+                    ServiceAccountAdmission = apiServerArgs.ServiceAccountAdmission,
                     DisableAgent = parse.GetValue(disableAgent),
                     NodeLabels = NodeIdentity.Labels(parse.GetValue(nodeLabel)!),
                     NodeTaints = NodeIdentity.Taints(parse.GetValue(nodeTaint)!),
@@ -132,31 +134,6 @@ internal static class ServerCommand
             }
         });
         return command;
-    }
-
-    /// <summary>
-    /// Reads the kube-apiserver flags this build honours from <c>--kube-apiserver-arg</c> (today
-    /// <c>etcd-compaction-interval</c>); any other is named in a warning and ignored, so k3s configs still start.
-    /// </summary>
-    private static TimeSpan CompactionInterval(string[] args, ILogger logger)
-    {
-        var interval = TimeSpan.FromMinutes(5);
-        foreach (var arg in args)
-        {
-            var (key, value) = arg.TrimStart('-').Split('=', 2) is [var k, var v] ? (k, v) : (arg.TrimStart('-'), string.Empty);
-            if (key != "etcd-compaction-interval")
-            {
-                RuntimeLogging.Ignored(logger, $"--kube-apiserver-arg {arg}: this build does not support the kube-apiserver flag {key}; ignored");
-                continue;
-            }
-
-            if (!GoDuration.TryParse(value, out interval) || interval < TimeSpan.Zero)
-            {
-                throw new BootstrapException($"--kube-apiserver-arg {arg}: {value} is not a duration such as 5m or 30s");
-            }
-        }
-
-        return interval;
     }
 
     /// <summary><c>--server</c>: an absolute https URL, as k3s requires ("only https:// URLs are supported").</summary>

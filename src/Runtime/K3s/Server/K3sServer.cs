@@ -115,6 +115,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await using var app = ApiHost.Build(
             new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise, settings.ServiceCidr)
             {
+                ServiceAccountAdmission = settings.ServiceAccountAdmission,
                 Supervisor = new SupervisorSettings(settings.Critical)
                 {
                     Members = member is null ? null : new RaftCluster(member.Host).Members,

@@ -44,6 +44,9 @@ internal sealed record ServerSettings(
     /// <summary>kube-apiserver's <c>--etcd-compaction-interval</c> (via <c>--kube-apiserver-arg</c>); zero disables compaction.</summary>
     public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Whether the ServiceAccount admission plugin runs (off with <c>--kube-apiserver-arg disable-admission-plugins=ServiceAccount</c>).</summary>
+    public bool ServiceAccountAdmission { get; init; } = true;
+
     /// <summary><c>--disable-agent</c>: serve the API only, without a local kubelet and Node.</summary>
     public bool DisableAgent { get; init; }
 

@@ -51,6 +51,18 @@ public sealed class BuiltinDefaultsTests
     }
 
     [Theory]
+    [InlineData("""{"serviceAccount":"old"}""", "old")]
+    [InlineData("""{"serviceAccountName":"new","serviceAccount":"old"}""", "new")]
+    [InlineData("""{"serviceAccountName":"new"}""", "new")]
+    public void PodSpec_DeprecatedServiceAccount_FillsAnEmptyName_AndReadsBackEqualToIt(string spec, string expected)
+    {
+        var pod = new JsonObject { ["spec"] = JsonNode.Parse(spec) };
+        BuiltinDefaults.Apply("", "Pod", pod, creating: true);
+        pod["spec"]!["serviceAccountName"]!.GetValue<string>().Should().Be(expected);
+        pod["spec"]!["serviceAccount"]!.GetValue<string>().Should().Be(expected);
+    }
+
+    [Theory]
     [InlineData("""[{"name":"a"}]""", "BestEffort")]
     [InlineData("""[{"name":"a","resources":{"requests":{"cpu":"1"}}}]""", "Burstable")]
     [InlineData("""[{"name":"a","resources":{"limits":{"cpu":"1","memory":"1Gi"}}}]""", "Guaranteed")]

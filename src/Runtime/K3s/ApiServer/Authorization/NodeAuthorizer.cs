@@ -24,6 +24,23 @@ internal static class NodeAuthorizer
     private const string NodeUserPrefix = "system:node:";
     private const string NodesGroup = "system:nodes";
 
+    /// <summary>
+    /// Confirms a refusal that rests on the graph against the store: the graph follows the pods through a watch, so a
+    /// kubelet that saw a new pod before the graph did (it asks for the pod's secret at once) would be refused. For
+    /// such a request only, the namespace's pods are listed live and the rules are asked again over them. False when
+    /// the rules would refuse whatever the graph said, or when the live pods refuse too.
+    /// </summary>
+    public static async Task<bool> AllowsLiveAsync(UserInfo user, AccessRequest request, Storage.ObjectStorage storage, CancellationToken cancellationToken)
+    {
+        if (!user.Name.StartsWith(NodeUserPrefix, StringComparison.Ordinal) || !Allows(user, request, new AnyGraph(user.Name[NodeUserPrefix.Length..])))
+        {
+            return false;
+        }
+
+        var live = await PodNodeGraph.OfNamespaceAsync(storage, request.Namespace, cancellationToken).ConfigureAwait(false);
+        return Allows(user, request, live);
+    }
+
     /// <summary>True to allow; false for no opinion.</summary>
     public static bool Allows(UserInfo user, AccessRequest request, INodeGraph graph)
     {
@@ -50,4 +67,12 @@ internal static class NodeAuthorizer
             _ => false,
         };
     }
+}
+
+/// <summary>A graph in which every pod is on the node and references everything: what the rules allow that node at most.</summary>
+file sealed class AnyGraph(string node) : INodeGraph
+{
+    public string? NodeOfPod(string ns, string pod) => node;
+
+    public bool NodeReferences(string node, string resource, string ns, string name) => true;
 }

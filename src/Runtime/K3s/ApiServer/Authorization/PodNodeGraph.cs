@@ -27,6 +27,19 @@ internal sealed class PodNodeGraph : INodeGraph, IAsyncDisposable
         return graph;
     }
 
+    /// <summary>A graph of the pods of one namespace as the store has them now (a linearizable list), not kept up to date.</summary>
+    public static async Task<PodNodeGraph> OfNamespaceAsync(ObjectStorage storage, string ns, CancellationToken cancellationToken)
+    {
+        var graph = new PodNodeGraph();
+        var pods = await storage.ListAsync(new ResourceKind(string.Empty, "pods", true), ns, 0, null, 0, cancellationToken).ConfigureAwait(false);
+        foreach (var pod in pods.Items)
+        {
+            graph.Update(ObjectCache.Key(pod), null, pod);
+        }
+
+        return graph;
+    }
+
     public string? NodeOfPod(string ns, string pod) => _nodeOfPod.GetValueOrDefault($"{ns}/{pod}");
 
     public bool NodeReferences(string node, string resource, string ns, string name) =>

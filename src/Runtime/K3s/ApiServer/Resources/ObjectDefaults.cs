@@ -59,19 +59,22 @@ internal static class ObjectDefaults
         var other => throw ApiErrors.BadRequest($"json: cannot unmarshal {other.GetValueKind().ToString().ToLowerInvariant()} into Go struct field TypeMeta.{field} of type string"),
     };
 
+    /// <summary>Five random characters from kube's name generator's alphabet (no vowels, no 0, 1 or 3).</summary>
+    public static string NameSuffix() => string.Create(5, 0, (span, _) =>
+    {
+        for (var i = 0; i < span.Length; i++)
+        {
+            span[i] = NameAlphabet[RandomNumberGenerator.GetInt32(NameAlphabet.Length)];
+        }
+    });
+
     /// <summary>Sets the fields the server owns on a new object, choosing a name from generateName when needed.</summary>
     public static string PrepareCreate(JsonObject metadata, DateTimeOffset now, bool hasSpec)
     {
         var name = metadata["name"]?.GetValue<string>();
         if (string.IsNullOrEmpty(name) && metadata["generateName"]?.GetValue<string>() is { Length: > 0 } generate)
         {
-            name = generate + string.Create(5, 0, (span, _) =>
-            {
-                for (var i = 0; i < span.Length; i++)
-                {
-                    span[i] = NameAlphabet[RandomNumberGenerator.GetInt32(NameAlphabet.Length)];
-                }
-            });
+            name = generate + NameSuffix();
             metadata["name"] = name;
         }
 

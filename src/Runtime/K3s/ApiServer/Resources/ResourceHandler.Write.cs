@@ -32,6 +32,13 @@ internal sealed partial class ResourceHandler
         var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
         BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: true);
         ExtensionRules.Check(resource, body);
+        if (resource is { Group: "", Name: "pods" })
+        {
+            // Mutating admission runs before validation: NamespaceLifecycle, then ServiceAccount.
+            await RequireNamespaceAsync(info.Namespace, ct);
+            await AdmitServiceAccountAsync(info.Namespace, body, ct);
+        }
+
         ObjectValidation.Validate(resource, body, old: null);
         NodeRestriction.CheckCreate(context.Items[UserInfo.ItemKey] as UserInfo, resource, info.Namespace, body);
         RbacEscalation.Check(context.Items[UserInfo.ItemKey] as UserInfo, resource, info.Namespace, body, policy);

@@ -5,7 +5,7 @@ namespace K3sLab.K3s.ApiServer.Resources.Defaults;
 /// <summary>
 /// The defaults kube-apiserver gives a pod spec wherever one appears (pods and every workload's template): restart
 /// and DNS policy, grace period, scheduler, service links, per-container termination message, pull policy and
-/// port protocol, a pod's host ports on the host network, plus the two NoExecute tolerations the
+/// port protocol, a pod's host ports on the host network, the <c>serviceAccount</c> alias, plus the two NoExecute tolerations the
 /// DefaultTolerationSeconds admission plugin adds (300 s for not-ready and unreachable nodes), which decide how long
 /// pods stay on a dead node.
 /// </summary>
@@ -21,6 +21,7 @@ internal static class PodDefaults
         Json.Default(spec, "terminationGracePeriodSeconds", 30);
         Json.Default(spec, "schedulerName", "default-scheduler");
         Json.Default(spec, "enableServiceLinks", true);
+        ServiceAccountAlias(spec);
         spec["securityContext"] ??= new JsonObject();
         foreach (var container in ContainerLists.SelectMany(list => Json.Objects(spec[list])))
         {
@@ -66,6 +67,28 @@ internal static class PodDefaults
 
             Json.Default(spec, "priority", 0);
             Json.Default(spec, "preemptionPolicy", "PreemptLowerPriority");
+        }
+    }
+
+    /// <summary>
+    /// <c>serviceAccount</c> is the deprecated alias of <c>serviceAccountName</c>: it fills an empty
+    /// <c>serviceAccountName</c> and always reads back equal to it, as kube's v1 conversion makes it.
+    /// </summary>
+    private static void ServiceAccountAlias(JsonObject spec)
+    {
+        var name = Validation.JsonFields.AsString(spec["serviceAccountName"]);
+        if (string.IsNullOrEmpty(name) && Validation.JsonFields.AsString(spec["serviceAccount"]) is { Length: > 0 } alias)
+        {
+            spec["serviceAccountName"] = name = alias;
+        }
+
+        if (string.IsNullOrEmpty(name))
+        {
+            spec.Remove("serviceAccount");
+        }
+        else
+        {
+            spec["serviceAccount"] = name;
         }
     }
 
