@@ -7,7 +7,8 @@ namespace K3sLab.Lab.Providers;
 /// <summary>
 /// Lab nodes as Docker containers on one bridge network per cluster, with static addresses from the
 /// <see cref="NetworkPlan"/>. Containers carry the cluster, role, index and address as labels, which are the
-/// only record of a cluster. Nodes get NET_ADMIN (for fault injection with iptables), an init process that reaps
+/// only record of a cluster. Nodes get NET_ADMIN (for fault injection with iptables), k3s servers and agents also
+/// SYS_ADMIN and no AppArmor confinement (for their pods' mount namespaces), an init process that reaps
 /// orphans, and the <c>unless-stopped</c> restart policy so they come back after a daemon restart. A node's provisioned
 /// files are copied in between creating and starting it, and their paths kept in a label so a re-image restores them.
 /// A node asked for with <see cref="NodeSpec.LossyDisk"/> gets its data dir on a <see cref="Host.LossyDisk"/> of the
@@ -15,6 +16,14 @@ namespace K3sLab.Lab.Providers;
 /// </summary>
 public sealed class DockerProvider(IDockerClient docker) : INodeProvider
 {
+    /// <summary>
+    /// Whether a node of this role runs a kubelet, whose containers with volumes (every pod, since each gets its
+    /// service account's API access volume) run in mount namespaces of their own: that needs CAP_SYS_ADMIN, and on
+    /// hosts with AppArmor an unconfined profile, as Docker's default profile refuses <c>mount</c>. kind and k3d run
+    /// their nodes fully privileged; this is the narrower grant.
+    /// </summary>
+    private static bool RunsPods(NodeRole role) => role is NodeRole.Server or NodeRole.Agent;
+
     public async Task<NetworkPlan> EnsureNetworkAsync(string cluster, CancellationToken cancellationToken)
     {
         LabNaming.ValidateClusterName(cluster);
@@ -182,7 +191,8 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
                 HostConfig = new HostConfig
                 {
                     NetworkMode = network,
-                    CapAdd = spec.NetworkAdmin ? ["NET_ADMIN"] : [],
+                    CapAdd = [.. spec.NetworkAdmin ? ["NET_ADMIN"] : Array.Empty<string>(), .. RunsPods(spec.Role) ? ["SYS_ADMIN"] : Array.Empty<string>()],
+                    SecurityOpt = RunsPods(spec.Role) ? ["apparmor=unconfined"] : [],
                     Init = true,
                     RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
                     Memory = spec.MemoryBytes ?? 0,

@@ -121,6 +121,27 @@ public sealed class ContainerEnvironmentTests
         env["X"].Should().Be(expected);
     }
 
+    [Fact]
+    public void Build_KubernetesServiceVariables_PointAtTheNodesApiAddress_AndTheContainersEnvMayUseOrOverrideThem()
+    {
+        var sources = EnvSources.None with { KubernetesService = new Uri("https://127.0.0.1:6444") };
+        var env = ContainerEnvironment.Build(Pod, Container("""[{"name":"API","value":"https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)"},{"name":"KUBERNETES_PORT_6444_TCP_PROTO","value":"mine"}]"""), "10.0.0.5", sources, out _)!;
+        env["KUBERNETES_SERVICE_HOST"].Should().Be("127.0.0.1");
+        env["KUBERNETES_SERVICE_PORT"].Should().Be("6444");
+        env["KUBERNETES_SERVICE_PORT_HTTPS"].Should().Be("6444");
+        env["KUBERNETES_PORT"].Should().Be("tcp://127.0.0.1:6444");
+        env["KUBERNETES_PORT_6444_TCP"].Should().Be("tcp://127.0.0.1:6444");
+        env["KUBERNETES_PORT_6444_TCP_PORT"].Should().Be("6444");
+        env["KUBERNETES_PORT_6444_TCP_ADDR"].Should().Be("127.0.0.1");
+        env["KUBERNETES_PORT_6444_TCP_PROTO"].Should().Be("mine");
+        env["API"].Should().Be("https://127.0.0.1:6444");
+
+        var v6 = ContainerEnvironment.Build(Pod, Container("[]"), "::1", EnvSources.None with { KubernetesService = new Uri("https://[::1]:6443") }, out _)!;
+        v6["KUBERNETES_SERVICE_HOST"].Should().Be("::1");
+        v6["KUBERNETES_PORT"].Should().Be("tcp://[::1]:6443");
+        ContainerEnvironment.Build(Pod, Container("[]"), "10.0.0.5", EnvSources.None, out _)!.Keys.Should().NotContain("KUBERNETES_SERVICE_HOST");
+    }
+
     private static EnvSources Sources { get; } = new(
         new Dictionary<string, JsonObject?> { ["settings"] = (JsonObject)JsonNode.Parse("""{"data":{"mode":"fast","1st":"one"}}""")! },
         new Dictionary<string, JsonObject?> { ["db"] = (JsonObject)JsonNode.Parse("""{"data":{"password":"czNjcmV0"}}""")! },

@@ -5,7 +5,9 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// <summary>
 /// A container's environment, in the order a container runtime builds it: the image defaults (<c>PATH</c>,
 /// <c>HOME</c>), <c>HOSTNAME</c> (the pod's hostname: pods share the node's network and UTS namespaces, so
-/// <c>hostname</c> prints the node's, but <c>$HOSTNAME</c> is the pod's as in any pod), then what the kubelet's
+/// <c>hostname</c> prints the node's, but <c>$HOSTNAME</c> is the pod's as in any pod), the <c>KUBERNETES_SERVICE_*</c>
+/// variables (pointing at the API address this node uses, since no service proxy routes the ClusterIP here, so
+/// in-cluster clients work), then what the kubelet's
 /// <c>makeEnvironmentVariables</c> gives: every <c>envFrom</c> source in order (a config map's data or a secret's
 /// decoded data, each key behind the source's <c>prefix</c>; keys that are not environment variable names are
 /// skipped), then the container's <c>env</c> in order, each <c>value</c>'s <c>$(VAR)</c> expanded against what came
@@ -38,6 +40,10 @@ internal static class ContainerEnvironment
             ["HOME"] = "/root",
             ["HOSTNAME"] = pod["spec"]?["hostname"]?.GetValue<string>() is { Length: > 0 } hostname ? hostname : name,
         };
+        if (sources.KubernetesService is { } api)
+        {
+            KubernetesServiceVariables(env, api.Host.Trim('[', ']'), api.Port);
+        }
 
         foreach (var from in (container["envFrom"] as JsonArray ?? []).OfType<JsonObject>())
         {
@@ -146,6 +152,26 @@ internal static class ContainerEnvironment
         }
 
         return env;
+    }
+
+    /// <summary>
+    /// The variables the kubelet gives every container for the <c>kubernetes</c> service (port name <c>https</c>), in
+    /// the docker-links form: <c>KUBERNETES_SERVICE_HOST</c>, <c>_PORT</c>, <c>_PORT_HTTPS</c>, <c>KUBERNETES_PORT</c> and
+    /// <c>KUBERNETES_PORT_&lt;port&gt;_TCP{,_PROTO,_PORT,_ADDR}</c>. The container's own <c>env</c> overrides them and may
+    /// refer to them.
+    /// </summary>
+    private static void KubernetesServiceVariables(Dictionary<string, string> env, string host, int port)
+    {
+        var text = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var url = $"tcp://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{text}";
+        env["KUBERNETES_SERVICE_HOST"] = host;
+        env["KUBERNETES_SERVICE_PORT"] = text;
+        env["KUBERNETES_SERVICE_PORT_HTTPS"] = text;
+        env["KUBERNETES_PORT"] = url;
+        env[$"KUBERNETES_PORT_{text}_TCP"] = url;
+        env[$"KUBERNETES_PORT_{text}_TCP_PROTO"] = "tcp";
+        env[$"KUBERNETES_PORT_{text}_TCP_PORT"] = text;
+        env[$"KUBERNETES_PORT_{text}_TCP_ADDR"] = host;
     }
 
     /// <summary>

@@ -16,6 +16,13 @@ internal sealed record EnvSources(
 {
     public static EnvSources None { get; } = new(new Dictionary<string, JsonObject?>(), new Dictionary<string, JsonObject?>(), null);
 
+    /// <summary>
+    /// Where a pod reaches the Kubernetes API, for the <c>KUBERNETES_SERVICE_*</c> variables: the address this node's
+    /// kubelet uses (the API server on a server, the agent's load balancer on an agent), which a pod on the node's
+    /// network reaches; null leaves the variables out.
+    /// </summary>
+    public Uri? KubernetesService { get; init; }
+
     /// <summary>The (resource, name) pairs <paramref name="container"/> reads: <c>configmaps</c> or <c>secrets</c>.</summary>
     public static IReadOnlySet<(string Resource, string Name)> References(JsonObject container)
     {

@@ -71,13 +71,10 @@ internal sealed class ExecProcess : IDisposable
 
         var otherNamespace = MountNamespace(target.Pid) is { } theirs && theirs != MountNamespace(Environment.ProcessId);
         var path = target.Environment.GetValueOrDefault("PATH") ?? string.Empty;
-        var program = argv[0];
-        if (!otherNamespace)
-        {
-            // In the container's namespace the lookup is nsenter's (execvp); here it is ours, with the runtime's message.
-            program = ProcessRuntime.Executable(argv[0], path)
-                ?? throw new ContainerStartException($"exec: \"{argv[0]}\": executable file not found in $PATH");
-        }
+        // Looked up as the container sees its files (through /proc/<pid>/root when it has a mount namespace of its
+        // own), so a missing program is the runtime's error rather than nsenter's exit code 127.
+        var program = ProcessRuntime.Executable(argv[0], path, otherNamespace ? $"/proc/{target.Pid}/root" : string.Empty)
+            ?? throw new ContainerStartException($"exec: \"{argv[0]}\": executable file not found in $PATH");
 
         var directory = string.IsNullOrEmpty(target.WorkingDir) ? "/" : target.WorkingDir;
         var start = new ProcessStartInfo(File.Exists(SetSid) ? SetSid : program)

@@ -18,7 +18,7 @@ internal sealed partial class PodWorker
         var needsNode = EnvSources.NeedsAllocatable(container);
         if (references.Count == 0 && !needsNode)
         {
-            return (EnvSources.None, null);
+            return (EnvSources.None with { KubernetesService = _settings.ApiServer }, null);
         }
 
         var configMaps = new Dictionary<string, JsonObject?>(StringComparer.Ordinal);
@@ -32,7 +32,7 @@ internal sealed partial class PodWorker
             }
 
             var node = needsNode ? await _api.GetAsync($"/api/v1/nodes/{_settings.NodeName}", ct) : null;
-            return (new EnvSources(configMaps, secrets, node?["status"]?["allocatable"] as JsonObject), null);
+            return (new EnvSources(configMaps, secrets, node?["status"]?["allocatable"] as JsonObject) { KubernetesService = _settings.ApiServer }, null);
         }
         catch (Exception e) when (e is HttpRequestException or ApiException or IOException)
         {

@@ -21,6 +21,32 @@ internal sealed class ProcessRuntime(TimeProvider time) : IContainerRuntime
 
     private const string Unshare = "/usr/bin/unshare";
 
+    /// <summary>
+    /// Null when this node can make a private mount namespace, else what <c>unshare</c> said: asked once, so a node
+    /// without the privilege (a container without CAP_SYS_ADMIN) reports why as the container's start error instead of
+    /// each container crashing on it.
+    /// </summary>
+    private static readonly Lazy<string?> MountNamespaceProbe = new(() =>
+    {
+        var probe = new ProcessStartInfo(Unshare) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in (string[])["--mount", "--propagation", "private", "true"])
+        {
+            probe.ArgumentList.Add(arg);
+        }
+
+        try
+        {
+            using var process = Process.Start(probe)!;
+            var error = process.StandardError.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? null : error.Length > 0 ? error : $"unshare exited with {process.ExitCode}";
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return e.Message;
+        }
+    });
+
     /// <inheritdoc/>
     public IReadOnlyList<string>? Command(System.Text.Json.Nodes.JsonObject container, IReadOnlyDictionary<string, string> environment, out string? error) =>
         ContainerCommand.Resolve(container, environment, out error);
@@ -62,6 +88,11 @@ internal sealed class ProcessRuntime(TimeProvider time) : IContainerRuntime
             if (!File.Exists(Unshare))
             {
                 throw new ContainerStartException($"volumes need {Unshare} (util-linux) to mount them in the container's own mount namespace");
+            }
+
+            if (MountNamespaceProbe.Value is { } refusal)
+            {
+                throw new ContainerStartException($"volumes are mounted in a mount namespace of the container's own, and this node cannot make one ({refusal}); a node that is itself a container needs CAP_SYS_ADMIN");
             }
 
             foreach (var arg in (string[])["--mount", "--propagation", "private", "/bin/sh", "-c", MountScript(mounts, workingDir), "sh", program])
@@ -126,15 +157,19 @@ internal sealed class ProcessRuntime(TimeProvider time) : IContainerRuntime
         return string.Join(" && ", steps);
     }
 
-    /// <summary>The file an argv[0] names: a path as given, else the first executable match in <paramref name="path"/>.</summary>
-    public static string? Executable(string name, string path)
+    /// <summary>
+    /// The file an argv[0] names: a path as given, else the first executable match in <paramref name="path"/>. With
+    /// <paramref name="root"/> (a container's <c>/proc/&lt;pid&gt;/root</c>) the files are looked for as that process
+    /// sees them, in its mount namespace, and returned as it names them; a relative path is then left to the exec.
+    /// </summary>
+    public static string? Executable(string name, string path, string root = "")
     {
         if (name.Contains('/', StringComparison.Ordinal))
         {
-            return IsExecutable(name) ? name : null;
+            return root.Length > 0 && !name.StartsWith('/') ? name : IsExecutable(root + name) ? name : null;
         }
 
-        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, name)).FirstOrDefault(IsExecutable);
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, name)).FirstOrDefault(f => IsExecutable(root + f));
     }
 
     private static bool IsExecutable(string file) =>
