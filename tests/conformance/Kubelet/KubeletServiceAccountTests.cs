@@ -7,7 +7,7 @@ namespace K3sLab.ConformanceTests.Kubelet;
 /// (bound token, cluster CA, namespace) and the kubelet gives the <c>KUBERNETES_SERVICE_*</c> variables, so a real
 /// kubectl inside the pod, with no kubeconfig, uses its in-cluster configuration and is the pod's service account.
 /// A pod naming an account that does not exist is refused with kube's message; <c>automountServiceAccountToken:
-/// false</c> mounts nothing.
+/// false</c> mounts nothing. An exec probe runs where the container's volumes are mounted.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class KubeletServiceAccountTests(KubeletServer kubelet) : IClassFixture<KubeletServer>
@@ -50,6 +50,35 @@ public sealed class KubeletServiceAccountTests(KubeletServer kubelet) : IClassFi
         {
             await kubelet.KubectlAsync(ct, "delete", "pod", "in-cluster", "--ignore-not-found", "--timeout=60s");
             home.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ExecProbe_SeesTheContainersVolumes_ItsServiceAccountToken()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await kubelet.ApplyAsync($$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: token-probe, namespace: default}
+            spec:
+              nodeName: {{KubeletServer.NodeName}}
+              containers:
+              - name: app
+                image: busybox
+                command: [sleep, "3600"]
+                readinessProbe:
+                  exec: {command: [sh, -c, 'test -s /var/run/secrets/kubernetes.io/serviceaccount/token && grep -qx default /var/run/secrets/kubernetes.io/serviceaccount/namespace']}
+                  periodSeconds: 1
+            """, ct);
+        try
+        {
+            var pod = await kubelet.PodUntilAsync("token-probe", p => KubeletServer.At(KubeletServer.Container(p), "ready") == "true", TimeSpan.FromSeconds(60), ct);
+            KubeletServer.At(KubeletServer.Container(pod), "ready").Should().Be("true", $"the probe runs where the volume is mounted: {pod}");
+        }
+        finally
+        {
+            await kubelet.KubectlAsync(ct, "delete", "pod", "token-probe", "--grace-period=1", "--timeout=60s");
         }
     }
 

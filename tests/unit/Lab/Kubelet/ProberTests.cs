@@ -88,7 +88,7 @@ public sealed class ProberTests : IDisposable
     {
         var container = new JsonObject { ["name"] = "app", ["livenessProbe"] = JsonNode.Parse(probe) };
         var spec = ProbeSpec.From(container, "livenessProbe")!;
-        return _prober.ProbeAsync(spec, container, Env, "127.0.0.1", ct);
+        return _prober.ProbeAsync(spec, container, Env, "127.0.0.1", null, ct);
     }
 
     private static int ClosedPort()

@@ -13,7 +13,7 @@ namespace K3sLab.K3s.Kubelet.Pods;
 internal sealed class ExecProcess : IDisposable
 {
     private const string SetSid = "/usr/bin/setsid";
-    private const string NsEnter = "/usr/bin/nsenter";
+    public const string NsEnter = "/usr/bin/nsenter";
 
     private readonly Process _process;
     private readonly Pty? _pty;
@@ -200,6 +200,9 @@ internal sealed class ExecProcess : IDisposable
         FileStream file => file.SafeFileHandle,
         _ => throw new InvalidOperationException($"cannot read a {stream.GetType().Name} by its descriptor"),
     };
+
+    /// <summary>Whether the process runs in a mount namespace other than this process's.</summary>
+    public static bool HasOwnMountNamespace(int pid) => MountNamespace(pid) is { } theirs && theirs != MountNamespace(Environment.ProcessId);
 
     private static string? MountNamespace(int pid)
     {

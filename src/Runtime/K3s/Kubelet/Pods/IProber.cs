@@ -8,5 +8,5 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// </summary>
 internal interface IProber
 {
-    Task<ProbeResult> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, CancellationToken ct);
+    Task<ProbeResult> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, int? containerPid, CancellationToken ct);
 }

@@ -15,6 +15,6 @@ internal sealed class PassingProber : IProber
     {
     }
 
-    public Task<ProbeResult> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, CancellationToken ct) =>
+    public Task<ProbeResult> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, int? containerPid, CancellationToken ct) =>
         Task.FromResult(ProbeResult.Pass);
 }

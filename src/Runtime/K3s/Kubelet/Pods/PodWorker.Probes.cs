@@ -26,7 +26,13 @@ internal sealed partial class PodWorker
             await Task.Delay(probe.InitialDelay, _time, ct);
             while (true)
             {
-                var result = await _prober.ProbeAsync(probe, spec, env, ip, ct);
+                int? pid;
+                lock (_gate)
+                {
+                    pid = record.Pid;
+                }
+
+                var result = await _prober.ProbeAsync(probe, spec, env, ip, pid, ct);
                 if (!result.Passed)
                 {
                     // Every failed attempt, as the kubelet's prober records it; the recorder counts the repeats.

@@ -16,7 +16,7 @@ internal sealed class Prober : IProber, IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
 
-    public async Task<ProbeResult> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, CancellationToken ct)
+    public async Task<ProbeResult> ProbeAsync(ProbeSpec spec, JsonObject container, IReadOnlyDictionary<string, string> environment, string podIp, int? containerPid, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(spec.Timeout);
@@ -24,7 +24,7 @@ internal sealed class Prober : IProber, IDisposable
         {
             if (spec.Handler["exec"]?["command"] is JsonArray command)
             {
-                return await ExecAsync([.. command.Select(c => c?.GetValue<string>() ?? string.Empty)], environment, timeout.Token, ct);
+                return await ExecAsync([.. command.Select(c => c?.GetValue<string>() ?? string.Empty)], environment, container["workingDir"]?.GetValue<string>(), containerPid, timeout.Token, ct);
             }
 
             if (spec.Handler["httpGet"] is JsonObject http)
@@ -114,14 +114,29 @@ internal sealed class Prober : IProber, IDisposable
     };
 
     /// <summary>Runs the command; passes on exit 0. The output is what it printed (stdout, then stderr).</summary>
-    private static async Task<ProbeResult> ExecAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, CancellationToken timeout, CancellationToken ct)
+    /// <remarks>
+    /// In a container that has a mount namespace of its own (it has volumes), the command runs there too, through
+    /// <c>nsenter</c> in the container's working directory, so it sees the container's volumes (its service account
+    /// token among them), as a runtime's exec does.
+    /// </remarks>
+    private static async Task<ProbeResult> ExecAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string? workingDir, int? containerPid, CancellationToken timeout, CancellationToken ct)
     {
-        if (argv.Count == 0 || ProcessRuntime.Executable(argv[0], environment.GetValueOrDefault("PATH") ?? string.Empty) is not { } program)
+        var pid = containerPid is { } running && ExecProcess.HasOwnMountNamespace(running) ? running : (int?)null;
+        var root = pid is { } p ? $"/proc/{p}/root" : string.Empty;
+        if (argv.Count == 0 || ProcessRuntime.Executable(argv[0], environment.GetValueOrDefault("PATH") ?? string.Empty, root) is not { } program)
         {
             return ProbeResult.Fail(argv.Count == 0 ? "exec probe has no command" : $"exec: \"{argv[0]}\": executable file not found in $PATH");
         }
 
-        var start = new ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(pid is null ? program : ExecProcess.NsEnter) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (pid is { } inside)
+        {
+            foreach (var arg in (string[])[$"--mount=/proc/{inside}/ns/mnt", $"--wd={(string.IsNullOrEmpty(workingDir) ? "/" : workingDir)}", "--", program])
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
         foreach (var arg in argv.Skip(1))
         {
             start.ArgumentList.Add(arg);
