@@ -173,7 +173,7 @@ internal static class ApiHost
         TunnelEndpoint.Map(app, tunnels, app.Lifetime, loggers.CreateLogger("k3s.tunnel"));
         var kubelets = new Kubelets.KubeletClient(tunnels, tls.KubeletClient, tls.ServerCa.Certificate, loggers.CreateLogger("k3s.kubelet-client"));
         app.Lifetime.ApplicationStopped.Register(kubelets.Dispose);
-        var resources = new ResourceHandler(storage, registry, ServiceRange(storage, options.ServiceCidr), policy, TimeProvider.System, kubelets, options.ServiceAccountAdmission);
+        var resources = new ResourceHandler(storage, registry, ServiceRange(storage, options.ServiceCidr), policy, TimeProvider.System, kubelets, options.ServiceAccountAdmission, serviceAccounts);
         var reviews = new AccessReviews(policy);
         app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));
         app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));

@@ -7,7 +7,8 @@ namespace K3sLab.K3s.ApiServer.Resources;
 
 /// <summary>
 /// The ServiceAccount admission plugin's lookup, around <see cref="ServiceAccountAdmission"/>: the pod's account is
-/// read from this server's copy first, then with live reads. A missing <c>default</c> account is looked for ten
+/// read from this server's copy first (the account cache the token authenticator keeps, else a serializable read),
+/// then with live reads. A missing <c>default</c> account is looked for ten
 /// times, 100-200 ms apart, because the serviceaccount controller creates it just after its namespace; any other
 /// missing account once. Not found in the end, the pod is refused (403).
 /// </summary>
@@ -28,9 +29,12 @@ internal sealed partial class ResourceHandler
 
     private async Task<JsonObject?> FindServiceAccountAsync(string ns, string name, CancellationToken ct)
     {
-        if (await storage.TryGetLocalAsync(ServiceAccounts, ns, name, ct) is { } local)
+        var local = serviceAccountCache is not null
+            ? serviceAccountCache.Items.GetValueOrDefault($"{ns}/{name}")
+            : (await storage.TryGetLocalAsync(ServiceAccounts, ns, name, ct))?.Object;
+        if (local is not null)
         {
-            return local.Object;
+            return local;
         }
 
         var attempts = name == ServiceAccountAdmission.DefaultAccount ? 10 : 1;

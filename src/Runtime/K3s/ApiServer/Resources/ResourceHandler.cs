@@ -18,7 +18,7 @@ namespace K3sLab.K3s.ApiServer.Resources;
 /// deletecollection, plus the <c>status</c> subresource. Kind-specific behaviour (defaults, validation beyond
 /// names, controllers) belongs to the layers above.
 /// </summary>
-internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceRegistry registry, ServiceAddresses services, Authorization.RbacPolicyCache policy, TimeProvider time, Kubelets.KubeletClient? kubelets = null, bool serviceAccountAdmission = true)
+internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceRegistry registry, ServiceAddresses services, Authorization.RbacPolicyCache policy, TimeProvider time, Kubelets.KubeletClient? kubelets = null, bool serviceAccountAdmission = true, ObjectCache? serviceAccountCache = null)
 {
     /// <summary>Resources that have no stored objects (reviews, bindings): not served by this handler.</summary>
     private static readonly HashSet<string> NotStored = ["bindings", "componentstatuses", "tokenreviews", "selfsubjectreviews", "subjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews", "localsubjectaccessreviews"];

@@ -69,7 +69,7 @@ internal sealed class ExecProcess : IDisposable
             throw new ContainerStartException("exec: no command given");
         }
 
-        var otherNamespace = MountNamespace(target.Pid) is { } theirs && theirs != MountNamespace(Environment.ProcessId);
+        var otherNamespace = HasOwnMountNamespace(target.Pid);
         var path = target.Environment.GetValueOrDefault("PATH") ?? string.Empty;
         // Looked up as the container sees its files (through /proc/<pid>/root when it has a mount namespace of its
         // own), so a missing program is the runtime's error rather than nsenter's exit code 127.
