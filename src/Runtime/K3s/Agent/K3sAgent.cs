@@ -67,12 +67,12 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
                 return 0;
             }
 
-            using var ca = joined.Value.Ca;
-            using var client = joined.Value.Client;
-            using var serving = joined.Value.Serving;
-            using var supervisor = joined.Value.Supervisor;
+            using var ca = joined.Ca;
+            using var client = joined.Client;
+            using var serving = joined.Serving;
+            using var supervisor = joined.Supervisor;
             using var ping = _ping = new PingHealthCheck(ca);
-            balancer.SetServers(joined.Value.ApiServers);
+            balancer.SetServers(joined.ApiServers);
 
             using var api = new ApiClient(supervisorUrl, client, ca);
             await using var listWatch = new ApiServerListWatch(api, supervisor, balancer, TimeProvider.System, loggers.CreateLogger("k3s.loadbalancer"));
@@ -83,8 +83,12 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
                 ServerAddress = settings.KubeletAddress,
                 ServerPort = settings.KubeletPort,
                 SyncFrequency = settings.KubeletSyncFrequency,
+                InClusterApi = joined.InClusterApi,
             };
             await using var kubelet = Kubelet.Kubelet.Start(kubeletSettings, client, ca, serving, clientCa, TimeProvider.System, loggers);
+            using var kubeProxyCertificate = joined.KubeProxy;
+            using var proxyClient = kubeProxyCertificate is null ? null : new ApiClient(supervisorUrl, kubeProxyCertificate, ca, "kube-proxy");
+            await using var proxy = proxyClient is null ? null : Proxy.ServiceProxy.Start(proxyClient, TimeProvider.System, loggers.CreateLogger("k3s.proxy"));
             await using var tunnels = new AgentTunnels(() => balancer.Servers, client, ca, kubeletSettings.LocalServerEndpoint, balancer.ReportTunnelClosed, TimeProvider.System, loggers.CreateLogger("k3s.tunnel"));
             var trim = StartupMemoryTrim.RunAsync(TimeProvider.System, cancellationToken);
             try
@@ -103,7 +107,7 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
     }
 
     /// <summary>The join steps, retried while the servers are not there or not ready; null when cancelled first.</summary>
-    private async Task<(X509Certificate2 Ca, X509Certificate2 Client, X509Certificate2 Serving, SupervisorClient Supervisor, IReadOnlyList<string> ApiServers)?> JoinAsync(
+    private async Task<AgentJoin?> JoinAsync(
         Uri supervisorUrl, string password, CancellationToken cancellationToken)
     {
         while (true)
@@ -135,7 +139,7 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
         }
     }
 
-    private async Task<(X509Certificate2, X509Certificate2, X509Certificate2, SupervisorClient, IReadOnlyList<string>)> JoinOnceAsync(
+    private async Task<AgentJoin> JoinOnceAsync(
         Uri supervisorUrl, string password, CancellationToken cancellationToken)
     {
         byte[] caPem;
@@ -156,17 +160,25 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
         var ca = X509CertificateLoader.LoadCertificate(caPem);
         var supervisor = new SupervisorClient(supervisorUrl, ca, settings.Token.Password);
         X509Certificate2? client = null;
+        X509Certificate2? kubeProxy = null;
         try
         {
-            await supervisor.ConfigAsync(cancellationToken);
+            var config = await supervisor.ConfigAsync(cancellationToken);
             client = await CertificateAsync(supervisor, supervisorUrl, serving: false, password, cancellationToken);
             var serving = await CertificateAsync(supervisor, supervisorUrl, serving: true, password, cancellationToken);
+            kubeProxy = config["DisableKubeProxy"] is System.Text.Json.Nodes.JsonValue off && off.TryGetValue<bool>(out var disabled) && disabled
+                ? null
+                : KubeProxyCredentials.Save(settings.DataDir.Agent, await supervisor.KubeProxyCertificateAsync(cancellationToken));
             var servers = await supervisor.ApiServersAsync(cancellationToken);
             Log.Joined(_logger, settings.NodeName, string.Join(" ", servers));
-            return (ca, client, serving, supervisor, servers);
+            var inClusterApi = kubeProxy is not null && config["ServiceCIDR"] is System.Text.Json.Nodes.JsonValue cidr && cidr.TryGetValue<string>(out var serviceCidr) && System.Net.IPNetwork.TryParse(serviceCidr, out _)
+                ? new Uri($"https://{Bootstrap.ServerBootstrap.FirstServiceAddress(serviceCidr)}:443")
+                : null;
+            return new AgentJoin(ca, client, serving, supervisor, servers, kubeProxy, inClusterApi);
         }
         catch
         {
+            kubeProxy?.Dispose();
             client?.Dispose();
             supervisor.Dispose();
             ca.Dispose();

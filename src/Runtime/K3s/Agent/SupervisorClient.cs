@@ -67,6 +67,10 @@ internal sealed class SupervisorClient : IDisposable
         return SendAsync(request, cancellationToken);
     }
 
+    /// <summary><c>GET /v1-k3s/client-kube-proxy.crt</c>: the service proxy's client certificate and key, in one PEM answer.</summary>
+    public Task<string> KubeProxyCertificateAsync(CancellationToken cancellationToken) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, "/v1-k3s/client-kube-proxy.crt"), cancellationToken);
+
     public void Dispose() => _client.Dispose();
 
     private JsonNode? Parse(string body, string path)

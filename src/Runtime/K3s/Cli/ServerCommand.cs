@@ -53,6 +53,7 @@ internal static class ServerCommand
         var disableScheduler = EnvOption.Flag("--disable-scheduler", null, "(components) Do not run kube-scheduler");
         var disableApiServer = EnvOption.Flag("--disable-apiserver", null, "(components) Do not run kube-apiserver");
         var disableEtcd = EnvOption.Flag("--disable-etcd", null, "(components) Do not run etcd");
+        var disableKubeProxy = EnvOption.Flag("--disable-kube-proxy", null, "(components) Disable running kube-proxy");
 
         var command = new Command("server", "Run management server");
         foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, datastoreCa, datastoreCert, datastoreKey, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns }.Concat(snapshotOptions.All))
@@ -67,6 +68,7 @@ internal static class ServerCommand
         command.Options.Add(disableScheduler);
         command.Options.Add(disableApiServer);
         command.Options.Add(disableEtcd);
+        command.Options.Add(disableKubeProxy);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var loggers = RuntimeLogging.Create();
@@ -112,6 +114,7 @@ internal static class ServerCommand
                     Snapshots = snapshotOptions.Resolve(parse),
                     DisableEtcd = parse.GetValue(disableEtcd),
                     DisableApiServer = parse.GetValue(disableApiServer),
+                    DisableKubeProxy = parse.GetValue(disableKubeProxy),
                     Controllers = ComponentArgs.Apply(
                         Controllers.ControllerSettings.Default with { DisableControllerManager = parse.GetValue(disableControllerManager), DisableScheduler = parse.GetValue(disableScheduler) },
                         parse.GetValue(controllerManagerArg)!,

@@ -67,6 +67,13 @@ internal sealed record KubeletSettings(
         : ServerEndpoint.Address.Equals(IPAddress.IPv6Any) ? new(IPAddress.IPv6Loopback, ServerPort)
         : ServerEndpoint;
 
+    /// <summary>
+    /// The API address pods are given in <c>KUBERNETES_SERVICE_HOST</c>/<c>_PORT</c>: the <c>kubernetes</c> Service's
+    /// cluster IP and port 443 when this node runs the service proxy, as kube gives it; otherwise (null) the address
+    /// the kubelet itself uses, since no cluster IP leads anywhere on the node.
+    /// </summary>
+    public Uri? InClusterApi { get; init; }
+
     /// <summary>Where container logs go: <c>&lt;agent&gt;/logs/pods/&lt;ns&gt;_&lt;pod&gt;_&lt;uid&gt;/&lt;container&gt;/&lt;restart&gt;.log</c>.</summary>
     public string PodLogDirectory => Path.Combine(AgentDirectory, "logs", "pods");
 }

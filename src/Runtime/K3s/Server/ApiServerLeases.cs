@@ -250,7 +250,9 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
             {
                 ["name"] = "kubernetes",
                 ["namespace"] = "default",
-                ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = "kubernetes", ["endpointslice.kubernetes.io/managed-by"] = "endpointslice-controller.k8s.io" },
+                // No managed-by label, as kube-apiserver writes it: the endpointslice controller deletes the slices it
+                // manages of a Service without a selector, and this one is the API servers' own.
+                ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = "kubernetes" },
             };
             ObjectDefaults.PrepareCreate(metadata, _time.GetUtcNow(), hasSpec: false);
             var slice = new JsonObject
@@ -274,7 +276,8 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
             return;
         }
 
-        if (JsonNode.DeepEquals(current.Object["endpoints"], endpoints))
+        var labels = new JsonObject { ["kubernetes.io/service-name"] = "kubernetes" };
+        if (JsonNode.DeepEquals(current.Object["endpoints"], endpoints) && JsonNode.DeepEquals(current.Object["metadata"]?["labels"], labels))
         {
             return;
         }
@@ -283,6 +286,11 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
         {
             obj["endpoints"] = endpoints.DeepClone();
             obj["ports"] = ports.DeepClone();
+            if (obj["metadata"] is JsonObject metadata)
+            {
+                metadata["labels"] = labels.DeepClone();
+            }
+
             return obj;
         }, cancellationToken).ConfigureAwait(false);
     }

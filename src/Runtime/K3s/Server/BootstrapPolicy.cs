@@ -68,6 +68,13 @@ internal static class BootstrapPolicy
             Rule(Create, ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
         ]),
         new(string.Empty, "system:kube-controller-manager", [Rule(Everything, ["*"], Everything)]),
+        new(string.Empty, "system:node-proxier",
+        [
+            Rule(["list", "watch"], [string.Empty], ["endpoints", "services"]),
+            Rule(Read, [string.Empty], ["nodes"]),
+            Rule(["create", "patch", "update"], [string.Empty, "events.k8s.io"], ["events"]),
+            Rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
+        ]),
         new(string.Empty, "system:kube-scheduler",
         [
             Rule(Read, [string.Empty], ["pods", "nodes", "namespaces", "services", "persistentvolumeclaims", "persistentvolumes", "replicationcontrollers"]),
@@ -98,6 +105,7 @@ internal static class BootstrapPolicy
         new(string.Empty, "system:discovery", "ClusterRole", "system:discovery", [new("Group", "system:authenticated")]),
         new(string.Empty, "system:kube-controller-manager", "ClusterRole", "system:kube-controller-manager", [new("User", "system:kube-controller-manager")]),
         new(string.Empty, "system:kube-scheduler", "ClusterRole", "system:kube-scheduler", [new("User", "system:kube-scheduler")]),
+        new(string.Empty, "system:node-proxier", "ClusterRole", "system:node-proxier", [new("User", "system:kube-proxy")]),
         new(string.Empty, "system:basic-user", "ClusterRole", "system:basic-user", [new("Group", "system:authenticated")]),
         new(string.Empty, "system:monitoring", "ClusterRole", "system:monitoring", [new("Group", "system:monitoring")]),
         new(string.Empty, "system:public-info-viewer", "ClusterRole", "system:public-info-viewer", [new("Group", "system:authenticated"), new("Group", "system:unauthenticated")]),

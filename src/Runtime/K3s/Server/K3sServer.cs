@@ -118,6 +118,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
                 ServiceAccountAdmission = settings.ServiceAccountAdmission,
                 Supervisor = new SupervisorSettings(settings.Critical)
                 {
+                    DisableKubeProxy = settings.DisableKubeProxy,
                     Members = member is null ? null : new RaftCluster(member.Host).Members,
                     ApiServers = ct => ApiServerLeases.AddressesAsync(storage, ct),
                 },
@@ -136,6 +137,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
         await using var controlPlane = ControlPlane.Start(settings, storage, tls, new Uri($"https://{LocalApiHost()}:{settings.HttpsListenPort}"), TimeProvider.System, loggers);
         await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls, member?.Host.Name);
+        using var proxyClient = settings.DisableAgent || settings.DisableKubeProxy ? null : new Kubelet.Client.ApiClient(new Uri($"https://{LocalApiHost()}:{settings.HttpsListenPort}"), tls.KubeProxy, tls.ServerCa.Certificate, "kube-proxy");
+        await using var proxy = proxyClient is null ? null : Proxy.ServiceProxy.Start(proxyClient, TimeProvider.System, loggers.CreateLogger("k3s.proxy"));
 
         try
         {
@@ -287,6 +290,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             settings.DataDir.Agent)
         {
             Annotations = annotations,
+            InClusterApi = settings.DisableKubeProxy ? null : new Uri($"https://{Bootstrap.ServerBootstrap.FirstServiceAddress(settings.ServiceCidr)}:443"),
             ServerAddress = settings.KubeletAddress,
             ServerPort = settings.KubeletPort,
             SyncFrequency = settings.KubeletSyncFrequency,

@@ -50,6 +50,9 @@ internal sealed record ServerSettings(
     /// <summary><c>--disable-agent</c>: serve the API only, without a local kubelet and Node.</summary>
     public bool DisableAgent { get; init; }
 
+    /// <summary><c>--disable-kube-proxy</c>: no service proxy on this server's node, nor on the agents that join it (they read it from <c>/v1-k3s/config</c>).</summary>
+    public bool DisableKubeProxy { get; init; }
+
     /// <summary><c>--node-label</c>: labels the kubelet registers its Node with.</summary>
     public IReadOnlyDictionary<string, string> NodeLabels { get; init; } = new Dictionary<string, string>();
 

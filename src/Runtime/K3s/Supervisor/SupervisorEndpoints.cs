@@ -33,6 +33,7 @@ internal static class SupervisorEndpoints
         MapJoin(app, dataDir, settings);
         app.MapPost("/v1-k3s/serving-kubelet.crt", context => ForNodes(context, () => kubeletCertificates.HandleAsync(context, serving: true)));
         app.MapPost("/v1-k3s/client-kubelet.crt", context => ForNodes(context, () => kubeletCertificates.HandleAsync(context, serving: false)));
+        app.MapGet("/v1-k3s/client-kube-proxy.crt", context => ForNodes(context, () => CertificateAndKeyAsync(context, Path.Combine(dataDir.ServerTls, "client-kube-proxy"))));
         app.MapGet("/v1-k3s/readyz", context => ForNodes(context, () => PlainAsync(context, StatusCodes.Status200OK, "ok")));
     }
 
@@ -58,7 +59,7 @@ internal static class SupervisorEndpoints
 
             await JsonAsync(context, list.ToJsonString());
         }));
-        app.MapGet("/v1-k3s/config", context => ForNodes(context, () => JsonAsync(context, settings.Config.ToJson())));
+        app.MapGet("/v1-k3s/config", context => ForNodes(context, () => JsonAsync(context, settings.ConfigJson())));
         app.MapGet("/v1-k3s/server-bootstrap", context => ForServers(context, () => settings.Members is null
             ? PlainAsync(context, StatusCodes.Status400BadRequest, "etcd disabled")
             : JsonAsync(context, BootstrapData.Render(dataDir))));
@@ -136,6 +137,16 @@ internal static class SupervisorEndpoints
     {
         context.Response.ContentType = "text/plain";
         await context.Response.Body.WriteAsync(await File.ReadAllBytesAsync(path, context.RequestAborted), context.RequestAborted);
+    }
+
+    /// <summary>A client certificate and its key in one PEM answer, as k3s serves <c>client-kube-proxy.crt</c> (the agent splits them).</summary>
+    private static async Task CertificateAndKeyAsync(HttpContext context, string pathWithoutExtension)
+    {
+        context.Response.ContentType = "text/plain";
+        var certificate = await File.ReadAllBytesAsync(pathWithoutExtension + ".crt", context.RequestAborted);
+        var key = await File.ReadAllBytesAsync(pathWithoutExtension + ".key", context.RequestAborted);
+        await context.Response.Body.WriteAsync(certificate, context.RequestAborted);
+        await context.Response.Body.WriteAsync(key, context.RequestAborted);
     }
 
     /// <summary>A plain-text answer, as k3s's supervisor gives its statuses.</summary>

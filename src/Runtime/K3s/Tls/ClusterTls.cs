@@ -8,15 +8,16 @@ namespace K3sLab.K3s.Tls;
 /// serving certificates, <c>client-ca</c> signs client certificates, <c>request-header-ca</c> signs front-proxy
 /// clients), the API server's serving certificate, the admin client certificate and the API server's kubelet client
 /// certificate (<c>client-kube-apiserver</c>), and the controller manager's and scheduler's client certificates
-/// (<c>client-controller</c>, <c>client-scheduler</c>). Existing files are reused;
+/// (<c>client-controller</c>, <c>client-scheduler</c>) and the service proxy's (<c>client-kube-proxy</c>). Existing files are reused;
 /// the serving certificate is reissued when it lacks a requested name or is within 90 days of expiry.
 /// </summary>
 internal sealed class ClusterTls : IDisposable
 {
     private static readonly TimeSpan RenewBefore = TimeSpan.FromDays(90);
 
-    private ClusterTls(CertificateAuthority serverCa, CertificateAuthority clientCa, CertificateAuthority requestHeaderCa, X509Certificate2 serving, X509Certificate2 admin, X509Certificate2 kubeletClient, X509Certificate2 controller, X509Certificate2 scheduler)
+    private ClusterTls(CertificateAuthority serverCa, CertificateAuthority clientCa, CertificateAuthority requestHeaderCa, X509Certificate2 serving, X509Certificate2 admin, X509Certificate2 kubeletClient, X509Certificate2 controller, X509Certificate2 scheduler, X509Certificate2 kubeProxy)
     {
+        KubeProxy = kubeProxy;
         Controller = controller;
         Scheduler = scheduler;
         KubeletClient = kubeletClient;
@@ -50,6 +51,9 @@ internal sealed class ClusterTls : IDisposable
 
     /// <summary>The scheduler's client certificate (<c>client-scheduler</c>: CN <c>system:kube-scheduler</c>).</summary>
     public X509Certificate2 Scheduler { get; }
+
+    /// <summary>The service proxy's client certificate (<c>client-kube-proxy</c>: CN <c>system:kube-proxy</c>), which agents fetch from the supervisor.</summary>
+    public X509Certificate2 KubeProxy { get; }
 
     /// <summary>The DNS names every API serving certificate carries, for the cluster domain.</summary>
     public static IEnumerable<string> KubernetesServiceNames(string clusterDomain) =>
@@ -90,7 +94,8 @@ internal sealed class ClusterTls : IDisposable
 
         var controller = EnsureClient(tlsDirectory, "client-controller", "system:kube-controller-manager", clientCa, time);
         var scheduler = EnsureClient(tlsDirectory, "client-scheduler", "system:kube-scheduler", clientCa, time);
-        return new ClusterTls(serverCa, clientCa, requestHeaderCa, serving, admin, kubeletClient, controller, scheduler);
+        var kubeProxy = EnsureClient(tlsDirectory, "client-kube-proxy", "system:kube-proxy", clientCa, time);
+        return new ClusterTls(serverCa, clientCa, requestHeaderCa, serving, admin, kubeletClient, controller, scheduler, kubeProxy);
     }
 
     public void Dispose()
@@ -103,6 +108,7 @@ internal sealed class ClusterTls : IDisposable
         KubeletClient.Dispose();
         Controller.Dispose();
         Scheduler.Dispose();
+        KubeProxy.Dispose();
     }
 
     /// <summary>Loads the client certificate <paramref name="file"/>, issuing it (CN <paramref name="user"/>, no groups) when missing, foreign or near expiry.</summary>

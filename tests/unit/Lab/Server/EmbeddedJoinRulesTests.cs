@@ -53,6 +53,17 @@ public sealed class EmbeddedJoinRulesTests
     }
 
     [Fact]
+    public void SupervisorConfig_TellsAgentsWhetherToRunTheServiceProxy_AndJoinersDoNotCompareIt()
+    {
+        var critical = new CriticalConfig("10.42.0.0/16", "10.43.0.0/16", "10.43.0.10", "cluster.local");
+        var document = JsonNode.Parse(new K3sLab.K3s.Supervisor.SupervisorSettings(critical) { DisableKubeProxy = true }.ConfigJson())!.AsObject();
+        document["DisableKubeProxy"]!.GetValue<bool>().Should().BeTrue();
+        document["ServiceCIDR"]!.GetValue<string>().Should().Be("10.43.0.0/16");
+        critical.Mismatches(document).Should().BeEmpty("whether a server runs the proxy is not a critical argument");
+        JsonNode.Parse(new K3sLab.K3s.Supervisor.SupervisorSettings(critical).ConfigJson())!["DisableKubeProxy"]!.GetValue<bool>().Should().BeFalse();
+    }
+
+    [Fact]
     public void CriticalConfig_NamesEachDifferingFlag_AndIgnoresFieldsTheClusterDoesNotSend()
     {
         var mine = new CriticalConfig("10.99.0.0/16", "10.43.0.0/16", "10.43.0.10", "cluster.local");

@@ -1,0 +1,17 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace K3sLab.K3s.Agent;
+
+/// <summary>
+/// What an agent's join brings back: the cluster CA, the kubelet's client and serving certificates, the supervisor
+/// client, the API servers, and, unless the cluster runs without the service proxy, the proxy's client certificate
+/// and the in-cluster API address (the <c>kubernetes</c> Service's cluster IP) pods are given.
+/// </summary>
+internal sealed record AgentJoin(
+    X509Certificate2 Ca,
+    X509Certificate2 Client,
+    X509Certificate2 Serving,
+    SupervisorClient Supervisor,
+    IReadOnlyList<string> ApiServers,
+    X509Certificate2? KubeProxy,
+    Uri? InClusterApi);

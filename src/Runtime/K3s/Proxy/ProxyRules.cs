@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+
+namespace K3sLab.K3s.Proxy;
+
+/// <summary>
+/// The pure rule writer: <c>iptables-restore --noflush</c> input for the filter and nat tables, laid out as
+/// kube-proxy's iptables mode lays them out (chain names, comments, the 0x4000 masquerade mark), so a user who knows
+/// kube-proxy can read a node's <c>iptables-save</c>.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>nat <c>KUBE-SERVICES</c>: per cluster IP and port, a jump to the service port's <c>KUBE-SVC-</c> chain, and
+/// last, for local destinations other than loopback, <c>KUBE-NODEPORTS</c>.</item>
+/// <item><c>KUBE-SVC-</c> picks an endpoint chain at random with equal shares (<c>-m statistic</c>, probabilities
+/// 1/n, 1/(n-1), ... as kube-proxy writes them); <c>KUBE-SEP-</c> DNATs to the endpoint.</item>
+/// <item>Node ports go through <c>KUBE-EXT-</c>, which marks the connection for masquerading so an endpoint on
+/// another node answers through this one.</item>
+/// <item>A port without endpoints is rejected in the filter table (<c>icmp-port-unreachable</c>: the client sees
+/// "connection refused" at once rather than a timeout).</item>
+/// </list>
+/// Pods share their node's network here, so the hairpin and pod-CIDR masquerade rules kube-proxy adds for bridged
+/// pods have nothing to do and are left out. Every chain written is declared, which flushes it; per-service chains of
+/// the stale chains given are flushed and deleted.
+/// </remarks>
+internal static class ProxyRules
+{
+    public const string MasqueradeMark = "0x4000";
+
+    /// <summary>The jumps from the built-in chains into the proxy's, as (table, chain, rule arguments).</summary>
+    public static IReadOnlyList<(string Table, string Chain, string[] Rule)> Jumps { get; } =
+    [
+        ("filter", "INPUT", ["-m", "comment", "--comment", "kubernetes externally-visible service portals", "-j", "KUBE-EXTERNAL-SERVICES"]),
+        ("filter", "FORWARD", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"]),
+        ("filter", "OUTPUT", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"]),
+        ("nat", "PREROUTING", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"]),
+        ("nat", "OUTPUT", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"]),
+        ("nat", "POSTROUTING", ["-m", "comment", "--comment", "kubernetes postrouting rules", "-j", "KUBE-POSTROUTING"]),
+    ];
+
+    public static string Build(IReadOnlyList<ServicePortRule> rules, IEnumerable<string> staleChains)
+    {
+        var filter = new StringBuilder();
+        filter.Append("*filter\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n");
+        var chains = new StringBuilder();
+        var nat = new StringBuilder();
+        chains.Append("*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n");
+        nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-MARK-MASQ -j MARK --or-mark {MasqueradeMark}\n");
+        nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-POSTROUTING -m mark ! --mark {MasqueradeMark}/{MasqueradeMark} -j RETURN\n");
+        nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-POSTROUTING -j MARK --xor-mark {MasqueradeMark}\n");
+        nat.Append("-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE\n");
+
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rule in rules)
+        {
+            var proto = rule.Protocol.ToLowerInvariant();
+            var match = $"-p {proto} -m {proto}";
+            if (rule.Endpoints.Count == 0)
+            {
+                foreach (var ip in rule.ClusterIps)
+                {
+                    filter.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
+                }
+
+                if (rule.NodePort is { } closed)
+                {
+                    filter.Append(CultureInfo.InvariantCulture, $"-A KUBE-EXTERNAL-SERVICES -m addrtype --dst-type LOCAL {match} --dport {closed} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
+                }
+
+                continue;
+            }
+
+            var service = ProxyChainNames.Service(rule);
+            Declare(chains, written, service);
+            foreach (var ip in rule.ClusterIps)
+            {
+                nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} cluster IP\" -j {service}\n");
+            }
+
+            if (rule.NodePort is { } nodePort)
+            {
+                var external = ProxyChainNames.External(rule);
+                Declare(chains, written, external);
+                nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-NODEPORTS {match} --dport {nodePort} -m comment --comment {rule.ServicePortName} -j {external}\n");
+                nat.Append(CultureInfo.InvariantCulture, $"-A {external} -m comment --comment \"masquerade traffic for {rule.ServicePortName} external destinations\" -j KUBE-MARK-MASQ\n");
+                nat.Append(CultureInfo.InvariantCulture, $"-A {external} -j {service}\n");
+            }
+
+            for (var i = 0; i < rule.Endpoints.Count; i++)
+            {
+                var endpoint = rule.Endpoints[i];
+                var chain = ProxyChainNames.Endpoint(rule, endpoint);
+                Declare(chains, written, chain);
+                var share = i < rule.Endpoints.Count - 1
+                    ? string.Create(CultureInfo.InvariantCulture, $" -m statistic --mode random --probability {1.0 / (rule.Endpoints.Count - i):0.0000000000}")
+                    : string.Empty;
+                nat.Append(CultureInfo.InvariantCulture, $"-A {service} -m comment --comment \"{rule.ServicePortName} -> {endpoint}\"{share} -j {chain}\n");
+                nat.Append(CultureInfo.InvariantCulture, $"-A {chain} {match} -m comment --comment {rule.ServicePortName} -j DNAT --to-destination {endpoint}\n");
+            }
+        }
+
+        nat.Append("-A KUBE-SERVICES -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" -j KUBE-NODEPORTS\n");
+        foreach (var stale in staleChains.Where(c => ProxyChainNames.IsPerService(c) && !written.Contains(c)).Order(StringComparer.Ordinal))
+        {
+            chains.Append(CultureInfo.InvariantCulture, $":{stale} - [0:0]\n");
+            nat.Append(CultureInfo.InvariantCulture, $"-X {stale}\n");
+        }
+
+        filter.Append("COMMIT\n");
+        nat.Append("COMMIT\n");
+        return filter.Append(chains).Append(nat).ToString();
+    }
+
+    private static void Declare(StringBuilder chains, HashSet<string> written, string chain)
+    {
+        if (written.Add(chain))
+        {
+            chains.Append(CultureInfo.InvariantCulture, $":{chain} - [0:0]\n");
+        }
+    }
+
+    /// <summary>The chain names an <c>iptables-save -t nat</c> output declares.</summary>
+    public static IEnumerable<string> DeclaredChains(string save) =>
+        save.Split('\n').Where(l => l.StartsWith(':')).Select(l => l[1..].Split(' ')[0]);
+}

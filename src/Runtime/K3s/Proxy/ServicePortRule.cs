@@ -1,0 +1,25 @@
+namespace K3sLab.K3s.Proxy;
+
+/// <summary>One backend of a Service port: an address and the port it serves on.</summary>
+internal sealed record ProxyEndpoint(string Ip, int Port)
+{
+    public override string ToString() => $"{Ip}:{Port}";
+}
+
+/// <summary>
+/// What the proxy programs for one port of one Service: the cluster IPs and node port that lead to it, and the
+/// endpoints it balances over (empty: connections are refused, as kube-proxy refuses them).
+/// </summary>
+internal sealed record ServicePortRule(
+    string Namespace,
+    string Name,
+    string PortName,
+    string Protocol,
+    IReadOnlyList<string> ClusterIps,
+    int Port,
+    int? NodePort,
+    IReadOnlyList<ProxyEndpoint> Endpoints)
+{
+    /// <summary>kube-proxy's <c>ServicePortName</c>: <c>ns/name</c>, and <c>:port</c> when the port is named.</summary>
+    public string ServicePortName => PortName.Length == 0 ? $"{Namespace}/{Name}" : $"{Namespace}/{Name}:{PortName}";
+}

@@ -1,0 +1,138 @@
+using K3sLab.K3s.Kubelet.Client;
+
+namespace K3sLab.K3s.Proxy;
+
+/// <summary>
+/// The node's service proxy, k3s's embedded kube-proxy in iptables mode: it mirrors Services and EndpointSlices
+/// (as <c>system:kube-proxy</c>, through the same API address the kubelet uses) and programs the node's nat and
+/// filter tables so cluster IPs and node ports reach the endpoints. Rules are written once both collections are
+/// listed, then at most once a second after a change (kube-proxy's <c>--iptables-min-sync-period</c> 1 s) and every
+/// 30 s regardless, which repairs rules someone else removed (<c>--iptables-sync-period</c> 30 s). A failed write is
+/// logged and retried at the next sync. Rules are left in place on shutdown, as kube-proxy leaves them, so traffic
+/// keeps flowing across a restart.
+/// </summary>
+internal sealed partial class ServiceProxy : IAsyncDisposable
+{
+    private static readonly TimeSpan MinSyncPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SyncPeriod = TimeSpan.FromSeconds(30);
+
+    private readonly ResourceMirror _services;
+    private readonly ResourceMirror _slices;
+    private readonly Iptables _iptables;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _run;
+    private string? _lastRules;
+
+    private ServiceProxy(ApiClient api, Iptables iptables, TimeProvider time, ILogger logger)
+    {
+        _iptables = iptables;
+        _time = time;
+        _logger = logger;
+        _services = new ResourceMirror(api, "/api/v1/services", Wake, time, e => Log.WatchFailed(logger, e));
+        _slices = new ResourceMirror(api, "/apis/discovery.k8s.io/v1/endpointslices", Wake, time, e => Log.WatchFailed(logger, e));
+        _run = Task.WhenAll(_services.RunAsync(_stop.Token), _slices.RunAsync(_stop.Token), SyncLoopAsync(_stop.Token));
+    }
+
+    /// <summary>How many times the rules were written, for tests and logs.</summary>
+    public int Syncs { get; private set; }
+
+    /// <summary>Starts the proxy, or returns null (with a warning saying why) on a node without iptables.</summary>
+    public static ServiceProxy? Start(ApiClient api, TimeProvider time, ILogger logger, Iptables? iptables = null)
+    {
+        iptables ??= new Iptables();
+        if (iptables.Missing() is { } why)
+        {
+            Log.NoIptables(logger, why);
+            return null;
+        }
+
+        Log.Starting(logger);
+        return new ServiceProxy(api, iptables, time, logger);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _run;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0)
+            {
+                _wake.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task SyncLoopAsync(CancellationToken ct)
+    {
+        var lastSync = long.MinValue;
+        while (!ct.IsCancellationRequested)
+        {
+            var woken = await _wake.WaitAsync(SyncPeriod, ct);
+            if (!_services.Synced || !_slices.Synced)
+            {
+                continue;
+            }
+
+            if (lastSync != long.MinValue && _time.GetElapsedTime(lastSync) is var since && since < MinSyncPeriod)
+            {
+                await Task.Delay(MinSyncPeriod - since, _time, ct);
+            }
+
+            lastSync = _time.GetTimestamp();
+            await SyncAsync(force: !woken, ct);
+        }
+    }
+
+    private async Task SyncAsync(bool force, CancellationToken ct)
+    {
+        var rules = ProxyModel.Build(_services.Snapshot(), _slices.Snapshot());
+        try
+        {
+            var existing = ProxyRules.DeclaredChains(await _iptables.SaveAsync("nat", ct));
+            var text = ProxyRules.Build(rules, existing);
+            if (!force && text == _lastRules)
+            {
+                return;
+            }
+
+            var started = _time.GetTimestamp();
+            await _iptables.RestoreAsync(text, ct);
+            foreach (var (table, chain, rule) in ProxyRules.Jumps)
+            {
+                await _iptables.EnsureRuleAsync(table, chain, rule, ct);
+            }
+
+            _lastRules = text;
+            Syncs++;
+            Log.Synced(_logger, rules.Count, rules.Sum(r => r.Endpoints.Count), _time.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception e) when (e is IptablesException or IOException or System.ComponentModel.Win32Exception)
+        {
+            _lastRules = null;
+            Log.SyncFailed(_logger, e.Message);
+        }
+    }
+}

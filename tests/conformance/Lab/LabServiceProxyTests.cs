@@ -1,0 +1,123 @@
+using System.Net.Sockets;
+using System.Text;
+using K3sLab.Lab.Cluster;
+using K3sLab.Tests.Support;
+
+namespace K3sLab.ConformanceTests.Lab;
+
+/// <summary>
+/// The nodes' service proxy (k3s's embedded kube-proxy, iptables mode) in a real lab cluster: a Deployment's two
+/// pods on two agents behind a NodePort Service answer through the cluster IP from a server that runs neither, with
+/// both pods answering; the node port answers this machine through the server's address (masqueraded to the pod's
+/// node); pods are given the <c>kubernetes</c> Service's cluster IP, which reaches the API server from an agent, and the
+/// service links of their namespace; a Service scaled to no
+/// endpoints refuses connections at once, and a deleted Service leaves no chain behind.
+/// </summary>
+[Trait("Category", "Conformance")]
+public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
+{
+    private const string Manifest = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec:
+          type: NodePort
+          selector: {app: web}
+          ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              topologySpreadConstraints:
+              - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}
+              affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: node-role.kubernetes.io/control-plane, operator: DoesNotExist}]}]}}}
+              containers:
+              - name: web
+                image: debian
+                command: [perl, -MIO::Socket::INET, -e, '$s=IO::Socket::INET->new(LocalPort=>8080,Listen=>16,ReuseAddr=>1) or die $!; while($c=$s->accept){while(<$c>){last if /^\r?$/} print $c "HTTP/1.0 200 OK\r\n\r\n$ENV{HOSTNAME}\n"; close $c}']
+                ports: [{containerPort: 8080, name: http}]
+                readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+        """;
+
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Services_ClusterIpAndNodePort_ReachPodsOnOtherNodes_AndNoEndpointsIsRefused()
+    {
+        _ = image.Image;
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await new K3sLabClusterBuilder().WithName("px" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])).WithServers(1).WithAgents(2).BuildAndStartAsync(ct);
+        var manifest = Path.Combine(Path.GetTempPath(), $"k3slab-web-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(manifest, Manifest, ct);
+        try
+        {
+            var applied = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "apply", "-f", manifest);
+            applied.ExitCode.Should().Be(0, applied.Stderr);
+        }
+        finally
+        {
+            File.Delete(manifest);
+        }
+
+        var rollout = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "rollout", "status", "deploy/web", "--timeout=120s");
+        rollout.ExitCode.Should().Be(0, rollout.Stdout + rollout.Stderr);
+        var pods = (await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "get", "pods", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName}{\"\\n\"}{end}")).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToList();
+        pods.Select(p => p[1]).Should().BeEquivalentTo([$"k3slab-{cluster.Name}-agent-0", $"k3slab-{cluster.Name}-agent-1"], "one pod per agent, none on the server");
+        var names = pods.Select(p => p[0]).ToList();
+        var clusterIp = (await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}")).Stdout.Trim();
+
+        // Twenty requests through the cluster IP from the server: every one answered by a pod, both pods answering
+        // (all twenty on one pod would happen with probability 2^-19 under equal shares).
+        var server = cluster.Node("server-0");
+        var loop = $"for i in $(seq 20); do exec 3<>/dev/tcp/{clusterIp}/80 || exit 1; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; tail -n1 <&3; exec 3<&-; done";
+        var answered = await Eventually.UntilAsync(() => server.ExecAsync(["bash", "-c", loop], ct), r => r.ExitCode == 0 && r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 20, Within, ct);
+        var answers = answered.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        answers.Should().HaveCount(20, answered.Stderr).And.OnlyContain(a => names.Contains(a));
+        answers.Distinct().Should().HaveCount(2, "the proxy balances over both endpoints");
+
+        // The node port, from this machine through the server's address: the pods are on the agents.
+        var viaNodePort = await GetAsync(server.Node.Address.ToString(), 30080, ct);
+        names.Should().Contain(viaNodePort);
+
+        // The API server's Service, from a pod on an agent: pods are given its cluster IP, as kube gives it.
+        var agent = cluster.Node("agent-0");
+        var api = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "exec", names[0], "--", "bash", "-c", "echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; echo $WEB_SERVICE_HOST:$WEB_SERVICE_PORT_HTTP; exec 3<>/dev/tcp/$KUBERNETES_SERVICE_HOST/$KUBERNETES_SERVICE_PORT && echo connected");
+        api.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(["10.43.0.1:443", $"{clusterIp}:80", "connected"], api.Stderr);
+        var save = await agent.ExecAsync(["iptables-save", "-t", "nat"], ct);
+        save.Stdout.Should().Contain(":KUBE-SVC-NPX46M4PTMTKRN6Y", "the kubernetes Service's chain has kube-proxy's name");
+
+        var scaled = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "scale", "deploy/web", "--replicas=0");
+        scaled.ExitCode.Should().Be(0, scaled.Stderr);
+        var refused = await Eventually.UntilAsync(
+            () => server.ExecAsync(["bash", "-c", $"exec 3<>/dev/tcp/{clusterIp}/80 && echo connected"], ct),
+            r => r.Stderr.Contains("Connection refused", StringComparison.Ordinal),
+            Within,
+            ct);
+        refused.ExitCode.Should().NotBe(0, "a Service without endpoints is rejected, not left to time out");
+
+        var deleted = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "delete", "svc", "web");
+        deleted.ExitCode.Should().Be(0, deleted.Stderr);
+        var cleaned = await Eventually.UntilAsync(() => agent.ExecAsync(["iptables-save"], ct), r => r.ExitCode == 0 && !r.Stdout.Contains("default/web", StringComparison.Ordinal), Within, ct);
+        cleaned.Stdout.Should().NotContain("default/web", "a deleted Service's rules and chains are removed");
+    }
+
+    private static async Task<string> GetAsync(string host, int port, CancellationToken ct)
+    {
+        using var client = new TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        await client.ConnectAsync(host, port, timeout.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), timeout.Token);
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var body = await reader.ReadToEndAsync(timeout.Token);
+        return body.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+    }
+}

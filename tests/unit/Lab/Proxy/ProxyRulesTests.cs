@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using K3sLab.K3s.Proxy;
+
+namespace K3sLab.Lab.Tests.Proxy;
+
+[Trait("Category", "Unit")]
+public sealed class ProxyRulesTests
+{
+    private static JsonObject Service(string name, string type, string clusterIp, params (string Name, int Port, int? NodePort)[] ports) => new()
+    {
+        ["metadata"] = new JsonObject { ["namespace"] = "default", ["name"] = name },
+        ["spec"] = new JsonObject
+        {
+            ["type"] = type,
+            ["clusterIP"] = clusterIp,
+            ["clusterIPs"] = new JsonArray(clusterIp),
+            ["ports"] = new JsonArray([.. ports.Select(p => (JsonNode)new JsonObject { ["name"] = p.Name, ["protocol"] = "TCP", ["port"] = p.Port, ["nodePort"] = p.NodePort })]),
+        },
+    };
+
+    private static JsonObject Slice(string service, string portName, int port, params (string Ip, bool? Ready, bool? Serving, bool? Terminating)[] endpoints) => new()
+    {
+        ["metadata"] = new JsonObject { ["namespace"] = "default", ["name"] = service + "-abcde", ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = service } },
+        ["addressType"] = "IPv4",
+        ["ports"] = new JsonArray(new JsonObject { ["name"] = portName, ["protocol"] = "TCP", ["port"] = port }),
+        ["endpoints"] = new JsonArray([.. endpoints.Select(e => (JsonNode)new JsonObject
+        {
+            ["addresses"] = new JsonArray(e.Ip),
+            ["conditions"] = new JsonObject { ["ready"] = e.Ready, ["serving"] = e.Serving, ["terminating"] = e.Terminating },
+        })]),
+    };
+
+    [Fact]
+    public void ChainNames_AreKubeProxys()
+    {
+        // The chain every kube-proxy node has for the API server's Service, as iptables-save shows it.
+        var rule = new ServicePortRule("default", "kubernetes", "https", "TCP", ["10.43.0.1"], 443, null, []);
+        ProxyChainNames.Service(rule).Should().Be("KUBE-SVC-NPX46M4PTMTKRN6Y");
+    }
+
+    [Fact]
+    public void Build_ReadyEndpoints_GetEqualRandomShares_AndDnat()
+    {
+        var rules = ProxyModel.Build(
+            [Service("web", "ClusterIP", "10.43.0.20", ("http", 80, null))],
+            [Slice("web", "http", 8080, ("172.28.0.5", true, true, false), ("172.28.0.3", null, null, null), ("172.28.0.4", true, true, false), ("172.28.0.9", false, false, false))]);
+
+        rules.Should().ContainSingle().Which.Endpoints.Select(e => e.ToString()).Should().Equal("172.28.0.3:8080", "172.28.0.4:8080", "172.28.0.5:8080");
+        var text = ProxyRules.Build(rules, []);
+        var svc = ProxyChainNames.Service(rules[0]);
+        text.Should().Contain($"-A KUBE-SERVICES -d 10.43.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http cluster IP\" -j {svc}\n");
+        var shares = text.Split('\n').Where(l => l.StartsWith($"-A {svc} ", StringComparison.Ordinal)).ToList();
+        shares.Should().HaveCount(3);
+        shares[0].Should().Contain("--probability 0.3333333333");
+        shares[1].Should().Contain("--probability 0.5000000000");
+        shares[2].Should().NotContain("statistic", "the last endpoint takes what is left");
+        text.Should().Contain("-j DNAT --to-destination 172.28.0.4:8080\n");
+        text.Should().NotContain("172.28.0.9", "a not-ready endpoint gets no traffic while ready ones exist");
+        text.Should().NotContain("REJECT");
+    }
+
+    [Fact]
+    public void Build_NoReadyEndpoint_FallsBackToServingTerminating_ThenRejects()
+    {
+        var terminating = ProxyModel.Build([Service("web", "ClusterIP", "10.43.0.20", ("", 80, null))], [Slice("web", "", 8080, ("172.28.0.5", false, true, true))]);
+        terminating.Single().Endpoints.Should().ContainSingle().Which.Ip.Should().Be("172.28.0.5");
+
+        var none = ProxyModel.Build([Service("web", "NodePort", "10.43.0.20", ("", 80, 30080))], [Slice("web", "", 8080, ("172.28.0.5", false, false, false))]);
+        var text = ProxyRules.Build(none, []);
+        text.Should().Contain("-A KUBE-SERVICES -d 10.43.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
+        text.Should().Contain("-A KUBE-EXTERNAL-SERVICES -m addrtype --dst-type LOCAL -p tcp -m tcp --dport 30080 -m comment --comment \"default/web has no endpoints\" -j REJECT");
+        text.Should().NotContain("KUBE-SVC-");
+    }
+
+    [Fact]
+    public void Build_NodePort_GoesThroughTheMasqueradingExternalChain()
+    {
+        var rules = ProxyModel.Build([Service("web", "NodePort", "10.43.0.20", ("http", 80, 30080))], [Slice("web", "http", 8080, ("172.28.0.5", true, true, false))]);
+        var text = ProxyRules.Build(rules, []);
+        var ext = ProxyChainNames.External(rules[0]);
+        text.Should().Contain($"-A KUBE-NODEPORTS -p tcp -m tcp --dport 30080 -m comment --comment default/web:http -j {ext}\n");
+        text.Should().Contain($"-A {ext} -m comment --comment \"masquerade traffic for default/web:http external destinations\" -j KUBE-MARK-MASQ\n");
+        text.Should().Contain($"-A {ext} -j {ProxyChainNames.Service(rules[0])}\n");
+        text.Split('\n').Last(l => l.StartsWith("-A KUBE-SERVICES", StringComparison.Ordinal)).Should().Contain("-j KUBE-NODEPORTS", "the node-port jump must be the chain's last rule");
+    }
+
+    [Fact]
+    public void Build_ClusterIpService_HasNoNodePort_AndSkipsHeadlessAndExternalName()
+    {
+        JsonObject external = new() { ["metadata"] = new JsonObject { ["namespace"] = "default", ["name"] = "ext" }, ["spec"] = new JsonObject { ["type"] = "ExternalName", ["externalName"] = "example.com" } };
+        var rules = ProxyModel.Build([Service("web", "ClusterIP", "10.43.0.20", ("", 80, 30080)), Service("headless", "ClusterIP", "None", ("", 80, null)), external], []);
+        rules.Should().ContainSingle().Which.NodePort.Should().BeNull("a ClusterIP Service's nodePort field means nothing");
+    }
+
+    [Fact]
+    public void Build_StaleChains_AreFlushedAndDeleted_OthersLeftAlone()
+    {
+        var rules = ProxyModel.Build([Service("web", "ClusterIP", "10.43.0.20", ("", 80, null))], [Slice("web", "", 8080, ("172.28.0.5", true, true, false))]);
+        var kept = ProxyChainNames.Service(rules[0]);
+        var text = ProxyRules.Build(rules, ProxyRules.DeclaredChains($"*nat\n:PREROUTING ACCEPT [0:0]\n:{kept} - [0:0]\n:KUBE-SEP-OLDOLDOLDOLDOLD0 - [0:0]\n:DOCKER - [0:0]\nCOMMIT\n"));
+        text.Should().Contain(":KUBE-SEP-OLDOLDOLDOLDOLD0 - [0:0]\n").And.Contain("-X KUBE-SEP-OLDOLDOLDOLDOLD0\n");
+        text.Should().NotContain($"-X {kept}").And.NotContain("DOCKER").And.NotContain("PREROUTING");
+    }
+}
