@@ -142,6 +142,33 @@ public sealed class ContainerEnvironmentTests
         ContainerEnvironment.Build(Pod, Container("[]"), "10.0.0.5", EnvSources.None, out _)!.Keys.Should().NotContain("KUBERNETES_SERVICE_HOST");
     }
 
+    [Fact]
+    public void Build_ServiceLinks_AreTheKubeletsDockerLinkVariables_SkippingHeadlessAndTheApiService()
+    {
+        JsonObject[] services =
+        [
+            (JsonObject)JsonNode.Parse("""{"metadata":{"name":"redis-primary","namespace":"shop"},"spec":{"clusterIP":"10.43.0.11","ports":[{"name":"redis","port":6379,"protocol":"TCP"},{"name":"metrics-udp","port":9121,"protocol":"UDP"}]}}""")!,
+            (JsonObject)JsonNode.Parse("""{"metadata":{"name":"db","namespace":"shop"},"spec":{"clusterIP":"None","ports":[{"port":5432}]}}""")!,
+            (JsonObject)JsonNode.Parse("""{"metadata":{"name":"kubernetes","namespace":"default"},"spec":{"clusterIP":"10.43.0.1","ports":[{"name":"https","port":443}]}}""")!,
+        ];
+        var sources = EnvSources.None with { KubernetesService = new Uri("https://10.43.0.1:443"), Services = services };
+        var env = ContainerEnvironment.Build(Pod, Container("""[{"name":"REDIS_PRIMARY_SERVICE_PORT","value":"mine"}]"""), "10.0.0.5", sources, out _)!;
+
+        env["REDIS_PRIMARY_SERVICE_HOST"].Should().Be("10.43.0.11");
+        env["REDIS_PRIMARY_SERVICE_PORT"].Should().Be("mine", "the container's own env comes after the links");
+        env["REDIS_PRIMARY_SERVICE_PORT_REDIS"].Should().Be("6379");
+        env["REDIS_PRIMARY_SERVICE_PORT_METRICS_UDP"].Should().Be("9121");
+        env["REDIS_PRIMARY_PORT"].Should().Be("tcp://10.43.0.11:6379");
+        env["REDIS_PRIMARY_PORT_6379_TCP"].Should().Be("tcp://10.43.0.11:6379");
+        env["REDIS_PRIMARY_PORT_6379_TCP_PROTO"].Should().Be("tcp");
+        env["REDIS_PRIMARY_PORT_6379_TCP_PORT"].Should().Be("6379");
+        env["REDIS_PRIMARY_PORT_6379_TCP_ADDR"].Should().Be("10.43.0.11");
+        env["REDIS_PRIMARY_PORT_9121_UDP"].Should().Be("udp://10.43.0.11:9121");
+        env.Keys.Should().NotContain(k => k.StartsWith("DB_", StringComparison.Ordinal), "a headless Service has no address to link");
+        env["KUBERNETES_SERVICE_HOST"].Should().Be("10.43.0.1");
+        env["KUBERNETES_SERVICE_PORT_HTTPS"].Should().Be("443");
+    }
+
     private static EnvSources Sources { get; } = new(
         new Dictionary<string, JsonObject?> { ["settings"] = (JsonObject)JsonNode.Parse("""{"data":{"mode":"fast","1st":"one"}}""")! },
         new Dictionary<string, JsonObject?> { ["db"] = (JsonObject)JsonNode.Parse("""{"data":{"password":"czNjcmV0"}}""")! },

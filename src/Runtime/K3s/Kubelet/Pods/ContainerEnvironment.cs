@@ -40,6 +40,11 @@ internal static class ContainerEnvironment
             ["HOME"] = "/root",
             ["HOSTNAME"] = pod["spec"]?["hostname"]?.GetValue<string>() is { Length: > 0 } hostname ? hostname : name,
         };
+        foreach (var service in sources.Services)
+        {
+            ServiceLinkVariables(env, service);
+        }
+
         if (sources.KubernetesService is { } api)
         {
             KubernetesServiceVariables(env, api.Host.Trim('[', ']'), api.Port);
@@ -160,6 +165,51 @@ internal static class ContainerEnvironment
     /// <c>KUBERNETES_PORT_&lt;port&gt;_TCP{,_PROTO,_PORT,_ADDR}</c>. The container's own <c>env</c> overrides them and may
     /// refer to them.
     /// </summary>
+    /// <summary>
+    /// The kubelet's docker-links variables of one Service with a cluster IP: <c>NAME_SERVICE_HOST</c>,
+    /// <c>NAME_SERVICE_PORT</c> (the first port), <c>NAME_SERVICE_PORT_PORTNAME</c> per named port, <c>NAME_PORT</c>
+    /// (the first port's URL) and per port <c>NAME_PORT_N_PROTO</c> with its <c>_PROTO</c>, <c>_PORT</c> and <c>_ADDR</c>;
+    /// NAME is the Service's name upper-cased with <c>-</c> as <c>_</c>. The <c>kubernetes</c> Service's come from
+    /// <see cref="EnvSources.KubernetesService"/> instead.
+    /// </summary>
+    private static void ServiceLinkVariables(Dictionary<string, string> env, JsonObject service)
+    {
+        var name = service["metadata"]?["name"]?.GetValue<string>() ?? string.Empty;
+        var ip = service["spec"]?["clusterIP"]?.GetValue<string>();
+        var ports = (service["spec"]?["ports"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        if (name.Length == 0 || (name == "kubernetes" && service["metadata"]?["namespace"]?.GetValue<string>() == "default") || ip is null or "" or "None" || ports.Count == 0)
+        {
+            return;
+        }
+
+        var prefix = name.ToUpperInvariant().Replace('-', '_');
+        var host = ip.Contains(':', StringComparison.Ordinal) ? $"[{ip}]" : ip;
+        env[$"{prefix}_SERVICE_HOST"] = ip;
+        for (var i = 0; i < ports.Count; i++)
+        {
+            var number = ports[i]["port"]?.GetValue<int>() ?? 0;
+            var text = number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var protocol = ports[i]["protocol"]?.GetValue<string>() ?? "TCP";
+            var url = $"{protocol.ToLowerInvariant()}://{host}:{text}";
+            if (i == 0)
+            {
+                env[$"{prefix}_SERVICE_PORT"] = text;
+                env[$"{prefix}_PORT"] = url;
+            }
+
+            if (ports[i]["name"]?.GetValue<string>() is { Length: > 0 } portName)
+            {
+                env[$"{prefix}_SERVICE_PORT_{portName.ToUpperInvariant().Replace('-', '_')}"] = text;
+            }
+
+            var link = $"{prefix}_PORT_{text}_{protocol.ToUpperInvariant()}";
+            env[link] = url;
+            env[$"{link}_PROTO"] = protocol.ToLowerInvariant();
+            env[$"{link}_PORT"] = text;
+            env[$"{link}_ADDR"] = ip;
+        }
+    }
+
     private static void KubernetesServiceVariables(Dictionary<string, string> env, string host, int port)
     {
         var text = port.ToString(System.Globalization.CultureInfo.InvariantCulture);

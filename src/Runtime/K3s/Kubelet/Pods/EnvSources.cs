@@ -23,6 +23,12 @@ internal sealed record EnvSources(
     /// </summary>
     public Uri? KubernetesService { get; init; }
 
+    /// <summary>
+    /// The Services of the pod's namespace whose docker-links variables the container gets (<c>enableServiceLinks</c>,
+    /// on by default); empty on a node without the service proxy, where their cluster IPs lead nowhere.
+    /// </summary>
+    public IReadOnlyList<JsonObject> Services { get; init; } = [];
+
     /// <summary>The (resource, name) pairs <paramref name="container"/> reads: <c>configmaps</c> or <c>secrets</c>.</summary>
     public static IReadOnlySet<(string Resource, string Name)> References(JsonObject container)
     {
