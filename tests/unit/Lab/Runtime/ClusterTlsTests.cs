@@ -24,22 +24,22 @@ public sealed class ClusterTlsTests : IDisposable
         string first;
         using (var tls = ClusterTls.Ensure(_dir.FullName, Names, Addresses))
         {
-            first = tls.ServerCa.Certificate.Thumbprint + tls.Serving.Thumbprint + tls.Admin.Thumbprint + tls.KubeletClient.Thumbprint + tls.Controller.Thumbprint + tls.Scheduler.Thumbprint;
+            first = tls.ServerCa.Certificate.Thumbprint + tls.Serving.Thumbprint + tls.Admin.Thumbprint + tls.KubeletClient.Thumbprint + tls.Controller.Thumbprint + tls.Scheduler.Thumbprint + tls.KubeProxy.Thumbprint;
         }
 
         using var again = ClusterTls.Ensure(_dir.FullName, Names, Addresses);
 
-        (again.ServerCa.Certificate.Thumbprint + again.Serving.Thumbprint + again.Admin.Thumbprint + again.KubeletClient.Thumbprint + again.Controller.Thumbprint + again.Scheduler.Thumbprint).Should().Be(first);
+        (again.ServerCa.Certificate.Thumbprint + again.Serving.Thumbprint + again.Admin.Thumbprint + again.KubeletClient.Thumbprint + again.Controller.Thumbprint + again.Scheduler.Thumbprint + again.KubeProxy.Thumbprint).Should().Be(first);
         Directory.GetFiles(_dir.FullName).Select(Path.GetFileName).Should().BeEquivalentTo(
             "server-ca.crt", "server-ca.key", "client-ca.crt", "client-ca.key", "request-header-ca.crt", "request-header-ca.key",
             "serving-kube-apiserver.crt", "serving-kube-apiserver.key", "client-admin.crt", "client-admin.key",
             "client-kube-apiserver.crt", "client-kube-apiserver.key", "client-controller.crt", "client-controller.key",
-            "client-scheduler.crt", "client-scheduler.key");
+            "client-scheduler.crt", "client-scheduler.key", "client-kube-proxy.crt", "client-kube-proxy.key");
         File.GetUnixFileMode(Path.Combine(_dir.FullName, "server-ca.key")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     [Fact]
-    public void Ensure_ControllerAndScheduler_AreTheirUsersWithoutGroups()
+    public void Ensure_ControllerSchedulerAndKubeProxy_AreTheirUsersWithoutGroups()
     {
         using var tls = ClusterTls.Ensure(_dir.FullName, Names, Addresses);
         tls.Controller.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, forIssuer: false).Should().Be("system:kube-controller-manager");
@@ -48,6 +48,10 @@ public sealed class ClusterTlsTests : IDisposable
         tls.ClientCa.Verifies(tls.Controller).Should().BeTrue();
         tls.ClientCa.Verifies(tls.Scheduler).Should().BeTrue();
         tls.Scheduler.HasPrivateKey.Should().BeTrue();
+        tls.KubeProxy.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, forIssuer: false).Should().Be("system:kube-proxy");
+        tls.KubeProxy.Subject.Should().NotContain("O=");
+        tls.ClientCa.Verifies(tls.KubeProxy).Should().BeTrue();
+        tls.KubeProxy.HasPrivateKey.Should().BeTrue();
     }
 
     [Fact]
