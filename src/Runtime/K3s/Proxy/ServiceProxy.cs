@@ -36,9 +36,6 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
         _run = Task.WhenAll(_services.RunAsync(_stop.Token), _slices.RunAsync(_stop.Token), SyncLoopAsync(_stop.Token));
     }
 
-    /// <summary>How many times the rules were written, for tests and logs.</summary>
-    public int Syncs { get; private set; }
-
     /// <summary>Starts the proxy, or returns null (with a warning saying why) on a node without iptables.</summary>
     public static ServiceProxy? Start(ApiClient api, TimeProvider time, ILogger logger, Iptables? iptables = null)
     {
@@ -88,9 +85,10 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     private async Task SyncLoopAsync(CancellationToken ct)
     {
         var lastSync = long.MinValue;
+        var lastFull = long.MinValue;
         while (!ct.IsCancellationRequested)
         {
-            var woken = await _wake.WaitAsync(SyncPeriod, ct);
+            await _wake.WaitAsync(SyncPeriod, ct);
             if (!_services.Synced || !_slices.Synced)
             {
                 continue;
@@ -101,12 +99,19 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
                 await Task.Delay(MinSyncPeriod - since, _time, ct);
             }
 
+            // Every 30 s the rules are written whatever changed, so a steady stream of changes cannot put off the
+            // repair of rules someone else removed.
+            var full = lastFull == long.MinValue || _time.GetElapsedTime(lastFull) >= SyncPeriod;
             lastSync = _time.GetTimestamp();
-            await SyncAsync(force: !woken, ct);
+            if (await SyncAsync(force: full, ct) && full)
+            {
+                lastFull = lastSync;
+            }
         }
     }
 
-    private async Task SyncAsync(bool force, CancellationToken ct)
+    /// <summary>Writes the rules unless <paramref name="force"/> is off and they are unchanged; false when the write failed.</summary>
+    private async Task<bool> SyncAsync(bool force, CancellationToken ct)
     {
         var rules = ProxyModel.Build(_services.Snapshot(), _slices.Snapshot());
         try
@@ -115,7 +120,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
             var text = ProxyRules.Build(rules, existing);
             if (!force && text == _lastRules)
             {
-                return;
+                return true;
             }
 
             var started = _time.GetTimestamp();
@@ -126,13 +131,14 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
             }
 
             _lastRules = text;
-            Syncs++;
             Log.Synced(_logger, rules.Count, rules.Sum(r => r.Endpoints.Count), _time.GetElapsedTime(started).TotalMilliseconds);
+            return true;
         }
         catch (Exception e) when (e is IptablesException or IOException or System.ComponentModel.Win32Exception)
         {
             _lastRules = null;
             Log.SyncFailed(_logger, e.Message);
+            return false;
         }
     }
 }
