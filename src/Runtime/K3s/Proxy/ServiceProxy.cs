@@ -114,17 +114,18 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     private async Task<bool> SyncAsync(bool force, CancellationToken ct)
     {
         var rules = ProxyModel.Build(_services.Snapshot(), _slices.Snapshot());
+        var text = ProxyRules.Build(rules, []);
+        if (!force && text == _lastRules)
+        {
+            // Most watch events change nothing the rules show: no process is run for them.
+            return true;
+        }
+
         try
         {
-            var existing = ProxyRules.DeclaredChains(await _iptables.SaveAsync("nat", ct));
-            var text = ProxyRules.Build(rules, existing);
-            if (!force && text == _lastRules)
-            {
-                return true;
-            }
-
             var started = _time.GetTimestamp();
-            await _iptables.RestoreAsync(text, ct);
+            var stale = ProxyRules.DeclaredChains(await _iptables.SaveAsync("nat", ct));
+            await _iptables.RestoreAsync(ProxyRules.Build(rules, stale), ct);
             foreach (var (table, chain, rule) in ProxyRules.Jumps)
             {
                 await _iptables.EnsureRuleAsync(table, chain, rule, ct);

@@ -135,9 +135,9 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
-        await using var controlPlane = ControlPlane.Start(settings, storage, tls, new Uri($"https://{LocalApiHost()}:{settings.HttpsListenPort}"), TimeProvider.System, loggers);
+        await using var controlPlane = ControlPlane.Start(settings, storage, tls, LocalApiUrl(), TimeProvider.System, loggers);
         await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls, member?.Host.Name);
-        using var proxyClient = settings.DisableAgent || settings.DisableKubeProxy ? null : new Kubelet.Client.ApiClient(new Uri($"https://{LocalApiHost()}:{settings.HttpsListenPort}"), tls.KubeProxy, tls.ServerCa.Certificate, "kube-proxy");
+        using var proxyClient = settings.DisableAgent || settings.DisableKubeProxy ? null : new Kubelet.Client.ApiClient(LocalApiUrl(), tls.KubeProxy, tls.ServerCa.Certificate, "kube-proxy");
         await using var proxy = proxyClient is null ? null : Proxy.ServiceProxy.Start(proxyClient, TimeProvider.System, loggers.CreateLogger("k3s.proxy"));
 
         try
@@ -257,6 +257,9 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         TimeProvider.System,
         loggers.CreateLogger("k3s.snapshots"));
 
+    /// <summary>This server's API as its own components reach it (<see cref="LocalApiHost"/> and the HTTPS port).</summary>
+    private Uri LocalApiUrl() => new($"https://{LocalApiHost()}:{settings.HttpsListenPort}");
+
     /// <summary>Where a local client reaches this server's API: its bind address, or loopback when it binds every address.</summary>
     private string LocalApiHost() =>
         settings.BindAddress.Equals(System.Net.IPAddress.Any) || settings.BindAddress.Equals(System.Net.IPAddress.IPv6Any) ? "127.0.0.1"
@@ -286,7 +289,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             labels,
             settings.NodeTaints,
             ControlPlane: true,
-            new Uri($"https://{LocalApiHost()}:{settings.HttpsListenPort}"),
+            LocalApiUrl(),
             settings.DataDir.Agent)
         {
             Annotations = annotations,

@@ -161,35 +161,45 @@ internal static class ContainerEnvironment
 
     /// <summary>
     /// The variables the kubelet gives every container for the <c>kubernetes</c> service (port name <c>https</c>), in
-    /// the docker-links form: <c>KUBERNETES_SERVICE_HOST</c>, <c>_PORT</c>, <c>_PORT_HTTPS</c>, <c>KUBERNETES_PORT</c> and
-    /// <c>KUBERNETES_PORT_&lt;port&gt;_TCP{,_PROTO,_PORT,_ADDR}</c>. The container's own <c>env</c> overrides them and may
-    /// refer to them.
+    /// the docker-links form of <see cref="LinkVariables"/>: <c>KUBERNETES_SERVICE_HOST</c>, <c>_PORT</c>,
+    /// <c>_PORT_HTTPS</c>, <c>KUBERNETES_PORT</c> and <c>KUBERNETES_PORT_&lt;port&gt;_TCP{,_PROTO,_PORT,_ADDR}</c>. The
+    /// container's own <c>env</c> overrides them and may refer to them.
     /// </summary>
+    private static void KubernetesServiceVariables(Dictionary<string, string> env, string host, int port) =>
+        LinkVariables(env, "KUBERNETES", host, [("https", port, "TCP")]);
+
     /// <summary>
-    /// The kubelet's docker-links variables of one Service with a cluster IP: <c>NAME_SERVICE_HOST</c>,
-    /// <c>NAME_SERVICE_PORT</c> (the first port), <c>NAME_SERVICE_PORT_PORTNAME</c> per named port, <c>NAME_PORT</c>
-    /// (the first port's URL) and per port <c>NAME_PORT_N_PROTO</c> with its <c>_PROTO</c>, <c>_PORT</c> and <c>_ADDR</c>;
-    /// NAME is the Service's name upper-cased with <c>-</c> as <c>_</c>. The <c>kubernetes</c> Service's come from
-    /// <see cref="EnvSources.KubernetesService"/> instead.
+    /// The link variables of one Service of the pod's namespace with a cluster IP (headless ones have none); the
+    /// <c>kubernetes</c> Service's come from <see cref="EnvSources.KubernetesService"/> instead.
     /// </summary>
     private static void ServiceLinkVariables(Dictionary<string, string> env, JsonObject service)
     {
         var name = service["metadata"]?["name"]?.GetValue<string>() ?? string.Empty;
         var ip = service["spec"]?["clusterIP"]?.GetValue<string>();
-        var ports = (service["spec"]?["ports"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var ports = (service["spec"]?["ports"] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(p => (p["name"]?.GetValue<string>() ?? string.Empty, p["port"]?.GetValue<int>() ?? 0, p["protocol"]?.GetValue<string>() ?? "TCP"))
+            .ToList();
         if (name.Length == 0 || (name == "kubernetes" && service["metadata"]?["namespace"]?.GetValue<string>() == "default") || ip is null or "" or "None" || ports.Count == 0)
         {
             return;
         }
 
-        var prefix = name.ToUpperInvariant().Replace('-', '_');
+        LinkVariables(env, name.ToUpperInvariant().Replace('-', '_'), ip, ports);
+    }
+
+    /// <summary>
+    /// The kubelet's docker-links variables of a Service: <c>NAME_SERVICE_HOST</c>, <c>NAME_SERVICE_PORT</c> (the first
+    /// port), <c>NAME_SERVICE_PORT_PORTNAME</c> per named port, <c>NAME_PORT</c> (the first port's URL) and per port
+    /// <c>NAME_PORT_N_PROTO</c> with its <c>_PROTO</c>, <c>_PORT</c> and <c>_ADDR</c>.
+    /// </summary>
+    private static void LinkVariables(Dictionary<string, string> env, string prefix, string ip, IReadOnlyList<(string Name, int Port, string Protocol)> ports)
+    {
         var host = ip.Contains(':', StringComparison.Ordinal) ? $"[{ip}]" : ip;
         env[$"{prefix}_SERVICE_HOST"] = ip;
         for (var i = 0; i < ports.Count; i++)
         {
-            var number = ports[i]["port"]?.GetValue<int>() ?? 0;
+            var (portName, number, protocol) = ports[i];
             var text = number.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var protocol = ports[i]["protocol"]?.GetValue<string>() ?? "TCP";
             var url = $"{protocol.ToLowerInvariant()}://{host}:{text}";
             if (i == 0)
             {
@@ -197,7 +207,7 @@ internal static class ContainerEnvironment
                 env[$"{prefix}_PORT"] = url;
             }
 
-            if (ports[i]["name"]?.GetValue<string>() is { Length: > 0 } portName)
+            if (portName.Length > 0)
             {
                 env[$"{prefix}_SERVICE_PORT_{portName.ToUpperInvariant().Replace('-', '_')}"] = text;
             }
@@ -208,20 +218,6 @@ internal static class ContainerEnvironment
             env[$"{link}_PORT"] = text;
             env[$"{link}_ADDR"] = ip;
         }
-    }
-
-    private static void KubernetesServiceVariables(Dictionary<string, string> env, string host, int port)
-    {
-        var text = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var url = $"tcp://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{text}";
-        env["KUBERNETES_SERVICE_HOST"] = host;
-        env["KUBERNETES_SERVICE_PORT"] = text;
-        env["KUBERNETES_SERVICE_PORT_HTTPS"] = text;
-        env["KUBERNETES_PORT"] = url;
-        env[$"KUBERNETES_PORT_{text}_TCP"] = url;
-        env[$"KUBERNETES_PORT_{text}_TCP_PROTO"] = "tcp";
-        env[$"KUBERNETES_PORT_{text}_TCP_PORT"] = text;
-        env[$"KUBERNETES_PORT_{text}_TCP_ADDR"] = host;
     }
 
     /// <summary>
