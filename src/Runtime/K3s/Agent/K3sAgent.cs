@@ -84,6 +84,8 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
                 ServerPort = settings.KubeletPort,
                 SyncFrequency = settings.KubeletSyncFrequency,
                 InClusterApi = joined.InClusterApi,
+                ClusterDns = joined.ClusterDns,
+                ClusterDomain = joined.ClusterDomain,
             };
             await using var kubelet = Kubelet.Kubelet.Start(kubeletSettings, client, ca, serving, clientCa, TimeProvider.System, loggers);
             using var kubeProxyCertificate = joined.KubeProxy;
@@ -174,7 +176,11 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
             var inClusterApi = kubeProxy is not null && config["ServiceCIDR"] is System.Text.Json.Nodes.JsonValue cidr && cidr.TryGetValue<string>(out var serviceCidr) && System.Net.IPNetwork.TryParse(serviceCidr, out _)
                 ? new Uri($"https://{Bootstrap.ServerBootstrap.FirstServiceAddress(serviceCidr)}:443")
                 : null;
-            return new AgentJoin(ca, client, serving, supervisor, servers, kubeProxy, inClusterApi);
+            var clusterDns = kubeProxy is not null && config["ClusterDNS"] is System.Text.Json.Nodes.JsonValue dns && dns.TryGetValue<string>(out var dnsAddress) && IPAddress.TryParse(dnsAddress, out var dnsIp)
+                ? dnsIp
+                : null;
+            var clusterDomain = config["ClusterDomain"] is System.Text.Json.Nodes.JsonValue domain && domain.TryGetValue<string>(out var domainName) && domainName.Length > 0 ? domainName : "cluster.local";
+            return new AgentJoin(ca, client, serving, supervisor, servers, kubeProxy, inClusterApi, clusterDns, clusterDomain);
         }
         catch
         {

@@ -74,6 +74,22 @@ internal sealed record KubeletSettings(
     /// </summary>
     public Uri? InClusterApi { get; init; }
 
+    /// <summary>
+    /// The cluster DNS server pods with a <c>ClusterFirst</c> policy are given as their only nameserver
+    /// (<c>--cluster-dns</c>, reached through the node's service proxy); null when this node has none (no service proxy):
+    /// then pods keep the node's own <c>/etc/resolv.conf</c>, as before, and the kubelet writes no resolv.conf for them.
+    /// </summary>
+    public IPAddress? ClusterDns { get; init; }
+
+    /// <summary>The cluster's DNS domain (<c>--cluster-domain</c>), the base of a pod's <c>&lt;ns&gt;.svc.&lt;domain&gt;</c> search paths.</summary>
+    public string ClusterDomain { get; init; } = "cluster.local";
+
+    /// <summary>
+    /// The node's resolver file (the kubelet's <c>--resolv-conf</c>): the nameservers, search paths and options of the
+    /// <c>Default</c> DNS policy, and the host search paths that follow the cluster ones. A missing file is an empty one.
+    /// </summary>
+    public string ResolvConf { get; init; } = "/etc/resolv.conf";
+
     /// <summary>Where container logs go: <c>&lt;agent&gt;/logs/pods/&lt;ns&gt;_&lt;pod&gt;_&lt;uid&gt;/&lt;container&gt;/&lt;restart&gt;.log</c>.</summary>
     public string PodLogDirectory => Path.Combine(AgentDirectory, "logs", "pods");
 }

@@ -26,6 +26,9 @@ internal sealed class HollowRuntime : IContainerRuntime
         return argv.Count > 0 ? argv : [container["image"]?.ToString() ?? string.Empty];
     }
 
+    /// <summary>Null: mounts are ignored (<see cref="Start"/>), so any is accepted and nothing is asked of the node.</summary>
+    public string? MountNamespaceRefusal => null;
+
     /// <summary>Starts a hollow container; the log file and mounts are ignored.</summary>
     public IRunningContainer Start(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string? workingDir, string logFile, IReadOnlyList<VolumeMount> mounts) =>
         new HollowContainer(string.Create(CultureInfo.InvariantCulture, $"{Scheme}://{Interlocked.Increment(ref _next)}"));

@@ -16,6 +16,13 @@ internal interface IContainerRuntime
     /// </summary>
     IReadOnlyList<string>? Command(JsonObject container, IReadOnlyDictionary<string, string> environment, out string? error);
 
+    /// <summary>
+    /// Null when <see cref="Start"/> can bind-mount files of the node into a container, else why not (the node cannot
+    /// make a private mount namespace): the kubelet then leaves out the mounts it adds on its own, the pod's
+    /// resolv.conf, so such a container still starts, with the node's file. May block once, the first time it is asked.
+    /// </summary>
+    string? MountNamespaceRefusal { get; }
+
     /// <summary>Starts a container; its output goes to <paramref name="logFile"/> in the CRI log format.</summary>
     /// <exception cref="ContainerStartException">It could not start; the message is the runtime's, shown as <c>StartError</c>.</exception>
     IRunningContainer Start(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string? workingDir, string logFile, IReadOnlyList<VolumeMount> mounts);

@@ -40,6 +40,18 @@ internal sealed partial class PodWorker
         [LoggerMessage(EventId = 7132, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: writing its volumes again failed, the old files stay until the next round: {Error}")]
         public static partial void RenewFailed(ILogger logger, string @namespace, string pod, string error);
 
+        [LoggerMessage(EventId = 7133, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: {Reason}: {Message}")]
+        public static partial void DnsWarning(ILogger logger, string @namespace, string pod, string reason, string message);
+
+        [LoggerMessage(EventId = 7134, Level = LogLevel.Warning, Message = "Pods keep the node's resolv.conf: their cluster DNS resolv.conf is mounted in a mount namespace of the container's own, and this node cannot make one ({Refusal}); a node that is itself a container needs CAP_SYS_ADMIN")]
+        public static partial void ResolvConfNotMounted(ILogger logger, string refusal);
+
+        [LoggerMessage(EventId = 7135, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: writing its resolv.conf {File} failed, its containers keep the node's: {Error}")]
+        public static partial void ResolvConfFailed(ILogger logger, string @namespace, string pod, string file, string error);
+
+        [LoggerMessage(EventId = 7136, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: the node's resolv.conf {File} cannot be read, taken as empty: {Error}")]
+        public static partial void NodeResolvConfUnreadable(ILogger logger, string @namespace, string pod, string file, string error);
+
         [LoggerMessage(EventId = 7128, Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod}: stopped {Count} container process(es) an earlier kubelet left running; starting the pod again")]
         public static partial void StoppedLeftovers(ILogger logger, string @namespace, string pod, int count);
     }

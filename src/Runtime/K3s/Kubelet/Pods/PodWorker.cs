@@ -125,6 +125,7 @@ internal sealed partial class PodWorker
         try
         {
             await PrepareVolumesAsync();
+            PrepareResolvConf();
             var initialized = true;
             foreach (var init in _init)
             {
@@ -195,7 +196,7 @@ internal sealed partial class PodWorker
             List<VolumeMount>? mounts = null;
             try
             {
-                mounts = PodVolumes.Mounts(spec, _volumeDirectories);
+                mounts = PodDns.ContainerMounts(PodVolumes.Mounts(spec, _volumeDirectories), _resolvConf);
             }
             catch (VolumeException e)
             {

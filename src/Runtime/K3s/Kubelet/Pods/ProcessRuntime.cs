@@ -48,6 +48,9 @@ internal sealed class ProcessRuntime(TimeProvider time) : IContainerRuntime
     });
 
     /// <inheritdoc/>
+    public string? MountNamespaceRefusal => MountNamespaceProbe.Value;
+
+    /// <inheritdoc/>
     public IReadOnlyList<string>? Command(System.Text.Json.Nodes.JsonObject container, IReadOnlyDictionary<string, string> environment, out string? error) =>
         ContainerCommand.Resolve(container, environment, out error);
 
@@ -133,8 +136,10 @@ internal sealed class ProcessRuntime(TimeProvider time) : IContainerRuntime
 
     /// <summary>
     /// The shell that runs first in a container with volumes, inside its new private mount namespace: it creates
-    /// each mount point (a file for a file), bind-mounts the volume there (read-only when asked), changes to the
-    /// working directory and execs the container's program in place, so the pid stays the container's.
+    /// each mount point that is missing (a file for a file; an existing one, such as the node's
+    /// <c>/etc/resolv.conf</c> under a pod's, is left as it is, its times too), bind-mounts the volume there
+    /// (read-only when asked), changes to the working directory and execs the container's program in place, so the
+    /// pid stays the container's.
     /// </summary>
     internal static string MountScript(IReadOnlyList<VolumeMount> mounts, string? workingDir)
     {
@@ -143,7 +148,7 @@ internal sealed class ProcessRuntime(TimeProvider time) : IContainerRuntime
         foreach (var mount in mounts)
         {
             steps.Add(File.Exists(mount.Source)
-                ? $"mkdir -p -- {Quote(Path.GetDirectoryName(mount.Target) ?? "/")} && touch -- {Quote(mount.Target)}"
+                ? $"mkdir -p -- {Quote(Path.GetDirectoryName(mount.Target) ?? "/")} && {{ [ -e {Quote(mount.Target)} ] || touch -- {Quote(mount.Target)}; }}"
                 : $"mkdir -p -- {Quote(mount.Target)}");
             steps.Add($"mount --bind -- {Quote(mount.Source)} {Quote(mount.Target)}");
             if (mount.ReadOnly)
