@@ -167,7 +167,7 @@ internal static class AgentLbSuite
             name,
             address,
             k3s,
-            ["server", "--disable-agent", "--disable-kube-proxy", "--data-dir", Path.Combine(root.FullName, name), "--node-name", name, "--node-ip", address.ToString(), "--bind-address", address.ToString(), "--write-kubeconfig", Path.Combine(root.FullName, name + ".yaml"), .. flags]);
+            ["server", "--disable-agent", "--disable-kube-proxy", "--disable=coredns", "--data-dir", Path.Combine(root.FullName, name), "--node-name", name, "--node-ip", address.ToString(), "--bind-address", address.ToString(), "--write-kubeconfig", Path.Combine(root.FullName, name + ".yaml"), .. flags]);
     }
 
     private static X509Certificate2 LoadPair(string directory, string name)

@@ -80,6 +80,7 @@ internal sealed class ApiServerProcess : IAsyncDisposable, IApiTarget
             "--https-listen-port", port.ToString(CultureInfo.InvariantCulture),
             "--write-kubeconfig", Path.Combine(root.FullName, "k3s.yaml"),
             "--node-name", "perf",
+            "--disable=coredns",
             .. kubelet ? ["--disable-kube-proxy", "--node-ip", "127.0.0.1", "--kubelet-arg", $"port={Loopback.FreePort()}"] : new[] { "--disable-agent" },
             .. extra,
         ];

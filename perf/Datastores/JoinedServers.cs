@@ -40,7 +40,7 @@ internal sealed class JoinedServers : IAsyncDisposable
                 var name = string.Create(CultureInfo.InvariantCulture, $"joined-{i + 1}");
                 var server = new NodeUnderTest(name, address, k3s,
                 [
-                    "server", "--disable-agent", "--data-dir", Path.Combine(root.FullName, name), "--node-name", name,
+                    "server", "--disable-agent", "--disable=coredns", "--data-dir", Path.Combine(root.FullName, name), "--node-name", name,
                     "--node-ip", address.ToString(), "--bind-address", address.ToString(),
                     "--write-kubeconfig", Path.Combine(root.FullName, name + ".yaml"),
                     "--server", first.BaseAddress.ToString().TrimEnd('/'), "--token", token,

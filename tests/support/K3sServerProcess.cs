@@ -16,8 +16,9 @@ namespace K3sLab.Tests.Support;
 /// (<c>controllers=serviceaccount-controller,root-ca-certificate-publisher-controller</c>: every namespace gets its
 /// <c>default</c> ServiceAccount and <c>kube-root-ca.crt</c>); <see cref="WithKubelet"/>
 /// runs the server's kubelet (disposal then also kills the pod processes it left behind), and
-/// <see cref="WithControllers"/> runs the scheduler and controllers. Every server gets <c>--disable-kube-proxy</c>:
-/// the service proxy writes the node's iptables, and these servers' node is the test machine itself.
+/// <see cref="WithControllers"/> runs the scheduler and controllers. Every server gets <c>--disable-kube-proxy</c>
+/// and <c>--disable coredns</c>: the service proxy writes the node's iptables and the cluster DNS takes port 53, and
+/// these servers' node is the test machine itself.
 /// </summary>
 public sealed class K3sServerProcess : IAsyncLifetime, IApiTarget
 {
@@ -100,7 +101,7 @@ public sealed class K3sServerProcess : IAsyncLifetime, IApiTarget
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var start = new ProcessStartInfo(K3sLab.Lab.LabPaths.RuntimeExecutable) { RedirectStandardError = true, RedirectStandardOutput = true };
-        string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], "--disable-kube-proxy", .. ComponentFlags(), "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. DatastoreOverride(), .. _extraArguments];
+        string[] arguments = ["server", .. _kubelet ? Array.Empty<string>() : ["--disable-agent"], "--disable-kube-proxy", "--disable=coredns", .. ComponentFlags(), "--data-dir", DataDir, "--bind-address", "127.0.0.1", "--https-listen-port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--write-kubeconfig", Kubeconfig, "--node-name", "test-server", .. DatastoreOverride(), .. _extraArguments];
         foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);

@@ -11,8 +11,8 @@ namespace K3sLab.ConformanceTests.Server;
 /// One <c>k3s server</c> process of a multi-server test cluster. Each server has its own loopback address (its node
 /// IP and bind address), so every one uses k3s's fixed ports (6443, 2379, 2380) as it would on its own machine.
 /// Start it again after <see cref="NodeProcess.KillAsync"/> or <see cref="NodeProcess.StopAsync"/> to restart it from its data dir.
-/// Servers run with <c>--disable-kube-proxy</c>, which their agents inherit: the node here is the test machine, whose
-/// iptables the service proxy would write.
+/// Servers run with <c>--disable-kube-proxy</c>, which their agents inherit, and <c>--disable coredns</c>: the node
+/// here is the test machine, whose iptables the service proxy would write and whose port 53 the cluster DNS would take.
 /// </summary>
 internal sealed class ServerNode(string name, IPAddress address, string root) : NodeProcess(name, address, root)
 {
@@ -41,7 +41,7 @@ internal sealed class ServerNode(string name, IPAddress address, string root) : 
     /// <summary>Starts <c>k3s server</c> with the given flags after the per-node ones; does not wait.</summary>
     public void Start(params string[] flags) => StartProcess(
     [
-        "server", .. RunsKubelet ? Array.Empty<string>() : ["--disable-agent"], "--disable-kube-proxy", "--data-dir", DataDir, "--node-name", Name,
+        "server", .. RunsKubelet ? Array.Empty<string>() : ["--disable-agent"], "--disable-kube-proxy", "--disable=coredns", "--data-dir", DataDir, "--node-name", Name,
         "--node-ip", Address.ToString(), "--bind-address", Address.ToString(), "--write-kubeconfig", Kubeconfig,
         .. flags,
     ]);

@@ -54,6 +54,7 @@ internal static class ServerCommand
         var disableApiServer = EnvOption.Flag("--disable-apiserver", null, "(components) Do not run kube-apiserver");
         var disableEtcd = EnvOption.Flag("--disable-etcd", null, "(components) Do not run etcd");
         var disableKubeProxy = EnvOption.Flag("--disable-kube-proxy", null, "(components) Disable running kube-proxy");
+        var disable = EnvOption.List("--disable", null, "(components) Do not deploy packaged components and delete any deployed components (valid items: coredns, servicelb, traefik, local-storage, metrics-server, runtimes)");
 
         var command = new Command("server", "Run management server");
         foreach (var option in new Option[] { dataDir, token, tokenFile, agentToken, port, bind, advertise, tlsSan, nodeName, nodeIp, nodeExternalIp, nodeLabel, nodeTaint, withNodeId, kubeconfig, kubeconfigMode, clusterDomain, serviceCidr, disableAgent, datastore, datastoreCa, datastoreCert, datastoreKey, apiserverArgs, clusterInit, serverUrl, clusterCidr, clusterDns }.Concat(snapshotOptions.All))
@@ -69,6 +70,7 @@ internal static class ServerCommand
         command.Options.Add(disableApiServer);
         command.Options.Add(disableEtcd);
         command.Options.Add(disableKubeProxy);
+        command.Options.Add(disable);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var loggers = RuntimeLogging.Create();
@@ -102,7 +104,7 @@ internal static class ServerCommand
                     ClusterInit = parse.GetValue(clusterInit),
                     ServerUrl = ParseServerUrl(parse.GetValue(serverUrl)),
                     ClusterCidr = parse.GetValue(clusterCidr)!,
-                    ClusterDns = parse.GetValue(clusterDns)!,
+                    ClusterDns = CheckClusterDns(parse.GetValue(clusterDns)!, parse.GetValue(serviceCidr)!),
                     CompactionInterval = apiServerArgs.CompactionInterval,
                     ServiceAccountAdmission = apiServerArgs.ServiceAccountAdmission,
                     DisableAgent = parse.GetValue(disableAgent),
@@ -115,6 +117,7 @@ internal static class ServerCommand
                     DisableEtcd = parse.GetValue(disableEtcd),
                     DisableApiServer = parse.GetValue(disableApiServer),
                     DisableKubeProxy = parse.GetValue(disableKubeProxy),
+                    Disabled = DisabledComponents(parse.GetValue(disable)!),
                     Controllers = ComponentArgs.Apply(
                         Controllers.ControllerSettings.Default with { DisableControllerManager = parse.GetValue(disableControllerManager), DisableScheduler = parse.GetValue(disableScheduler) },
                         parse.GetValue(controllerManagerArg)!,
@@ -187,6 +190,37 @@ internal static class ServerCommand
         IPAddress.TryParse(value, out var address) && (value.Contains(':', StringComparison.Ordinal) || value.Count(c => c == '.') == 3)
             ? address
             : throw new BootstrapException($"{flag} {value} is not an IPv4 or IPv6 address");
+
+    /// <summary><c>--cluster-dns</c> must be an address of the service range, as the kube-dns Service's cluster IP.</summary>
+    internal static string CheckClusterDns(string value, string serviceCidrs)
+    {
+        if (!IPAddress.TryParse(value, out var address))
+        {
+            throw new BootstrapException($"--cluster-dns {value}: not an IP address");
+        }
+
+        var ranges = serviceCidrs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(c => System.Net.IPNetwork.TryParse(c, out var n) ? n : (System.Net.IPNetwork?)null).OfType<System.Net.IPNetwork>();
+        if (!ranges.Any(r => r.Contains(address)))
+        {
+            throw new BootstrapException($"--cluster-dns {value}: not in the service range --service-cidr {serviceCidrs}; the kube-dns Service's cluster IP must be one of its addresses");
+        }
+
+        return value;
+    }
+
+    /// <summary>The components of <c>--disable</c> (repeated or comma-separated); a name k3s does not know is refused.</summary>
+    internal static IReadOnlySet<string> DisabledComponents(IEnumerable<string> values)
+    {
+        string[] known = ["coredns", "servicelb", "traefik", "local-storage", "metrics-server", "runtimes"];
+        var names = values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.Ordinal);
+        if (names.FirstOrDefault(n => !known.Contains(n)) is { } unknown)
+        {
+            throw new BootstrapException($"--disable {unknown}: not a packaged component (valid items: {string.Join(", ", known)})");
+        }
+
+        return names;
+    }
 
     private static UnixFileMode? ParseMode(string? mode)
     {

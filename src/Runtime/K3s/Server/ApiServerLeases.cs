@@ -33,10 +33,14 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+
+    /// <summary>Where else the live addresses go (the cluster DNS's endpoints), after the <c>kubernetes</c> ones.</summary>
+    private readonly Func<IReadOnlyList<string>, CancellationToken, Task>? _alsoPublish;
     private long _lease;
 
-    private ApiServerLeases(ObjectStorage storage, string address, int port, TimeProvider time, ILogger logger)
+    private ApiServerLeases(ObjectStorage storage, string address, int port, TimeProvider time, ILogger logger, Func<IReadOnlyList<string>, CancellationToken, Task>? alsoPublish)
     {
+        _alsoPublish = alsoPublish;
         _storage = storage;
         _address = address;
         _port = port;
@@ -48,9 +52,9 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
     private IRevisionedStore Store => _storage.Store;
 
     /// <summary>Takes this server's lease and reconciles once before returning, then keeps both current.</summary>
-    public static async Task<ApiServerLeases> StartAsync(ObjectStorage storage, string address, int port, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<ApiServerLeases> StartAsync(ObjectStorage storage, string address, int port, TimeProvider time, ILogger logger, CancellationToken cancellationToken, Func<IReadOnlyList<string>, CancellationToken, Task>? alsoPublish = null)
     {
-        var leases = new ApiServerLeases(storage, address, port, time, logger);
+        var leases = new ApiServerLeases(storage, address, port, time, logger, alsoPublish);
         try
         {
             await leases.RenewAndReconcileAsync(cancellationToken).ConfigureAwait(false);
@@ -185,6 +189,10 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
                 var addresses = live.Kvs.Select(kv => Encoding.UTF8.GetString(kv.Value)).Where(a => IPAddress.TryParse(a, out _)).Order(StringComparer.Ordinal).ToList();
                 await UpdateEndpointsAsync(addresses, cancellationToken).ConfigureAwait(false);
                 await UpdateSliceAsync(addresses, cancellationToken).ConfigureAwait(false);
+                if (_alsoPublish is not null)
+                {
+                    await _alsoPublish(addresses, cancellationToken).ConfigureAwait(false);
+                }
                 await StoreApiAddressesAsync(addresses, cancellationToken).ConfigureAwait(false);
                 return;
             }

@@ -42,5 +42,11 @@ internal sealed partial class K3sServer
 
         [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "PLANTED BUG ACTIVE: {Bug} ({Variable} is set; this server is deliberately broken for a test)")]
         public static partial void PlantedBug(ILogger logger, string bug, string variable);
+
+        [LoggerMessage(EventId = 1013, Level = LogLevel.Error, Message = "The cluster DNS cannot listen on {Endpoint}: {Error}; pods' lookups sent to this server fail (free port 53 on this address, or pass --disable coredns)")]
+        public static partial void ClusterDnsFailed(ILogger logger, string endpoint, string error);
+
+        [LoggerMessage(EventId = 1014, Level = LogLevel.Error, Message = "The kube-dns Service could not be set up: {Error}")]
+        public static partial void ClusterDnsServiceFailed(ILogger logger, string error);
     }
 }

@@ -99,7 +99,15 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await DefaultNamespaces.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
         await KubernetesService.EnsureAsync(storage, ApiHost.ServiceRange(storage, settings.ServiceCidr).First, advertise, settings.HttpsListenPort, TimeProvider.System, cancellationToken);
-        await using var apiServerLeases = await ApiServerLeases.StartAsync(storage, advertise, settings.HttpsListenPort, TimeProvider.System, loggers.CreateLogger("k3s.endpoints"), cancellationToken);
+        await EnsureClusterDnsServiceAsync(storage, cancellationToken);
+        await using var apiServerLeases = await ApiServerLeases.StartAsync(
+            storage,
+            advertise,
+            settings.HttpsListenPort,
+            TimeProvider.System,
+            loggers.CreateLogger("k3s.endpoints"),
+            cancellationToken,
+            settings.ClusterDnsEnabled ? (addresses, ct) => ClusterDnsService.UpdateAsync(storage, addresses, TimeProvider.System, ct) : null);
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken);
         await using var crdStatus = new CrdStatusController(storage, registry, TimeProvider.System, loggers.CreateLogger("k3s.apiextensions"));
@@ -135,6 +143,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await app.StartAsync(cancellationToken);
         Log.Listening(_logger, settings.BindAddress.ToString(), settings.HttpsListenPort);
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
+        await using var dnsRecords = settings.ClusterDnsEnabled ? await ClusterDns.ClusterRecords.StartAsync(storage, settings.ClusterDomain, TimeProvider.System, loggers.CreateLogger("k3s.dns"), cancellationToken) : null;
+        await using var dns = dnsRecords is null ? null : StartClusterDns(dnsRecords, advertise);
         await using var controlPlane = ControlPlane.Start(settings, storage, tls, LocalApiUrl(), TimeProvider.System, loggers);
         await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls, member?.Host.Name);
         using var proxyClient = settings.DisableAgent || settings.DisableKubeProxy ? null : new Kubelet.Client.ApiClient(LocalApiUrl(), tls.KubeProxy, tls.ServerCa.Certificate, "kube-proxy");
@@ -257,6 +267,56 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         TimeProvider.System,
         loggers.CreateLogger("k3s.snapshots"));
 
+    /// <summary>
+    /// The kube-dns Service on <c>--cluster-dns</c>, or its removal under <c>--disable coredns</c>. A failure is logged,
+    /// not fatal: the API serves without it, as a k3s server does when its CoreDNS manifest fails to apply.
+    /// </summary>
+    private async Task EnsureClusterDnsServiceAsync(ObjectStorage storage, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (settings.ClusterDnsEnabled)
+            {
+                await ClusterDnsService.EnsureAsync(storage, System.Net.IPAddress.Parse(settings.ClusterDns), TimeProvider.System, cancellationToken);
+            }
+            else
+            {
+                await ClusterDnsService.RemoveAsync(storage, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is StoreException or ApiServer.Errors.ApiStatusException or FormatException)
+        {
+            Log.ClusterDnsServiceFailed(_logger, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The cluster DNS on port 53 of the advertised address, which the kube-dns EndpointSlice lists; other names go to
+    /// the nameservers of this node's <c>/etc/resolv.conf</c>. Null (logged) when the port cannot be had.
+    /// </summary>
+    private ClusterDns.DnsServer? StartClusterDns(ClusterDns.ClusterRecords records, string advertise)
+    {
+        if (!System.Net.IPAddress.TryParse(advertise, out var address))
+        {
+            Log.ClusterDnsFailed(_logger, $"{advertise}:53", "the advertised address is not an IP address");
+            return null;
+        }
+
+        var endpoint = new System.Net.IPEndPoint(address, 53);
+        var resolvConf = File.Exists("/etc/resolv.conf") ? File.ReadAllText("/etc/resolv.conf") : string.Empty;
+        System.Net.IPAddress[] own = System.Net.IPAddress.TryParse(settings.ClusterDns, out var clusterDns) ? [address, clusterDns] : [address];
+        var upstreams = ClusterDns.Upstreams.FromResolvConf(resolvConf, own);
+        try
+        {
+            return ClusterDns.DnsServer.Start(endpoint, () => records.Current, upstreams, loggers.CreateLogger("k3s.dns"));
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Log.ClusterDnsFailed(_logger, endpoint.ToString(), e.Message);
+            return null;
+        }
+    }
+
     /// <summary>This server's API as its own components reach it (<see cref="LocalApiHost"/> and the HTTPS port).</summary>
     private Uri LocalApiUrl() => new($"https://{LocalApiHost()}:{settings.HttpsListenPort}");
 
@@ -294,6 +354,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         {
             Annotations = annotations,
             InClusterApi = settings.DisableKubeProxy ? null : new Uri($"https://{Bootstrap.ServerBootstrap.FirstServiceAddress(settings.ServiceCidr)}:443"),
+            ClusterDns = settings.DisableKubeProxy ? null : System.Net.IPAddress.Parse(settings.ClusterDns),
+            ClusterDomain = settings.ClusterDomain,
             ServerAddress = settings.KubeletAddress,
             ServerPort = settings.KubeletPort,
             SyncFrequency = settings.KubeletSyncFrequency,

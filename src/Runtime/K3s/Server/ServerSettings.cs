@@ -53,6 +53,15 @@ internal sealed record ServerSettings(
     /// <summary><c>--disable-kube-proxy</c>: no service proxy on this server's node, nor on the agents that join it (they read it from <c>/v1-k3s/config</c>).</summary>
     public bool DisableKubeProxy { get; init; }
 
+    /// <summary>
+    /// <c>--disable</c>: packaged components not to run. Of k3s's list only <c>coredns</c> names something this build
+    /// runs (the cluster DNS inside the server); the others are accepted and change nothing, since it ships none of them.
+    /// </summary>
+    public IReadOnlySet<string> Disabled { get; init; } = new HashSet<string>();
+
+    /// <summary>Whether this server runs the cluster DNS (not <c>--disable coredns</c>).</summary>
+    public bool ClusterDnsEnabled => !Disabled.Contains("coredns");
+
     /// <summary><c>--node-label</c>: labels the kubelet registers its Node with.</summary>
     public IReadOnlyDictionary<string, string> NodeLabels { get; init; } = new Dictionary<string, string>();
 
