@@ -84,6 +84,7 @@ internal static class ServerCommand
                 }
 
                 var apiServerArgs = ApiServerArgs.Parse(parse.GetValue(apiserverArgs)!, logger);
+                var disabled = DisabledComponents(parse.GetValue(disable)!);
                 var settings = new ServerSettings(
                     new DataDir(Path.GetFullPath(parse.GetValue(dataDir)!)),
                     ReadToken(parse.GetValue(token), parse.GetValue(tokenFile)),
@@ -117,9 +118,9 @@ internal static class ServerCommand
                     DisableEtcd = parse.GetValue(disableEtcd),
                     DisableApiServer = parse.GetValue(disableApiServer),
                     DisableKubeProxy = parse.GetValue(disableKubeProxy),
-                    Disabled = DisabledComponents(parse.GetValue(disable)!),
+                    Disabled = disabled,
                     Controllers = ComponentArgs.Apply(
-                        Controllers.ControllerSettings.Default with { DisableControllerManager = parse.GetValue(disableControllerManager), DisableScheduler = parse.GetValue(disableScheduler) },
+                        Controllers.ControllerSettings.Default with { DisableControllerManager = parse.GetValue(disableControllerManager), DisableScheduler = parse.GetValue(disableScheduler), DisableServiceLb = disabled.Contains("servicelb") },
                         parse.GetValue(controllerManagerArg)!,
                         parse.GetValue(schedulerArg)!,
                         logger),

@@ -15,6 +15,13 @@ internal sealed record ControllerSettings
 
     public bool DisableScheduler { get; init; }
 
+    /// <summary>
+    /// <c>--disable servicelb</c>: no ServiceLB controller (k3s runs it in its cloud controller manager; here it runs
+    /// with kube-controller-manager's controllers, under the name <c>servicelb</c>, which <c>controllers</c> can also
+    /// leave out).
+    /// </summary>
+    public bool DisableServiceLb { get; init; }
+
     /// <summary><c>controllers</c>: which of kube-controller-manager's controllers run (upstream <c>*</c>).</summary>
     public ControllerSelection Selection { get; init; } = ControllerSelection.All;
 

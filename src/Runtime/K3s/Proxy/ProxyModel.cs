@@ -11,7 +11,8 @@ namespace K3sLab.K3s.Proxy;
 /// addresses of its slices (label <c>kubernetes.io/service-name</c>, address type IPv4) whose slice port has the
 /// Service port's name and protocol; ready endpoints (a missing condition counts as ready) when there are any,
 /// otherwise those still serving while they terminate. ExternalName and headless Services get nothing; NodePort and
-/// LoadBalancer Services get their node ports too. IPv6 is not programmed.
+/// LoadBalancer Services get their node ports too, and LoadBalancer Services the addresses of their
+/// <c>status.loadBalancer.ingress</c>. IPv6 is not programmed.
 /// </summary>
 internal static class ProxyModel
 {
@@ -37,6 +38,7 @@ internal static class ProxyModel
             var name = service.Obj("metadata").Str("name") ?? string.Empty;
             var clusterIps = ClusterIps(spec);
             var withNodePorts = type is "NodePort" or "LoadBalancer";
+            IReadOnlyList<string> loadBalancerIps = type == "LoadBalancer" ? LoadBalancerIps(service) : [];
             var mySlices = slicesByService.GetValueOrDefault((ns, name)) ?? [];
             foreach (var port in spec.Arr("ports").Items().Select(p => p.Item as JsonObject).OfType<JsonObject>())
             {
@@ -48,12 +50,19 @@ internal static class ProxyModel
                     continue;
                 }
 
-                rules.Add(new ServicePortRule(ns, name, portName, protocol, clusterIps, (int)number, nodePort, Endpoints(mySlices, portName, protocol)));
+                rules.Add(new ServicePortRule(ns, name, portName, protocol, clusterIps, (int)number, nodePort, Endpoints(mySlices, portName, protocol)) { LoadBalancerIps = loadBalancerIps });
             }
         }
 
         return [.. rules.OrderBy(r => r.ServicePortName, StringComparer.Ordinal).ThenBy(r => r.Protocol, StringComparer.Ordinal)];
     }
+
+    private static List<string> LoadBalancerIps(JsonObject service) =>
+        [.. service.Obj("status").Obj("loadBalancer").Arr("ingress").Items()
+            .Select(i => (i.Item as JsonObject).Str("ip"))
+            .Where(ip => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetwork)
+            .OfType<string>()
+            .Distinct()];
 
     private static List<string> ClusterIps(JsonObject? spec)
     {

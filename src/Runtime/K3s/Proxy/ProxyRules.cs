@@ -62,6 +62,11 @@ internal static class ProxyRules
                     filter.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
                 }
 
+                foreach (var ip in rule.LoadBalancerIps)
+                {
+                    filter.Append(CultureInfo.InvariantCulture, $"-A KUBE-EXTERNAL-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
+                }
+
                 if (rule.NodePort is { } closed)
                 {
                     filter.Append(CultureInfo.InvariantCulture, $"-A KUBE-EXTERNAL-SERVICES -m addrtype --dst-type LOCAL {match} --dport {closed} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
@@ -77,11 +82,20 @@ internal static class ProxyRules
                 nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} cluster IP\" -j {service}\n");
             }
 
-            if (rule.NodePort is { } nodePort)
+            if (rule.NodePort is not null || rule.LoadBalancerIps.Count > 0)
             {
                 var external = ProxyChainNames.External(rule);
                 Declare(chains, written, external);
-                nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-NODEPORTS {match} --dport {nodePort} -m comment --comment {rule.ServicePortName} -j {external}\n");
+                foreach (var ip in rule.LoadBalancerIps)
+                {
+                    nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} loadbalancer IP\" -j {external}\n");
+                }
+
+                if (rule.NodePort is { } nodePort)
+                {
+                    nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-NODEPORTS {match} --dport {nodePort} -m comment --comment {rule.ServicePortName} -j {external}\n");
+                }
+
                 nat.Append(CultureInfo.InvariantCulture, $"-A {external} -m comment --comment \"masquerade traffic for {rule.ServicePortName} external destinations\" -j KUBE-MARK-MASQ\n");
                 nat.Append(CultureInfo.InvariantCulture, $"-A {external} -j {service}\n");
             }

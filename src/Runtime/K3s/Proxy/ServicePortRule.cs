@@ -7,7 +7,7 @@ internal sealed record ProxyEndpoint(string Ip, int Port)
 }
 
 /// <summary>
-/// What the proxy programs for one port of one Service: the cluster IPs and node port that lead to it, and the
+/// What the proxy programs for one port of one Service: the cluster IPs, node port and load balancer addresses that lead to it, and the
 /// endpoints it balances over (empty: connections are refused, as kube-proxy refuses them).
 /// </summary>
 internal sealed record ServicePortRule(
@@ -20,6 +20,9 @@ internal sealed record ServicePortRule(
     int? NodePort,
     IReadOnlyList<ProxyEndpoint> Endpoints)
 {
+    /// <summary>The Service's <c>status.loadBalancer.ingress</c> addresses (IPv4), which lead to it as its node port does.</summary>
+    public IReadOnlyList<string> LoadBalancerIps { get; init; } = [];
+
     /// <summary>kube-proxy's <c>ServicePortName</c>: <c>ns/name</c>, and <c>:port</c> when the port is named.</summary>
     public string ServicePortName => PortName.Length == 0 ? $"{Namespace}/{Name}" : $"{Namespace}/{Name}:{PortName}";
 }

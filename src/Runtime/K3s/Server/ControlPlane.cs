@@ -43,7 +43,8 @@ internal sealed class ControlPlane : IAsyncDisposable
             ("replicaset-controller", () => new Controllers.Apps.ReplicaSetController()),
             ("deployment-controller", () => new Controllers.Apps.DeploymentController()),
             ("endpoints-controller", () => new Controllers.Endpoints.EndpointsController()),
-        }.Where(c => settings.Selection.IsEnabled(c.Name)).Select(c => c.Create()),
+            ("servicelb", () => new Controllers.ServiceLb.ServiceLbController()),
+        }.Where(c => settings.Selection.IsEnabled(c.Name) && !(c.Name == "servicelb" && settings.DisableServiceLb)).Select(c => c.Create()),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>

@@ -54,8 +54,9 @@ internal sealed record ServerSettings(
     public bool DisableKubeProxy { get; init; }
 
     /// <summary>
-    /// <c>--disable</c>: packaged components not to run. Of k3s's list only <c>coredns</c> names something this build
-    /// runs (the cluster DNS inside the server); the others are accepted and change nothing, since it ships none of them.
+    /// <c>--disable</c>: packaged components not to run. Of k3s's list <c>coredns</c> (the cluster DNS inside the
+    /// server) and <c>servicelb</c> (the ServiceLB controller) name something this build runs; the others are accepted
+    /// and change nothing, since it ships none of them.
     /// </summary>
     public IReadOnlySet<string> Disabled { get; init; } = new HashSet<string>();
 

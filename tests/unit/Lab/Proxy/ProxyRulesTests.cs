@@ -101,4 +101,19 @@ public sealed class ProxyRulesTests
         text.Should().Contain(":KUBE-SEP-OLDOLDOLDOLDOLD0 - [0:0]\n").And.Contain("-X KUBE-SEP-OLDOLDOLDOLDOLD0\n");
         text.Should().NotContain($"-X {kept}").And.NotContain("DOCKER").And.NotContain("PREROUTING");
     }
+
+    [Fact]
+    public void Build_LoadBalancerIngress_LeadsToTheExternalChain_OrIsRejected()
+    {
+        var service = Service("web", "LoadBalancer", "10.43.0.20", ("http", 80, 30080));
+        service["status"] = new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = new JsonArray(new JsonObject { ["ip"] = "172.28.0.9" }, new JsonObject { ["hostname"] = "lb.example" }) } };
+        var rules = ProxyModel.Build([service], [Slice("web", "http", 8080, ("172.28.0.5", true, true, false))]);
+
+        rules.Single().LoadBalancerIps.Should().Equal("172.28.0.9");
+        var text = ProxyRules.Build(rules, []);
+        text.Should().Contain($"-A KUBE-SERVICES -d 172.28.0.9/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http loadbalancer IP\" -j {ProxyChainNames.External(rules[0])}\n");
+
+        var none = ProxyRules.Build(ProxyModel.Build([service], []), []);
+        none.Should().Contain("-A KUBE-EXTERNAL-SERVICES -d 172.28.0.9/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
+    }
 }

@@ -1,0 +1,121 @@
+using System.Net.Sockets;
+using System.Text;
+using K3sLab.Lab.Cluster;
+using K3sLab.Tests.Support;
+
+namespace K3sLab.ConformanceTests.Lab;
+
+/// <summary>
+/// ServiceLB (k3s's klipper load balancer) in a real lab cluster, as a k3d user meets it: a LoadBalancer Service gets
+/// every Ready node's address as its EXTERNAL-IP, and its port answers this machine on the address of a node that
+/// runs none of its pods; a second LoadBalancer Service on the same port stays pending (a host port is held once per
+/// node) until the first is deleted; a Service changed to ClusterIP loses its addresses.
+/// </summary>
+[Trait("Category", "Conformance")]
+public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
+{
+    private const string Manifest = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec:
+          type: LoadBalancer
+          selector: {app: web}
+          ports: [{name: http, port: 8081, targetPort: 8080}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web, labels: {app: web}}
+        spec:
+          affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: node-role.kubernetes.io/control-plane, operator: DoesNotExist}]}]}}}
+          containers:
+          - name: web
+            image: debian
+            command: [perl, -MIO::Socket::INET, -e, '$s=IO::Socket::INET->new(LocalPort=>8080,Listen=>16,ReuseAddr=>1) or die $!; while($c=$s->accept){while(<$c>){last if /^\r?$/} print $c "HTTP/1.0 200 OK\r\n\r\nhello from $ENV{HOSTNAME}\n"; close $c}']
+            readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+        """;
+
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task LoadBalancerService_GetsTheNodesAddresses_AndAnswersOnThem()
+    {
+        _ = image.Image;
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await new K3sLabClusterBuilder().WithName("lb" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])).WithServers(1).WithAgents(1).BuildAndStartAsync(ct);
+        var manifest = Path.Combine(Path.GetTempPath(), $"k3slab-lb-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(manifest, Manifest, ct);
+        try
+        {
+            var applied = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "apply", "-f", manifest);
+            applied.ExitCode.Should().Be(0, applied.Stderr);
+        }
+        finally
+        {
+            File.Delete(manifest);
+        }
+
+        var server = cluster.Node("server-0").Node.Address;
+        var agent = cluster.Node("agent-0").Node.Address;
+        var expected = string.Join(' ', new[] { server, agent }.OrderBy(a => a.GetAddressBytes()[3]).Select(a => a.ToString()));
+        (await IngressAsync(cluster, "web", r => r == expected, ct)).Should().Be(expected, "every Ready node's InternalIP, sorted");
+        var ready = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "wait", "--for=condition=Ready", "pod/web", "--timeout=120s");
+        ready.ExitCode.Should().Be(0, ready.Stdout + ready.Stderr);
+
+        // The pod is on the agent; the server's address answers too, as a k3s node with an svclb pod does.
+        var answer = await Eventually.UntilAsync(() => GetAsync(server.ToString(), 8081, ct), a => a == "hello from web", Within, ct);
+        answer.Should().Be("hello from web");
+        (await GetAsync(agent.ToString(), 8081, ct)).Should().Be("hello from web");
+
+        var second = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "create", "service", "loadbalancer", "second", "--tcp=8081:8080");
+        second.ExitCode.Should().Be(0, second.Stderr);
+        var table = await Eventually.UntilAsync(
+            () => Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "get", "svc", "second", "--no-headers"),
+            r => r.Stdout.Contains("<pending>", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10),
+            ct);
+        table.Stdout.Should().Contain("<pending>", "port 8081 is held on every node by the older Service");
+        (await IngressAsync(cluster, "second", r => r.Length > 0, TimeSpan.FromSeconds(5), ct)).Should().BeEmpty("it stays pending while the older Service holds the port");
+
+        var deleted = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "delete", "svc", "web");
+        deleted.ExitCode.Should().Be(0, deleted.Stderr);
+        (await IngressAsync(cluster, "second", r => r == expected, ct)).Should().Be(expected, "the port is free again");
+
+        var patched = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "patch", "svc", "second", "-p", "{\"spec\":{\"type\":\"ClusterIP\"}}");
+        patched.ExitCode.Should().Be(0, patched.Stderr);
+        (await IngressAsync(cluster, "second", r => r.Length == 0, ct)).Should().BeEmpty("a ClusterIP Service has no load balancer address");
+    }
+
+    private static Task<string> IngressAsync(RunningCluster cluster, string service, Func<string, bool> done, CancellationToken ct) =>
+        IngressAsync(cluster, service, done, Within, ct);
+
+    private static async Task<string> IngressAsync(RunningCluster cluster, string service, Func<string, bool> done, TimeSpan within, CancellationToken ct)
+    {
+        var result = await Eventually.UntilAsync(
+            () => Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "get", "svc", service, "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}"),
+            r => r.ExitCode == 0 && done(r.Stdout.Trim()),
+            within,
+            ct);
+        return result.Stdout.Trim();
+    }
+
+    private static async Task<string> GetAsync(string host, int port, CancellationToken ct)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await client.ConnectAsync(host, port, timeout.Token);
+            var stream = client.GetStream();
+            await stream.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), timeout.Token);
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            var body = await reader.ReadToEndAsync(timeout.Token);
+            return body.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return e.Message;
+        }
+    }
+}
