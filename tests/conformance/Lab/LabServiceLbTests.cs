@@ -62,10 +62,13 @@ public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<No
         var ready = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "wait", "--for=condition=Ready", "pod/web", "--timeout=120s");
         ready.ExitCode.Should().Be(0, ready.Stdout + ready.Stderr);
 
-        // The pod is on the agent; the server's address answers too, as a k3s node with an svclb pod does.
-        var answer = await Eventually.UntilAsync(() => GetAsync(server.ToString(), 8081, ct), a => a == "hello from web", Within, ct);
-        answer.Should().Be("hello from web");
-        (await GetAsync(agent.ToString(), 8081, ct)).Should().Be("hello from web");
+        // The pod is on the agent; the server's address answers too, as a k3s node with an svclb pod does. Each node's
+        // proxy writes its rules on its own (at most once a second after a change), so each address is waited for.
+        foreach (var address in new[] { server, agent })
+        {
+            var answer = await Eventually.UntilAsync(() => GetAsync(address.ToString(), 8081, ct), a => a == "hello from web", Within, ct);
+            answer.Should().Be("hello from web", $"the load balancer address {address}");
+        }
 
         var second = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "create", "service", "loadbalancer", "second", "--tcp=8081:8080");
         second.ExitCode.Should().Be(0, second.Stderr);
