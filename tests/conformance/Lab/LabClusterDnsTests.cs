@@ -57,17 +57,7 @@ public sealed class LabClusterDnsTests(NodeImageFixture image) : IClassFixture<N
         _ = image.Image;
         var ct = TestContext.Current.CancellationToken;
         await using var cluster = await new K3sLabClusterBuilder().WithName("dn" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])).WithServers(1).WithAgents(1).BuildAndStartAsync(ct);
-        var manifest = Path.Combine(Path.GetTempPath(), $"k3slab-dns-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(manifest, Manifest, ct);
-        try
-        {
-            var applied = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "apply", "-f", manifest);
-            applied.ExitCode.Should().Be(0, applied.Stderr);
-        }
-        finally
-        {
-            File.Delete(manifest);
-        }
+        await LabWorkloads.ApplyAsync(cluster, Manifest, ct);
 
         var kubeDns = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "-n", "kube-system", "get", "svc", "kube-dns", "-o", "jsonpath={.spec.clusterIP} {.spec.ports[*].protocol}");
         kubeDns.Stdout.Should().Be("10.43.0.10 UDP TCP", kubeDns.Stderr);

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
 using K3sLab.Lab.Cluster;
 using K3sLab.Tests.Support;
 
@@ -43,17 +41,7 @@ public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<No
         _ = image.Image;
         var ct = TestContext.Current.CancellationToken;
         await using var cluster = await new K3sLabClusterBuilder().WithName("lb" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])).WithServers(1).WithAgents(1).BuildAndStartAsync(ct);
-        var manifest = Path.Combine(Path.GetTempPath(), $"k3slab-lb-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(manifest, Manifest, ct);
-        try
-        {
-            var applied = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "apply", "-f", manifest);
-            applied.ExitCode.Should().Be(0, applied.Stderr);
-        }
-        finally
-        {
-            File.Delete(manifest);
-        }
+        await LabWorkloads.ApplyAsync(cluster, Manifest, ct);
 
         var server = cluster.Node("server-0").Node.Address;
         var agent = cluster.Node("agent-0").Node.Address;
@@ -66,7 +54,7 @@ public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<No
         // proxy writes its rules on its own (at most once a second after a change), so each address is waited for.
         foreach (var address in new[] { server, agent })
         {
-            var answer = await Eventually.UntilAsync(() => GetAsync(address.ToString(), 8081, ct), a => a == "hello from web", Within, ct);
+            var answer = await Eventually.UntilAsync(() => LabWorkloads.GetLastLineAsync(address.ToString(), 8081, ct), a => a == "hello from web", Within, ct);
             answer.Should().Be("hello from web", $"the load balancer address {address}");
         }
 
@@ -100,25 +88,5 @@ public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<No
             within,
             ct);
         return result.Stdout.Trim();
-    }
-
-    private static async Task<string> GetAsync(string host, int port, CancellationToken ct)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await client.ConnectAsync(host, port, timeout.Token);
-            var stream = client.GetStream();
-            await stream.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), timeout.Token);
-            using var reader = new StreamReader(stream, Encoding.ASCII);
-            var body = await reader.ReadToEndAsync(timeout.Token);
-            return body.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
-        }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
-        {
-            return e.Message;
-        }
     }
 }

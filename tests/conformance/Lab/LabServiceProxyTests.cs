@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
 using K3sLab.Lab.Cluster;
 using K3sLab.Tests.Support;
 
@@ -53,17 +51,7 @@ public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture
         _ = image.Image;
         var ct = TestContext.Current.CancellationToken;
         await using var cluster = await new K3sLabClusterBuilder().WithName("px" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3])).WithServers(1).WithAgents(2).BuildAndStartAsync(ct);
-        var manifest = Path.Combine(Path.GetTempPath(), $"k3slab-web-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(manifest, Manifest, ct);
-        try
-        {
-            var applied = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "apply", "-f", manifest);
-            applied.ExitCode.Should().Be(0, applied.Stderr);
-        }
-        finally
-        {
-            File.Delete(manifest);
-        }
+        await LabWorkloads.ApplyAsync(cluster, Manifest, ct);
 
         var rollout = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "rollout", "status", "deploy/web", "--timeout=120s");
         rollout.ExitCode.Should().Be(0, rollout.Stdout + rollout.Stderr);
@@ -83,7 +71,7 @@ public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture
         answers.Distinct().Should().HaveCount(2, "the proxy balances over both endpoints");
 
         // The node port, from this machine through the server's address: the pods are on the agents.
-        var viaNodePort = await GetAsync(server.Node.Address.ToString(), 30080, ct);
+        var viaNodePort = await LabWorkloads.GetLastLineAsync(server.Node.Address.ToString(), 30080, ct);
         names.Should().Contain(viaNodePort);
 
         // The API server's Service, from a pod on an agent: pods are given its cluster IP, as kube gives it.
@@ -106,18 +94,5 @@ public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture
         deleted.ExitCode.Should().Be(0, deleted.Stderr);
         var cleaned = await Eventually.UntilAsync(() => agent.ExecAsync(["iptables-save"], ct), r => r.ExitCode == 0 && !r.Stdout.Contains("default/web", StringComparison.Ordinal), Within, ct);
         cleaned.Stdout.Should().NotContain("default/web", "a deleted Service's rules and chains are removed");
-    }
-
-    private static async Task<string> GetAsync(string host, int port, CancellationToken ct)
-    {
-        using var client = new TcpClient();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        await client.ConnectAsync(host, port, timeout.Token);
-        var stream = client.GetStream();
-        await stream.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), timeout.Token);
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        var body = await reader.ReadToEndAsync(timeout.Token);
-        return body.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
     }
 }
