@@ -60,6 +60,7 @@ public sealed record CheckSpec(CheckKind Kind, IReadOnlyList<string> Nodes, Time
         ["watch-guarantees"] = CheckKind.WatchGuarantees,
         ["no-restarts"] = CheckKind.NoRestarts,
         ["agent-failover"] = CheckKind.AgentFailover,
+        ["service-outage"] = CheckKind.ServiceOutage,
     };
 
     /// <inheritdoc />
@@ -89,4 +90,9 @@ public enum CheckKind
     NoRestarts,
     /// <summary>Every agent's load balancer moved to another server within the limit after its active server went down.</summary>
     AgentFailover,
+    /// <summary>
+    /// The Service probe's calls failed only within the limit after a fault or a heal, no stretch without a
+    /// successful call lasted longer than the limit, and the last call succeeded.
+    /// </summary>
+    ServiceOutage,
 }

@@ -13,7 +13,7 @@ namespace K3sLab.Scenarios.Chaos.Definitions;
 public static partial class ScenarioParser
 {
     private static readonly string[] StepNames =
-        ["load", "store-load", "stop-load", "wait", "isolate", "partition", "ring", "drop", "loss", "heal", "expect", "delete-node", "join", "change-ip", .. NodeActions.ByName.Keys];
+        ["load", "store-load", "stop-load", "wait", "isolate", "partition", "ring", "drop", "loss", "heal", "expect", "delete-node", "join", "change-ip", "service-probe", .. NodeActions.ByName.Keys];
 
     public static ScenarioDefinition Parse(string yaml, string source)
     {
@@ -163,6 +163,7 @@ public static partial class ScenarioParser
                 "load" => Load(line, value),
                 "store-load" => StoreLoad(line, value),
                 "stop-load" => new StopLoadStep(line),
+                "service-probe" => ServiceProbe(line, value ?? node),
                 "heal" => new HealStep(line),
                 "wait" => new WaitStep(line, Duration(value ?? node)),
                 "isolate" => Targeted(value!, (target, bind) => new IsolateStep(line, target, bind)),
@@ -207,6 +208,9 @@ public static partial class ScenarioParser
                 CheckKind.AgentFailover => value is YamlMappingNode f && Duration(f, "max") is { } bound
                     ? new CheckSpec(kind, [], bound) { Line = line }
                     : throw Error(node, "agent-failover takes a bound: '- agent-failover: {max: 1s}'"),
+                CheckKind.ServiceOutage => value is YamlMappingNode o && Duration(o, "max") is { } outage
+                    ? new CheckSpec(kind, [], outage) { Line = line }
+                    : throw Error(node, "service-outage takes a bound: '- service-outage: {max: 30s}'"),
                 _ => value is null ? new CheckSpec(kind, [], null) { Line = line } : throw Error(value, $"the check '{name}' takes no parameters"),
             };
         }
@@ -220,6 +224,17 @@ public static partial class ScenarioParser
             }
 
             return make(Text(value), null);
+        }
+
+        private ServiceProbeStep ServiceProbe(int line, YamlNode value)
+        {
+            if (value is YamlMappingNode m)
+            {
+                OnlyKeys(m, "from");
+                return new ServiceProbeStep(line, Scalar(m, "from") ?? throw Error(m, "which node's pod makes the calls? give 'from:', e.g. {from: agent-0}"));
+            }
+
+            return new ServiceProbeStep(line, Text(value));
         }
 
         private StartLoadStep Load(int line, YamlNode? value)

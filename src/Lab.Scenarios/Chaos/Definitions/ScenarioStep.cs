@@ -50,6 +50,18 @@ public sealed record StartStoreLoadStep(int Line, int Clients, int Keys, string 
     public override string Describe() => $"store-load: {Clients} etcd clients, {Keys} keys, {Watchers} watchers, via {Via}";
 }
 
+/// <summary>
+/// Starts the Service probe: a web pod on every agent behind one ClusterIP Service, and a client pod on
+/// <see cref="From"/> that calls the Service by its DNS name, 0.25 s after each call ends, for the rest of the run, through
+/// the pod's resolv.conf, the cluster DNS, the kube-dns Service and the service proxy, as any workload in a pod does.
+/// </summary>
+/// <param name="Line">The step's YAML line.</param>
+/// <param name="From">The node (a server or an agent) whose pod makes the calls.</param>
+public sealed record ServiceProbeStep(int Line, string From) : ScenarioStep(Line)
+{
+    public override string Describe() => $"service-probe: from {From}";
+}
+
 /// <summary>Stops the workload and waits for the clients' requests in flight to finish.</summary>
 public sealed record StopLoadStep(int Line) : ScenarioStep(Line)
 {

@@ -19,6 +19,7 @@ public static class TopologyRules
             throw new ScenarioFormatException($"{scenario.Source}:{store.Line}: store-load talks to the embedded datastore's members on the servers, and {Describe(scenario)} has none there; use 'load' (the Kubernetes API) instead");
         }
 
+        CheckServiceProbe(scenario);
         if (scenario.Replicated)
         {
             return;
@@ -45,6 +46,34 @@ public static class TopologyRules
         }
     }
 
+    /// <summary>
+    /// The Service probe runs its web pods on the agents (so that a server fault tests the cluster's DNS and proxy, not
+    /// the loss of a backend), starts once, and is what <c>service-outage</c> reads.
+    /// </summary>
+    private static void CheckServiceProbe(ScenarioDefinition scenario)
+    {
+        var probes = scenario.Steps.OfType<ServiceProbeStep>().ToList();
+        if (probes.Count > 0 && scenario.Agents == 0)
+        {
+            throw new ScenarioFormatException($"{scenario.Source}:{probes[0].Line}: service-probe runs its web pods on the agents, and the cluster has none; add agents: 1 or more");
+        }
+
+        if (probes.Count > 1)
+        {
+            throw new ScenarioFormatException($"{scenario.Source}:{probes[1].Line}: service-probe starts once per run (it runs until the checks)");
+        }
+
+        if (probes.Count > 0 && probes[0].From is "lb" or "leader" or "follower")
+        {
+            throw new ScenarioFormatException($"{scenario.Source}:{probes[0].Line}: service-probe runs its client pod on a server or an agent named as such (server-0, agent-1), not '{probes[0].From}'");
+        }
+
+        if (scenario.Checks.FirstOrDefault(c => c.Kind == CheckKind.ServiceOutage) is { } check && probes.Count == 0)
+        {
+            throw new ScenarioFormatException($"{scenario.Source}:{check.Line}: the check 'service-outage' reads the Service probe's calls; start it with a step '- service-probe: {{from: agent-0}}'");
+        }
+    }
+
     /// <summary>The node references a step makes, as written.</summary>
     public static IReadOnlyList<string> References(ScenarioStep step) => step switch
     {
@@ -55,6 +84,7 @@ public static class TopologyRules
         RingStep r => r.Nodes,
         OneWayStep d => [d.From, d.To],
         LossStep l => [l.Target],
+        ServiceProbeStep p => [p.From],
         StartLoadStep { Via: not ("lb" or "each-server") } load => [load.Via],
         StartStoreLoadStep { Via: not "each-server" } store => [store.Via],
         ExpectStep { Condition: WritesSucceed { Via: not "lb" } w } => [w.Via],

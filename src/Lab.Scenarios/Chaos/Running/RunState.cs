@@ -25,8 +25,14 @@ internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints 
 
     public WatchWorkload? Watchers { get; set; }
 
+    /// <summary>The Service probe, started by a <c>service-probe</c> step.</summary>
+    public ServiceProbeWorkload? ServiceProbe { get; set; }
+
     /// <summary>Each agent's container log at the end of the run, for <c>agent-failover</c>.</summary>
     internal IReadOnlyDictionary<string, string> AgentLogs { get; set; } = new Dictionary<string, string>();
+
+    /// <summary>The Service probe's calls, read after the heal, for <c>service-outage</c>.</summary>
+    internal ServiceProbeResult? ServiceProbeResult { get; set; }
 
     /// <summary>The etcd-API workload, created by the first <c>store-load</c> step.</summary>
     internal Workloads.Store.StoreWorkload? Store { get; set; }

@@ -37,6 +37,9 @@ public sealed partial class ScenarioRunner
                 var servers = store.Via == "each-server" ? state.Nodes.Servers : (IReadOnlyList<string>)[await state.ResolveAsync(store.Via, cancellationToken)];
                 await state.Store!.StartAsync(state.StoreEndpoints, store.Clients, store.Keys, store.Watchers, servers, seed, cancellationToken);
                 break;
+            case ServiceProbeStep probe:
+                await state.ServiceProbe!.StartAsync(await state.ResolveAsync(probe.From, cancellationToken), cancellationToken);
+                break;
             case StopLoadStep:
                 await state.Workload!.StopAsync();
                 if (state.Store is { Started: true } running)

@@ -41,8 +41,10 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         await using var workload = new RegisterWorkload(endpoints, record, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..4]));
         await using var watchers = new WatchWorkload(endpoints, record);
         await using var store = new Workloads.Store.StoreWorkload(record, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..4]));
+        await using var serviceProbe = new ServiceProbeWorkload(endpoints, nodes, record, Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..4]));
         state.Workload = workload;
         state.Watchers = watchers;
+        state.ServiceProbe = serviceProbe;
         state.Store = store;
         state.ResolveActive = (agent, ct) => ActiveServerAsync(nodes, record, agent, ct);
         var watched = WatchedForRestarts(scenario, nodes, joined);
@@ -122,6 +124,8 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
                 storeHistory = await store.HistoryAsync(nodes.Servers[0], TimeSpan.FromSeconds(60), cancellationToken);
             }
 
+            // After the heal and the wait, the client pod's output is read through the balancer like any request.
+            var probed = serviceProbe.Started ? await serviceProbe.ResultsAsync(TimeSpan.FromSeconds(60), cancellationToken) : null;
             state.StoreEndpoints?.Dispose();
             var digests = scenario.Checks.Any(c => c.Kind == CheckKind.Converged) ? await DigestsAsync(state, etcdctl, cancellationToken) : [];
             if (state.Datastore is not null)
@@ -147,6 +151,7 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
             }
 
             state.AgentLogs = agentLogs;
+            state.ServiceProbeResult = probed;
             checks.AddRange(scenario.Checks.Select(c => Check(c, record, ledger, digests, state, history, ended, storeHistory)));
             if (whole is not null)
             {
@@ -216,6 +221,7 @@ public sealed partial class ScenarioRunner(LabCluster cluster, INodeProvider pro
         CheckKind.Converged => ConvergedCheck.Run(digests),
         CheckKind.NodesStayedReady => NodesStayedReadyCheck.Run(record.Readiness, [.. spec.Nodes.Select(n => state.Nodes.ResolveStatic(n) ?? n)]),
         CheckKind.WriteGap => WriteGapCheck.Run(record.Operations, spec.Limit!.Value),
+        CheckKind.ServiceOutage => ServiceOutageCheck.Run(state.ServiceProbeResult, record.Timeline, spec.Limit!.Value),
         _ => throw new ChaosRunException($"check {spec.Kind} is not implemented"),
     };
 

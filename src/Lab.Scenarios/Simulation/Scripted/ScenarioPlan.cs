@@ -110,12 +110,15 @@ internal sealed record ScenarioPlan(ScenarioDefinition Definition, int Clients, 
                 case ExpectStep { Condition: ReadyzIs or NodesReady or LogContains or InternalIpIsCurrent }:
                     skipped.Add($"{at} (the simulator has no API server, kubelet or logs)");
                     break;
+                case ServiceProbeStep:
+                    skipped.Add($"{at} (the simulator has no pods, Services or DNS)");
+                    break;
                 default:
                     break;
             }
         }
 
-        foreach (var check in definition.Checks.Where(c => c.Kind is CheckKind.NodesStayedReady or CheckKind.NoRestarts or CheckKind.AgentFailover))
+        foreach (var check in definition.Checks.Where(c => c.Kind is CheckKind.NodesStayedReady or CheckKind.NoRestarts or CheckKind.AgentFailover or CheckKind.ServiceOutage))
         {
             skipped.Add($"line {check.Line}: check {check} (no kubelets or containers in the simulator)");
         }

@@ -100,14 +100,6 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
         await KubernetesService.EnsureAsync(storage, ApiHost.ServiceRange(storage, settings.ServiceCidr).First, advertise, settings.HttpsListenPort, TimeProvider.System, cancellationToken);
         await EnsureClusterDnsServiceAsync(storage, cancellationToken);
-        await using var apiServerLeases = await ApiServerLeases.StartAsync(
-            storage,
-            advertise,
-            settings.HttpsListenPort,
-            TimeProvider.System,
-            loggers.CreateLogger("k3s.endpoints"),
-            cancellationToken,
-            settings.ClusterDnsEnabled ? (addresses, ct) => ClusterDnsService.UpdateAsync(storage, addresses, TimeProvider.System, ct) : null);
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken);
         await using var crdStatus = new CrdStatusController(storage, registry, TimeProvider.System, loggers.CreateLogger("k3s.apiextensions"));
@@ -145,6 +137,17 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         Log.TokenLocation(_logger, settings.DataDir.TokenFile);
         await using var dnsRecords = settings.ClusterDnsEnabled ? await ClusterDns.ClusterRecords.StartAsync(storage, settings.ClusterDomain, TimeProvider.System, loggers.CreateLogger("k3s.dns"), cancellationToken) : null;
         await using var dns = dnsRecords is null ? null : StartClusterDns(dnsRecords, advertise);
+
+        // As kube-apiserver's lease reconciler, a post-start hook: the server puts its address into the kubernetes and
+        // kube-dns endpoints only once it answers on both, so that nobody is sent to a server still starting.
+        await using var apiServerLeases = await ApiServerLeases.StartAsync(
+            storage,
+            advertise,
+            settings.HttpsListenPort,
+            TimeProvider.System,
+            loggers.CreateLogger("k3s.endpoints"),
+            cancellationToken,
+            settings.ClusterDnsEnabled ? (addresses, ct) => ClusterDnsService.UpdateAsync(storage, addresses, TimeProvider.System, ct) : null);
         await using var controlPlane = ControlPlane.Start(settings, storage, tls, LocalApiUrl(), TimeProvider.System, loggers);
         await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls, member?.Host.Name);
         using var proxyClient = settings.DisableAgent || settings.DisableKubeProxy ? null : new Kubelet.Client.ApiClient(LocalApiUrl(), tls.KubeProxy, tls.ServerCa.Certificate, "kube-proxy");
