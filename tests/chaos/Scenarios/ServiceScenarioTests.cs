@@ -9,8 +9,8 @@ namespace K3sLab.ChaosTests.Scenarios;
 /// The library's <c>service-server-death</c> in Docker: a pod on an agent keeps calling a Service by its DNS name
 /// (resolv.conf, the kube-dns Service, the cluster DNS in the servers, the service proxy) while a server loses power
 /// for 40 s. Calls are answered by both agents' web pods before, during and after, and every failed call falls within
-/// the 30 s after the kill or the restart (a lookup sent to the dead server before the survivors drop it from
-/// kube-dns's endpoints).
+/// the 25 s after the kill (a lookup sent to the dead server before the survivors drop it from kube-dns's endpoints,
+/// when its lease runs out).
 /// </summary>
 [Trait("Category", "Chaos")]
 public sealed class ServiceScenarioTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
@@ -32,6 +32,6 @@ public sealed class ServiceScenarioTests(NodeImageFixture image) : IClassFixture
         var started = run.Record.Timeline.Single(e => e.Text.Contains(" one call after another ", StringComparison.Ordinal)).At;
         var kill = run.Record.Timeline.Single(e => e.Kind == "fault" && e.Text.StartsWith("kill server-0", StringComparison.Ordinal));
         run.Record.Timeline.Where(e => e.Text.StartsWith("service-probe: ", StringComparison.Ordinal) && e.Text.Contains(" failed from ", StringComparison.Ordinal))
-            .Should().OnlyContain(e => e.At < started || (e.At >= kill.At && e.At <= kill.At + 30), "calls fail only while the web pods start or while the dead server is still in kube-dns's endpoints");
+            .Should().OnlyContain(e => e.At < started || (e.At >= kill.At && e.At <= kill.At + 25), "calls fail only while the web pods start or while the dead server is still in kube-dns's endpoints");
     }
 }

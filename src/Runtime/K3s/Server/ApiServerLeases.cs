@@ -13,7 +13,7 @@ namespace K3sLab.K3s.Server;
 /// Service: each server keeps the datastore key <c>/registry/masterleases/&lt;its address&gt;</c> alive under a
 /// 15 s lease (renewed every 10 s) and writes the addresses of every live key into the <c>kubernetes</c> Endpoints
 /// and EndpointSlice, so a dead server drops out within the lease's TTL and agents' load balancers learn the
-/// servers from it. A server that shuts down removes its key and itself at once.
+/// servers from it (at once: every server watches the leases, see ApiServerLeases.Watch.cs). A server that shuts down removes its key and itself at once.
 /// </summary>
 internal sealed partial class ApiServerLeases : IAsyncDisposable
 {
@@ -109,26 +109,53 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
 
     private static byte[] Key(string address) => Encoding.UTF8.GetBytes(Prefix + address);
 
+    /// <summary>Renews and reconciles every <see cref="Interval"/>, and reconciles at once when the leases change (ApiServerLeases.Watch.cs).</summary>
     private async Task RunAsync()
     {
         using var timer = new PeriodicTimer(Interval, _time);
+        var watching = Task.Run(WatchLeasesAsync);
         try
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            var tick = timer.WaitForNextTickAsync(_stop.Token).AsTask();
+            var changed = _leasesChanged.Reader.WaitToReadAsync(_stop.Token).AsTask();
+            while (true)
             {
-                try
+                if (await Task.WhenAny(tick, changed).ConfigureAwait(false) == tick)
                 {
-                    await RenewAndReconcileAsync(_stop.Token).ConfigureAwait(false);
+                    if (!await tick.ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    tick = timer.WaitForNextTickAsync(_stop.Token).AsTask();
+                    await TryAsync(RenewAndReconcileAsync).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is StoreException or ApiStatusException)
+                else
                 {
-                    // No quorum or a conflicting writer: try again on the next tick, as kube-apiserver does.
-                    Log.ReconcileFailed(_logger, e.Message);
+                    await changed.ConfigureAwait(false);
+                    _leasesChanged.Reader.TryRead(out _);
+                    changed = _leasesChanged.Reader.WaitToReadAsync(_stop.Token).AsTask();
+                    await TryAsync(ReconcileAsync).ConfigureAwait(false);
                 }
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
+        }
+
+        await watching.ConfigureAwait(false);
+    }
+
+    private async Task TryAsync(Func<CancellationToken, Task> step)
+    {
+        try
+        {
+            await step(_stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StoreException or ApiStatusException)
+        {
+            // No quorum or a conflicting writer: try again on the next tick or change, as kube-apiserver does.
+            Log.ReconcileFailed(_logger, e.Message);
         }
     }
 
@@ -310,5 +337,8 @@ internal sealed partial class ApiServerLeases : IAsyncDisposable
 
         [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Could not remove this server's address from the kubernetes endpoints at shutdown: {Reason}")]
         public static partial void ReleaseFailed(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "The watch of the API servers' leases ended ({Reason}); watching again in a second, and the 10 s reconcile goes on meanwhile")]
+        public static partial void WatchFailed(ILogger logger, string reason);
     }
 }
