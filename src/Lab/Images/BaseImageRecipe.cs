@@ -5,8 +5,8 @@ namespace K3sLab.Lab.Images;
 
 /// <summary>
 /// What goes into a debootstrapped image: a minimal Debian root file system plus packages from the mirror. The node
-/// base image carries the tools nodes need (iptables for fault injection, iproute2, CA certificates, procps, etcdctl
-/// for operators); the datastore image adds real etcd and PostgreSQL to the same list. An image is tagged by a hash
+/// base image carries the tools nodes need (iptables for fault injection and the service proxy, conntrack for the
+/// service proxy's UDP flows, iproute2, CA certificates, procps, etcdctl for operators); the datastore image adds real etcd and PostgreSQL to the same list. An image is tagged by a hash
 /// of its recipe, so changing the recipe yields a new image and an unchanged recipe reuses the cached one.
 /// </summary>
 public sealed record BaseImageRecipe(string Suite, string Variant, IReadOnlyList<string> Packages, int Revision)
@@ -21,7 +21,7 @@ public sealed record BaseImageRecipe(string Suite, string Variant, IReadOnlyList
     public static BaseImageRecipe Default { get; } = new(
         Suite: "bookworm",
         Variant: "minbase",
-        Packages: ["iptables", "iproute2", "ca-certificates", "procps", "etcd-client"],
+        Packages: ["iptables", "iproute2", "ca-certificates", "procps", "etcd-client", "conntrack"],
         Revision: 1);
 
     /// <summary>
@@ -35,7 +35,7 @@ public sealed record BaseImageRecipe(string Suite, string Variant, IReadOnlyList
         Revision: 1)
     {
         Repository = DatastoreRepository,
-        Check = $"iptables --version && etcd --version && etcdctl version && {PostgresBin}/postgres --version && cat /etc/k3slab-base",
+        Check = $"iptables --version && conntrack --version && etcd --version && etcdctl version && {PostgresBin}/postgres --version && cat /etc/k3slab-base",
     };
 
     /// <summary>Where Debian bookworm installs PostgreSQL 15's server programs.</summary>
@@ -45,7 +45,7 @@ public sealed record BaseImageRecipe(string Suite, string Variant, IReadOnlyList
     public string Repository { get; init; } = BaseRepository;
 
     /// <summary>The shell command run in a fresh image before it is tagged; it must exit 0.</summary>
-    public string Check { get; init; } = "iptables --version && ip -V && etcdctl version && cat /etc/k3slab-base";
+    public string Check { get; init; } = "iptables --version && ip -V && conntrack --version && etcdctl version && cat /etc/k3slab-base";
 
     /// <summary>The recipe in one canonical line, stored as an image label.</summary>
     public string Canonical => $"debootstrap --variant={Variant} {Suite} +{string.Join(',', Packages)} r{Revision}";

@@ -29,10 +29,10 @@ public sealed class NodeImageTests : IClassFixture<NodeImageFixture>
         var ct = TestContext.Current.CancellationToken;
         await using var node = await StartNodeAsync(ct);
 
-        var result = await node.ExecAsync(["/bin/sh", "-c", "etcdctl version && ip -V && iptables --version && readlink -f /usr/local/bin/k3s"], ct);
+        var result = await node.ExecAsync(["/bin/sh", "-c", "etcdctl version && ip -V && iptables --version && conntrack --version && readlink -f /usr/local/bin/k3s"], ct);
 
         result.ExitCode.Should().Be(0, result.Stderr);
-        result.Stdout.Should().Contain("etcdctl version: 3.4").And.Contain("iproute2").And.Contain("iptables v1.8").And.Contain("/usr/local/lib/k3s/k3s");
+        result.Stdout.Should().Contain("etcdctl version: 3.4").And.Contain("iproute2").And.Contain("iptables v1.8").And.Contain("conntrack v1.4").And.Contain("/usr/local/lib/k3s/k3s");
     }
 
     private async Task<IContainer> StartNodeAsync(CancellationToken ct)

@@ -18,5 +18,14 @@ internal sealed partial class ServiceProxy
 
         [LoggerMessage(EventId = 7604, Level = LogLevel.Warning, Message = "The service proxy's watch failed, retrying: {Error}")]
         public static partial void WatchFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 7605, Level = LogLevel.Information, Message = "Cleared {Entries} UDP connection-tracking entries for {Flow}: the endpoint left the Service")]
+        public static partial void FlowsCleared(ILogger logger, int entries, string flow);
+
+        [LoggerMessage(EventId = 7606, Level = LogLevel.Warning, Message = "Could not clear the UDP connection-tracking entries for {Flow}: {Error}")]
+        public static partial void FlowsNotCleared(ILogger logger, string flow, string error);
+
+        [LoggerMessage(EventId = 7607, Level = LogLevel.Warning, Message = "This node has no conntrack tool ({Path}): UDP flows to an endpoint that left a Service (a dead server's DNS) keep going there until their entries time out (30-120 s); install conntrack")]
+        public static partial void NoConntrack(ILogger logger, string path);
     }
 }

@@ -19,6 +19,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     private readonly ResourceMirror _services;
     private readonly ResourceMirror _slices;
     private readonly Iptables _iptables;
+    private readonly Conntrack _conntrack;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -26,9 +27,13 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     private readonly Task _run;
     private string? _lastRules;
 
-    private ServiceProxy(ApiClient api, Iptables iptables, TimeProvider time, ILogger logger)
+    /// <summary>The rules last written, to find the UDP flows a change leaves behind (null before the first write).</summary>
+    private IReadOnlyList<ServicePortRule>? _written;
+
+    private ServiceProxy(ApiClient api, Iptables iptables, Conntrack conntrack, TimeProvider time, ILogger logger)
     {
         _iptables = iptables;
+        _conntrack = conntrack;
         _time = time;
         _logger = logger;
         _services = new ResourceMirror(api, "/api/v1/services", Wake, time, e => Log.WatchFailed(logger, e));
@@ -37,9 +42,10 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     }
 
     /// <summary>Starts the proxy, or returns null (with a warning saying why) on a node without iptables.</summary>
-    public static ServiceProxy? Start(ApiClient api, TimeProvider time, ILogger logger, Iptables? iptables = null)
+    public static ServiceProxy? Start(ApiClient api, TimeProvider time, ILogger logger, Iptables? iptables = null, Conntrack? conntrack = null)
     {
         iptables ??= new Iptables();
+        conntrack ??= new Conntrack();
         if (iptables.Missing() is { } why)
         {
             Log.NoIptables(logger, why);
@@ -47,7 +53,12 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
         }
 
         Log.Starting(logger);
-        return new ServiceProxy(api, iptables, time, logger);
+        if (!conntrack.Installed)
+        {
+            Log.NoConntrack(logger, "/usr/sbin/conntrack");
+        }
+
+        return new ServiceProxy(api, iptables, conntrack, time, logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -110,6 +121,34 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// After the rules changed, deletes the conntrack entries of UDP flows whose endpoint left its Service (see
+    /// <see cref="StaleUdpFlows"/>): the rules decide only a flow's first packet.
+    /// </summary>
+    private async Task ClearStaleFlowsAsync(IReadOnlyList<ServicePortRule>? before, IReadOnlyList<ServicePortRule> after, CancellationToken ct)
+    {
+        if (before is null || !_conntrack.Installed)
+        {
+            return;
+        }
+
+        foreach (var flow in StaleUdpFlows.Find(before, after))
+        {
+            try
+            {
+                var deleted = await _conntrack.DeleteAsync(flow, ct);
+                if (deleted > 0)
+                {
+                    Log.FlowsCleared(_logger, deleted, flow.ToString());
+                }
+            }
+            catch (Exception e) when (e is IptablesException or IOException or System.ComponentModel.Win32Exception)
+            {
+                Log.FlowsNotCleared(_logger, flow.ToString(), e.Message);
+            }
+        }
+    }
+
     /// <summary>Writes the rules unless <paramref name="force"/> is off and they are unchanged; false when the write failed.</summary>
     private async Task<bool> SyncAsync(bool force, CancellationToken ct)
     {
@@ -133,6 +172,8 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
 
             _lastRules = text;
             Log.Synced(_logger, rules.Count, rules.Sum(r => r.Endpoints.Count), _time.GetElapsedTime(started).TotalMilliseconds);
+            await ClearStaleFlowsAsync(_written, rules, ct);
+            _written = rules;
             return true;
         }
         catch (Exception e) when (e is IptablesException or IOException or System.ComponentModel.Win32Exception)

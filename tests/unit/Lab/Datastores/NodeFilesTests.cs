@@ -39,7 +39,7 @@ public sealed class NodeFilesTests
         datastore.Packages.Should().StartWith(BaseImageRecipe.Default.Packages).And.EndWith(["etcd-server", "postgresql"]);
         datastore.Image.Should().StartWith("k3slab/datastore:").And.NotEndWith(BaseImageRecipe.Default.Hash);
         BaseImageRecipe.Default.Image.Should().StartWith("k3slab/base:");
-        BaseImageRecipe.Default.Canonical.Should().Be("debootstrap --variant=minbase bookworm +iptables,iproute2,ca-certificates,procps,etcd-client r1", "the node base image must not change");
+        BaseImageRecipe.Default.Canonical.Should().Be("debootstrap --variant=minbase bookworm +iptables,iproute2,ca-certificates,procps,etcd-client,conntrack r1", "the node base image changes only on purpose");
         datastore.Check.Should().Contain("etcd --version").And.Contain("postgres --version");
     }
 }
