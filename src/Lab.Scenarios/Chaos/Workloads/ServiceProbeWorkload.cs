@@ -111,6 +111,7 @@ public sealed class ServiceProbeWorkload(ApiEndpoints endpoints, ChaosNodes node
         {
             var api = endpoints.For("lb");
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await api.CoreV1.DeleteNamespacedPodAsync(ClientPod, RegisterWorkload.Namespace, gracePeriodSeconds: 0, cancellationToken: timeout.Token);
             await api.CoreV1.DeleteCollectionNamespacedPodAsync(RegisterWorkload.Namespace, labelSelector: $"{Label}={runId}", gracePeriodSeconds: 0, cancellationToken: timeout.Token);
             await api.CoreV1.DeleteNamespacedServiceAsync(Service, RegisterWorkload.Namespace, cancellationToken: timeout.Token);
         }
@@ -141,7 +142,7 @@ public sealed class ServiceProbeWorkload(ApiEndpoints endpoints, ChaosNodes node
 
     private V1Pod ClientPodSpec(string nodeName) => new()
     {
-        Metadata = new V1ObjectMeta { Name = ClientPod, Labels = new Dictionary<string, string> { [Label] = runId + "-client" } },
+        Metadata = new V1ObjectMeta { Name = ClientPod },
         Spec = new V1PodSpec
         {
             NodeName = nodeName,
