@@ -6,7 +6,8 @@ namespace K3sLab.Scenarios.Chaos.Checks;
 
 /// <summary>
 /// Service availability as a pod sees it, from the Service probe's calls (lookup by name, then GET): a call may fail
-/// only within the bound after a fault or a heal on the timeline (a node killed, stopped, cut off, started again...);
+/// only if it was still running at a fault or a heal on the timeline (a node killed, stopped, cut off, started
+/// again...) or started within the bound after one;
 /// no stretch without an answered call lasts longer than the bound; and the last call was answered. A fault the
 /// cluster never gets over (a dead server kept in kube-dns's endpoints, rules never rewritten) shows as failures
 /// past the bound even when most calls still get through.
@@ -32,7 +33,9 @@ public static class ServiceOutageCheck
 
         var bound = max.TotalSeconds;
         var disruptions = timeline.Where(e => e.Kind is "fault" or "heal").Select(e => e.At).Order().ToList();
-        var unexplained = calls.Where(c => !c.Ok && !disruptions.Any(at => at <= c.Start && c.Start <= at + bound)).ToList();
+        // A call still running when a fault came may fail from it: the window of a fault or heal holds every call
+        // that ended after it and started within the bound after it.
+        var unexplained = calls.Where(c => !c.Ok && !disruptions.Any(at => at <= c.End && c.Start <= at + bound)).ToList();
         var (gap, from) = WidestGap(calls);
         var failed = calls.Where(c => !c.Ok).ToList();
         var kinds = failed.Count == 0 ? "" : $" ({string.Join(", ", failed.GroupBy(c => c.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} ×{g.Count()}"))})";
@@ -42,7 +45,7 @@ public static class ServiceOutageCheck
             $"{calls.Count:N0} calls from {probe.From} to http://{probe.Service}: {calls.Count - failed.Count:N0} answered ({backends}), {failed.Count:N0} failed{kinds}; longest without an answer {gap:0.00} s (from {from:0.0} s), bound {bound:0.##} s{(starting > 0 ? $"; {starting} call(s) while the web pods started not counted" : "")}");
 
         var details = new List<string>();
-        details.AddRange(unexplained.Take(10).Select(c => string.Create(CultureInfo.InvariantCulture, $"a call at {c.Start:0.000} s failed ({c.Answer}) with no fault or heal in the {bound:0.##} s before it")));
+        details.AddRange(unexplained.Take(10).Select(c => string.Create(CultureInfo.InvariantCulture, $"a call at {c.Start:0.000} s failed ({c.Answer}) with no fault or heal while it ran or in the {bound:0.##} s before it")));
         if (gap > bound)
         {
             details.Add(string.Create(CultureInfo.InvariantCulture, $"no call was answered from {from:0.000} s to {from + gap:0.000} s"));

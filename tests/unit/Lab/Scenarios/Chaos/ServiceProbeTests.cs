@@ -114,7 +114,7 @@ public sealed class ServiceProbeTests
         var result = ServiceOutageCheck.Run(new ServiceProbeResult("agent-0", "probe-1", calls), KillAt20, TimeSpan.FromSeconds(30));
 
         result.Passed.Should().BeFalse();
-        result.Details.Should().HaveCount(6).And.AllSatisfy(d => d.Should().MatchRegex(@"^a call at 5\d\.\d{3} s failed \(exit 124\) with no fault or heal in the 30 s before it$"));
+        result.Details.Should().HaveCount(6).And.AllSatisfy(d => d.Should().MatchRegex(@"^a call at 5\d\.\d{3} s failed \(exit 124\) with no fault or heal while it ran or in the 30 s before it$"));
     }
 
     [Fact]
@@ -127,6 +127,16 @@ public sealed class ServiceProbeTests
         result.Passed.Should().BeFalse();
         result.Details.Should().HaveCount(12, "ten calls failed past the 10 s after the fault").And.EndWith(
             ["no call was answered from 20.510 s to 35.510 s", "the last call, at 39.500 s, failed (exit 124): the Service was not reachable when the run ended"]);
+    }
+
+    [Fact]
+    public void Check_CallRunningWhenTheFaultCame_IsExplainedByIt()
+    {
+        // Started 9 ms before the kill was asked for, and timed out: the lookup went to the server that died.
+        List<ServiceProbeCall> calls = [new(10, 10.01, true, "web-0"), new(12.831, 15.84, false, "exit 124"), new(16.1, 16.11, true, "web-1")];
+
+        ServiceOutageCheck.Run(new ServiceProbeResult("agent-0", "probe-1", calls), [new(12.84, "fault", "kill server-0")], TimeSpan.FromSeconds(25)).Passed.Should().BeTrue();
+        ServiceOutageCheck.Run(new ServiceProbeResult("agent-0", "probe-1", calls), [new(15.9, "fault", "kill server-0")], TimeSpan.FromSeconds(25)).Passed.Should().BeFalse("the call had ended before that fault");
     }
 
     [Fact]
