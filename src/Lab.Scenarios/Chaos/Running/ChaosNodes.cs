@@ -126,7 +126,7 @@ public sealed class ChaosNodes
 
         if (reference is "leader" or "follower")
         {
-            var current = await leader(cancellationToken) ?? throw new ChaosRunException($"'{reference}': no datastore leader is agreed on by the servers right now");
+            var current = await leader(cancellationToken) ?? throw new ChaosRunException($"'{reference}': no datastore leader was agreed on by the servers for {RunState.LeaderWait.TotalSeconds:0} s");
             return reference == "leader" ? current : Members.FirstOrDefault(s => s != current && unavailable?.Contains(s) != true && _byShort[s].IsRunning)
                 ?? throw new ChaosRunException($"'follower': every member other than the leader {current} is down");
         }

@@ -59,7 +59,41 @@ internal sealed class RunState(ChaosNodes nodes, RunRecord record, ApiEndpoints 
     public Task<string> ResolveAsync(string reference, CancellationToken cancellationToken) =>
         ChaosNodes.ActiveOf(reference) is { } agent && ResolveActive is { } active
             ? active(agent, cancellationToken)
-            : Nodes.ResolveAsync(reference, LeaderAsync, cancellationToken, new HashSet<string>(Down.Concat(Paused), StringComparer.Ordinal));
+            : Nodes.ResolveAsync(reference, AgreedLeaderAsync, cancellationToken, new HashSet<string>(Down.Concat(Paused), StringComparer.Ordinal));
+
+    /// <summary>How long a <c>leader</c> or <c>follower</c> reference waits for the members to agree on a leader.</summary>
+    internal static readonly TimeSpan LeaderWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The leader a step's <c>leader</c> or <c>follower</c> reference means: the agreed one, read again every 250 ms
+    /// for up to <see cref="LeaderWait"/> while the members are between leaders (an election nobody asked for, on a
+    /// loaded host, used to fail the step when it came at that moment). A wait is noted on the timeline.
+    /// </summary>
+    private async Task<string?> AgreedLeaderAsync(CancellationToken cancellationToken)
+    {
+        var started = Record.Clock.Seconds;
+        while (true)
+        {
+            var leader = await LeaderAsync(cancellationToken);
+            var waited = Record.Clock.Seconds - started;
+            if (leader is not null)
+            {
+                if (waited >= 0.25)
+                {
+                    Record.Event("note", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"waited {waited:0.00} s for the members to agree on a leader ({leader})"));
+                }
+
+                return leader;
+            }
+
+            if (waited >= LeaderWait.TotalSeconds)
+            {
+                return null;
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+    }
 
     /// <summary>Resolves <c>agent-N.active</c>: the server that agent's load balancer has ACTIVE now (from its log).</summary>
     internal Func<string, CancellationToken, Task<string>>? ResolveActive { get; set; }
