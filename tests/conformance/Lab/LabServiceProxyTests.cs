@@ -9,7 +9,7 @@ namespace K3sLab.ConformanceTests.Lab;
 /// both pods answering; the node port answers this machine through the server's address (masqueraded to the pod's
 /// node); pods are given the <c>kubernetes</c> Service's cluster IP, which reaches the API server from an agent, and the
 /// service links of their namespace; a Service scaled to no
-/// endpoints refuses connections at once, and a deleted Service leaves no chain behind.
+/// endpoints refuses connections at once (its first SYN), and a deleted Service leaves no chain behind.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
@@ -83,12 +83,14 @@ public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture
 
         var scaled = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "scale", "deploy/web", "--replicas=0");
         scaled.ExitCode.Should().Be(0, scaled.Stderr);
-        var refused = await Eventually.UntilAsync(
-            () => server.ExecAsync(["bash", "-c", $"exec 3<>/dev/tcp/{clusterIp}/80 && echo connected"], ct),
-            r => r.Stderr.Contains("Connection refused", StringComparison.Ordinal),
-            Within,
-            ct);
-        refused.ExitCode.Should().NotBe(0, "a Service without endpoints is rejected, not left to time out");
+        // Once the proxy has written the reject (before it, a stopped pod's node refuses the DNAT'd SYN), one connection
+        // is refused by its first SYN: an ICMP error reaches a node's own connect() only as a soft error, and the SYN
+        // would be sent again (and rejected again) a second later. The reject's packet counter tells the two apart.
+        await Eventually.UntilAsync(() => server.ExecAsync(["iptables-save", "-t", "filter"], ct), r => r.Stdout.Contains("default/web:http has no endpoints", StringComparison.Ordinal), Within, ct);
+        var refused = await server.ExecAsync(["bash", "-c", $"iptables -w 5 -Z KUBE-SERVICES; (exec 3<>/dev/tcp/{clusterIp}/80) && echo connected; iptables -w 5 -L KUBE-SERVICES -v -n -x"], ct);
+        refused.Stderr.Should().Contain("Connection refused", "a Service without endpoints is rejected, not left to time out");
+        refused.Stdout.Split('\n').Should().ContainSingle(l => l.Contains("default/web:http has no endpoints", StringComparison.Ordinal))
+            .Which.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0].Should().Be("1", "one SYN, refused at once: " + refused.Stdout);
 
         var deleted = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "delete", "svc", "web");
         deleted.ExitCode.Should().Be(0, deleted.Stderr);

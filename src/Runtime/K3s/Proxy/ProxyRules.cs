@@ -16,8 +16,9 @@ namespace K3sLab.K3s.Proxy;
 /// 1/n, 1/(n-1), ... as kube-proxy writes them); <c>KUBE-SEP-</c> DNATs to the endpoint.</item>
 /// <item>Node ports go through <c>KUBE-EXT-</c>, which marks the connection for masquerading so an endpoint on
 /// another node answers through this one.</item>
-/// <item>A port without endpoints is rejected in the filter table (<c>icmp-port-unreachable</c>: the client sees
-/// "connection refused" at once rather than a timeout).</item>
+/// <item>A port without endpoints is rejected in the filter table, so the client sees "connection refused" at once
+/// rather than a timeout (a TCP port with a reset where kube-proxy sends <c>icmp-port-unreachable</c>: see
+/// <see cref="RejectWith"/>).</item>
 /// </list>
 /// Pods share their node's network here, so the hairpin and pod-CIDR masquerade rules kube-proxy adds for bridged
 /// pods have nothing to do and are left out. Every chain written is declared, which flushes it; per-service chains of
@@ -38,10 +39,92 @@ internal static class ProxyRules
         ("nat", "POSTROUTING", ["-m", "comment", "--comment", "kubernetes postrouting rules", "-j", "KUBE-POSTROUTING"]),
     ];
 
-    public static string Build(IReadOnlyList<ServicePortRule> rules, IEnumerable<string> staleChains)
+    /// <summary>
+    /// The <c>iptables-restore</c> inputs that take the tables from the reject rules in place (<paramref name="rejecting"/>,
+    /// as <see cref="RejectRules"/> or <see cref="SavedRejectRules"/> give them) to <paramref name="rules"/>, in order.
+    /// </summary>
+    /// <remarks>
+    /// <c>iptables-restore</c> commits each table on its own, the filter table first, so for a moment the filter table
+    /// is new and the nat table old. A port that gains its first endpoint must not lose its reject before its DNAT is in
+    /// place: in that moment its traffic would be neither refused nor translated and would leave the node for the
+    /// cluster IP itself (on a host whose gateway answers any address, a stranger answers it). So a reject still in
+    /// place is kept in the first write and dropped by a second, filter-only one. Keeping it meanwhile is harmless:
+    /// a reject matches the cluster IP, load balancer address or node port, and a translated connection no longer has
+    /// it. A port that loses its last endpoint needs no second write: its reject is committed before its DNAT goes.
+    /// </remarks>
+    public static IReadOnlyList<string> Writes(IReadOnlyList<ServicePortRule> rules, IReadOnlyCollection<string> rejecting, IEnumerable<string> staleChains)
     {
-        var filter = new StringBuilder();
-        filter.Append("*filter\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n");
+        var rejects = RejectRules(rules);
+        var lingering = rejecting.Except(rejects, StringComparer.Ordinal).ToList();
+        var first = Build(rules, staleChains, lingering);
+        return lingering.Count == 0 ? [first] : [first, Filter([.. rejects])];
+    }
+
+    public static string Build(IReadOnlyList<ServicePortRule> rules, IEnumerable<string> staleChains) => Build(rules, staleChains, []);
+
+    /// <summary>The filter table's reject rules for <paramref name="rules"/>' ports without endpoints, in restore syntax.</summary>
+    public static List<string> RejectRules(IReadOnlyList<ServicePortRule> rules)
+    {
+        var lines = new List<string>();
+        foreach (var rule in rules.Where(r => r.Endpoints.Count == 0))
+        {
+            var match = Match(rule);
+            var with = RejectWith(rule);
+            foreach (var ip in rule.ClusterIps)
+            {
+                lines.Add($"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with {with}");
+            }
+
+            foreach (var ip in rule.LoadBalancerIps)
+            {
+                lines.Add($"-A KUBE-EXTERNAL-SERVICES -d {ip}/32 {match} --dport {rule.Port.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with {with}");
+            }
+
+            if (rule.NodePort is { } closed)
+            {
+                lines.Add($"-A KUBE-EXTERNAL-SERVICES -m addrtype --dst-type LOCAL {match} --dport {closed.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with {with}");
+            }
+        }
+
+        return lines;
+    }
+
+    /// <summary>
+    /// The reject rules in the proxy's filter chains of an <c>iptables-save -t filter</c> output: what a restarted
+    /// proxy finds in place before its first write (iptables-save words them its own way; they restore as they are).
+    /// </summary>
+    public static List<string> SavedRejectRules(string save) =>
+        [.. save.Split('\n').Select(l => l.TrimEnd('\r'))
+            .Where(l => (l.StartsWith("-A KUBE-SERVICES ", StringComparison.Ordinal) || l.StartsWith("-A KUBE-EXTERNAL-SERVICES ", StringComparison.Ordinal)) && l.Contains(" -j REJECT", StringComparison.Ordinal))];
+
+    /// <summary>
+    /// A TCP port is refused with a reset, anything else with ICMP port unreachable. Pods share their node's network
+    /// namespace here, so their connections are the node's own: the ICMP error the reject sends back arrives while
+    /// <c>connect()</c> still holds the socket, Linux keeps it only as a soft error, and the caller is refused by the
+    /// SYN's retransmission a second later. A reset is queued to the socket and refuses at once.
+    /// </summary>
+    private static string RejectWith(ServicePortRule rule) =>
+        string.Equals(rule.Protocol, "TCP", StringComparison.OrdinalIgnoreCase) ? "tcp-reset" : "icmp-port-unreachable";
+
+    private static string Match(ServicePortRule rule)
+    {
+        var proto = rule.Protocol.ToLowerInvariant();
+        return $"-p {proto} -m {proto}";
+    }
+
+    private static string Filter(IReadOnlyList<string> rejects)
+    {
+        var filter = new StringBuilder("*filter\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n");
+        foreach (var line in rejects)
+        {
+            filter.Append(line).Append('\n');
+        }
+
+        return filter.Append("COMMIT\n").ToString();
+    }
+
+    private static string Build(IReadOnlyList<ServicePortRule> rules, IEnumerable<string> staleChains, IReadOnlyList<string> lingering)
+    {
         var chains = new StringBuilder();
         var nat = new StringBuilder();
         chains.Append("*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n");
@@ -53,27 +136,12 @@ internal static class ProxyRules
         var written = new HashSet<string>(StringComparer.Ordinal);
         foreach (var rule in rules)
         {
-            var proto = rule.Protocol.ToLowerInvariant();
-            var match = $"-p {proto} -m {proto}";
             if (rule.Endpoints.Count == 0)
             {
-                foreach (var ip in rule.ClusterIps)
-                {
-                    filter.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
-                }
-
-                foreach (var ip in rule.LoadBalancerIps)
-                {
-                    filter.Append(CultureInfo.InvariantCulture, $"-A KUBE-EXTERNAL-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
-                }
-
-                if (rule.NodePort is { } closed)
-                {
-                    filter.Append(CultureInfo.InvariantCulture, $"-A KUBE-EXTERNAL-SERVICES -m addrtype --dst-type LOCAL {match} --dport {closed} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
-                }
-
                 continue;
             }
+
+            var match = Match(rule);
 
             var service = ProxyChainNames.Service(rule);
             Declare(chains, written, service);
@@ -120,9 +188,8 @@ internal static class ProxyRules
             nat.Append(CultureInfo.InvariantCulture, $"-X {stale}\n");
         }
 
-        filter.Append("COMMIT\n");
         nat.Append("COMMIT\n");
-        return filter.Append(chains).Append(nat).ToString();
+        return Filter([.. RejectRules(rules), .. lingering]) + chains.Append(nat);
     }
 
     private static void Declare(StringBuilder chains, HashSet<string> written, string chain)

@@ -30,6 +30,9 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     /// <summary>The rules last written, to find the UDP flows a change leaves behind (null before the first write).</summary>
     private IReadOnlyList<ServicePortRule>? _written;
 
+    /// <summary>The reject rules in place after the last write (null before it: read from the filter table then).</summary>
+    private IReadOnlyCollection<string>? _rejecting;
+
     private ServiceProxy(ApiClient api, Iptables iptables, Conntrack conntrack, TimeProvider time, ILogger logger)
     {
         _iptables = iptables;
@@ -164,7 +167,15 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
         {
             var started = _time.GetTimestamp();
             var stale = ProxyRules.DeclaredChains(await _iptables.SaveAsync("nat", ct));
-            await _iptables.RestoreAsync(ProxyRules.Build(rules, stale), ct);
+            var rejecting = _rejecting ?? ProxyRules.SavedRejectRules(await _iptables.SaveAsync("filter", ct));
+            foreach (var write in ProxyRules.Writes(rules, rejecting, stale))
+            {
+                // Should this write fail, the next sync reads the rejects it left in place from the filter table.
+                _rejecting = null;
+                await _iptables.RestoreAsync(write, ct);
+            }
+
+            _rejecting = ProxyRules.RejectRules(rules);
             foreach (var (table, chain, rule) in ProxyRules.Jumps)
             {
                 await _iptables.EnsureRuleAsync(table, chain, rule, ct);

@@ -67,9 +67,13 @@ public sealed class ProxyRulesTests
 
         var none = ProxyModel.Build([Service("web", "NodePort", "10.43.0.20", ("", 80, 30080))], [Slice("web", "", 8080, ("172.28.0.5", false, false, false))]);
         var text = ProxyRules.Build(none, []);
-        text.Should().Contain("-A KUBE-SERVICES -d 10.43.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
+        text.Should().Contain("-A KUBE-SERVICES -d 10.43.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web has no endpoints\" -j REJECT --reject-with tcp-reset\n");
         text.Should().Contain("-A KUBE-EXTERNAL-SERVICES -m addrtype --dst-type LOCAL -p tcp -m tcp --dport 30080 -m comment --comment \"default/web has no endpoints\" -j REJECT");
         text.Should().NotContain("KUBE-SVC-");
+
+        // A node's own connections get an ICMP error only as a soft error (refused a second later); UDP has no reset.
+        var dns = new ServicePortRule("kube-system", "kube-dns", "dns", "UDP", ["10.43.0.10"], 53, null, []);
+        ProxyRules.Build([dns], []).Should().Contain("-A KUBE-SERVICES -d 10.43.0.10/32 -p udp -m udp --dport 53 -m comment --comment \"kube-system/kube-dns:dns has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
     }
 
     [Fact]
@@ -114,6 +118,65 @@ public sealed class ProxyRulesTests
         text.Should().Contain($"-A KUBE-SERVICES -d 172.28.0.9/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http loadbalancer IP\" -j {ProxyChainNames.External(rules[0])}\n");
 
         var none = ProxyRules.Build(ProxyModel.Build([service], []), []);
-        none.Should().Contain("-A KUBE-EXTERNAL-SERVICES -d 172.28.0.9/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http has no endpoints\" -j REJECT --reject-with icmp-port-unreachable\n");
+        none.Should().Contain("-A KUBE-EXTERNAL-SERVICES -d 172.28.0.9/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http has no endpoints\" -j REJECT --reject-with tcp-reset\n");
+    }
+
+    [Fact]
+    public void Writes_PortGainingEndpoints_KeepsItsRejectUntilItsDnatIsIn_ThenDropsIt()
+    {
+        // iptables-restore commits the filter table before the nat table: dropping the reject in the same write would
+        // leave a moment in which the cluster IP is neither refused nor translated.
+        var service = Service("web", "NodePort", "10.43.0.20", ("", 80, 30080));
+        var before = ProxyModel.Build([service], []);
+        var after = ProxyModel.Build([service], [Slice("web", "", 8080, ("172.28.0.5", true, true, false))]);
+
+        var writes = ProxyRules.Writes(after, ProxyRules.RejectRules(before), []);
+
+        writes.Should().HaveCount(2);
+        var first = writes[0];
+        first.IndexOf("*filter", StringComparison.Ordinal).Should().BeLessThan(first.IndexOf("*nat", StringComparison.Ordinal));
+        first.Should().Contain("-A KUBE-SERVICES -d 10.43.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web has no endpoints\" -j REJECT")
+            .And.Contain("--dport 30080 -m comment --comment \"default/web has no endpoints\" -j REJECT")
+            .And.Contain("-j DNAT --to-destination 172.28.0.5:8080");
+        writes[1].Should().StartWith("*filter\n").And.EndWith("COMMIT\n").And.NotContain("REJECT").And.NotContain("*nat");
+    }
+
+    [Fact]
+    public void Writes_PortLosingEndpoints_OrNothingChanged_IsOneWrite_RejectCommittedBeforeTheDnatGoes()
+    {
+        var service = Service("web", "ClusterIP", "10.43.0.20", ("", 80, null));
+        var served = ProxyModel.Build([service], [Slice("web", "", 8080, ("172.28.0.5", true, true, false))]);
+        var empty = ProxyModel.Build([service], []);
+
+        var losing = ProxyRules.Writes(empty, ProxyRules.RejectRules(served), []);
+        losing.Should().ContainSingle().Which.Should().Be(ProxyRules.Build(empty, []));
+        losing[0].IndexOf("REJECT", StringComparison.Ordinal).Should().BeLessThan(losing[0].IndexOf("*nat", StringComparison.Ordinal));
+
+        ProxyRules.Writes(empty, ProxyRules.RejectRules(empty), []).Should().Equal(ProxyRules.Build(empty, []));
+    }
+
+    [Fact]
+    public void SavedRejectRules_AreTheProxysRejects_AsSaved_AndKeptByTheFirstWrite()
+    {
+        // A restarted proxy finds the rules its predecessor left; iptables-save words the node-port reject its own way.
+        const string Save = """
+            *filter
+            :INPUT ACCEPT [0:0]
+            :KUBE-EXTERNAL-SERVICES - [0:0]
+            :KUBE-SERVICES - [0:0]
+            -A INPUT -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+            -A KUBE-EXTERNAL-SERVICES -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 30080 -m comment --comment "default/web has no endpoints" -j REJECT --reject-with icmp-port-unreachable
+            -A KUBE-SERVICES -d 10.43.0.20/32 -p tcp -m tcp --dport 80 -m comment --comment "default/web has no endpoints" -j REJECT --reject-with icmp-port-unreachable
+            -A OUTPUT -p tcp -j REJECT
+            COMMIT
+            """;
+        var saved = ProxyRules.SavedRejectRules(Save);
+        saved.Should().HaveCount(2).And.OnlyContain(l => l.Contains("default/web has no endpoints"));
+
+        var after = ProxyModel.Build([Service("web", "NodePort", "10.43.0.20", ("", 80, 30080))], [Slice("web", "", 8080, ("172.28.0.5", true, true, false))]);
+        var writes = ProxyRules.Writes(after, saved, []);
+        writes.Should().HaveCount(2);
+        writes[0].Should().Contain(saved[0] + "\n").And.Contain(saved[1] + "\n");
+        writes[1].Should().NotContain("REJECT");
     }
 }
