@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace K3sLab.K3s.Proxy;
 
 /// <summary>
@@ -8,24 +6,16 @@ namespace K3sLab.K3s.Proxy;
 /// </summary>
 internal sealed class Conntrack(string path = "/usr/sbin/conntrack")
 {
+    public string Path => path;
+
     public bool Installed => File.Exists(path);
 
     /// <summary>Deletes the flows; returns how many entries went. Matching none is not an error.</summary>
     /// <exception cref="IptablesException">The tool failed for another reason (its error output is quoted).</exception>
     public async Task<int> DeleteAsync(ConntrackFlow flow, CancellationToken ct)
     {
-        var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in flow.DeleteArguments())
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new IptablesException("conntrack did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        var message = (await stderr).Trim();
-        await stdout;
+        var run = await NodeTool.RunAsync(path, flow.DeleteArguments(), null, ct);
+        var message = run.Stderr.Trim();
 
         // "conntrack v1.4.7 (conntrack-tools): N flow entries have been deleted." on standard error; exit code 1 when N is 0.
         const string Marker = " flow entries have been deleted";
@@ -35,6 +25,6 @@ internal sealed class Conntrack(string path = "/usr/sbin/conntrack")
             return deleted;
         }
 
-        return process.ExitCode == 0 ? 0 : throw new IptablesException($"conntrack {string.Join(' ', flow.DeleteArguments())} exited with {process.ExitCode}: {message}");
+        return run.ExitCode == 0 ? 0 : throw new IptablesException($"conntrack {string.Join(' ', flow.DeleteArguments())} exited with {run.ExitCode}: {message}");
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace K3sLab.K3s.Proxy;
 
 /// <summary>
@@ -42,28 +40,10 @@ internal sealed class Iptables(string directory = "/usr/sbin")
 
     private async Task<string> RunAsync(string tool, string[] arguments, string? input, CancellationToken ct)
     {
-        var start = new ProcessStartInfo(Path.Combine(directory, tool)) { RedirectStandardInput = input is not null, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new IptablesException($"{tool} did not start");
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input.AsMemory(), ct);
-            process.StandardInput.Close();
-        }
-
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        if (process.ExitCode != 0)
-        {
-            throw new IptablesException($"{tool} {string.Join(' ', arguments)} exited with {process.ExitCode}: {(await stderr).Trim()}");
-        }
-
-        return await stdout;
+        var run = await NodeTool.RunAsync(Path.Combine(directory, tool), arguments, input, ct);
+        return run.ExitCode == 0
+            ? run.Stdout
+            : throw new IptablesException($"{tool} {string.Join(' ', arguments)} exited with {run.ExitCode}: {run.Stderr.Trim()}");
     }
 }
 

@@ -58,7 +58,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
         Log.Starting(logger);
         if (!conntrack.Installed)
         {
-            Log.NoConntrack(logger, "/usr/sbin/conntrack");
+            Log.NoConntrack(logger, conntrack.Path);
         }
 
         return new ServiceProxy(api, iptables, conntrack, time, logger);
