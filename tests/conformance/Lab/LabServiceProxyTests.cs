@@ -7,7 +7,7 @@ namespace K3sLab.ConformanceTests.Lab;
 /// The nodes' service proxy (k3s's embedded kube-proxy, iptables mode) in a real lab cluster: a Deployment's two
 /// pods on two agents behind a NodePort Service answer through the cluster IP from a server that runs neither, with
 /// both pods answering; the node port answers this machine through the server's address (masqueraded to the pod's
-/// node); pods are given the <c>kubernetes</c> Service's cluster IP, which reaches the API server from an agent, and the
+/// node); with <c>sessionAffinity: ClientIP</c> a client stays on one pod; pods are given the <c>kubernetes</c> Service's cluster IP, which reaches the API server from an agent, and the
 /// service links of their namespace; a Service scaled to no
 /// endpoints refuses connections at once (its first SYN), and a deleted Service leaves no chain behind.
 /// </summary>
@@ -69,6 +69,16 @@ public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture
         var answers = answered.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         answers.Should().HaveCount(20, answered.Stderr).And.OnlyContain(a => names.Contains(a));
         answers.Distinct().Should().HaveCount(2, "the proxy balances over both endpoints");
+
+        // Session affinity: once the server's proxy has the rules, all twenty connections go to one pod (without
+        // affinity, 2^-19).
+        var patched = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "patch", "svc", "web", "-p", "{\"spec\":{\"sessionAffinity\":\"ClientIP\"}}");
+        patched.ExitCode.Should().Be(0, patched.Stderr);
+        await Eventually.UntilAsync(() => server.ExecAsync(["iptables-save", "-t", "nat"], ct), r => r.Stdout.Contains("--rcheck --seconds 10800", StringComparison.Ordinal), Within, ct);
+        var sticky = await server.ExecAsync(["bash", "-c", loop], ct);
+        var stuck = sticky.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        stuck.Should().HaveCount(20, sticky.Stderr).And.OnlyContain(a => a == stuck[0], "sessionAffinity: ClientIP keeps a client on one endpoint");
+        names.Should().Contain(stuck[0]);
 
         // The node port, from this machine through the server's address: the pods are on the agents.
         var viaNodePort = await LabWorkloads.GetLastLineAsync(server.Node.Address.ToString(), 30080, ct);

@@ -12,7 +12,8 @@ namespace K3sLab.K3s.Proxy;
 /// Service port's name and protocol; ready endpoints (a missing condition counts as ready) when there are any,
 /// otherwise those still serving while they terminate. ExternalName and headless Services get nothing; NodePort and
 /// LoadBalancer Services get their node ports too, and LoadBalancer Services the addresses of their
-/// <c>status.loadBalancer.ingress</c>. IPv6 is not programmed.
+/// <c>status.loadBalancer.ingress</c>; <c>sessionAffinity: ClientIP</c> gives the affinity timeout. IPv6 is not
+/// programmed.
 /// </summary>
 internal static class ProxyModel
 {
@@ -40,6 +41,7 @@ internal static class ProxyModel
             var withNodePorts = type is "NodePort" or "LoadBalancer";
             IReadOnlyList<string> loadBalancerIps = type == "LoadBalancer" ? LoadBalancerIps(service) : [];
             var mySlices = slicesByService.GetValueOrDefault((ns, name)) ?? [];
+            var affinity = AffinitySeconds(spec);
             foreach (var port in spec.Arr("ports").Items().Select(p => p.Item as JsonObject).OfType<JsonObject>())
             {
                 var portName = port.Str("name") ?? string.Empty;
@@ -50,12 +52,20 @@ internal static class ProxyModel
                     continue;
                 }
 
-                rules.Add(new ServicePortRule(ns, name, portName, protocol, clusterIps, (int)number, nodePort, Endpoints(mySlices, portName, protocol)) { LoadBalancerIps = loadBalancerIps });
+                rules.Add(new ServicePortRule(ns, name, portName, protocol, clusterIps, (int)number, nodePort, Endpoints(mySlices, portName, protocol)) { LoadBalancerIps = loadBalancerIps, AffinitySeconds = affinity });
             }
         }
 
         return [.. rules.OrderBy(r => r.ServicePortName, StringComparer.Ordinal).ThenBy(r => r.Protocol, StringComparer.Ordinal)];
     }
+
+    /// <summary>kube's default for <c>sessionAffinityConfig.clientIP.timeoutSeconds</c> (3 hours).</summary>
+    public const int DefaultAffinitySeconds = 10800;
+
+    private static int? AffinitySeconds(JsonObject? spec) =>
+        spec.Str("sessionAffinity") != "ClientIP" ? null
+            : spec.Obj("sessionAffinityConfig").Obj("clientIP").Long("timeoutSeconds") is { } seconds and > 0 and <= 86400 ? (int)seconds
+            : DefaultAffinitySeconds;
 
     private static List<string> LoadBalancerIps(JsonObject service) =>
         [.. service.Obj("status").Obj("loadBalancer").Arr("ingress").Items()

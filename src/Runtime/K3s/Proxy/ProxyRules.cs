@@ -14,6 +14,8 @@ namespace K3sLab.K3s.Proxy;
 /// last, for local destinations other than loopback, <c>KUBE-NODEPORTS</c>.</item>
 /// <item><c>KUBE-SVC-</c> picks an endpoint chain at random with equal shares (<c>-m statistic</c>, probabilities
 /// 1/n, 1/(n-1), ... as kube-proxy writes them); <c>KUBE-SEP-</c> DNATs to the endpoint.</item>
+/// <item>With <c>sessionAffinity: ClientIP</c>, <c>KUBE-SVC-</c> first sends a client address back to the endpoint
+/// whose <c>-m recent</c> list saw it within the timeout, and each <c>KUBE-SEP-</c> adds the source to its list.</item>
 /// <item>Node ports go through <c>KUBE-EXT-</c>, which marks the connection for masquerading so an endpoint on
 /// another node answers through this one.</item>
 /// <item>A port without endpoints is rejected in the filter table, so the client sees "connection refused" at once
@@ -168,6 +170,17 @@ internal static class ProxyRules
                 nat.Append(CultureInfo.InvariantCulture, $"-A {external} -j {service}\n");
             }
 
+            if (rule.AffinitySeconds is { } seconds)
+            {
+                // Session affinity, as kube-proxy writes it: a client address seen by an endpoint's chain within the
+                // timeout goes back to it before the random shares are consulted.
+                foreach (var endpoint in rule.Endpoints)
+                {
+                    var chain = ProxyChainNames.Endpoint(rule, endpoint);
+                    nat.Append(CultureInfo.InvariantCulture, $"-A {service} -m comment --comment \"{rule.ServicePortName} -> {endpoint}\" -m recent --name {chain} --mask 255.255.255.255 --rcheck --seconds {seconds} --reap -j {chain}\n");
+                }
+            }
+
             for (var i = 0; i < rule.Endpoints.Count; i++)
             {
                 var endpoint = rule.Endpoints[i];
@@ -177,7 +190,7 @@ internal static class ProxyRules
                     ? string.Create(CultureInfo.InvariantCulture, $" -m statistic --mode random --probability {1.0 / (rule.Endpoints.Count - i):0.0000000000}")
                     : string.Empty;
                 nat.Append(CultureInfo.InvariantCulture, $"-A {service} -m comment --comment \"{rule.ServicePortName} -> {endpoint}\"{share} -j {chain}\n");
-                nat.Append(CultureInfo.InvariantCulture, $"-A {chain} {match} -m comment --comment {rule.ServicePortName} -j DNAT --to-destination {endpoint}\n");
+                nat.Append(CultureInfo.InvariantCulture, $"-A {chain} {match} -m comment --comment {rule.ServicePortName}{Remember(rule, chain)} -j DNAT --to-destination {endpoint}\n");
             }
         }
 
@@ -191,6 +204,10 @@ internal static class ProxyRules
         nat.Append("COMMIT\n");
         return Filter([.. RejectRules(rules), .. lingering]) + chains.Append(nat);
     }
+
+    /// <summary>With session affinity, the endpoint chain's <c>-m recent</c> record of the client address.</summary>
+    private static string Remember(ServicePortRule rule, string chain) =>
+        rule.AffinitySeconds is null ? string.Empty : $" -m recent --set --name {chain} --mask 255.255.255.255 --rsource";
 
     private static void Declare(StringBuilder chains, HashSet<string> written, string chain)
     {

@@ -23,6 +23,12 @@ internal sealed record ServicePortRule(
     /// <summary>The Service's <c>status.loadBalancer.ingress</c> addresses (IPv4), which lead to it as its node port does.</summary>
     public IReadOnlyList<string> LoadBalancerIps { get; init; } = [];
 
+    /// <summary>
+    /// With <c>sessionAffinity: ClientIP</c>, how long (seconds) a client address keeps the endpoint it was last sent
+    /// to (<c>sessionAffinityConfig.clientIP.timeoutSeconds</c>, default 10800); null without affinity.
+    /// </summary>
+    public int? AffinitySeconds { get; init; }
+
     /// <summary>kube-proxy's <c>ServicePortName</c>: <c>ns/name</c>, and <c>:port</c> when the port is named.</summary>
     public string ServicePortName => PortName.Length == 0 ? $"{Namespace}/{Name}" : $"{Namespace}/{Name}:{PortName}";
 }

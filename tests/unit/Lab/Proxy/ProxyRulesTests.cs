@@ -179,4 +179,32 @@ public sealed class ProxyRulesTests
         writes[0].Should().Contain(saved[0] + "\n").And.Contain(saved[1] + "\n");
         writes[1].Should().NotContain("REJECT");
     }
+
+    [Fact]
+    public void Build_ClientIpAffinity_SendsAKnownClientBackBeforeTheRandomShares()
+    {
+        var service = Service("web", "ClusterIP", "10.43.0.20", ("http", 80, null));
+        service["spec"]!["sessionAffinity"] = "ClientIP";
+        service["spec"]!["sessionAffinityConfig"] = new JsonObject { ["clientIP"] = new JsonObject { ["timeoutSeconds"] = 600 } };
+        var slice = Slice("web", "http", 8080, ("172.28.0.5", true, true, false), ("172.28.0.6", true, true, false));
+        var rules = ProxyModel.Build([service], [slice]);
+        rules.Single().AffinitySeconds.Should().Be(600);
+
+        var text = ProxyRules.Build(rules, []);
+        var svc = ProxyChainNames.Service(rules[0]);
+        var sep5 = ProxyChainNames.Endpoint(rules[0], new ProxyEndpoint("172.28.0.5", 8080));
+        var lines = text.Split('\n').Where(l => l.StartsWith($"-A {svc} ", StringComparison.Ordinal)).ToList();
+        lines.Should().HaveCount(4);
+        lines[0].Should().Be($"-A {svc} -m comment --comment \"default/web:http -> 172.28.0.5:8080\" -m recent --name {sep5} --mask 255.255.255.255 --rcheck --seconds 600 --reap -j {sep5}");
+        lines[1].Should().Contain("--rcheck --seconds 600");
+        lines[2].Should().Contain("--probability 0.5000000000", "the random shares come after the remembered clients");
+        text.Should().Contain($"-A {sep5} -p tcp -m tcp -m comment --comment default/web:http -m recent --set --name {sep5} --mask 255.255.255.255 --rsource -j DNAT --to-destination 172.28.0.5:8080\n");
+
+        service["spec"]!["sessionAffinityConfig"] = null;
+        ProxyModel.Build([service], [slice]).Single().AffinitySeconds.Should().Be(10800, "kube's default timeout");
+        service["spec"]!["sessionAffinity"] = "None";
+        var none = ProxyModel.Build([service], [slice]);
+        none.Single().AffinitySeconds.Should().BeNull();
+        ProxyRules.Build(none, []).Should().NotContain("-m recent");
+    }
 }
