@@ -7,7 +7,7 @@ namespace K3sLab.ConformanceTests.Lab;
 /// The nodes' service proxy (k3s's embedded kube-proxy, iptables mode) in a real lab cluster: a Deployment's two
 /// pods on two agents behind a NodePort Service answer through the cluster IP from a server that runs neither, with
 /// both pods answering; the node port answers this machine through the server's address (masqueraded to the pod's
-/// node); with <c>sessionAffinity: ClientIP</c> a client stays on one pod; pods are given the <c>kubernetes</c> Service's cluster IP, which reaches the API server from an agent, and the
+/// node); with <c>sessionAffinity: ClientIP</c> a client stays on one pod; an external IP leads to the Service; pods are given the <c>kubernetes</c> Service's cluster IP, which reaches the API server from an agent, and the
 /// service links of their namespace; a Service scaled to no
 /// endpoints refuses connections at once (its first SYN), and a deleted Service leaves no chain behind.
 /// </summary>
@@ -79,6 +79,15 @@ public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture
         var stuck = sticky.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         stuck.Should().HaveCount(20, sticky.Stderr).And.OnlyContain(a => a == stuck[0], "sessionAffinity: ClientIP keeps a client on one endpoint");
         names.Should().Contain(stuck[0]);
+
+        // An external IP: agent-0's address on the Service's port (where nothing listens) leads to the pods from the
+        // server, through the external chain.
+        var agentAddress = cluster.Node("agent-0").Node.Address.ToString();
+        var external = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "patch", "svc", "web", "-p", $"{{\"spec\":{{\"externalIPs\":[\"{agentAddress}\"]}}}}");
+        external.ExitCode.Should().Be(0, external.Stderr);
+        await Eventually.UntilAsync(() => server.ExecAsync(["iptables-save", "-t", "nat"], ct), r => r.Stdout.Contains("default/web:http external IP", StringComparison.Ordinal), Within, ct);
+        var viaExternal = await server.ExecAsync(["bash", "-c", $"exec 3<>/dev/tcp/{agentAddress}/80 || exit 1; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; tail -n1 <&3"], ct);
+        viaExternal.Stdout.Trim().Should().Be(stuck[0], "an external IP leads to the Service (and keeps the client's affinity): " + viaExternal.Stderr);
 
         // The node port, from this machine through the server's address: the pods are on the agents.
         var viaNodePort = await LabWorkloads.GetLastLineAsync(server.Node.Address.ToString(), 30080, ct);

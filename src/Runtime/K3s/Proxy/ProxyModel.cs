@@ -12,7 +12,8 @@ namespace K3sLab.K3s.Proxy;
 /// Service port's name and protocol; ready endpoints (a missing condition counts as ready) when there are any,
 /// otherwise those still serving while they terminate. ExternalName and headless Services get nothing; NodePort and
 /// LoadBalancer Services get their node ports too, and LoadBalancer Services the addresses of their
-/// <c>status.loadBalancer.ingress</c>; <c>sessionAffinity: ClientIP</c> gives the affinity timeout. IPv6 is not
+/// <c>status.loadBalancer.ingress</c>; every Service its <c>spec.externalIPs</c>; <c>sessionAffinity: ClientIP</c>
+/// gives the affinity timeout. IPv6 is not
 /// programmed.
 /// </summary>
 internal static class ProxyModel
@@ -30,8 +31,9 @@ internal static class ProxyModel
         {
             var spec = service.Obj("spec");
             var type = spec.Str("type") ?? "ClusterIP";
-            if (type == "ExternalName")
+            if (type == "ExternalName" || spec.Str("clusterIP") == "None")
             {
+                // kube-proxy skips these whole, external IPs and all.
                 continue;
             }
 
@@ -40,6 +42,7 @@ internal static class ProxyModel
             var clusterIps = ClusterIps(spec);
             var withNodePorts = type is "NodePort" or "LoadBalancer";
             IReadOnlyList<string> loadBalancerIps = type == "LoadBalancer" ? LoadBalancerIps(service) : [];
+            var externalIps = Ipv4s(spec.Arr("externalIPs"));
             var mySlices = slicesByService.GetValueOrDefault((ns, name)) ?? [];
             var affinity = AffinitySeconds(spec);
             foreach (var port in spec.Arr("ports").Items().Select(p => p.Item as JsonObject).OfType<JsonObject>())
@@ -47,12 +50,12 @@ internal static class ProxyModel
                 var portName = port.Str("name") ?? string.Empty;
                 var protocol = port.Str("protocol") ?? "TCP";
                 var nodePort = withNodePorts && port.Long("nodePort") is { } np and > 0 ? (int)np : (int?)null;
-                if ((clusterIps.Count == 0 && nodePort is null) || port.Long("port") is not { } number)
+                if ((clusterIps.Count == 0 && nodePort is null && externalIps.Count == 0) || port.Long("port") is not { } number)
                 {
                     continue;
                 }
 
-                rules.Add(new ServicePortRule(ns, name, portName, protocol, clusterIps, (int)number, nodePort, Endpoints(mySlices, portName, protocol)) { LoadBalancerIps = loadBalancerIps, AffinitySeconds = affinity });
+                rules.Add(new ServicePortRule(ns, name, portName, protocol, clusterIps, (int)number, nodePort, Endpoints(mySlices, portName, protocol)) { LoadBalancerIps = loadBalancerIps, ExternalIps = externalIps, AffinitySeconds = affinity });
             }
         }
 
@@ -70,6 +73,12 @@ internal static class ProxyModel
     private static List<string> LoadBalancerIps(JsonObject service) =>
         [.. service.Obj("status").Obj("loadBalancer").Arr("ingress").Items()
             .Select(i => (i.Item as JsonObject).Str("ip"))
+            .Where(ip => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetwork)
+            .OfType<string>()
+            .Distinct()];
+
+    private static List<string> Ipv4s(JsonArray? list) =>
+        [.. list.Items().Select(i => i.Item is JsonValue v && v.TryGetValue<string>(out var s) ? s : null)
             .Where(ip => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetwork)
             .OfType<string>()
             .Distinct()];

@@ -16,8 +16,8 @@ namespace K3sLab.K3s.Proxy;
 /// 1/n, 1/(n-1), ... as kube-proxy writes them); <c>KUBE-SEP-</c> DNATs to the endpoint.</item>
 /// <item>With <c>sessionAffinity: ClientIP</c>, <c>KUBE-SVC-</c> first sends a client address back to the endpoint
 /// whose <c>-m recent</c> list saw it within the timeout, and each <c>KUBE-SEP-</c> adds the source to its list.</item>
-/// <item>Node ports go through <c>KUBE-EXT-</c>, which marks the connection for masquerading so an endpoint on
-/// another node answers through this one.</item>
+/// <item>Node ports, load balancer addresses and <c>spec.externalIPs</c> go through <c>KUBE-EXT-</c>, which marks the
+/// connection for masquerading so an endpoint on another node answers through this one.</item>
 /// <item>A port without endpoints is rejected in the filter table, so the client sees "connection refused" at once
 /// rather than a timeout (a TCP port with a reset where kube-proxy sends <c>icmp-port-unreachable</c>: see
 /// <see cref="RejectWith"/>).</item>
@@ -77,7 +77,7 @@ internal static class ProxyRules
                 lines.Add($"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with {with}");
             }
 
-            foreach (var ip in rule.LoadBalancerIps)
+            foreach (var ip in rule.ExternalIps.Concat(rule.LoadBalancerIps).Distinct())
             {
                 lines.Add($"-A KUBE-EXTERNAL-SERVICES -d {ip}/32 {match} --dport {rule.Port.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with {with}");
             }
@@ -152,10 +152,15 @@ internal static class ProxyRules
                 nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} cluster IP\" -j {service}\n");
             }
 
-            if (rule.NodePort is not null || rule.LoadBalancerIps.Count > 0)
+            if (rule.NodePort is not null || rule.LoadBalancerIps.Count > 0 || rule.ExternalIps.Count > 0)
             {
                 var external = ProxyChainNames.External(rule);
                 Declare(chains, written, external);
+                foreach (var ip in rule.ExternalIps)
+                {
+                    nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} external IP\" -j {external}\n");
+                }
+
                 foreach (var ip in rule.LoadBalancerIps)
                 {
                     nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} loadbalancer IP\" -j {external}\n");

@@ -23,6 +23,9 @@ internal sealed record ServicePortRule(
     /// <summary>The Service's <c>status.loadBalancer.ingress</c> addresses (IPv4), which lead to it as its node port does.</summary>
     public IReadOnlyList<string> LoadBalancerIps { get; init; } = [];
 
+    /// <summary>The Service's <c>spec.externalIPs</c> (IPv4), which lead to it as its load balancer addresses do.</summary>
+    public IReadOnlyList<string> ExternalIps { get; init; } = [];
+
     /// <summary>
     /// With <c>sessionAffinity: ClientIP</c>, how long (seconds) a client address keeps the endpoint it was last sent
     /// to (<c>sessionAffinityConfig.clientIP.timeoutSeconds</c>, default 10800); null without affinity.

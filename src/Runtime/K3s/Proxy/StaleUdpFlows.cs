@@ -24,7 +24,7 @@ internal static class StaleUdpFlows
             var kept = current?.Endpoints.Select(e => e.Ip).ToHashSet(StringComparer.Ordinal) ?? [];
             foreach (var gone in old.Endpoints.Select(e => e.Ip).Distinct(StringComparer.Ordinal).Where(ip => !kept.Contains(ip)))
             {
-                flows.AddRange(old.ClusterIps.Concat(old.LoadBalancerIps).Select(ip => new ConntrackFlow(ip, old.Port, gone)));
+                flows.AddRange(old.ClusterIps.Concat(old.LoadBalancerIps).Concat(old.ExternalIps).Distinct().Select(ip => new ConntrackFlow(ip, old.Port, gone)));
                 if (old.NodePort is { } nodePort)
                 {
                     flows.Add(new ConntrackFlow(null, nodePort, gone));

@@ -207,4 +207,25 @@ public sealed class ProxyRulesTests
         none.Single().AffinitySeconds.Should().BeNull();
         ProxyRules.Build(none, []).Should().NotContain("-m recent");
     }
+
+    [Fact]
+    public void Build_ExternalIps_LeadToTheExternalChain_OrAreRejected_ButNotForHeadlessServices()
+    {
+        var service = Service("web", "ClusterIP", "10.43.0.20", ("http", 80, null));
+        service["spec"]!["externalIPs"] = new JsonArray("172.28.0.100", "fd00::1", "not-an-ip");
+        var rules = ProxyModel.Build([service], [Slice("web", "http", 8080, ("172.28.0.5", true, true, false))]);
+
+        rules.Single().ExternalIps.Should().Equal("172.28.0.100");
+        var external = ProxyChainNames.External(rules[0]);
+        var text = ProxyRules.Build(rules, []);
+        text.Should().Contain($"-A KUBE-SERVICES -d 172.28.0.100/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http external IP\" -j {external}\n")
+            .And.Contain($":{external} - [0:0]\n")
+            .And.Contain($"-A {external} -m comment --comment \"masquerade traffic for default/web:http external destinations\" -j KUBE-MARK-MASQ\n");
+
+        ProxyRules.Build(ProxyModel.Build([service], []), []).Should().Contain("-A KUBE-EXTERNAL-SERVICES -d 172.28.0.100/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http has no endpoints\" -j REJECT --reject-with tcp-reset\n");
+
+        service["spec"]!["clusterIP"] = "None";
+        service["spec"]!["clusterIPs"] = new JsonArray("None");
+        ProxyModel.Build([service], []).Should().BeEmpty("a headless Service gets no rules, as kube-proxy skips it");
+    }
 }

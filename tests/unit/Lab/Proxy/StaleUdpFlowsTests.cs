@@ -20,17 +20,18 @@ public sealed class StaleUdpFlowsTests
     }
 
     [Fact]
-    public void NodePortsAndLoadBalancerAddresses_AreClearedToo_AndARemovedServiceLosesEveryEndpoint()
+    public void NodePortsLoadBalancerAndExternalAddresses_AreClearedToo_AndARemovedServiceLosesEveryEndpoint()
     {
-        var before = new ServicePortRule("default", "game", "", "UDP", ["10.43.5.5"], 7777, 30777, [new ProxyEndpoint("10.42.1.4", 7000)]) { LoadBalancerIps = ["172.28.0.100"] };
+        var before = new ServicePortRule("default", "game", "", "UDP", ["10.43.5.5"], 7777, 30777, [new ProxyEndpoint("10.42.1.4", 7000)]) { LoadBalancerIps = ["172.28.0.100"], ExternalIps = ["172.28.0.7"] };
 
         var flows = StaleUdpFlows.Find([before], []);
 
         flows.Should().Equal(
             new ConntrackFlow("10.43.5.5", 7777, "10.42.1.4"),
             new ConntrackFlow("172.28.0.100", 7777, "10.42.1.4"),
+            new ConntrackFlow("172.28.0.7", 7777, "10.42.1.4"),
             new ConntrackFlow(null, 30777, "10.42.1.4"));
-        flows[2].DeleteArguments().Should().Equal("-D", "-p", "udp", "--dport", "30777", "--reply-src", "10.42.1.4");
+        flows[3].DeleteArguments().Should().Equal("-D", "-p", "udp", "--dport", "30777", "--reply-src", "10.42.1.4");
     }
 
     [Fact]
