@@ -40,10 +40,9 @@ internal static class LoadBalancerCommand
 
                 using var ping = new PingHealthCheck(null);
                 await using var balancer = LoadBalancerHost.Start(
-                    new LoadBalancerOptions { ServiceName = "k3slab-server-load-balancer", Listen = endpoint, ServerUrl = "lab", StateFile = parse.GetValue(stateFile)! },
+                    new LoadBalancerOptions { ServiceName = "k3slab-server-load-balancer", Listen = endpoint, ServerUrl = "lab", StateFile = parse.GetValue(stateFile)!, InitialServers = list },
                     ping.Check,
                     logger);
-                balancer.SetServers(list);
                 await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 return 0;
             }

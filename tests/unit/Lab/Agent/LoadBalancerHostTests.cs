@@ -340,6 +340,21 @@ public sealed class LoadBalancerHostTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task InitialServers_AreKnownBeforeTheFirstConnection_WithoutADefault()
+    {
+        // The lab's balancer is recreated when a server moves; it used to listen first and close the connections that
+        // came before its list was set ("all servers failed (tried )").
+        var lb = LoadBalancerHost.Start(
+            new LoadBalancerOptions { ServiceName = "k3slab-server-load-balancer", Listen = Listen, DialTimeout = DialTimeout, ServerUrl = "lab", StateFile = StatePath, HealthCheckInterval = Timeout.InfiniteTimeSpan, InitialServers = [_a.Address, _b.Address] },
+            IsListening,
+            _log,
+            _time);
+        _hosts.Add(lb);
+
+        (await GreetAsync(lb)).Should().BeOneOf("a", "b");
+    }
+
+    [Fact]
     public async Task Dispose_ClosesEveryProxiedConnection()
     {
         var lb = StartBalancer(_d.Address);

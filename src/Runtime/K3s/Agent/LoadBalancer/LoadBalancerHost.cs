@@ -98,6 +98,11 @@ internal sealed partial class LoadBalancerHost : IAsyncDisposable
         try
         {
             host.Restore();
+            if (options.InitialServers.Count > 0)
+            {
+                host.SetServers(options.InitialServers);
+            }
+
             host._listener.Bind(options.Listen);
             host._listener.Listen(512);
         }

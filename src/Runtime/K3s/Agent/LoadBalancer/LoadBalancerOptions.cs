@@ -28,6 +28,12 @@ internal sealed record LoadBalancerOptions
     public string? DefaultServer { get; init; }
 
     /// <summary>
+    /// Servers set before the balancer listens (the lab's balancer, whose list is given on its command line), so no
+    /// connection arrives while it knows none; empty leaves the list to the state file and <c>SetServers</c>.
+    /// </summary>
+    public IReadOnlyList<string> InitialServers { get; init; } = [];
+
+    /// <summary>
     /// How long one dial may take before the next server is tried: 3 s by default. A lost SYN is retransmitted after
     /// 1 s, so a live but busy server on the LAN still answers in time, while two unreachable servers ahead in the
     /// order cost 6 s, well inside client-go's own 30 s dial timeout. Refused dials fail at once regardless.
