@@ -122,7 +122,10 @@ public sealed class KubeletVolumeTests(KubeletServer kubelet) : IClassFixture<Ku
 
         // The fixture's kubelet writes volumes every 2 s (--kubelet-arg sync-frequency=2s; the default is a minute).
         await kubelet.KubectlAsync(ct, "patch", "configmap", "live-config", "--type=merge", "-p", """{"data":{"mode":"slow","level":null}}""");
-        var edited = await Eventually.UntilAsync(ReadAsync, r => r.EndsWith("slow", StringComparison.Ordinal), TimeSpan.FromSeconds(20), ct);
+        // The ls and the cat are two reads: one pair can straddle the update (CI saw "level\nmode\nslow", the listing
+        // from before and the value from after), so the wait is for the whole new state, and a key never removed
+        // still fails the assertion below with what was last seen.
+        var edited = await Eventually.UntilAsync(ReadAsync, r => r == "mode\nslow", TimeSpan.FromSeconds(20), ct);
         edited.Should().Be("mode\nslow", "the new value is there and the removed key's file is gone");
         await kubelet.KubectlAsync(ct, "delete", "pod", "live-volume", "--timeout=60s");
     }
