@@ -3,7 +3,10 @@ using K3sLab.K3s.Kubelet.Pods;
 
 namespace K3sLab.Lab.Tests.Kubelet;
 
-/// <summary>Writing a volume's files into a real folder: whole files with their modes, and a rewrite drops removed keys.</summary>
+/// <summary>
+/// Writing a volume's files into a real folder in the kubelet's atomic layout: a version folder behind a
+/// <c>..data</c> link swapped whole, top-level names linked through it, modes kept, removed keys gone.
+/// </summary>
 [Trait("Category", "Integration")]
 public sealed class VolumeWriteTests : IDisposable
 {
@@ -13,32 +16,64 @@ public sealed class VolumeWriteTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void Write_Again_RemovesTheFilesAndFoldersOfKeysNoLongerThere()
+    public void Write_LinksEachTopLevelNameThroughData()
     {
-        PodVolumes.Write(_dir, [File("mode", "fast"), File("nested/level", "debug"), File("nested/deeper/x", "1")]);
-        System.IO.File.WriteAllText(Path.Combine(_dir, "..mode.tmp"), "left by a crash");
+        PodVolumes.Write(_dir, [File("mode", "fast"), File("nested/level", "debug")]);
 
-        PodVolumes.Write(_dir, [File("mode", "slow"), File("nested/level", "info")]);
-
-        Directory.EnumerateFileSystemEntries(_dir, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(_dir, p)).Order(StringComparer.Ordinal)
-            .Should().Equal("mode", "nested", "nested/level");
-        System.IO.File.ReadAllText(Path.Combine(_dir, "mode")).Should().Be("slow");
-        System.IO.File.ReadAllText(Path.Combine(_dir, "nested", "level")).Should().Be("info");
-        System.IO.File.GetUnixFileMode(Path.Combine(_dir, "mode")).Should().Be(ReadOnly);
+        var version = Link("..data");
+        version.Should().MatchRegex(@"^\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d{9}$");
+        Link("mode").Should().Be("..data/mode");
+        Link("nested").Should().Be("..data/nested");
+        Read("mode").Should().Be("fast");
+        Read("nested/level").Should().Be("debug");
+        System.IO.File.GetUnixFileMode(Path.Combine(_dir, version, "mode")).Should().Be(ReadOnly);
+        Visible().Should().Equal("mode", "nested");
     }
 
     [Fact]
-    public void Write_Again_LeavesAnUnchangedFileAlone_AndReplacesAChangedOne()
+    public void Write_Again_SwapsTheWholeVersion_AndRemovesWhatIsNoLongerThere()
+    {
+        PodVolumes.Write(_dir, [File("mode", "fast"), File("nested/level", "debug"), File("gone", "x")]);
+        var first = Link("..data");
+
+        PodVolumes.Write(_dir, [File("mode", "slow"), File("nested/level", "info")]);
+
+        var second = Link("..data");
+        second.Should().NotBe(first);
+        Directory.Exists(Path.Combine(_dir, first)).Should().BeFalse("the previous version is deleted once ..data points past it");
+        Read("mode").Should().Be("slow");
+        Read("nested/level").Should().Be("info");
+        System.IO.File.ReadAllText(Path.Combine(_dir, second, "mode")).Should().Be("slow", "one version folder holds every key of one version");
+        Visible().Should().Equal("mode", "nested");
+        Directory.EnumerateFileSystemEntries(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal(second, "..data", "mode", "nested");
+    }
+
+    [Fact]
+    public void Write_Again_Unchanged_LeavesDataAlone_AndAModeChangeIsANewVersion()
     {
         PodVolumes.Write(_dir, [File("same", "1"), File("edited", "a")]);
-        var same = Inode("same");
-        var edited = Inode("edited");
+        var first = Link("..data");
 
-        PodVolumes.Write(_dir, [File("same", "1"), File("edited", "b")]);
+        PodVolumes.Write(_dir, [File("edited", "a"), File("same", "1")]);
+        Link("..data").Should().Be(first, "a rewrite of the same payload must not wake a watcher of ..data");
 
-        Inode("same").Should().Be(same, "a rewrite must not wake a watcher of an unchanged key");
-        Inode("edited").Should().NotBe(edited, "a changed key is renamed into place whole");
-        System.IO.File.ReadAllText(Path.Combine(_dir, "edited")).Should().Be("b");
+        PodVolumes.Write(_dir, [File("edited", "a"), new VolumeFile("same", Encoding.UTF8.GetBytes("1"), UnixFileMode.UserRead)]);
+        Link("..data").Should().NotBe(first, "a mode is part of the payload");
+        System.IO.File.GetUnixFileMode(Path.Combine(_dir, "same")).Should().Be(UnixFileMode.UserRead);
+    }
+
+    [Fact]
+    public void Write_OverThePlainLayout_AndAnInterruptedWrite_CleansUp()
+    {
+        System.IO.File.WriteAllText(Path.Combine(_dir, "mode"), "written by an earlier agent");
+        System.IO.File.WriteAllText(Path.Combine(_dir, "..mode.tmp"), "left by a crash");
+        Directory.CreateDirectory(Path.Combine(_dir, "..2026_01_01_00_00_00.000000001"));
+        System.IO.File.CreateSymbolicLink(Path.Combine(_dir, "..data_tmp"), "..2026_01_01_00_00_00.000000001");
+
+        PodVolumes.Write(_dir, [File("mode", "slow")]);
+
+        Read("mode").Should().Be("slow");
+        Directory.EnumerateFileSystemEntries(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal(Link("..data"), "..data", "mode");
     }
 
     [Fact]
@@ -49,17 +84,24 @@ public sealed class VolumeWriteTests : IDisposable
         PodVolumes.Write(_dir, []);
 
         Directory.Exists(_dir).Should().BeTrue("the folder is what the container has mounted");
-        Directory.EnumerateFileSystemEntries(_dir).Should().BeEmpty();
+        Visible().Should().BeEmpty();
     }
 
-    /// <summary>The file's inode number (<c>stat -c %i</c>): a rename into place gives a new one.</summary>
-    private string Inode(string name)
+    [Fact]
+    public void Write_APathStartingWithDotDot_IsRefused()
     {
-        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", Path.Combine(_dir, name)]) { RedirectStandardOutput = true })!;
-        var inode = stat.StandardOutput.ReadToEnd().Trim();
-        stat.WaitForExit();
-        return inode;
+        var write = () => PodVolumes.Write(_dir, [File("..data", "x")]);
+
+        write.Should().Throw<FormatException>().WithMessage("*must not start with '..'*");
     }
+
+    /// <summary>The names a container's <c>ls</c> shows (no hidden ones).</summary>
+    private string[] Visible() =>
+        [.. Directory.EnumerateFileSystemEntries(_dir).Select(p => Path.GetFileName(p)!).Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal)];
+
+    private string Link(string name) => new FileInfo(Path.Combine(_dir, name)).LinkTarget ?? string.Empty;
+
+    private string Read(string path) => System.IO.File.ReadAllText(Path.Combine(_dir, path));
 
     private static VolumeFile File(string path, string content) => new(path, Encoding.UTF8.GetBytes(content), ReadOnly);
 }

@@ -278,46 +278,8 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings, TimePr
         return renewal < syncFrequency ? renewal : syncFrequency;
     }
 
-    /// <summary>
-    /// Writes each file whole under a temporary name and renames it into place, so a reader never sees half a file;
-    /// a file whose content and mode are already there is left alone, so the periodic rewrite does not touch (or wake
-    /// a watcher of) an unchanged key. Then removes the files (and emptied folders) of keys no longer there, as the
-    /// kubelet's atomic writer does, so a key deleted from a config map disappears from the pod too.
-    /// </summary>
-    internal static string Write(string directory, IEnumerable<VolumeFile> files)
-    {
-        var wanted = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in files)
-        {
-            var path = Path.GetFullPath(Path.Combine(directory, file.Path));
-            wanted.Add(path);
-            if (File.Exists(path) && File.GetUnixFileMode(path) == file.Mode && File.ReadAllBytes(path).AsSpan().SequenceEqual(file.Content))
-            {
-                continue;
-            }
-
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temporary = Path.Combine(Path.GetDirectoryName(path)!, $"..{Path.GetFileName(path)}.tmp");
-            File.WriteAllBytes(temporary, file.Content);
-            File.SetUnixFileMode(temporary, file.Mode);
-            File.Move(temporary, path, overwrite: true);
-        }
-
-        foreach (var stale in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Where(f => !wanted.Contains(Path.GetFullPath(f))).ToList())
-        {
-            File.Delete(stale);
-        }
-
-        foreach (var folder in Directory.EnumerateDirectories(directory, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length).ToList())
-        {
-            if (!Directory.EnumerateFileSystemEntries(folder).Any())
-            {
-                Directory.Delete(folder);
-            }
-        }
-
-        return directory;
-    }
+    /// <summary>Writes a volume's files as the kubelet's atomic writer does (see <see cref="AtomicVolumeWriter"/>).</summary>
+    internal static string Write(string directory, IEnumerable<VolumeFile> files) => AtomicVolumeWriter.Write(directory, files);
 }
 
 /// <summary>A volume cannot be set up; the message is what the pod's container shows while it waits.</summary>
