@@ -37,7 +37,7 @@ internal static class NodeCommand
         var role = new Argument<string>("role") { Description = "server or agent" };
         role.AcceptOnlyFromAmong("server", "agent");
         var output = OutputFormat.CreateOption();
-        var command = new Command("add", "Add a server (joining the datastore; the load balancer is recreated to include it) or an agent, and wait until it is Ready");
+        var command = new Command("add", "Add a server (joining the datastore; the load balancer is given it) or an agent, and wait until it is Ready");
         command.Options.Add(name);
         command.Options.Add(output);
         command.Options.Add(timeout);

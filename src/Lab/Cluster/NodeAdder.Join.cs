@@ -42,11 +42,11 @@ public sealed partial class NodeAdder
     /// <param name="cluster">The cluster's name.</param>
     /// <param name="servers">How many servers join.</param>
     /// <param name="agents">How many agents join.</param>
-    /// <param name="balancerTimeout">How long the recreated balancer may take to answer.</param>
-    /// <param name="balancerRecreated">Called once the recreated balancer answers, before any new node is created (not called without new servers).</param>
+    /// <param name="balancerTimeout">How long the balancer may take to list the new servers and answer.</param>
+    /// <param name="balancerUpdated">Called once the balancer lists the new servers and answers, before any new node is created (not called without new servers).</param>
     /// <param name="cancellationToken">Stops the join; nodes already created stay.</param>
     /// <exception cref="LabSetupException">The join is refused (<see cref="JoinProblem"/>, one server on SQLite), or the balancer did not answer within <paramref name="balancerTimeout"/>.</exception>
-    public async Task<IReadOnlyList<LabNode>> JoinAsync(string cluster, int servers, int agents, TimeSpan balancerTimeout, Action? balancerRecreated, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LabNode>> JoinAsync(string cluster, int servers, int agents, TimeSpan balancerTimeout, Action? balancerUpdated, CancellationToken cancellationToken)
     {
         LabNaming.ValidateClusterName(cluster);
         var nodes = await provider.ListNodesAsync(cluster, cancellationToken);
@@ -79,14 +79,14 @@ public sealed partial class NodeAdder
             deadline.CancelAfter(balancerTimeout);
             try
             {
-                await RecreateBalancerAsync(balancer, [.. existing.Select(s => s.Address), .. specs.Where(s => s.Role == NodeRole.Server).Select(s => s.Address)], deadline.Token);
+                await UpdateBalancerAsync(balancer, [.. existing.Select(s => s.Address), .. specs.Where(s => s.Role == NodeRole.Server).Select(s => s.Address)], deadline.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new LabSetupException($"the recreated load balancer {balancer.Name} did not answer /ping within {balancerTimeout.TotalSeconds:0} s");
+                throw new LabSetupException($"the load balancer {balancer.Name} did not take the new server list and answer /ping within {balancerTimeout.TotalSeconds:0} s");
             }
 
-            balancerRecreated?.Invoke();
+            balancerUpdated?.Invoke();
         }
 
         var created = await Task.WhenAll(specs.Select(s => provider.CreateNodeAsync(s, cancellationToken)));
@@ -96,20 +96,6 @@ public sealed partial class NodeAdder
         }
 
         return created;
-    }
-
-    /// <summary>
-    /// Replaces the balancer node by one in front of <paramref name="servers"/> (same published port) and waits until
-    /// the API answers through it.
-    /// </summary>
-    internal async Task RecreateBalancerAsync(LabNode balancer, IReadOnlyList<System.Net.IPAddress> servers, CancellationToken cancellationToken)
-    {
-        var api = await ClusterAccess.ApiAsync(provider, balancer, cancellationToken);
-        var lb = await provider.SpecOfAsync(balancer, cancellationToken);
-        await provider.RemoveAsync(balancer, cancellationToken);
-        await provider.CreateNodeAsync(lb with { Command = ClusterCreator.LoadBalancerCommand(servers) }, cancellationToken);
-        await ClusterCreator.WaitAsync(() => ClusterCreator.PingAsync(api, cancellationToken), cancellationToken);
-        Log.BalancerUpdated(logger, balancer.Name, servers.Count);
     }
 
     private static IEnumerable<NodeSpec> Specs(NodeSpec template, NodeRole role, int firstIndex, int count, NetworkPlan plan, string joinUrl) =>

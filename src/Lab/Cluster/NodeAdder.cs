@@ -85,10 +85,9 @@ public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
             var api = await ClusterAccess.ApiAsync(provider, balancer, deadline.Token);
             if (role == NodeRole.Server)
             {
-                // The balancer first, so the new server joins through one that already lists it and is not
-                // recreated under a join in progress.
-                step = "recreating the load balancer with the new server and waiting for it to answer";
-                await RecreateBalancerAsync(balancer, [.. servers.Select(s => s.Address), address], deadline.Token);
+                // The balancer first, so the new server joins through one that already lists it.
+                step = "giving the load balancer the new server and waiting for it to answer";
+                await UpdateBalancerAsync(balancer, [.. servers.Select(s => s.Address), address], deadline.Token);
             }
 
             step = $"creating {LabNaming.NodeName(cluster, role, index)}";
@@ -136,7 +135,10 @@ public sealed partial class NodeAdder(INodeProvider provider, ILogger logger)
         public static partial void Added(ILogger logger, string node, string address);
 
         [LoggerMessage(EventId = 9114, Level = LogLevel.Information, Message = "recreated {Node} in front of {Count} servers")]
-        public static partial void BalancerUpdated(ILogger logger, string node, int count);
+        public static partial void BalancerRecreated(ILogger logger, string node, int count);
+
+        [LoggerMessage(EventId = 9117, Level = LogLevel.Information, Message = "{Node} now balances {Servers}, changed in place")]
+        public static partial void BalancerUpdated(ILogger logger, string node, string servers);
 
         [LoggerMessage(EventId = 9115, Level = LogLevel.Information, Message = "{Node} is Ready ({Seconds:0.0} s)")]
         public static partial void Ready(ILogger logger, string node, double seconds);

@@ -9,8 +9,8 @@ namespace K3sLab.Lab.Cluster;
 /// Docker container without a fixed IP sees after a stop and start or a host reboot (k3d#550, kind#2045). The node
 /// is stopped, its k3s state (<see cref="StateFolders"/>) carried over to a container of the same name at a spare
 /// address with its <c>--node-ip</c> changed (Docker cannot change a container's command, and k3s reads its address
-/// from that flag here), and started. For a server the load balancer is recreated with the new address in place of
-/// the old one, as an operator would update it. The node's Ready state and datastore membership are left to it.
+/// from that flag here), and started. For a server the load balancer's list gets the new address in place of the
+/// old one, as an operator would update it, without a restart of the balancer. The node's Ready state and datastore membership are left to it.
 /// </summary>
 public sealed partial class NodeMover(INodeProvider provider, ILogger logger)
 {
@@ -50,7 +50,7 @@ public sealed partial class NodeMover(INodeProvider provider, ILogger logger)
         if (node.Role == NodeRole.Server && nodes.FirstOrDefault(n => n.Role == NodeRole.LoadBalancer) is { } balancer)
         {
             var servers = nodes.Where(n => n.Role == NodeRole.Server).OrderBy(n => n.Index).Select(n => n.Name == node.Name ? address : n.Address).ToList();
-            await new NodeAdder(provider, logger).RecreateBalancerAsync(balancer, servers, cancellationToken);
+            await new NodeAdder(provider, logger).UpdateBalancerAsync(balancer, servers, cancellationToken);
         }
 
         return moved;

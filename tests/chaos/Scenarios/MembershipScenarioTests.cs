@@ -2,6 +2,7 @@ using System.Globalization;
 using k8s;
 using K3sLab.Lab.Cluster;
 using K3sLab.Lab.Datastores;
+using K3sLab.Lab.Providers;
 using K3sLab.Scenarios.Chaos.Definitions;
 using K3sLab.Scenarios.Chaos.Running;
 using K3sLab.Tests.Support;
@@ -85,6 +86,8 @@ public sealed class MembershipScenarioTests(NodeImageFixture image) : IClassFixt
         var scenario = ScenarioLibrary.Find("server-ip-change");
         await using var cluster = await new K3sLabClusterBuilder().WithName(Name()).WithServers(3).WithAgents(1).WithDatastore(LabDatastore.Embedded).BuildAndStartAsync(ct);
         var before = cluster.Node("server-2").Node.Address;
+        var balancer = (await cluster.Provider.ListNodesAsync(cluster.Name, ct)).Single(n => n.Role == NodeRole.LoadBalancer);
+        var balancerStarted = await cluster.Provider.InspectAsync(balancer, ct);
 
         var run = (await new ChaosSession(NullLogger.Instance).RunAsync(scenario, new ChaosSessionOptions(1, 23, _reports, cluster.Name), ct)).Single();
 
@@ -94,6 +97,8 @@ public sealed class MembershipScenarioTests(NodeImageFixture image) : IClassFixt
         var log = await cluster.Provider.LogsAsync(moved, ct);
         log.Should().Contain($"The cluster now reaches this member at https://{moved.Address}:2380", "the member had the cluster update its peer URL");
         (await cluster.Provider.InspectAsync(moved, ct)).RestartCount.Should().Be(0, $"the moved server never exited:\n{log}");
+        (await cluster.Provider.InspectAsync(balancer, ct)).Should().Be(balancerStarted, "the balancer took the new address in place, without a restart");
+        (await cluster.Provider.LogsAsync(balancer, ct)).Should().Contain($"{moved.Address}:6443", "the balancer logged its new list");
         var internalIp = run.Steps.Single(s => s.Step.StartsWith("expect: server-2 reports", StringComparison.Ordinal));
         var voters = run.Steps.Single(s => s.Step.StartsWith("expect: 3 voters", StringComparison.Ordinal));
         TestContext.Current.SendDiagnosticMessage(string.Create(CultureInfo.InvariantCulture, $"server-2 {before} -> {moved.Address}: new InternalIP {internalIp.End - internalIp.Start:0.0} s, 3 voters {voters.End - voters.Start:0.0} s after; run {run.Duration.TotalSeconds:0} s"));

@@ -56,7 +56,7 @@ public sealed class LabUpTests(NodeImageFixture image) : IClassFixture<NodeImage
             r => r.ExitCode == 0,
             TimeSpan.FromSeconds(30),
             ct);
-        created.ExitCode.Should().Be(0, $"the kubeconfig still works through the recreated balancer: {created.Stderr}");
+        created.ExitCode.Should().Be(0, $"the kubeconfig still works through the balancer that now lists the new server: {created.Stderr}");
 
         var stopped = await cluster.StopAsync(cancellationToken: ct);
         stopped.Select(n => n.Name).Should().HaveCount(7, "every node, the balancer included");

@@ -151,7 +151,7 @@ public sealed record ExpectStep(int Line, Expectation Condition, TimeSpan Within
 
 /// <summary>
 /// Adds <see cref="Servers"/> servers and <see cref="Agents"/> agents to the running cluster at once, as
-/// <c>k3slab up</c> starts its joining nodes: the load balancer is recreated once with every new server in its list,
+/// <c>k3slab up</c> starts its joining nodes: the load balancer is given every new server once, in place,
 /// then every new node's container is created together. They take the next indices (<c>server-3</c>, ...), so later
 /// steps and checks name them. The step ends when their containers run; <c>expect</c> waits for Ready or voters.
 /// </summary>

@@ -21,9 +21,9 @@ public sealed partial class ScenarioRunner
         IReadOnlyList<LabNode> joined;
         try
         {
-            // The balancer's recreation is when clients through it see their reconnect: on the timeline at that moment.
+            // The balancer's new list goes on the timeline at the moment it took effect.
             joined = await new NodeAdder(provider, logger).JoinAsync(
-                cluster.Name, step.Servers, step.Agents, BalancerTimeout, () => state.Record.Event("fault", "load balancer recreated in front of the joining servers too"), cancellationToken);
+                cluster.Name, step.Servers, step.Agents, BalancerTimeout, () => state.Record.Event("fault", "load balancer lists the joining servers too"), cancellationToken);
         }
         catch (LabSetupException e)
         {
