@@ -54,14 +54,15 @@ public sealed class ServiceAccountAccessTests(ControllersServer fixture) : IClas
               containers:
               - name: app
                 image: busybox
-                command: [sh, -c, 'd=/k3slab-test/sa; cat $d/namespace; echo; head -n 1 $d/ca.crt; wc -c < $d/token; stat -c %a $d/token']
+                command: [sh, -c, 'd=/k3slab-test/sa; cat $d/namespace; echo; head -n 1 $d/ca.crt; wc -c < $d/token; stat -L -c %a $d/token; readlink $d/token']
                 volumeMounts: [{name: kube-api-access-test, mountPath: /k3slab-test/sa, readOnly: true}]
             """, ct);
         var pod = await Eventually.UntilAsync(() => fixture.GetAsync(ct, "pod", "api-access", "-n", "projected"), p => ControllersServer.At(p, "status", "phase") is "Succeeded" or "Failed", TimeSpan.FromSeconds(60), ct);
         ControllersServer.At(pod, "status", "phase").Should().Be("Succeeded", $"{pod}\n{fixture.Server.Log}");
         var uid = ControllersServer.At(pod, "metadata", "uid")!;
         var log = File.ReadAllText(fixture.Server.ContainerLog("projected", "api-access", uid, "app"));
-        log.Should().ContainAll("F projected\n", "F -----BEGIN CERTIFICATE-----\n", "F 644\n");
+        // The token is a link through ..data, as the kubelet's atomic writer lays a volume out; the file has 0644.
+        log.Should().ContainAll("F projected\n", "F -----BEGIN CERTIFICATE-----\n", "F 644\n", "F ..data/token\n");
 
         // The token the kubelet wrote, presented over TLS verified by nothing but the volume's ca.crt.
         var volume = Path.Combine(fixture.Server.DataDir, "agent", "pods", uid, "volumes", "kubernetes.io~projected", "kube-api-access-test");
