@@ -38,7 +38,7 @@ public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture
               containers:
               - name: web
                 image: debian
-                command: [perl, -MIO::Socket::INET, -e, '$s=IO::Socket::INET->new(LocalPort=>8080,Listen=>16,ReuseAddr=>1) or die $!; while($c=$s->accept){while(<$c>){last if /^\r?$/} print $c "HTTP/1.0 200 OK\r\n\r\n$ENV{HOSTNAME}\n"; close $c}']
+                command: [perl, -MIO::Socket::INET, -e, '$s=IO::Socket::INET->new(LocalPort=>8080,Listen=>16,ReuseAddr=>1) or die $!; while($c=$s->accept){while(<$c>){last if /^\r?$/} print $c "HTTP/1.0 200 OK\r\nX-Client: ".$c->peerhost."\r\n\r\n$ENV{HOSTNAME}\n"; close $c}']
                 ports: [{containerPort: 8080, name: http}]
                 readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
         """;
@@ -99,6 +99,21 @@ public sealed class LabServiceProxyTests(NodeImageFixture image) : IClassFixture
         api.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal(["10.43.0.1:443", $"{clusterIp}:80", "connected"], api.Stderr);
         var save = await agent.ExecAsync(["iptables-save", "-t", "nat"], ct);
         save.Stdout.Should().Contain(":KUBE-SVC-NPX46M4PTMTKRN6Y", "the kubernetes Service's chain has kube-proxy's name");
+
+        // externalTrafficPolicy: Local. Through agent-0's node port, from the server, every connection reaches
+        // agent-0's own pod and the pod sees the server's address (with Cluster, half would go to agent-1 from
+        // agent-0's address). The server has no pod: its node port drops connections (they time out, as a cloud
+        // balancer's probe would), rather than refusing them.
+        var local = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "patch", "svc", "web", "-p", "{\"spec\":{\"externalTrafficPolicy\":\"Local\",\"sessionAffinity\":\"None\"}}");
+        local.ExitCode.Should().Be(0, local.Stderr);
+        await Eventually.UntilAsync(() => server.ExecAsync(["iptables-save", "-t", "filter"], ct), r => r.Stdout.Contains("default/web:http has no local endpoints", StringComparison.Ordinal), Within, ct);
+        await Eventually.UntilAsync(() => agent.ExecAsync(["iptables-save", "-t", "nat"], ct), r => r.Stdout.Contains("route LOCAL traffic for default/web:http", StringComparison.Ordinal), Within, ct);
+        var agentPod = pods.Single(p => p[1] == $"k3slab-{cluster.Name}-agent-0")[0];
+        var viaLocal = await server.ExecAsync(["bash", "-c", $"for i in $(seq 10); do exec 3<>/dev/tcp/{agentAddress}/30080 || exit 1; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; tr -d '\\r' <&3 | grep -v '^HTTP/' | paste -sd' '; exec 3<&-; done"], ct);
+        viaLocal.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(10, viaLocal.Stderr)
+            .And.OnlyContain(l => l == $"X-Client: {server.Node.Address}  {agentPod}", "only the node's own pod answers, and it sees the client's address");
+        var dropped = await agent.ExecAsync(["bash", "-c", $"timeout 3 bash -c 'exec 3<>/dev/tcp/{server.Node.Address}/30080'; echo $?"], ct);
+        dropped.Stdout.Trim().Should().Be("124", $"a node port without a local endpoint drops the SYN (no refusal, no answer): {dropped.Stderr}");
 
         var scaled = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "scale", "deploy/web", "--replicas=0");
         scaled.ExitCode.Should().Be(0, scaled.Stderr);

@@ -90,7 +90,7 @@ internal sealed partial class K3sAgent(AgentSettings settings, ILoggerFactory lo
             await using var kubelet = Kubelet.Kubelet.Start(kubeletSettings, client, ca, serving, clientCa, TimeProvider.System, loggers);
             using var kubeProxyCertificate = joined.KubeProxy;
             using var proxyClient = kubeProxyCertificate is null ? null : new ApiClient(supervisorUrl, kubeProxyCertificate, ca, "kube-proxy");
-            await using var proxy = proxyClient is null ? null : Proxy.ServiceProxy.Start(proxyClient, TimeProvider.System, loggers.CreateLogger("k3s.proxy"));
+            await using var proxy = proxyClient is null ? null : Proxy.ServiceProxy.Start(proxyClient, kubeletSettings.NodeName, TimeProvider.System, loggers.CreateLogger("k3s.proxy"));
             await using var tunnels = new AgentTunnels(() => balancer.Servers, client, ca, kubeletSettings.LocalServerEndpoint, balancer.ReportTunnelClosed, TimeProvider.System, loggers.CreateLogger("k3s.tunnel"));
             var trim = StartupMemoryTrim.RunAsync(TimeProvider.System, cancellationToken);
             try

@@ -14,6 +14,8 @@ internal static class ProxyChainNames
 
     public static string Service(ServicePortRule rule) => "KUBE-SVC-" + Hash(rule.ServicePortName + rule.Protocol.ToLowerInvariant());
 
+    public static string LocalService(ServicePortRule rule) => "KUBE-SVL-" + Hash(rule.ServicePortName + rule.Protocol.ToLowerInvariant());
+
     public static string External(ServicePortRule rule) => "KUBE-EXT-" + Hash(rule.ServicePortName + rule.Protocol.ToLowerInvariant());
 
     public static string Endpoint(ServicePortRule rule, ProxyEndpoint endpoint) =>
@@ -21,7 +23,7 @@ internal static class ProxyChainNames
 
     /// <summary>Whether a nat chain is one of the per-service chains this proxy writes (and so may delete).</summary>
     public static bool IsPerService(string chain) =>
-        chain.StartsWith("KUBE-SVC-", StringComparison.Ordinal) || chain.StartsWith("KUBE-SEP-", StringComparison.Ordinal) || chain.StartsWith("KUBE-EXT-", StringComparison.Ordinal);
+        chain.StartsWith("KUBE-SVC-", StringComparison.Ordinal) || chain.StartsWith("KUBE-SVL-", StringComparison.Ordinal) || chain.StartsWith("KUBE-SEP-", StringComparison.Ordinal) || chain.StartsWith("KUBE-EXT-", StringComparison.Ordinal);
 
     private static string Hash(string text)
     {

@@ -13,14 +13,15 @@ namespace K3sLab.K3s.Proxy;
 /// otherwise those still serving while they terminate. ExternalName and headless Services get nothing; NodePort and
 /// LoadBalancer Services get their node ports too, and LoadBalancer Services the addresses of their
 /// <c>status.loadBalancer.ingress</c>; every Service its <c>spec.externalIPs</c>; <c>sessionAffinity: ClientIP</c>
-/// gives the affinity timeout. IPv6 is not
-/// programmed.
+/// gives the affinity timeout. The endpoints on this node (<c>nodeName</c>) are picked the same way on their own,
+/// for <c>externalTrafficPolicy</c> and <c>internalTrafficPolicy</c> <c>Local</c>. IPv6 is not programmed.
 /// </summary>
 internal static class ProxyModel
 {
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
-    public static IReadOnlyList<ServicePortRule> Build(IEnumerable<JsonObject> services, IEnumerable<JsonObject> slices)
+    /// <summary>The rules for <paramref name="services"/> and their <paramref name="slices"/> on the node <paramref name="nodeName"/> (null: no endpoint is local).</summary>
+    public static IReadOnlyList<ServicePortRule> Build(IEnumerable<JsonObject> services, IEnumerable<JsonObject> slices, string? nodeName = null)
     {
         var slicesByService = slices
             .Where(s => s.Str("addressType") is null or "IPv4")
@@ -45,6 +46,8 @@ internal static class ProxyModel
             var externalIps = Ipv4s(spec.Arr("externalIPs"));
             var mySlices = slicesByService.GetValueOrDefault((ns, name)) ?? [];
             var affinity = AffinitySeconds(spec);
+            var externalLocal = spec.Str("externalTrafficPolicy") == "Local";
+            var internalLocal = spec.Str("internalTrafficPolicy") == "Local";
             foreach (var port in spec.Arr("ports").Items().Select(p => p.Item as JsonObject).OfType<JsonObject>())
             {
                 var portName = port.Str("name") ?? string.Empty;
@@ -55,7 +58,16 @@ internal static class ProxyModel
                     continue;
                 }
 
-                rules.Add(new ServicePortRule(ns, name, portName, protocol, clusterIps, (int)number, nodePort, Endpoints(mySlices, portName, protocol)) { LoadBalancerIps = loadBalancerIps, ExternalIps = externalIps, AffinitySeconds = affinity });
+                var (endpoints, local) = Endpoints(mySlices, portName, protocol, nodeName);
+                rules.Add(new ServicePortRule(ns, name, portName, protocol, clusterIps, (int)number, nodePort, endpoints)
+                {
+                    LoadBalancerIps = loadBalancerIps,
+                    ExternalIps = externalIps,
+                    AffinitySeconds = affinity,
+                    LocalEndpoints = local,
+                    ExternalLocal = externalLocal,
+                    InternalLocal = internalLocal,
+                });
             }
         }
 
@@ -71,33 +83,31 @@ internal static class ProxyModel
             : DefaultAffinitySeconds;
 
     private static List<string> LoadBalancerIps(JsonObject service) =>
-        [.. service.Obj("status").Obj("loadBalancer").Arr("ingress").Items()
-            .Select(i => (i.Item as JsonObject).Str("ip"))
-            .Where(ip => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetwork)
-            .OfType<string>()
-            .Distinct()];
+        Ipv4s(service.Obj("status").Obj("loadBalancer").Arr("ingress").Items().Select(i => (i.Item as JsonObject).Str("ip")));
 
-    private static List<string> Ipv4s(JsonArray? list) =>
-        [.. list.Items().Select(i => i.Item is JsonValue v && v.TryGetValue<string>(out var s) ? s : null)
-            .Where(ip => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetwork)
-            .OfType<string>()
-            .Distinct()];
+    private static List<string> Ipv4s(JsonArray? list) => Ipv4s(Strings(list));
 
+    /// <summary><c>spec.clusterIPs</c>, or the older <c>spec.clusterIP</c> when the list is missing; IPv4 only.</summary>
     private static List<string> ClusterIps(JsonObject? spec)
     {
-        var listed = spec.Arr("clusterIPs").Items().Select(i => i.Item is JsonValue v && v.TryGetValue<string>(out var s) ? s : null).OfType<string>().ToList();
-        if (listed.Count == 0 && spec.Str("clusterIP") is { } single)
-        {
-            listed.Add(single);
-        }
-
-        return [.. listed.Where(ip => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetwork)];
+        var listed = Strings(spec.Arr("clusterIPs")).ToList();
+        return Ipv4s(listed.Count > 0 ? listed : [spec.Str("clusterIP")]);
     }
 
-    private static List<ProxyEndpoint> Endpoints(List<JsonObject> slices, string portName, string protocol)
+    private static IEnumerable<string?> Strings(JsonArray? list) =>
+        list.Items().Select(i => i.Item is JsonValue v && v.TryGetValue<string>(out var s) ? s : null);
+
+    /// <summary>The IPv4 addresses among <paramref name="values"/>, each once, in order; anything else is skipped.</summary>
+    private static List<string> Ipv4s(IEnumerable<string?> values) =>
+        [.. values.Where(ip => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetwork).OfType<string>().Distinct()];
+
+    /// <summary>The port's endpoints, and those of them on <paramref name="nodeName"/>, each set chosen on its own.</summary>
+    private static (List<ProxyEndpoint> All, List<ProxyEndpoint> Local) Endpoints(List<JsonObject> slices, string portName, string protocol, string? nodeName)
     {
         var ready = new SortedSet<(string Ip, int Port)>();
         var fallback = new SortedSet<(string Ip, int Port)>();
+        var localReady = new SortedSet<(string Ip, int Port)>();
+        var localFallback = new SortedSet<(string Ip, int Port)>();
         foreach (var slice in slices)
         {
             var port = slice.Arr("ports").Items().Select(p => p.Item as JsonObject).OfType<JsonObject>()
@@ -119,17 +129,29 @@ internal static class ProxyModel
                 var isReady = conditions.Bool("ready") ?? true;
                 var serving = conditions.Bool("serving") ?? isReady;
                 var terminating = conditions.Bool("terminating") ?? false;
+                var local = nodeName is not null && endpoint.Str("nodeName") == nodeName;
                 if (isReady)
                 {
                     ready.Add((ip, (int)number));
+                    if (local)
+                    {
+                        localReady.Add((ip, (int)number));
+                    }
                 }
                 else if (serving && terminating)
                 {
                     fallback.Add((ip, (int)number));
+                    if (local)
+                    {
+                        localFallback.Add((ip, (int)number));
+                    }
                 }
             }
         }
 
-        return [.. (ready.Count > 0 ? ready : fallback).Select(e => new ProxyEndpoint(e.Ip, e.Port))];
+        return (Chosen(ready, fallback), Chosen(localReady, localFallback));
     }
+
+    private static List<ProxyEndpoint> Chosen(SortedSet<(string Ip, int Port)> ready, SortedSet<(string Ip, int Port)> fallback) =>
+        [.. (ready.Count > 0 ? ready : fallback).Select(e => new ProxyEndpoint(e.Ip, e.Port))];
 }

@@ -64,27 +64,42 @@ internal static class ProxyRules
 
     public static string Build(IReadOnlyList<ServicePortRule> rules, IEnumerable<string> staleChains) => Build(rules, staleChains, []);
 
-    /// <summary>The filter table's reject rules for <paramref name="rules"/>' ports without endpoints, in restore syntax.</summary>
+    /// <summary>
+    /// The filter table's rules for <paramref name="rules"/>' ports that have nowhere to send a connection, in restore
+    /// syntax: a port without endpoints is rejected ("has no endpoints"); one whose <c>Local</c> traffic policy finds
+    /// none on this node drops the connection ("has no local endpoints"), as kube-proxy does, so a client or a cloud
+    /// balancer's health check tries another node rather than hearing a refusal.
+    /// </summary>
     public static List<string> RejectRules(IReadOnlyList<ServicePortRule> rules)
     {
         var lines = new List<string>();
-        foreach (var rule in rules.Where(r => r.Endpoints.Count == 0))
+        foreach (var rule in rules)
         {
             var match = Match(rule);
-            var with = RejectWith(rule);
-            foreach (var ip in rule.ClusterIps)
+            var (comment, target) = rule.Endpoints.Count == 0
+                ? ($"{rule.ServicePortName} has no endpoints", $"REJECT --reject-with {RejectWith(rule)}")
+                : ($"{rule.ServicePortName} has no local endpoints", "DROP");
+            if (!rule.HasInternalEndpoints)
             {
-                lines.Add($"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with {with}");
+                foreach (var ip in rule.ClusterIps)
+                {
+                    lines.Add($"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{comment}\" -j {target}");
+                }
+            }
+
+            if (rule.HasExternalEndpoints)
+            {
+                continue;
             }
 
             foreach (var ip in rule.ExternalIps.Concat(rule.LoadBalancerIps).Distinct())
             {
-                lines.Add($"-A KUBE-EXTERNAL-SERVICES -d {ip}/32 {match} --dport {rule.Port.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with {with}");
+                lines.Add($"-A KUBE-EXTERNAL-SERVICES -d {ip}/32 {match} --dport {rule.Port.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{comment}\" -j {target}");
             }
 
             if (rule.NodePort is { } closed)
             {
-                lines.Add($"-A KUBE-EXTERNAL-SERVICES -m addrtype --dst-type LOCAL {match} --dport {closed.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{rule.ServicePortName} has no endpoints\" -j REJECT --reject-with {with}");
+                lines.Add($"-A KUBE-EXTERNAL-SERVICES -m addrtype --dst-type LOCAL {match} --dport {closed.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{comment}\" -j {target}");
             }
         }
 
@@ -97,7 +112,8 @@ internal static class ProxyRules
     /// </summary>
     public static List<string> SavedRejectRules(string save) =>
         [.. save.Split('\n').Select(l => l.TrimEnd('\r'))
-            .Where(l => (l.StartsWith("-A KUBE-SERVICES ", StringComparison.Ordinal) || l.StartsWith("-A KUBE-EXTERNAL-SERVICES ", StringComparison.Ordinal)) && l.Contains(" -j REJECT", StringComparison.Ordinal))];
+            .Where(l => (l.StartsWith("-A KUBE-SERVICES ", StringComparison.Ordinal) || l.StartsWith("-A KUBE-EXTERNAL-SERVICES ", StringComparison.Ordinal))
+                && (l.Contains(" -j REJECT", StringComparison.Ordinal) || l.EndsWith(" -j DROP", StringComparison.Ordinal)))];
 
     /// <summary>
     /// A TCP port is refused with a reset, anything else with ICMP port unreachable. Pods share their node's network
@@ -144,15 +160,18 @@ internal static class ProxyRules
             }
 
             var match = Match(rule);
-
             var service = ProxyChainNames.Service(rule);
+            var local = ProxyChainNames.LocalService(rule);
             Declare(chains, written, service);
-            foreach (var ip in rule.ClusterIps)
+            if (rule.HasInternalEndpoints)
             {
-                nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} cluster IP\" -j {service}\n");
+                foreach (var ip in rule.ClusterIps)
+                {
+                    nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} cluster IP\" -j {(rule.InternalLocal ? local : service)}\n");
+                }
             }
 
-            if (rule.NodePort is not null || rule.LoadBalancerIps.Count > 0 || rule.ExternalIps.Count > 0)
+            if (rule.HasExternalDestinations && rule.HasExternalEndpoints)
             {
                 var external = ProxyChainNames.External(rule);
                 Declare(chains, written, external);
@@ -171,31 +190,27 @@ internal static class ProxyRules
                     nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-NODEPORTS {match} --dport {nodePort} -m comment --comment {rule.ServicePortName} -j {external}\n");
                 }
 
-                nat.Append(CultureInfo.InvariantCulture, $"-A {external} -m comment --comment \"masquerade traffic for {rule.ServicePortName} external destinations\" -j KUBE-MARK-MASQ\n");
-                nat.Append(CultureInfo.InvariantCulture, $"-A {external} -j {service}\n");
-            }
-
-            if (rule.AffinitySeconds is { } seconds)
-            {
-                // Session affinity, as kube-proxy writes it: a client address seen by an endpoint's chain within the
-                // timeout goes back to it before the random shares are consulted.
-                foreach (var endpoint in rule.Endpoints)
+                if (rule.ExternalLocal)
                 {
-                    var chain = ProxyChainNames.Endpoint(rule, endpoint);
-                    nat.Append(CultureInfo.InvariantCulture, $"-A {service} -m comment --comment \"{rule.ServicePortName} -> {endpoint}\" -m recent --name {chain} --mask 255.255.255.255 --rcheck --seconds {seconds} --reap -j {chain}\n");
+                    // Only this node's endpoints, without masquerading, so they see the client's address. The node's own
+                    // connections are the exception: their source is a node address the endpoint could not answer
+                    // through, so they are masqueraded and balanced over the whole cluster, as kube-proxy does.
+                    nat.Append(CultureInfo.InvariantCulture, $"-A {external} -m comment --comment \"masquerade LOCAL traffic for {rule.ServicePortName} external destinations\" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ\n");
+                    nat.Append(CultureInfo.InvariantCulture, $"-A {external} -m comment --comment \"route LOCAL traffic for {rule.ServicePortName} external destinations\" -m addrtype --src-type LOCAL -j {service}\n");
+                    nat.Append(CultureInfo.InvariantCulture, $"-A {external} -j {local}\n");
+                }
+                else
+                {
+                    nat.Append(CultureInfo.InvariantCulture, $"-A {external} -m comment --comment \"masquerade traffic for {rule.ServicePortName} external destinations\" -j KUBE-MARK-MASQ\n");
+                    nat.Append(CultureInfo.InvariantCulture, $"-A {external} -j {service}\n");
                 }
             }
 
-            for (var i = 0; i < rule.Endpoints.Count; i++)
+            Balance(chains, nat, written, rule, service, rule.Endpoints);
+            if ((rule.InternalLocal || (rule.ExternalLocal && rule.HasExternalDestinations)) && rule.LocalEndpoints.Count > 0)
             {
-                var endpoint = rule.Endpoints[i];
-                var chain = ProxyChainNames.Endpoint(rule, endpoint);
-                Declare(chains, written, chain);
-                var share = i < rule.Endpoints.Count - 1
-                    ? string.Create(CultureInfo.InvariantCulture, $" -m statistic --mode random --probability {1.0 / (rule.Endpoints.Count - i):0.0000000000}")
-                    : string.Empty;
-                nat.Append(CultureInfo.InvariantCulture, $"-A {service} -m comment --comment \"{rule.ServicePortName} -> {endpoint}\"{share} -j {chain}\n");
-                nat.Append(CultureInfo.InvariantCulture, $"-A {chain} {match} -m comment --comment {rule.ServicePortName}{Remember(rule, chain)} -j DNAT --to-destination {endpoint}\n");
+                Declare(chains, written, local);
+                Balance(chains, nat, written, rule, local, rule.LocalEndpoints);
             }
         }
 
@@ -208,6 +223,39 @@ internal static class ProxyRules
 
         nat.Append("COMMIT\n");
         return Filter([.. RejectRules(rules), .. lingering]) + chains.Append(nat);
+    }
+
+    /// <summary>
+    /// A balancing chain (<c>KUBE-SVC-</c> over every endpoint, <c>KUBE-SVL-</c> over this node's): with session
+    /// affinity, a client address seen by an endpoint's chain within the timeout goes back to it first; then each
+    /// endpoint gets an equal random share. Each endpoint's <c>KUBE-SEP-</c> chain is written once, however many
+    /// balancing chains lead to it.
+    /// </summary>
+    private static void Balance(StringBuilder chains, StringBuilder nat, HashSet<string> written, ServicePortRule rule, string balancer, IReadOnlyList<ProxyEndpoint> endpoints)
+    {
+        if (rule.AffinitySeconds is { } seconds)
+        {
+            foreach (var endpoint in endpoints)
+            {
+                var chain = ProxyChainNames.Endpoint(rule, endpoint);
+                nat.Append(CultureInfo.InvariantCulture, $"-A {balancer} -m comment --comment \"{rule.ServicePortName} -> {endpoint}\" -m recent --name {chain} --mask 255.255.255.255 --rcheck --seconds {seconds} --reap -j {chain}\n");
+            }
+        }
+
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            var endpoint = endpoints[i];
+            var chain = ProxyChainNames.Endpoint(rule, endpoint);
+            var share = i < endpoints.Count - 1
+                ? string.Create(CultureInfo.InvariantCulture, $" -m statistic --mode random --probability {1.0 / (endpoints.Count - i):0.0000000000}")
+                : string.Empty;
+            nat.Append(CultureInfo.InvariantCulture, $"-A {balancer} -m comment --comment \"{rule.ServicePortName} -> {endpoint}\"{share} -j {chain}\n");
+            if (written.Add(chain))
+            {
+                chains.Append(CultureInfo.InvariantCulture, $":{chain} - [0:0]\n");
+                nat.Append(CultureInfo.InvariantCulture, $"-A {chain} {Match(rule)} -m comment --comment {rule.ServicePortName}{Remember(rule, chain)} -j DNAT --to-destination {endpoint}\n");
+            }
+        }
     }
 
     /// <summary>With session affinity, the endpoint chain's <c>-m recent</c> record of the client address.</summary>

@@ -32,6 +32,27 @@ internal sealed record ServicePortRule(
     /// </summary>
     public int? AffinitySeconds { get; init; }
 
+    /// <summary>
+    /// The endpoints on this node (an EndpointSlice endpoint's <c>nodeName</c>), chosen as <see cref="Endpoints"/> are:
+    /// the ready ones, else those still serving while they terminate. Used with a <c>Local</c> traffic policy.
+    /// </summary>
+    public IReadOnlyList<ProxyEndpoint> LocalEndpoints { get; init; } = [];
+
+    /// <summary><c>externalTrafficPolicy: Local</c>: node ports and load balancer and external addresses reach only this node's endpoints, keeping the client's address.</summary>
+    public bool ExternalLocal { get; init; }
+
+    /// <summary><c>internalTrafficPolicy: Local</c>: the cluster IPs reach only this node's endpoints.</summary>
+    public bool InternalLocal { get; init; }
+
+    /// <summary>Whether traffic to a cluster IP has an endpoint to go to under the internal policy.</summary>
+    public bool HasInternalEndpoints => InternalLocal ? LocalEndpoints.Count > 0 : Endpoints.Count > 0;
+
+    /// <summary>Whether traffic to a node port or a load balancer or external address has an endpoint under the external policy.</summary>
+    public bool HasExternalEndpoints => ExternalLocal ? LocalEndpoints.Count > 0 : Endpoints.Count > 0;
+
+    /// <summary>Whether anything outside the cluster IPs leads to the port: a node port, load balancer or external addresses.</summary>
+    public bool HasExternalDestinations => NodePort is not null || LoadBalancerIps.Count > 0 || ExternalIps.Count > 0;
+
     /// <summary>kube-proxy's <c>ServicePortName</c>: <c>ns/name</c>, and <c>:port</c> when the port is named.</summary>
     public string ServicePortName => PortName.Length == 0 ? $"{Namespace}/{Name}" : $"{Namespace}/{Name}:{PortName}";
 }

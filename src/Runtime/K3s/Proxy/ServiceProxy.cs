@@ -25,6 +25,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
+    private readonly string _nodeName;
     private string? _lastRules;
 
     /// <summary>The rules last written, to find the UDP flows a change leaves behind (null before the first write).</summary>
@@ -33,8 +34,9 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     /// <summary>The reject rules in place after the last write (null before it: read from the filter table then).</summary>
     private IReadOnlyCollection<string>? _rejecting;
 
-    private ServiceProxy(ApiClient api, Iptables iptables, Conntrack conntrack, TimeProvider time, ILogger logger)
+    private ServiceProxy(ApiClient api, string nodeName, Iptables iptables, Conntrack conntrack, TimeProvider time, ILogger logger)
     {
+        _nodeName = nodeName;
         _iptables = iptables;
         _conntrack = conntrack;
         _time = time;
@@ -44,8 +46,11 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
         _run = Task.WhenAll(_services.RunAsync(_stop.Token), _slices.RunAsync(_stop.Token), SyncLoopAsync(_stop.Token));
     }
 
-    /// <summary>Starts the proxy, or returns null (with a warning saying why) on a node without iptables.</summary>
-    public static ServiceProxy? Start(ApiClient api, TimeProvider time, ILogger logger, Iptables? iptables = null, Conntrack? conntrack = null)
+    /// <summary>
+    /// Starts the proxy for the node <paramref name="nodeName"/> (whose endpoints a <c>Local</c> traffic policy keeps
+    /// to), or returns null (with a warning saying why) on a node without iptables.
+    /// </summary>
+    public static ServiceProxy? Start(ApiClient api, string nodeName, TimeProvider time, ILogger logger, Iptables? iptables = null, Conntrack? conntrack = null)
     {
         iptables ??= new Iptables();
         conntrack ??= new Conntrack();
@@ -61,7 +66,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
             Log.NoConntrack(logger, conntrack.Path);
         }
 
-        return new ServiceProxy(api, iptables, conntrack, time, logger);
+        return new ServiceProxy(api, nodeName, iptables, conntrack, time, logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -155,7 +160,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     /// <summary>Writes the rules unless <paramref name="force"/> is off and they are unchanged; false when the write failed.</summary>
     private async Task<bool> SyncAsync(bool force, CancellationToken ct)
     {
-        var rules = ProxyModel.Build(_services.Snapshot(), _slices.Snapshot());
+        var rules = ProxyModel.Build(_services.Snapshot(), _slices.Snapshot(), _nodeName);
         var text = ProxyRules.Build(rules, []);
         if (!force && text == _lastRules)
         {

@@ -11,8 +11,8 @@ internal static class StaleUdpFlows
     /// <summary>
     /// The flows to delete after the rules went from <paramref name="before"/> to <paramref name="after"/>: for every
     /// UDP Service port, each endpoint address that left it, on each of its cluster IPs, load balancer addresses and
-    /// its node port; and a port that had no endpoint and now has some, whose earlier flows were refused and not
-    /// translated, on each of its cluster IPs.
+    /// its node port; and a port whose cluster IPs had no endpoint to go to and now have one (under its internal
+    /// traffic policy), whose earlier flows were refused or dropped and not translated, on each of its cluster IPs.
     /// </summary>
     public static IReadOnlyList<ConntrackFlow> Find(IReadOnlyList<ServicePortRule> before, IReadOnlyList<ServicePortRule> after)
     {
@@ -21,8 +21,8 @@ internal static class StaleUdpFlows
         foreach (var old in before.Where(IsUdp))
         {
             var current = now.GetValueOrDefault(Key(old));
-            var kept = current?.Endpoints.Select(e => e.Ip).ToHashSet(StringComparer.Ordinal) ?? [];
-            foreach (var gone in old.Endpoints.Select(e => e.Ip).Distinct(StringComparer.Ordinal).Where(ip => !kept.Contains(ip)))
+            var kept = current?.Endpoints.Concat(current.LocalEndpoints).Select(e => e.Ip).ToHashSet(StringComparer.Ordinal) ?? [];
+            foreach (var gone in old.Endpoints.Concat(old.LocalEndpoints).Select(e => e.Ip).Distinct(StringComparer.Ordinal).Where(ip => !kept.Contains(ip)))
             {
                 flows.AddRange(old.ClusterIps.Concat(old.LoadBalancerIps).Concat(old.ExternalIps).Distinct().Select(ip => new ConntrackFlow(ip, old.Port, gone)));
                 if (old.NodePort is { } nodePort)
@@ -31,7 +31,7 @@ internal static class StaleUdpFlows
                 }
             }
 
-            if (old.Endpoints.Count == 0 && current is { Endpoints.Count: > 0 })
+            if (!old.HasInternalEndpoints && current is { HasInternalEndpoints: true })
             {
                 flows.AddRange(current.ClusterIps.Select(ip => new ConntrackFlow(ip, current.Port, null)));
             }

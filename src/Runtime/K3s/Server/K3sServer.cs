@@ -151,7 +151,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await using var controlPlane = ControlPlane.Start(settings, storage, tls, LocalApiUrl(), TimeProvider.System, loggers);
         await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls, member?.Host.Name);
         using var proxyClient = settings.DisableAgent || settings.DisableKubeProxy ? null : new Kubelet.Client.ApiClient(LocalApiUrl(), tls.KubeProxy, tls.ServerCa.Certificate, "kube-proxy");
-        await using var proxy = proxyClient is null ? null : Proxy.ServiceProxy.Start(proxyClient, TimeProvider.System, loggers.CreateLogger("k3s.proxy"));
+        await using var proxy = proxyClient is null ? null : Proxy.ServiceProxy.Start(proxyClient, settings.NodeName, TimeProvider.System, loggers.CreateLogger("k3s.proxy"));
 
         try
         {
