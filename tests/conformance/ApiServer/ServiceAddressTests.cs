@@ -55,6 +55,34 @@ public sealed class ServiceAddressTests(K3sServerProcess server) : IClassFixture
         wrong.Content.Should().Contain("failed to allocate IP 10.99.0.1: the provided IP (10.99.0.1) is not in the valid range. The range of valid IPs is 10.43.0.0/16");
     }
 
+    [Fact]
+    public async Task LoadBalancerWithLocalPolicy_GetsAHealthCheckNodePort_ReleasedWhenThePolicyChanges()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(server.Kubeconfig));
+        var local = Service("health-local", "LoadBalancer");
+        local.Spec.ExternalTrafficPolicy = "Local";
+        var created = await client.CoreV1.CreateNamespacedServiceAsync(local, "default", cancellationToken: ct);
+        var port = created.Spec.HealthCheckNodePort;
+        port.Should().BeInRange(30000, 32767).And.NotBe(created.Spec.Ports[0].NodePort);
+
+        // Taken by the first, so refused to a second Service as a node port, with kube-apiserver's words.
+        var clash = Service("health-clash", "NodePort");
+        clash.Spec.Ports[0].NodePort = port;
+        var refused = (await ((Func<Task>)(() => client.CoreV1.CreateNamespacedServiceAsync(clash, "default", cancellationToken: ct))).Should().ThrowAsync<HttpOperationException>()).Which.Response;
+        refused.Content.Should().Contain($"spec.ports[0].nodePort: Invalid value: {port}: provided port is already allocated");
+
+        var patched = await client.CoreV1.PatchNamespacedServiceAsync(new V1Patch("""{"spec":{"externalTrafficPolicy":"Cluster"}}""", V1Patch.PatchType.MergePatch), "health-local", "default", cancellationToken: ct);
+        patched.Spec.HealthCheckNodePort.Should().BeNull("the Cluster policy needs no health check port");
+
+        var misplaced = Service("health-misplaced", "NodePort");
+        misplaced.Spec.HealthCheckNodePort = 31999;
+        var invalid = (await ((Func<Task>)(() => client.CoreV1.CreateNamespacedServiceAsync(misplaced, "default", cancellationToken: ct))).Should().ThrowAsync<HttpOperationException>()).Which.Response;
+        ((int)invalid.StatusCode).Should().Be(422);
+        invalid.Content.Should().Contain("spec.healthCheckNodePort: Invalid value: 31999: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'");
+        await client.CoreV1.DeleteNamespacedServiceAsync("health-local", "default", cancellationToken: ct);
+    }
+
     private static V1Service Service(string name, string type) => new()
     {
         Metadata = new V1ObjectMeta { Name = name },

@@ -58,6 +58,30 @@ public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<No
             answer.Should().Be("hello from web", $"the load balancer address {address}");
         }
 
+        // externalTrafficPolicy: Local gives the Service a health check node port, where each node's proxy answers
+        // with its own count of the Service's endpoints: 200 on the agent (the pod's node), 503 on the server.
+        var local = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "patch", "svc", "web", "-p", "{\"spec\":{\"externalTrafficPolicy\":\"Local\"}}", "-o", "jsonpath={.spec.healthCheckNodePort}");
+        local.ExitCode.Should().Be(0, local.Stderr);
+        var healthPort = int.Parse(local.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        async Task<string> HealthAsync(System.Net.IPAddress node)
+        {
+            try
+            {
+                using var answer = await http.GetAsync(new Uri($"http://{node}:{healthPort}/healthz"), ct);
+                return $"{(int)answer.StatusCode} {(await answer.Content.ReadAsStringAsync(ct)).Replace("\n", " ", StringComparison.Ordinal).Replace("\t", string.Empty, StringComparison.Ordinal)}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                return e.Message;
+            }
+        }
+
+        var onAgent = await Eventually.UntilAsync(() => HealthAsync(agent), a => a.StartsWith("200 ", StringComparison.Ordinal), Within, ct);
+        onAgent.Should().Contain("\"localEndpoints\": 1,", onAgent);
+        var onServer = await Eventually.UntilAsync(() => HealthAsync(server), a => a.StartsWith("503 ", StringComparison.Ordinal), Within, ct);
+        onServer.Should().Contain("\"localEndpoints\": 0,", onServer);
+
         var second = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "create", "service", "loadbalancer", "second", "--tcp=8081:8080");
         second.ExitCode.Should().Be(0, second.Stderr);
         var table = await Eventually.UntilAsync(

@@ -48,6 +48,7 @@ internal static class ProxyModel
             var affinity = AffinitySeconds(spec);
             var externalLocal = spec.Str("externalTrafficPolicy") == "Local";
             var internalLocal = spec.Str("internalTrafficPolicy") == "Local";
+            var healthPort = type == "LoadBalancer" && externalLocal && spec.Long("healthCheckNodePort") is { } hc and > 0 ? (int)hc : (int?)null;
             foreach (var port in spec.Arr("ports").Items().Select(p => p.Item as JsonObject).OfType<JsonObject>())
             {
                 var portName = port.Str("name") ?? string.Empty;
@@ -67,6 +68,7 @@ internal static class ProxyModel
                     LocalEndpoints = local,
                     ExternalLocal = externalLocal,
                     InternalLocal = internalLocal,
+                    HealthCheckNodePort = healthPort,
                 });
             }
         }

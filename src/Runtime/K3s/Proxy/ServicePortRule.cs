@@ -44,6 +44,12 @@ internal sealed record ServicePortRule(
     /// <summary><c>internalTrafficPolicy: Local</c>: the cluster IPs reach only this node's endpoints.</summary>
     public bool InternalLocal { get; init; }
 
+    /// <summary>
+    /// The Service's <c>spec.healthCheckNodePort</c> (a LoadBalancer Service with <c>externalTrafficPolicy: Local</c>),
+    /// where the proxy answers with its count of local endpoints; null otherwise.
+    /// </summary>
+    public int? HealthCheckNodePort { get; init; }
+
     /// <summary>Whether traffic to a cluster IP has an endpoint to go to under the internal policy.</summary>
     public bool HasInternalEndpoints => InternalLocal ? LocalEndpoints.Count > 0 : Endpoints.Count > 0;
 

@@ -9,7 +9,8 @@ namespace K3sLab.K3s.Proxy;
 /// listed, then at most once a second after a change (kube-proxy's <c>--iptables-min-sync-period</c> 1 s) and every
 /// 30 s regardless, which repairs rules someone else removed (<c>--iptables-sync-period</c> 30 s). A failed write is
 /// logged and retried at the next sync. Rules are left in place on shutdown, as kube-proxy leaves them, so traffic
-/// keeps flowing across a restart.
+/// keeps flowing across a restart. A LoadBalancer Service with <c>externalTrafficPolicy: Local</c> is answered on its
+/// <c>healthCheckNodePort</c> (<see cref="ServiceHealthServer"/>).
 /// </summary>
 internal sealed partial class ServiceProxy : IAsyncDisposable
 {
@@ -26,6 +27,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
     private readonly string _nodeName;
+    private readonly ServiceHealthServer _health;
     private string? _lastRules;
 
     /// <summary>The rules last written, to find the UDP flows a change leaves behind (null before the first write).</summary>
@@ -37,6 +39,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     private ServiceProxy(ApiClient api, string nodeName, Iptables iptables, Conntrack conntrack, TimeProvider time, ILogger logger)
     {
         _nodeName = nodeName;
+        _health = new ServiceHealthServer(logger);
         _iptables = iptables;
         _conntrack = conntrack;
         _time = time;
@@ -80,6 +83,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
         {
         }
 
+        await _health.DisposeAsync();
         _stop.Dispose();
         _wake.Dispose();
     }
@@ -161,6 +165,7 @@ internal sealed partial class ServiceProxy : IAsyncDisposable
     private async Task<bool> SyncAsync(bool force, CancellationToken ct)
     {
         var rules = ProxyModel.Build(_services.Snapshot(), _slices.Snapshot(), _nodeName);
+        _health.Update(ServiceHealthServer.From(rules));
         var text = ProxyRules.Build(rules, []);
         if (!force && text == _lastRules)
         {

@@ -133,5 +133,16 @@ public sealed class TrafficPolicyTests
         StaleUdpFlows.Find([gained], [rule]).Should().Equal(new ConntrackFlow("10.43.0.10", 53, "172.28.0.100"));
     }
 
+    [Fact]
+    public void Model_HealthCheckNodePort_OnlyForALoadBalancerWithTheLocalPolicy()
+    {
+        var service = Service("LoadBalancer", external: "Local");
+        service["spec"]!["healthCheckNodePort"] = 31000;
+        ProxyModel.Build([service], [Both], Node).Single().HealthCheckNodePort.Should().Be(31000);
+
+        service["spec"]!["externalTrafficPolicy"] = "Cluster";
+        ProxyModel.Build([service], [Both], Node).Single().HealthCheckNodePort.Should().BeNull();
+    }
+
     private static List<string> Lines(string text, string prefix) => [.. text.Split('\n').Where(l => l.StartsWith(prefix, StringComparison.Ordinal))];
 }

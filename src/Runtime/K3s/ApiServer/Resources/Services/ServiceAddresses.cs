@@ -9,7 +9,8 @@ namespace K3sLab.K3s.ApiServer.Resources.Services;
 
 /// <summary>
 /// Gives Services their cluster IP (from <c>--service-cidr</c>, 10.43.0.0/16 by default, whose first address is the
-/// <c>kubernetes</c> Service's) and node ports (30000-32767), as kube-apiserver's allocators do: a requested address
+/// <c>kubernetes</c> Service's) and node ports (30000-32767; a LoadBalancer Service with <c>externalTrafficPolicy:
+/// Local</c> also gets its <c>healthCheckNodePort</c> from them), as kube-apiserver's allocators do: a requested address
 /// or port is checked against the range and against every other Service, a missing one is picked at random among the
 /// free ones, and an update that leaves them out keeps the ones the Service has. Allocation and the create it guards
 /// run under one lock, so two creates cannot take the same address on this server.
@@ -81,6 +82,17 @@ internal sealed class ServiceAddresses(ObjectStorage storage, IPNetwork range)
             }
         }
 
+        var oldHealth = Port(oldSpec["healthCheckNodePort"]);
+        if (NeedsHealthCheckPort(spec) && Port(spec["healthCheckNodePort"]) == 0 && oldHealth > 0)
+        {
+            spec["healthCheckNodePort"] = oldHealth;
+        }
+        else if (!NeedsHealthCheckPort(spec) && Port(spec["healthCheckNodePort"]) == oldHealth)
+        {
+            // The type or policy changed: the port is released, as kube-apiserver drops it.
+            spec.Remove("healthCheckNodePort");
+        }
+
         Allocate(service, old, all);
     }
 
@@ -129,10 +141,10 @@ internal sealed class ServiceAddresses(ObjectStorage storage, IPNetwork range)
             Families(spec);
         }
 
+        var usedPorts = others.SelectMany(s => (s["spec"]?["ports"] as JsonArray)?.OfType<JsonObject>() ?? [])
+            .Select(p => Port(p["nodePort"])).Concat(others.Select(s => Port(s["spec"]?["healthCheckNodePort"]))).Where(n => n > 0).ToHashSet();
         if (NeedsNodePorts(spec))
         {
-            var usedPorts = others.SelectMany(s => (s["spec"]?["ports"] as JsonArray)?.OfType<JsonObject>() ?? [])
-                .Select(p => p["nodePort"] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0).Where(n => n > 0).ToHashSet();
             var oldPorts = ((old?["spec"]?["ports"] as JsonArray)?.OfType<JsonObject>() ?? []).Select(p => p["nodePort"] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0).ToHashSet();
             var ports = (spec["ports"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
             for (var i = 0; i < ports.Count; i++)
@@ -158,13 +170,50 @@ internal sealed class ServiceAddresses(ObjectStorage storage, IPNetwork range)
             }
         }
 
+        AllocateHealthCheckPort(spec, old, usedPorts, causes);
         if (causes.Count > 0)
         {
             throw ApiErrors.Invalid(string.Empty, "Service", name, causes);
         }
     }
 
+    /// <summary>
+    /// <c>spec.healthCheckNodePort</c>: a LoadBalancer Service with <c>externalTrafficPolicy: Local</c> gets one from the
+    /// node port range (the one asked for, if free), where each node's proxy answers with its count of local endpoints;
+    /// any other Service may not set it.
+    /// </summary>
+    private static void AllocateHealthCheckPort(JsonObject spec, JsonObject? old, HashSet<int> usedPorts, List<StatusCause> causes)
+    {
+        var asked = Port(spec["healthCheckNodePort"]);
+        if (!NeedsHealthCheckPort(spec))
+        {
+            if (asked != 0)
+            {
+                causes.Add(new("FieldValueInvalid", $"Invalid value: {asked}: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'", "spec.healthCheckNodePort"));
+            }
+
+            return;
+        }
+
+        if (asked == 0)
+        {
+            spec["healthCheckNodePort"] = PickPort(usedPorts) ?? throw ApiErrors.Internal($"failed to allocate a health check node port: range is full ({FirstNodePort}-{LastNodePort})");
+        }
+        else if (asked is < FirstNodePort or > LastNodePort)
+        {
+            causes.Add(new("FieldValueInvalid", $"Invalid value: {asked}: provided port is not in the valid range. The range of valid ports is {FirstNodePort}-{LastNodePort}", "spec.healthCheckNodePort"));
+        }
+        else if (usedPorts.Contains(asked) && asked != Port(old?["spec"]?["healthCheckNodePort"]))
+        {
+            causes.Add(new("FieldValueInvalid", $"Invalid value: {asked}: provided port is already allocated", "spec.healthCheckNodePort"));
+        }
+    }
+
     private static bool NeedsNodePorts(JsonObject spec) => Text(spec["type"]) is "NodePort" or "LoadBalancer";
+
+    private static bool NeedsHealthCheckPort(JsonObject spec) => Text(spec["type"]) == "LoadBalancer" && Text(spec["externalTrafficPolicy"]) == "Local";
+
+    private static int Port(JsonNode? node) => node is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0;
 
     private static void Families(JsonObject spec)
     {
