@@ -149,7 +149,7 @@ public sealed partial class ClusterCreator(INodeProvider provider, ILogger logge
 
     /// <summary>The load balancer node's command: <c>k3s loadbalancer</c> in front of <paramref name="servers"/>.</summary>
     internal static string[] LoadBalancerCommand(IEnumerable<IPAddress> servers) =>
-        ["k3s", "loadbalancer", "--listen", $"0.0.0.0:{LabNaming.ApiPort}", "--servers-file", NodeAdder.BalancerServersFile, .. servers.SelectMany(s => new[] { "--server", $"{s}:{LabNaming.ApiPort}" })];
+        ["k3s", "loadbalancer", "--listen", $"0.0.0.0:{LabNaming.ApiPort}", "--servers-file", NodeAdder.BalancerServersFile, "--state-file", NodeAdder.BalancerStateFile, .. servers.SelectMany(s => new[] { "--server", $"{s}:{LabNaming.ApiPort}" })];
 
     /// <summary>
     /// A server's command: on the embedded store the first one initialises it and the others join through the

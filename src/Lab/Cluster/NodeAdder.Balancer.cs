@@ -9,8 +9,8 @@ public sealed partial class NodeAdder
     /// <summary>The file in the balancer node its server list is read from, and read again when it changes.</summary>
     public const string BalancerServersFile = "/var/lib/k3slab/servers";
 
-    /// <summary>The balancer's own record of the list it is using (its <c>--state-file</c> default).</summary>
-    private const string BalancerStateFile = "/var/lib/k3slab/loadbalancer.json";
+    /// <summary>The balancer's own record of the list it is using (its <c>--state-file</c>), which shows when it took a new list.</summary>
+    public const string BalancerStateFile = "/var/lib/k3slab/loadbalancer.json";
 
     /// <summary>
     /// Puts the balancer in front of <paramref name="servers"/> and waits until it uses the new list and the API

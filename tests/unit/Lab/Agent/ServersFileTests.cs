@@ -27,30 +27,42 @@ public sealed class ServersFileTests : IDisposable
     }
 
     [Fact]
-    public async Task Watch_ReportsEachChange_AndKeepsTheListOnABadOrRemovedFile()
+    public void Poll_ReportsEachChange_AndKeepsTheListOnABadOrRemovedFile()
+    {
+        var path = Path.Combine(_dir, "servers");
+        File.WriteAllText(path, "10.0.0.1:6443\n");
+        var file = new ServersFile(path, TimeProvider.System, NullLogger.Instance);
+        file.Read().Should().Equal("10.0.0.1:6443");
+        file.Poll().Should().BeNull("nothing changed since the read");
+
+        Replace(path, "10.0.0.1:6443\n10.0.0.2:6443\n");
+        file.Poll().Should().Equal("10.0.0.1:6443", "10.0.0.2:6443");
+        Replace(path, "not a server\n");
+        file.Poll().Should().BeNull("a bad file is logged and the balancer keeps its list");
+        File.Delete(path);
+        file.Poll().Should().BeNull("so is a removed one");
+        Replace(path, "10.0.0.2:6443\n");
+        file.Poll().Should().Equal("10.0.0.2:6443");
+        file.Poll().Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Watch_HandsAChangeToTheBalancer_AndStopsWhenCancelled()
     {
         var ct = TestContext.Current.CancellationToken;
         var path = Path.Combine(_dir, "servers");
-        await File.WriteAllTextAsync(path, "10.0.0.1:6443\n", ct);
+        File.WriteAllText(path, "10.0.0.1:6443\n");
         var file = new ServersFile(path, TimeProvider.System, NullLogger.Instance);
-        file.Read().Should().Equal("10.0.0.1:6443");
-        var seen = new List<string>();
+        file.Read();
+        var seen = new TaskCompletionSource<IReadOnlyList<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var watching = file.WatchAsync(list => { lock (seen) { seen.Add(string.Join(' ', list)); } }, stop.Token);
+        var watching = file.WatchAsync(list => seen.TrySetResult(list), stop.Token);
 
-        await ReplaceAsync(path, "10.0.0.1:6443\n10.0.0.2:6443\n", ct);
-        await UntilSeenAsync(seen, 1, ct);
-        await ReplaceAsync(path, "not a server\n", ct);
-        File.Delete(path);
-        await ReplaceAsync(path, "10.0.0.2:6443\n", ct);
-        await UntilSeenAsync(seen, 2, ct);
+        Replace(path, "10.0.0.3:6443\n");
 
+        (await seen.Task.WaitAsync(TimeSpan.FromSeconds(20), ct)).Should().Equal("10.0.0.3:6443");
         await stop.CancelAsync();
         await watching;
-        lock (seen)
-        {
-            seen.Should().Equal("10.0.0.1:6443 10.0.0.2:6443", "10.0.0.2:6443");
-        }
     }
 
     [Fact]
@@ -65,28 +77,10 @@ public sealed class ServersFileTests : IDisposable
         File.ReadAllText(path).Should().NotContain(K3sLab.Lab.Cluster.NodeAdder.StateList(["172.28.0.10:6443", "172.28.0.250:6443"]));
     }
 
-    /// <summary>As the lab writes it: a file beside the list, renamed over it, then a wait past one poll.</summary>
-    private static async Task ReplaceAsync(string path, string text, CancellationToken ct)
+    /// <summary>As the lab writes it: a file beside the list, renamed over it.</summary>
+    private static void Replace(string path, string text)
     {
-        await File.WriteAllTextAsync(path + ".new", text, ct);
+        File.WriteAllText(path + ".new", text);
         File.Move(path + ".new", path, overwrite: true);
-        await Task.Delay(ServersFile.PollInterval * 3, ct);
-    }
-
-    private static async Task UntilSeenAsync(List<string> seen, int count, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            lock (seen)
-            {
-                if (seen.Count >= count)
-                {
-                    return;
-                }
-            }
-
-            await Task.Delay(50, ct);
-        }
     }
 }

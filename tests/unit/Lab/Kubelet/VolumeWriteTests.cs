@@ -18,7 +18,7 @@ public sealed class VolumeWriteTests : IDisposable
     [Fact]
     public void Write_LinksEachTopLevelNameThroughData()
     {
-        PodVolumes.Write(_dir, [File("mode", "fast"), File("nested/level", "debug")]);
+        AtomicVolumeWriter.Write(_dir, [File("mode", "fast"), File("nested/level", "debug")]);
 
         var version = Link("..data");
         version.Should().MatchRegex(@"^\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d{9}$");
@@ -33,10 +33,10 @@ public sealed class VolumeWriteTests : IDisposable
     [Fact]
     public void Write_Again_SwapsTheWholeVersion_AndRemovesWhatIsNoLongerThere()
     {
-        PodVolumes.Write(_dir, [File("mode", "fast"), File("nested/level", "debug"), File("gone", "x")]);
+        AtomicVolumeWriter.Write(_dir, [File("mode", "fast"), File("nested/level", "debug"), File("gone", "x")]);
         var first = Link("..data");
 
-        PodVolumes.Write(_dir, [File("mode", "slow"), File("nested/level", "info")]);
+        AtomicVolumeWriter.Write(_dir, [File("mode", "slow"), File("nested/level", "info")]);
 
         var second = Link("..data");
         second.Should().NotBe(first);
@@ -51,13 +51,13 @@ public sealed class VolumeWriteTests : IDisposable
     [Fact]
     public void Write_Again_Unchanged_LeavesDataAlone_AndAModeChangeIsANewVersion()
     {
-        PodVolumes.Write(_dir, [File("same", "1"), File("edited", "a")]);
+        AtomicVolumeWriter.Write(_dir, [File("same", "1"), File("edited", "a")]);
         var first = Link("..data");
 
-        PodVolumes.Write(_dir, [File("edited", "a"), File("same", "1")]);
+        AtomicVolumeWriter.Write(_dir, [File("edited", "a"), File("same", "1")]);
         Link("..data").Should().Be(first, "a rewrite of the same payload must not wake a watcher of ..data");
 
-        PodVolumes.Write(_dir, [File("edited", "a"), new VolumeFile("same", Encoding.UTF8.GetBytes("1"), UnixFileMode.UserRead)]);
+        AtomicVolumeWriter.Write(_dir, [File("edited", "a"), new VolumeFile("same", Encoding.UTF8.GetBytes("1"), UnixFileMode.UserRead)]);
         Link("..data").Should().NotBe(first, "a mode is part of the payload");
         System.IO.File.GetUnixFileMode(Path.Combine(_dir, "same")).Should().Be(UnixFileMode.UserRead);
     }
@@ -70,7 +70,7 @@ public sealed class VolumeWriteTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_dir, "..2026_01_01_00_00_00.000000001"));
         System.IO.File.CreateSymbolicLink(Path.Combine(_dir, "..data_tmp"), "..2026_01_01_00_00_00.000000001");
 
-        PodVolumes.Write(_dir, [File("mode", "slow")]);
+        AtomicVolumeWriter.Write(_dir, [File("mode", "slow")]);
 
         Read("mode").Should().Be("slow");
         Directory.EnumerateFileSystemEntries(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal).Should().Equal(Link("..data"), "..data", "mode");
@@ -79,9 +79,9 @@ public sealed class VolumeWriteTests : IDisposable
     [Fact]
     public void Write_Nothing_EmptiesTheFolderButKeepsIt()
     {
-        PodVolumes.Write(_dir, [File("a", "1"), File("b/c", "2")]);
+        AtomicVolumeWriter.Write(_dir, [File("a", "1"), File("b/c", "2")]);
 
-        PodVolumes.Write(_dir, []);
+        AtomicVolumeWriter.Write(_dir, []);
 
         Directory.Exists(_dir).Should().BeTrue("the folder is what the container has mounted");
         Visible().Should().BeEmpty();
@@ -90,7 +90,7 @@ public sealed class VolumeWriteTests : IDisposable
     [Fact]
     public void Write_APathStartingWithDotDot_IsRefused()
     {
-        var write = () => PodVolumes.Write(_dir, [File("..data", "x")]);
+        var write = () => AtomicVolumeWriter.Write(_dir, [File("..data", "x")]);
 
         write.Should().Throw<FormatException>().WithMessage("*must not start with '..'*");
     }

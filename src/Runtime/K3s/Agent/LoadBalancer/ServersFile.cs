@@ -67,27 +67,40 @@ internal sealed partial class ServersFile(string path, TimeProvider time, ILogge
                 return;
             }
 
-            var text = ReadText();
-            if (text == _seen)
+            if (Poll() is { } list)
             {
-                continue;
+                changed(list);
             }
+        }
+    }
 
-            _seen = text;
-            if (text is null)
-            {
-                Log.Removed(logger, path);
-                continue;
-            }
+    /// <summary>
+    /// One look at the file: the new list when its content changed since the last look and holds one; null when it
+    /// is unchanged, removed or bad (the last two logged).
+    /// </summary>
+    public IReadOnlyList<string>? Poll()
+    {
+        var text = ReadText();
+        if (text == _seen)
+        {
+            return null;
+        }
 
-            try
-            {
-                changed(Parse(text));
-            }
-            catch (FormatException e)
-            {
-                Log.Invalid(logger, path, e.Message);
-            }
+        _seen = text;
+        if (text is null)
+        {
+            Log.Removed(logger, path);
+            return null;
+        }
+
+        try
+        {
+            return Parse(text);
+        }
+        catch (FormatException e)
+        {
+            Log.Invalid(logger, path, e.Message);
+            return null;
         }
     }
 

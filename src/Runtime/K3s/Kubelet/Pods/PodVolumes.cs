@@ -140,12 +140,12 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings, TimePr
 
         if (volume["downwardAPI"] is JsonObject downward)
         {
-            return Write(Dir("kubernetes.io~downward-api"), VolumeFiles.FromDownwardApi(downward, pod, podIp));
+            return AtomicVolumeWriter.Write(Dir("kubernetes.io~downward-api"), VolumeFiles.FromDownwardApi(downward, pod, podIp));
         }
 
         if (volume["projected"] is JsonObject projected)
         {
-            return Write(Dir("kubernetes.io~projected"), await ProjectedFilesAsync(projected, ns, pod, podIp, ct));
+            return AtomicVolumeWriter.Write(Dir("kubernetes.io~projected"), await ProjectedFilesAsync(projected, ns, pod, podIp, ct));
         }
 
         var (source, key, kind, secret) = volume switch
@@ -154,7 +154,7 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings, TimePr
             _ when volume["secret"] is JsonObject s => (s, s["secretName"]?.GetValue<string>(), "kubernetes.io~secret", true),
             _ => throw new FormatException($"volume kind {volume.Select(p => p.Key).FirstOrDefault(k => k != "name") ?? "?"} is not supported by the process runtime yet"),
         };
-        return Write(Dir(kind), await KeyFilesAsync(source, key ?? string.Empty, secret, ns, null, ct));
+        return AtomicVolumeWriter.Write(Dir(kind), await KeyFilesAsync(source, key ?? string.Empty, secret, ns, null, ct));
     }
 
     /// <summary>
@@ -277,9 +277,6 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings, TimePr
         var renewal = lifetimes.Count == 0 ? syncFrequency : TimeSpan.FromSeconds(lifetimes.Min() * 0.8);
         return renewal < syncFrequency ? renewal : syncFrequency;
     }
-
-    /// <summary>Writes a volume's files as the kubelet's atomic writer does (see <see cref="AtomicVolumeWriter"/>).</summary>
-    internal static string Write(string directory, IEnumerable<VolumeFile> files) => AtomicVolumeWriter.Write(directory, files);
 }
 
 /// <summary>A volume cannot be set up; the message is what the pod's container shows while it waits.</summary>

@@ -145,11 +145,12 @@ internal sealed class ServiceAddresses(ObjectStorage storage, IPNetwork range)
             .Select(p => Port(p["nodePort"])).Concat(others.Select(s => Port(s["spec"]?["healthCheckNodePort"]))).Where(n => n > 0).ToHashSet();
         if (NeedsNodePorts(spec))
         {
-            var oldPorts = ((old?["spec"]?["ports"] as JsonArray)?.OfType<JsonObject>() ?? []).Select(p => p["nodePort"] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0).ToHashSet();
+            var oldPorts = ((old?["spec"]?["ports"] as JsonArray)?.OfType<JsonObject>() ?? []).Select(p => Port(p["nodePort"])).ToHashSet();
             var ports = (spec["ports"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
             for (var i = 0; i < ports.Count; i++)
             {
-                if (ports[i]["nodePort"] is JsonValue given && given.TryGetValue<int>(out var nodePort) && nodePort != 0)
+                var nodePort = Port(ports[i]["nodePort"]);
+                if (nodePort != 0)
                 {
                     if (nodePort is < FirstNodePort or > LastNodePort)
                     {
