@@ -9,7 +9,8 @@ namespace K3sLab.Lab.Host;
 /// <remarks>
 /// <para><see cref="CutPower"/> shuts the file system down without flushing its journal or its dirty pages
 /// (<c>EXT4_IOC_SHUTDOWN</c> with <c>NOLOGFLUSH</c>, the call xfstests makes to simulate a power failure): from that
-/// moment every write fails and nothing more reaches the image. <see cref="PowerOnAsync"/> then unmounts it,
+/// moment every write fails and nothing more reaches the image. The node's processes must be frozen before it, as
+/// nothing runs after a real power cut (see <see cref="CutPower"/>). <see cref="PowerOnAsync"/> then unmounts it,
 /// detaches its loop device and mounts the image afresh, replaying the journal as a machine does when it boots after
 /// a power cut. Data and metadata that were fsynced are there; writes that sat in the page cache are gone, and a file
 /// created or grown without an fsync may be missing or shorter.</para>
@@ -80,8 +81,16 @@ internal static partial class LossyDisk
 
     /// <summary>
     /// The power cut, as seen by the disk: the file system is shut down without flushing anything, so unsynced writes
-    /// never reach the image. Call it just before the node's processes are killed.
+    /// never reach the image. Call it with the node's processes frozen, then kill them: a process that still runs
+    /// can be told that an fsync racing the shutdown succeeded although the shutdown dropped its journal commit.
     /// </summary>
+    /// <remarks>
+    /// Measured on this kernel (6.18) with a process appending 4 KiB records, each fdatasynced, cut at a random moment:
+    /// with the process running, 21 of 380 cuts lost the last record whose fdatasync had returned (the image held the
+    /// commit before it and nothing after); stopped first, 0 of 80. In the lab's own test
+    /// (<c>DockerProviderTests.Kill_LossyDisk_KeepsEveryRecordAFsyncAcknowledged</c>) cutting before freezing failed 3 of
+    /// 42 cuts, and freezing first passed 60 of 60.
+    /// </remarks>
     public static void CutPower(string node)
     {
         var fd = Open(MountPath(node), ReadOnlyDirectory);
