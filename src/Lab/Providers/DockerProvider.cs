@@ -243,15 +243,22 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         // succeeded although its journal commit was dropped; it would then acknowledge a write the disk does not
         // have, which no real power cut does (LossyDisk's remarks give the measurements).
         await FreezeAsync(node.Name, cancellationToken);
-        Host.LossyDisk.CutPower(node.Name);
         try
         {
-            await docker.Containers.KillContainerAsync(node.Name, new ContainerKillParameters { Signal = "KILL" }, cancellationToken);
+            Host.LossyDisk.CutPower(node.Name);
         }
         finally
         {
-            await WaitExitedAsync(node.Name, cancellationToken);
-            await Host.LossyDisk.PowerOnAsync(node.Name, cancellationToken);
+            // Killed even when the cut failed, so a failed cut never leaves the node frozen.
+            try
+            {
+                await docker.Containers.KillContainerAsync(node.Name, new ContainerKillParameters { Signal = "KILL" }, cancellationToken);
+            }
+            finally
+            {
+                await WaitExitedAsync(node.Name, cancellationToken);
+                await Host.LossyDisk.PowerOnAsync(node.Name, cancellationToken);
+            }
         }
 
         return PowerLoss.UnsyncedWritesDropped;
