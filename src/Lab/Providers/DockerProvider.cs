@@ -242,7 +242,7 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
         // a process still running when the file system shuts down can be told that an fsync racing the shutdown
         // succeeded although its journal commit was dropped; it would then acknowledge a write the disk does not
         // have, which no real power cut does (LossyDisk's remarks give the measurements).
-        await FreezeAsync(node.Name, cancellationToken);
+        await FreezeAsync(node, cancellationToken);
         try
         {
             Host.LossyDisk.CutPower(node.Name);
@@ -268,12 +268,12 @@ public sealed class DockerProvider(IDockerClient docker) : INodeProvider
     /// Freezes every process of the container (the freezer cgroup, as <c>docker pause</c>). A process inside a system
     /// call, an fsync say, freezes when it returns, before it can act on the result. Already paused: nothing to do.
     /// </summary>
-    private async Task FreezeAsync(string name, CancellationToken cancellationToken)
+    private async Task FreezeAsync(LabNode node, CancellationToken cancellationToken)
     {
-        var inspect = await docker.Containers.InspectContainerAsync(name, cancellationToken);
+        var inspect = await docker.Containers.InspectContainerAsync(node.Name, cancellationToken);
         if (inspect.State is { Running: true, Paused: false })
         {
-            await docker.Containers.PauseContainerAsync(name, cancellationToken);
+            await PauseAsync(node, cancellationToken);
         }
     }
 
