@@ -34,8 +34,25 @@ internal sealed partial class DnsServer : IAsyncDisposable
     /// <summary>The UDP and TCP endpoint it answers on.</summary>
     public IPEndPoint Endpoint => (IPEndPoint)_udp.LocalEndPoint!;
 
-    /// <summary>Binds UDP and TCP at <paramref name="endpoint"/> (port 0 picks one, the same for both) and starts answering.</summary>
+    /// <summary>
+    /// Binds UDP and TCP at <paramref name="endpoint"/> (port 0 picks one, the same for both) and starts answering.
+    /// With port 0 the UDP port the kernel picks may be taken for TCP; another port is then tried.
+    /// </summary>
     public static DnsServer Start(IPEndPoint endpoint, Func<ClusterDnsModel> model, IReadOnlyList<IPEndPoint> upstreams, ILogger logger)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Bind(endpoint, model, upstreams, logger);
+            }
+            catch (SocketException e) when (endpoint.Port == 0 && e.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 20)
+            {
+            }
+        }
+    }
+
+    private static DnsServer Bind(IPEndPoint endpoint, Func<ClusterDnsModel> model, IReadOnlyList<IPEndPoint> upstreams, ILogger logger)
     {
         var udp = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         TcpListener? tcp = null;
