@@ -6,8 +6,9 @@ namespace K3sLab.ConformanceTests.Lab;
 /// <summary>
 /// ServiceLB (k3s's klipper load balancer) in a real lab cluster, as a k3d user meets it: a LoadBalancer Service gets
 /// every Ready node's address as its EXTERNAL-IP, and its port answers this machine on the address of a node that
-/// runs none of its pods; a second LoadBalancer Service on the same port stays pending (a host port is held once per
-/// node) until the first is deleted; a Service changed to ClusterIP loses its addresses.
+/// runs none of its pods; under <c>externalTrafficPolicy: Local</c> only the pod's node is listed, and none once the
+/// pod is gone; a second LoadBalancer Service on the same port stays pending (a host port is held once per node) until
+/// the first is deleted; a Service changed to ClusterIP loses its addresses.
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<NodeImageFixture>
@@ -81,6 +82,19 @@ public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<No
         onAgent.Should().Contain("\"localEndpoints\": 1,", onAgent);
         var onServer = await Eventually.UntilAsync(() => HealthAsync(server), a => a.StartsWith("503 ", StringComparison.Ordinal), Within, ct);
         onServer.Should().Contain("\"localEndpoints\": 0,", onServer);
+
+        // Under the Local policy only the pod's node is listed, as k3s lists only nodes with a ready local endpoint;
+        // with no such node left the Service is pending and gets k3s's warning.
+        (await IngressAsync(cluster, "web", r => r == agent.ToString(), ct)).Should().Be(agent.ToString(), "the server has no endpoint of web");
+        var podGone = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "delete", "pod", "web", "--grace-period=1");
+        podGone.ExitCode.Should().Be(0, podGone.Stderr);
+        (await IngressAsync(cluster, "web", r => r.Length == 0, ct)).Should().BeEmpty("no node has a ready endpoint of web");
+        var warning = await Eventually.UntilAsync(
+            () => Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "get", "events", "--field-selector", "involvedObject.name=web,reason=UnAvailableLoadBalancer", "-o", "jsonpath={.items[*].message}"),
+            r => r.Stdout.Contains("There are no available nodes for LoadBalancer", StringComparison.Ordinal),
+            Within,
+            ct);
+        warning.Stdout.Should().Contain("There are no available nodes for LoadBalancer");
 
         var second = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "create", "service", "loadbalancer", "second", "--tcp=8081:8080");
         second.ExitCode.Should().Be(0, second.Stderr);

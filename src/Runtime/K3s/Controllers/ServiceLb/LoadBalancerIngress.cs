@@ -18,6 +18,9 @@ namespace K3sLab.K3s.Controllers.ServiceLb;
 /// <item>A node is left out for a Service when an older Service already holds one of the same port numbers and
 /// protocols there, as a second host port of the same number cannot bind.</item>
 /// <item>A node's address is its ExternalIP when it has one, else its InternalIP (IPv4), sorted.</item>
+/// <item>Under <c>externalTrafficPolicy: Local</c> only the nodes that run a ready pod endpoint of the Service (by its
+/// EndpointSlices' <c>nodeName</c>) are listed, as k3s does: the other nodes' proxies drop such traffic. Its ports are
+/// still held on every candidate node, where k3s's DaemonSet pods bind them whether or not an endpoint is local.</item>
 /// </list>
 /// A Service with no node left gets an empty list: <c>kubectl get svc</c> shows its EXTERNAL-IP as pending.
 /// </summary>
@@ -26,8 +29,9 @@ internal static class LoadBalancerIngress
     public const string EnableLabel = "svccontroller.k3s.cattle.io/enablelb";
 
     /// <summary>Each served Service's key (<c>ns/name</c>) and addresses.</summary>
-    public static IReadOnlyDictionary<string, IReadOnlyList<string>> Compute(IEnumerable<JsonObject> services, IEnumerable<JsonObject> nodes)
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> Compute(IEnumerable<JsonObject> services, IEnumerable<JsonObject> nodes, IEnumerable<JsonObject> endpointSlices)
     {
+        var local = LocalEndpoints.ReadyPodNodes(endpointSlices);
         var ready = nodes.Where(n => !ObjectKeys.IsDeleting(n) && PodState.Condition(n, "Ready").Str("status") == "True").ToList();
         if (ready.Any(n => n.Obj("metadata").Obj("labels").Str(EnableLabel) == "true"))
         {
@@ -44,6 +48,8 @@ internal static class LoadBalancerIngress
                 .Select(p => ((int)p.Long("port")!.Value, p.Str("protocol") ?? "TCP"))
                 .ToList();
             var granted = new List<string>();
+            var onlyLocal = service.Obj("spec").Str("externalTrafficPolicy") == "Local";
+            var withEndpoint = local.GetValueOrDefault(ObjectKeys.Of(service));
             foreach (var (name, address) in addresses)
             {
                 if (ports.Any(taken[name].Contains))
@@ -52,7 +58,10 @@ internal static class LoadBalancerIngress
                 }
 
                 taken[name].UnionWith(ports);
-                granted.Add(address!);
+                if (!onlyLocal || withEndpoint?.Contains(name) == true)
+                {
+                    granted.Add(address!);
+                }
             }
 
             result[ObjectKeys.Of(service)] = [.. granted.Distinct().OrderBy(a => IPAddress.Parse(a).GetAddressBytes(), ByteOrder.Instance)];

@@ -5,8 +5,9 @@ namespace K3sLab.K3s.Controllers.ServiceLb;
 
 /// <summary>
 /// k3s's ServiceLB controller: keeps every LoadBalancer Service's <c>status.loadBalancer.ingress</c> equal to
-/// <see cref="LoadBalancerIngress"/> over the current Services and Nodes, and records a <c>UpdatedLoadBalancer</c> event
-/// when it changes. The node service proxies then route the Service's ports on those node addresses
+/// <see cref="LoadBalancerIngress"/> over the current Services, Nodes and EndpointSlices, and records k3s's
+/// <c>UpdatedLoadBalancer</c> event when it changes (<c>UnAvailableLoadBalancer</c>, a warning, when a Service it serves
+/// is left with no node). The node service proxies then route the Service's ports on those node addresses
 /// (<c>docs/service-proxy.md</c>), where k3s's per-node svclb pods would forward them. Port conflicts span
 /// Services, so every change reconciles all of them, one pass at a time. <c>--disable servicelb</c> leaves it out.
 /// </summary>
@@ -21,6 +22,7 @@ internal sealed class ServiceLbController : IController
         using var queue = new WorkQueue(context.Time);
         var services = await context.Caches.GetAsync(ApiPaths.Services, ct);
         var nodes = await context.Caches.GetAsync(ApiPaths.Nodes, ct);
+        var slices = await context.Caches.GetAsync(ApiPaths.EndpointSlices, ct);
         using var onService = services.Subscribe((_, _) => queue.Add(All));
         using var onNode = nodes.Subscribe((before, after) =>
         {
@@ -30,17 +32,25 @@ internal sealed class ServiceLbController : IController
                 queue.Add(All);
             }
         });
+        using var onSlice = slices.Subscribe((before, after) =>
+        {
+            // Only the nodes of ready pod endpoints matter (externalTrafficPolicy: Local lists those alone).
+            if (before is null || after is null || LocalEndpoints.Facts(before) != LocalEndpoints.Facts(after))
+            {
+                queue.Add(All);
+            }
+        });
         queue.Add(All);
-        await ReconcileLoop.RunAsync(Name, queue, (_, token) => ReconcileAsync(context, services.Items.Values, nodes.Items.Values, token), 1, context.Loggers.CreateLogger("k3s.controllers.servicelb"), ct);
+        await ReconcileLoop.RunAsync(Name, queue, (_, token) => ReconcileAsync(context, services.Items.Values, nodes.Items.Values, slices.Items.Values, token), 1, context.Loggers.CreateLogger("k3s.controllers.servicelb"), ct);
     }
 
     private static string Facts(JsonObject node) =>
         $"{PodState.Condition(node, "Ready").Str("status")}|{node.Obj("status").Arr("addresses")?.ToJsonString()}|{node.Obj("metadata").Obj("labels").Str(LoadBalancerIngress.EnableLabel)}|{ObjectKeys.IsDeleting(node)}";
 
-    private static async Task ReconcileAsync(ControllerContext context, IEnumerable<JsonObject> services, IEnumerable<JsonObject> nodes, CancellationToken ct)
+    private static async Task ReconcileAsync(ControllerContext context, IEnumerable<JsonObject> services, IEnumerable<JsonObject> nodes, IEnumerable<JsonObject> slices, CancellationToken ct)
     {
         var all = services.ToList();
-        var wanted = LoadBalancerIngress.Compute(all, nodes);
+        var wanted = LoadBalancerIngress.Compute(all, nodes, slices);
         foreach (var service in all)
         {
             var key = ObjectKeys.Of(service);
@@ -62,7 +72,18 @@ internal sealed class ServiceLbController : IController
 
             // A 409 (the Service changed meanwhile) is retried by the loop from the fresher cache.
             await context.Api.PutAsync(ApiPaths.For(ApiPaths.Services, ObjectKeys.Namespace(service), ObjectKeys.Name(service), "status"), updated, ct);
-            context.Events.Record(service, "v1", "Service", "service-lb-controller", "Normal", "UpdatedLoadBalancer", target.Count == 0 ? "Removed the load balancer addresses" : $"Updated load balancer with new IPs: [{string.Join(' ', current)}] -> [{string.Join(' ', target)}]");
+            if (target.Count > 0)
+            {
+                context.Events.Record(service, "v1", "Service", "service-lb-controller", "Normal", "UpdatedLoadBalancer", $"Updated load balancer with new IPs: [{string.Join(' ', current)}] -> [{string.Join(' ', target)}]");
+            }
+            else if (LoadBalancerIngress.Served(service))
+            {
+                context.Events.Record(service, "v1", "Service", "service-lb-controller", "Warning", "UnAvailableLoadBalancer", "There are no available nodes for LoadBalancer");
+            }
+            else
+            {
+                context.Events.Record(service, "v1", "Service", "service-lb-controller", "Normal", "UpdatedLoadBalancer", "Removed the load balancer addresses");
+            }
         }
     }
 }
