@@ -48,6 +48,13 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>What a failure means for the writer and for the caller.</summary>
     public abstract SqlFailure Classify(DbException e);
 
+    /// <summary>
+    /// Whether a commit that failed with <paramref name="e"/> may still have been stored. Its callers then get an unknown
+    /// outcome (etcd's "request timed out"), not a failure: a client that took it for "not stored" could act on a write
+    /// that a restart brings back. By default a connection lost while committing.
+    /// </summary>
+    public virtual bool CommitMayHaveLanded(DbException e) => Classify(e) == SqlFailure.ConnectionLost;
+
     /// <summary>The failure as the store's typed error, one sentence that says what to do.</summary>
     public abstract StoreException ToStore(DbException e);
 

@@ -229,16 +229,30 @@ internal sealed partial class SqlWriter : IAsyncDisposable
             }
 
             Lost(failure);
-            var error = _dialect.ToStore(failure);
-            if (kind == SqlFailure.ConnectionLost && inCommit)
-            {
-                error = new StoreException(StoreError.Timeout, $"the connection to {_dialect.Engine} was lost while committing; the writes may or may not have been stored: {error.Message}", failure);
-            }
+            var error = BatchError(_dialect, failure, inCommit);
 
             LogBatchFailed(_logger, _batch.Count, error.Message);
             FailAll(error);
             return;
         }
+    }
+
+    /// <summary>
+    /// What the callers of a failed batch are told: the dialect's error, or an unknown outcome when the failure came
+    /// while committing and the commit may still have been stored (<see cref="SqlDialect.CommitMayHaveLanded"/>).
+    /// </summary>
+    internal static StoreException BatchError(SqlDialect dialect, DbException failure, bool inCommit)
+    {
+        var error = dialect.ToStore(failure);
+        if (!inCommit || !dialect.CommitMayHaveLanded(failure))
+        {
+            return error;
+        }
+
+        var what = dialect.Classify(failure) == SqlFailure.ConnectionLost
+            ? $"the connection to {dialect.Engine} at {dialect.Description} was lost while committing"
+            : $"{dialect.Engine} failed while committing to {dialect.Description} ({failure.Message})";
+        return new StoreException(StoreError.Timeout, $"{what}; the writes may or may not have been stored", failure);
     }
 
     /// <summary>Runs the batch once; returns the database failure that rolled it back, if any.</summary>

@@ -73,6 +73,13 @@ internal sealed class SqliteDialect(string path) : SqlDialect
     /// <summary>Nothing SQLite reports is worth running a batch again for: busy means another process holds the file.</summary>
     public override SqlFailure Classify(DbException e) => SqlFailure.Fatal;
 
+    /// <summary>
+    /// An I/O error while committing: in WAL mode a commit appends its pages and a commit frame to the WAL, then
+    /// syncs it. When the write or the sync fails, SQLite rolls the transaction back in memory, but the frames may
+    /// reach the disk anyway, and recovery after a restart replays every complete commit it finds in the WAL.
+    /// </summary>
+    public override bool CommitMayHaveLanded(DbException e) => e is SqliteException { SqliteErrorCode: SqliteErrors.IoErr };
+
     public override StoreException ToStore(DbException e) =>
         e is SqliteException s ? SqliteErrors.ToStore(s) : new StoreException(StoreError.Unavailable, $"SQLite failed: {e.Message}", e);
 

@@ -7,7 +7,8 @@ internal static class SqliteErrors
 {
     private const int Full = 13;
     private const int ReadOnly = 8;
-    private const int IoErr = 10;
+    /// <summary>SQLITE_IOERR, the primary code of every I/O error (write, fsync, read, truncate...).</summary>
+    public const int IoErr = 10;
     private const int Corrupt = 11;
     private const int NotADb = 26;
     private const int Busy = 5;
