@@ -175,14 +175,15 @@ internal static class ApiHost
         app.Lifetime.ApplicationStopped.Register(kubelets.Dispose);
         var resources = new ResourceHandler(storage, registry, ServiceRange(storage, options.ServiceCidr), policy, TimeProvider.System, kubelets, options.ServiceAccountAdmission, serviceAccounts);
         var reviews = new AccessReviews(policy);
-        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));
-        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry));
+        var components = options.Components ?? new Components.ComponentStatuses(storage.Store);
+        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry, components));
+        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry, components));
         app.MapFallback(StatusResponse.NotFoundAsync);
         return app;
     }
 
     /// <summary>Routes a resource path to the generic handler; anything it does not serve is a 404 <c>Status</c>.</summary>
-    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, TokenEndpoints tokens, ResourceRegistry registry)
+    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, TokenEndpoints tokens, ResourceRegistry registry, Components.ComponentStatuses components)
     {
         var info = RequestInfo.For(context);
         var resource = info is null ? null : registry.Find(info.Group, info.Version, info.Resource);
@@ -190,7 +191,8 @@ internal static class ApiHost
         var tokenRequest = resource is { Group: "", Name: "serviceaccounts" } && info!.Subresource == "token" && info.Name.Length > 0;
         var tokenReview = resource is { Group: "authentication.k8s.io", Name: "tokenreviews" };
         var binding = resource is { Group: "", Name: "bindings" } && info!.Namespace.Length > 0 && info.Name.Length == 0;
-        if (info is null || resource is null || !(review || tokenRequest || tokenReview || binding || ResourceHandler.Serves(resource)))
+        var componentStatus = resource is { Group: "", Name: Components.ComponentStatusEndpoint.Resource } && info!.Namespace.Length == 0;
+        if (info is null || resource is null || !(review || tokenRequest || tokenReview || binding || componentStatus || ResourceHandler.Serves(resource)))
         {
             await StatusResponse.NotFoundAsync(context);
             return;
@@ -203,6 +205,7 @@ internal static class ApiHost
                 : tokenReview ? tokens.ReviewAsync(context, info)
                 : review ? reviews.HandleAsync(context, info, user)
                 : binding ? handler.BindAsync(context, info, context.RequestAborted)
+                : componentStatus ? Components.ComponentStatusEndpoint.HandleAsync(context, info, components, TimeProvider.System)
                 : handler.HandleAsync(context, info, resource));
         }
         catch (ApiStatusException e) when (!context.Response.HasStarted)

@@ -10,4 +10,7 @@ internal sealed record ApiHostOptions(IPAddress BindAddress, int Port, string Ad
 
     /// <summary>Whether pods being created pass the ServiceAccount admission plugin.</summary>
     public bool ServiceAccountAdmission { get; init; } = true;
+
+    /// <summary>What <c>kubectl get componentstatuses</c> reports; by default the datastore alone is checked and the scheduler and controller manager read as not started.</summary>
+    public Components.ComponentStatuses? Components { get; init; }
 }

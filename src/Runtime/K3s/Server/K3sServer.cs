@@ -112,10 +112,12 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         using var serviceKey = ServiceAccountKey.Ensure(settings.DataDir.ServerTls);
         var issuer = $"https://kubernetes.default.svc.{settings.ClusterDomain}";
         var serviceAccountTokens = new ServiceAccountTokens(serviceKey, issuer, [issuer, "k3s"], TimeProvider.System);
+        var components = new ApiServer.Components.ComponentStatuses(storage.Store);
         await using var app = ApiHost.Build(
             new ApiHostOptions(settings.BindAddress, settings.HttpsListenPort, advertise, settings.ServiceCidr)
             {
                 ServiceAccountAdmission = settings.ServiceAccountAdmission,
+                Components = components,
                 Supervisor = new SupervisorSettings(settings.Critical)
                 {
                     DisableKubeProxy = settings.DisableKubeProxy,
@@ -149,6 +151,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
             cancellationToken,
             settings.ClusterDnsEnabled ? (addresses, ct) => ClusterDnsService.UpdateAsync(storage, addresses, TimeProvider.System, ct) : null);
         await using var controlPlane = ControlPlane.Start(settings, storage, tls, LocalApiUrl(), TimeProvider.System, loggers);
+        components.Set(ApiServer.Components.ComponentStatuses.Scheduler, controlPlane.Scheduler is null ? "kube-scheduler does not run on this server (--disable-scheduler)" : null);
+        components.Set(ApiServer.Components.ComponentStatuses.ControllerManager, controlPlane.ControllerManager is null ? "kube-controller-manager does not run on this server (--disable-controller-manager)" : null);
         await using var kubelet = settings.DisableAgent ? null : StartKubelet(tls, member?.Host.Name);
         using var proxyClient = settings.DisableAgent || settings.DisableKubeProxy ? null : new Kubelet.Client.ApiClient(LocalApiUrl(), tls.KubeProxy, tls.ServerCa.Certificate, "kube-proxy");
         await using var proxy = proxyClient is null ? null : Proxy.ServiceProxy.Start(proxyClient, settings.NodeName, TimeProvider.System, loggers.CreateLogger("k3s.proxy"));

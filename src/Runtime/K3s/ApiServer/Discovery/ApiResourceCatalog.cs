@@ -19,6 +19,7 @@ internal static class ApiResourceCatalog
     public static IReadOnlyList<ApiResource> BuiltIn { get; } =
     [
         Core("bindings", "Binding", true, CreateOnly),
+        Core("componentstatuses", "ComponentStatus", false, ["get", "list"], ["cs"]),
         Core("configmaps", "ConfigMap", true, All, ["cm"]),
         Core("endpoints", "Endpoints", true, All, ["ep"]),
         Core("events", "Event", true, All, ["ev"]),

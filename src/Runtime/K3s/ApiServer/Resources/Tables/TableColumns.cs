@@ -99,6 +99,11 @@ internal static class TableColumns
             new("Endpoints", "string", "Endpoints for this slice", (o, _) => SliceAddresses(o)),
             Age],
         ["leases"] = [Name, new("Holder", "string", "The holder of the lease.", (o, _) => Str(o, "spec.holderIdentity") ?? string.Empty), Age],
+        ["componentstatuses"] = [
+            Name,
+            new("Status", "string", "Status of the component conditions", (o, _) => HealthyCondition(o) is { } c ? (Str(c, "status") == "True" ? "Healthy" : "Unhealthy") : "Unknown"),
+            new("Message", "string", "Message of the component conditions", (o, _) => Str(HealthyCondition(o), "message") ?? string.Empty),
+            new("Error", "string", "Error of the component conditions", (o, _) => Str(HealthyCondition(o), "error") ?? string.Empty)],
         ["events"] = [
             new("Last Seen", "string", "Time when this event was last seen.", (o, now) => EventLastSeen(o, now)),
             new("Type", "string", "Type of this event (Normal, Warning).", (o, _) => Str(o, "type") ?? string.Empty),
@@ -116,6 +121,8 @@ internal static class TableColumns
     private static readonly TableColumn[] Default = [Name, Age];
 
     public static IReadOnlyList<TableColumn> For(string resource) => ByResource.GetValueOrDefault(resource, Default);
+
+    private static JsonObject? HealthyCondition(JsonObject status) => Objects(status, "conditions").FirstOrDefault(c => Str(c, "type") == "Healthy");
 
     private static TableColumn[] PodColumns() => [
         Name,
