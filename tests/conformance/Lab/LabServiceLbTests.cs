@@ -6,7 +6,7 @@ namespace K3sLab.ConformanceTests.Lab;
 /// <summary>
 /// ServiceLB (k3s's klipper load balancer) in a real lab cluster, as a k3d user meets it: a LoadBalancer Service gets
 /// every Ready node's address as its EXTERNAL-IP, and its port answers this machine on the address of a node that
-/// runs none of its pods; under <c>externalTrafficPolicy: Local</c> only the pod's node is listed, and none once the
+/// runs none of its pods; with <c>loadBalancerSourceRanges</c> only those sources get through; under <c>externalTrafficPolicy: Local</c> only the pod's node is listed, and none once the
 /// pod is gone; a second LoadBalancer Service on the same port stays pending (a host port is held once per node) until
 /// the first is deleted; a Service changed to ClusterIP loses its addresses.
 /// </summary>
@@ -58,6 +58,16 @@ public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<No
             var answer = await Eventually.UntilAsync(() => LabWorkloads.GetLastLineAsync(address.ToString(), 8081, ct), a => a == "hello from web", Within, ct);
             answer.Should().Be("hello from web", $"the load balancer address {address}");
         }
+
+        // loadBalancerSourceRanges: kube-proxy's firewall lets only those sources reach the load balancer addresses and
+        // drops the rest (no refusal). This machine reaches the nodes from the network's gateway, outside 192.0.2.0/24.
+        var network = $"{string.Join('.', server.GetAddressBytes()[..3])}.0/24";
+        await PatchAsync(cluster, "{\"spec\":{\"loadBalancerSourceRanges\":[\"192.0.2.0/24\"]}}", ct);
+        var blocked = await Eventually.UntilAsync(() => LabWorkloads.GetLastLineAsync(agent.ToString(), 8081, ct), a => a != "hello from web", Within, ct);
+        blocked.Should().NotBe("hello from web").And.NotContainEquivalentOf("refused", "the firewall drops what it does not accept");
+        await PatchAsync(cluster, $"{{\"spec\":{{\"loadBalancerSourceRanges\":[\"192.0.2.0/24\",\"{network}\"]}}}}", ct);
+        (await Eventually.UntilAsync(() => LabWorkloads.GetLastLineAsync(agent.ToString(), 8081, ct), a => a == "hello from web", Within, ct)).Should().Be("hello from web", $"{network} holds this machine's address");
+        await PatchAsync(cluster, "{\"spec\":{\"loadBalancerSourceRanges\":null}}", ct);
 
         // externalTrafficPolicy: Local gives the Service a health check node port, where each node's proxy answers
         // with its own count of the Service's endpoints: 200 on the agent (the pod's node), 503 on the server.
@@ -113,6 +123,12 @@ public sealed class LabServiceLbTests(NodeImageFixture image) : IClassFixture<No
         var patched = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "patch", "svc", "second", "-p", "{\"spec\":{\"type\":\"ClusterIP\"}}");
         patched.ExitCode.Should().Be(0, patched.Stderr);
         (await IngressAsync(cluster, "second", r => r.Length == 0, ct)).Should().BeEmpty("a ClusterIP Service has no load balancer address");
+    }
+
+    private static async Task PatchAsync(RunningCluster cluster, string patch, CancellationToken ct)
+    {
+        var patched = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "patch", "svc", "web", "-p", patch);
+        patched.ExitCode.Should().Be(0, patched.Stderr);
     }
 
     private static Task<string> IngressAsync(RunningCluster cluster, string service, Func<string, bool> done, CancellationToken ct) =>

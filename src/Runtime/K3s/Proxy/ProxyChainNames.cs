@@ -18,12 +18,14 @@ internal static class ProxyChainNames
 
     public static string External(ServicePortRule rule) => "KUBE-EXT-" + Hash(rule.ServicePortName + rule.Protocol.ToLowerInvariant());
 
+    public static string Firewall(ServicePortRule rule) => "KUBE-FW-" + Hash(rule.ServicePortName + rule.Protocol.ToLowerInvariant());
+
     public static string Endpoint(ServicePortRule rule, ProxyEndpoint endpoint) =>
         "KUBE-SEP-" + Hash(rule.ServicePortName + rule.Protocol.ToLowerInvariant() + endpoint);
 
     /// <summary>Whether a nat chain is one of the per-service chains this proxy writes (and so may delete).</summary>
     public static bool IsPerService(string chain) =>
-        chain.StartsWith("KUBE-SVC-", StringComparison.Ordinal) || chain.StartsWith("KUBE-SVL-", StringComparison.Ordinal) || chain.StartsWith("KUBE-SEP-", StringComparison.Ordinal) || chain.StartsWith("KUBE-EXT-", StringComparison.Ordinal);
+        chain.StartsWith("KUBE-SVC-", StringComparison.Ordinal) || chain.StartsWith("KUBE-SVL-", StringComparison.Ordinal) || chain.StartsWith("KUBE-SEP-", StringComparison.Ordinal) || chain.StartsWith("KUBE-EXT-", StringComparison.Ordinal) || chain.StartsWith("KUBE-FW-", StringComparison.Ordinal);
 
     private static string Hash(string text)
     {

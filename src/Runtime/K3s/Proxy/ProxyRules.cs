@@ -18,6 +18,10 @@ namespace K3sLab.K3s.Proxy;
 /// whose <c>-m recent</c> list saw it within the timeout, and each <c>KUBE-SEP-</c> adds the source to its list.</item>
 /// <item>Node ports, load balancer addresses and <c>spec.externalIPs</c> go through <c>KUBE-EXT-</c>, which marks the
 /// connection for masquerading so an endpoint on another node answers through this one.</item>
+/// <item>A LoadBalancer Service with source ranges sends its load balancer addresses through <c>KUBE-FW-</c>, which
+/// passes sources in the ranges on to <c>KUBE-EXT-</c>; the filter table's <c>KUBE-PROXY-FIREWALL</c> drops new
+/// connections that are still addressed to a load balancer address and port, the ones it let pass untranslated.
+/// Node ports and external IPs are not filtered, as in kube-proxy.</item>
 /// <item>A port without endpoints is rejected in the filter table, so the client sees "connection refused" at once
 /// rather than a timeout (a TCP port with a reset where kube-proxy sends <c>icmp-port-unreachable</c>: see
 /// <see cref="RejectWith"/>).</item>
@@ -30,10 +34,16 @@ internal static class ProxyRules
 {
     public const string MasqueradeMark = "0x4000";
 
+    /// <summary>The filter chain that drops what a load balancer firewall (<c>KUBE-FW-</c>) let through untranslated.</summary>
+    public const string FirewallChain = "KUBE-PROXY-FIREWALL";
+
     /// <summary>The jumps from the built-in chains into the proxy's, as (table, chain, rule arguments).</summary>
     public static IReadOnlyList<(string Table, string Chain, string[] Rule)> Jumps { get; } =
     [
         ("filter", "INPUT", ["-m", "comment", "--comment", "kubernetes externally-visible service portals", "-j", "KUBE-EXTERNAL-SERVICES"]),
+        ("filter", "INPUT", ["-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes load balancer firewall", "-j", FirewallChain]),
+        ("filter", "FORWARD", ["-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes load balancer firewall", "-j", FirewallChain]),
+        ("filter", "OUTPUT", ["-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes load balancer firewall", "-j", FirewallChain]),
         ("filter", "FORWARD", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"]),
         ("filter", "OUTPUT", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"]),
         ("nat", "PREROUTING", ["-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"]),
@@ -59,7 +69,7 @@ internal static class ProxyRules
         var rejects = RejectRules(rules);
         var lingering = rejecting.Except(rejects, StringComparer.Ordinal).ToList();
         var first = Build(rules, staleChains, lingering);
-        return lingering.Count == 0 ? [first] : [first, Filter([.. rejects])];
+        return lingering.Count == 0 ? [first] : [first, Filter([.. rejects], FirewallRules(rules))];
     }
 
     public static string Build(IReadOnlyList<ServicePortRule> rules, IEnumerable<string> staleChains) => Build(rules, staleChains, []);
@@ -107,6 +117,25 @@ internal static class ProxyRules
     }
 
     /// <summary>
+    /// The filter table's <c>KUBE-PROXY-FIREWALL</c> rules: a new connection to a load balancer address and port of a
+    /// Service with source ranges that is still addressed to it here was not translated by its <c>KUBE-FW-</c> chain,
+    /// so its source is outside the ranges, and it is dropped, as kube-proxy drops it.
+    /// </summary>
+    public static List<string> FirewallRules(IReadOnlyList<ServicePortRule> rules)
+    {
+        var lines = new List<string>();
+        foreach (var rule in rules.Where(r => r.HasFirewall && r.HasExternalEndpoints))
+        {
+            foreach (var ip in rule.LoadBalancerIps)
+            {
+                lines.Add($"-A {FirewallChain} -d {ip}/32 {Match(rule)} --dport {rule.Port.ToString(CultureInfo.InvariantCulture)} -m comment --comment \"{rule.ServicePortName} traffic not accepted by {ProxyChainNames.Firewall(rule)}\" -j DROP");
+            }
+        }
+
+        return lines;
+    }
+
+    /// <summary>
     /// The reject rules in the proxy's filter chains of an <c>iptables-save -t filter</c> output: what a restarted
     /// proxy finds in place before its first write (iptables-save words them its own way; they restore as they are).
     /// </summary>
@@ -130,10 +159,10 @@ internal static class ProxyRules
         return $"-p {proto} -m {proto}";
     }
 
-    private static string Filter(IReadOnlyList<string> rejects)
+    private static string Filter(IReadOnlyList<string> rejects, IReadOnlyList<string> firewall)
     {
-        var filter = new StringBuilder("*filter\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n");
-        foreach (var line in rejects)
+        var filter = new StringBuilder($"*filter\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n:{FirewallChain} - [0:0]\n");
+        foreach (var line in rejects.Concat(firewall))
         {
             filter.Append(line).Append('\n');
         }
@@ -180,9 +209,24 @@ internal static class ProxyRules
                     nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} external IP\" -j {external}\n");
                 }
 
+                var toLoadBalancer = external;
+                if (rule.HasFirewall)
+                {
+                    // kube-proxy's firewall: a source in the ranges goes on to the external chain; anything else
+                    // leaves the chain untranslated and KUBE-PROXY-FIREWALL drops it in the filter table.
+                    toLoadBalancer = ProxyChainNames.Firewall(rule);
+                    Declare(chains, written, toLoadBalancer);
+                    foreach (var range in rule.SourceRanges)
+                    {
+                        nat.Append(CultureInfo.InvariantCulture, $"-A {toLoadBalancer} -m comment --comment \"{rule.ServicePortName} loadbalancer IP\" -s {range} -j {external}\n");
+                    }
+
+                    nat.Append(CultureInfo.InvariantCulture, $"-A {toLoadBalancer} -m comment --comment \"other traffic to {rule.ServicePortName} will be dropped by {FirewallChain}\"\n");
+                }
+
                 foreach (var ip in rule.LoadBalancerIps)
                 {
-                    nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} loadbalancer IP\" -j {external}\n");
+                    nat.Append(CultureInfo.InvariantCulture, $"-A KUBE-SERVICES -d {ip}/32 {match} --dport {rule.Port} -m comment --comment \"{rule.ServicePortName} loadbalancer IP\" -j {toLoadBalancer}\n");
                 }
 
                 if (rule.NodePort is { } nodePort)
@@ -222,7 +266,7 @@ internal static class ProxyRules
         }
 
         nat.Append("COMMIT\n");
-        return Filter([.. RejectRules(rules), .. lingering]) + chains.Append(nat);
+        return Filter([.. RejectRules(rules), .. lingering], FirewallRules(rules)) + chains.Append(nat);
     }
 
     /// <summary>

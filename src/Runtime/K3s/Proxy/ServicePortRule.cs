@@ -23,6 +23,15 @@ internal sealed record ServicePortRule(
     /// <summary>The Service's <c>status.loadBalancer.ingress</c> addresses (IPv4), which lead to it as its node port does.</summary>
     public IReadOnlyList<string> LoadBalancerIps { get; init; } = [];
 
+    /// <summary>
+    /// The Service's <c>spec.loadBalancerSourceRanges</c> (or the older <c>service.beta.kubernetes.io/load-balancer-source-ranges</c>
+    /// annotation), IPv4 CIDRs: when set, only clients from them reach it through its load balancer addresses.
+    /// </summary>
+    public IReadOnlyList<string> SourceRanges { get; init; } = [];
+
+    /// <summary>Whether its load balancer addresses go through a firewall chain (<c>KUBE-FW-</c>) of <see cref="SourceRanges"/>.</summary>
+    public bool HasFirewall => SourceRanges.Count > 0 && LoadBalancerIps.Count > 0;
+
     /// <summary>The Service's <c>spec.externalIPs</c> (IPv4), which lead to it as its load balancer addresses do.</summary>
     public IReadOnlyList<string> ExternalIps { get; init; } = [];
 

@@ -122,6 +122,65 @@ public sealed class ProxyRulesTests
     }
 
     [Fact]
+    public void Model_SourceRanges_FromTheSpecElseTheAnnotation_Ipv4Networks_LoadBalancerOnly()
+    {
+        var service = Service("web", "LoadBalancer", "10.43.0.20", ("http", 80, 30080));
+        service["spec"]!["loadBalancerSourceRanges"] = new JsonArray("192.168.1.7/24", " 10.0.0.0/8", "fd00::/8", "not-a-range", "10.0.0.0/8");
+        service["metadata"]!["annotations"] = new JsonObject { [ProxyModel.SourceRangesAnnotation] = "172.16.0.0/12" };
+        ProxyModel.Build([service], []).Single().SourceRanges.Should().Equal("192.168.1.0/24", "10.0.0.0/8");
+
+        service["spec"]!.AsObject().Remove("loadBalancerSourceRanges");
+        ProxyModel.Build([service], []).Single().SourceRanges.Should().Equal(["172.16.0.0/12"], "kube-proxy reads the annotation when the field is empty");
+
+        service["spec"]!["type"] = "NodePort";
+        ProxyModel.Build([service], []).Single().SourceRanges.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Build_SourceRanges_LoadBalancerAddressesGoThroughTheFirewallChain_TheRestIsDroppedInFilter()
+    {
+        var service = Service("web", "LoadBalancer", "10.43.0.20", ("http", 80, 30080));
+        service["spec"]!["loadBalancerSourceRanges"] = new JsonArray("192.168.1.0/24", "10.0.0.0/8");
+        service["status"] = new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = new JsonArray(new JsonObject { ["ip"] = "172.28.0.9" }) } };
+        var rules = ProxyModel.Build([service], [Slice("web", "http", 8080, ("172.28.0.5", true, true, false))]);
+        var fw = ProxyChainNames.Firewall(rules[0]);
+        var ext = ProxyChainNames.External(rules[0]);
+
+        var text = ProxyRules.Build(rules, []);
+
+        fw.Should().StartWith("KUBE-FW-");
+        text.Should().Contain($":{fw} - [0:0]\n")
+            .And.Contain($"-A KUBE-SERVICES -d 172.28.0.9/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http loadbalancer IP\" -j {fw}\n")
+            .And.Contain($"-A {fw} -m comment --comment \"default/web:http loadbalancer IP\" -s 192.168.1.0/24 -j {ext}\n")
+            .And.Contain($"-A {fw} -m comment --comment \"default/web:http loadbalancer IP\" -s 10.0.0.0/8 -j {ext}\n")
+            .And.Contain($"-A {fw} -m comment --comment \"other traffic to default/web:http will be dropped by KUBE-PROXY-FIREWALL\"\n")
+            .And.Contain($"-A KUBE-PROXY-FIREWALL -d 172.28.0.9/32 -p tcp -m tcp --dport 80 -m comment --comment \"default/web:http traffic not accepted by {fw}\" -j DROP\n")
+            .And.Contain($"-A KUBE-NODEPORTS -p tcp -m tcp --dport 30080 -m comment --comment default/web:http -j {ext}\n", "node ports are not filtered");
+        text.IndexOf(":KUBE-PROXY-FIREWALL - [0:0]", StringComparison.Ordinal).Should().BeLessThan(text.IndexOf("*nat", StringComparison.Ordinal), "it is a filter chain");
+
+        // Without ranges, or without load balancer addresses, nothing goes through a firewall and the chain is emptied.
+        service["spec"]!.AsObject().Remove("loadBalancerSourceRanges");
+        var open = ProxyRules.Build(ProxyModel.Build([service], [Slice("web", "http", 8080, ("172.28.0.5", true, true, false))]), [fw]);
+        open.Should().Contain(":KUBE-PROXY-FIREWALL - [0:0]\n").And.NotContain("-A KUBE-PROXY-FIREWALL").And.Contain($"-X {fw}\n", "a stale firewall chain is deleted");
+        ProxyRules.Jumps.Should().Contain(j => j.Table == "filter" && j.Chain == "INPUT" && j.Rule.Contains("KUBE-PROXY-FIREWALL") && j.Rule.Contains("NEW"));
+    }
+
+    [Fact]
+    public void Writes_SecondFilterWrite_KeepsTheFirewall()
+    {
+        var service = Service("web", "LoadBalancer", "10.43.0.20", ("http", 80, 30080));
+        service["spec"]!["loadBalancerSourceRanges"] = new JsonArray("10.0.0.0/8");
+        service["status"] = new JsonObject { ["loadBalancer"] = new JsonObject { ["ingress"] = new JsonArray(new JsonObject { ["ip"] = "172.28.0.9" }) } };
+        var before = ProxyModel.Build([service], []);
+        var after = ProxyModel.Build([service], [Slice("web", "http", 8080, ("172.28.0.5", true, true, false))]);
+
+        var writes = ProxyRules.Writes(after, ProxyRules.RejectRules(before), []);
+
+        writes.Should().HaveCount(2);
+        writes[1].Should().Contain("-A KUBE-PROXY-FIREWALL -d 172.28.0.9/32", "the filter-only write declares, and so flushes, the firewall chain too");
+    }
+
+    [Fact]
     public void Writes_PortGainingEndpoints_KeepsItsRejectUntilItsDnatIsIn_ThenDropsIt()
     {
         // iptables-restore commits the filter table before the nat table: dropping the reject in the same write would
