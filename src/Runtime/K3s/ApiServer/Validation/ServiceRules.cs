@@ -79,6 +79,50 @@ internal static class ServiceRules
         {
             errors.NotSupported("spec.internalTrafficPolicy", internalPolicy, "Cluster", "Local");
         }
+
+        SourceRanges(spec.Arr("loadBalancerSourceRanges"), type, errors);
+    }
+
+    /// <summary>
+    /// <c>spec.loadBalancerSourceRanges</c> as kube-apiserver checks it, under its historical field path with a capital
+    /// L: LoadBalancer Services only, and each entry (spaces around it allowed) a CIDR, host bits allowed as in a
+    /// legacy field.
+    /// </summary>
+    private static void SourceRanges(JsonArray? ranges, string type, FieldErrorList errors)
+    {
+        if (ranges is not { Count: > 0 })
+        {
+            return;
+        }
+
+        const string Path = "spec.LoadBalancerSourceRanges";
+        if (type != "LoadBalancer")
+        {
+            errors.Forbidden(Path, "may only be used when `type` is 'LoadBalancer'");
+        }
+
+        foreach (var (i, item) in ranges.Items())
+        {
+            var value = (JsonFields.AsString(item) ?? string.Empty).Trim();
+            if (!IsCidr(value))
+            {
+                errors.Invalid($"{Path}[{i}]", value, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)");
+            }
+        }
+    }
+
+    /// <summary>An address (IPv4 as four decimal parts, leading zeros allowed) and a prefix length that fits it.</summary>
+    private static bool IsCidr(string value)
+    {
+        if (value.Split('/') is not [var ip, var bits] || bits.Length is 0 or > 3 || !bits.All(char.IsAsciiDigit))
+        {
+            return false;
+        }
+
+        var prefix = int.Parse(bits, System.Globalization.CultureInfo.InvariantCulture);
+        return ip.Contains(':', StringComparison.Ordinal)
+            ? !ip.Contains('%', StringComparison.Ordinal) && System.Net.IPAddress.TryParse(ip, out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && prefix <= 128
+            : ip.Split('.') is { Length: 4 } parts && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) <= 255) && prefix <= 32;
     }
 
     /// <summary>The cluster IPs a service holds, as kube-apiserver normalizes them (<c>clusterIPs</c>, else <c>[clusterIP]</c>).</summary>

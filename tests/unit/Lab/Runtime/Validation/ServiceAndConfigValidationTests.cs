@@ -41,6 +41,19 @@ public sealed class ServiceAndConfigValidationTests
     }
 
     [Fact]
+    public void Service_LoadBalancerSourceRanges_CidrsOnLoadBalancersOnly_UnderKubesCapitalisedPath()
+    {
+        Validated.Causes(Service("""[{"port":80}]""", "\"type\":\"LoadBalancer\",\"loadBalancerSourceRanges\":[\" 10.0.0.1/8 \",\"2001:db8::/64\",\"192.012.2.0/24\"],")).Should().BeEmpty("host bits, spaces and leading zeros pass in this legacy field");
+        Validated.Causes(Service("""[{"port":80}]""", "\"type\":\"LoadBalancer\",\"loadBalancerSourceRanges\":[\"10.0.0.0\",\"10.0.0.0/33\",\"1.2.3/8\"],"))
+            .Select(c => (c.Field, c.Message)).Should().Equal(
+                ("spec.LoadBalancerSourceRanges[0]", "Invalid value: \"10.0.0.0\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"),
+                ("spec.LoadBalancerSourceRanges[1]", "Invalid value: \"10.0.0.0/33\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"),
+                ("spec.LoadBalancerSourceRanges[2]", "Invalid value: \"1.2.3/8\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"));
+        Validated.Single(Service("""[{"port":80}]""", "\"loadBalancerSourceRanges\":[\"10.0.0.0/8\"],"))
+            .Should().Be(("spec.LoadBalancerSourceRanges", "Forbidden: may only be used when `type` is 'LoadBalancer'"));
+    }
+
+    [Fact]
     public void ServiceUpdate_ChangedClusterIP_MayNotChange()
     {
         var old = Service("""[{"port":80}]""", "\"clusterIP\":\"10.43.0.10\",");
