@@ -92,6 +92,7 @@ internal static class ObjectValidation
                 }
 
                 ServiceRules.Service(spec, errors, oldSpec.Str("type"));
+                ServiceRules.SourceRangesAnnotation(spec, metadata.Obj("annotations"), errors);
                 break;
             case ("", "ConfigMap"):
                 if (old is not null)

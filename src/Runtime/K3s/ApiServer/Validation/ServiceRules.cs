@@ -111,6 +111,30 @@ internal static class ServiceRules
         }
     }
 
+    /// <summary>The older annotation, checked as kube-apiserver checks it when the field is empty: LoadBalancer only, each comma-separated entry a CIDR.</summary>
+    public static void SourceRangesAnnotation(JsonObject? spec, JsonObject? annotations, FieldErrorList errors)
+    {
+        const string Key = "service.beta.kubernetes.io/load-balancer-source-ranges";
+        if (spec.Arr("loadBalancerSourceRanges") is { Count: > 0 } || annotations.Str(Key) is not { } value)
+        {
+            return;
+        }
+
+        var path = $"metadata.annotations[{Key}]";
+        if (spec.Str("type") != "LoadBalancer")
+        {
+            errors.Forbidden(path, "may only be used when `type` is 'LoadBalancer'");
+        }
+
+        if (value.Trim() is { Length: > 0 } listed)
+        {
+            foreach (var entry in listed.Split(',').Select(e => e.Trim()).Where(e => !IsCidr(e)))
+            {
+                errors.Invalid(path, entry, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)");
+            }
+        }
+    }
+
     /// <summary>An address (IPv4 as four decimal parts, leading zeros allowed) and a prefix length that fits it.</summary>
     private static bool IsCidr(string value)
     {

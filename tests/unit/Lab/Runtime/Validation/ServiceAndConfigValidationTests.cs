@@ -54,6 +54,20 @@ public sealed class ServiceAndConfigValidationTests
     }
 
     [Fact]
+    public void Service_SourceRangesAnnotation_CheckedWhenTheFieldIsEmpty()
+    {
+        const string Key = "service.beta.kubernetes.io/load-balancer-source-ranges";
+        string Annotated(string value, string type, string field = "") =>
+            Service("""[{"port":80}]""", $"\"type\":\"{type}\",{field}").Replace("\"namespace\":\"default\"}", $"\"namespace\":\"default\",\"annotations\":{{\"{Key}\":\"{value}\"}}}}", StringComparison.Ordinal);
+
+        Validated.Causes(Annotated("10.0.0.0/8, 192.168.1.7/24", "LoadBalancer")).Should().BeEmpty();
+        Validated.Causes(Annotated("10.0.0.0/8,nowhere", "NodePort")).Select(c => (c.Field, c.Message)).Should().Equal(
+            ($"metadata.annotations[{Key}]", "Forbidden: may only be used when `type` is 'LoadBalancer'"),
+            ($"metadata.annotations[{Key}]", "Invalid value: \"nowhere\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"));
+        Validated.Causes(Annotated("nowhere", "LoadBalancer", "\"loadBalancerSourceRanges\":[\"10.0.0.0/8\"],")).Should().BeEmpty("the field wins and the annotation is not read");
+    }
+
+    [Fact]
     public void ServiceUpdate_ChangedClusterIP_MayNotChange()
     {
         var old = Service("""[{"port":80}]""", "\"clusterIP\":\"10.43.0.10\",");
