@@ -7,22 +7,36 @@ namespace K3sLab.Scenarios.Chaos.Observers;
 /// leader's first entry reaches it (seen as "term 2: etcd-2 named etcd-1" just after etcd-0, term 2's leader, was
 /// killed). In Raft a member's leader changes only with a new term, so an answer naming another leader than the
 /// member's previous answer without a higher term has a stale term: its term is withheld (null, which the checks
-/// skip) until the member reports a higher one. Pure; one instance per run, safe for concurrent polls.
+/// skip) until the member reports a higher one. Answers are judged in the order they were taken: polls overlap (the
+/// observer's loop and a step asking who leads), and an answer taken before one already judged is withheld and
+/// changes nothing. Judged after the newer one, an answer from before an election named the old leader in a lower
+/// term, and that had marked every later answer of the member stale for the whole term (a CI run saw no agreed
+/// leader for 17 s after etcd elected one in 1.4 s). Pure; one instance per run, safe for concurrent polls.
 /// </summary>
 public sealed class AppliedTermFilter
 {
     private readonly Dictionary<string, (string Leader, long Term, bool Stale)> _runs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _latest = new(StringComparer.Ordinal);
 
-    /// <summary>The term to record for <paramref name="member"/>'s answer (term, leader), or null when it is stale.</summary>
-    public long? Filter(string member, long term, string? leader)
+    /// <summary>
+    /// The term to record for <paramref name="member"/>'s answer (term, leader) taken at <paramref name="takenAt"/>
+    /// (seconds into the run), or null when it is stale or was overtaken by a newer answer.
+    /// </summary>
+    public long? Filter(string member, double takenAt, long term, string? leader)
     {
-        if (leader is null)
-        {
-            return term;
-        }
-
         lock (_runs)
         {
+            if (_latest.TryGetValue(member, out var latest) && takenAt < latest)
+            {
+                return null;
+            }
+
+            _latest[member] = takenAt;
+            if (leader is null)
+            {
+                return term;
+            }
+
             if (!_runs.TryGetValue(member, out var run))
             {
                 _runs[member] = (leader, term, false);

@@ -94,7 +94,7 @@ public sealed class DatastoreObserver(ChaosNodes nodes, Etcdctl etcdctl, RunReco
         }
 
         var leader = s.Leader == 0 ? null : Name(s.Leader);
-        var term = nodes[server].Role == NodeRole.Etcd ? _appliedTerms.Filter(server, s.Term, leader) : s.Term;
+        var term = nodes[server].Role == NodeRole.Etcd ? _appliedTerms.Filter(server, at, s.Term, leader) : s.Term;
         var observation = new MemberObservation(at, server, term, leader, s.Revision);
         record.Member(observation);
         return observation;
