@@ -90,11 +90,12 @@ internal static class ProxyModel
         Ipv4s(service.Obj("status").Obj("loadBalancer").Arr("ingress").Items().Select(i => (i.Item as JsonObject).Str("ip")));
 
     /// <summary>The annotation kube-proxy reads when <c>spec.loadBalancerSourceRanges</c> is empty.</summary>
-    public const string SourceRangesAnnotation = "service.beta.kubernetes.io/load-balancer-source-ranges";
+    public const string SourceRangesAnnotation = ServiceRules.SourceRangesAnnotationKey;
 
     /// <summary>
     /// <c>spec.loadBalancerSourceRanges</c>, else the annotation's comma-separated list, as IPv4 networks in canonical
-    /// form (<c>10.0.0.1/8</c> becomes <c>10.0.0.0/8</c>); entries that do not parse and IPv6 ones are left out.
+    /// form (<c>10.0.0.1/8</c> becomes <c>10.0.0.0/8</c>), read as the API server validated them
+    /// (<see cref="LegacyCidr"/>); entries that do not parse and IPv6 ones are left out.
     /// </summary>
     private static List<string> SourceRanges(JsonObject service)
     {
@@ -104,30 +105,10 @@ internal static class ProxyModel
             listed = [.. annotation.Split(',')];
         }
 
-        var ranges = new List<string>();
-        foreach (var text in listed)
-        {
-            if (text?.Trim() is { Length: > 0 } trimmed && IPNetwork.TryParse(trimmed, out var parsed) && parsed.BaseAddress.AddressFamily == AddressFamily.InterNetwork)
-            {
-                ranges.Add(parsed.ToString());
-            }
-            else if (text?.Trim() is { Length: > 0 } t && t.Split('/') is [var ip, var bits] && IPAddress.TryParse(ip, out var address) && address.AddressFamily == AddressFamily.InterNetwork && int.TryParse(bits, out var prefix) && prefix is >= 0 and <= 32)
-            {
-                // A network written with host bits set (kube's validation accepts it): keep its network.
-                ranges.Add(new IPNetwork(MaskTo(address, prefix), prefix).ToString());
-            }
-        }
-
-        return [.. ranges.Distinct(StringComparer.Ordinal)];
-    }
-
-    private static IPAddress MaskTo(IPAddress address, int prefix)
-    {
-        var bytes = address.GetAddressBytes();
-        var value = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes);
-        var mask = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, value & mask);
-        return new IPAddress(bytes);
+        return [.. listed
+            .Select(text => text?.Trim() is { Length: > 0 } trimmed && LegacyCidr.TryParse(trimmed, out var network, out var prefix) && network.AddressFamily == AddressFamily.InterNetwork ? $"{network}/{prefix}" : null)
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)];
     }
 
     private static List<string> Ipv4s(JsonArray? list) => Ipv4s(Strings(list));

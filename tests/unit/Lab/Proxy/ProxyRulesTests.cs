@@ -125,9 +125,11 @@ public sealed class ProxyRulesTests
     public void Model_SourceRanges_FromTheSpecElseTheAnnotation_Ipv4Networks_LoadBalancerOnly()
     {
         var service = Service("web", "LoadBalancer", "10.43.0.20", ("http", 80, 30080));
-        service["spec"]!["loadBalancerSourceRanges"] = new JsonArray("192.168.1.7/24", " 10.0.0.0/8", "fd00::/8", "not-a-range", "10.0.0.0/8");
+        service["spec"]!["loadBalancerSourceRanges"] = new JsonArray("192.168.1.7/24", " 10.0.0.0/8", "fd00::/8", "not-a-range", "10.0.0.0/8", "192.012.2.0/24", "1.2.3/8");
         service["metadata"]!["annotations"] = new JsonObject { [ProxyModel.SourceRangesAnnotation] = "172.16.0.0/12" };
-        ProxyModel.Build([service], []).Single().SourceRanges.Should().Equal("192.168.1.0/24", "10.0.0.0/8");
+        ProxyModel.Build([service], []).Single().SourceRanges.Should().Equal(
+            ["192.168.1.0/24", "10.0.0.0/8", "192.12.2.0/24"],
+            "a leading zero is decimal, as the API server read it when it accepted the range (.NET's parser alone would read 012 as octal 10)");
 
         service["spec"]!.AsObject().Remove("loadBalancerSourceRanges");
         ProxyModel.Build([service], []).Single().SourceRanges.Should().Equal(["172.16.0.0/12"], "kube-proxy reads the annotation when the field is empty");

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
@@ -144,10 +143,5 @@ internal sealed class TokenEndpoints(BearerAuthenticator authenticator, ObjectSt
         }
     }
 
-    private static Task WriteAsync(HttpContext context, JsonObject body)
-    {
-        context.Response.StatusCode = 201;
-        context.Response.ContentType = "application/json";
-        return context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString()), context.RequestAborted).AsTask();
-    }
+    private static Task WriteAsync(HttpContext context, JsonObject body) => JsonResponse.WriteAsync(context, 201, body);
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
@@ -34,14 +33,14 @@ internal static class ComponentStatusEndpoint
         {
             var one = await components.CheckAsync(info.Name, ct)
                 ?? throw new ApiStatusException(404, "NotFound", $"componentstatus \"{info.Name}\" not found", info.Name, string.Empty, "componentstatus");
-            await WriteAsync(context, table is null ? one : TableConverter.Convert(table, TableColumns.For(Resource), [one], null, time.GetUtcNow()));
+            await JsonResponse.WriteAsync(context, 200, table is null ? one : TableConverter.Convert(table, TableColumns.For(Resource), [one], null, time.GetUtcNow()));
             return;
         }
 
         var labels = LabelSelector.Parse(context.Request.Query["labelSelector"]);
         var fields = FieldSelector.Parse(context.Request.Query["fieldSelector"], "ComponentStatus");
         var items = (await components.CheckAllAsync(ct)).Where(o => labels.Matches(o) && fields.Matches(o)).ToList();
-        await WriteAsync(context, table is not null
+        await JsonResponse.WriteAsync(context, 200, table is not null
             ? TableConverter.Convert(table, TableColumns.For(Resource), items, new JsonObject(), time.GetUtcNow())
             : new JsonObject
             {
@@ -50,11 +49,5 @@ internal static class ComponentStatusEndpoint
                 ["metadata"] = new JsonObject(),
                 ["items"] = new JsonArray([.. items]),
             });
-    }
-
-    private static Task WriteAsync(HttpContext context, JsonObject body)
-    {
-        context.Response.ContentType = "application/json";
-        return context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString()), context.RequestAborted).AsTask();
     }
 }

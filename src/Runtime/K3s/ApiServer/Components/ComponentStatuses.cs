@@ -30,8 +30,6 @@ internal sealed class ComponentStatuses
     public void Set(string name, string? notRunning) =>
         _checks[name] = _ => Task.FromResult(notRunning is null ? ComponentCondition.Ok : ComponentCondition.NotAnswering(notRunning));
 
-    public bool Knows(string name) => _checks.ContainsKey(name);
-
     /// <summary>Every component's <c>ComponentStatus</c> document, checked at once, by name.</summary>
     public async Task<IReadOnlyList<JsonObject>> CheckAllAsync(CancellationToken ct)
     {

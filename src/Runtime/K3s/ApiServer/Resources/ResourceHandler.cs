@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Discovery;
@@ -274,10 +273,5 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
         }
     }
 
-    private static Task WriteAsync(HttpContext context, int status, JsonObject body)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        return context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString()), context.RequestAborted).AsTask();
-    }
+    private static Task WriteAsync(HttpContext context, int status, JsonObject body) => JsonResponse.WriteAsync(context, status, body);
 }

@@ -83,10 +83,15 @@ internal static class ServiceRules
         SourceRanges(spec.Arr("loadBalancerSourceRanges"), type, errors);
     }
 
+    /// <summary>The older form of <c>spec.loadBalancerSourceRanges</c>, a comma-separated list, read when the field is empty.</summary>
+    public const string SourceRangesAnnotationKey = "service.beta.kubernetes.io/load-balancer-source-ranges";
+
+    private const string NotACidr = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
+
     /// <summary>
     /// <c>spec.loadBalancerSourceRanges</c> as kube-apiserver checks it, under its historical field path with a capital
     /// L: LoadBalancer Services only, and each entry (spaces around it allowed) a CIDR, host bits allowed as in a
-    /// legacy field.
+    /// legacy field (<see cref="LegacyCidr"/>).
     /// </summary>
     private static void SourceRanges(JsonArray? ranges, string type, FieldErrorList errors)
     {
@@ -104,9 +109,9 @@ internal static class ServiceRules
         foreach (var (i, item) in ranges.Items())
         {
             var value = (JsonFields.AsString(item) ?? string.Empty).Trim();
-            if (!IsCidr(value))
+            if (!LegacyCidr.TryParse(value, out _, out _))
             {
-                errors.Invalid($"{Path}[{i}]", value, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)");
+                errors.Invalid($"{Path}[{i}]", value, NotACidr);
             }
         }
     }
@@ -114,13 +119,12 @@ internal static class ServiceRules
     /// <summary>The older annotation, checked as kube-apiserver checks it when the field is empty: LoadBalancer only, each comma-separated entry a CIDR.</summary>
     public static void SourceRangesAnnotation(JsonObject? spec, JsonObject? annotations, FieldErrorList errors)
     {
-        const string Key = "service.beta.kubernetes.io/load-balancer-source-ranges";
-        if (spec.Arr("loadBalancerSourceRanges") is { Count: > 0 } || annotations.Str(Key) is not { } value)
+        if (spec.Arr("loadBalancerSourceRanges") is { Count: > 0 } || annotations.Str(SourceRangesAnnotationKey) is not { } value)
         {
             return;
         }
 
-        var path = $"metadata.annotations[{Key}]";
+        var path = $"metadata.annotations[{SourceRangesAnnotationKey}]";
         if (spec.Str("type") != "LoadBalancer")
         {
             errors.Forbidden(path, "may only be used when `type` is 'LoadBalancer'");
@@ -128,25 +132,11 @@ internal static class ServiceRules
 
         if (value.Trim() is { Length: > 0 } listed)
         {
-            foreach (var entry in listed.Split(',').Select(e => e.Trim()).Where(e => !IsCidr(e)))
+            foreach (var entry in listed.Split(',').Select(e => e.Trim()).Where(e => !LegacyCidr.TryParse(e, out _, out _)))
             {
-                errors.Invalid(path, entry, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)");
+                errors.Invalid(path, entry, NotACidr);
             }
         }
-    }
-
-    /// <summary>An address (IPv4 as four decimal parts, leading zeros allowed) and a prefix length that fits it.</summary>
-    private static bool IsCidr(string value)
-    {
-        if (value.Split('/') is not [var ip, var bits] || bits.Length is 0 or > 3 || !bits.All(char.IsAsciiDigit))
-        {
-            return false;
-        }
-
-        var prefix = int.Parse(bits, System.Globalization.CultureInfo.InvariantCulture);
-        return ip.Contains(':', StringComparison.Ordinal)
-            ? !ip.Contains('%', StringComparison.Ordinal) && System.Net.IPAddress.TryParse(ip, out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && prefix <= 128
-            : ip.Split('.') is { Length: 4 } parts && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) <= 255) && prefix <= 32;
     }
 
     /// <summary>The cluster IPs a service holds, as kube-apiserver normalizes them (<c>clusterIPs</c>, else <c>[clusterIP]</c>).</summary>
