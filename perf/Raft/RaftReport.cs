@@ -66,25 +66,26 @@ internal sealed class RaftReport(RaftSuiteOptions options, string k3s)
     ];
 
     /// <summary>
-    /// What makes the run fail: our cluster refusing writes, not showing three started voters to etcdctl, or falling
-    /// under <paramref name="minRatio"/> of etcd's throughput at a level (a ratio in one run, never a wall time).
+    /// What makes the run fail outright: our cluster refusing writes or not showing three started voters to etcdctl.
     /// </summary>
-    public List<string> Failures(double minRatio)
-    {
-        var failures = new List<string>();
-        failures.AddRange(_writes.Where(w => w.Side == "k3s" && w.Run.Errors > 0)
-            .Select(w => $"k3s: {w.Run.Errors} of the writes at {w.Run.Clients} clients failed, first: {w.Run.FirstError}"));
-        failures.AddRange(_memberLists.Where(m => !m.Ok).Select(m => $"{m.Side}: etcdctl member list does not show 3 started voters:\n{m.Table}"));
-        foreach (var clients in options.ClientLevels)
-        {
-            if (Ratio(clients) is { } ratio && ratio < minRatio)
-            {
-                failures.Add(string.Create(Inv, $"k3s: {ratio:0.00}× etcd's put throughput at {clients} clients, under the {minRatio:0.00}× floor"));
-            }
-        }
+    public List<string> CorrectnessFailures() =>
+    [
+        .. _writes.Where(w => w.Side == "k3s" && w.Run.Errors > 0)
+            .Select(w => $"k3s: {w.Run.Errors} of the writes at {w.Run.Clients} clients failed, first: {w.Run.FirstError}"),
+        .. _memberLists.Where(m => !m.Ok).Select(m => $"{m.Side}: etcdctl member list does not show 3 started voters:\n{m.Table}"),
+    ];
 
-        return failures;
-    }
+    /// <summary>
+    /// The speed verdict: levels at which ours fell under <paramref name="minRatio"/> of etcd's throughput (a ratio in
+    /// one run, never a wall time).
+    /// </summary>
+    public List<string> FloorFailures(double minRatio) =>
+    [
+        .. options.ClientLevels
+            .Select(clients => (Clients: clients, Ratio: Ratio(clients)))
+            .Where(l => l.Ratio is { } ratio && ratio < minRatio)
+            .Select(l => string.Create(Inv, $"k3s: {l.Ratio:0.00}× etcd's put throughput at {l.Clients} clients, under the {minRatio:0.00}× floor")),
+    ];
 
     public async Task WriteAsync(string directory, CancellationToken ct)
     {
