@@ -81,6 +81,8 @@ internal sealed class ApiServerProcess : IAsyncDisposable, IApiTarget
             "--write-kubeconfig", Path.Combine(root.FullName, "k3s.yaml"),
             "--node-name", "perf",
             "--disable=coredns",
+            // k3s's metrics-server is a pod: with no agent, or only hollow nodes, it never runs, so it does not scrape here either.
+            "--disable=metrics-server",
             .. kubelet ? ["--disable-kube-proxy", "--node-ip", "127.0.0.1", "--kubelet-arg", $"port={Loopback.FreePort()}"] : new[] { "--disable-agent" },
             .. extra,
         ];

@@ -176,14 +176,24 @@ internal static class ApiHost
         var resources = new ResourceHandler(storage, registry, ServiceRange(storage, options.ServiceCidr), policy, TimeProvider.System, kubelets, options.ServiceAccountAdmission, serviceAccounts);
         var reviews = new AccessReviews(policy);
         var components = options.Components ?? new Components.ComponentStatuses(storage.Store);
-        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry, components));
-        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry, components));
+        var usage = new ResourceMetrics.MetricsStore();
+        if (registry.Find(ResourceMetrics.MetricsDocuments.Group, ResourceMetrics.MetricsDocuments.Version, "nodes") is not null)
+        {
+            // metrics-server runs with the API it feeds: started with the listener, told to stop with it (not awaited:
+            // a cycle cut short by the kubelet client's disposal ends quietly).
+            ResourceMetrics.MetricsScraper? scraper = null;
+            app.Lifetime.ApplicationStarted.Register(() => scraper = ResourceMetrics.MetricsScraper.Start(storage, kubelets, usage, TimeProvider.System, loggers.CreateLogger("k3s.metrics-server")));
+            app.Lifetime.ApplicationStopping.Register(() => _ = scraper?.DisposeAsync().AsTask());
+        }
+
+        app.Map("/api/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry, components, usage, storage));
+        app.Map("/apis/{group}/{version}/{**rest:minlength(1)}", context => ServeResourceAsync(context, resources, reviews, tokenEndpoints, registry, components, usage, storage));
         app.MapFallback(StatusResponse.NotFoundAsync);
         return app;
     }
 
     /// <summary>Routes a resource path to the generic handler; anything it does not serve is a 404 <c>Status</c>.</summary>
-    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, TokenEndpoints tokens, ResourceRegistry registry, Components.ComponentStatuses components)
+    private static async Task ServeResourceAsync(HttpContext context, ResourceHandler handler, AccessReviews reviews, TokenEndpoints tokens, ResourceRegistry registry, Components.ComponentStatuses components, ResourceMetrics.MetricsStore usage, ObjectStorage storage)
     {
         var info = RequestInfo.For(context);
         var resource = info is null ? null : registry.Find(info.Group, info.Version, info.Resource);
@@ -192,7 +202,8 @@ internal static class ApiHost
         var tokenReview = resource is { Group: "authentication.k8s.io", Name: "tokenreviews" };
         var binding = resource is { Group: "", Name: "bindings" } && info!.Namespace.Length > 0 && info.Name.Length == 0;
         var componentStatus = resource is { Group: "", Name: Components.ComponentStatusEndpoint.Resource } && info!.Namespace.Length == 0;
-        if (info is null || resource is null || !(review || tokenRequest || tokenReview || binding || componentStatus || ResourceHandler.Serves(resource)))
+        var resourceMetrics = resource is not null && ResourceMetrics.MetricsResources.Serves(resource);
+        if (info is null || resource is null || !(review || tokenRequest || tokenReview || binding || componentStatus || resourceMetrics || ResourceHandler.Serves(resource)))
         {
             await StatusResponse.NotFoundAsync(context);
             return;
@@ -206,6 +217,7 @@ internal static class ApiHost
                 : review ? reviews.HandleAsync(context, info, user)
                 : binding ? handler.BindAsync(context, info, context.RequestAborted)
                 : componentStatus ? Components.ComponentStatusEndpoint.HandleAsync(context, info, components, TimeProvider.System)
+                : resourceMetrics ? ResourceMetrics.MetricsEndpoint.HandleAsync(context, info, usage, storage, TimeProvider.System)
                 : handler.HandleAsync(context, info, resource));
         }
         catch (ApiStatusException e) when (!context.Response.HasStarted)

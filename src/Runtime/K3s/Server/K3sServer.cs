@@ -101,7 +101,8 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await KubernetesService.EnsureAsync(storage, ApiHost.ServiceRange(storage, settings.ServiceCidr).First, advertise, settings.HttpsListenPort, TimeProvider.System, cancellationToken);
         await EnsureClusterDnsServiceAsync(storage, cancellationToken);
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
-        await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken);
+        await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken,
+            settings.Disabled.Contains("metrics-server") ? [] : ApiServer.ResourceMetrics.MetricsResources.All);
         await using var crdStatus = new CrdStatusController(storage, registry, TimeProvider.System, loggers.CreateLogger("k3s.apiextensions"));
         await using var policy = await RbacPolicyCache.StartAsync(storage, loggers.CreateLogger("k3s.rbac"), cancellationToken);
         await using var nodeGraph = await PodNodeGraph.StartAsync(storage, loggers.CreateLogger("k3s.authorizer"), cancellationToken);

@@ -15,11 +15,14 @@ namespace K3sLab.K3s.ApiServer.Discovery;
 internal sealed class ResourceRegistry : IAsyncDisposable
 {
     private readonly Lock _gate = new();
+    private readonly IReadOnlyList<ApiResource> _addOns;
     private ObjectCache? _cache;
-    private Snapshot _snapshot = Build([]);
+    private Snapshot _snapshot;
 
-    private ResourceRegistry()
+    private ResourceRegistry(IReadOnlyList<ApiResource> addOns)
     {
+        _addOns = addOns;
+        _snapshot = Build(addOns, []);
     }
 
     /// <summary>Raised (on the watch's loop) after every change to the served set or to a definition.</summary>
@@ -40,12 +43,16 @@ internal sealed class ResourceRegistry : IAsyncDisposable
     }
 
     /// <summary>The built-in resources only (tests, and servers that do not watch definitions).</summary>
-    public static ResourceRegistry BuiltIn() => new();
+    public static ResourceRegistry BuiltIn() => new([]);
 
-    /// <summary>Lists the definitions once (so the first request sees them) and starts watching them.</summary>
-    public static async Task<ResourceRegistry> StartAsync(ObjectStorage storage, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists the definitions once (so the first request sees them) and starts watching them. <paramref name="addOns"/>
+    /// are served as built-ins too: the groups of packaged components this server runs (metrics-server's
+    /// <c>metrics.k8s.io</c>), which k3s registers as APIServices and this server answers itself.
+    /// </summary>
+    public static async Task<ResourceRegistry> StartAsync(ObjectStorage storage, ILogger logger, CancellationToken cancellationToken, IReadOnlyList<ApiResource>? addOns = null)
     {
-        var registry = new ResourceRegistry();
+        var registry = new ResourceRegistry(addOns ?? []);
         registry._cache = await ObjectCache.StartAsync(storage, CrdResources.Kind, logger, (_, _, _) => registry.Rebuild(), cancellationToken).ConfigureAwait(false);
         registry.Rebuild();
         return registry;
@@ -67,16 +74,16 @@ internal sealed class ResourceRegistry : IAsyncDisposable
         lock (_gate)
         {
             var definitions = _cache?.Items.Values.OrderBy(d => d["metadata"]?["name"]?.GetValue<string>(), StringComparer.Ordinal).ToList() ?? [];
-            var next = Build(definitions) with { Generation = _snapshot.Generation + 1 };
+            var next = Build(_addOns, definitions) with { Generation = _snapshot.Generation + 1 };
             Volatile.Write(ref _snapshot, next);
         }
 
         Changed?.Invoke();
     }
 
-    private static Snapshot Build(IReadOnlyList<JsonObject> definitions)
+    private static Snapshot Build(IReadOnlyList<ApiResource> addOns, IReadOnlyList<JsonObject> definitions)
     {
-        var all = new List<ApiResource>(ApiResourceCatalog.BuiltIn);
+        var all = new List<ApiResource>(ApiResourceCatalog.BuiltIn.Concat(addOns));
         var byPath = all.ToDictionary(r => (r.Group, r.Version, r.Name));
         var kinds = all.Select(r => (r.Group, r.Kind)).ToHashSet();
         var conflicting = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);

@@ -192,7 +192,8 @@ internal sealed partial class ResourceHandler
         };
     }
 
-    private static string KubeletHost(JsonObject node, string nodeName)
+    /// <summary>The address the API server dials a node's kubelet at: InternalIP, ExternalIP, then Hostname.</summary>
+    internal static string KubeletHost(JsonObject node, string nodeName)
     {
         var addresses = (node["status"]?["addresses"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         foreach (var type in AddressPreference)
@@ -206,7 +207,8 @@ internal sealed partial class ResourceHandler
         throw ApiErrors.BadRequest($"no preferred addresses found; known addresses: []; node {nodeName}");
     }
 
-    private static int KubeletPort(JsonObject node) =>
+    /// <summary>The kubelet's port from the Node's <c>daemonEndpoints</c>, else 10250.</summary>
+    internal static int KubeletPort(JsonObject node) =>
         node["status"]?["daemonEndpoints"]?["kubeletEndpoint"]?["Port"] is JsonValue port && port.TryGetValue<int>(out var p) && p > 0 ? p : Kubelet.KubeletSettings.DefaultPort;
 
     /// <summary>A kubelet error answer as kube-apiserver's generic response checker turns it into a Status.</summary>

@@ -84,6 +84,9 @@ internal sealed partial class PodSync(ApiClient api, IContainerRuntime runtime, 
     /// <summary>The worker of the pod named <paramref name="name"/> in <paramref name="ns"/> on this node, if any. Thread-safe.</summary>
     public PodWorker? Find(string ns, string name) => _byName.TryGetValue((ns, name), out var worker) ? worker : null;
 
+    /// <summary>Every container of this node's pods that runs now, for the resource metrics. Thread-safe.</summary>
+    public IReadOnlyList<Stats.RunningContainer> RunningContainers() => [.. _byName.Values.SelectMany(w => w.RunningContainers())];
+
     private static string Uid(JsonObject pod) => pod["metadata"]?["uid"]?.GetValue<string>() ?? string.Empty;
 
     private void Observe(JsonObject pod)

@@ -10,6 +10,7 @@ namespace K3sLab.K3s.Kubelet.Server;
 /// <summary>
 /// The kubelet's HTTPS API (port 10250): <c>GET /containerLogs/{namespace}/{pod}/{container}</c>, the streaming
 /// endpoints <c>/exec</c>, <c>/attach</c> and <c>/portForward</c> (<c>KubeletApi.Streaming.cs</c>) and
+/// <c>GET /metrics/resource</c> (the node's and its containers' CPU and memory for metrics-server) and
 /// <c>GET /healthz</c>, served with the node's serving certificate (<c>agent/serving-kubelet.crt</c>).
 /// </summary>
 /// <remarks>
@@ -74,6 +75,8 @@ internal sealed partial class KubeletApi : IAsyncDisposable
         app.UseWebSockets();
         app.MapGet("/healthz", context => PlainAsync(context, StatusCodes.Status200OK, "ok"));
         app.Map("/containerLogs/{**path}", context => ContainerLogsAsync(context, pods, time));
+        var usage = new Stats.ResourceUsageReader();
+        app.MapGet("/metrics/resource", context => ResourceMetricsAsync(context, pods, usage, time));
         MapStreaming(app, pods, time, logger);
         app.MapFallback(context => PlainAsync(context, StatusCodes.Status404NotFound, "404 page not found\n"));
         await app.StartAsync(cancellationToken);
@@ -85,6 +88,19 @@ internal sealed partial class KubeletApi : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
+    }
+
+    /// <summary>
+    /// <c>/metrics/resource</c>: the node's and its running containers' CPU and memory, read now, as the kubelet's
+    /// resource metrics endpoint serves them to metrics-server.
+    /// </summary>
+    private static async Task ResourceMetricsAsync(HttpContext context, PodSync pods, Stats.ResourceUsageReader usage, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        var text = Stats.ResourceMetricsText.Write(usage.ReadNode(now), usage.ReadContainers(pods.RunningContainers(), now));
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = Stats.ResourceMetricsText.ContentType;
+        await context.Response.WriteAsync(text, context.RequestAborted);
     }
 
     /// <summary><c>/containerLogs/{namespace}/{pod}/{container}</c>, as the kubelet's <c>getContainerLogs</c>.</summary>
