@@ -92,6 +92,13 @@ public sealed class MetricsApiTests : IAsyncLifetime
 
         var raw = await KubectlAsync(server, "1.33", ct, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes/a1");
         raw.Stdout.Should().Contain("\"kind\":\"NodeMetrics\"").And.Contain("\"window\":\"");
+        // The view role reads pod metrics in its namespace, as k3s aggregates system:aggregated-metrics-reader into it;
+        // node metrics are cluster-wide, beyond a namespace's binding.
+        (await KubectlAsync(server, "1.33", ct, "create", "rolebinding", "jane-view", "--clusterrole=view", "--user=jane", "-n", "default")).ExitCode.Should().Be(0);
+        var asJane = await KubectlAsync(server, "1.33", ct, "top", "pod", "--as=jane", "--no-headers");
+        Rows(asJane.Stdout).Select(r => r[0]).Should().Equal(["burner", "idle"], asJane.Stderr);
+        (await KubectlAsync(server, "1.33", ct, "top", "node", "--as=jane")).Stderr.Should().Contain("forbidden");
+
         var table = await KubectlAsync(server, "1.33", ct, "get", "podmetrics", "burner");
         Rows(table.Stdout)[0].Should().Equal("NAME", "CPU", "MEMORY", "WINDOW");
         Rows(table.Stdout)[1][0].Should().Be("burner");

@@ -37,6 +37,9 @@ internal static class BootstrapPolicy
         ("policy", ["poddisruptionbudgets", "poddisruptionbudgets/status"]),
         ("discovery.k8s.io", ["endpointslices"]),
         ("coordination.k8s.io", ["leases"]),
+        // What k3s's metrics-server manifest adds through system:aggregated-metrics-reader's aggregate-to-view,
+        // -edit and -admin labels: kubectl top for whoever may read the namespace.
+        ("metrics.k8s.io", ["pods", "nodes"]),
     ];
 
     /// <summary>What edit may change beyond reading: the view resources minus read-only ones, plus secrets and pod access.</summary>
@@ -86,6 +89,7 @@ internal static class BootstrapPolicy
             Rule(["create", "patch", "update"], [string.Empty, "events.k8s.io"], ["events"]),
             Rule([.. Read, "create", "update"], ["coordination.k8s.io"], ["leases"]),
         ]),
+        new(string.Empty, "system:aggregated-metrics-reader", [Rule(Read, ["metrics.k8s.io"], ["pods", "nodes"])]),
         new(string.Empty, "view", [.. Viewable.Select(v => Rule(Read, [v.Group], v.Resources))]),
         new(string.Empty, "edit", [.. Viewable.Select(v => Rule(Read, [v.Group], v.Resources)), .. Editable.Select(e => Rule(Write, [e.Group], e.Resources)), Rule(Read, [string.Empty], ["secrets"])]),
         new(string.Empty, "admin",
