@@ -34,11 +34,11 @@ public sealed class MetricsApiTests : IAsyncLifetime
         agent.Start(server.Url, server.AgentToken, "--kubelet-arg", "address=127.0.0.1", "--kubelet-arg", $"port={_kubeletPort}");
         await server.WaitNodesReadyAsync(["s1", "a1"], TimeSpan.FromSeconds(120), ct);
 
-        var resources = await KubectlAsync(server, "1.33", ct, "api-resources", "--api-group=metrics.k8s.io", "--no-headers");
+        var resources = await server.KubectlAsync("1.33", ct, "api-resources", "--api-group=metrics.k8s.io", "--no-headers");
         resources.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
             .Should().Equal("nodes metrics.k8s.io/v1beta1 false NodeMetrics", "pods metrics.k8s.io/v1beta1 true PodMetrics");
 
-        await ApplyAsync(server, """
+        await server.ApplyAsync("""
             apiVersion: v1
             kind: Pod
             metadata: {name: burner, namespace: default, labels: {app: burner}}
@@ -60,24 +60,24 @@ public sealed class MetricsApiTests : IAsyncLifetime
 
         foreach (var version in Kubectl.SupportedVersions)
         {
-            var nodes = await Eventually.UntilAsync(() => KubectlAsync(server, version, ct, "top", "node", "--no-headers"),
+            var nodes = await Eventually.UntilAsync(() => server.KubectlAsync(version, ct, "top", "node", "--no-headers"),
                 r => r.ExitCode == 0 && Rows(r.Stdout).Count == 2 && Rows(r.Stdout).All(row => !row.Contains("<unknown>")), TimeSpan.FromSeconds(90), ct);
             Rows(nodes.Stdout).Select(r => r[0]).Should().Equal("a1", "s1");
             Rows(nodes.Stdout).Should().AllSatisfy(r => r[1].Should().MatchRegex("^[0-9]+m$"));
             Rows(nodes.Stdout).Should().AllSatisfy(r => r[3].Should().MatchRegex("^[0-9]+Mi$"));
 
-            var pods = await Eventually.UntilAsync(() => KubectlAsync(server, version, ct, "top", "pod", "--no-headers"),
+            var pods = await Eventually.UntilAsync(() => server.KubectlAsync(version, ct, "top", "pod", "--no-headers"),
                 r => r.ExitCode == 0 && Rows(r.Stdout).Count == 2, TimeSpan.FromSeconds(90), ct);
             var byName = Rows(pods.Stdout).ToDictionary(r => r[0], r => Millicores(r[1]));
             byName["burner"].Should().BeGreaterThan(200, $"a busy loop takes a large share of a core\n{pods.Stdout}");
             byName["idle"].Should().BeLessThan(50, $"sleep uses next to nothing\n{pods.Stdout}");
         }
 
-        var selected = await KubectlAsync(server, "1.33", ct, "top", "pod", "-l", "app=idle", "--containers", "--no-headers");
+        var selected = await server.KubectlAsync("1.33", ct, "top", "pod", "-l", "app=idle", "--containers", "--no-headers");
         Rows(selected.Stdout).Select(r => (r[0], r[1])).Should().Equal([("idle", "sleep")], selected.Stdout);
-        var missing = await KubectlAsync(server, "1.33", ct, "top", "pod", "nothing-here");
+        var missing = await server.KubectlAsync("1.33", ct, "top", "pod", "nothing-here");
         missing.Stderr.Should().Contain("pod \"nothing-here\" not found", "no such pod is the pod lister's own 404");
-        await ApplyAsync(server, """
+        await server.ApplyAsync("""
             apiVersion: v1
             kind: Pod
             metadata: {name: pending, namespace: default}
@@ -86,20 +86,20 @@ public sealed class MetricsApiTests : IAsyncLifetime
               containers:
               - {name: app, image: busybox, command: [sleep, '3600']}
             """, ct);
-        var pending = await KubectlAsync(server, "1.33", ct, "top", "pod", "pending");
+        var pending = await server.KubectlAsync("1.33", ct, "top", "pod", "pending");
         pending.Stderr.Should().Contain("podmetrics.metrics.k8s.io \"default/pending\" not found", "a pod that exists without metrics");
-        (await KubectlAsync(server, "1.33", ct, "top", "node", "nowhere")).Stderr.Should().Contain("node \"nowhere\" not found");
+        (await server.KubectlAsync("1.33", ct, "top", "node", "nowhere")).Stderr.Should().Contain("node \"nowhere\" not found");
 
-        var raw = await KubectlAsync(server, "1.33", ct, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes/a1");
+        var raw = await server.KubectlAsync("1.33", ct, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes/a1");
         raw.Stdout.Should().Contain("\"kind\":\"NodeMetrics\"").And.Contain("\"window\":\"");
         // The view role reads pod metrics in its namespace, as k3s aggregates system:aggregated-metrics-reader into it;
         // node metrics are cluster-wide, beyond a namespace's binding.
-        (await KubectlAsync(server, "1.33", ct, "create", "rolebinding", "jane-view", "--clusterrole=view", "--user=jane", "-n", "default")).ExitCode.Should().Be(0);
-        var asJane = await KubectlAsync(server, "1.33", ct, "top", "pod", "--as=jane", "--no-headers");
+        (await server.KubectlAsync("1.33", ct, "create", "rolebinding", "jane-view", "--clusterrole=view", "--user=jane", "-n", "default")).ExitCode.Should().Be(0);
+        var asJane = await server.KubectlAsync("1.33", ct, "top", "pod", "--as=jane", "--no-headers");
         Rows(asJane.Stdout).Select(r => r[0]).Should().Equal(["burner", "idle"], asJane.Stderr);
-        (await KubectlAsync(server, "1.33", ct, "top", "node", "--as=jane")).Stderr.Should().Contain("forbidden");
+        (await server.KubectlAsync("1.33", ct, "top", "node", "--as=jane")).Stderr.Should().Contain("forbidden");
 
-        var table = await KubectlAsync(server, "1.33", ct, "get", "podmetrics", "burner");
+        var table = await server.KubectlAsync("1.33", ct, "get", "podmetrics", "burner");
         Rows(table.Stdout)[0].Should().Equal("NAME", "CPU", "MEMORY", "WINDOW");
         Rows(table.Stdout)[1][0].Should().Be("burner");
     }
@@ -114,12 +114,12 @@ public sealed class MetricsApiTests : IAsyncLifetime
 
         foreach (var version in Kubectl.SupportedVersions)
         {
-            var top = await KubectlAsync(server, version, ct, "top", "node");
+            var top = await server.KubectlAsync(version, ct, "top", "node");
             top.ExitCode.Should().NotBe(0);
             top.Stderr.Should().Contain("Metrics API not available");
         }
 
-        var raw = await KubectlAsync(server, "1.33", ct, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes");
+        var raw = await server.KubectlAsync("1.33", ct, "get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes");
         raw.ExitCode.Should().NotBe(0);
         raw.Stderr.Should().Contain("NotFound");
     }
@@ -128,15 +128,4 @@ public sealed class MetricsApiTests : IAsyncLifetime
         [.. stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))];
 
     private static int Millicores(string cpu) => int.Parse(cpu.TrimEnd('m'), CultureInfo.InvariantCulture);
-
-    private static Task<KubectlResult> KubectlAsync(ServerNode node, string version, CancellationToken ct, params string[] args) =>
-        Kubectl.RunAsync(version, node.Kubeconfig, ct, ["--server", node.Url, "--request-timeout", "20s", .. args]);
-
-    private async Task ApplyAsync(ServerNode server, string yaml, CancellationToken ct)
-    {
-        var file = Path.Combine(_cluster.Root.FullName, $"pods-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(file, yaml, ct);
-        var result = await KubectlAsync(server, "1.33", ct, "apply", "-f", file);
-        result.ExitCode.Should().Be(0, result.Stderr);
-    }
 }

@@ -49,7 +49,7 @@ public sealed class PodLogsTests : IAsyncLifetime
         await refused.Should().ThrowAsync<SocketException>("a1's kubelet listens on 127.0.0.1 only");
 
         var trigger = Path.Combine(_cluster.Root.FullName, "go");
-        await ApplyAsync(server, $$"""
+        await server.ApplyAsync($$"""
             apiVersion: v1
             kind: Pod
             metadata: {name: talker, namespace: default}
@@ -89,13 +89,13 @@ public sealed class PodLogsTests : IAsyncLifetime
 
         foreach (var version in Kubectl.SupportedVersions)
         {
-            var logs = await Eventually.UntilAsync(() => KubectlAsync(server, version, ct, "logs", "talker"), r => r.ExitCode == 0 && r.Stdout == "hello\nworld\n", TimeSpan.FromSeconds(60), ct);
+            var logs = await Eventually.UntilAsync(() => server.KubectlAsync(version, ct, "logs", "talker"), r => r.ExitCode == 0 && r.Stdout == "hello\nworld\n", TimeSpan.FromSeconds(60), ct);
             logs.Stdout.Should().Be("hello\nworld\n", $"kubectl {version} logs reads the agent's pod through the tunnel: {logs.Stderr}\n{server.Log}\n{agent.Log}");
         }
 
-        (await KubectlAsync(server, "1.33", ct, "logs", "talker", "--tail=1")).Stdout.Should().Be("world\n");
-        (await KubectlAsync(server, "1.27", ct, "logs", "talker", "--tail", "1")).Stdout.Should().Be("world\n");
-        var stamped = (await KubectlAsync(server, "1.33", ct, "logs", "talker", "--timestamps")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        (await server.KubectlAsync("1.33", ct, "logs", "talker", "--tail=1")).Stdout.Should().Be("world\n");
+        (await server.KubectlAsync("1.27", ct, "logs", "talker", "--tail", "1")).Stdout.Should().Be("world\n");
+        var stamped = (await server.KubectlAsync("1.33", ct, "logs", "talker", "--timestamps")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         stamped.Should().HaveCount(2);
         DateTimeOffset.TryParse(stamped[0].Split(' ')[0], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _).Should().BeTrue(stamped[0]);
         stamped[0].Should().EndWith(" hello");
@@ -110,18 +110,18 @@ public sealed class PodLogsTests : IAsyncLifetime
         }
 
         // The server's own pod is read directly.
-        var local = await Eventually.UntilAsync(() => KubectlAsync(server, "1.33", ct, "logs", "local"), r => r.Stdout == "on the server\n", TimeSpan.FromSeconds(60), ct);
+        var local = await Eventually.UntilAsync(() => server.KubectlAsync("1.33", ct, "logs", "local"), r => r.Stdout == "on the server\n", TimeSpan.FromSeconds(60), ct);
         local.Stdout.Should().Be("on the server\n", local.Stderr);
 
         // --previous after a restart.
-        var previous = await Eventually.UntilAsync(() => KubectlAsync(server, "1.33", ct, "logs", "crasher", "--previous"), r => r.ExitCode == 0 && r.Stdout.StartsWith("run at ", StringComparison.Ordinal), TimeSpan.FromSeconds(60), ct);
+        var previous = await Eventually.UntilAsync(() => server.KubectlAsync("1.33", ct, "logs", "crasher", "--previous"), r => r.ExitCode == 0 && r.Stdout.StartsWith("run at ", StringComparison.Ordinal), TimeSpan.FromSeconds(60), ct);
         previous.Stdout.Should().StartWith("run at ", $"the previous run's log: {previous.Stderr}");
-        (await KubectlAsync(server, "1.33", ct, "logs", "local", "--previous")).Stderr.Should().Contain("previous terminated container \"app\" in pod \"local\" not found");
+        (await server.KubectlAsync("1.33", ct, "logs", "local", "--previous")).Stderr.Should().Contain("previous terminated container \"app\" in pod \"local\" not found");
 
         // kube-apiserver's container choice, asked without kubectl's own client-side check.
-        var raw = await KubectlAsync(server, "1.33", ct, "get", "--raw", "/api/v1/namespaces/default/pods/two/log");
+        var raw = await server.KubectlAsync("1.33", ct, "get", "--raw", "/api/v1/namespaces/default/pods/two/log");
         raw.Stderr.Should().Contain("a container name must be specified for pod two, choose one of: [a b]");
-        (await KubectlAsync(server, "1.33", ct, "logs", "two", "-c", "b")).Stdout.Should().Be("from b\n");
+        (await server.KubectlAsync("1.33", ct, "logs", "two", "-c", "b")).Stdout.Should().Be("from b\n");
 
         // Only kubelet certificates may open a tunnel: no credentials is k3s's 401, the join token's 403.
         var password = token[(token.LastIndexOf(':') + 1)..];
@@ -167,17 +167,6 @@ public sealed class PodLogsTests : IAsyncLifetime
         using var client = new HttpClient(handler);
         using var response = await client.GetAsync(url, ct);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct));
-    }
-
-    private static Task<KubectlResult> KubectlAsync(ServerNode node, string version, CancellationToken ct, params string[] args) =>
-        Kubectl.RunAsync(version, node.Kubeconfig, ct, ["--server", node.Url, "--request-timeout", "20s", .. args]);
-
-    private async Task ApplyAsync(ServerNode server, string yaml, CancellationToken ct)
-    {
-        var file = Path.Combine(_cluster.Root.FullName, $"pods-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(file, yaml, ct);
-        var result = await KubectlAsync(server, "1.33", ct, "apply", "-f", file);
-        result.ExitCode.Should().Be(0, result.Stderr);
     }
 
     /// <summary>A long-running <c>kubectl</c> whose output is collected as it comes; disposing kills it.</summary>

@@ -37,7 +37,7 @@ public sealed class PodStreamingTests : IAsyncLifetime
 
         var site = Directory.CreateDirectory(Path.Combine(_cluster.Root.FullName, "site"));
         await File.WriteAllTextAsync(Path.Combine(site.FullName, "index.html"), "hello through port-forward\n", ct);
-        await ApplyAsync(server, $$"""
+        await server.ApplyAsync($$"""
             apiVersion: v1
             kind: Pod
             metadata: {name: shell, namespace: default}
@@ -146,7 +146,7 @@ public sealed class PodStreamingTests : IAsyncLifetime
 
         // RBAC: the verb follows the method, as in kube-apiserver 1.33: `create` for SPDY's POST, `get` for the
         // WebSocket's GET. A user who may only `get` pods/exec is refused by 1.27 and let in by 1.33's WebSocket.
-        await ApplyAsync(server, """
+        await server.ApplyAsync("""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: Role
             metadata: {name: exec-get-only, namespace: default}
@@ -296,14 +296,6 @@ public sealed class PodStreamingTests : IAsyncLifetime
         await process.WaitForExitAsync(timeout.Token);
         await reading;
         return (process.ExitCode, Seen() + await stderr);
-    }
-
-    private async Task ApplyAsync(ServerNode server, string yaml, CancellationToken ct)
-    {
-        var file = Path.Combine(_cluster.Root.FullName, $"pods-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(file, yaml, ct);
-        var result = await KubectlAsync(server, "1.33", null, ct, "apply", "-f", file);
-        result.ExitCode.Should().Be(0, result.Stderr);
     }
 
     private static async Task WaitReadyAsync(ServerNode server, string[] pods, CancellationToken ct)

@@ -74,8 +74,20 @@ internal sealed class ServerNode(string name, IPAddress address, string root) : 
     }
 
     /// <summary>kubectl 1.33 against this server (not through any balancer), each request bounded to 20 s.</summary>
-    public Task<KubectlResult> KubectlAsync(CancellationToken ct, params string[] args) =>
-        Kubectl.RunAsync("1.33", Kubeconfig, ct, ["--server", Url, "--request-timeout", "20s", .. args]);
+    public Task<KubectlResult> KubectlAsync(CancellationToken ct, params string[] args) => KubectlAsync("1.33", ct, args);
+
+    /// <summary>kubectl of <paramref name="version"/> (e.g. <c>1.27</c>) against this server, each request bounded to 20 s.</summary>
+    public Task<KubectlResult> KubectlAsync(string version, CancellationToken ct, params string[] args) =>
+        Kubectl.RunAsync(version, Kubeconfig, ct, ["--server", Url, "--request-timeout", "20s", .. args]);
+
+    /// <summary><c>kubectl apply</c> of <paramref name="yaml"/> (written to a file of this node's folder); fails the test on a refusal.</summary>
+    public async Task ApplyAsync(string yaml, CancellationToken ct)
+    {
+        var file = Path.Combine(Folder, $"apply-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, yaml, ct);
+        var result = await KubectlAsync(ct, "apply", "-f", file);
+        result.ExitCode.Should().Be(0, result.Stderr);
+    }
 
     /// <summary>Waits until every one of <paramref name="nodes"/> is Ready as this server reports it; fails with what it last saw.</summary>
     public async Task WaitNodesReadyAsync(IReadOnlyCollection<string> nodes, TimeSpan within, CancellationToken ct)

@@ -118,18 +118,19 @@ public sealed class ResourceMetricsTests
 
     [Theory]
     [InlineData(0L, "0")]
-    [InlineData(1000L, "1000")]
+    [InlineData(1000L, "1k")]
+    [InlineData(1500L, "1500")]
     [InlineData(4096L, "4Ki")]
     [InlineData(3L * 1024 * 1024, "3Mi")]
     [InlineData(1024L * 1024 + 1024, "1025Ki")]
-    public void Memory_Bytes_LargestBinarySuffixThatDivides(long bytes, string expected) => MetricsDocuments.Memory(bytes).Should().Be(expected);
+    public void Memory_Bytes_AsGoWritesABinaryQuantity(long bytes, string expected) => MetricsDocuments.Memory(bytes).Should().Be(expected);
 
     [Theory]
     [InlineData(15_003, "15.003s")]
     [InlineData(750, "750ms")]
     [InlineData(60_500, "1m0.5s")]
     [InlineData(3_725_000, "1h2m5s")]
-    public void GoDuration_Milliseconds_AsGoWritesThem(int ms, string expected) => MetricsDocuments.GoDuration(TimeSpan.FromMilliseconds(ms)).Should().Be(expected);
+    public void GoDuration_Milliseconds_AsGoWritesThem(int ms, string expected) => K3sLab.K3s.Cli.GoDuration.Format(TimeSpan.FromMilliseconds(ms)).Should().Be(expected);
 
     [Fact]
     public void PodDocument_LatestContainerStampsThePod_LabelsCopied()

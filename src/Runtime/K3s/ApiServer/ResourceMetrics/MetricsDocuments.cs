@@ -1,13 +1,12 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
+using K3sLab.K3s.ApiServer.Validation;
 
 namespace K3sLab.K3s.ApiServer.ResourceMetrics;
 
 /// <summary>
 /// The <c>metrics.k8s.io/v1beta1</c> objects as metrics-server writes them: <c>NodeMetrics</c> and
 /// <c>PodMetrics</c> with the node's or pod's labels, a creation time of the moment of the request, the sample's
-/// timestamp and window (a Go duration), and usage as canonical quantities (CPU in n/u/m, memory with the largest
-/// binary suffix that divides it). Pure.
+/// timestamp and window (a Go duration), and usage as Go's canonical quantities (<see cref="Quantity"/>). Pure.
 /// </summary>
 internal static class MetricsDocuments
 {
@@ -20,8 +19,8 @@ internal static class MetricsDocuments
         ["kind"] = "NodeMetrics",
         ["apiVersion"] = ApiVersion,
         ["metadata"] = Metadata(name, null, labels, now),
-        ["timestamp"] = Time(usage.Timestamp),
-        ["window"] = GoDuration(usage.Window),
+        ["timestamp"] = Kubelet.Timestamps.Format(usage.Timestamp),
+        ["window"] = Cli.GoDuration.Format(usage.Window),
         ["usage"] = Usage(usage),
     };
 
@@ -33,8 +32,8 @@ internal static class MetricsDocuments
             ["kind"] = "PodMetrics",
             ["apiVersion"] = ApiVersion,
             ["metadata"] = Metadata(pod.Name, pod.Namespace, labels, now),
-            ["timestamp"] = Time(latest.Timestamp),
-            ["window"] = GoDuration(latest.Window),
+            ["timestamp"] = Kubelet.Timestamps.Format(latest.Timestamp),
+            ["window"] = Cli.GoDuration.Format(latest.Window),
             ["containers"] = new JsonArray([.. pod.Containers.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["usage"] = Usage(c.Usage) })]),
         };
     }
@@ -55,58 +54,11 @@ internal static class MetricsDocuments
         return item;
     }
 
-    /// <summary>Nanocores as a canonical decimal quantity: <c>5m</c>, <c>250u</c>, <c>1234n</c>, <c>0</c>.</summary>
-    public static string Cpu(long nanoCores) => nanoCores switch
-    {
-        0 => "0",
-        _ when nanoCores % 1_000_000_000 == 0 => (nanoCores / 1_000_000_000).ToString(CultureInfo.InvariantCulture),
-        _ when nanoCores % 1_000_000 == 0 => (nanoCores / 1_000_000).ToString(CultureInfo.InvariantCulture) + "m",
-        _ when nanoCores % 1_000 == 0 => (nanoCores / 1_000).ToString(CultureInfo.InvariantCulture) + "u",
-        _ => nanoCores.ToString(CultureInfo.InvariantCulture) + "n",
-    };
+    /// <summary>Nanocores as Go writes <c>NewScaledQuantity(n, Nano)</c>: <c>5m</c>, <c>250u</c>, <c>1234n</c>, <c>0</c>.</summary>
+    public static string Cpu(long nanoCores) => new Quantity(nanoCores / 1_000_000_000m, Quantity.Format.DecimalSI, string.Empty).ToString();
 
-    /// <summary>Bytes as a canonical binary quantity: <c>12Ki</c>, <c>3Mi</c>, or plain bytes when no suffix divides them.</summary>
-    public static string Memory(long bytes)
-    {
-        if (bytes == 0)
-        {
-            return "0";
-        }
-
-        string[] suffixes = ["Ki", "Mi", "Gi", "Ti", "Pi"];
-        var value = bytes;
-        var used = -1;
-        while (used + 1 < suffixes.Length && value % 1024 == 0)
-        {
-            value /= 1024;
-            used++;
-        }
-
-        return value.ToString(CultureInfo.InvariantCulture) + (used >= 0 ? suffixes[used] : string.Empty);
-    }
-
-    /// <summary>A duration as Go's <c>time.Duration.String</c> writes it: <c>15.003s</c>, <c>1m0.5s</c>, <c>750ms</c>.</summary>
-    public static string GoDuration(TimeSpan span)
-    {
-        if (span <= TimeSpan.Zero)
-        {
-            return "0s";
-        }
-
-        if (span < TimeSpan.FromSeconds(1))
-        {
-            return Trim(span.TotalMilliseconds) + "ms";
-        }
-
-        var hours = (long)span.TotalHours;
-        var minutes = span.Minutes;
-        var seconds = span.TotalSeconds - hours * 3600 - minutes * 60;
-        return (hours > 0 ? hours.ToString(CultureInfo.InvariantCulture) + "h" : string.Empty)
-            + (hours > 0 || minutes > 0 ? minutes.ToString(CultureInfo.InvariantCulture) + "m" : string.Empty)
-            + Trim(seconds) + "s";
-    }
-
-    private static string Trim(double value) => Math.Round(value, 9).ToString("0.#########", CultureInfo.InvariantCulture);
+    /// <summary>Bytes as Go writes <c>NewQuantity(b, BinarySI)</c>: <c>12Ki</c>, <c>3Mi</c>, <c>1500</c>, <c>1k</c> under 1024.</summary>
+    public static string Memory(long bytes) => new Quantity(bytes, Quantity.Format.BinarySI, string.Empty).ToString();
 
     private static JsonObject Usage(UsagePoint usage) => new()
     {
@@ -122,7 +74,7 @@ internal static class MetricsDocuments
             metadata["namespace"] = ns;
         }
 
-        metadata["creationTimestamp"] = Time(now);
+        metadata["creationTimestamp"] = Kubelet.Timestamps.Format(now);
         if (labels is { Count: > 0 })
         {
             metadata["labels"] = labels.DeepClone();
@@ -130,6 +82,4 @@ internal static class MetricsDocuments
 
         return metadata;
     }
-
-    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }
