@@ -54,6 +54,7 @@ internal static class ServerCommand
         var disableApiServer = EnvOption.Flag("--disable-apiserver", null, "(components) Do not run kube-apiserver");
         var disableEtcd = EnvOption.Flag("--disable-etcd", null, "(components) Do not run etcd");
         var disableKubeProxy = EnvOption.Flag("--disable-kube-proxy", null, "(components) Disable running kube-proxy");
+        var localStoragePath = EnvOption.String("--default-local-storage-path", null, null, "Default local storage path for local provisioner storage class");
         var disable = EnvOption.List("--disable", null, "(components) Do not deploy packaged components and delete any deployed components (valid items: coredns, servicelb, traefik, local-storage, metrics-server, runtimes)");
 
         var command = new Command("server", "Run management server");
@@ -71,6 +72,7 @@ internal static class ServerCommand
         command.Options.Add(disableEtcd);
         command.Options.Add(disableKubeProxy);
         command.Options.Add(disable);
+        command.Options.Add(localStoragePath);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var loggers = RuntimeLogging.Create();
@@ -120,7 +122,7 @@ internal static class ServerCommand
                     DisableKubeProxy = parse.GetValue(disableKubeProxy),
                     Disabled = disabled,
                     Controllers = ComponentArgs.Apply(
-                        Controllers.ControllerSettings.Default with { DisableControllerManager = parse.GetValue(disableControllerManager), DisableScheduler = parse.GetValue(disableScheduler), DisableServiceLb = disabled.Contains("servicelb") },
+                        Controllers.ControllerSettings.Default with { DisableControllerManager = parse.GetValue(disableControllerManager), DisableScheduler = parse.GetValue(disableScheduler), DisableServiceLb = disabled.Contains("servicelb"), LocalStoragePath = LocalStoragePath(disabled, parse.GetValue(localStoragePath), parse.GetValue(dataDir)!) },
                         parse.GetValue(controllerManagerArg)!,
                         parse.GetValue(schedulerArg)!,
                         logger),
@@ -209,6 +211,13 @@ internal static class ServerCommand
 
         return value;
     }
+
+    /// <summary>
+    /// Where the local-path provisioner keeps volumes: <c>--default-local-storage-path</c>, else
+    /// <c>&lt;data-dir&gt;/storage</c> as in k3s; null under <c>--disable local-storage</c>.
+    /// </summary>
+    internal static string? LocalStoragePath(IReadOnlySet<string> disabled, string? flag, string dataDir) =>
+        disabled.Contains("local-storage") ? null : Path.GetFullPath(flag ?? Path.Combine(dataDir, "storage"));
 
     /// <summary>The components of <c>--disable</c> (repeated or comma-separated); a name k3s does not know is refused.</summary>
     internal static IReadOnlySet<string> DisabledComponents(IEnumerable<string> values)

@@ -11,6 +11,9 @@ internal static class ApiPaths
     public static readonly ResourceKind Services = new(string.Empty, "services", true);
     public static readonly ResourceKind Endpoints = new(string.Empty, "endpoints", true);
     public static readonly ResourceKind ServiceAccounts = new(string.Empty, "serviceaccounts", true);
+    public static readonly ResourceKind PersistentVolumeClaims = new(string.Empty, "persistentvolumeclaims", true);
+    public static readonly ResourceKind PersistentVolumes = new(string.Empty, "persistentvolumes", false);
+    public static readonly ResourceKind StorageClasses = new("storage.k8s.io", "storageclasses", false);
     public static readonly ResourceKind ConfigMaps = new(string.Empty, "configmaps", true);
     public static readonly ResourceKind Events = new(string.Empty, "events", true);
     public static readonly ResourceKind ReplicaSets = new("apps", "replicasets", true);

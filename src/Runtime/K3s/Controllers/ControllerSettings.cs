@@ -22,6 +22,13 @@ internal sealed record ControllerSettings
     /// </summary>
     public bool DisableServiceLb { get; init; }
 
+    /// <summary>
+    /// Where the local-path provisioner puts volumes on their nodes (<c>--default-local-storage-path</c>, default
+    /// <c>&lt;data-dir&gt;/storage</c>); null under <c>--disable local-storage</c>, when neither the provisioner nor its
+    /// StorageClass exists.
+    /// </summary>
+    public string? LocalStoragePath { get; init; }
+
     /// <summary><c>controllers</c>: which of kube-controller-manager's controllers run (upstream <c>*</c>).</summary>
     public ControllerSelection Selection { get; init; } = ControllerSelection.All;
 

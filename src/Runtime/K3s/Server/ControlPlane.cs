@@ -43,8 +43,17 @@ internal sealed class ControlPlane : IAsyncDisposable
             ("replicaset-controller", () => new Controllers.Apps.ReplicaSetController()),
             ("deployment-controller", () => new Controllers.Apps.DeploymentController()),
             ("endpoints-controller", () => new Controllers.Endpoints.EndpointsController()),
+            ("persistentvolume-binder-controller", () => new Controllers.Storage.PersistentVolumeBinder()),
+            ("persistentvolumeclaim-protection-controller", () => new Controllers.Storage.ClaimProtection()),
+            ("persistentvolume-protection-controller", () => new Controllers.Storage.VolumeProtection()),
             ("servicelb", () => new Controllers.ServiceLb.ServiceLbController()),
-        }.Where(c => settings.Selection.IsEnabled(c.Name) && !(c.Name == "servicelb" && settings.DisableServiceLb)).Select(c => c.Create()),
+            ("local-storage", () => new Controllers.Storage.LocalPathProvisioner(settings.LocalStoragePath ?? string.Empty)),
+        }.Where(c => c.Name switch
+        {
+            "servicelb" => !settings.DisableServiceLb && settings.Selection.IsEnabled(c.Name),
+            "local-storage" => settings.LocalStoragePath is not null && settings.Selection.IsEnabled(c.Name),
+            _ => settings.Selection.IsEnabled(c.Name),
+        }).Select(c => c.Create()),
     ];
 
     /// <summary>What kube-scheduler runs here.</summary>

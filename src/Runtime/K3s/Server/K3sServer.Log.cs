@@ -48,5 +48,8 @@ internal sealed partial class K3sServer
 
         [LoggerMessage(EventId = 1014, Level = LogLevel.Error, Message = "The kube-dns Service could not be set up: {Error}")]
         public static partial void ClusterDnsServiceFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 1015, Level = LogLevel.Error, Message = "The local-path StorageClass could not be set up: {Error}")]
+        public static partial void LocalStorageClassFailed(ILogger logger, string error);
     }
 }

@@ -100,6 +100,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         var advertise = settings.AdvertiseAddress ?? settings.NodeIp.ToString();
         await KubernetesService.EnsureAsync(storage, ApiHost.ServiceRange(storage, settings.ServiceCidr).First, advertise, settings.HttpsListenPort, TimeProvider.System, cancellationToken);
         await EnsureClusterDnsServiceAsync(storage, cancellationToken);
+        await EnsureLocalStorageClassAsync(storage, cancellationToken);
         await BootstrapPolicy.EnsureAsync(storage, TimeProvider.System, cancellationToken);
         await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken,
             settings.Disabled.Contains("metrics-server") ? [] : ApiServer.ResourceMetrics.MetricsResources.All);
@@ -295,6 +296,26 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         catch (Exception e) when (e is StoreException or ApiServer.Errors.ApiStatusException or FormatException)
         {
             Log.ClusterDnsServiceFailed(_logger, e.Message);
+        }
+    }
+
+    /// <summary>The <c>local-path</c> StorageClass, or its removal under <c>--disable local-storage</c>; a failure is logged, not fatal.</summary>
+    private async Task EnsureLocalStorageClassAsync(ObjectStorage storage, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (settings.Controllers.LocalStoragePath is not null)
+            {
+                await LocalStorageClass.EnsureAsync(storage, TimeProvider.System, cancellationToken);
+            }
+            else
+            {
+                await LocalStorageClass.RemoveAsync(storage, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is StoreException or ApiServer.Errors.ApiStatusException)
+        {
+            Log.LocalStorageClassFailed(_logger, e.Message);
         }
     }
 

@@ -55,8 +55,9 @@ internal sealed record ServerSettings(
 
     /// <summary>
     /// <c>--disable</c>: packaged components not to run. Of k3s's list <c>coredns</c> (the cluster DNS inside the
-    /// server) and <c>servicelb</c> (the ServiceLB controller) name something this build runs; the others are accepted
-    /// and change nothing, since it ships none of them.
+    /// server), <c>servicelb</c> (the ServiceLB controller), <c>local-storage</c> (the local-path provisioner and its
+    /// StorageClass) and <c>metrics-server</c> name something this build runs; the others are accepted and change
+    /// nothing, since it ships none of them.
     /// </summary>
     public IReadOnlySet<string> Disabled { get; init; } = new HashSet<string>();
 

@@ -21,6 +21,14 @@ public sealed class ServerComponentFlagsTests
     }
 
     [Fact]
+    public void LocalStoragePath_DataDirStorageByDefault_TheFlagWhenGiven_NoneWhenDisabled()
+    {
+        ServerCommand.LocalStoragePath(new HashSet<string>(), null, "/var/lib/rancher/k3s").Should().Be("/var/lib/rancher/k3s/storage");
+        ServerCommand.LocalStoragePath(new HashSet<string>(), "/srv/volumes", "/var/lib/rancher/k3s").Should().Be("/srv/volumes");
+        ServerCommand.LocalStoragePath(new HashSet<string> { "local-storage" }, "/srv/volumes", "/var/lib/rancher/k3s").Should().BeNull();
+    }
+
+    [Fact]
     public void CheckClusterDns_AddressOfTheServiceRange_Accepted()
     {
         ServerCommand.CheckClusterDns("10.43.0.10", "10.43.0.0/16").Should().Be("10.43.0.10");

@@ -15,7 +15,7 @@ internal interface INodeGraph
 /// <summary>
 /// The node authorizer: a kubelet (<c>system:node:&lt;name&gt;</c> in group <c>system:nodes</c>) may touch only its own
 /// Node and Lease, the status of pods bound to it (and delete them once stopped), and the secrets, configmaps and service-account tokens those
-/// pods use (and the claims they mount). It may read pods, nodes and services cluster-wide, write events, and
+/// pods use (and the claims they mount, and those claims' volumes). It may read pods, nodes and services cluster-wide, write events, and
 /// review tokens and access for its own API, as the kubelet must. Any other
 /// request gets no opinion here (RBAC decides), so this never grants a node more than the rules below.
 /// </summary>
@@ -37,8 +37,33 @@ internal static class NodeAuthorizer
             return false;
         }
 
+        if (request is { Group: "", Resource: "persistentvolumes" })
+        {
+            return await MountsVolumeAsync(user.Name[NodeUserPrefix.Length..], request.Name, storage, cancellationToken).ConfigureAwait(false);
+        }
+
         var live = await PodNodeGraph.OfNamespaceAsync(storage, request.Namespace, cancellationToken).ConfigureAwait(false);
         return Allows(user, request, live);
+    }
+
+    /// <summary>
+    /// The graph's PVC-to-PV edge, read live: whether a claim bound to the volume is mounted by a pod on the node.
+    /// A kubelet asks for a volume once per pod start and volume refresh, so the claims are listed then.
+    /// </summary>
+    private static async Task<bool> MountsVolumeAsync(string node, string volume, Storage.ObjectStorage storage, CancellationToken cancellationToken)
+    {
+        var claims = await storage.ListAsync(new Storage.ResourceKind(string.Empty, "persistentvolumeclaims", true), string.Empty, 0, null, 0, cancellationToken).ConfigureAwait(false);
+        foreach (var claim in claims.Items.Where(c => c["spec"]?["volumeName"]?.GetValue<string>() == volume))
+        {
+            var ns = claim["metadata"]?["namespace"]?.GetValue<string>() ?? string.Empty;
+            var live = await PodNodeGraph.OfNamespaceAsync(storage, ns, cancellationToken).ConfigureAwait(false);
+            if (live.NodeReferences(node, "persistentvolumeclaims", ns, claim["metadata"]?["name"]?.GetValue<string>() ?? string.Empty))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>True to allow; false for no opinion.</summary>
@@ -63,6 +88,7 @@ internal static class NodeAuthorizer
             ("", "secrets" or "configmaps", "") when request.Verb == "get" => graph.NodeReferences(node, request.Resource, request.Namespace, request.Name),
             ("", "serviceaccounts", "token") when request.Verb == "create" => graph.NodeReferences(node, "serviceaccounts", request.Namespace, request.Name),
             ("", "persistentvolumeclaims", "") when request.Verb == "get" => graph.NodeReferences(node, "persistentvolumeclaims", request.Namespace, request.Name),
+            ("", "persistentvolumes", "") when request.Verb == "get" => graph.NodeReferences(node, "persistentvolumes", string.Empty, request.Name),
             ("authentication.k8s.io", "tokenreviews", "") or ("authorization.k8s.io", "subjectaccessreviews", "") when request.Verb == "create" => true,
             _ => false,
         };

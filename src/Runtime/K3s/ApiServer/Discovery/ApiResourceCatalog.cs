@@ -82,6 +82,8 @@ internal static class ApiResourceCatalog
 
         Of("scheduling.k8s.io", "priorityclasses", "PriorityClass", false, All, ["pc"]),
 
+        Of("storage.k8s.io", "storageclasses", "StorageClass", false, All, ["sc"]),
+
         Of("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", false, All, ["crd", "crds"], ["api-extensions"], [Status]),
     ];
 

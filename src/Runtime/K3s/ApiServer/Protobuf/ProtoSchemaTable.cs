@@ -8,7 +8,7 @@ namespace K3sLab.K3s.ApiServer.Protobuf;
 /// <c>tools/k8s-proto-schema.py TYPES_DIR</c> followed by these root kinds: Namespace ConfigMap Secret
 /// ServiceAccount Service Pod Node Deployment StatefulSet DaemonSet ReplicaSet Job CronJob Role ClusterRole
 /// RoleBinding ClusterRoleBinding Ingress IngressClass NetworkPolicy PodDisruptionBudget PriorityClass
-/// ResourceQuota LimitRange PersistentVolumeClaim Lease Scale SelfSubjectAccessReview SelfSubjectRulesReview
+/// ResourceQuota LimitRange PersistentVolumeClaim PersistentVolume StorageClass Lease Scale SelfSubjectAccessReview SelfSubjectRulesReview
 /// SubjectAccessReview LocalSubjectAccessReview SelfSubjectReview TokenReview TokenRequest Eviction DeleteOptions
 /// HorizontalPodAutoscaler.
 /// </summary>
@@ -40,6 +40,8 @@ internal static class ProtoSchemaTable
         ["PriorityClass"] = "@scheduling/v1; 1 metadata ObjectMeta; 2 value i32!; 3 globalDefault bool; 4 description s; 5 preemptionPolicy s!",
         ["ResourceQuota"] = "@core/v1; 1 metadata ObjectMeta; 2 spec ResourceQuotaSpec; 3 status ResourceQuotaStatus",
         ["LimitRange"] = "@core/v1; 1 metadata ObjectMeta; 2 spec LimitRangeSpec",
+        ["StorageClass"] = "@storage/v1; 1 metadata ObjectMeta; 2 provisioner s!; 3 parameters {s}; 4 reclaimPolicy s!; 5 mountOptions []s; 6 allowVolumeExpansion bool!; 7 volumeBindingMode s!; 8 allowedTopologies []TopologySelectorTerm",
+        ["PersistentVolume"] = "@core/v1; 1 metadata ObjectMeta; 2 spec PersistentVolumeSpec; 3 status PersistentVolumeStatus",
         ["PersistentVolumeClaim"] = "@core/v1; 1 metadata ObjectMeta; 2 spec PersistentVolumeClaimSpec; 3 status PersistentVolumeClaimStatus",
         ["Lease"] = "@coordination/v1; 1 metadata ObjectMeta; 2 spec LeaseSpec",
         ["Scale"] = "@autoscaling/v1; 1 metadata ObjectMeta; 2 spec ScaleSpec; 3 status ScaleStatus",
@@ -318,5 +320,23 @@ internal static class ProtoSchemaTable
         ["PodCertificateProjection"] = "@core/v1; 1 signerName s; 2 keyType s; 3 maxExpirationSeconds i32!; 4 credentialBundlePath s; 5 keyPath s; 6 certificateChainPath s; 7 userAnnotations {s}; 8 user i64!",
         ["HTTPHeader"] = "@core/v1; 1 name s!; 2 value s!",
         ["NodeSelectorRequirement"] = "@core/v1; 1 key s!; 2 operator s!; 3 values []s",
+        ["TopologySelectorTerm"] = "@core/v1; 1 matchLabelExpressions []TopologySelectorLabelRequirement",
+        ["PersistentVolumeSpec"] = "@core/v1; 1 capacity {q}; 2 ^ PersistentVolumeSource; 3 accessModes []s; 4 claimRef ObjectReference; 5 persistentVolumeReclaimPolicy s; 6 storageClassName s; 7 mountOptions []s; 8 volumeMode s!; 9 nodeAffinity VolumeNodeAffinity; 10 volumeAttributesClassName s!",
+        ["PersistentVolumeStatus"] = "@core/v1; 1 phase s; 2 message s; 3 reason s; 4 lastPhaseTransitionTime t",
+        ["TopologySelectorLabelRequirement"] = "@core/v1; 1 key s!; 2 values []s",
+        ["PersistentVolumeSource"] = "@core/v1; 1 gcePersistentDisk GCEPersistentDiskVolumeSource; 2 awsElasticBlockStore AWSElasticBlockStoreVolumeSource; 3 hostPath HostPathVolumeSource; 4 glusterfs GlusterfsPersistentVolumeSource; 5 nfs NFSVolumeSource; 6 rbd RBDPersistentVolumeSource; 7 iscsi ISCSIPersistentVolumeSource; 8 cinder CinderPersistentVolumeSource; 9 cephfs CephFSPersistentVolumeSource; 10 fc FCVolumeSource; 11 flocker FlockerVolumeSource; 12 flexVolume FlexPersistentVolumeSource; 13 azureFile AzureFilePersistentVolumeSource; 14 vsphereVolume VsphereVirtualDiskVolumeSource; 15 quobyte QuobyteVolumeSource; 16 azureDisk AzureDiskVolumeSource; 17 photonPersistentDisk PhotonPersistentDiskVolumeSource; 18 portworxVolume PortworxVolumeSource; 19 scaleIO ScaleIOPersistentVolumeSource; 20 local LocalVolumeSource; 21 storageos StorageOSPersistentVolumeSource; 22 csi CSIPersistentVolumeSource",
+        ["VolumeNodeAffinity"] = "@core/v1; 1 required NodeSelector",
+        ["GlusterfsPersistentVolumeSource"] = "@core/v1; 1 endpoints s!; 2 path s!; 3 readOnly bool; 4 endpointsNamespace s!",
+        ["RBDPersistentVolumeSource"] = "@core/v1; 1 monitors []s; 2 image s!; 3 fsType s; 4 pool s; 5 user s; 6 keyring s; 7 secretRef SecretReference; 8 readOnly bool",
+        ["ISCSIPersistentVolumeSource"] = "@core/v1; 1 targetPortal s!; 2 iqn s!; 3 lun i32!; 4 iscsiInterface s; 5 fsType s; 6 readOnly bool; 7 portals []s; 8 chapAuthDiscovery bool; 10 secretRef SecretReference; 11 chapAuthSession bool; 12 initiatorName s!",
+        ["CinderPersistentVolumeSource"] = "@core/v1; 1 volumeID s!; 2 fsType s; 3 readOnly bool; 4 secretRef SecretReference",
+        ["CephFSPersistentVolumeSource"] = "@core/v1; 1 monitors []s; 2 path s; 3 user s; 4 secretFile s; 5 secretRef SecretReference; 6 readOnly bool",
+        ["FlexPersistentVolumeSource"] = "@core/v1; 1 driver s!; 2 fsType s; 3 secretRef SecretReference; 4 readOnly bool; 5 options {s}",
+        ["AzureFilePersistentVolumeSource"] = "@core/v1; 1 secretName s!; 2 shareName s!; 3 readOnly bool; 4 secretNamespace s!",
+        ["ScaleIOPersistentVolumeSource"] = "@core/v1; 1 gateway s!; 2 system s!; 3 secretRef SecretReference; 4 sslEnabled bool; 5 protectionDomain s; 6 storagePool s; 7 storageMode s; 8 volumeName s; 9 fsType s; 10 readOnly bool",
+        ["LocalVolumeSource"] = "@core/v1; 1 path s!; 2 fsType s!",
+        ["StorageOSPersistentVolumeSource"] = "@core/v1; 1 volumeName s; 2 volumeNamespace s; 3 fsType s; 4 readOnly bool; 5 secretRef ObjectReference",
+        ["CSIPersistentVolumeSource"] = "@core/v1; 1 driver s!; 2 volumeHandle s!; 3 readOnly bool; 4 fsType s; 5 volumeAttributes {s}; 6 controllerPublishSecretRef SecretReference; 7 nodeStageSecretRef SecretReference; 8 nodePublishSecretRef SecretReference; 9 controllerExpandSecretRef SecretReference; 10 nodeExpandSecretRef SecretReference",
+        ["SecretReference"] = "@core/v1; 1 name s; 2 namespace s",
     };
 }

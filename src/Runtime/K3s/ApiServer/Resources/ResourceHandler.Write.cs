@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using K3sLab.K3s.ApiServer.Admission;
 using K3sLab.K3s.ApiServer.Authentication;
 using K3sLab.K3s.ApiServer.Authorization;
 using K3sLab.K3s.ApiServer.Discovery;
@@ -14,6 +15,8 @@ namespace K3sLab.K3s.ApiServer.Resources;
 
 internal sealed partial class ResourceHandler
 {
+    private static readonly ResourceKind StorageClasses = new("storage.k8s.io", "storageclasses", false);
+
     private async Task CreateAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
     {
         if (info.Name.Length > 0 || info.Subresource.Length > 0)
@@ -37,6 +40,17 @@ internal sealed partial class ResourceHandler
             // Mutating admission runs before validation: NamespaceLifecycle, then ServiceAccount.
             await RequireNamespaceAsync(info.Namespace, ct);
             await AdmitServiceAccountAsync(info.Namespace, body, ct);
+        }
+        else if (resource is { Group: "", Name: "persistentvolumeclaims" or "persistentvolumes" })
+        {
+            // Mutating admission: DefaultStorageClass, then StorageObjectInUseProtection.
+            if (resource.Name == "persistentvolumeclaims" && DefaultStorageClass.NeedsClass(body))
+            {
+                var classes = await storage.ListAsync(StorageClasses, string.Empty, 0, null, 0, ct);
+                DefaultStorageClass.Admit(body, DefaultStorageClass.Choose(classes.Items));
+            }
+
+            StorageProtection.Admit(resource.Name, body);
         }
 
         ObjectValidation.Validate(resource, body, old: null);

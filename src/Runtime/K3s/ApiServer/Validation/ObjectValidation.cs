@@ -103,6 +103,9 @@ internal static class ObjectValidation
 
                 ConfigDataRules.ConfigMap(obj, errors);
                 break;
+            case ("storage.k8s.io", "StorageClass"):
+                StorageClassRules.Check(obj, old, errors);
+                break;
             case ("", "Secret"):
                 if (old is not null)
                 {

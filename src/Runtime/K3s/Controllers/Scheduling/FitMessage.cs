@@ -31,6 +31,15 @@ internal static class FitMessage
     public static string UntoleratedTaint(Taint taint) => "node(s) had untolerated taint " + taint.Describe();
 
     /// <summary>
+    /// The message when a PreFilter plugin turned the pod away before any node was looked at:
+    /// <c>0/{nodeCount} nodes are available: {message}.</c> and the preemption verdict, for which every node is then
+    /// unresolvable.
+    /// </summary>
+    public static string PreFilter(int nodeCount, string message, bool preemptNever) =>
+        $"0/{nodeCount.ToString(CultureInfo.InvariantCulture)} nodes are available: {message}. preemption: "
+        + (preemptNever ? PreemptNever : Format(nodeCount, Enumerable.Repeat<IReadOnlyList<string>>([PreemptionNotHelpful], nodeCount), null));
+
+    /// <summary>
     /// <c>0/{nodeCount} nodes are available: {histogram}.</c> followed by <c> {postFilter}</c> when
     /// <paramref name="postFilter"/> is not empty.
     /// </summary>

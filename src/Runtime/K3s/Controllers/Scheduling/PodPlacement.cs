@@ -3,7 +3,7 @@ namespace K3sLab.K3s.Controllers.Scheduling;
 /// <summary>
 /// Chooses a node for a pod (kube-scheduler's default profile, reduced to what this cluster has): the filters run
 /// per node in upstream's order and the first that fails gives the node's reasons (NodeUnschedulable,
-/// TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, InterPodAffinity for required anti-affinity); the
+/// TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, VolumeBinding, InterPodAffinity for required anti-affinity); the
 /// feasible nodes are scored (NodeResourcesFit LeastAllocated ×1, spreading of the pod's controller ×2,
 /// TaintToleration PreferNoSchedule ×3, preferred NodeAffinity ×2) and the best wins, ties broken by a hash of the
 /// pod's uid and the node's name, so equal nodes share load yet a decision is reproducible. Pure: the same
@@ -14,7 +14,7 @@ internal static class PodPlacement
     private const long MaxScore = 100;
 
     /// <summary>Decides where <paramref name="pod"/> goes; <paramref name="state"/> is not changed.</summary>
-    public static Placement Decide(SchedulingPod pod, ClusterState state)
+    public static Placement Decide(SchedulingPod pod, ClusterState state, VolumeBinding? volumes = null)
     {
         var nodes = state.Nodes;
         var reasons = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
@@ -23,12 +23,23 @@ internal static class PodPlacement
             return new Placement(null, FitMessage.NoNodes, reasons);
         }
 
+        volumes ??= VolumeBinding.None;
+        if (volumes.PreFilterMessage is { } refused)
+        {
+            return new Placement(null, FitMessage.PreFilter(nodes.Count, refused, pod.PreemptNever), reasons);
+        }
+
         var forbidden = AntiAffinity.Forbidden(pod, state);
         var feasible = new List<SchedulingNode>();
         var resolvable = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in nodes)
         {
             var verdict = Filter(pod, node, state.Usage(node.Name), forbidden, out var canResolve);
+            if (verdict.Count == 0 && volumes.Reason(node) is { } volumeReason)
+            {
+                (verdict, canResolve) = ([volumeReason], false);
+            }
+
             if (verdict.Count == 0)
             {
                 feasible.Add(node);

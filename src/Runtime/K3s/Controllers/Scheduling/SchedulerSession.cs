@@ -26,7 +26,11 @@ internal sealed partial class SchedulerSession(ControllerContext context, ILogge
     private readonly SchedulingQueue _queue = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly SemaphoreSlim _writes = new(MaxWritesInFlight, MaxWritesInFlight);
+    private static readonly TimeSpan VolumeBindTimeout = TimeSpan.FromMinutes(10);
     private SharedCache? _pods;
+    private SharedCache? _claims;
+    private SharedCache? _volumes;
+    private SharedCache? _classes;
 
     /// <summary>Whether <paramref name="pod"/> waits for this scheduler: no node, our scheduler name, not being deleted, not finished, no scheduling gates.</summary>
     public static bool IsPending(JsonObject pod)
@@ -43,8 +47,13 @@ internal sealed partial class SchedulerSession(ControllerContext context, ILogge
     {
         var nodes = await context.Caches.GetAsync(ApiPaths.Nodes, ct);
         _pods = await context.Caches.GetAsync(ApiPaths.Pods, ct);
+        _claims = await context.Caches.GetAsync(ApiPaths.PersistentVolumeClaims, ct);
+        _volumes = await context.Caches.GetAsync(ApiPaths.PersistentVolumes, ct);
+        _classes = await context.Caches.GetAsync(ApiPaths.StorageClasses, ct);
         using var onNode = nodes.Subscribe(OnNode);
         using var onPod = _pods.Subscribe(OnPod);
+        using var onClaim = _claims.Subscribe(OnStorage);
+        using var onVolume = _volumes.Subscribe(OnStorage);
         try
         {
             while (!ct.IsCancellationRequested)
@@ -94,10 +103,11 @@ internal sealed partial class SchedulerSession(ControllerContext context, ILogge
         }
 
         var pod = SchedulingPod.From(obj);
+        var volumes = VolumeBinding.Of(pod, _claims!.Items, _volumes!.Items, _classes!.Items);
         Placement placement;
         lock (_gate)
         {
-            placement = PodPlacement.Decide(pod, _state);
+            placement = PodPlacement.Decide(pod, _state, volumes);
             if (placement.Node is { } chosen)
             {
                 _state.Assume(pod, chosen);
@@ -111,7 +121,7 @@ internal sealed partial class SchedulerSession(ControllerContext context, ILogge
         await _writes.WaitAsync(ct);
         if (placement.Node is { } node)
         {
-            _ = BindAsync(pod, node, ct);
+            _ = BindAsync(pod, node, volumes.WaitingClaims, ct);
         }
         else
         {
@@ -121,10 +131,15 @@ internal sealed partial class SchedulerSession(ControllerContext context, ILogge
         }
     }
 
-    private async Task BindAsync(SchedulingPod pod, string node, CancellationToken ct)
+    private async Task BindAsync(SchedulingPod pod, string node, IReadOnlyList<string> waitingClaims, CancellationToken ct)
     {
         try
         {
+            if (waitingClaims.Count > 0)
+            {
+                await BindVolumesAsync(node, waitingClaims, ct);
+            }
+
             var binding = new JsonObject
             {
                 ["apiVersion"] = "v1",
@@ -141,9 +156,9 @@ internal sealed partial class SchedulerSession(ControllerContext context, ILogge
             Log.Bound(logger, pod.Key, node);
             context.Events.Record(pod.Object, "v1", "Pod", DefaultScheduler, "Normal", "Scheduled", $"Successfully assigned {pod.Namespace}/{pod.Name} to {node}");
         }
-        catch (Exception e) when (e is ApiException or HttpRequestException or IOException or System.Text.Json.JsonException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        catch (Exception e) when (e is ApiException or HttpRequestException or IOException or System.Text.Json.JsonException or TimeoutException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            var gone = e is ApiException { Status: HttpStatusCode.NotFound or HttpStatusCode.Conflict };
+            var gone = e is ApiException { Status: HttpStatusCode.NotFound or HttpStatusCode.Conflict } && waitingClaims.Count == 0;
             lock (_gate)
             {
                 var now = context.Time.GetUtcNow();
@@ -172,6 +187,48 @@ internal sealed partial class SchedulerSession(ControllerContext context, ILogge
         {
             _writes.Release();
         }
+    }
+
+    /// <summary>
+    /// VolumeBinding's PreBind: names the node on each claim that waits for its first consumer, then waits until the
+    /// binder or the provisioner has bound them all (upstream's bind timeout, 10 minutes, else a
+    /// <see cref="TimeoutException"/> and the pod is scheduled again).
+    /// </summary>
+    private async Task BindVolumesAsync(string node, IReadOnlyList<string> claims, CancellationToken ct)
+    {
+        foreach (var key in claims)
+        {
+            var (ns, name) = ObjectKeys.Split(key);
+            if (_claims!.Items.TryGetValue(ObjectKeys.CacheKey(ns, name), out var claim) && Storage.VolumeClaims.Annotation(claim, Storage.VolumeClaims.SelectedNode) == node)
+            {
+                continue;
+            }
+
+            var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [Storage.VolumeClaims.SelectedNode] = node } } };
+            await context.Api.MergePatchAsync(ApiPaths.For(ApiPaths.PersistentVolumeClaims, ns, name), patch, ct);
+        }
+
+        var deadline = context.Time.GetUtcNow() + VolumeBindTimeout;
+        while (!claims.All(key => _claims!.Items.TryGetValue(ObjectKeys.CacheKey(ObjectKeys.Split(key).Namespace, ObjectKeys.Split(key).Name), out var c) && Storage.VolumeClaims.VolumeName(c).Length > 0))
+        {
+            if (context.Time.GetUtcNow() > deadline)
+            {
+                throw new TimeoutException($"binding volumes: timed out waiting for the condition (claims {string.Join(", ", claims)} on node {node})");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), context.Time, ct);
+        }
+    }
+
+    /// <summary>A claim or volume changed: pods waiting on volumes may fit now.</summary>
+    private void OnStorage(JsonObject? before, JsonObject? after)
+    {
+        lock (_gate)
+        {
+            _queue.MoveAll(context.Time.GetUtcNow());
+        }
+
+        Signal();
     }
 
     /// <summary>Sets <c>PodScheduled=False</c> (reason <c>Unschedulable</c>) with the message, unless the pod already says so.</summary>

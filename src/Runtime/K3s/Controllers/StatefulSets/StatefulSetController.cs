@@ -22,11 +22,50 @@ internal sealed partial class StatefulSetController : IController
         var sets = await context.Caches.GetAsync(ApiPaths.StatefulSets, ct);
         var pods = await context.Caches.GetAsync(ApiPaths.Pods, ct);
         var revisions = await context.Caches.GetAsync(ApiPaths.ControllerRevisions, ct);
+        var claims = await context.Caches.GetAsync(ApiPaths.PersistentVolumeClaims, ct);
         using var onSet = sets.Subscribe((before, after) => queue.Add(ObjectKeys.Of((after ?? before)!)));
         using var onPod = pods.Subscribe((before, after) => Enqueue(queue, (after ?? before)!));
         using var onRevision = revisions.Subscribe((before, after) => Enqueue(queue, (after ?? before)!));
         var logger = context.Loggers.CreateLogger("k3s.controllers.statefulset");
-        await ReconcileLoop.RunAsync(Name, queue, (key, token) => ReconcileAsync(context, sets, pods, revisions, queue, logger, key, token), 2, logger, ct);
+        await ReconcileLoop.RunAsync(Name, queue, (key, token) => ReconcileAsync(context, sets, pods, revisions, claims, queue, logger, key, token), 2, logger, ct);
+    }
+
+    /// <summary>
+    /// Creates the pod's missing claims before the pod, as upstream's <c>createPersistentVolumeClaims</c> does; a claim
+    /// being deleted stops the pod's creation until it is gone (the next sync creates it afresh).
+    /// </summary>
+    private static async Task CreateClaimsAsync(ControllerContext context, SharedCache claims, JsonObject set, string podName, CancellationToken ct)
+    {
+        var ns = ObjectKeys.Namespace(set);
+        var setName = ObjectKeys.Name(set);
+        foreach (var claim in StatefulSetPlanner.Claims(set, podName))
+        {
+            var claimName = ObjectKeys.Name(claim);
+            if (claims.Items.TryGetValue(ObjectKeys.CacheKey(ns, claimName), out var existing))
+            {
+                if (ObjectKeys.IsDeleting(existing))
+                {
+                    throw new ApiException(HttpStatusCode.Conflict, $"pvc {claimName} is being deleted");
+                }
+
+                continue;
+            }
+
+            try
+            {
+                await context.Api.CreateAsync(ApiPaths.For(ApiPaths.PersistentVolumeClaims, ns), claim, ct);
+                context.Events.Record(set, StatefulSetPlanner.ApiVersion, StatefulSetPlanner.Kind, Component, "Normal", "SuccessfulCreate", $"create Claim {claimName} Pod {podName} in StatefulSet {setName} success");
+            }
+            catch (ApiException e) when (e.Status == HttpStatusCode.Conflict)
+            {
+                // Created by an earlier sync the cache has not shown yet.
+            }
+            catch (ApiException e)
+            {
+                context.Events.Record(set, StatefulSetPlanner.ApiVersion, StatefulSetPlanner.Kind, Component, "Warning", "FailedCreate", $"create Claim {claimName} for Pod {podName} in StatefulSet {setName} failed error: {e.Message}");
+                throw;
+            }
+        }
     }
 
     private static void Enqueue(WorkQueue queue, JsonObject obj)
@@ -37,7 +76,7 @@ internal sealed partial class StatefulSetController : IController
         }
     }
 
-    private static async Task ReconcileAsync(ControllerContext context, SharedCache sets, SharedCache pods, SharedCache revisions, WorkQueue queue, ILogger logger, string key, CancellationToken ct)
+    private static async Task ReconcileAsync(ControllerContext context, SharedCache sets, SharedCache pods, SharedCache revisions, SharedCache claims, WorkQueue queue, ILogger logger, string key, CancellationToken ct)
     {
         var (ns, name) = ObjectKeys.Split(key);
         if (!sets.Items.TryGetValue(ObjectKeys.CacheKey(ns, name), out var set) || ObjectKeys.IsDeleting(set))
@@ -66,14 +105,10 @@ internal sealed partial class StatefulSetController : IController
             await IgnoreAsync(context.Api.DeleteAsync(ApiPaths.For(ApiPaths.ControllerRevisions, ns, old), [], ct), HttpStatusCode.NotFound);
         }
 
-        if (plan.Warning is { } warning)
-        {
-            context.Events.Record(set, StatefulSetPlanner.ApiVersion, StatefulSetPlanner.Kind, Component, "Warning", "VolumeClaimTemplatesIgnored", warning);
-        }
-
         foreach (var pod in plan.CreatePods)
         {
             var podName = ObjectKeys.Name(pod);
+            await CreateClaimsAsync(context, claims, set, podName, ct);
             try
             {
                 await context.Api.CreateAsync(ApiPaths.For(ApiPaths.Pods, ns), pod, ct);

@@ -5,7 +5,7 @@ namespace K3sLab.K3s.Controllers.StatefulSets;
 /// <summary>
 /// What one StatefulSet sync decided: the update revision's ControllerRevision to create (or renumber), old ones to
 /// prune, the pods to create (complete objects with fixed names), the pods to delete, the status to write when it
-/// changed, a warning to record, and when to look again (a pod becoming available after minReadySeconds).
+/// changed, and when to look again (a pod becoming available after minReadySeconds).
 /// </summary>
 internal sealed record StatefulSetPlan(
     JsonObject? RevisionToCreate,
@@ -15,5 +15,4 @@ internal sealed record StatefulSetPlan(
     IReadOnlyList<string> DeletePods,
     JsonObject Status,
     bool StatusChanged,
-    string? Warning,
     TimeSpan? RequeueAfter);

@@ -12,8 +12,8 @@ namespace K3sLab.K3s.Controllers.StatefulSets;
 /// from the highest ordinal down to <c>partition</c>, one pod not at the update revision at a time once all are
 /// Ready (the replacement gets the new template); pods below the partition are recreated from the current revision.
 /// <c>OnDelete</c> only replaces deleted pods. Revisions are ControllerRevisions named <c>{set}-{hash}</c>, whose
-/// name labels the pods (<c>controller-revision-hash</c>). volumeClaimTemplates are not provisioned: each becomes an
-/// emptyDir volume, with a warning.
+/// name labels the pods (<c>controller-revision-hash</c>). Each of <c>volumeClaimTemplates</c> gives every pod a claim
+/// <c>{template}-{pod}</c> (<see cref="Claims"/>), mounted as the pod's volume of the template's name.
 /// </summary>
 internal static class StatefulSetPlanner
 {
@@ -123,15 +123,12 @@ internal static class StatefulSetPlanner
         }
 
         var status = Status(set, byOrdinal.Values, replicas, currentRevision, updateRevision, rolling, minReady, now);
-        var warning = spec.Arr("volumeClaimTemplates") is { Count: > 0 } claims && create.Count > 0
-            ? $"volumeClaimTemplates ({string.Join(", ", claims.Select(c => c.Obj("metadata").Str("name")))}) are not provisioned by this server: pods get an emptyDir volume of each name instead"
-            : null;
         var requeue = minReady > 0 && byOrdinal.Values.Any(p => PodState.IsReady(p) && !PodState.IsAvailable(p, minReady, now)) ? TimeSpan.FromSeconds(1) : (TimeSpan?)null;
         var inUse = byOrdinal.Values.Select(RevisionOf).Append(currentRevision).Append(updateRevision).ToHashSet(StringComparer.Ordinal);
         var limit = (int)(spec.Long("revisionHistoryLimit") ?? 10);
         var old = owned.Where(r => !inUse.Contains(ObjectKeys.Name(r))).ToList();
         return new StatefulSetPlan(createRevision, renumber, [.. old.Take(Math.Max(0, old.Count - limit)).Select(ObjectKeys.Name)], create, delete, status,
-            !JsonNode.DeepEquals(stored ?? [], status), warning, requeue);
+            !JsonNode.DeepEquals(stored ?? [], status), requeue);
     }
 
     /// <summary>The pod <c>{set}-{ordinal}</c> from <paramref name="template"/>, labelled with its name, index and revision.</summary>
@@ -157,13 +154,76 @@ internal static class StatefulSetPlanner
                 podSpec["volumes"] = volumes = [];
             }
 
-            if (!volumes.Any(v => v.Str("name") == claim))
+            // The claim replaces any volume of the template's name, as upstream's updateStorage does.
+            var index = volumes.Select((v, i) => (v, i)).Where(x => x.v.Str("name") == claim).Select(x => x.i).DefaultIfEmpty(-1).First();
+            var volume = new JsonObject { ["name"] = claim, ["persistentVolumeClaim"] = new JsonObject { ["claimName"] = ClaimName(claim, podName) } };
+            if (index >= 0)
             {
-                volumes.Add((JsonNode)new JsonObject { ["name"] = claim, ["emptyDir"] = new JsonObject() });
+                volumes[index] = volume;
+            }
+            else
+            {
+                volumes.Add((JsonNode)volume);
             }
         }
 
         return pod;
+    }
+
+    /// <summary>The claim of template <paramref name="template"/> for pod <paramref name="podName"/>: <c>{template}-{pod}</c>.</summary>
+    public static string ClaimName(string template, string podName) => $"{template}-{podName}";
+
+    /// <summary>
+    /// The claims pod <paramref name="podName"/> mounts, from the set's <c>volumeClaimTemplates</c> as upstream's
+    /// <c>getPersistentVolumeClaims</c> makes them: the template's spec, its labels plus the set's
+    /// <c>matchLabels</c>, and with <c>whenDeleted: Delete</c> the set as owner (so they go with it).
+    /// </summary>
+    public static IReadOnlyList<JsonObject> Claims(JsonObject set, string podName)
+    {
+        var claims = new List<JsonObject>();
+        var spec = set.Obj("spec");
+        foreach (var (_, template) in spec.Arr("volumeClaimTemplates").Items())
+        {
+            if (template.Obj("metadata").Str("name") is not { Length: > 0 } templateName)
+            {
+                continue;
+            }
+
+            var labels = template.Obj("metadata").Obj("labels")?.DeepClone().AsObject() ?? [];
+            foreach (var (key, value) in spec.Obj("selector").Obj("matchLabels").Entries())
+            {
+                labels[key] = value;
+            }
+
+            var metadata = new JsonObject { ["name"] = ClaimName(templateName, podName), ["namespace"] = ObjectKeys.Namespace(set), ["labels"] = labels };
+            if (template.Obj("metadata").Obj("annotations") is { Count: > 0 } annotations)
+            {
+                metadata["annotations"] = annotations.DeepClone();
+            }
+
+            if (spec.Obj("persistentVolumeClaimRetentionPolicy").Str("whenDeleted") == "Delete")
+            {
+                metadata["ownerReferences"] = new JsonArray(new JsonObject
+                {
+                    ["apiVersion"] = ApiVersion,
+                    ["kind"] = Kind,
+                    ["name"] = ObjectKeys.Name(set),
+                    ["uid"] = ObjectKeys.Uid(set),
+                    ["controller"] = true,
+                    ["blockOwnerDeletion"] = true,
+                });
+            }
+
+            claims.Add(new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "PersistentVolumeClaim",
+                ["metadata"] = metadata,
+                ["spec"] = template.Obj("spec")?.DeepClone() ?? new JsonObject(),
+            });
+        }
+
+        return claims;
     }
 
     /// <summary>The ordinal of <paramref name="podName"/> in set <paramref name="setName"/>, or null when it is not one of its names.</summary>

@@ -9,8 +9,8 @@ namespace K3sLab.K3s.Kubelet.Pods;
 /// <c>&lt;agent&gt;/pods/&lt;uid&gt;/volumes/&lt;kind&gt;/&lt;name&gt;</c> as the kubelet lays them out: <c>emptyDir</c> (an empty
 /// directory), <c>configMap</c> and <c>secret</c> (their keys as files, read through the API as the node authorizer
 /// allows for the node's pods), <c>downwardAPI</c> (fieldRef files), <c>projected</c> (secret, configMap,
-/// downwardAPI and serviceAccountToken sources in one directory) and <c>hostPath</c> (the node's own path,
-/// created for <c>DirectoryOrCreate</c>). Other kinds, a missing object that is not <c>optional</c>, or a bad item
+/// downwardAPI and serviceAccountToken sources in one directory), <c>hostPath</c> (the node's own path,
+/// created for <c>DirectoryOrCreate</c>) and <c>persistentVolumeClaim</c> (its bound volume's hostPath or local path). Other kinds, a missing object that is not <c>optional</c>, or a bad item
 /// are a <see cref="VolumeException"/> with the kubelet's <c>MountVolume.SetUp failed</c> wording. One per pod: it
 /// keeps the pod's projected tokens and requests one again only at 80 % of its lifetime, as the kubelet's token
 /// manager does, however often the volumes are written.
@@ -92,6 +92,53 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings, TimePr
         return mounts;
     }
 
+    /// <summary>A <c>hostPath</c> source's path, made for <c>DirectoryOrCreate</c> and checked for <c>Directory</c>.</summary>
+    private static string HostPath(JsonObject hostPath)
+    {
+        var path = hostPath["path"]?.GetValue<string>() ?? string.Empty;
+        var type = hostPath["type"]?.GetValue<string>() ?? string.Empty;
+        if (type == "DirectoryOrCreate")
+        {
+            Directory.CreateDirectory(path);
+        }
+        else if (type == "Directory" && !Directory.Exists(path))
+        {
+            throw new FormatException($"hostPath type check failed: {path} is not a directory");
+        }
+
+        return path;
+    }
+
+    /// <summary>
+    /// The node directory of a claim's volume: the claim and its bound PersistentVolume are read through the API
+    /// (the node authorizer allows both for a pod on this node), and the volume must be a <c>hostPath</c> (as
+    /// local-path makes them) or <c>local</c> volume, the two a process runtime can mount.
+    /// </summary>
+    private async Task<string> ClaimPathAsync(string claimName, string ns, CancellationToken ct)
+    {
+        var claim = await api.GetAsync($"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/persistentvolumeclaims/{Uri.EscapeDataString(claimName)}", ct)
+            ?? throw new FormatException($"error processing PVC {ns}/{claimName}: persistentvolumeclaim \"{claimName}\" not found");
+        var volumeName = claim["spec"]?["volumeName"]?.GetValue<string>() ?? string.Empty;
+        if (volumeName.Length == 0 || claim["status"]?["phase"]?.GetValue<string>() != "Bound")
+        {
+            throw new FormatException($"error processing PVC {ns}/{claimName}: PVC is not bound");
+        }
+
+        var volume = await api.GetAsync($"/api/v1/persistentvolumes/{Uri.EscapeDataString(volumeName)}", ct)
+            ?? throw new FormatException($"error processing PVC {ns}/{claimName}: persistentvolume \"{volumeName}\" not found");
+        if (volume["spec"]?["hostPath"] is JsonObject hostPath)
+        {
+            return HostPath(hostPath);
+        }
+
+        if (volume["spec"]?["local"]?["path"]?.GetValue<string>() is { } local)
+        {
+            return Directory.Exists(local) ? local : throw new FormatException($"path \"{local}\" does not exist");
+        }
+
+        throw new FormatException($"persistent volume {volumeName} is not a hostPath or local volume, the kinds the process runtime can mount");
+    }
+
     /// <summary>Removes the pod's volume directories once it is gone (hostPath volumes are the node's and stay).</summary>
     public void Remove(string uid)
     {
@@ -124,18 +171,12 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings, TimePr
 
         if (volume["hostPath"] is JsonObject hostPath)
         {
-            var path = hostPath["path"]?.GetValue<string>() ?? string.Empty;
-            var type = hostPath["type"]?.GetValue<string>() ?? string.Empty;
-            if (type == "DirectoryOrCreate")
-            {
-                Directory.CreateDirectory(path);
-            }
-            else if (type == "Directory" && !Directory.Exists(path))
-            {
-                throw new FormatException($"hostPath type check failed: {path} is not a directory");
-            }
+            return HostPath(hostPath);
+        }
 
-            return path;
+        if (volume["persistentVolumeClaim"] is JsonObject claim)
+        {
+            return await ClaimPathAsync(claim["claimName"]?.GetValue<string>() ?? string.Empty, ns, ct);
         }
 
         if (volume["downwardAPI"] is JsonObject downward)

@@ -97,15 +97,45 @@ public sealed class StatefulSetPlannerTests
     }
 
     [Fact]
-    public void Plan_VolumeClaimTemplates_BecomeEmptyDirsWithAWarning()
+    public void Plan_VolumeClaimTemplates_BecomeEachPodsOwnClaim()
+    {
+        var set = Set(replicas: 2);
+        set["spec"]!["volumeClaimTemplates"] = new JsonArray(new JsonObject { ["metadata"] = new JsonObject { ["name"] = "data" } });
+        set["spec"]!["template"]!["spec"]!["volumes"] = new JsonArray(new JsonObject { ["name"] = "data", ["emptyDir"] = new JsonObject() });
+
+        var pod = StatefulSetPlanner.Plan(set, [], [], Now).CreatePods[0];
+
+        var volumes = pod["spec"]!["volumes"]!.AsArray();
+        volumes.Should().ContainSingle();
+        volumes[0]!["persistentVolumeClaim"]!["claimName"]!.GetValue<string>().Should().Be("data-web-0");
+        volumes[0]!["emptyDir"].Should().BeNull();
+    }
+
+    [Fact]
+    public void Claims_CarryTheTemplateAndTheSetsSelectorLabels_AndAnOwnerOnlyWhenDeletedWithTheSet()
     {
         var set = Set(replicas: 1);
-        set["spec"]!["volumeClaimTemplates"] = new JsonArray(new JsonObject { ["metadata"] = new JsonObject { ["name"] = "data" } });
+        set["metadata"]!["uid"] = "set-uid";
+        set["spec"]!["volumeClaimTemplates"] = new JsonArray(new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "data", ["labels"] = new JsonObject { ["kind"] = "db" } },
+            ["spec"] = new JsonObject { ["accessModes"] = new JsonArray("ReadWriteOnce"), ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["storage"] = "1Gi" } } },
+        });
 
-        var plan = StatefulSetPlanner.Plan(set, [], [], Now);
+        var claim = StatefulSetPlanner.Claims(set, "web-3").Should().ContainSingle().Subject;
 
-        plan.Warning.Should().Contain("data");
-        plan.CreatePods[0]["spec"]!["volumes"]![0]!["emptyDir"].Should().NotBeNull();
+        claim["metadata"]!["name"]!.GetValue<string>().Should().Be("data-web-3");
+        claim["metadata"]!["labels"]!["kind"]!.GetValue<string>().Should().Be("db");
+        foreach (var (key, value) in set["spec"]!["selector"]!["matchLabels"]!.AsObject())
+        {
+            claim["metadata"]!["labels"]![key]!.GetValue<string>().Should().Be(value!.GetValue<string>());
+        }
+
+        claim["spec"]!["resources"]!["requests"]!["storage"]!.GetValue<string>().Should().Be("1Gi");
+        claim["metadata"]!["ownerReferences"].Should().BeNull();
+
+        set["spec"]!["persistentVolumeClaimRetentionPolicy"] = new JsonObject { ["whenDeleted"] = "Delete", ["whenScaled"] = "Retain" };
+        StatefulSetPlanner.Claims(set, "web-3")[0]["metadata"]!["ownerReferences"]![0]!["uid"]!.GetValue<string>().Should().Be("set-uid");
     }
 
     [Theory]

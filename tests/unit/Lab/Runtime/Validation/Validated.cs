@@ -23,6 +23,7 @@ internal static class Validated
         ["StatefulSet"] = ("apps", "statefulsets"),
         ["Job"] = ("batch", "jobs"),
         ["CronJob"] = ("batch", "cronjobs"),
+        ["StorageClass"] = ("storage.k8s.io", "storageclasses"),
     };
 
     /// <summary>The causes for creating <paramref name="json"/> (a body with its <c>kind</c>), or updating <paramref name="oldJson"/> to it.</summary>

@@ -99,6 +99,27 @@ internal static class BuiltinDefaults
 
                 Template(spec["template"]);
                 break;
+            case ("storage.k8s.io", "StorageClass"):
+                Json.Default(obj, "reclaimPolicy", "Delete");
+                Json.Default(obj, "volumeBindingMode", "Immediate");
+                break;
+            case ("", "PersistentVolume") when spec is not null:
+                Json.Default(spec, "persistentVolumeReclaimPolicy", "Retain");
+                Json.Default(spec, "volumeMode", "Filesystem");
+                if (creating && obj["status"] is JsonObject volumeStatus)
+                {
+                    Json.Default(volumeStatus, "phase", "Pending");
+                }
+
+                break;
+            case ("", "PersistentVolumeClaim") when spec is not null:
+                Json.Default(spec, "volumeMode", "Filesystem");
+                if (creating && obj["status"] is JsonObject claimStatus)
+                {
+                    Json.Default(claimStatus, "phase", "Pending");
+                }
+
+                break;
             case ("apps", "ReplicaSet") when spec is not null:
                 Json.Default(spec, "replicas", 1);
                 Template(spec["template"]);

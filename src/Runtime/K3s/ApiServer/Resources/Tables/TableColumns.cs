@@ -7,7 +7,7 @@ namespace K3sLab.K3s.ApiServer.Resources.Tables;
 /// The columns <c>kubectl get</c> shows for each built-in kind, as kube-apiserver's table printers define them
 /// (names, order, which are wide-only, and how cells read the object). Kinds without a printer get Name and Age. Pure.
 /// </summary>
-internal static class TableColumns
+internal static partial class TableColumns
 {
     private const string NameDescription = "Name must be unique within a namespace. Cannot be updated.";
     private const string AgeDescription = "CreationTimestamp is a timestamp representing the server time when this object was created.";
@@ -98,6 +98,9 @@ internal static class TableColumns
             new("Ports", "string", "The ports for this slice", (o, _) => SlicePorts(o)),
             new("Endpoints", "string", "Endpoints for this slice", (o, _) => SliceAddresses(o)),
             Age],
+        ["storageclasses"] = StorageClassColumns(),
+        ["persistentvolumes"] = PersistentVolumeColumns(),
+        ["persistentvolumeclaims"] = PersistentVolumeClaimColumns(),
         ["leases"] = [Name, new("Holder", "string", "The holder of the lease.", (o, _) => Str(o, "spec.holderIdentity") ?? string.Empty), Age],
         ["componentstatuses"] = [
             Name,
