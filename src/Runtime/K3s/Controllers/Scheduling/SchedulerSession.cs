@@ -209,8 +209,26 @@ internal sealed partial class SchedulerSession(ControllerContext context, ILogge
         }
 
         var deadline = context.Time.GetUtcNow() + VolumeBindTimeout;
-        while (!claims.All(key => _claims!.Items.TryGetValue(ObjectKeys.CacheKey(ObjectKeys.Split(key).Namespace, ObjectKeys.Split(key).Name), out var c) && Storage.VolumeClaims.VolumeName(c).Length > 0))
+        while (true)
         {
+            var pending = 0;
+            foreach (var key in claims)
+            {
+                var (ns, name) = ObjectKeys.Split(key);
+                if (!_claims!.Items.TryGetValue(ObjectKeys.CacheKey(ns, name), out var claim) || ObjectKeys.IsDeleting(claim))
+                {
+                    // Gone while the pod waited: schedule the pod again, where PreFilter will say so.
+                    throw new TimeoutException($"binding volumes: persistentvolumeclaim \"{name}\" was deleted");
+                }
+
+                pending += Storage.VolumeClaims.VolumeName(claim).Length == 0 ? 1 : 0;
+            }
+
+            if (pending == 0)
+            {
+                return;
+            }
+
             if (context.Time.GetUtcNow() > deadline)
             {
                 throw new TimeoutException($"binding volumes: timed out waiting for the condition (claims {string.Join(", ", claims)} on node {node})");

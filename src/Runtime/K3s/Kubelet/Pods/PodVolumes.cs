@@ -18,6 +18,7 @@ namespace K3sLab.K3s.Kubelet.Pods;
 internal sealed class PodVolumes(ApiClient api, KubeletSettings settings, TimeProvider time)
 {
     private readonly Dictionary<string, (string Token, DateTimeOffset RenewAt)> _tokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _claimPaths = new(StringComparer.Ordinal);
 
     public string PodDirectory(string uid) => Path.Combine(settings.AgentDirectory, "pods", uid);
 
@@ -115,6 +116,26 @@ internal sealed class PodVolumes(ApiClient api, KubeletSettings settings, TimePr
     /// local-path makes them) or <c>local</c> volume, the two a process runtime can mount.
     /// </summary>
     private async Task<string> ClaimPathAsync(string claimName, string ns, CancellationToken ct)
+    {
+        // A bound claim's volume does not change under a running pod: it is read once, not at every volume refresh.
+        lock (_claimPaths)
+        {
+            if (_claimPaths.TryGetValue(claimName, out var known))
+            {
+                return known;
+            }
+        }
+
+        var path = await ReadClaimPathAsync(claimName, ns, ct);
+        lock (_claimPaths)
+        {
+            _claimPaths[claimName] = path;
+        }
+
+        return path;
+    }
+
+    private async Task<string> ReadClaimPathAsync(string claimName, string ns, CancellationToken ct)
     {
         var claim = await api.GetAsync($"/api/v1/namespaces/{Uri.EscapeDataString(ns)}/persistentvolumeclaims/{Uri.EscapeDataString(claimName)}", ct)
             ?? throw new FormatException($"error processing PVC {ns}/{claimName}: persistentvolumeclaim \"{claimName}\" not found");
