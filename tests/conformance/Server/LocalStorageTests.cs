@@ -103,6 +103,8 @@ public sealed class LocalStorageTests : IAsyncLifetime
         var secondVolume = (await server.KubectlAsync(ct, "get", "pvc", "data-db-1", "-o", "jsonpath={.spec.volumeName}")).Stdout;
         var secondDirectory = Path.Combine(root, $"{secondVolume}_default_data-db-1");
         (await server.KubectlAsync(ct, "delete", "pvc", "data-db-1", "--wait=false")).ExitCode.Should().Be(0);
+        // What is checked is that nothing happens: the claim must still be held after the protection controller (which
+        // acts within milliseconds of the deletion) has had time to let it go, so this waits rather than polls.
         await Task.Delay(TimeSpan.FromSeconds(3), ct);
         var terminating = await server.KubectlAsync(ct, "get", "pvc", "data-db-1", "--no-headers");
         Words(terminating.Stdout)[0][1].Should().Be("Terminating", "pvc-protection holds a claim a running pod mounts");

@@ -228,19 +228,8 @@ internal sealed partial class GarbageCollector : IController
 
         private async Task RemoveFinalizerAsync(GcKind kind, JsonObject owner, string finalizer, CancellationToken ct)
         {
-            var update = (JsonObject)owner.DeepClone();
-            var metadata = (JsonObject)update["metadata"]!;
-            var kept = metadata.Arr("finalizers")?.Where(f => f?.GetValue<string>() != finalizer).Select(f => f!.DeepClone()).ToArray() ?? [];
-            metadata["finalizers"] = new JsonArray(kept);
             Log.Finished(logger, kind.Key(ObjectKeys.Namespace(owner), ObjectKeys.Name(owner)), finalizer);
-            try
-            {
-                await context.Api.PutAsync(ApiPaths.For(kind.Resource, ObjectKeys.Namespace(owner), ObjectKeys.Name(owner)), update, ct);
-            }
-            catch (Kubelet.Client.ApiException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
-            {
-                // Already gone.
-            }
+            await ApiWrites.RemoveFinalizerAsync(context.Api, kind.Resource, owner, finalizer, ct);
         }
     }
 }

@@ -90,7 +90,7 @@ internal sealed partial class StatefulSetController : IController
 
         if (plan.RevisionToCreate is { } revision)
         {
-            await IgnoreAsync(context.Api.CreateAsync(ApiPaths.For(ApiPaths.ControllerRevisions, ns), revision, ct), HttpStatusCode.Conflict);
+            await ApiWrites.IgnoreAsync(context.Api.CreateAsync(ApiPaths.For(ApiPaths.ControllerRevisions, ns), revision, ct), HttpStatusCode.Conflict);
         }
 
         if (plan.RevisionToRenumber is { } renumber && revisions.Items.TryGetValue(ObjectKeys.CacheKey(ns, renumber.Name), out var existing))
@@ -102,7 +102,7 @@ internal sealed partial class StatefulSetController : IController
 
         foreach (var old in plan.RevisionsToDelete)
         {
-            await IgnoreAsync(context.Api.DeleteAsync(ApiPaths.For(ApiPaths.ControllerRevisions, ns, old), [], ct), HttpStatusCode.NotFound);
+            await ApiWrites.IgnoreAsync(context.Api.DeleteAsync(ApiPaths.For(ApiPaths.ControllerRevisions, ns, old), [], ct), HttpStatusCode.NotFound);
         }
 
         foreach (var pod in plan.CreatePods)
@@ -128,7 +128,7 @@ internal sealed partial class StatefulSetController : IController
 
         foreach (var podName in plan.DeletePods)
         {
-            await IgnoreAsync(context.Api.DeleteAsync(ApiPaths.For(ApiPaths.Pods, ns, podName), [], ct), HttpStatusCode.NotFound);
+            await ApiWrites.IgnoreAsync(context.Api.DeleteAsync(ApiPaths.For(ApiPaths.Pods, ns, podName), [], ct), HttpStatusCode.NotFound);
             Log.Deleted(logger, key, podName);
             context.Events.Record(set, StatefulSetPlanner.ApiVersion, StatefulSetPlanner.Kind, Component, "Normal", "SuccessfulDelete", $"delete Pod {podName} in StatefulSet {name} successful");
         }
@@ -143,18 +143,6 @@ internal sealed partial class StatefulSetController : IController
         if (plan.RequeueAfter is { } wait)
         {
             queue.AddAfter(key, wait);
-        }
-    }
-
-    private static async Task IgnoreAsync(Task write, HttpStatusCode ignored)
-    {
-        try
-        {
-            await write;
-        }
-        catch (ApiException e) when (e.Status == ignored)
-        {
-            // Already as wanted (created earlier, or gone).
         }
     }
 

@@ -1,8 +1,6 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using K3sLab.K3s.ApiServer.Admission;
 using K3sLab.K3s.ApiServer.Validation;
-using K3sLab.K3s.Kubelet.Client;
 
 namespace K3sLab.K3s.Controllers.Storage;
 
@@ -74,19 +72,6 @@ internal sealed class ClaimProtection : IController
             return;
         }
 
-        var updated = claim.DeepClone().AsObject();
-        var finalizers = updated.Obj("metadata")!.Arr("finalizers")!;
-        foreach (var item in finalizers.Where(f => JsonFields.AsString(f) == StorageProtection.ClaimFinalizer).ToList())
-        {
-            finalizers.Remove(item);
-        }
-
-        try
-        {
-            await context.Api.PutAsync(ApiPaths.For(ApiPaths.PersistentVolumeClaims, ns, name), updated, ct);
-        }
-        catch (ApiException e) when (e.Status == HttpStatusCode.NotFound)
-        {
-        }
+        await ApiWrites.RemoveFinalizerAsync(context.Api, ApiPaths.PersistentVolumeClaims, claim, StorageProtection.ClaimFinalizer, ct);
     }
 }

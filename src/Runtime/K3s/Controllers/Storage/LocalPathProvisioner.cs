@@ -121,7 +121,7 @@ internal sealed partial class LocalPathProvisioner(string root) : IController
             // The volume is gone: a finished helper left behind (its delete failed) is removed.
             if (helper is not null && !PodState.IsActive(helper))
             {
-                await DeleteAsync(context, helperPath, ct);
+                await ApiWrites.IgnoreAsync(context.Api.DeleteAsync(helperPath, [], ct), HttpStatusCode.NotFound);
             }
 
             return;
@@ -146,7 +146,7 @@ internal sealed partial class LocalPathProvisioner(string root) : IController
                     return;
                 }
 
-                await IgnoreConflictAsync(context.Api.CreateAsync(ApiPaths.For(ApiPaths.Pods, LocalPathVolumes.HelperNamespace), LocalPathVolumes.DeleteHelper(volume, node, directory), ct));
+                await ApiWrites.IgnoreAsync(context.Api.CreateAsync(ApiPaths.For(ApiPaths.Pods, LocalPathVolumes.HelperNamespace), LocalPathVolumes.DeleteHelper(volume, node, directory), ct), HttpStatusCode.Conflict);
                 queue.AddAfter(VolumePrefix + name, TimeSpan.FromSeconds(30));
                 return;
             }
@@ -157,7 +157,7 @@ internal sealed partial class LocalPathProvisioner(string root) : IController
                     break;
                 case "Failed":
                     context.Events.Record(volume, "v1", "PersistentVolume", Component, "Warning", "VolumeFailedDelete", $"failed to delete volume {name}: the helper pod {LocalPathVolumes.HelperNamespace}/{helperName} failed on node {node}");
-                    await DeleteAsync(context, helperPath, ct);
+                    await ApiWrites.IgnoreAsync(context.Api.DeleteAsync(helperPath, [], ct), HttpStatusCode.NotFound);
                     throw new ApiException(HttpStatusCode.InternalServerError, $"{{\"message\":\"the helper pod removing {directory} on {node} failed\"}}");
                 default:
                     // The pod's own changes requeue this; the delay covers a node that never runs it.
@@ -167,35 +167,13 @@ internal sealed partial class LocalPathProvisioner(string root) : IController
         }
 
         // The volume goes first, then its helper: a helper is only ever made for a volume that still exists.
-        await DeleteAsync(context, ApiPaths.For(ApiPaths.PersistentVolumes, string.Empty, name), ct);
+        await ApiWrites.IgnoreAsync(context.Api.DeleteAsync(ApiPaths.For(ApiPaths.PersistentVolumes, string.Empty, name), [], ct), HttpStatusCode.NotFound);
         if (helper is not null)
         {
-            await DeleteAsync(context, helperPath, ct);
+            await ApiWrites.IgnoreAsync(context.Api.DeleteAsync(helperPath, [], ct), HttpStatusCode.NotFound);
         }
 
         Log.Deleted(logger, name, node ?? "?");
-    }
-
-    private static async Task DeleteAsync(ControllerContext context, string path, CancellationToken ct)
-    {
-        try
-        {
-            await context.Api.DeleteAsync(path, [], ct);
-        }
-        catch (ApiException e) when (e.Status == HttpStatusCode.NotFound)
-        {
-        }
-    }
-
-    private static async Task IgnoreConflictAsync(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (ApiException e) when (e.Status == HttpStatusCode.Conflict)
-        {
-        }
     }
 
     private static void Failed(ControllerContext context, JsonObject claim, string message) =>

@@ -1,7 +1,5 @@
-using System.Net;
 using K3sLab.K3s.ApiServer.Admission;
 using K3sLab.K3s.ApiServer.Validation;
-using K3sLab.K3s.Kubelet.Client;
 
 namespace K3sLab.K3s.Controllers.Storage;
 
@@ -36,29 +34,6 @@ internal sealed class VolumeProtection : IController
             return;
         }
 
-        var updated = volume.DeepClone().AsObject();
-        if (updated.Obj("metadata")!.Arr("finalizers") is not { } finalizers)
-        {
-            return;
-        }
-
-        var ours = finalizers.Where(f => JsonFields.AsString(f) == StorageProtection.VolumeFinalizer).ToList();
-        if (ours.Count == 0)
-        {
-            return;
-        }
-
-        foreach (var item in ours)
-        {
-            finalizers.Remove(item);
-        }
-
-        try
-        {
-            await context.Api.PutAsync(ApiPaths.For(ApiPaths.PersistentVolumes, string.Empty, name), updated, ct);
-        }
-        catch (ApiException e) when (e.Status == HttpStatusCode.NotFound)
-        {
-        }
+        await ApiWrites.RemoveFinalizerAsync(context.Api, ApiPaths.PersistentVolumes, volume, StorageProtection.VolumeFinalizer, ct);
     }
 }
