@@ -118,4 +118,44 @@ public sealed class BuiltinDefaultsTests
         pod["spec"]!["containers"]![0]!["ports"]!.AsArray().Select(p => p!["hostPort"]!.GetValue<int>()).Should().Equal(80, 82);
         deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["ports"]![0]!["hostPort"].Should().BeNull();
     }
+    [Fact]
+    public void HorizontalPodAutoscaler_WithoutMinReplicasOrMetrics_GetsOneReplicaAndCpuAt80Percent()
+    {
+        var hpa = JsonNode.Parse("""{"spec":{"scaleTargetRef":{"kind":"Deployment","name":"web"},"maxReplicas":3,"metrics":[]}}""")!.AsObject();
+
+        BuiltinDefaults.Apply("autoscaling", "HorizontalPodAutoscaler", hpa, creating: true);
+
+        hpa["spec"]!.ToJsonString().Should().Be(
+            """{"scaleTargetRef":{"kind":"Deployment","name":"web"},"maxReplicas":3,"metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":80}}}],"minReplicas":1}""");
+        hpa["spec"]!["behavior"].Should().BeNull("no behavior is invented");
+        hpa["status"]!.ToJsonString().Should().Be("{}");
+    }
+
+    [Fact]
+    public void HorizontalPodAutoscaler_SetFieldsAndMetrics_AreKept()
+    {
+        var hpa = JsonNode.Parse("""{"spec":{"minReplicas":3,"maxReplicas":5,"metrics":[{"type":"Pods","pods":{"metric":{"name":"rps"},"target":{"type":"AverageValue","averageValue":"1"}}}]}}""")!.AsObject();
+
+        BuiltinDefaults.Apply("autoscaling", "HorizontalPodAutoscaler", hpa, creating: false);
+
+        hpa["spec"]!["minReplicas"]!.GetValue<int>().Should().Be(3);
+        hpa["spec"]!["metrics"]!.AsArray().Should().ContainSingle().Which!["type"]!.GetValue<string>().Should().Be("Pods");
+    }
+
+    [Fact]
+    public void HorizontalPodAutoscaler_Behavior_IsFilledBothWays_KeepingWhatIsSet_AndDroppingTolerance()
+    {
+        var empty = JsonNode.Parse("""{"spec":{"maxReplicas":3,"behavior":{}}}""")!.AsObject();
+        var partial = JsonNode.Parse("""{"spec":{"maxReplicas":3,"behavior":{"scaleDown":{"stabilizationWindowSeconds":60,"tolerance":"0.05"},"scaleUp":{"selectPolicy":"Disabled","policies":[{"type":"Pods","value":1,"periodSeconds":30}]}}}}""")!.AsObject();
+
+        BuiltinDefaults.Apply("autoscaling", "HorizontalPodAutoscaler", empty, creating: true);
+        BuiltinDefaults.Apply("autoscaling", "HorizontalPodAutoscaler", partial, creating: true);
+
+        empty["spec"]!["behavior"]!.ToJsonString().Should().Be(
+            """{"scaleUp":{"stabilizationWindowSeconds":0,"selectPolicy":"Max","policies":[{"type":"Pods","value":4,"periodSeconds":15},{"type":"Percent","value":100,"periodSeconds":15}]}"""
+            + ""","scaleDown":{"selectPolicy":"Max","policies":[{"type":"Percent","value":100,"periodSeconds":15}]}}""");
+        partial["spec"]!["behavior"]!.ToJsonString().Should().Be(
+            """{"scaleDown":{"stabilizationWindowSeconds":60,"selectPolicy":"Max","policies":[{"type":"Percent","value":100,"periodSeconds":15}]}"""
+            + ""","scaleUp":{"selectPolicy":"Disabled","policies":[{"type":"Pods","value":1,"periodSeconds":30}],"stabilizationWindowSeconds":0}}""");
+    }
 }

@@ -9,8 +9,8 @@ namespace K3sLab.K3s.ApiServer.Validation;
 /// registry strategies run <c>Validate</c> and <c>ValidateUpdate</c>): every cause found, in kube-apiserver's order,
 /// becomes one 422 <c>Invalid</c> status. Every kind gets its name (on create), labels and annotations checked; the
 /// kinds users write by hand get their specs checked too: pods and pod templates, Deployments, ReplicaSets,
-/// DaemonSets, StatefulSets, ReplicationControllers, Jobs, CronJobs, Services, ConfigMaps and Secrets. Status
-/// updates are not validated here.
+/// DaemonSets, StatefulSets, ReplicationControllers, Jobs, CronJobs, Services, ConfigMaps, Secrets, StorageClasses and
+/// HorizontalPodAutoscalers (in their stored autoscaling/v2 shape). Status updates are not validated here.
 /// </summary>
 internal static class ObjectValidation
 {
@@ -102,6 +102,9 @@ internal static class ObjectValidation
                 }
 
                 ConfigDataRules.ConfigMap(obj, errors);
+                break;
+            case ("autoscaling", "HorizontalPodAutoscaler"):
+                HorizontalPodAutoscalerRules.Check(spec, oldSpec, errors);
                 break;
             case ("storage.k8s.io", "StorageClass"):
                 StorageClassRules.Check(obj, old, errors);

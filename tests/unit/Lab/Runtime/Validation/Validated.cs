@@ -24,6 +24,7 @@ internal static class Validated
         ["Job"] = ("batch", "jobs"),
         ["CronJob"] = ("batch", "cronjobs"),
         ["StorageClass"] = ("storage.k8s.io", "storageclasses"),
+        ["HorizontalPodAutoscaler"] = ("autoscaling", "horizontalpodautoscalers"),
     };
 
     /// <summary>The causes for creating <paramref name="json"/> (a body with its <c>kind</c>), or updating <paramref name="oldJson"/> to it.</summary>

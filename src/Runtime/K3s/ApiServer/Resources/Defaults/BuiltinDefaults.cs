@@ -6,7 +6,8 @@ namespace K3sLab.K3s.ApiServer.Resources.Defaults;
 /// kube-apiserver's defaulting of the built-in kinds served here, applied to every create and update (and to the
 /// result of a patch), so controllers and clients see the fields they rely on: workload replicas, update
 /// strategies and history limits, Job and CronJob policies, Service type and port protocol and target port, Secret
-/// type, a ReplicationController's selector and labels from its template, and the pod-spec defaults of
+/// type, a ReplicationController's selector and labels from its template, HorizontalPodAutoscalers' replicas,
+/// metrics and behavior (<see cref="HorizontalPodAutoscalerDefaults"/>), and the pod-spec defaults of
 /// <see cref="PodDefaults"/>. Not done: Service cluster IP allocation.
 /// </summary>
 internal static class BuiltinDefaults
@@ -34,6 +35,7 @@ internal static class BuiltinDefaults
         [("batch", "CronJob")] = (true, true),
         [("coordination.k8s.io", "Lease")] = (true, false),
         [("policy", "PodDisruptionBudget")] = (true, true),
+        [("autoscaling", "HorizontalPodAutoscaler")] = (true, true),
         [("apiextensions.k8s.io", "CustomResourceDefinition")] = (true, true),
     };
 
@@ -98,6 +100,9 @@ internal static class BuiltinDefaults
                 }
 
                 Template(spec["template"]);
+                break;
+            case ("autoscaling", "HorizontalPodAutoscaler") when spec is not null:
+                HorizontalPodAutoscalerDefaults.Spec(spec);
                 break;
             case ("storage.k8s.io", "StorageClass"):
                 Json.Default(obj, "reclaimPolicy", "Delete");
