@@ -28,7 +28,7 @@ for f in sorted(glob.glob(sys.argv[1].rstrip('/')+'/*.go'), key=lambda p: 'meta'
                 fm=F(em.group(1),em.group(1),em.group(2))
             if not fm: continue
             tag=fm.group(3)
-            pm=re.search(r'protobuf:"(\w+),(\d+),(opt|rep),name=(\w+)',tag)
+            pm=re.search(r'protobuf:"(\w+),(\d+),(?:(opt|rep),)?name=(\w+)',tag)
             jm=re.search(r'json:"([^"]*)"',tag)
             if not pm: continue
             if jm and jm.group(1).split(',')[0]=='-': continue
@@ -37,7 +37,7 @@ for f in sorted(glob.glob(sys.argv[1].rstrip('/')+'/*.go'), key=lambda p: 'meta'
             if em and not re.match(r'(\w+)\s+([^`]+?)\s+`',line) and j.split(',')[0]=='': jn='^'
             ps=re.search(r'patchStrategy:"([^"]*)"',tag); pk=re.search(r'patchMergeKey:"([^"]*)"',tag)
             patch=('~'+ps.group(1)+(':'+pk.group(1) if pk else '')) if ps else ''
-            fields.append((int(pm.group(2)),jn,fm.group(2).strip(),omit,pm.group(3),patch))
+            fields.append((int(pm.group(2)),jn,fm.group(2).strip(),omit,pm.group(3) or 'opt',patch))
         if name in structs and structs[name][1]!=fields: print('DUP',name,pkg,structs[name][0],file=sys.stderr)
         else: structs[name]=(pkg,fields)
 special={'ExtraValue':'xv','metav1.FieldsV1':'raw','FieldsV1':'raw','Quantity':'q','resource.Quantity':'q','Time':'t','metav1.Time':'t','MicroTime':'mt','metav1.MicroTime':'mt','intstr.IntOrString':'ios','IntOrString':'ios','metav1.Duration':'dur','runtime.RawExtension':'raw','types.UID':'s','UID':'s'}

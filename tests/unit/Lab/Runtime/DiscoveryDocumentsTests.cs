@@ -48,6 +48,24 @@ public sealed class DiscoveryDocumentsTests
     }
 
     [Fact]
+    public void Autoscaling_ServesV2First_AndV1_WithTheSameResource()
+    {
+        var group = Read<V1APIGroup>(DiscoveryDocuments.Group(Catalog, "autoscaling"));
+
+        group.Versions.Select(v => v.GroupVersion).Should().Equal("autoscaling/v2", "autoscaling/v1");
+        group.PreferredVersion.GroupVersion.Should().Be("autoscaling/v2");
+        foreach (var version in new[] { "v2", "v1" })
+        {
+            var list = Read<V1APIResourceList>(DiscoveryDocuments.ResourceList(Catalog, "autoscaling", version));
+            var hpa = list.Resources.Single(r => r.Name == "horizontalpodautoscalers");
+            (hpa.Kind, hpa.Namespaced).Should().Be(("HorizontalPodAutoscaler", true));
+            hpa.ShortNames.Should().Equal("hpa");
+            hpa.Categories.Should().Equal("all");
+            list.Resources.Select(r => r.Name).Should().Contain("horizontalpodautoscalers/status");
+        }
+    }
+
+    [Fact]
     public void UnknownGroupOrVersion_HasNoDocument()
     {
         DiscoveryDocuments.Group(Catalog, "example.com").Should().BeNull();
@@ -64,9 +82,9 @@ public sealed class DiscoveryDocumentsTests
     }
 
     [Fact]
-    public void Catalog_NamesAreUniquePerGroupAndShortNamesDoNotCollide()
+    public void Catalog_NamesAreUniquePerGroupVersionAndShortNamesDoNotCollide()
     {
-        Catalog.GroupBy(r => (r.Group, r.Name)).Should().OnlyContain(g => g.Count() == 1);
+        Catalog.GroupBy(r => (r.Group, r.Version, r.Name)).Should().OnlyContain(g => g.Count() == 1);
         Catalog.SelectMany(r => r.ShortNames.Select(s => (s, r.Kind)))
             .GroupBy(x => x.s).Where(g => g.Select(x => x.Kind).Distinct().Count() > 1).Select(g => g.Key)
             .Should().BeEmpty("a short name must mean one kind (ev is Event in both core and events.k8s.io)");

@@ -61,6 +61,24 @@ public sealed class ProtobufBodyTests
     }
 
     [Fact]
+    public void HorizontalPodAutoscaler_DecodesByItsVersion_V2MetricsAndV1TargetPercentage()
+    {
+        var meta = Message((1, "web"), (3, "dev"));
+        var target = Message((1, "Deployment"), (2, "web"), (3, "apps/v1"));
+        var metric = Message((1, "Resource"), (4, Message((1, "cpu"), (2, Message((1, "Utilization"), (4, 60L))))));
+        var scaleUp = Message((1, "Max"), (2, Message((1, "Pods"), (2, 4L), (3, 15L))), (3, 0L));
+        var v2 = ProtobufBody.Decode(Envelope("autoscaling/v2", "HorizontalPodAutoscaler", Message((1, meta), (2, Message((1, target), (2, 1L), (3, 5L), (4, metric), (5, Message((1, scaleUp))))))));
+        var v1 = ProtobufBody.Decode(Envelope("autoscaling/v1", "HorizontalPodAutoscaler", Message((1, meta), (2, Message((1, target), (3, 5L), (4, 60L))))));
+
+        v2["spec"]!.ToJsonString().Should().Be(JsonNode.Parse("""
+            {"scaleTargetRef":{"kind":"Deployment","name":"web","apiVersion":"apps/v1"},"minReplicas":1,"maxReplicas":5,
+             "metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":60}}}],
+             "behavior":{"scaleUp":{"selectPolicy":"Max","policies":[{"type":"Pods","value":4,"periodSeconds":15}],"stabilizationWindowSeconds":0}}}
+            """)!.ToJsonString());
+        v1["spec"]!.ToJsonString().Should().Be("""{"scaleTargetRef":{"kind":"Deployment","name":"web","apiVersion":"apps/v1"},"maxReplicas":5,"targetCPUUtilizationPercentage":60}""");
+    }
+
+    [Fact]
     public void BadBodies_AreClearErrors()
     {
         var notEnvelope = () => ProtobufBody.Decode([1, 2, 3]);

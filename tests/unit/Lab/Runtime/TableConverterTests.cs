@@ -122,6 +122,28 @@ public sealed class TableConverterTests
         Row("configmaps", """{"metadata":{"name":"c"}}""", IncludeObject.None)["rows"]![0]!.AsObject().ContainsKey("object").Should().BeFalse();
     }
 
+    [Fact]
+    public void HorizontalPodAutoscaler_TargetsAsKubePrintsThem()
+    {
+        var cells = Cells(Row("horizontalpodautoscalers", """
+            {"metadata":{"name":"web","creationTimestamp":"2026-11-25T11:59:00Z"},
+             "spec":{"scaleTargetRef":{"kind":"Deployment","name":"web"},"minReplicas":2,"maxReplicas":5,"metrics":[
+               {"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":50}}},
+               {"type":"Resource","resource":{"name":"memory","target":{"type":"AverageValue","averageValue":"64Mi"}}},
+               {"type":"Pods","pods":{"metric":{"name":"qps"},"target":{"type":"AverageValue","averageValue":"10"}}}]},
+             "status":{"currentReplicas":3,"currentMetrics":[
+               {"type":"Resource","resource":{"name":"cpu","current":{"averageUtilization":72,"averageValue":"14m"}}}]}}
+            """));
+
+        cells.Should().BeEquivalentTo(new Dictionary<string, string?>
+        {
+            ["Name"] = "web", ["Reference"] = "Deployment/web", ["Targets"] = "cpu: 72%/50%, memory: <unknown>/64Mi + 1 more...",
+            ["MinPods"] = "2", ["MaxPods"] = "5", ["Replicas"] = "3", ["Age"] = "60s",
+        });
+        Cells(Row("horizontalpodautoscalers", """{"metadata":{"name":"x"},"spec":{"scaleTargetRef":{"kind":"StatefulSet","name":"db"},"maxReplicas":1}}"""))
+            .Should().Contain(new Dictionary<string, string?> { ["Targets"] = "<none>", ["MinPods"] = "<unset>", ["Replicas"] = "0" });
+    }
+
     [Theory]
     [InlineData("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json", "v1")]
     [InlineData("application/json;as=Table;v=v1beta1;g=meta.k8s.io", "v1beta1")]

@@ -60,6 +60,10 @@ internal static class ApiResourceCatalog
         Of("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false, CreateOnly),
         Of("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", false, CreateOnly),
 
+        // Stored as autoscaling/v2; v1 is served by conversion (Resources/Versions/ServedVersions.cs). v2 comes first: discovery prefers it.
+        Of("autoscaling", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, All, ["hpa"], AllCategory, [Status], "v2"),
+        Of("autoscaling", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, All, ["hpa"], AllCategory, [Status]),
+
         Of("batch", "cronjobs", "CronJob", true, All, ["cj"], AllCategory, [Status]),
         Of("batch", "jobs", "Job", true, All, categories: AllCategory, subresources: [Status]),
 
@@ -93,6 +97,6 @@ internal static class ApiResourceCatalog
     private static ApiResource Core(string name, string kind, bool namespaced, string[] verbs, string[]? shortNames = null, string[]? categories = null, ApiSubresource[]? subresources = null) =>
         Of(string.Empty, name, kind, namespaced, verbs, shortNames, categories, subresources);
 
-    private static ApiResource Of(string group, string name, string kind, bool namespaced, string[] verbs, string[]? shortNames = null, string[]? categories = null, ApiSubresource[]? subresources = null) =>
-        new(group, "v1", name, kind.ToLowerInvariant(), kind, namespaced, verbs, shortNames ?? [], categories ?? [], subresources ?? []);
+    private static ApiResource Of(string group, string name, string kind, bool namespaced, string[] verbs, string[]? shortNames = null, string[]? categories = null, ApiSubresource[]? subresources = null, string version = "v1") =>
+        new(group, version, name, kind.ToLowerInvariant(), kind, namespaced, verbs, shortNames ?? [], categories ?? [], subresources ?? []);
 }

@@ -25,7 +25,7 @@ internal static class DiscoveryDocuments
         w.WriteEndArray();
     });
 
-    /// <summary><c>GET /apis</c>: every named group, each with its one served version (all are v1 today).</summary>
+    /// <summary><c>GET /apis</c>: every named group with the versions it serves, the preferred (first listed) first.</summary>
     public static byte[] GroupList(IEnumerable<ApiResource> resources) => Write(w =>
     {
         w.WriteString("kind", "APIGroupList");

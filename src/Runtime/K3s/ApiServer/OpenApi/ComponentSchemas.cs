@@ -37,10 +37,10 @@ internal sealed class ComponentSchemas
             declared["metadata"] = new JsonObject { ["allOf"] = new JsonArray(new JsonObject { ["$ref"] = Ref(SchemaNames.Message("ObjectMeta")) }) };
             _schemas[name] = schema;
         }
-        else if (resource.Custom is null && ProtoSchema.Kind(group, version, kind) is not null)
+        else if (resource.Custom is null && ProtoSchema.KindMessage(group, version, kind) is { } message && ProtoSchema.Message(message) is not null)
         {
-            AddMessage(kind);
-            schema = (JsonObject)_schemas[SchemaNames.Message(kind)]!;
+            AddMessage(message);
+            schema = (JsonObject)_schemas[SchemaNames.Message(message)]!;
         }
         else
         {

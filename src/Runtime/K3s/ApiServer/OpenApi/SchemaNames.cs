@@ -13,7 +13,8 @@ internal static class SchemaNames
     public const string ListMeta = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
 
     /// <summary>A message of the schema table: <c>core/v1</c> ConfigMap is <c>io.k8s.api.core.v1.ConfigMap</c>.</summary>
-    public static string Message(string message) => Package(ProtoSchema.Package(message) ?? "core/v1") + "." + message;
+    /// <remarks>A table name with a version suffix (<c>HorizontalPodAutoscaler.v2</c>) is named without it.</remarks>
+    public static string Message(string message) => Package(ProtoSchema.Package(message) ?? "core/v1") + "." + message.Split('.')[0];
 
     /// <summary>A served kind, with or without a schema in the table.</summary>
     public static string Kind(string group, string version, string kind) =>

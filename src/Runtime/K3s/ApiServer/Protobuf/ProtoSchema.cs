@@ -75,10 +75,27 @@ internal static class ProtoSchema
     /// The schema of a served kind: the message named like the kind, from the package of the API group
     /// (<c>core</c> for the core group, else the group's first label, as the Go packages are named).
     /// </summary>
-    public static FrozenDictionary<int, ProtoField>? Kind(string group, string version, string kind)
+    public static FrozenDictionary<int, ProtoField>? Kind(string group, string version, string kind) =>
+        KindMessage(group, version, kind) is { } name ? Message(name) : null;
+
+    /// <summary>
+    /// The table's name for a served kind's message: the kind itself, or, for a kind whose name another version of
+    /// its group already uses in the table (autoscaling/v1 and v2 both have HorizontalPodAutoscaler), the kind
+    /// followed by <c>.</c> and the version. Null when the table has no message for that group and version.
+    /// </summary>
+    public static string? KindMessage(string group, string version, string kind)
     {
         var package = (group.Length == 0 ? "core" : group.Split('.')[0]) + "/" + version;
-        return Package(kind) == package ? Message(kind) : null;
+        var versioned = kind + "." + version;
+        return Package(versioned) == package ? versioned : Package(kind) == package ? kind : null;
+    }
+
+    /// <summary>The message a body of <paramref name="apiVersion"/> (<c>group/version</c> or <c>v1</c>) and <paramref name="kind"/> decodes with.</summary>
+    public static string MessageFor(string apiVersion, string kind)
+    {
+        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
+        var (group, version) = slash < 0 ? (string.Empty, apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
+        return KindMessage(group, version, kind) ?? kind;
     }
 
     /// <summary>The kinds whose bodies can be decoded (messages that carry object metadata or are reviews).</summary>

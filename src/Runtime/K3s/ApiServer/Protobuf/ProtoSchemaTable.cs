@@ -10,7 +10,8 @@ namespace K3sLab.K3s.ApiServer.Protobuf;
 /// RoleBinding ClusterRoleBinding Ingress IngressClass NetworkPolicy PodDisruptionBudget PriorityClass
 /// ResourceQuota LimitRange PersistentVolumeClaim PersistentVolume StorageClass Lease Scale SelfSubjectAccessReview SelfSubjectRulesReview
 /// SubjectAccessReview LocalSubjectAccessReview SelfSubjectReview TokenReview TokenRequest Eviction DeleteOptions
-/// HorizontalPodAutoscaler.
+/// HorizontalPodAutoscaler, and autoscaling/v2's HorizontalPodAutoscaler, whose messages that share a name with a
+/// message of another version carry the suffix <c>.v2</c> (see <see cref="ProtoSchema.KindMessage"/>).
 /// </summary>
 internal static class ProtoSchemaTable
 {
@@ -55,6 +56,29 @@ internal static class ProtoSchemaTable
         ["Eviction"] = "@policy/v1; 1 metadata ObjectMeta; 2 deleteOptions DeleteOptions",
         ["DeleteOptions"] = "@meta/v1; 1 gracePeriodSeconds i64!; 2 preconditions Preconditions; 3 orphanDependents bool!; 4 propagationPolicy s!; 5 dryRun []s; 6 ignoreStoreReadErrorWithClusterBreakingPotential bool!",
         ["HorizontalPodAutoscaler"] = "@autoscaling/v1; 1 metadata ObjectMeta; 2 spec HorizontalPodAutoscalerSpec; 3 status HorizontalPodAutoscalerStatus",
+        ["HorizontalPodAutoscaler.v2"] = "@autoscaling/v2; 1 metadata ObjectMeta; 2 spec HorizontalPodAutoscalerSpec.v2; 3 status HorizontalPodAutoscalerStatus.v2",
+        ["HorizontalPodAutoscalerSpec.v2"] = "@autoscaling/v2; 1 scaleTargetRef CrossVersionObjectReference.v2; 2 minReplicas i32!; 3 maxReplicas i32!; 4 metrics []MetricSpec; 5 behavior HorizontalPodAutoscalerBehavior",
+        ["HorizontalPodAutoscalerStatus.v2"] = "@autoscaling/v2; 1 observedGeneration i64!; 2 lastScaleTime t; 3 currentReplicas i32; 4 desiredReplicas i32!; 5 currentMetrics []MetricStatus; 6 conditions []HorizontalPodAutoscalerCondition~merge:type",
+        ["CrossVersionObjectReference.v2"] = "@autoscaling/v2; 1 kind s!; 2 name s!; 3 apiVersion s",
+        ["MetricSpec"] = "@autoscaling/v2; 1 type s!; 2 object ObjectMetricSource; 3 pods PodsMetricSource; 4 resource ResourceMetricSource; 5 external ExternalMetricSource; 7 containerResource ContainerResourceMetricSource",
+        ["HorizontalPodAutoscalerBehavior"] = "@autoscaling/v2; 1 scaleUp HPAScalingRules; 2 scaleDown HPAScalingRules",
+        ["MetricStatus"] = "@autoscaling/v2; 1 type s!; 2 object ObjectMetricStatus; 3 pods PodsMetricStatus; 4 resource ResourceMetricStatus; 5 external ExternalMetricStatus; 7 containerResource ContainerResourceMetricStatus",
+        ["HorizontalPodAutoscalerCondition"] = "@autoscaling/v2; 1 type s!; 2 status s!; 3 lastTransitionTime t; 4 reason s; 5 message s; 6 observedGeneration i64!",
+        ["ObjectMetricSource"] = "@autoscaling/v2; 1 describedObject CrossVersionObjectReference.v2; 2 target MetricTarget; 3 metric MetricIdentifier",
+        ["PodsMetricSource"] = "@autoscaling/v2; 1 metric MetricIdentifier; 2 target MetricTarget",
+        ["ResourceMetricSource"] = "@autoscaling/v2; 1 name s!; 2 target MetricTarget",
+        ["ExternalMetricSource"] = "@autoscaling/v2; 1 metric MetricIdentifier; 2 target MetricTarget",
+        ["ContainerResourceMetricSource"] = "@autoscaling/v2; 1 name s!; 2 target MetricTarget; 3 container s!",
+        ["HPAScalingRules"] = "@autoscaling/v2; 1 selectPolicy s!; 2 policies []HPAScalingPolicy; 3 stabilizationWindowSeconds i32!; 4 tolerance q",
+        ["ObjectMetricStatus"] = "@autoscaling/v2; 1 metric MetricIdentifier; 2 current MetricValueStatus; 3 describedObject CrossVersionObjectReference.v2",
+        ["PodsMetricStatus"] = "@autoscaling/v2; 1 metric MetricIdentifier; 2 current MetricValueStatus",
+        ["ResourceMetricStatus"] = "@autoscaling/v2; 1 name s!; 2 current MetricValueStatus",
+        ["ExternalMetricStatus"] = "@autoscaling/v2; 1 metric MetricIdentifier; 2 current MetricValueStatus",
+        ["ContainerResourceMetricStatus"] = "@autoscaling/v2; 1 name s!; 2 current MetricValueStatus; 3 container s!",
+        ["MetricTarget"] = "@autoscaling/v2; 1 type s!; 2 value q; 3 averageValue q; 4 averageUtilization i32!",
+        ["MetricIdentifier"] = "@autoscaling/v2; 1 name s!; 2 selector LabelSelector",
+        ["HPAScalingPolicy"] = "@autoscaling/v2; 1 type s!; 2 value i32!; 3 periodSeconds i32!",
+        ["MetricValueStatus"] = "@autoscaling/v2; 1 value q; 2 averageValue q; 3 averageUtilization i32!",
         ["ObjectMeta"] = "@meta/v1; 1 name s; 2 generateName s; 3 namespace s; 4 selfLink s; 5 uid s; 6 resourceVersion s; 7 generation i64; 8 creationTimestamp t; 9 deletionTimestamp t; 10 deletionGracePeriodSeconds i64!; 11 labels {s}; 12 annotations {s}; 13 ownerReferences []OwnerReference~merge:uid; 14 finalizers []s~merge; 17 managedFields []ManagedFieldsEntry",
         ["NamespaceSpec"] = "@core/v1; 1 finalizers []s",
         ["NamespaceStatus"] = "@core/v1; 1 phase s; 2 conditions []NamespaceCondition~merge:type",

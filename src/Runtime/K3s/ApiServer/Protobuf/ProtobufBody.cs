@@ -43,7 +43,7 @@ internal static class ProtobufBody
                 throw ApiErrors.UnsupportedMediaType($"{MediaType} with content encoding {encoding}");
             }
 
-            var schema = ProtoSchema.Message(kind)
+            var schema = ProtoSchema.Message(ProtoSchema.MessageFor(apiVersion, kind))
                 ?? throw new ApiStatusException(415, "UnsupportedMediaType", $"this server decodes protobuf bodies only for the built-in kinds it knows; send {kind} ({apiVersion}) as application/json");
             var obj = new JsonObject { ["kind"] = kind, ["apiVersion"] = apiVersion };
             ReadMessage(new CodedInputStream(raw), schema, obj);

@@ -3,9 +3,11 @@ using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Extensions;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Protobuf;
 using K3sLab.K3s.ApiServer.Resources.Apply;
 using K3sLab.K3s.ApiServer.Resources.Defaults;
 using K3sLab.K3s.ApiServer.Resources.Strategic;
+using K3sLab.K3s.ApiServer.Resources.Versions;
 using K3sLab.K3s.ApiServer.Storage;
 
 namespace K3sLab.K3s.ApiServer.Resources;
@@ -34,7 +36,7 @@ internal sealed partial class ResourceHandler
             throw ApiErrors.BadRequest($"the name of the object ({name}) does not match the name on the URL ({info.Name})");
         }
 
-        var schema = resource.Custom is null ? BuiltinPatchSchemas.For(resource.Kind) : PatchSchema.None;
+        var schema = resource.Custom is null ? BuiltinPatchSchemas.For(ProtoSchema.KindMessage(resource.Group, resource.Version, resource.Kind) ?? resource.Kind) : PatchSchema.None;
         var fields = FieldSet.Of(applied, schema);
         var now = ObjectDefaults.Timestamp(time.GetUtcNow());
         StoredObject? existing;
@@ -66,13 +68,14 @@ internal sealed partial class ResourceHandler
             var intent = (JsonObject)applied.DeepClone();
             FieldValidation.Check(context, resource, intent);
             ObjectDefaults.CheckBody(intent, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
-            var merged = StrategicMergePatch.Apply(current, Intent(intent), schema);
+            var merged = StrategicMergePatch.Apply(ServedVersions.ToServed(resource, current), Intent(intent), schema);
             if (ManagedFields.Applied(current, manager) is { } before)
             {
                 FieldSet.RemoveDropped(merged, before, fields, schema);
             }
 
             ManagedFields.SetApplied(merged, manager, resource.GroupVersion, (JsonObject)fields.DeepClone(), now);
+            merged = ServedVersions.ToStorage(resource, merged);
             BuiltinDefaults.Apply(resource.Group, resource.Kind, merged, creating: false);
             ExtensionRules.Check(resource, merged);
             return merged;

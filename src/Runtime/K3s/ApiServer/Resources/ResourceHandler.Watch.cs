@@ -7,6 +7,7 @@ using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Http;
 using K3sLab.K3s.ApiServer.Resources.Tables;
+using K3sLab.K3s.ApiServer.Resources.Versions;
 using K3sLab.K3s.ApiServer.Storage;
 
 namespace K3sLab.K3s.ApiServer.Resources;
@@ -71,7 +72,7 @@ internal sealed partial class ResourceHandler
             after = initial.ResourceVersion;
             foreach (var item in initial.Items.Where(Matches))
             {
-                await SendAsync(context, "ADDED", item, table, Columns(resource), deadline.Token);
+                await SendAsync(context, "ADDED", Served(resource, item, table), table, Columns(resource), deadline.Token);
             }
 
             if (bookmarks && query["sendInitialEvents"].ToString().Length > 0)
@@ -91,7 +92,7 @@ internal sealed partial class ResourceHandler
         var ticks = progress is null ? Task.CompletedTask : TickAsync(progress.Writer, timeout, ticking.Token);
         try
         {
-            if (table is null && string.IsNullOrEmpty(query["labelSelector"]) && string.IsNullOrEmpty(query["fieldSelector"]))
+            if (table is null && !ServedVersions.Converts(resource) && string.IsNullOrEmpty(query["labelSelector"]) && string.IsNullOrEmpty(query["fieldSelector"]))
             {
                 await WatchStoredAsync(context, resource, kind, info.Namespace, name, after, progress?.Reader, deadline.Token);
                 return;
@@ -123,7 +124,7 @@ internal sealed partial class ResourceHandler
                 };
                 if (type is not null)
                 {
-                    await SendAsync(context, type, e.Object, table, Columns(resource), deadline.Token);
+                    await SendAsync(context, type, Served(resource, e.Object, table), table, Columns(resource), deadline.Token);
                 }
             }
         }
@@ -185,6 +186,10 @@ internal sealed partial class ResourceHandler
 
         return new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.GroupVersion, ["metadata"] = metadata };
     }
+
+    /// <summary>An object as the watch sends it: in the version watched, or stored as it is for a Table's row.</summary>
+    private static JsonObject Served(ApiResource resource, JsonObject obj, TableRequest? table) =>
+        table is null ? ServedVersions.ToServed(resource, obj) : obj;
 
     private async Task SendAsync(HttpContext context, string type, JsonObject obj, TableRequest? table, IReadOnlyList<TableColumn> columns, CancellationToken ct)
     {

@@ -7,7 +7,9 @@ using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Extensions;
 using K3sLab.K3s.ApiServer.Resources.Apply;
 using K3sLab.K3s.ApiServer.Http;
+using K3sLab.K3s.ApiServer.Protobuf;
 using K3sLab.K3s.ApiServer.Resources.Defaults;
+using K3sLab.K3s.ApiServer.Resources.Versions;
 using K3sLab.K3s.ApiServer.Storage;
 using K3sLab.K3s.ApiServer.Validation;
 
@@ -32,7 +34,9 @@ internal sealed partial class ResourceHandler
     private async Task CreateObjectAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, JsonObject body, CancellationToken ct)
     {
         FieldValidation.Check(context, resource, body);
-        var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        body = ServedVersions.ToStorage(resource, body);
+        var metadata = (JsonObject)body["metadata"]!;
         BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: true);
         ExtensionRules.Check(resource, body);
         if (resource is { Group: "", Name: "pods" })
@@ -80,21 +84,23 @@ internal sealed partial class ResourceHandler
 
         if (IsDryRun(context))
         {
-            await WriteAsync(context, 201, body);
+            await WriteAsync(context, 201, ServedVersions.ToServed(resource, body));
             return;
         }
 
         var created = resource is { Group: "", Name: "services" }
             ? await services.CreateAsync(body, () => storage.CreateAsync(kind, info.Namespace, name, body, ct), ct)
             : await storage.CreateAsync(kind, info.Namespace, name, body, ct);
-        await WriteAsync(context, 201, created.Object);
+        await WriteAsync(context, 201, ServedVersions.ToServed(resource, created.Object));
     }
 
     private async Task UpdateAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
     {
         var body = await ReadBodyAsync(context, ct);
         FieldValidation.Check(context, resource, body);
-        var metadata = ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        ObjectDefaults.CheckBody(body, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+        body = ServedVersions.ToStorage(resource, body);
+        var metadata = (JsonObject)body["metadata"]!;
         BuiltinDefaults.Apply(resource.Group, resource.Kind, body, creating: false);
         ExtensionRules.Check(resource, body);
         var bodyName = metadata["name"]?.GetValue<string>();
@@ -138,9 +144,11 @@ internal sealed partial class ResourceHandler
             : null;
         await WriteUpdatedAsync(context, info, resource, kind, expected, current =>
         {
-            var patched = Patches.Apply(contentType, current, patch, resource.Kind);
+            // The patch applies to the object as the version asked for shows it (a v1 HPA patch names v1's fields).
+            var patched = Patches.Apply(contentType, ServedVersions.ToServed(resource, current), patch, ProtoSchema.KindMessage(resource.Group, resource.Version, resource.Kind) ?? resource.Kind);
             FieldValidation.Check(context, resource, patched);
             ObjectDefaults.CheckBody(patched, resource.Kind, resource.GroupVersion, info.Namespace, resource.Namespaced);
+            patched = ServedVersions.ToStorage(resource, patched);
             BuiltinDefaults.Apply(resource.Group, resource.Kind, patched, creating: false);
             ExtensionRules.Check(resource, patched);
             if (patched["metadata"]?["name"]?.GetValue<string>() != info.Name)
@@ -179,7 +187,7 @@ internal sealed partial class ResourceHandler
 
         if (IsDryRun(context))
         {
-            await WriteAsync(context, 200, Updated((await storage.GetAsync(kind, info.Namespace, info.Name, ct)).Object));
+            await WriteAsync(context, 200, ServedVersions.ToServed(resource, Updated((await storage.GetAsync(kind, info.Namespace, info.Name, ct)).Object)));
             return;
         }
 
@@ -191,7 +199,7 @@ internal sealed partial class ResourceHandler
             updated = await storage.DeleteAsync(kind, info.Namespace, info.Name, updated.ResourceVersion, ct);
         }
 
-        await WriteAsync(context, 200, updated.Object);
+        await WriteAsync(context, 200, ServedVersions.ToServed(resource, updated.Object));
     }
 
     private async Task DeleteAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
@@ -200,7 +208,7 @@ internal sealed partial class ResourceHandler
         long? expected = ParseLong(options?["preconditions"]?["resourceVersion"]?.GetValue<string>(), "preconditions.resourceVersion");
         var expectedUid = options?["preconditions"]?["uid"]?.GetValue<string>();
         var propagation = DeletionPropagation.Requested(context.Request.Query["propagationPolicy"].ToString(), context.Request.Query["orphanDependents"].ToString(), options);
-        await WriteAsync(context, 200, await DeleteObjectAsync(resource, kind, info.Namespace, info.Name, expected, expectedUid, IsDryRun(context, options), ct, RequestedGracePeriod(context, options), propagation));
+        await WriteAsync(context, 200, ServedVersions.ToServed(resource, await DeleteObjectAsync(resource, kind, info.Namespace, info.Name, expected, expectedUid, IsDryRun(context, options), ct, RequestedGracePeriod(context, options), propagation)));
     }
 
     /// <summary>
@@ -219,7 +227,7 @@ internal sealed partial class ResourceHandler
             var meta = (JsonObject)item["metadata"]!;
             try
             {
-                deleted.Add((JsonNode)await DeleteObjectAsync(resource, kind, meta["namespace"]?.GetValue<string>() ?? string.Empty, meta["name"]!.GetValue<string>(), null, null, dryRun, ct, RequestedGracePeriod(context, options), propagation));
+                deleted.Add((JsonNode)ServedVersions.ToServed(resource, await DeleteObjectAsync(resource, kind, meta["namespace"]?.GetValue<string>() ?? string.Empty, meta["name"]!.GetValue<string>(), null, null, dryRun, ct, RequestedGracePeriod(context, options), propagation)));
             }
             catch (ApiStatusException e) when (e.Code == 404)
             {

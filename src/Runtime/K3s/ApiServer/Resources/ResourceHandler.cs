@@ -7,6 +7,7 @@ using K3sLab.K3s.ApiServer.Http;
 using K3sLab.K3s.ApiServer.Protobuf;
 using K3sLab.K3s.ApiServer.Resources.Services;
 using K3sLab.K3s.ApiServer.Resources.Tables;
+using K3sLab.K3s.ApiServer.Resources.Versions;
 using K3sLab.K3s.ApiServer.Storage;
 
 namespace K3sLab.K3s.ApiServer.Resources;
@@ -99,15 +100,20 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
                 // A GET at a resourceVersion reads the newest object once this server has reached that version.
                 await FreshAsync(ParseLong(context.Request.Query["resourceVersion"], "resourceVersion") ?? 0, ct);
                 var got = (await storage.GetAsync(kind, info.Namespace, info.Name, ct)).Object;
-                await WriteAsync(context, 200, table is null ? got : TableConverter.Convert(table, Columns(resource), [got], new JsonObject { ["resourceVersion"] = got["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow()));
+                await WriteAsync(context, 200, table is null ? ServedVersions.ToServed(resource, got) : TableConverter.Convert(table, Columns(resource), [got], new JsonObject { ["resourceVersion"] = got["metadata"]?["resourceVersion"]?.DeepClone() }, time.GetUtcNow()));
                 break;
             case "list":
-                if (table is null && await TryWriteStoredListAsync(context, info, resource, kind, ct))
+                if (table is null && !ServedVersions.Converts(resource) && await TryWriteStoredListAsync(context, info, resource, kind, ct))
                 {
                     break;
                 }
 
                 var list = await ListAsync(context, info, resource, kind, ct);
+                if (table is null)
+                {
+                    ServeItems(resource, list);
+                }
+
                 await WriteAsync(context, 200, table is null ? list : TableConverter.Convert(table, Columns(resource), (list["items"] as JsonArray ?? []).OfType<JsonObject>(), list["metadata"] as JsonObject, time.GetUtcNow()));
                 break;
             case "watch":
@@ -270,6 +276,20 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
         catch (JsonException e)
         {
             throw ApiErrors.BadRequest($"the patch is not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Converts a list's items in place to the version <paramref name="resource"/> serves.</summary>
+    private static void ServeItems(ApiResource resource, JsonObject list)
+    {
+        if (ServedVersions.Converts(resource) && list["items"] is JsonArray items)
+        {
+            for (var i = 0; i < items.Count; i++)
+            {
+                var stored = (JsonObject)items[i]!;
+                items[i] = null;
+                items[i] = ServedVersions.ToServed(resource, stored);
+            }
         }
     }
 

@@ -98,6 +98,7 @@ internal static partial class TableColumns
             new("Ports", "string", "The ports for this slice", (o, _) => SlicePorts(o)),
             new("Endpoints", "string", "Endpoints for this slice", (o, _) => SliceAddresses(o)),
             Age],
+        ["horizontalpodautoscalers"] = HorizontalPodAutoscalerColumns(),
         ["storageclasses"] = StorageClassColumns(),
         ["persistentvolumes"] = PersistentVolumeColumns(),
         ["persistentvolumeclaims"] = PersistentVolumeClaimColumns(),
