@@ -25,14 +25,16 @@ internal static class ApiPaths
     public static readonly ResourceKind CronJobs = new("batch", "cronjobs", true);
     public static readonly ResourceKind EndpointSlices = new("discovery.k8s.io", "endpointslices", true);
     public static readonly ResourceKind Leases = new("coordination.k8s.io", "leases", true);
+    public static readonly ResourceKind HorizontalPodAutoscalers = new("autoscaling", "horizontalpodautoscalers", true);
 
     /// <summary>
     /// <c>/api/v1/namespaces/{ns}/{resource}/{name}/{subresource}</c> (or <c>/apis/{group}/v1/...</c>); empty
-    /// <paramref name="name"/> gives the collection. Every kind here is served at v1.
+    /// <paramref name="name"/> gives the collection. Kinds are written at v1 unless <paramref name="version"/> says
+    /// otherwise (HorizontalPodAutoscalers are written at v2, the version their status is shaped for).
     /// </summary>
-    public static string For(ResourceKind kind, string ns, string name = "", string subresource = "")
+    public static string For(ResourceKind kind, string ns, string name = "", string subresource = "", string version = "v1")
     {
-        var root = kind.Group.Length == 0 ? "/api/v1" : $"/apis/{kind.Group}/v1";
+        var root = kind.Group.Length == 0 ? $"/api/{version}" : $"/apis/{kind.Group}/{version}";
         var path = kind.Namespaced ? $"{root}/namespaces/{Uri.EscapeDataString(ns)}/{kind.Resource}" : $"{root}/{kind.Resource}";
         if (name.Length > 0)
         {

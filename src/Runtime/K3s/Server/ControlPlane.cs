@@ -42,6 +42,7 @@ internal sealed class ControlPlane : IAsyncDisposable
             ("statefulset-controller", () => new Controllers.StatefulSets.StatefulSetController()),
             ("replicaset-controller", () => new Controllers.Apps.ReplicaSetController()),
             ("deployment-controller", () => new Controllers.Apps.DeploymentController()),
+            ("horizontal-pod-autoscaler-controller", () => new Controllers.Autoscaling.HorizontalPodAutoscalerController()),
             ("endpoints-controller", () => new Controllers.Endpoints.EndpointsController()),
             ("persistentvolume-binder-controller", () => new Controllers.Storage.PersistentVolumeBinder()),
             ("persistentvolumeclaim-protection-controller", () => new Controllers.Storage.ClaimProtection()),

@@ -11,6 +11,9 @@ internal sealed class ApiException(HttpStatusCode status, string body)
 
     public string? Reason { get; } = TryParse(body)?["reason"]?.GetValue<string>();
 
+    /// <summary>The message of the Kubernetes <c>Status</c> answered, if the body was one (as client-go reports it).</summary>
+    public string? StatusMessage { get; } = TryParse(body) is { } status && status["kind"]?.GetValue<string>() == "Status" ? status["message"]?.GetValue<string>() : null;
+
     private static string Describe(string body) => TryParse(body)?["message"]?.GetValue<string>() ?? body;
 
     private static JsonObject? TryParse(string body)
