@@ -21,6 +21,8 @@ internal static class ApiPaths
     public static readonly ResourceKind DaemonSets = new("apps", "daemonsets", true);
     public static readonly ResourceKind StatefulSets = new("apps", "statefulsets", true);
     public static readonly ResourceKind ControllerRevisions = new("apps", "controllerrevisions", true);
+    public static readonly ResourceKind ReplicationControllers = new(string.Empty, "replicationcontrollers", true);
+    public static readonly ResourceKind PodDisruptionBudgets = new("policy", "poddisruptionbudgets", true);
     public static readonly ResourceKind Jobs = new("batch", "jobs", true);
     public static readonly ResourceKind CronJobs = new("batch", "cronjobs", true);
     public static readonly ResourceKind EndpointSlices = new("discovery.k8s.io", "endpointslices", true);

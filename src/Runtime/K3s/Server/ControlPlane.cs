@@ -43,6 +43,7 @@ internal sealed class ControlPlane : IAsyncDisposable
             ("replicaset-controller", () => new Controllers.Apps.ReplicaSetController()),
             ("deployment-controller", () => new Controllers.Apps.DeploymentController()),
             ("horizontal-pod-autoscaler-controller", () => new Controllers.Autoscaling.HorizontalPodAutoscalerController()),
+            ("disruption-controller", () => new Controllers.Disruption.DisruptionController()),
             ("endpoints-controller", () => new Controllers.Endpoints.EndpointsController()),
             ("persistentvolume-binder-controller", () => new Controllers.Storage.PersistentVolumeBinder()),
             ("persistentvolumeclaim-protection-controller", () => new Controllers.Storage.ClaimProtection()),

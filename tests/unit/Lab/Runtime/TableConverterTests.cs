@@ -115,7 +115,7 @@ public sealed class TableConverterTests
     [Fact]
     public void KindsWithoutAPrinter_GetNameAndAge_AndIncludeObjectIsHonoured()
     {
-        var table = Row("poddisruptionbudgets", """{"metadata":{"name":"x","creationTimestamp":"2026-11-25T11:59:00Z"}}""", IncludeObject.Object);
+        var table = Row("widgets", """{"metadata":{"name":"x","creationTimestamp":"2026-11-25T11:59:00Z"}}""", IncludeObject.Object);
 
         Cells(table).Should().BeEquivalentTo(new Dictionary<string, string?> { ["Name"] = "x", ["Age"] = "60s" });
         table["rows"]![0]!["object"]!["metadata"]!["name"]!.GetValue<string>().Should().Be("x");
@@ -142,6 +142,21 @@ public sealed class TableConverterTests
         });
         Cells(Row("horizontalpodautoscalers", """{"metadata":{"name":"x"},"spec":{"scaleTargetRef":{"kind":"StatefulSet","name":"db"},"maxReplicas":1}}"""))
             .Should().Contain(new Dictionary<string, string?> { ["Targets"] = "<none>", ["MinPods"] = "<unset>", ["Replicas"] = "0" });
+    }
+
+    [Fact]
+    public void PodDisruptionBudget_ShowsBothBoundsAndAllowedDisruptions()
+    {
+        var cells = Cells(Row("poddisruptionbudgets", """
+            {"metadata":{"name":"web","creationTimestamp":"2026-11-25T11:59:00Z"},"spec":{"minAvailable":2},"status":{"disruptionsAllowed":1}}
+            """));
+
+        cells.Should().BeEquivalentTo(new Dictionary<string, string?>
+        {
+            ["Name"] = "web", ["Min Available"] = "2", ["Max Unavailable"] = "N/A", ["Allowed Disruptions"] = "1", ["Age"] = "60s",
+        });
+        Cells(Row("poddisruptionbudgets", """{"metadata":{"name":"x"},"spec":{"maxUnavailable":"25%"}}"""))
+            .Should().Contain(new Dictionary<string, string?> { ["Min Available"] = "N/A", ["Max Unavailable"] = "25%", ["Allowed Disruptions"] = "0" });
     }
 
     [Theory]

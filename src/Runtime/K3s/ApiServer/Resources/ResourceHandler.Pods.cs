@@ -161,7 +161,7 @@ internal sealed partial class ResourceHandler
         var observed = status?["observedGeneration"]?.GetValue<long>() ?? 0;
         if (status is null || observed < generation)
         {
-            throw TooManyRequests($"The disruption budget {budgetName} is still being processed by the server.");
+            throw TooManyRequests($"The disruption budget {budgetName} is still being processed by the server.", retryAfterSeconds: 10);
         }
 
         var allowed = status["disruptionsAllowed"]?.GetValue<long>() ?? 0;
@@ -169,7 +169,7 @@ internal sealed partial class ResourceHandler
         {
             var desired = status["desiredHealthy"]?.GetValue<long>() ?? 0;
             var healthy = status["currentHealthy"]?.GetValue<long>() ?? 0;
-            throw TooManyRequests($"The disruption budget {budgetName} needs {desired} healthy pods and has {healthy} currently");
+            throw TooManyRequests($"The disruption budget {budgetName} needs {desired} healthy pods and has {healthy} currently", retryAfterSeconds: null);
         }
 
         return status;
@@ -177,8 +177,13 @@ internal sealed partial class ResourceHandler
 
     private static ApiResource ResourcePods { get; } = ApiResourceCatalog.BuiltIn.First(r => r.Group.Length == 0 && r.Name == "pods");
 
-    private static ApiStatusException TooManyRequests(string cause) =>
-        new(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", causes: [new StatusCause("DisruptionBudget", cause, string.Empty)], retryAfterSeconds: 10);
+    /// <summary>
+    /// kube-apiserver's refusal. Only a budget the controller has yet to process suggests a retry (10 s); a spent
+    /// budget suggests none, so clients such as <c>kubectl drain</c> apply their own retry delay instead of client-go
+    /// waiting on a Retry-After header.
+    /// </summary>
+    private static ApiStatusException TooManyRequests(string cause, int? retryAfterSeconds) =>
+        new(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", causes: [new StatusCause("DisruptionBudget", cause, string.Empty)], retryAfterSeconds: retryAfterSeconds);
 
     private void SetScheduled(JsonObject pod)
     {

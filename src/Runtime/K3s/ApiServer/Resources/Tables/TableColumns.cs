@@ -99,6 +99,7 @@ internal static partial class TableColumns
             new("Endpoints", "string", "Endpoints for this slice", (o, _) => SliceAddresses(o)),
             Age],
         ["horizontalpodautoscalers"] = HorizontalPodAutoscalerColumns(),
+        ["poddisruptionbudgets"] = PodDisruptionBudgetColumns(),
         ["storageclasses"] = StorageClassColumns(),
         ["persistentvolumes"] = PersistentVolumeColumns(),
         ["persistentvolumeclaims"] = PersistentVolumeClaimColumns(),
