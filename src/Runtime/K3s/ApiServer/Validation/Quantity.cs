@@ -24,6 +24,9 @@ internal readonly record struct Quantity(decimal Value, Quantity.Format Kind, st
 
     public bool IsNegative => Value < 0;
 
+    /// <summary>apimachinery's <c>MilliValue</c>: the amount in thousandths, rounded up, held to a long's range.</summary>
+    public long MilliValue => Math.Abs(Value) >= long.MaxValue / 1000m ? (IsNegative ? long.MinValue : long.MaxValue) : (long)decimal.Ceiling(Value * 1000m);
+
     /// <summary>Reads a quantity from a JSON string or number; false for what Go's <c>ParseQuantity</c> refuses or this cannot hold.</summary>
     public static bool TryRead(JsonNode? node, out Quantity quantity)
     {

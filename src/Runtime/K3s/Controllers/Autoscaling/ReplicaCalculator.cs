@@ -17,24 +17,10 @@ internal static class ReplicaCalculator
         int currentReplicas, int targetUtilization, string resource, string container, Tolerances tolerances,
         IReadOnlyList<JsonObject> pods, ResourceMetricsResponse response, AutoscalerSettings settings, DateTimeOffset now)
     {
-        var (fetched, fetchError) = ResourceMetrics.Read(response, resource, container);
-        if (fetched is null)
+        var (metrics, groups, error) = Sample(pods, response, resource, container, settings, now);
+        if (error is not null)
         {
-            return ReplicaProposal.Failed($"unable to get metrics for resource {resource}: {fetchError}");
-        }
-
-        if (pods.Count == 0)
-        {
-            return ReplicaProposal.Failed("no pods returned by selector while calculating replica count");
-        }
-
-        var metrics = new Dictionary<string, PodMetric>(fetched, StringComparer.Ordinal);
-        var groups = PodGroups.Of(pods, metrics, resource, settings, now);
-        RemoveAll(metrics, groups.Ignored);
-        RemoveAll(metrics, groups.Unready);
-        if (metrics.Count == 0)
-        {
-            return ReplicaProposal.Failed("did not receive metrics for targeted pods (pods might be unready)");
+            return ReplicaProposal.Failed(error);
         }
 
         var (requests, requestError) = ResourceRequests.Of(pods, container, resource);
@@ -43,51 +29,26 @@ internal static class ReplicaCalculator
             return ReplicaProposal.Failed(requestError!);
         }
 
-        if (UtilizationRatio(metrics, requests, targetUtilization) is not { } first)
+        if (UtilizationRatio(metrics!, requests, targetUtilization) is not { } first)
         {
             return ReplicaProposal.Failed("no metrics returned matched known pods");
         }
 
         var (ratio, utilization, raw) = first;
-
-        var scaleUpWithUnready = groups.Unready.Count > 0 && ratio > 1.0;
-        if (!scaleUpWithUnready && groups.Missing.Count == 0)
+        if (!NeedsRebalance(groups!, ratio))
         {
-            return new ReplicaProposal(tolerances.IsWithin(ratio) ? currentReplicas : Ceiling(ratio * groups.ReadyCount), utilization, raw, null);
+            return new ReplicaProposal(tolerances.IsWithin(ratio) ? currentReplicas : Ceiling(ratio * groups!.ReadyCount), utilization, raw, null);
         }
 
-        if (groups.Missing.Count > 0)
-        {
-            // Scaling down, a pod without a sample counts as using all it requests (or the target, if above 100%);
-            // scaling up, as using nothing.
-            var fallback = Math.Max(100L, targetUtilization);
-            foreach (var name in groups.Missing)
-            {
-                if (ratio < 1.0)
-                {
-                    metrics[name] = new PodMetric(requests[name] * fallback / 100, default, default);
-                }
-                else if (ratio > 1.0)
-                {
-                    metrics[name] = default;
-                }
-            }
-        }
-
-        if (scaleUpWithUnready)
-        {
-            foreach (var name in groups.Unready)
-            {
-                metrics[name] = default;
-            }
-        }
-
-        if (UtilizationRatio(metrics, requests, targetUtilization) is not { } second)
+        // Scaling down, a pod without a sample counts as using all it requests (or the target, if above 100%).
+        var fallback = Math.Max(100L, targetUtilization);
+        FillForRebalance(metrics!, groups!, ratio, name => new PodMetric(requests[name] * fallback / 100, default, default));
+        if (UtilizationRatio(metrics!, requests, targetUtilization) is not { } second)
         {
             return ReplicaProposal.Failed("no metrics returned matched known pods");
         }
 
-        return new ReplicaProposal(Rebalanced(currentReplicas, ratio, second.Ratio, metrics.Count, tolerances), utilization, raw, null);
+        return new ReplicaProposal(Rebalanced(currentReplicas, ratio, second.Ratio, metrics!.Count, tolerances), utilization, raw, null);
     }
 
     /// <summary>Replicas for an AverageValue target in milli-units (<c>GetRawResourceReplicas</c>).</summary>
@@ -95,38 +56,65 @@ internal static class ReplicaCalculator
         int currentReplicas, long targetMilli, string resource, string container, Tolerances tolerances,
         IReadOnlyList<JsonObject> pods, ResourceMetricsResponse response, AutoscalerSettings settings, DateTimeOffset now)
     {
+        var (metrics, groups, error) = Sample(pods, response, resource, container, settings, now);
+        if (error is not null)
+        {
+            return ReplicaProposal.Failed(error);
+        }
+
+        var (ratio, usage) = UsageRatio(metrics!, targetMilli);
+        if (!NeedsRebalance(groups!, ratio))
+        {
+            return new ReplicaProposal(tolerances.IsWithin(ratio) ? currentReplicas : Ceiling(ratio * groups!.ReadyCount), 0, usage, null);
+        }
+
+        // Scaling down, a pod without a sample counts as using exactly the target.
+        FillForRebalance(metrics!, groups!, ratio, _ => new PodMetric(targetMilli, default, default));
+        var (newRatio, _) = UsageRatio(metrics!, targetMilli);
+        return new ReplicaProposal(Rebalanced(currentReplicas, ratio, newRatio, metrics!.Count, tolerances), 0, usage, null);
+    }
+
+    /// <summary>
+    /// The ready pods' samples, with the pods grouped: the fetch, the selector's pods and at least one ready sample
+    /// are required, as upstream's first steps of both calculations require them.
+    /// </summary>
+    private static (Dictionary<string, PodMetric>? Metrics, PodGroups? Groups, string? Error) Sample(
+        IReadOnlyList<JsonObject> pods, ResourceMetricsResponse response, string resource, string container, AutoscalerSettings settings, DateTimeOffset now)
+    {
         var (fetched, fetchError) = ResourceMetrics.Read(response, resource, container);
         if (fetched is null)
         {
-            return ReplicaProposal.Failed($"unable to get metrics for resource {resource}: {fetchError}");
+            return (null, null, $"unable to get metrics for resource {resource}: {fetchError}");
         }
 
         if (pods.Count == 0)
         {
-            return ReplicaProposal.Failed("no pods returned by selector while calculating replica count");
+            return (null, null, "no pods returned by selector while calculating replica count");
         }
 
         var metrics = new Dictionary<string, PodMetric>(fetched, StringComparer.Ordinal);
         var groups = PodGroups.Of(pods, metrics, resource, settings, now);
         RemoveAll(metrics, groups.Ignored);
         RemoveAll(metrics, groups.Unready);
-        if (metrics.Count == 0)
-        {
-            return ReplicaProposal.Failed("did not receive metrics for targeted pods (pods might be unready)");
-        }
+        return metrics.Count == 0
+            ? (null, null, "did not receive metrics for targeted pods (pods might be unready)")
+            : (metrics, groups, null);
+    }
 
-        var (ratio, usage) = UsageRatio(metrics, targetMilli);
-        var scaleUpWithUnready = groups.Unready.Count > 0 && ratio > 1.0;
-        if (!scaleUpWithUnready && groups.Missing.Count == 0)
-        {
-            return new ReplicaProposal(tolerances.IsWithin(ratio) ? currentReplicas : Ceiling(ratio * groups.ReadyCount), 0, usage, null);
-        }
+    /// <summary>Whether the first ratio must be checked again: some pods lack samples, or unready pods were left out of a scale-up.</summary>
+    private static bool NeedsRebalance(PodGroups groups, double ratio) => groups.Missing.Count > 0 || (groups.Unready.Count > 0 && ratio > 1.0);
 
+    /// <summary>
+    /// Upstream's second pass: a pod without a sample counts as <paramref name="whenScalingDown"/> when scaling down
+    /// and as using nothing when scaling up; unready pods count as using nothing when scaling up.
+    /// </summary>
+    private static void FillForRebalance(Dictionary<string, PodMetric> metrics, PodGroups groups, double ratio, Func<string, PodMetric> whenScalingDown)
+    {
         foreach (var name in groups.Missing)
         {
             if (ratio < 1.0)
             {
-                metrics[name] = new PodMetric(targetMilli, default, default);
+                metrics[name] = whenScalingDown(name);
             }
             else if (ratio > 1.0)
             {
@@ -134,16 +122,13 @@ internal static class ReplicaCalculator
             }
         }
 
-        if (scaleUpWithUnready)
+        if (groups.Unready.Count > 0 && ratio > 1.0)
         {
             foreach (var name in groups.Unready)
             {
                 metrics[name] = default;
             }
         }
-
-        var (newRatio, _) = UsageRatio(metrics, targetMilli);
-        return new ReplicaProposal(Rebalanced(currentReplicas, ratio, newRatio, metrics.Count, tolerances), 0, usage, null);
     }
 
     /// <summary>

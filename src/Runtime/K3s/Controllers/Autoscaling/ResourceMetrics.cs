@@ -67,11 +67,8 @@ internal static class ResourceMetrics
         return (metrics, null);
     }
 
-    /// <summary>A quantity in milli-units, rounded up as apimachinery's <c>MilliValue</c> rounds.</summary>
-    public static long MilliValue(Quantity quantity) => (long)decimal.Ceiling(quantity.Value * 1000m);
-
-    /// <summary>A quantity's milli-value from JSON; null when absent or unreadable.</summary>
-    public static long? MilliValue(JsonNode? node) => Quantity.TryRead(node, out var quantity) ? MilliValue(quantity) : null;
+    /// <summary>A quantity's milli-value (<see cref="Quantity.MilliValue"/>) from JSON; null when absent or unreadable.</summary>
+    public static long? MilliValue(JsonNode? node) => Quantity.TryRead(node, out var quantity) ? quantity.MilliValue : null;
 
     /// <summary>Go's canonical form of a milli-value (<c>resource.NewMilliQuantity(v, DecimalSI).String()</c>): <c>250m</c>, <c>2</c>, <c>1263616k</c>.</summary>
     public static string FormatMilli(long milli) => new Quantity(milli / 1000m, Quantity.Format.DecimalSI, string.Empty).ToString();

@@ -1,3 +1,5 @@
+using K3sLab.K3s.ApiServer.Storage;
+
 namespace K3sLab.K3s.Controllers.Autoscaling;
 
 /// <summary>
@@ -7,12 +9,12 @@ namespace K3sLab.K3s.Controllers.Autoscaling;
 /// </summary>
 internal static class ScaleTargets
 {
-    private static readonly Dictionary<(string Group, string Kind), (string Version, string Resource)> Kinds = new()
+    private static readonly Dictionary<(string Group, string Kind), ResourceKind> Kinds = new()
     {
-        [("apps", "Deployment")] = ("v1", "deployments"),
-        [("apps", "ReplicaSet")] = ("v1", "replicasets"),
-        [("apps", "StatefulSet")] = ("v1", "statefulsets"),
-        [(string.Empty, "ReplicationController")] = ("v1", "replicationcontrollers"),
+        [("apps", "Deployment")] = ApiPaths.Deployments,
+        [("apps", "ReplicaSet")] = ApiPaths.ReplicaSets,
+        [("apps", "StatefulSet")] = ApiPaths.StatefulSets,
+        [(string.Empty, "ReplicationController")] = ApiPaths.ReplicationControllers,
     };
 
     /// <summary>The target's group and plural resource and its <c>/scale</c> path, or the error to report as FailedGetScale.</summary>
@@ -30,8 +32,6 @@ internal static class ScaleTargets
             return (group, string.Empty, null, $"no matches for kind \"{kind}\" in group \"{group}\"");
         }
 
-        var root = group.Length == 0 ? $"/api/{target.Version}" : $"/apis/{group}/{target.Version}";
-        var path = $"{root}/namespaces/{Uri.EscapeDataString(ns)}/{target.Resource}/{Uri.EscapeDataString(name)}/scale";
-        return (group, target.Resource, path, null);
+        return (group, target.Resource, ApiPaths.For(target, ns, name, "scale"), null);
     }
 }

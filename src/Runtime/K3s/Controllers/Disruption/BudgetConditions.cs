@@ -44,17 +44,7 @@ internal static class BudgetConditions
             status["conditions"] = conditions = [];
         }
 
-        if (Find(status) is not { } condition)
-        {
-            condition = new JsonObject { ["type"] = Type, ["status"] = value, ["lastTransitionTime"] = PodState.Stamp(now) };
-            conditions.Add((JsonNode)condition);
-        }
-        else if (condition.Str("status") != value)
-        {
-            condition["status"] = value;
-            condition["lastTransitionTime"] = PodState.Stamp(now);
-        }
-
+        var condition = StatusConditions.Set(conditions, Type, value, reason, message, now);
         if (observedGeneration != 0)
         {
             condition["observedGeneration"] = observedGeneration;
@@ -63,9 +53,6 @@ internal static class BudgetConditions
         {
             condition.Remove("observedGeneration");
         }
-
-        condition["reason"] = reason;
-        condition["message"] = message;
     }
 
     public static JsonObject? Find(JsonObject status) =>

@@ -18,7 +18,7 @@ internal readonly record struct ResourceAmount(long MilliCpu, long Memory)
     public static ResourceAmount Of(JsonObject? list) => new(Milli(list?["cpu"]), Whole(list?["memory"]));
 
     /// <summary>A quantity in thousandths, rounded up as <c>Quantity.MilliValue</c> does.</summary>
-    public static long Milli(JsonNode? node) => Quantity.TryRead(node, out var q) ? Clamp(Math.Ceiling(q.Value * 1000m)) : 0;
+    public static long Milli(JsonNode? node) => Quantity.TryRead(node, out var q) ? q.MilliValue : 0;
 
     /// <summary>A quantity as a whole number, rounded up as <c>Quantity.Value</c> does.</summary>
     public static long Whole(JsonNode? node) => Quantity.TryRead(node, out var q) ? Clamp(Math.Ceiling(q.Value)) : 0;

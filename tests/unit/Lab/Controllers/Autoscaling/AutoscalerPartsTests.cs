@@ -16,11 +16,12 @@ public sealed class AutoscalerPartsTests
     [InlineData("250m", 250)]
     [InlineData("2", 2000)]
     [InlineData("1234Ki", 1263616000)]
+    [InlineData("100E", long.MaxValue)]
     public void MilliValue_RoundsUpToMilliUnits(string text, long expected)
     {
         Quantity.TryParse(text, out var quantity).Should().BeTrue();
 
-        ResourceMetrics.MilliValue(quantity).Should().Be(expected);
+        quantity.MilliValue.Should().Be(expected);
     }
 
     [Theory]
