@@ -83,7 +83,13 @@ public sealed class LabClusterDnsTests(NodeImageFixture image) : IClassFixture<N
         (await ResolveAsync(cluster, "web.default.svc.cluster.local", ct)).Should().Be($"{clusterIp} web.default.svc.cluster.local");
         (await ResolveAsync(cluster, "web-direct", ct)).Should().Be($"{podIp} web-direct.default.svc.cluster.local", "a headless Service resolves to its ready pods");
 
-        var byName = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "exec", "client", "--", "bash", "-c", "exec 3<>/dev/tcp/web/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && tail -n1 <&3");
+        // The agent's service proxy programs the ClusterIP a moment after the endpoints appear (as kube-proxy syncs),
+        // so the first connect can be refused (CI saw it once); the name must reach the pod within the bound.
+        var byName = await Eventually.UntilAsync(
+            () => Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "exec", "client", "--", "bash", "-c", "exec 3<>/dev/tcp/web/80 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && tail -n1 <&3"),
+            r => r.Stdout.Trim() == "hello from web",
+            Within,
+            ct);
         byName.Stdout.Trim().Should().Be("hello from web", byName.Stderr);
 
         var missing = await Kubectl.RunAsync("1.33", cluster.Kubeconfig, ct, "exec", "client", "--", "getent", "hosts", "nosuchservice.default.svc.cluster.local");
