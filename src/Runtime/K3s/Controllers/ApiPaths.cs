@@ -28,6 +28,7 @@ internal static class ApiPaths
     public static readonly ResourceKind EndpointSlices = new("discovery.k8s.io", "endpointslices", true);
     public static readonly ResourceKind Leases = new("coordination.k8s.io", "leases", true);
     public static readonly ResourceKind HorizontalPodAutoscalers = new("autoscaling", "horizontalpodautoscalers", true);
+    public static readonly ResourceKind CertificateSigningRequests = new("certificates.k8s.io", "certificatesigningrequests", false);
 
     /// <summary>
     /// <c>/api/v1/namespaces/{ns}/{resource}/{name}/{subresource}</c> (or <c>/apis/{group}/v1/...</c>); empty

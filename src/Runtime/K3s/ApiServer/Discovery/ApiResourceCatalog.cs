@@ -67,6 +67,8 @@ internal static class ApiResourceCatalog
         Of("batch", "cronjobs", "CronJob", true, All, ["cj"], AllCategory, [Status]),
         Of("batch", "jobs", "Job", true, All, categories: AllCategory, subresources: [Status]),
 
+        Of("certificates.k8s.io", "certificatesigningrequests", "CertificateSigningRequest", false, All, ["csr"], subresources: [new("approval", StatusVerbs), Status]),
+
         Of("networking.k8s.io", "ingressclasses", "IngressClass", false, All),
         Of("networking.k8s.io", "ingresses", "Ingress", true, All, ["ing"], subresources: [Status]),
         Of("networking.k8s.io", "networkpolicies", "NetworkPolicy", true, All, ["netpol"]),
