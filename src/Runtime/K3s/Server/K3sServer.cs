@@ -105,6 +105,7 @@ internal sealed partial class K3sServer(ServerSettings settings, ILoggerFactory 
         await using var registry = await ResourceRegistry.StartAsync(storage, loggers.CreateLogger("k3s.apiextensions"), cancellationToken,
             settings.Disabled.Contains("metrics-server") ? [] : ApiServer.ResourceMetrics.MetricsResources.All);
         await using var crdStatus = new CrdStatusController(storage, registry, TimeProvider.System, loggers.CreateLogger("k3s.apiextensions"));
+        await using var apiServices = await ApiServer.Aggregation.ApiServiceRegistration.StartAsync(storage, registry, TimeProvider.System, loggers.CreateLogger("k3s.aggregator"), cancellationToken);
         await using var policy = await RbacPolicyCache.StartAsync(storage, loggers.CreateLogger("k3s.rbac"), cancellationToken);
         await using var nodeGraph = await PodNodeGraph.StartAsync(storage, loggers.CreateLogger("k3s.authorizer"), cancellationToken);
         await using var nodePasswords = await NodePasswordSecrets.StartAsync(storage, TimeProvider.System, loggers.CreateLogger("k3s.nodepassword"), cancellationToken);

@@ -46,6 +46,8 @@ internal static class ApiResourceCatalog
         Core("serviceaccounts", "ServiceAccount", true, All, ["sa"], subresources: [new("token", CreateOnly, "TokenRequest", "authentication.k8s.io", "v1")]),
         Core("services", "Service", true, All, ["svc"], AllCategory, [new("proxy", ["create", "delete", "get", "patch", "update"], "ServiceProxyOptions"), Status]),
 
+        Of("apiregistration.k8s.io", "apiservices", "APIService", false, All, categories: ["api-extensions"], subresources: [Status]),
+
         Of("apps", "controllerrevisions", "ControllerRevision", true, All),
         Of("apps", "daemonsets", "DaemonSet", true, All, ["ds"], AllCategory, [Status]),
         Of("apps", "deployments", "Deployment", true, All, ["deploy"], AllCategory, [Scale(), Status]),

@@ -24,6 +24,7 @@ internal static class SchemaNames
     {
         "meta/v1" => "io.k8s.apimachinery.pkg.apis.meta.v1",
         "apiextensions/v1" => "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1",
+        "apiregistration/v1" => "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1",
         _ => "io.k8s.api." + package.Replace('/', '.'),
     };
 }

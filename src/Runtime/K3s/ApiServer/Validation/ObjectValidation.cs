@@ -31,7 +31,7 @@ internal static class ObjectValidation
         var metadata = obj.Obj("metadata");
         if (old is null)
         {
-            errors.AddRange(NameValidation.Check(metadata.Str("name"), metadata.Str("generateName"), NameRule(plural)));
+            errors.AddRange(plural == "apiservices" ? ApiServiceRules.Name(obj) : NameValidation.Check(metadata.Str("name"), metadata.Str("generateName"), NameRule(plural)));
         }
 
         MetadataRules.LabelsAndAnnotations(metadata, errors);
@@ -105,6 +105,9 @@ internal static class ObjectValidation
                 break;
             case ("autoscaling", "HorizontalPodAutoscaler"):
                 HorizontalPodAutoscalerRules.Check(spec, oldSpec, errors);
+                break;
+            case ("apiregistration.k8s.io", "APIService"):
+                ApiServiceRules.Spec(spec, errors);
                 break;
             case ("storage.k8s.io", "StorageClass"):
                 StorageClassRules.Check(obj, old, errors);

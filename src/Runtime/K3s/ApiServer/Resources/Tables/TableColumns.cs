@@ -100,6 +100,7 @@ internal static partial class TableColumns
             Age],
         ["horizontalpodautoscalers"] = HorizontalPodAutoscalerColumns(),
         ["poddisruptionbudgets"] = PodDisruptionBudgetColumns(),
+        ["apiservices"] = ApiServiceColumns(),
         ["storageclasses"] = StorageClassColumns(),
         ["persistentvolumes"] = PersistentVolumeColumns(),
         ["persistentvolumeclaims"] = PersistentVolumeClaimColumns(),
