@@ -79,6 +79,26 @@ public sealed class ProtobufBodyTests
     }
 
     [Fact]
+    public void CertificateSigningRequest_DecodesRequestBytesUsagesAndExtra()
+    {
+        var pem = "-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n"u8.ToArray();
+        var spec = Message(
+            (1, pem), (2, "alice"), (4, "system:authenticated"), (5, "digital signature"), (5, "client auth"),
+            (6, Entry("scope", Message((1, "a"), (1, "b")))), (7, "kubernetes.io/kube-apiserver-client"), (8, 3600L));
+        var condition = Message((1, "Approved"), (2, "KubectlApprove"), (4, Message((1, 1764540000L))), (6, "True"));
+
+        var json = ProtobufBody.Decode(Envelope("certificates.k8s.io/v1", "CertificateSigningRequest", Message((1, Message((1, "req"))), (2, spec), (3, Message((1, condition))))));
+
+        json.ToJsonString().Should().Be(JsonNode.Parse($$$"""
+            {"kind":"CertificateSigningRequest","apiVersion":"certificates.k8s.io/v1","metadata":{"name":"req"},
+             "spec":{"request":"{{{Convert.ToBase64String(pem)}}}","username":"alice","groups":["system:authenticated"],
+                     "usages":["digital signature","client auth"],"extra":{"scope":["a","b"]},
+                     "signerName":"kubernetes.io/kube-apiserver-client","expirationSeconds":3600},
+             "status":{"conditions":[{"type":"Approved","reason":"KubectlApprove","lastUpdateTime":"2025-11-30T22:00:00Z","status":"True"}]}}
+            """)!.ToJsonString());
+    }
+
+    [Fact]
     public void BadBodies_AreClearErrors()
     {
         var notEnvelope = () => ProtobufBody.Decode([1, 2, 3]);

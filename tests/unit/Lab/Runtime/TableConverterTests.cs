@@ -145,6 +145,25 @@ public sealed class TableConverterTests
     }
 
     [Fact]
+    public void CertificateSigningRequests_ShowSignerRequestorDurationAndCondition()
+    {
+        Cells(Row("certificatesigningrequests", """
+            {"metadata":{"name":"csr-1","creationTimestamp":"2026-11-25T11:58:00Z"},
+             "spec":{"signerName":"kubernetes.io/kube-apiserver-client","username":"alice","expirationSeconds":600},
+             "status":{"conditions":[{"type":"Approved","status":"True"}],"certificate":"eA=="}}
+            """)).Should().Equal(new Dictionary<string, string?>
+        {
+            ["Name"] = "csr-1", ["Age"] = "2m", ["SignerName"] = "kubernetes.io/kube-apiserver-client", ["Requestor"] = "alice",
+            ["RequestedDuration"] = "10m", ["Condition"] = "Approved,Issued",
+        });
+        Cells(Row("certificatesigningrequests", """{"metadata":{"name":"csr-2"},"spec":{},"status":{}}"""))
+            .Should().Contain(new Dictionary<string, string?> { ["SignerName"] = "<none>", ["RequestedDuration"] = "<none>", ["Condition"] = "Pending" });
+        TableColumns.CertificateCondition((JsonObject)JsonNode.Parse("""{"status":{"conditions":[{"type":"Approved"},{"type":"Denied"},{"type":"Failed"}]}}""")!)
+            .Should().Be("Denied,Failed");
+        TableColumns.For("certificatesigningrequests").Select(c => c.Name).Should().Equal("Name", "Age", "SignerName", "Requestor", "RequestedDuration", "Condition");
+    }
+
+    [Fact]
     public void PodDisruptionBudget_ShowsBothBoundsAndAllowedDisruptions()
     {
         var cells = Cells(Row("poddisruptionbudgets", """

@@ -10,7 +10,9 @@ namespace K3sLab.K3s.ApiServer.Validation;
 /// becomes one 422 <c>Invalid</c> status. Every kind gets its name (on create), labels and annotations checked; the
 /// kinds users write by hand get their specs checked too: pods and pod templates, Deployments, ReplicaSets,
 /// DaemonSets, StatefulSets, ReplicationControllers, Jobs, CronJobs, Services, ConfigMaps, Secrets, StorageClasses and
-/// HorizontalPodAutoscalers (in their stored autoscaling/v2 shape). Status updates are not validated here.
+/// HorizontalPodAutoscalers (in their stored autoscaling/v2 shape) and CertificateSigningRequests. Status updates are
+/// not validated here, except a CertificateSigningRequest's <c>status</c> and <c>approval</c> updates, which
+/// <see cref="ValidateCertificateSigningRequest"/> checks.
 /// </summary>
 internal static class ObjectValidation
 {
@@ -29,7 +31,11 @@ internal static class ObjectValidation
     {
         var errors = new FieldErrorList();
         var metadata = obj.Obj("metadata");
-        if (old is null)
+        if (old is null && kind == "CertificateSigningRequest" && group == "certificates.k8s.io")
+        {
+            CertificateSigningRequestRules.Name(metadata, errors);
+        }
+        else if (old is null)
         {
             errors.AddRange(plural == "apiservices" ? ApiServiceRules.Name(obj) : NameValidation.Check(metadata.Str("name"), metadata.Str("generateName"), NameRule(plural)));
         }
@@ -112,6 +118,9 @@ internal static class ObjectValidation
             case ("storage.k8s.io", "StorageClass"):
                 StorageClassRules.Check(obj, old, errors);
                 break;
+            case ("certificates.k8s.io", "CertificateSigningRequest"):
+                CertificateSigningRequestRules.Check(obj, old, subresource: string.Empty, errors);
+                break;
             case ("", "Secret"):
                 if (old is not null)
                 {
@@ -123,6 +132,30 @@ internal static class ObjectValidation
                 break;
         }
 
+        return errors;
+    }
+
+    /// <summary>
+    /// Throws the 422 when an update of a CertificateSigningRequest through <paramref name="subresource"/>
+    /// (<c>status</c> or <c>approval</c>) is invalid: its metadata, the object's rules and what that subresource may
+    /// change (<c>ValidateCertificateSigningRequestStatusUpdate</c>, <c>...ApprovalUpdate</c>). <paramref name="obj"/>
+    /// is the object <c>CertificateSigningRequestStrategy.PrepareUpdate</c> returned, <paramref name="old"/> the stored one.
+    /// </summary>
+    public static void ValidateCertificateSigningRequest(ApiResource resource, string subresource, JsonObject obj, JsonObject old)
+    {
+        var errors = CheckCertificateSigningRequest(subresource, obj, old);
+        if (errors.Count > 0)
+        {
+            throw ApiErrors.Invalid(resource.Group, resource.Kind, obj.Obj("metadata").Str("name") ?? string.Empty, errors);
+        }
+    }
+
+    /// <summary>The causes <see cref="ValidateCertificateSigningRequest"/> reports, empty when the update is valid.</summary>
+    internal static FieldErrorList CheckCertificateSigningRequest(string subresource, JsonObject obj, JsonObject old)
+    {
+        var errors = new FieldErrorList();
+        MetadataRules.LabelsAndAnnotations(obj.Obj("metadata"), errors);
+        CertificateSigningRequestRules.Check(obj, old, subresource, errors);
         return errors;
     }
 

@@ -25,6 +25,7 @@ internal static class Validated
         ["CronJob"] = ("batch", "cronjobs"),
         ["StorageClass"] = ("storage.k8s.io", "storageclasses"),
         ["HorizontalPodAutoscaler"] = ("autoscaling", "horizontalpodautoscalers"),
+        ["CertificateSigningRequest"] = ("certificates.k8s.io", "certificatesigningrequests"),
     };
 
     /// <summary>The causes for creating <paramref name="json"/> (a body with its <c>kind</c>), or updating <paramref name="oldJson"/> to it.</summary>

@@ -8,7 +8,8 @@ namespace K3sLab.K3s.ApiServer.Resources.Defaults;
 /// strategies and history limits, Job and CronJob policies, Service type and port protocol and target port, Secret
 /// type, a ReplicationController's selector and labels from its template, HorizontalPodAutoscalers' replicas,
 /// metrics and behavior (<see cref="HorizontalPodAutoscalerDefaults"/>), and the pod-spec defaults of
-/// <see cref="PodDefaults"/>. Not done: Service cluster IP allocation.
+/// <see cref="PodDefaults"/>. CertificateSigningRequests get only their <c>spec</c> and <c>status</c> sections:
+/// certificates.k8s.io/v1 registers no defaulting functions. Not done: Service cluster IP allocation.
 /// </summary>
 internal static class BuiltinDefaults
 {
@@ -37,6 +38,7 @@ internal static class BuiltinDefaults
         [("policy", "PodDisruptionBudget")] = (true, true),
         [("autoscaling", "HorizontalPodAutoscaler")] = (true, true),
         [("apiextensions.k8s.io", "CustomResourceDefinition")] = (true, true),
+        [("certificates.k8s.io", "CertificateSigningRequest")] = (true, true),
     };
 
     public static void Apply(string group, string kind, JsonObject obj, bool creating)

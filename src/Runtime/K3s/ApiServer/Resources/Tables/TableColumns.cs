@@ -104,6 +104,7 @@ internal static partial class TableColumns
         ["storageclasses"] = StorageClassColumns(),
         ["persistentvolumes"] = PersistentVolumeColumns(),
         ["persistentvolumeclaims"] = PersistentVolumeClaimColumns(),
+        ["certificatesigningrequests"] = CertificateSigningRequestColumns(),
         ["leases"] = [Name, new("Holder", "string", "The holder of the lease.", (o, _) => Str(o, "spec.holderIdentity") ?? string.Empty), Age],
         ["componentstatuses"] = [
             Name,
