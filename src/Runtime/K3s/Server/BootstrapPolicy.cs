@@ -17,6 +17,7 @@ namespace K3sLab.K3s.Server;
 internal static class BootstrapPolicy
 {
     private const string Group = "rbac.authorization.k8s.io";
+    private const string Certificates = "certificates.k8s.io";
     private static readonly ResourceKind ClusterRoles = new(Group, "clusterroles", false);
     private static readonly ResourceKind ClusterRoleBindings = new(Group, "clusterrolebindings", false);
 
@@ -95,6 +96,13 @@ internal static class BootstrapPolicy
             Rule(Read, ["storage.k8s.io"], ["storageclasses"]),
         ]),
         new(string.Empty, "system:aggregated-metrics-reader", [Rule(Read, ["metrics.k8s.io"], ["pods", "nodes"])]),
+        new(string.Empty, "system:node-bootstrapper", [Rule(["create", "get", "list", "watch"], [Certificates], ["certificatesigningrequests"])]),
+        new(string.Empty, "system:certificates.k8s.io:certificatesigningrequests:nodeclient", [Rule(Create, [Certificates], ["certificatesigningrequests/nodeclient"])]),
+        new(string.Empty, "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [Rule(Create, [Certificates], ["certificatesigningrequests/selfnodeclient"])]),
+        new(string.Empty, "system:certificates.k8s.io:legacy-unknown-approver", [Approve("kubernetes.io/legacy-unknown")]),
+        new(string.Empty, "system:certificates.k8s.io:kubelet-serving-approver", [Approve("kubernetes.io/kubelet-serving")]),
+        new(string.Empty, "system:certificates.k8s.io:kube-apiserver-client-approver", [Approve("kubernetes.io/kube-apiserver-client")]),
+        new(string.Empty, "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver", [Approve("kubernetes.io/kube-apiserver-client-kubelet")]),
         new(string.Empty, "view", [.. Viewable.Select(v => Rule(Read, [v.Group], v.Resources))]),
         new(string.Empty, "edit", [.. Viewable.Select(v => Rule(Read, [v.Group], v.Resources)), .. Editable.Select(e => Rule(Write, [e.Group], e.Resources)), Rule(Read, [string.Empty], ["secrets"])]),
         new(string.Empty, "admin",
@@ -176,6 +184,9 @@ internal static class BootstrapPolicy
     }
 
     private static PolicyRule Rule(string[] verbs, string[] groups, string[] resources) => new(verbs, groups, resources, [], []);
+
+    /// <summary>Leave to approve requests for one signer: the synthetic <c>signers</c> resource that CertificateApproval admission asks about.</summary>
+    private static PolicyRule Approve(string signerName) => new(["approve"], [Certificates], ["signers"], [signerName], []);
 
     private static PolicyRule NonResource(string[] verbs, string[] urls) => new(verbs, [], [], [], urls);
 }

@@ -58,6 +58,21 @@ public sealed class BootstrapPolicyTests
         RbacAuthorizer.Allows(user, new AccessRequest(verb, group, resource, subresource, "team", "x"), BootstrapPolicy.Roles, bindings).Should().Be(expected);
     }
 
+    [Theory]
+    [InlineData("system:certificates.k8s.io:kube-apiserver-client-approver", "kubernetes.io/kube-apiserver-client", true)]
+    [InlineData("system:certificates.k8s.io:kube-apiserver-client-approver", "kubernetes.io/kubelet-serving", false)]
+    [InlineData("system:certificates.k8s.io:kubelet-serving-approver", "kubernetes.io/kubelet-serving", true)]
+    [InlineData("system:certificates.k8s.io:kube-apiserver-client-kubelet-approver", "kubernetes.io/kube-apiserver-client-kubelet", true)]
+    [InlineData("system:certificates.k8s.io:legacy-unknown-approver", "kubernetes.io/legacy-unknown", true)]
+    [InlineData("system:node-bootstrapper", "kubernetes.io/kube-apiserver-client", false)]
+    public void ApproverRoles_ApproveOnlyTheirSigner(string role, string signerName, bool expected)
+    {
+        var user = new UserInfo("erin", ["system:authenticated"]);
+        RbacBinding[] bindings = [.. BootstrapPolicy.Bindings, new(string.Empty, "erin", "ClusterRole", role, [new("User", "erin")])];
+
+        RbacAuthorizer.Allows(user, new AccessRequest("approve", "certificates.k8s.io", "signers", string.Empty, string.Empty, signerName), BootstrapPolicy.Roles, bindings).Should().Be(expected);
+    }
+
     [Fact]
     public void StoredObjects_ReadBackAsTheSameModel()
     {

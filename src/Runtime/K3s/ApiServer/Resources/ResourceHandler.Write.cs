@@ -6,6 +6,7 @@ using K3sLab.K3s.ApiServer.Discovery;
 using K3sLab.K3s.ApiServer.Errors;
 using K3sLab.K3s.ApiServer.Extensions;
 using K3sLab.K3s.ApiServer.Resources.Apply;
+using K3sLab.K3s.ApiServer.Resources.Certificates;
 using K3sLab.K3s.ApiServer.Http;
 using K3sLab.K3s.ApiServer.Protobuf;
 using K3sLab.K3s.ApiServer.Resources.Defaults;
@@ -57,7 +58,18 @@ internal sealed partial class ResourceHandler
             StorageProtection.Admit(resource.Name, body);
         }
 
+        if (IsCertificateRequest(resource))
+        {
+            // The requester is whoever sends the request, whatever the body says.
+            CertificateSigningRequestStrategy.PrepareCreate(body, context.Items[UserInfo.ItemKey] as UserInfo);
+        }
+
         ObjectValidation.Validate(resource, body, old: null);
+        if (IsCertificateRequest(resource) && SubjectRestriction.Check(body) is { } refusal)
+        {
+            throw ApiErrors.ForbiddenObject(resource.Group, resource.Name, metadata["name"]?.GetValue<string>() ?? string.Empty, refusal);
+        }
+
         NodeRestriction.CheckCreate(context.Items[UserInfo.ItemKey] as UserInfo, resource, info.Namespace, body);
         RbacEscalation.Check(context.Items[UserInfo.ItemKey] as UserInfo, resource, info.Namespace, body, policy);
 
@@ -66,7 +78,8 @@ internal sealed partial class ResourceHandler
             await RequireNamespaceAsync(info.Namespace, ct);
         }
 
-        var name = ObjectDefaults.PrepareCreate(metadata, time.GetUtcNow(), resource.Custom is not null || (body["spec"] is not null && resource.Name != "namespaces"));
+        // kube's CSR strategy keeps no generation, though the kind has a spec.
+        var name = ObjectDefaults.PrepareCreate(metadata, time.GetUtcNow(), resource.Custom is not null || (body["spec"] is not null && resource.Name != "namespaces" && !IsCertificateRequest(resource)));
         if (resource is { Group: "batch", Name: "jobs" })
         {
             JobSelectors.Generate(body);
@@ -176,6 +189,10 @@ internal sealed partial class ResourceHandler
             }
 
             RbacEscalation.Check(context.Items[UserInfo.ItemKey] as UserInfo, resource, info.Namespace, changed, policy);
+            if (IsCertificateRequest(resource))
+            {
+                return UpdatedCertificateRequest(context, info, resource, current, changed);
+            }
 
             if (!statusOnly)
             {
@@ -201,6 +218,29 @@ internal sealed partial class ResourceHandler
 
         await WriteAsync(context, 200, ServedVersions.ToServed(resource, updated.Object));
     }
+
+    /// <summary>
+    /// A CertificateSigningRequest's update through the object, <c>status</c> or <c>approval</c>: each keeps what the
+    /// others own (kube's three strategies), is validated as its way in is, and approving or signing needs leave for
+    /// the request's signer (CertificateApproval and CertificateSigning admission).
+    /// </summary>
+    private JsonObject UpdatedCertificateRequest(HttpContext context, RequestInfo info, ApiResource resource, JsonObject current, JsonObject changed)
+    {
+        var prepared = CertificateSigningRequestStrategy.PrepareUpdate(info.Subresource, current, changed, time.GetUtcNow());
+        if (info.Subresource.Length == 0)
+        {
+            ObjectValidation.Validate(resource, prepared, current);
+        }
+        else
+        {
+            ObjectValidation.ValidateCertificateSigningRequest(resource, info.Subresource, prepared, current);
+        }
+
+        CertificateSignerAdmission.Check(context.Items[UserInfo.ItemKey] as UserInfo, info.Subresource, current, prepared, policy);
+        return prepared;
+    }
+
+    private static bool IsCertificateRequest(ApiResource resource) => resource is { Group: "certificates.k8s.io", Name: "certificatesigningrequests" };
 
     private async Task DeleteAsync(HttpContext context, RequestInfo info, ApiResource resource, ResourceKind kind, CancellationToken ct)
     {

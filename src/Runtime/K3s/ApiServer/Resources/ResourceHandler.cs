@@ -69,7 +69,7 @@ internal sealed partial class ResourceHandler(ObjectStorage storage, ResourceReg
             throw new ApiStatusException(405, "MethodNotAllowed", $"{info.Resource}/{info.Subresource} is not supported by this server yet: it serves pods' log, exec, attach and portforward through the node's kubelet, but no proxy subresources", info.Name, info.Group, info.Resource);
         }
 
-        if (info.Subresource.Length > 0 && (info.Subresource != "status" || !resource.Subresources.Any(s => s.Name == "status")))
+        if (info.Subresource.Length > 0 && !(info.Subresource is "status" or "approval" && resource.Subresources.Any(s => s.Name == info.Subresource)))
         {
             throw ApiErrors.MethodNotSupported(info.Group, $"{info.Resource}/{info.Subresource}", info.Verb);
         }
