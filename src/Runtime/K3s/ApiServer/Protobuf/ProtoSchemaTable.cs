@@ -10,7 +10,7 @@ namespace K3sLab.K3s.ApiServer.Protobuf;
 /// RoleBinding ClusterRoleBinding Ingress IngressClass NetworkPolicy PodDisruptionBudget PriorityClass
 /// ResourceQuota LimitRange PersistentVolumeClaim PersistentVolume StorageClass Lease Scale SelfSubjectAccessReview SelfSubjectRulesReview
 /// SubjectAccessReview LocalSubjectAccessReview SelfSubjectReview TokenReview TokenRequest Eviction DeleteOptions
-/// HorizontalPodAutoscaler CertificateSigningRequest, and autoscaling/v2's HorizontalPodAutoscaler, whose messages that share a name with a
+/// HorizontalPodAutoscaler CertificateSigningRequest APIService (from kube-aggregator's apiregistration/v1), and autoscaling/v2's HorizontalPodAutoscaler, whose messages that share a name with a
 /// message of another version carry the suffix <c>.v2</c> (see <see cref="ProtoSchema.KindMessage"/>).
 /// </summary>
 internal static class ProtoSchemaTable
@@ -60,6 +60,11 @@ internal static class ProtoSchemaTable
         ["CertificateSigningRequestSpec"] = "@certificates/v1; 1 request b!; 2 username s; 3 uid s; 4 groups []s; 5 usages []s; 6 extra {xv}; 7 signerName s!; 8 expirationSeconds i32!",
         ["CertificateSigningRequestStatus"] = "@certificates/v1; 1 conditions []CertificateSigningRequestCondition; 2 certificate b",
         ["CertificateSigningRequestCondition"] = "@certificates/v1; 1 type s!; 2 reason s; 3 message s; 4 lastUpdateTime t; 5 lastTransitionTime t; 6 status s!",
+        ["APIService"] = "@apiregistration/v1; 1 metadata ObjectMeta; 2 spec APIServiceSpec; 3 status APIServiceStatus",
+        ["APIServiceSpec"] = "@apiregistration/v1; 1 service ServiceReference!; 2 group s; 3 version s; 4 insecureSkipTLSVerify bool; 5 caBundle b; 7 groupPriorityMinimum i32!; 8 versionPriority i32!",
+        ["ServiceReference"] = "@apiregistration/v1; 1 namespace s; 2 name s; 3 port i32!",
+        ["APIServiceStatus"] = "@apiregistration/v1; 1 conditions []APIServiceCondition~merge:type",
+        ["APIServiceCondition"] = "@apiregistration/v1; 1 type s!; 2 status s!; 3 lastTransitionTime t; 4 reason s; 5 message s",
         ["HorizontalPodAutoscaler.v2"] = "@autoscaling/v2; 1 metadata ObjectMeta; 2 spec HorizontalPodAutoscalerSpec.v2; 3 status HorizontalPodAutoscalerStatus.v2",
         ["HorizontalPodAutoscalerSpec.v2"] = "@autoscaling/v2; 1 scaleTargetRef CrossVersionObjectReference.v2; 2 minReplicas i32!; 3 maxReplicas i32!; 4 metrics []MetricSpec; 5 behavior HorizontalPodAutoscalerBehavior",
         ["HorizontalPodAutoscalerStatus.v2"] = "@autoscaling/v2; 1 observedGeneration i64!; 2 lastScaleTime t; 3 currentReplicas i32; 4 desiredReplicas i32!; 5 currentMetrics []MetricStatus; 6 conditions []HorizontalPodAutoscalerCondition~merge:type",
