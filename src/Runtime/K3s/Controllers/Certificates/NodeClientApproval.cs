@@ -5,13 +5,6 @@ using K3sLab.K3s.ApiServer.Validation;
 namespace K3sLab.K3s.Controllers.Certificates;
 
 /// <summary>
-/// One way a request can be auto-approved: what it must be (the recognizer), the
-/// <c>certificatesigningrequests/&lt;subresource&gt;</c> create permission its requester must hold, and the
-/// <c>Approved</c> condition's message.
-/// </summary>
-internal sealed record NodeClientRecognizer(string Subresource, string Message);
-
-/// <summary>
 /// The decisions of kube-controller-manager's <c>csrapproving</c> controller (upstream's <c>sarapprove.go</c>): a
 /// pending kubelet client request (signer <c>kube-apiserver-client-kubelet</c>, passing that signer's checks) is
 /// recognized as <c>selfnodeclient</c> when its requester is the node it names, and as <c>nodeclient</c> in any case;
