@@ -32,6 +32,12 @@ internal sealed record ControllerSettings
     /// <summary><c>controllers</c>: which of kube-controller-manager's controllers run (upstream <c>*</c>).</summary>
     public ControllerSelection Selection { get; init; } = ControllerSelection.All;
 
+    /// <summary>
+    /// <c>cluster-signing-duration</c>: the longest certificate the CSR signers issue; a request's
+    /// <c>spec.expirationSeconds</c> may ask for less (upstream 8760h, a year).
+    /// </summary>
+    public TimeSpan ClusterSigningDuration { get; init; } = TimeSpan.FromHours(8760);
+
     public LeaderElectionSettings ControllerManagerElection { get; init; } = LeaderElectionSettings.Default;
 
     public LeaderElectionSettings SchedulerElection { get; init; } = LeaderElectionSettings.Default;

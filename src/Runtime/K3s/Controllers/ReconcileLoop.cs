@@ -5,7 +5,7 @@ namespace K3sLab.K3s.Controllers;
 
 /// <summary>
 /// Hands a controller's keys to a number of concurrent reconciles until cancelled. A reconcile that
-/// throws an API, transport or JSON error is retried with the key's backoff (a 409 conflict, the normal outcome of
+/// throws an API, transport or JSON error, or a <see cref="RetryLaterException"/>, is retried with the key's backoff (a 409 conflict, the normal outcome of
 /// racing another writer, is not logged); a successful one forgets the key's failures. Any other exception is a bug:
 /// it is logged with its stack and the key backs off, so one bad object never stops the controller.
 /// </summary>
@@ -41,7 +41,7 @@ internal static partial class ReconcileLoop
             {
                 queue.AddBackoff(key);
             }
-            catch (Exception e) when (e is ApiException or HttpRequestException or IOException or OperationCanceledException or System.Text.Json.JsonException)
+            catch (Exception e) when (e is ApiException or HttpRequestException or IOException or OperationCanceledException or System.Text.Json.JsonException or RetryLaterException)
             {
                 Log.Failed(logger, controller, key, queue.Failures(key) + 1, e.Message);
                 queue.AddBackoff(key);

@@ -25,14 +25,19 @@ internal sealed class ControlPlane : IAsyncDisposable
 
     /// <summary>
     /// The controllers kube-controller-manager runs here, those of them its <c>controllers</c> list enables, each under
-    /// kube's name for it; <paramref name="rootCaPem"/> is its <c>--root-ca-file</c>'s content.
+    /// kube's name for it. As k3s passes them, <paramref name="serverCa"/> is its <c>--root-ca-file</c> and signs for
+    /// <c>kubelet-serving</c> and <c>legacy-unknown</c>; <paramref name="clientCa"/> signs for
+    /// <c>kube-apiserver-client</c> and <c>kube-apiserver-client-kubelet</c>.
     /// </summary>
-    public static IReadOnlyList<IController> ControllerManagerControllers(ControllerSettings settings, string rootCaPem) =>
+    public static IReadOnlyList<IController> ControllerManagerControllers(ControllerSettings settings, CertificateAuthority clientCa, CertificateAuthority serverCa) =>
     [
         .. new (string Name, Func<IController> Create)[]
         {
             ("serviceaccount-controller", () => new Controllers.ServiceAccounts.ServiceAccountController()),
-            ("root-ca-certificate-publisher-controller", () => new Controllers.Certificates.RootCaPublisher(rootCaPem)),
+            ("root-ca-certificate-publisher-controller", () => new Controllers.Certificates.RootCaPublisher(serverCa.Certificate.ExportCertificatePem() + "\n")),
+            ("certificatesigningrequest-signing-controller", () => Controllers.Certificates.CsrSigningController.ForK3s(clientCa, serverCa, settings.ClusterSigningDuration)),
+            ("certificatesigningrequest-approving-controller", () => new Controllers.Certificates.CsrApprovingController()),
+            ("certificatesigningrequest-cleaner-controller", () => new Controllers.Certificates.CsrCleanerController()),
             ("node-lifecycle-controller", () => new Controllers.NodeLifecycle.NodeLifecycleController(settings)),
             ("garbage-collector-controller", () => new Controllers.GarbageCollection.GarbageCollector()),
             ("daemonset-controller", () => new Controllers.DaemonSets.DaemonSetController()),
@@ -75,7 +80,7 @@ internal sealed class ControlPlane : IAsyncDisposable
         {
             var api = plane.Client(localApi, tls.Controller, tls, "kube-controller-manager");
             var events = new EventRecorder(api, settings.NodeName, time, loggers.CreateLogger("k3s.events"));
-            plane.ControllerManager = new ControllerManager("kube-controller-manager", api, caches, events, ControllerManagerControllers(options, tls.ServerCa.Certificate.ExportCertificatePem() + "\n"), identity, options.ControllerManagerElection, time, loggers);
+            plane.ControllerManager = new ControllerManager("kube-controller-manager", api, caches, events, ControllerManagerControllers(options, tls.ClientCa, tls.ServerCa), identity, options.ControllerManagerElection, time, loggers);
             plane._owned.Insert(0, events);
             plane._owned.Insert(0, plane.ControllerManager);
         }

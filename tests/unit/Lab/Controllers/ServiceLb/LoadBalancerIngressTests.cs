@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using K3sLab.K3s.Controllers;
 using K3sLab.K3s.Controllers.ServiceLb;
 using K3sLab.K3s.Server;
+using K3sLab.K3s.Tls;
 
 namespace K3sLab.Lab.Tests.Controllers.ServiceLb;
 
@@ -140,7 +141,17 @@ public sealed class LoadBalancerIngressTests
     [Fact]
     public void ControllerManagerControllers_DisableServiceLb_LeavesItOut()
     {
-        ControlPlane.ControllerManagerControllers(ControllerSettings.Default, string.Empty).Select(c => c.Name).Should().Contain("servicelb");
-        ControlPlane.ControllerManagerControllers(ControllerSettings.Default with { DisableServiceLb = true }, string.Empty).Select(c => c.Name).Should().NotContain("servicelb");
+        using var ca = CertificateAuthority.Create("test-ca");
+        ControlPlane.ControllerManagerControllers(ControllerSettings.Default, ca, ca).Select(c => c.Name).Should().Contain("servicelb");
+        ControlPlane.ControllerManagerControllers(ControllerSettings.Default with { DisableServiceLb = true }, ca, ca).Select(c => c.Name).Should().NotContain("servicelb");
+    }
+
+    [Fact]
+    public void ControllerManagerControllers_Default_RunsTheCsrControllersUnlessLeftOut()
+    {
+        using var ca = CertificateAuthority.Create("test-ca");
+        ControlPlane.ControllerManagerControllers(ControllerSettings.Default, ca, ca).Select(c => c.Name).Should().Contain(["csrsigning", "csrapproving", "csrcleaner"]);
+        var selection = ControllerSelection.Parse("*,-csrsigning");
+        ControlPlane.ControllerManagerControllers(ControllerSettings.Default with { Selection = selection }, ca, ca).Select(c => c.Name).Should().NotContain("csrsigning").And.Contain("csrapproving");
     }
 }
