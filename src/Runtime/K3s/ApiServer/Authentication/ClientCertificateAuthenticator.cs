@@ -34,21 +34,8 @@ internal sealed class ClientCertificateAuthenticator(CertificateAuthority client
             return null;
         }
 
-        string? user = null;
-        var groups = new List<string>();
-        foreach (var rdn in certificate.SubjectName.EnumerateRelativeDistinguishedNames())
-        {
-            switch (rdn.GetSingleElementType().Value)
-            {
-                case "2.5.4.3":
-                    user = rdn.GetSingleElementValue();
-                    break;
-                case "2.5.4.10" when rdn.GetSingleElementValue() is { } group:
-                    groups.Add(group);
-                    break;
-            }
-        }
-
+        // As kube's x509 authenticator: the subject's common name is the user, its organizations the groups.
+        var (user, groups) = SubjectName.Of(certificate.SubjectName);
         return string.IsNullOrEmpty(user) ? null : new UserInfo(user, [.. groups, "system:authenticated"]);
     }
 

@@ -1,4 +1,5 @@
 using System.Formats.Asn1;
+using K3sLab.K3s.Tls;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -12,26 +13,14 @@ namespace K3sLab.K3s.Controllers.Certificates;
 /// </summary>
 internal sealed class ParsedRequest
 {
-    private const string CommonNameOid = "2.5.4.3";
-    private const string OrganizationOid = "2.5.4.10";
-
     private ParsedRequest(string pem, CertificateRequest request)
     {
         Pem = pem;
         Subject = request.SubjectName;
         PublicKey = request.PublicKey;
-        foreach (var (type, value) in Attributes(request.SubjectName))
-        {
-            if (type == CommonNameOid)
-            {
-                // Go keeps the last common name of a subject that has several.
-                CommonName = value;
-            }
-            else if (type == OrganizationOid)
-            {
-                Organizations.Add(value);
-            }
-        }
+        var names = SubjectName.Of(request.SubjectName);
+        CommonName = names.CommonName;
+        Organizations = names.Organizations;
 
         if (request.CertificateExtensions.FirstOrDefault(e => e.Oid?.Value == SubjectAltNames.Oid) is { } san)
         {
@@ -47,10 +36,10 @@ internal sealed class ParsedRequest
     public PublicKey PublicKey { get; }
 
     /// <summary>The subject's (last) common name, empty when it has none.</summary>
-    public string CommonName { get; } = string.Empty;
+    public string CommonName { get; }
 
     /// <summary>The subject's organizations (Kubernetes groups), in order.</summary>
-    public List<string> Organizations { get; } = [];
+    public IReadOnlyList<string> Organizations { get; }
 
     public SubjectAltNames AltNames { get; } = SubjectAltNames.None;
 
@@ -71,34 +60,4 @@ internal sealed class ParsedRequest
             throw new CryptographicException(e.Message, e);
         }
     }
-
-    /// <summary>The subject's attributes as (OID, string value), multi-valued RDNs included, in order.</summary>
-    private static IEnumerable<(string Type, string Value)> Attributes(X500DistinguishedName name)
-    {
-        var result = new List<(string, string)>();
-        var rdns = new AsnReader(name.RawData, AsnEncodingRules.DER).ReadSequence();
-        while (rdns.HasData)
-        {
-            var set = rdns.ReadSetOf();
-            while (set.HasData)
-            {
-                var attribute = set.ReadSequence();
-                var type = attribute.ReadObjectIdentifier();
-                var tag = attribute.PeekTag();
-                if (tag.TagClass == TagClass.Universal && IsString((UniversalTagNumber)tag.TagValue))
-                {
-                    result.Add((type, attribute.ReadCharacterString((UniversalTagNumber)tag.TagValue)));
-                }
-                else
-                {
-                    attribute.ReadEncodedValue();
-                }
-            }
-        }
-
-        return result;
-    }
-
-    private static bool IsString(UniversalTagNumber tag) => tag is UniversalTagNumber.UTF8String or UniversalTagNumber.PrintableString
-        or UniversalTagNumber.IA5String or UniversalTagNumber.T61String or UniversalTagNumber.BMPString or UniversalTagNumber.UniversalString;
 }
